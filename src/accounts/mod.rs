@@ -1,0 +1,34 @@
+//! Accounts: users, password hashing, sessions.
+
+pub mod password;
+pub mod sessions;
+pub mod users;
+pub mod validate;
+
+pub use users::{User, UserId};
+
+/// What can go wrong with an account action; messages are fit to show to the person.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("an account with this email already exists")]
+    EmailTaken,
+    /// Deliberately the same for an unknown email and a wrong password.
+    #[error("email or password is incorrect")]
+    BadCredentials,
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
+}
+
+impl From<diesel::result::Error> for AccountError {
+    fn from(e: diesel::result::Error) -> Self {
+        AccountError::Db(e.into())
+    }
+}
+
+impl crate::db::IsBusy for AccountError {
+    fn is_busy(&self) -> bool {
+        matches!(self, AccountError::Db(e) if e.is_busy())
+    }
+}

@@ -1,0 +1,57 @@
+//! Server-side sessions: the cookie holds a random token, the table its SHA-256.
+
+use base64::Engine as _;
+use diesel::prelude::*;
+use rand::RngCore as _;
+use sha2::{Digest, Sha256};
+
+use super::{AccountError, User};
+use crate::db::schema::{sessions, users};
+use crate::db::{now, AnyConnection};
+
+/// How long a session lasts without a new login.
+pub const SESSION_DAYS: i64 = 30;
+
+/// A fresh random token, URL-safe.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn token_hash(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Opens a session for the user; returns the token to put in the cookie.
+pub fn create(conn: &mut AnyConnection, user_id: &str) -> Result<String, AccountError> {
+    let token = random_token();
+    let created = now();
+    diesel::insert_into(sessions::table)
+        .values((
+            sessions::id.eq(token_hash(&token)),
+            sessions::user_id.eq(user_id),
+            sessions::created_at.eq(created),
+            sessions::expires_at.eq(created + chrono::Duration::days(SESSION_DAYS)),
+        ))
+        .execute(conn)?;
+    Ok(token)
+}
+
+/// The user a live session token belongs to.
+pub fn user_for_token(conn: &mut AnyConnection, token: &str) -> Result<Option<User>, AccountError> {
+    Ok(sessions::table
+        .inner_join(users::table)
+        .filter(sessions::id.eq(token_hash(token)))
+        .filter(sessions::expires_at.gt(now()))
+        .select(User::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Ends a session (logging out); unknown tokens are fine.
+pub fn delete(conn: &mut AnyConnection, token: &str) -> Result<(), AccountError> {
+    diesel::delete(sessions::table.filter(sessions::id.eq(token_hash(token)))).execute(conn)?;
+    Ok(())
+}

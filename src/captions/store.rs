@@ -1,0 +1,203 @@
+//! The captions table: writing captions for a feed's new posts, listing an account's.
+
+use chrono::NaiveDateTime;
+use diesel::dsl::{exists, not};
+use diesel::prelude::*;
+
+use super::{generate, Platform, PostView};
+use crate::accounts::UserId;
+use crate::db::schema::{captions, feeds, posts};
+use crate::db::{new_id, now, AnyConnection};
+use crate::feeds::store::{feed_by_id, latest_feed_posts, Feed, Post};
+use crate::subscriptions::{active_for_feed, mark_backfilled, Subscription};
+
+/// How many posts one pass writes captions for per subscription, so that one
+/// enormous feed cannot hold a transaction for long; the rest follow on the next pass.
+const POSTS_PER_PASS: i64 = 200;
+
+/// The caption input for a stored post.
+pub fn post_view(post: &Post, feed: &Feed) -> PostView {
+    PostView {
+        title: post.title.clone(),
+        url: post.url.clone(),
+        summary: post.summary.clone(),
+        content_text: post.content_text.clone(),
+        author: post.author.clone(),
+        published: post.published_at.map(|d| d.and_utc()),
+        categories: post.category_list(),
+        image_url: post.image_url.clone(),
+        feed_title: feed.title.clone(),
+    }
+}
+
+/// Writes the missing captions of every active subscription of a feed (feed-level: for the
+/// poller). A new subscription gets captions for the feed's newest `backfill` posts once the
+/// feed has been fetched; after that, for every post first seen later. Idempotent: a caption
+/// is unique per (subscription, post, platform, variant). Returns how many were written.
+pub fn write_feed_captions(conn: &mut AnyConnection, feed_id: &str) -> QueryResult<usize> {
+    let Some(feed) = feed_by_id(conn, feed_id)? else { return Ok(0) };
+    let mut written = 0;
+    for subscription in active_for_feed(conn, feed_id)? {
+        let posts = match subscription.backfilled_at {
+            Some(since) => posts_without_captions(conn, &subscription, since)?,
+            // Until the first fetch succeeds there is nothing to choose the backfill from.
+            None if feed.last_success_at.is_none() => continue,
+            None => {
+                let posts = backfill_posts(conn, &feed, subscription.backfill)?;
+                mark_backfilled(conn, &subscription.id, now())?;
+                posts
+            }
+        };
+        for post in &posts {
+            written += write_post_captions(conn, &subscription, post, &feed)?;
+        }
+    }
+    Ok(written)
+}
+
+/// The newest `n` posts: by publication date, undated ones after dated ones, then by the
+/// order the feed listed them in.
+fn backfill_posts(conn: &mut AnyConnection, feed: &Feed, n: i32) -> QueryResult<Vec<Post>> {
+    let mut posts = latest_feed_posts(conn, &feed.id, POSTS_PER_PASS)?;
+    posts.sort_by(|a, b| {
+        b.published_at
+            .is_some()
+            .cmp(&a.published_at.is_some())
+            .then(b.published_at.cmp(&a.published_at))
+            .then(b.first_seen_at.cmp(&a.first_seen_at))
+    });
+    posts.truncate(usize::try_from(n).unwrap_or(0));
+    Ok(posts)
+}
+
+fn posts_without_captions(
+    conn: &mut AnyConnection,
+    subscription: &Subscription,
+    since: NaiveDateTime,
+) -> QueryResult<Vec<Post>> {
+    posts::table
+        .filter(posts::feed_id.eq(&subscription.feed_id))
+        .filter(posts::first_seen_at.gt(since))
+        .filter(not(exists(
+            captions::table
+                .filter(captions::subscription_id.eq(&subscription.id))
+                .filter(captions::post_id.eq(posts::id)),
+        )))
+        .order(posts::first_seen_at.asc())
+        .limit(POSTS_PER_PASS)
+        .select(Post::as_select())
+        .load(conn)
+}
+
+fn write_post_captions(
+    conn: &mut AnyConnection,
+    subscription: &Subscription,
+    post: &Post,
+    feed: &Feed,
+) -> QueryResult<usize> {
+    let created = now();
+    let mut written = 0;
+    for caption in generate(&post_view(post, feed), &subscription.platform_list()) {
+        written += crate::insert_or_ignore!(
+            conn,
+            captions::table,
+            (
+                captions::id.eq(new_id()),
+                captions::user_id.eq(&subscription.user_id),
+                captions::subscription_id.eq(&subscription.id),
+                captions::post_id.eq(&post.id),
+                captions::platform.eq(caption.platform.id()),
+                captions::variant.eq(&caption.variant),
+                captions::body.eq(&caption.text),
+                captions::length.eq(i32::try_from(caption.length).unwrap_or(i32::MAX)),
+                captions::char_limit.eq(i32::try_from(caption.limit).unwrap_or(i32::MAX)),
+                captions::created_at.eq(created),
+            )
+        )?;
+    }
+    Ok(written)
+}
+
+/// One stored caption as the pages show it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = captions)]
+pub struct StoredCaption {
+    pub id: String,
+    pub subscription_id: String,
+    pub post_id: String,
+    pub platform: String,
+    pub variant: String,
+    pub body: String,
+    pub length: i32,
+    pub char_limit: i32,
+    pub created_at: NaiveDateTime,
+}
+
+impl StoredCaption {
+    pub fn platform(&self) -> Option<Platform> {
+        self.platform.parse().ok()
+    }
+}
+
+/// A post with the account's captions for it.
+#[derive(Debug, Clone)]
+pub struct PostCaptions {
+    pub post_id: String,
+    pub title: String,
+    pub url: Option<String>,
+    pub published_at: Option<NaiveDateTime>,
+    pub feed_title: Option<String>,
+    pub feed_url: String,
+    pub captions: Vec<StoredCaption>,
+}
+
+/// The account's captions grouped by post, newest first; optionally of one subscription.
+pub fn list_account_captions(
+    conn: &mut AnyConnection,
+    user: &UserId,
+    subscription_id: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<PostCaptions>> {
+    let mut query = captions::table
+        .inner_join(posts::table.inner_join(feeds::table))
+        .filter(captions::user_id.eq(user.as_str()))
+        .into_boxed();
+    if let Some(id) = subscription_id {
+        query = query.filter(captions::subscription_id.eq(id));
+    }
+    let rows: Vec<(StoredCaption, String, Option<String>, Option<NaiveDateTime>, Option<String>, String)> = query
+        .order((captions::created_at.desc(), posts::first_seen_at.desc(), captions::post_id.asc()))
+        .limit(limit)
+        .select((
+            StoredCaption::as_select(),
+            posts::title,
+            posts::url,
+            posts::published_at,
+            feeds::title,
+            feeds::url,
+        ))
+        .load(conn)?;
+    let mut grouped: Vec<PostCaptions> = Vec::new();
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for (caption, title, url, published_at, feed_title, feed_url) in rows {
+        match index.get(&caption.post_id) {
+            Some(&i) => grouped[i].captions.push(caption),
+            None => {
+                index.insert(caption.post_id.clone(), grouped.len());
+                grouped.push(PostCaptions {
+                post_id: caption.post_id.clone(),
+                title,
+                url,
+                published_at,
+                feed_title,
+                feed_url,
+                    captions: vec![caption],
+                })
+            }
+        }
+    }
+    for group in &mut grouped {
+        group.captions.sort_by_key(|c| (c.platform().map(|p| p as u8), c.variant.clone()));
+    }
+    Ok(grouped)
+}

@@ -1,0 +1,146 @@
+//! What each command does; `main.rs` only parses arguments.
+
+use std::time::Duration;
+
+use anyhow::{bail, Context as _};
+
+use crate::accounts::validate::{Email, Password};
+use crate::accounts::{password, users};
+use crate::captions::{generate, measure as count, Platform, PostView};
+use crate::config::Settings;
+use crate::db::{run_migrations, Db};
+use crate::feeds::{parse_feed, FetchConfig, FetchOutcome, Fetcher, Validators};
+use crate::poller::Poller;
+use crate::web::Application;
+
+/// Opens the database and brings its schema up to date.
+pub async fn open_database(settings: &Settings) -> anyhow::Result<Db> {
+    let db = Db::connect(&settings.database_url, settings.database_pool_size)
+        .with_context(|| format!("cannot open the database {}", settings.database_url.redacted()))?;
+    let applied = db.run(|conn| run_migrations(conn)).await?;
+    if applied > 0 {
+        tracing::info!(applied, "database migrations applied");
+    }
+    Ok(db)
+}
+
+pub fn fetcher(settings: &Settings) -> anyhow::Result<Fetcher> {
+    Ok(Fetcher::new(FetchConfig {
+        allow_private_networks: settings.allow_private_networks,
+        timeout: Duration::from_secs(30),
+        max_body_bytes: 5 * 1024 * 1024,
+        user_agent: String::new(),
+    })?)
+}
+
+/// Everything in one process: web, poller. Stops cleanly on SIGINT/SIGTERM.
+pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let db = open_database(&settings).await?;
+    tracing::info!(database = %settings.database_url.redacted(), "database ready");
+    let poller = Poller::new(db.clone(), fetcher(&settings)?, settings.poll_interval);
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let worker = settings.role.runs_worker().then(|| {
+        let poller = poller.clone();
+        tokio::spawn(async move { poller.run_until_stopped(async move { let _ = stop_rx.changed().await; }).await })
+    });
+    if settings.role.runs_web() {
+        let app = Application::build(settings.clone(), db, poller.waker()).await?;
+        tracing::info!(address = %settings.bind, port = app.port(), base_url = %settings.base_url, "listening");
+        app.run_until_stopped().await?;
+    } else {
+        tokio::signal::ctrl_c().await?;
+    }
+    let _ = stop_tx.send(true);
+    if let Some(worker) = worker {
+        let _ = tokio::time::timeout(Duration::from_secs(30), worker).await;
+    }
+    Ok(())
+}
+
+pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    open_database(settings).await?;
+    println!("database {} is up to date", settings.database_url.redacted());
+    Ok(())
+}
+
+fn parse_platforms(ids: &[String]) -> anyhow::Result<Vec<Platform>> {
+    if ids.is_empty() {
+        return Ok(Platform::ALL.to_vec());
+    }
+    ids.iter().map(|id| Ok(id.trim().parse::<Platform>()?)).collect()
+}
+
+/// Prints the captions the default templates make for each post of a feed.
+pub async fn preview(settings: &Settings, source: &str, platforms: &[String], json: bool) -> anyhow::Result<()> {
+    let platforms = parse_platforms(platforms)?;
+    let (bytes, base) = if source.starts_with("http://") || source.starts_with("https://") {
+        let url = url::Url::parse(source).with_context(|| format!("{source:?} is not a valid URL"))?;
+        match fetcher(settings)?.fetch(url.as_str(), &Validators::default()).await? {
+            FetchOutcome::Fetched { body, final_url, .. } => (body.to_vec(), Some(final_url)),
+            FetchOutcome::NotModified => bail!("the server answered 304 Not Modified to an unconditional request"),
+        }
+    } else {
+        let bytes = std::fs::read(source).with_context(|| format!("cannot read {source}"))?;
+        (bytes, None)
+    };
+    let parsed = parse_feed(&bytes, base.as_ref())?;
+    for entry in &parsed.entries {
+        let post = PostView {
+            title: entry.title.clone(),
+            url: entry.url.clone(),
+            summary: entry.summary.clone(),
+            content_text: entry.content_text.clone(),
+            author: entry.author.clone(),
+            published: entry.published,
+            categories: entry.categories.clone(),
+            image_url: entry.image_url.clone(),
+            feed_title: parsed.title.clone(),
+        };
+        let captions = generate(&post, &platforms);
+        if json {
+            let line = serde_json::json!({
+                "title": post.title,
+                "url": post.url,
+                "published": post.published.map(|d| d.to_rfc3339()),
+                "captions": captions.iter().map(|c| serde_json::json!({
+                    "platform": c.platform.id(),
+                    "text": c.text,
+                    "length": c.length,
+                    "limit": c.limit,
+                })).collect::<Vec<_>>(),
+            });
+            println!("{line}");
+        } else {
+            println!("# {}", post.title);
+            for c in &captions {
+                println!("\n## {} ({}/{})\n{}", c.platform.display_name(), c.length, c.limit, c.text);
+            }
+            println!();
+        }
+    }
+    Ok(())
+}
+
+pub fn measure(platform: &str, text: &str, json: bool) -> anyhow::Result<()> {
+    let platform: Platform = platform.parse()?;
+    let length = count(platform, text);
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"platform": platform.id(), "length": length, "limit": platform.limit(), "fits": length <= platform.limit()})
+        );
+    } else {
+        println!("{length}/{}", platform.limit());
+    }
+    Ok(())
+}
+
+pub async fn create_user(settings: &Settings, email: &str, raw_password: &str) -> anyhow::Result<()> {
+    let db = open_database(settings).await?;
+    let email = Email::parse(email)?;
+    let password = Password::parse(raw_password)?;
+    let hash = password::hash(&password)?;
+    let user = db.run(move |conn| users::create(conn, &email, &hash)).await?;
+    println!("created account {} ({})", user.email, user.id);
+    Ok(())
+}

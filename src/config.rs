@@ -1,0 +1,277 @@
+//! Typed settings read from `CAPTIONFEED_*` environment variables.
+//!
+//! Every setting has a default that suits the single-node mode, so `captionfeed serve`
+//! needs no configuration. Anything unknown or invalid stops the start with a message
+//! that names the variable: a typo must never silently fall back to a default.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crate::db::DatabaseUrl;
+
+/// Which kinds of work this process does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Web and background work in one process (the default).
+    All,
+    /// Only the HTTP server.
+    Web,
+    /// Only background work (the poller).
+    Worker,
+}
+
+impl Role {
+    pub fn runs_web(self) -> bool {
+        matches!(self, Role::All | Role::Web)
+    }
+
+    pub fn runs_worker(self) -> bool {
+        matches!(self, Role::All | Role::Worker)
+    }
+}
+
+/// A secret that never shows in logs or `Debug` output.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// All settings of one process.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: DatabaseUrl,
+    pub database_pool_size: u32,
+    pub bind: SocketAddr,
+    /// The address people use to reach the service; decides the `Secure` cookie flag.
+    pub base_url: url::Url,
+    pub allow_private_networks: bool,
+    /// How often each feed is checked.
+    pub poll_interval: Duration,
+    /// How many of a newly added feed's newest posts get captions.
+    pub backfill: u32,
+    pub role: Role,
+    /// Signs CSRF tokens; when absent, a random one is kept in the database so that
+    /// every replica shares it.
+    pub secret_key: Option<Secret>,
+    pub log: String,
+}
+
+/// A setting that could not be read; names the variable.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("{variable}: {message}")]
+pub struct ConfigError {
+    pub variable: String,
+    pub message: String,
+}
+
+const PREFIX: &str = "CAPTIONFEED_";
+
+const KNOWN: &[&str] = &[
+    "DATABASE_URL",
+    "DATABASE_POOL_SIZE",
+    "BIND",
+    "BASE_URL",
+    "ALLOW_PRIVATE_NETWORKS",
+    "POLL_INTERVAL",
+    "BACKFILL",
+    "ROLE",
+    "SECRET_KEY",
+    "LOG",
+];
+
+impl Settings {
+    /// Reads the settings from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_vars(std::env::vars())
+    }
+
+    /// Reads the settings from the given variables; only `CAPTIONFEED_*` ones are looked at.
+    pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
+        let mut ours = std::collections::HashMap::new();
+        for (key, value) in vars {
+            if let Some(name) = key.strip_prefix(PREFIX) {
+                // Test-only variables share the prefix but are not settings of the service.
+                if name.starts_with("TEST_") {
+                    continue;
+                }
+                if !KNOWN.contains(&name) {
+                    return Err(error(name, format!("unknown setting; known ones are {}", KNOWN.join(", "))));
+                }
+                ours.insert(name.to_string(), value);
+            }
+        }
+        let get = |name: &str| ours.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
+
+        let database_url = match get("DATABASE_URL") {
+            Some(raw) => DatabaseUrl::parse(raw).map_err(|m| error("DATABASE_URL", m))?,
+            None => DatabaseUrl::default_sqlite(),
+        };
+        let bind: SocketAddr = match get("BIND") {
+            Some(raw) => raw
+                .parse()
+                .map_err(|_| error("BIND", format!("{raw:?} is not an address like 127.0.0.1:8080")))?,
+            None => SocketAddr::from(([127, 0, 0, 1], 8080)),
+        };
+        let base_url = match get("BASE_URL") {
+            Some(raw) => {
+                let url = url::Url::parse(raw).map_err(|e| error("BASE_URL", format!("{raw:?}: {e}")))?;
+                if !matches!(url.scheme(), "http" | "https") {
+                    return Err(error("BASE_URL", "must start with http:// or https://"));
+                }
+                url
+            }
+            None => url::Url::parse(&format!("http://{bind}/")).map_err(|e| error("BIND", e.to_string()))?,
+        };
+        Ok(Settings {
+            database_url,
+            database_pool_size: parse_number(get("DATABASE_POOL_SIZE"), "DATABASE_POOL_SIZE", 8, 1..=256)?,
+            bind,
+            base_url,
+            allow_private_networks: parse_bool(get("ALLOW_PRIVATE_NETWORKS"), "ALLOW_PRIVATE_NETWORKS")?,
+            poll_interval: match get("POLL_INTERVAL") {
+                Some(raw) => parse_duration(raw).map_err(|m| error("POLL_INTERVAL", m))?,
+                None => Duration::from_secs(30 * 60),
+            },
+            backfill: parse_number(get("BACKFILL"), "BACKFILL", 3, 0..=100)?,
+            role: match get("ROLE") {
+                None | Some("all") => Role::All,
+                Some("web") => Role::Web,
+                Some("worker") => Role::Worker,
+                Some(other) => return Err(error("ROLE", format!("{other:?} is not one of all, web, worker"))),
+            },
+            secret_key: match get("SECRET_KEY") {
+                Some(raw) if raw.len() < 32 => return Err(error("SECRET_KEY", "must be at least 32 characters")),
+                Some(raw) => Some(Secret::new(raw)),
+                None => None,
+            },
+            log: get("LOG").unwrap_or("info").to_string(),
+        })
+    }
+
+    /// Whether cookies must carry the `Secure` flag.
+    pub fn secure_cookies(&self) -> bool {
+        self.base_url.scheme() == "https"
+    }
+}
+
+fn error(variable: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError { variable: format!("{PREFIX}{variable}"), message: message.into() }
+}
+
+fn parse_bool(raw: Option<&str>, name: &str) -> Result<bool, ConfigError> {
+    match raw.map(str::to_ascii_lowercase).as_deref() {
+        None | Some("false" | "0" | "no" | "off") => Ok(false),
+        Some("true" | "1" | "yes" | "on") => Ok(true),
+        Some(other) => Err(error(name, format!("{other:?} is not true or false"))),
+    }
+}
+
+fn parse_number(
+    raw: Option<&str>,
+    name: &str,
+    default: u32,
+    range: std::ops::RangeInclusive<u32>,
+) -> Result<u32, ConfigError> {
+    let Some(raw) = raw else { return Ok(default) };
+    match raw.parse::<u32>() {
+        Ok(n) if range.contains(&n) => Ok(n),
+        _ => Err(error(
+            name,
+            format!("{raw:?} is not a whole number from {} to {}", range.start(), range.end()),
+        )),
+    }
+}
+
+/// Parses `90`, `90s`, `15m`, `1h` into a duration of at least one second.
+pub fn parse_duration(raw: &str) -> Result<Duration, String> {
+    let raw = raw.trim();
+    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
+    let (digits, unit) = raw.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{raw:?} is not a duration like 90s, 15m or 1h"))?;
+    let seconds = match unit {
+        "" | "s" => n,
+        "m" => n.saturating_mul(60),
+        "h" => n.saturating_mul(3600),
+        _ => return Err(format!("{raw:?} has an unknown unit; use s, m or h")),
+    };
+    if seconds == 0 {
+        return Err("must be at least 1s".into());
+    }
+    Ok(Duration::from_secs(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn no_configuration_gives_the_single_node_defaults() {
+        let s = Settings::from_vars(vars(&[("PATH", "/bin")])).expect("defaults are valid");
+        assert!(s.database_url.is_sqlite());
+        assert_eq!(s.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.base_url.as_str(), "http://127.0.0.1:8080/");
+        assert!(!s.allow_private_networks);
+        assert_eq!(s.backfill, 3);
+        assert_eq!(s.role, Role::All);
+        assert!(!s.secure_cookies());
+    }
+
+    #[test]
+    fn unknown_variable_is_named() {
+        let e = Settings::from_vars(vars(&[("CAPTIONFEED_POLL_INTERVALL", "5m")])).unwrap_err();
+        assert_eq!(e.variable, "CAPTIONFEED_POLL_INTERVALL");
+        assert!(e.message.contains("unknown setting"));
+    }
+
+    #[test]
+    fn invalid_values_name_their_variable() {
+        for (name, value) in [
+            ("CAPTIONFEED_BIND", "localhost"),
+            ("CAPTIONFEED_ALLOW_PRIVATE_NETWORKS", "sure"),
+            ("CAPTIONFEED_POLL_INTERVAL", "5 weeks"),
+            ("CAPTIONFEED_BACKFILL", "-1"),
+            ("CAPTIONFEED_DATABASE_URL", "mysql://x"),
+            ("CAPTIONFEED_BASE_URL", "ftp://x"),
+            ("CAPTIONFEED_ROLE", "both"),
+            ("CAPTIONFEED_SECRET_KEY", "short"),
+        ] {
+            let e = Settings::from_vars(vars(&[(name, value)])).unwrap_err();
+            assert_eq!(e.variable, name, "{value}");
+        }
+    }
+
+    #[test]
+    fn https_base_url_makes_cookies_secure() {
+        let s = Settings::from_vars(vars(&[("CAPTIONFEED_BASE_URL", "https://captions.example/")])).unwrap();
+        assert!(s.secure_cookies());
+    }
+
+    #[test]
+    fn durations_accept_units() {
+        assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("15m").unwrap(), Duration::from_secs(900));
+        assert_eq!(parse_duration("2h").unwrap(), Duration::from_secs(7200));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("m").is_err());
+    }
+}

@@ -1,0 +1,145 @@
+//! The connection pool, and running blocking database work off the async executor.
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{ManageConnection, Pool, PooledConnection};
+use diesel::Connection;
+
+use super::{AnyConnection, DatabaseUrl, DbError, SQLITE_BUSY_TIMEOUT};
+
+/// Opens connections of the backend the URL names, and only that one.
+///
+/// diesel's generated `establish` tries every backend in turn, which would turn a
+/// PostgreSQL URL into a SQLite file name when the server is down.
+#[derive(Debug)]
+pub struct Manager {
+    url: DatabaseUrl,
+}
+
+impl ManageConnection for Manager {
+    type Connection = AnyConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<AnyConnection, Self::Error> {
+        match &self.url {
+            DatabaseUrl::Sqlite(path) => {
+                let mut conn = diesel::SqliteConnection::establish(path).map_err(diesel::r2d2::Error::ConnectionError)?;
+                conn.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                    SQLITE_BUSY_TIMEOUT.as_millis()
+                ))
+                .map_err(diesel::r2d2::Error::QueryError)?;
+                Ok(AnyConnection::Sqlite(conn))
+            }
+            DatabaseUrl::Postgres(url) => diesel::PgConnection::establish(url)
+                .map(AnyConnection::Postgresql)
+                .map_err(diesel::r2d2::Error::ConnectionError),
+        }
+    }
+
+    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
+        diesel::r2d2::R2D2Connection::is_broken(conn)
+    }
+}
+
+/// The shared handle on the database: cheap to clone, safe to use from async code.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<Manager>,
+    url: DatabaseUrl,
+}
+
+impl Db {
+    /// Opens the pool and checks that one connection can be made.
+    pub fn connect(url: &DatabaseUrl, max_size: u32) -> Result<Self, DbError> {
+        if let DatabaseUrl::Sqlite(path) = url {
+            if let Some(parent) = std::path::Path::new(path).parent() {
+                if !parent.as_os_str().is_empty() {
+                    std::fs::create_dir_all(parent)
+                        .map_err(|e| DbError::Pool(format!("cannot create {}: {e}", parent.display())))?;
+                }
+            }
+        }
+        let pool = Pool::builder()
+            .max_size(max_size)
+            .connection_timeout(std::time::Duration::from_secs(10))
+            .build(Manager { url: url.clone() })
+            .map_err(|e| DbError::Pool(format!("{}: {e}", url.redacted())))?;
+        Ok(Db { pool, url: url.clone() })
+    }
+
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+
+    /// A connection for blocking code (the CLI, migrations, tests).
+    pub fn get(&self) -> Result<PooledConnection<Manager>, DbError> {
+        self.pool.get().map_err(|e| DbError::Pool(e.to_string()))
+    }
+
+    /// Runs `f` with a connection on the blocking thread pool.
+    pub async fn run<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(|e| E::from(DbError::Pool(e.to_string())))?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| E::from(DbError::Pool(format!("database task failed: {e}"))))?
+    }
+
+    /// Runs `f` in a transaction on the blocking thread pool, retrying a few times when
+    /// SQLite reports that another writer holds the lock (WAL lets only one write at a time
+    /// and a read transaction cannot always be upgraded; the busy timeout does not cover that).
+    pub async fn transaction<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: Fn(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + From<diesel::result::Error> + IsBusy + Send + 'static,
+    {
+        self.run(move |conn| {
+            let mut attempt = 0u32;
+            loop {
+                match conn.transaction(|conn| f(conn)) {
+                    Err(e) if e.is_busy() && attempt < 5 => {
+                        attempt += 1;
+                        std::thread::sleep(std::time::Duration::from_millis(20 * u64::from(attempt)));
+                    }
+                    other => return other,
+                }
+            }
+        })
+        .await
+    }
+}
+
+/// Whether an error is SQLite's "database is locked", which is worth a retry.
+pub trait IsBusy {
+    fn is_busy(&self) -> bool;
+}
+
+impl IsBusy for diesel::result::Error {
+    fn is_busy(&self) -> bool {
+        match self {
+            diesel::result::Error::DatabaseError(_, info) => {
+                let m = info.message();
+                m.contains("database is locked") || m.contains("database table is locked")
+            }
+            _ => false,
+        }
+    }
+}
+
+impl IsBusy for DbError {
+    fn is_busy(&self) -> bool {
+        matches!(self, DbError::Query(e) if e.is_busy())
+    }
+}

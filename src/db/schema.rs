@@ -1,0 +1,99 @@
+//! The tables, written by hand with the types both backends share
+//! (text ids, UTC timestamps without zone, integers, booleans).
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        email -> Text,
+        password_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    feeds (id) {
+        id -> Text,
+        url -> Text,
+        title -> Nullable<Text>,
+        site_url -> Nullable<Text>,
+        etag -> Nullable<Text>,
+        last_modified -> Nullable<Text>,
+        last_checked_at -> Nullable<Timestamp>,
+        last_success_at -> Nullable<Timestamp>,
+        next_check_at -> Timestamp,
+        error_count -> Integer,
+        last_error -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    posts (id) {
+        id -> Text,
+        feed_id -> Text,
+        entry_key -> Text,
+        title -> Text,
+        url -> Nullable<Text>,
+        summary -> Text,
+        content_text -> Text,
+        author -> Nullable<Text>,
+        published_at -> Nullable<Timestamp>,
+        categories -> Text,
+        image_url -> Nullable<Text>,
+        first_seen_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    subscriptions (id) {
+        id -> Text,
+        user_id -> Text,
+        feed_id -> Text,
+        platforms -> Text,
+        paused -> Bool,
+        backfill -> Integer,
+        backfilled_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    captions (id) {
+        id -> Text,
+        user_id -> Text,
+        subscription_id -> Text,
+        post_id -> Text,
+        platform -> Text,
+        variant -> Text,
+        body -> Text,
+        length -> Integer,
+        char_limit -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    app_secrets (name) {
+        name -> Text,
+        value -> Text,
+    }
+}
+
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(posts -> feeds (feed_id));
+diesel::joinable!(subscriptions -> feeds (feed_id));
+diesel::joinable!(subscriptions -> users (user_id));
+diesel::joinable!(captions -> posts (post_id));
+diesel::joinable!(captions -> subscriptions (subscription_id));
+
+diesel::allow_tables_to_appear_in_same_query!(users, sessions, feeds, posts, subscriptions, captions, app_secrets);

@@ -1,0 +1,206 @@
+//! The feeds and posts tables. Feed rows are shared by every account, so these
+//! functions are feed-level (no account id): only the poller and `subscriptions` call them.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::{NewEntry, ParsedFeed, Validators};
+use crate::db::schema::{feeds, posts};
+use crate::db::{new_id, now, AnyConnection};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = feeds)]
+pub struct Feed {
+    pub id: String,
+    pub url: String,
+    pub title: Option<String>,
+    pub site_url: Option<String>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub last_checked_at: Option<NaiveDateTime>,
+    pub last_success_at: Option<NaiveDateTime>,
+    pub next_check_at: NaiveDateTime,
+    pub error_count: i32,
+    pub last_error: Option<String>,
+    pub lease_until: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+impl Feed {
+    pub fn validators(&self) -> Validators {
+        Validators { etag: self.etag.clone(), last_modified: self.last_modified.clone() }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = posts)]
+pub struct Post {
+    pub id: String,
+    pub feed_id: String,
+    pub entry_key: String,
+    pub title: String,
+    pub url: Option<String>,
+    pub summary: String,
+    pub content_text: String,
+    pub author: Option<String>,
+    pub published_at: Option<NaiveDateTime>,
+    pub categories: String,
+    pub image_url: Option<String>,
+    pub first_seen_at: NaiveDateTime,
+}
+
+impl Post {
+    pub fn category_list(&self) -> Vec<String> {
+        serde_json::from_str(&self.categories).unwrap_or_default()
+    }
+}
+
+/// The feed with this URL, created (due at once) if no account had it yet.
+pub fn find_or_create_feed(conn: &mut AnyConnection, url: &str) -> QueryResult<Feed> {
+    let created = now();
+    crate::insert_or_ignore!(
+        conn,
+        feeds::table,
+        (
+            feeds::id.eq(new_id()),
+            feeds::url.eq(url),
+            feeds::next_check_at.eq(created),
+            feeds::error_count.eq(0),
+            feeds::created_at.eq(created),
+        )
+    )?;
+    feeds::table.filter(feeds::url.eq(url)).select(Feed::as_select()).first(conn)
+}
+
+pub fn feed_by_id(conn: &mut AnyConnection, feed_id: &str) -> QueryResult<Option<Feed>> {
+    feeds::table.find(feed_id).select(Feed::as_select()).first(conn).optional()
+}
+
+/// Makes a feed due now (a new subscriber wants it fetched at once).
+pub fn make_feed_due_now(conn: &mut AnyConnection, feed_id: &str) -> QueryResult<()> {
+    diesel::update(feeds::table.find(feed_id)).set(feeds::next_check_at.eq(now())).execute(conn)?;
+    Ok(())
+}
+
+/// Stores a successful fetch: new posts (existing entry keys are left alone) and the
+/// feed's metadata and validators. Returns how many posts were new.
+pub fn record_feed_fetched(
+    conn: &mut AnyConnection,
+    feed_id: &str,
+    parsed: &ParsedFeed,
+    validators: &Validators,
+    next_check_at: NaiveDateTime,
+) -> QueryResult<usize> {
+    let seen = now();
+    let mut new_posts = 0;
+    for (position, entry) in parsed.entries.iter().enumerate() {
+        // Entries seen in one fetch keep the feed's order: the first is the newest seen.
+        let first_seen_at = seen - chrono::Duration::microseconds(position as i64);
+        new_posts += insert_post(conn, feed_id, entry, first_seen_at)?;
+    }
+    let checked = now();
+    diesel::update(feeds::table.find(feed_id))
+        .set((
+            feeds::title.eq(parsed.title.as_deref()),
+            feeds::site_url.eq(parsed.site_url.as_deref()),
+            feeds::etag.eq(validators.etag.as_deref()),
+            feeds::last_modified.eq(validators.last_modified.as_deref()),
+            feeds::last_checked_at.eq(checked),
+            feeds::last_success_at.eq(checked),
+            feeds::next_check_at.eq(next_check_at),
+            feeds::error_count.eq(0),
+            feeds::last_error.eq(None::<String>),
+        ))
+        .execute(conn)?;
+    Ok(new_posts)
+}
+
+fn insert_post(
+    conn: &mut AnyConnection,
+    feed_id: &str,
+    entry: &NewEntry,
+    first_seen_at: NaiveDateTime,
+) -> QueryResult<usize> {
+    let categories = serde_json::to_string(&entry.categories).unwrap_or_else(|_| "[]".into());
+    crate::insert_or_ignore!(
+        conn,
+        posts::table,
+        (
+            posts::id.eq(new_id()),
+            posts::feed_id.eq(feed_id),
+            posts::entry_key.eq(&entry.entry_key),
+            posts::title.eq(&entry.title),
+            posts::url.eq(entry.url.as_deref()),
+            posts::summary.eq(&entry.summary),
+            posts::content_text.eq(&entry.content_text),
+            posts::author.eq(entry.author.as_deref()),
+            posts::published_at.eq(entry.published.map(|d| d.naive_utc())),
+            posts::categories.eq(categories),
+            posts::image_url.eq(entry.image_url.as_deref()),
+            posts::first_seen_at.eq(first_seen_at),
+        )
+    )
+}
+
+/// A 304: nothing changed but the check times.
+pub fn record_feed_not_modified(conn: &mut AnyConnection, feed_id: &str, next_check_at: NaiveDateTime) -> QueryResult<()> {
+    let checked = now();
+    diesel::update(feeds::table.find(feed_id))
+        .set((
+            feeds::last_checked_at.eq(checked),
+            feeds::last_success_at.eq(checked),
+            feeds::next_check_at.eq(next_check_at),
+            feeds::error_count.eq(0),
+            feeds::last_error.eq(None::<String>),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A failed fetch or parse: the posts stay, the error is shown on the feed's page.
+pub fn record_feed_error(
+    conn: &mut AnyConnection,
+    feed_id: &str,
+    message: &str,
+    next_check_at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(feeds::table.find(feed_id))
+        .set((
+            feeds::last_checked_at.eq(now()),
+            feeds::next_check_at.eq(next_check_at),
+            feeds::error_count.eq(feeds::error_count + 1),
+            feeds::last_error.eq(message),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The newest posts of a feed by when they were first seen (at most `limit`).
+pub fn latest_feed_posts(conn: &mut AnyConnection, feed_id: &str, limit: i64) -> QueryResult<Vec<Post>> {
+    posts::table
+        .filter(posts::feed_id.eq(feed_id))
+        .order(posts::first_seen_at.desc())
+        .limit(limit)
+        .select(Post::as_select())
+        .load(conn)
+}
+
+/// Posts of a feed first seen after `after`, oldest first.
+pub fn feed_posts_seen_after(
+    conn: &mut AnyConnection,
+    feed_id: &str,
+    after: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<Post>> {
+    posts::table
+        .filter(posts::feed_id.eq(feed_id))
+        .filter(posts::first_seen_at.gt(after))
+        .order(posts::first_seen_at.asc())
+        .limit(limit)
+        .select(Post::as_select())
+        .load(conn)
+}
+
+pub fn count_feed_posts(conn: &mut AnyConnection, feed_id: &str) -> QueryResult<i64> {
+    posts::table.filter(posts::feed_id.eq(feed_id)).count().get_result(conn)
+}

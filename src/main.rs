@@ -1,0 +1,105 @@
+//! The `captionfeed` command line.
+
+use std::io::Read as _;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use captionfeed::cli;
+
+#[derive(Parser)]
+#[command(name = "captionfeed", version, about = "Blog feeds in, ready-to-post social media captions out")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web app, the poller and everything else in one process.
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Print the captions that would be made for a feed's posts (URL or file).
+    Preview {
+        /// A feed URL (http/https) or a local file.
+        source: String,
+        /// Platforms, comma-separated (default: all).
+        #[arg(long, value_delimiter = ',')]
+        platform: Vec<String>,
+        /// One JSON object per post per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The length of a text as a platform counts it (stdin when TEXT is absent).
+    Measure {
+        #[arg(long)]
+        platform: String,
+        text: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account; the password is read from stdin.
+    Create {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match captionfeed::config::Settings::from_env() {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("error: invalid configuration: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    captionfeed::telemetry::init(&settings.log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve => cli::serve(settings).await,
+            Command::Migrate => cli::migrate(&settings).await,
+            Command::Preview { source, platform, json } => cli::preview(&settings, &source, &platform, json).await,
+            Command::Measure { platform, text, json } => {
+                let text = match text {
+                    Some(text) => text,
+                    None => {
+                        let mut buf = String::new();
+                        std::io::stdin().read_to_string(&mut buf)?;
+                        buf
+                    }
+                };
+                cli::measure(&platform, &text, json)
+            }
+            Command::User { command: UserCommand::Create { email } } => {
+                let mut password = String::new();
+                std::io::stdin().read_to_string(&mut password)?;
+                cli::create_user(&settings, &email, password.trim_end_matches(['\r', '\n'])).await
+            }
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

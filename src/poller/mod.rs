@@ -1,0 +1,101 @@
+//! The poller: finds due feeds, refreshes each, writes the captions of new posts.
+//!
+//! Shaped like Miniflux's: each pass claims a batch of due feeds with leases and
+//! refreshes them a few at a time. One feed's failure is recorded on that feed and the
+//! loop goes on. [`Poller::run_once`] is public so tests run a pass on demand.
+
+pub mod leases;
+mod refresh;
+mod schedule;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt as _;
+use tokio::sync::Notify;
+
+use crate::db::{now, Db};
+use crate::feeds::Fetcher;
+
+/// How many feeds one pass claims.
+const BATCH: i64 = 50;
+/// How many feeds are refreshed at the same time.
+const CONCURRENCY: usize = 4;
+/// How long a claim lasts; well beyond a fetch's timeout, so only a crash lets it expire.
+const LEASE: Duration = Duration::from_secs(5 * 60);
+/// How often the loop looks for due feeds when nobody wakes it.
+const TICK: Duration = Duration::from_secs(10);
+
+/// What one pass did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct PassReport {
+    pub feeds_checked: usize,
+    pub feeds_failed: usize,
+    pub new_posts: usize,
+    pub captions_written: usize,
+}
+
+#[derive(Clone)]
+pub struct Poller {
+    db: Db,
+    fetcher: Fetcher,
+    poll_interval: Duration,
+    wake: Arc<Notify>,
+}
+
+impl Poller {
+    pub fn new(db: Db, fetcher: Fetcher, poll_interval: Duration) -> Self {
+        Poller { db, fetcher, poll_interval, wake: Arc::new(Notify::new()) }
+    }
+
+    /// A handle that makes the loop look for due feeds now (a feed was just added).
+    pub fn waker(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+
+    /// Claims the due feeds and refreshes them; errors of single feeds are recorded on
+    /// the feeds, only a database failure ends the pass early.
+    pub async fn run_once(&self) -> Result<PassReport, crate::db::DbError> {
+        let claimed = self
+            .db
+            .run(|conn| {
+                let at = now();
+                let lease = chrono::Duration::from_std(LEASE).unwrap_or(chrono::Duration::minutes(5));
+                Ok::<_, crate::db::DbError>(leases::claim_due_feeds(conn, at, at + lease, BATCH)?)
+            })
+            .await?;
+        let results: Vec<_> = futures_util::stream::iter(claimed)
+            .map(|feed| refresh::refresh_feed(self, feed))
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
+        let mut report = PassReport::default();
+        for result in results {
+            let outcome = result?;
+            report.feeds_checked += 1;
+            report.feeds_failed += usize::from(outcome.failed);
+            report.new_posts += outcome.new_posts;
+            report.captions_written += outcome.captions_written;
+        }
+        Ok(report)
+    }
+
+    /// Runs passes until `shutdown` resolves. A failed pass is logged and retried on the
+    /// next tick: the poller never stops quietly.
+    pub async fn run_until_stopped(self, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            match self.run_once().await {
+                Ok(report) if report.feeds_checked > 0 => tracing::info!(?report, "poll pass"),
+                Ok(_) => {}
+                Err(error) => tracing::error!(%error, "poll pass failed; retrying on the next tick"),
+            }
+            tokio::select! {
+                _ = &mut shutdown => break,
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(TICK) => {}
+            }
+        }
+        tracing::info!("poller stopped");
+    }
+}

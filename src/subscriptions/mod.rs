@@ -1,0 +1,141 @@
+//! Subscriptions: an account's link to a shared feed, with its own settings.
+//! Every function takes the account id first; another account's ids are not found.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::accounts::UserId;
+use crate::captions::Platform;
+use crate::db::schema::{feeds, subscriptions};
+use crate::db::{new_id, now, AnyConnection, DbError};
+use crate::feeds::store::{find_or_create_feed, make_feed_due_now, Feed};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = subscriptions)]
+pub struct Subscription {
+    pub id: String,
+    pub user_id: String,
+    pub feed_id: String,
+    pub platforms: String,
+    pub paused: bool,
+    pub backfill: i32,
+    pub backfilled_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+impl Subscription {
+    /// The platforms this subscription wants captions for (unknown ids are skipped).
+    pub fn platform_list(&self) -> Vec<Platform> {
+        self.platforms.split(',').filter_map(|p| p.trim().parse().ok()).collect()
+    }
+}
+
+/// A subscription with its feed, as the pages show it.
+#[derive(Debug, Clone)]
+pub struct SubscribedFeed {
+    pub subscription: Subscription,
+    pub feed: Feed,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SubscriptionError {
+    #[error("you already follow this feed")]
+    AlreadySubscribed,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for SubscriptionError {
+    fn from(e: diesel::result::Error) -> Self {
+        SubscriptionError::Db(e.into())
+    }
+}
+
+impl crate::db::IsBusy for SubscriptionError {
+    fn is_busy(&self) -> bool {
+        matches!(self, SubscriptionError::Db(e) if e.is_busy())
+    }
+}
+
+/// Subscribes the account to the feed at `url` (already validated and normalized).
+/// The feed is made due at once so that its first captions come within the minute.
+pub fn subscribe(
+    conn: &mut AnyConnection,
+    user: &UserId,
+    url: &str,
+    platforms: &[Platform],
+    backfill: u32,
+) -> Result<Subscription, SubscriptionError> {
+    let feed = find_or_create_feed(conn, url)?;
+    let id = new_id();
+    let platforms: Vec<&str> = platforms.iter().map(|p| p.id()).collect();
+    let inserted = crate::insert_or_ignore!(
+        conn,
+        subscriptions::table,
+        (
+            subscriptions::id.eq(&id),
+            subscriptions::user_id.eq(user.as_str()),
+            subscriptions::feed_id.eq(&feed.id),
+            subscriptions::platforms.eq(platforms.join(",")),
+            subscriptions::paused.eq(false),
+            subscriptions::backfill.eq(i32::try_from(backfill).unwrap_or(i32::MAX)),
+            subscriptions::created_at.eq(now()),
+        )
+    )?;
+    if inserted == 0 {
+        return Err(SubscriptionError::AlreadySubscribed);
+    }
+    make_feed_due_now(conn, &feed.id)?;
+    Ok(subscriptions::table.find(&id).select(Subscription::as_select()).first(conn)?)
+}
+
+/// The account's feeds, newest subscription first.
+pub fn list(conn: &mut AnyConnection, user: &UserId) -> Result<Vec<SubscribedFeed>, DbError> {
+    let rows: Vec<(Subscription, Feed)> = subscriptions::table
+        .inner_join(feeds::table)
+        .filter(subscriptions::user_id.eq(user.as_str()))
+        .order(subscriptions::created_at.desc())
+        .select((Subscription::as_select(), Feed::as_select()))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(subscription, feed)| SubscribedFeed { subscription, feed }).collect())
+}
+
+/// One of the account's feeds by subscription id; `None` for anyone else's.
+pub fn get(conn: &mut AnyConnection, user: &UserId, subscription_id: &str) -> Result<Option<SubscribedFeed>, DbError> {
+    let row: Option<(Subscription, Feed)> = subscriptions::table
+        .inner_join(feeds::table)
+        .filter(subscriptions::user_id.eq(user.as_str()))
+        .filter(subscriptions::id.eq(subscription_id))
+        .select((Subscription::as_select(), Feed::as_select()))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(subscription, feed)| SubscribedFeed { subscription, feed }))
+}
+
+/// Removes one of the account's subscriptions and its captions; false if not found.
+pub fn delete(conn: &mut AnyConnection, user: &UserId, subscription_id: &str) -> Result<bool, DbError> {
+    let removed = diesel::delete(
+        subscriptions::table
+            .filter(subscriptions::user_id.eq(user.as_str()))
+            .filter(subscriptions::id.eq(subscription_id)),
+    )
+    .execute(conn)?;
+    Ok(removed == 1)
+}
+
+/// The active subscriptions of a feed (feed-level: for the poller).
+pub fn active_for_feed(conn: &mut AnyConnection, feed_id: &str) -> QueryResult<Vec<Subscription>> {
+    subscriptions::table
+        .filter(subscriptions::feed_id.eq(feed_id))
+        .filter(subscriptions::paused.eq(false))
+        .select(Subscription::as_select())
+        .load(conn)
+}
+
+/// Records that a subscription's backfill is done (feed-level: for the poller).
+pub fn mark_backfilled(conn: &mut AnyConnection, subscription_id: &str, at: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(subscriptions::table.find(subscription_id))
+        .set(subscriptions::backfilled_at.eq(at))
+        .execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,99 @@
+//! The HTTP side: pages for people, health for operators. Handlers call the domain
+//! modules and never write SQL; errors become responses in [`error`], once.
+
+mod assets;
+pub mod csrf;
+pub mod error;
+pub mod feed_url;
+mod health;
+pub mod pages;
+mod secret;
+pub mod session;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{from_fn, Compress, DefaultHeaders};
+use actix_web::{web, App, HttpServer};
+use tokio::sync::Notify;
+
+use crate::config::Settings;
+use crate::db::Db;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub db: Db,
+    pub settings: Settings,
+    pub signing_key: Vec<u8>,
+    /// Wakes the poller when a feed was added, so it is fetched at once.
+    pub poller_wake: Arc<Notify>,
+}
+
+/// The web server, bound and ready to run.
+pub struct Application {
+    server: Server,
+    port: u16,
+}
+
+impl Application {
+    /// Binds `settings.bind` (port 0 picks a free one, as tests do) and builds the server.
+    pub async fn build(settings: Settings, db: Db, poller_wake: Arc<Notify>) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(settings.bind)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {} (CAPTIONFEED_BIND): {e}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let key_settings = settings.clone();
+        let signing_key = db.run(move |conn| secret::load_signing_key(conn, &key_settings)).await?;
+        let state = web::Data::new(AppState { db, settings, signing_key, poller_wake });
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(web::FormConfig::default().limit(64 * 1024))
+                .wrap(from_fn(csrf::ensure_csrf_cookie))
+                .wrap(
+                    DefaultHeaders::new()
+                        .add(("X-Content-Type-Options", "nosniff"))
+                        .add(("X-Frame-Options", "DENY"))
+                        .add(("Referrer-Policy", "same-origin"))
+                        .add((
+                            "Content-Security-Policy",
+                            "default-src 'self'; img-src 'self' https: data:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+                        )),
+                )
+                .wrap(Compress::default())
+                .configure(routes)
+        })
+        .listen(listener)?
+        .shutdown_timeout(10)
+        .run();
+        Ok(Application { server, port })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until the server is stopped (SIGINT/SIGTERM are handled by actix).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(health::healthz)
+        .service(assets::app_css)
+        .service(assets::app_js)
+        .service(pages::home::home)
+        .service(pages::auth::signup_form)
+        .service(pages::auth::signup)
+        .service(pages::auth::login_form)
+        .service(pages::auth::login)
+        .service(pages::auth::logout)
+        .service(pages::feeds::list)
+        .service(pages::feeds::new_form)
+        .service(pages::feeds::create)
+        .service(pages::feeds::show)
+        .service(pages::feeds::delete)
+        .service(pages::captions::list)
+        .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(error::WebError::NotFound) }));
+}

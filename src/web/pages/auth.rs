@@ -1,0 +1,144 @@
+//! Sign up, log in, log out.
+
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use askama::Template;
+
+use super::{render, see_other, Layout};
+use crate::accounts::validate::{Email, Password, MIN_PASSWORD_CHARS};
+use crate::accounts::{password, sessions, users, AccountError};
+use crate::web::csrf::CheckedForm;
+use crate::web::error::WebError;
+use crate::web::session::{expired_session_cookie, session_cookie, MaybeUser, SESSION_COOKIE};
+use crate::web::AppState;
+
+#[derive(Template)]
+#[template(path = "signup.html")]
+struct SignupPage {
+    layout: Layout,
+    email: String,
+    error: Option<String>,
+    min_password: usize,
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    layout: Layout,
+    email: String,
+    error: Option<String>,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct Credentials {
+    email: String,
+    password: String,
+}
+
+#[get("/signup")]
+pub async fn signup_form(req: HttpRequest, state: web::Data<AppState>, user: MaybeUser) -> Result<HttpResponse, WebError> {
+    if user.0.is_some() {
+        return Ok(see_other("/captions"));
+    }
+    let page = SignupPage { layout: Layout::new(&req, &state, None), email: String::new(), error: None, min_password: MIN_PASSWORD_CHARS };
+    render(StatusCode::OK, &page)
+}
+
+#[post("/signup")]
+pub async fn signup(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: CheckedForm<Credentials>,
+) -> Result<HttpResponse, WebError> {
+    let Credentials { email, password: raw_password } = form.0;
+    let db = state.db.clone();
+    let email_for_db = email.clone();
+    let created = db
+        .run(move |conn| {
+            let email = Email::parse(&email_for_db)?;
+            let password = Password::parse(&raw_password)?;
+            let hash = password::hash(&password)?;
+            let user = users::create(conn, &email, &hash)?;
+            sessions::create(conn, &user.id)
+        })
+        .await;
+    match created {
+        Ok(token) => Ok(logged_in(token, state.settings.secure_cookies())),
+        Err(AccountError::Db(e)) => Err(e.into()),
+        Err(e) => {
+            let status = match e {
+                AccountError::EmailTaken => StatusCode::CONFLICT,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            let page = SignupPage { layout: Layout::new(&req, &state, None), email, error: Some(super::sentence(&e.to_string())), min_password: MIN_PASSWORD_CHARS };
+            render(status, &page)
+        }
+    }
+}
+
+#[get("/login")]
+pub async fn login_form(req: HttpRequest, state: web::Data<AppState>, user: MaybeUser) -> Result<HttpResponse, WebError> {
+    if user.0.is_some() {
+        return Ok(see_other("/captions"));
+    }
+    render(StatusCode::OK, &LoginPage { layout: Layout::new(&req, &state, None), email: String::new(), error: None })
+}
+
+#[post("/login")]
+pub async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: CheckedForm<Credentials>,
+) -> Result<HttpResponse, WebError> {
+    let Credentials { email, password: raw_password } = form.0;
+    let email_for_db = email.clone();
+    let result = state
+        .db
+        .run(move |conn| {
+            // Every failure below is the same answer, after the same amount of hashing work.
+            let Ok(email) = Email::parse(&email_for_db) else {
+                password::verify_against_nothing(&raw_password);
+                return Err(AccountError::BadCredentials);
+            };
+            match users::find_by_email(conn, &email)? {
+                Some(user) if password::verify(&raw_password, &user.password_hash) => sessions::create(conn, &user.id),
+                Some(_) => Err(AccountError::BadCredentials),
+                None => {
+                    password::verify_against_nothing(&raw_password);
+                    Err(AccountError::BadCredentials)
+                }
+            }
+        })
+        .await;
+    match result {
+        Ok(token) => Ok(logged_in(token, state.settings.secure_cookies())),
+        Err(AccountError::Db(e)) => Err(e.into()),
+        Err(e) => {
+            let page = LoginPage { layout: Layout::new(&req, &state, None), email, error: Some(super::sentence(&e.to_string())) };
+            render(StatusCode::UNAUTHORIZED, &page)
+        }
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct NoFields {}
+
+#[post("/logout")]
+pub async fn logout(req: HttpRequest, state: web::Data<AppState>, _form: CheckedForm<NoFields>) -> Result<HttpResponse, WebError> {
+    if let Some(token) = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string()) {
+        state.db.run(move |conn| sessions::delete(conn, &token)).await?;
+    }
+    let mut response = see_other("/login");
+    response
+        .add_cookie(&expired_session_cookie(state.settings.secure_cookies()))
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    Ok(response)
+}
+
+fn logged_in(token: String, secure: bool) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((actix_web::http::header::LOCATION, "/captions"))
+        .cookie(session_cookie(token, secure))
+        .finish()
+}

@@ -1,0 +1,75 @@
+//! Server-rendered pages (askama): one file per area, each handler a small function.
+
+pub mod auth;
+pub mod captions;
+pub mod feeds;
+pub mod home;
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpRequest, HttpResponse};
+use askama::Template;
+use chrono::NaiveDateTime;
+
+use super::error::WebError;
+use super::AppState;
+use crate::accounts::User;
+
+/// What every page's frame needs: who is logged in and the form token.
+pub struct Layout {
+    pub user_email: Option<String>,
+    pub csrf: String,
+}
+
+impl Layout {
+    pub fn new(req: &HttpRequest, state: &AppState, user: Option<&User>) -> Self {
+        Layout { user_email: user.map(|u| u.email.clone()), csrf: super::csrf::token(req, state) }
+    }
+}
+
+/// Renders a page with the given status.
+pub fn render(status: StatusCode, page: &impl Template) -> Result<HttpResponse, WebError> {
+    Ok(HttpResponse::build(status)
+        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+        .body(page.render()?))
+}
+
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish()
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    layout: Layout,
+    status: u16,
+    message: &'a str,
+}
+
+/// A plain error page; it has no form, so it needs no CSRF token or user.
+pub fn error_page(status: StatusCode, message: &str) -> HttpResponse {
+    let page = ErrorPage { layout: Layout { user_email: None, csrf: String::new() }, status: status.as_u16(), message };
+    match page.render() {
+        Ok(body) => HttpResponse::build(status)
+            .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+            .body(body),
+        Err(_) => HttpResponse::build(status).body(message.to_string()),
+    }
+}
+
+/// A stored UTC time as pages show it.
+pub fn format_time(at: &NaiveDateTime) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+pub fn format_optional_time(at: &Option<NaiveDateTime>) -> String {
+    at.as_ref().map(format_time).unwrap_or_else(|| "never".into())
+}
+
+/// A message as a sentence: capital first letter, final full stop.
+pub fn sentence(message: &str) -> String {
+    let mut chars = message.trim().trim_end_matches('.').chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect::<String>() + ".",
+        None => String::new(),
+    }
+}

@@ -1,0 +1,137 @@
+use crate::helpers::{location, new_browser, spawn_app, spawn_app_with, Backend};
+use crate::on_both_backends;
+
+async fn signing_up_logs_the_person_in(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let response = app.sign_up("ann@example.com").await;
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(location(&response), "/captions");
+    let cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("cf_session="))
+        .expect("a session cookie")
+        .to_string();
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "plain-http base URL: {cookie}");
+    let page = app.get("/captions").await;
+    assert_eq!(page.status().as_u16(), 200);
+    assert!(page.text().await.unwrap().contains("ann@example.com"));
+}
+on_both_backends!(signing_up_logs_the_person_in);
+
+async fn session_cookie_is_secure_behind_https(backend: Backend) {
+    let app = spawn_app_with(backend, |s| s.base_url = url::Url::parse("https://captions.example/").unwrap()).await;
+    let response = app.sign_up("ann@example.com").await;
+    let cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("cf_session="))
+        .expect("a session cookie")
+        .to_string();
+    assert!(cookie.contains("Secure"), "{cookie}");
+}
+on_both_backends!(session_cookie_is_secure_behind_https);
+
+async fn sign_up_explains_what_is_wrong(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let bad_email = app.submit("/signup", "/signup", &[("email", "ann.example.com"), ("password", "correct horse battery")]).await;
+    assert_eq!(bad_email.status().as_u16(), 422);
+    assert!(bad_email.text().await.unwrap().contains("is not a valid email address"));
+
+    let short = app.submit("/signup", "/signup", &[("email", "ann@example.com"), ("password", "short")]).await;
+    assert_eq!(short.status().as_u16(), 422);
+    assert!(short.text().await.unwrap().contains("at least 10 characters"));
+
+    assert_eq!(app.sign_up("ann@example.com").await.status().as_u16(), 303);
+    let other = new_browser();
+    let taken = app.sign_up_as(&other, "ANN@example.com").await;
+    assert_eq!(taken.status().as_u16(), 409);
+    assert!(taken.text().await.unwrap().contains("already exists"));
+}
+on_both_backends!(sign_up_explains_what_is_wrong);
+
+async fn login_does_not_reveal_which_emails_exist(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.sign_up("ann@example.com").await;
+    let browser = new_browser();
+    let wrong_password = app
+        .submit_as(&browser, "/login", "/login", &[("email", "ann@example.com"), ("password", "not her password")])
+        .await;
+    let unknown_email = app
+        .submit_as(&browser, "/login", "/login", &[("email", "bob@example.com"), ("password", "not her password")])
+        .await;
+    assert_eq!(wrong_password.status().as_u16(), 401);
+    assert_eq!(unknown_email.status().as_u16(), 401);
+    let a = wrong_password.text().await.unwrap();
+    let b = unknown_email.text().await.unwrap();
+    assert!(a.contains("Email or password is incorrect."));
+    // Same page apart from the echoed email and the form token.
+    let strip = |s: &str, email: &str| {
+        s.replace(email, "EMAIL").lines().filter(|l| !l.contains("csrf_token")).collect::<Vec<_>>().join("\n")
+    };
+    assert_eq!(strip(&a, "ann@example.com"), strip(&b, "bob@example.com"));
+
+    let ok = app
+        .submit_as(&browser, "/login", "/login", &[("email", "Ann@Example.com"), ("password", "correct horse battery")])
+        .await;
+    assert_eq!(ok.status().as_u16(), 303);
+    assert_eq!(app.get_as(&browser, "/captions").await.status().as_u16(), 200);
+}
+on_both_backends!(login_does_not_reveal_which_emails_exist);
+
+async fn logging_out_ends_the_session(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.sign_up("ann@example.com").await;
+    let response = app.submit("/captions", "/logout", &[]).await;
+    assert_eq!(response.status().as_u16(), 303);
+    let after = app.get("/captions").await;
+    assert_eq!(after.status().as_u16(), 303);
+    assert_eq!(location(&after), "/login");
+}
+on_both_backends!(logging_out_ends_the_session);
+
+async fn forms_without_a_valid_csrf_token_are_refused(backend: Backend) {
+    let app = spawn_app(backend).await;
+    // No token at all: nothing is created.
+    let response = app
+        .client
+        .post(app.url("/signup"))
+        .form(&[("email", "ann@example.com"), ("password", "correct horse battery")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 403);
+    assert_eq!(app.sign_up("ann@example.com").await.status().as_u16(), 303, "the email is still free");
+
+    // A token taken from another visitor's page does not work either.
+    let attacker = new_browser();
+    let attacker_page = app.get_as(&attacker, "/signup").await.text().await.unwrap();
+    let foreign = crate::helpers::csrf_token(&attacker_page);
+    let forged = app
+        .client
+        .post(app.url("/feeds"))
+        .form(&[("csrf_token", foreign.as_str()), ("url", "http://127.0.0.1:9/feed.xml")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status().as_u16(), 403);
+    let feeds = app.get_html("/feeds").await;
+    assert!(feeds.contains("You follow no feed yet"));
+}
+on_both_backends!(forms_without_a_valid_csrf_token_are_refused);
+
+async fn pages_need_a_login(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for path in ["/captions", "/feeds", "/feeds/new", "/feeds/0190a0a0a0a0"] {
+        let response = app.get(path).await;
+        assert_eq!(response.status().as_u16(), 303, "{path}");
+        assert_eq!(location(&response), "/login", "{path}");
+    }
+}
+on_both_backends!(pages_need_a_login);

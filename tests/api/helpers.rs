@@ -1,0 +1,284 @@
+//! The real app on a random port, a fresh database per test, and a real HTTP server on
+//! loopback that serves feed files the tests can change between polls.
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use captionfeed::config::Settings;
+use captionfeed::db::{DatabaseUrl, Db};
+use captionfeed::poller::{PassReport, Poller};
+use captionfeed::web::Application;
+use diesel::connection::SimpleConnection as _;
+use diesel::Connection as _;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Writes each test twice: once on SQLite, once on PostgreSQL. The PostgreSQL one runs when
+/// `CAPTIONFEED_TEST_POSTGRES_URL` is set, and then fails if the server does not answer.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::helpers::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if $crate::helpers::postgres_base_url().is_none() {
+                    eprintln!("CAPTIONFEED_TEST_POSTGRES_URL is not set: PostgreSQL case not run");
+                    return;
+                }
+                super::$name($crate::helpers::Backend::Postgres).await
+            }
+        }
+    };
+}
+
+pub fn postgres_base_url() -> Option<String> {
+    std::env::var("CAPTIONFEED_TEST_POSTGRES_URL").ok().filter(|v| !v.is_empty())
+}
+
+/// A database that exists for one test and is removed after it.
+pub struct TestDatabase {
+    pub url: DatabaseUrl,
+    _dir: Option<tempfile::TempDir>,
+    drop_pg: Option<(String, String)>,
+}
+
+impl TestDatabase {
+    pub fn new(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let path = dir.path().join("captionfeed.db");
+                TestDatabase { url: DatabaseUrl::Sqlite(path.display().to_string()), _dir: Some(dir), drop_pg: None }
+            }
+            Backend::Postgres => {
+                let base = postgres_base_url().expect("CAPTIONFEED_TEST_POSTGRES_URL");
+                let name = format!("cf_test_{}", uuid_like());
+                let mut admin = diesel::PgConnection::establish(&base)
+                    .unwrap_or_else(|e| panic!("CAPTIONFEED_TEST_POSTGRES_URL is set but PostgreSQL does not answer: {e}"));
+                admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create test database");
+                let mut url = url::Url::parse(&base).expect("CAPTIONFEED_TEST_POSTGRES_URL is a URL");
+                url.set_path(&name);
+                TestDatabase { url: DatabaseUrl::Postgres(url.to_string()), _dir: None, drop_pg: Some((base, name)) }
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some((base, name)) = &self.drop_pg {
+            if let Ok(mut admin) = diesel::PgConnection::establish(base) {
+                let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        }
+    }
+}
+
+fn uuid_like() -> String {
+    use rand::Rng as _;
+    let n: u64 = rand::thread_rng().gen();
+    format!("{n:016x}")
+}
+
+/// Settings for a test: random port, private networks allowed (feeds are on loopback).
+pub fn test_settings(db: &TestDatabase) -> Settings {
+    let mut settings = Settings::from_vars(Vec::new()).expect("defaults");
+    settings.database_url = db.url.clone();
+    settings.database_pool_size = 4;
+    settings.bind = "127.0.0.1:0".parse().expect("address");
+    settings.allow_private_networks = true;
+    settings
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub poller: Poller,
+    pub db: Db,
+    _database: TestDatabase,
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let database = TestDatabase::new(backend);
+    let mut settings = test_settings(&database);
+    adjust(&mut settings);
+    let db = captionfeed::cli::open_database(&settings).await.expect("database opens and migrates");
+    let poller = Poller::new(db.clone(), captionfeed::cli::fetcher(&settings).expect("fetcher"), settings.poll_interval);
+    let app = Application::build(settings, db.clone(), poller.waker()).await.expect("app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    TestApp { address, client: new_browser(), poller, db, _database: database }
+}
+
+/// A client that keeps cookies and does not follow redirects, so tests see each answer.
+pub fn new_browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// The CSRF token in a page's forms.
+pub fn csrf_token(html: &str) -> String {
+    let marker = r#"name="csrf_token" value=""#;
+    let start = html.find(marker).expect("the page has a form with a CSRF token") + marker.len();
+    let end = html[start..].find('"').expect("token ends") + start;
+    html[start..end].to_string()
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.get_as(&self.client, path).await
+    }
+
+    pub async fn get_as(&self, client: &reqwest::Client, path: &str) -> reqwest::Response {
+        client.get(self.url(path)).send().await.expect("GET answers")
+    }
+
+    pub async fn get_html(&self, path: &str) -> String {
+        self.get(path).await.text().await.expect("body")
+    }
+
+    /// Submits a form the way a browser would: with the token from the page at `form_page`.
+    pub async fn submit(&self, form_page: &str, action: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.submit_as(&self.client, form_page, action, fields).await
+    }
+
+    pub async fn submit_as(
+        &self,
+        client: &reqwest::Client,
+        form_page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let page = client.get(self.url(form_page)).send().await.expect("form page").text().await.expect("body");
+        let token = csrf_token(&page);
+        let mut all: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
+        all.extend_from_slice(fields);
+        client.post(self.url(action)).form(&all).send().await.expect("POST answers")
+    }
+
+    pub async fn sign_up(&self, email: &str) -> reqwest::Response {
+        self.sign_up_as(&self.client, email).await
+    }
+
+    pub async fn sign_up_as(&self, client: &reqwest::Client, email: &str) -> reqwest::Response {
+        self.submit_as(client, "/signup", "/signup", &[("email", email), ("password", "correct horse battery")]).await
+    }
+
+    /// Adds a feed; returns the feed page's path.
+    pub async fn add_feed(&self, url: &str) -> String {
+        self.add_feed_as(&self.client, url).await
+    }
+
+    pub async fn add_feed_as(&self, client: &reqwest::Client, url: &str) -> String {
+        let response = self.submit_as(client, "/feeds/new", "/feeds", &[("url", url)]).await;
+        assert_eq!(response.status().as_u16(), 303, "adding {url}: {}", response.text().await.unwrap_or_default());
+        location(&response)
+    }
+
+    pub async fn poll(&self) -> PassReport {
+        self.poller.run_once().await.expect("poll pass")
+    }
+}
+
+pub fn location(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .expect("a redirect")
+        .to_string()
+}
+
+/// A web server on loopback serving feed documents; `set` changes one, `hits` counts requests.
+#[derive(Clone)]
+pub struct FeedServer {
+    pub base: String,
+    files: Arc<Mutex<HashMap<String, (u16, String, Vec<u8>)>>>,
+    hits: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+impl FeedServer {
+    pub async fn start() -> FeedServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind feed server");
+        let port = listener.local_addr().expect("address").port();
+        let files: Arc<Mutex<HashMap<String, (u16, String, Vec<u8>)>>> = Arc::default();
+        let hits: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+        let (f, h) = (files.clone(), hits.clone());
+        let server = HttpServer::new(move || {
+            let (f, h) = (f.clone(), h.clone());
+            App::new().default_service(web::to(move |req: HttpRequest| {
+                let (f, h) = (f.clone(), h.clone());
+                async move {
+                    let path = req.path().to_string();
+                    *h.lock().expect("hits").entry(path.clone()).or_default() += 1;
+                    match f.lock().expect("files").get(&path).cloned() {
+                        Some((status, content_type, body)) => HttpResponse::build(
+                            actix_web::http::StatusCode::from_u16(status).expect("status"),
+                        )
+                        .insert_header(("content-type", content_type))
+                        .body(body),
+                        None => HttpResponse::NotFound().body("no such feed"),
+                    }
+                }
+            }))
+        })
+        .workers(1)
+        .listen(listener)
+        .expect("listen")
+        .run();
+        tokio::spawn(server);
+        FeedServer { base: format!("http://127.0.0.1:{port}"), files, hits }
+    }
+
+    pub fn set(&self, path: &str, content_type: &str, body: impl Into<Vec<u8>>) -> String {
+        self.set_status(path, 200, content_type, body)
+    }
+
+    pub fn set_status(&self, path: &str, status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> String {
+        self.files.lock().expect("files").insert(path.to_string(), (status, content_type.to_string(), body.into()));
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn hits(&self, path: &str) -> usize {
+        self.hits.lock().expect("hits").get(path).copied().unwrap_or(0)
+    }
+}
+
+/// An RSS 2.0 document with the given (guid, title) items, newest first.
+pub fn rss(title: &str, items: &[(&str, &str)]) -> String {
+    let mut xml = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>{title}</title><link>https://blog.example/</link><description>d</description>"#
+    );
+    for (i, (guid, item_title)) in items.iter().enumerate() {
+        xml.push_str(&format!(
+            "<item><guid>{guid}</guid><title>{item_title}</title><link>https://blog.example/{guid}</link>\
+             <description>Summary of {item_title}: what the post says, in a sentence or two.</description>\
+             <pubDate>Mon, {day:02} Nov 2026 10:00:00 +0000</pubDate><category>Rust</category></item>",
+            day = 20 - i
+        ));
+    }
+    xml.push_str("</channel></rss>");
+    xml
+}
