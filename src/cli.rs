@@ -15,9 +15,14 @@ use crate::web::Application;
 
 /// Opens the database and brings its schema up to date.
 pub async fn open_database(settings: &Settings) -> anyhow::Result<Db> {
-    let db = Db::connect(&settings.database_url, settings.database_pool_size)
-        .with_context(|| format!("cannot open the database {}", settings.database_url.redacted()))?;
-    let applied = db.run(|conn| run_migrations(conn)).await?;
+    let db =
+        Db::connect(&settings.database_url, settings.database_pool_size).with_context(|| {
+            format!(
+                "cannot open the database {}",
+                settings.database_url.redacted()
+            )
+        })?;
+    let applied = db.run(run_migrations).await?;
     if applied > 0 {
         tracing::info!(applied, "database migrations applied");
     }
@@ -41,7 +46,13 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
     let worker = settings.role.runs_worker().then(|| {
         let poller = poller.clone();
-        tokio::spawn(async move { poller.run_until_stopped(async move { let _ = stop_rx.changed().await; }).await })
+        tokio::spawn(async move {
+            poller
+                .run_until_stopped(async move {
+                    let _ = stop_rx.changed().await;
+                })
+                .await
+        })
     });
     if settings.role.runs_web() {
         let app = Application::build(settings.clone(), db, poller.waker()).await?;
@@ -59,7 +70,10 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
 
 pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
     open_database(settings).await?;
-    println!("database {} is up to date", settings.database_url.redacted());
+    println!(
+        "database {} is up to date",
+        settings.database_url.redacted()
+    );
     Ok(())
 }
 
@@ -67,17 +81,32 @@ fn parse_platforms(ids: &[String]) -> anyhow::Result<Vec<Platform>> {
     if ids.is_empty() {
         return Ok(Platform::ALL.to_vec());
     }
-    ids.iter().map(|id| Ok(id.trim().parse::<Platform>()?)).collect()
+    ids.iter()
+        .map(|id| Ok(id.trim().parse::<Platform>()?))
+        .collect()
 }
 
 /// Prints the captions the default templates make for each post of a feed.
-pub async fn preview(settings: &Settings, source: &str, platforms: &[String], json: bool) -> anyhow::Result<()> {
+pub async fn preview(
+    settings: &Settings,
+    source: &str,
+    platforms: &[String],
+    json: bool,
+) -> anyhow::Result<()> {
     let platforms = parse_platforms(platforms)?;
     let (bytes, base) = if source.starts_with("http://") || source.starts_with("https://") {
-        let url = url::Url::parse(source).with_context(|| format!("{source:?} is not a valid URL"))?;
-        match fetcher(settings)?.fetch(url.as_str(), &Validators::default()).await? {
-            FetchOutcome::Fetched { body, final_url, .. } => (body.to_vec(), Some(final_url)),
-            FetchOutcome::NotModified => bail!("the server answered 304 Not Modified to an unconditional request"),
+        let url =
+            url::Url::parse(source).with_context(|| format!("{source:?} is not a valid URL"))?;
+        match fetcher(settings)?
+            .fetch(url.as_str(), &Validators::default())
+            .await?
+        {
+            FetchOutcome::Fetched {
+                body, final_url, ..
+            } => (body.to_vec(), Some(final_url)),
+            FetchOutcome::NotModified => {
+                bail!("the server answered 304 Not Modified to an unconditional request")
+            }
         }
     } else {
         let bytes = std::fs::read(source).with_context(|| format!("cannot read {source}"))?;
@@ -113,7 +142,13 @@ pub async fn preview(settings: &Settings, source: &str, platforms: &[String], js
         } else {
             println!("# {}", post.title);
             for c in &captions {
-                println!("\n## {} ({}/{})\n{}", c.platform.display_name(), c.length, c.limit, c.text);
+                println!(
+                    "\n## {} ({}/{})\n{}",
+                    c.platform.display_name(),
+                    c.length,
+                    c.limit,
+                    c.text
+                );
             }
             println!();
         }
@@ -135,12 +170,18 @@ pub fn measure(platform: &str, text: &str, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn create_user(settings: &Settings, email: &str, raw_password: &str) -> anyhow::Result<()> {
+pub async fn create_user(
+    settings: &Settings,
+    email: &str,
+    raw_password: &str,
+) -> anyhow::Result<()> {
     let db = open_database(settings).await?;
     let email = Email::parse(email)?;
     let password = Password::parse(raw_password)?;
     let hash = password::hash(&password)?;
-    let user = db.run(move |conn| users::create(conn, &email, &hash)).await?;
+    let user = db
+        .run(move |conn| users::create(conn, &email, &hash))
+        .await?;
     println!("created account {} ({})", user.email, user.id);
     Ok(())
 }

@@ -100,7 +100,9 @@ impl Settings {
     }
 
     /// Reads the settings from the given variables; only `CAPTIONFEED_*` ones are looked at.
-    pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
+    pub fn from_vars(
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
         let mut ours = std::collections::HashMap::new();
         for (key, value) in vars {
             if let Some(name) = key.strip_prefix(PREFIX) {
@@ -109,7 +111,10 @@ impl Settings {
                     continue;
                 }
                 if !KNOWN.contains(&name) {
-                    return Err(error(name, format!("unknown setting; known ones are {}", KNOWN.join(", "))));
+                    return Err(error(
+                        name,
+                        format!("unknown setting; known ones are {}", KNOWN.join(", ")),
+                    ));
                 }
                 ours.insert(name.to_string(), value);
             }
@@ -121,27 +126,40 @@ impl Settings {
             None => DatabaseUrl::default_sqlite(),
         };
         let bind: SocketAddr = match get("BIND") {
-            Some(raw) => raw
-                .parse()
-                .map_err(|_| error("BIND", format!("{raw:?} is not an address like 127.0.0.1:8080")))?,
+            Some(raw) => raw.parse().map_err(|_| {
+                error(
+                    "BIND",
+                    format!("{raw:?} is not an address like 127.0.0.1:8080"),
+                )
+            })?,
             None => SocketAddr::from(([127, 0, 0, 1], 8080)),
         };
         let base_url = match get("BASE_URL") {
             Some(raw) => {
-                let url = url::Url::parse(raw).map_err(|e| error("BASE_URL", format!("{raw:?}: {e}")))?;
+                let url =
+                    url::Url::parse(raw).map_err(|e| error("BASE_URL", format!("{raw:?}: {e}")))?;
                 if !matches!(url.scheme(), "http" | "https") {
                     return Err(error("BASE_URL", "must start with http:// or https://"));
                 }
                 url
             }
-            None => url::Url::parse(&format!("http://{bind}/")).map_err(|e| error("BIND", e.to_string()))?,
+            None => url::Url::parse(&format!("http://{bind}/"))
+                .map_err(|e| error("BIND", e.to_string()))?,
         };
         Ok(Settings {
             database_url,
-            database_pool_size: parse_number(get("DATABASE_POOL_SIZE"), "DATABASE_POOL_SIZE", 8, 1..=256)?,
+            database_pool_size: parse_number(
+                get("DATABASE_POOL_SIZE"),
+                "DATABASE_POOL_SIZE",
+                8,
+                1..=256,
+            )?,
             bind,
             base_url,
-            allow_private_networks: parse_bool(get("ALLOW_PRIVATE_NETWORKS"), "ALLOW_PRIVATE_NETWORKS")?,
+            allow_private_networks: parse_bool(
+                get("ALLOW_PRIVATE_NETWORKS"),
+                "ALLOW_PRIVATE_NETWORKS",
+            )?,
             poll_interval: match get("POLL_INTERVAL") {
                 Some(raw) => parse_duration(raw).map_err(|m| error("POLL_INTERVAL", m))?,
                 None => Duration::from_secs(30 * 60),
@@ -151,10 +169,17 @@ impl Settings {
                 None | Some("all") => Role::All,
                 Some("web") => Role::Web,
                 Some("worker") => Role::Worker,
-                Some(other) => return Err(error("ROLE", format!("{other:?} is not one of all, web, worker"))),
+                Some(other) => {
+                    return Err(error(
+                        "ROLE",
+                        format!("{other:?} is not one of all, web, worker"),
+                    ))
+                }
             },
             secret_key: match get("SECRET_KEY") {
-                Some(raw) if raw.len() < 32 => return Err(error("SECRET_KEY", "must be at least 32 characters")),
+                Some(raw) if raw.len() < 32 => {
+                    return Err(error("SECRET_KEY", "must be at least 32 characters"))
+                }
                 Some(raw) => Some(Secret::new(raw)),
                 None => None,
             },
@@ -169,7 +194,10 @@ impl Settings {
 }
 
 fn error(variable: &str, message: impl Into<String>) -> ConfigError {
-    ConfigError { variable: format!("{PREFIX}{variable}"), message: message.into() }
+    ConfigError {
+        variable: format!("{PREFIX}{variable}"),
+        message: message.into(),
+    }
 }
 
 fn parse_bool(raw: Option<&str>, name: &str) -> Result<bool, ConfigError> {
@@ -191,7 +219,11 @@ fn parse_number(
         Ok(n) if range.contains(&n) => Ok(n),
         _ => Err(error(
             name,
-            format!("{raw:?} is not a whole number from {} to {}", range.start(), range.end()),
+            format!(
+                "{raw:?} is not a whole number from {} to {}",
+                range.start(),
+                range.end()
+            ),
         )),
     }
 }
@@ -221,7 +253,10 @@ mod tests {
     use super::*;
 
     fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -262,7 +297,11 @@ mod tests {
 
     #[test]
     fn https_base_url_makes_cookies_secure() {
-        let s = Settings::from_vars(vars(&[("CAPTIONFEED_BASE_URL", "https://captions.example/")])).unwrap();
+        let s = Settings::from_vars(vars(&[(
+            "CAPTIONFEED_BASE_URL",
+            "https://captions.example/",
+        )]))
+        .unwrap();
         assert!(s.secure_cookies());
     }
 

@@ -1,11 +1,11 @@
 //! captionfeed: blog feeds in, ready-to-post social media captions out.
 pub mod accounts;
 pub mod captions;
+pub mod cli;
 pub mod config;
 pub mod db;
 pub mod feeds;
 pub mod poller;
 pub mod subscriptions;
-pub mod web;
-pub mod cli;
 pub mod telemetry;
+pub mod web;

@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand};
 use captionfeed::cli;
 
 #[derive(Parser)]
-#[command(name = "captionfeed", version, about = "Blog feeds in, ready-to-post social media captions out")]
+#[command(
+    name = "captionfeed",
+    version,
+    about = "Blog feeds in, ready-to-post social media captions out"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -65,7 +69,10 @@ fn main() -> ExitCode {
         }
     };
     captionfeed::telemetry::init(&settings.log);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -76,8 +83,16 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve => cli::serve(settings).await,
             Command::Migrate => cli::migrate(&settings).await,
-            Command::Preview { source, platform, json } => cli::preview(&settings, &source, &platform, json).await,
-            Command::Measure { platform, text, json } => {
+            Command::Preview {
+                source,
+                platform,
+                json,
+            } => cli::preview(&settings, &source, &platform, json).await,
+            Command::Measure {
+                platform,
+                text,
+                json,
+            } => {
                 let text = match text {
                     Some(text) => text,
                     None => {
@@ -88,7 +103,9 @@ fn main() -> ExitCode {
                 };
                 cli::measure(&platform, &text, json)
             }
-            Command::User { command: UserCommand::Create { email } } => {
+            Command::User {
+                command: UserCommand::Create { email },
+            } => {
                 let mut password = String::new();
                 std::io::stdin().read_to_string(&mut password)?;
                 cli::create_user(&settings, &email, password.trim_end_matches(['\r', '\n'])).await

@@ -1,6 +1,8 @@
 //! Password hashing with argon2id (the `argon2` crate's defaults: 19 MiB, 2 passes).
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 
 use super::validate::Password;
@@ -18,7 +20,9 @@ pub fn hash(password: &Password) -> Result<String, AccountError> {
 /// Whether `password` matches the stored hash. CPU-heavy: call from blocking code.
 pub fn verify(password: &str, stored: &str) -> bool {
     match PasswordHash::new(stored) {
-        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Ok(parsed) => Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
         Err(_) => false,
     }
 }

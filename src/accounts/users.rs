@@ -42,17 +42,32 @@ struct NewUser<'a> {
 }
 
 /// Creates a user; `EmailTaken` when the address already has an account.
-pub fn create(conn: &mut AnyConnection, email: &Email, password_hash: &str) -> Result<User, AccountError> {
+pub fn create(
+    conn: &mut AnyConnection,
+    email: &Email,
+    password_hash: &str,
+) -> Result<User, AccountError> {
     let id = new_id();
-    let row = NewUser { id: &id, email: email.as_str(), password_hash, created_at: now() };
+    let row = NewUser {
+        id: &id,
+        email: email.as_str(),
+        password_hash,
+        created_at: now(),
+    };
     let inserted = crate::insert_or_ignore!(conn, users::table, &row)?;
     if inserted == 0 {
         return Err(AccountError::EmailTaken);
     }
-    Ok(users::table.find(&id).select(User::as_select()).first(conn)?)
+    Ok(users::table
+        .find(&id)
+        .select(User::as_select())
+        .first(conn)?)
 }
 
-pub fn find_by_email(conn: &mut AnyConnection, email: &Email) -> Result<Option<User>, AccountError> {
+pub fn find_by_email(
+    conn: &mut AnyConnection,
+    email: &Email,
+) -> Result<Option<User>, AccountError> {
     Ok(users::table
         .filter(users::email.eq(email.as_str()))
         .select(User::as_select())

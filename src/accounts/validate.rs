@@ -9,7 +9,8 @@ pub struct Email(String);
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, AccountError> {
         let email = raw.trim().to_lowercase();
-        let invalid = || AccountError::Invalid(format!("{:?} is not a valid email address", raw.trim()));
+        let invalid =
+            || AccountError::Invalid(format!("{:?} is not a valid email address", raw.trim()));
         if email.is_empty() {
             return Err(AccountError::Invalid("enter your email address".into()));
         }
@@ -21,7 +22,9 @@ impl Email {
             && !domain.starts_with('.')
             && !domain.ends_with('.')
             && !domain.contains("..")
-            && domain.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-');
+            && domain
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '.' || c == '-');
         if local.is_empty() || local.contains('@') || local.len() > 64 || !domain_ok {
             return Err(invalid());
         }
@@ -67,12 +70,26 @@ mod tests {
 
     #[test]
     fn emails_are_normalized() {
-        assert_eq!(Email::parse("  Ann@Example.COM ").unwrap().as_str(), "ann@example.com");
+        assert_eq!(
+            Email::parse("  Ann@Example.COM ").unwrap().as_str(),
+            "ann@example.com"
+        );
     }
 
     #[test]
     fn malformed_emails_are_refused_with_a_message() {
-        for bad in ["", "ann", "ann@", "@example.com", "ann@example", "ann @example.com", "a@b@c.com", "ann@.example.com", "ann@example..com", "ann@exa\nmple.com"] {
+        for bad in [
+            "",
+            "ann",
+            "ann@",
+            "@example.com",
+            "ann@example",
+            "ann @example.com",
+            "a@b@c.com",
+            "ann@.example.com",
+            "ann@example..com",
+            "ann@exa\nmple.com",
+        ] {
             let e = Email::parse(bad).expect_err(bad);
             assert!(matches!(e, AccountError::Invalid(_)), "{bad}");
         }

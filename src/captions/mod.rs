@@ -1,15 +1,39 @@
 //! Caption generation. (interface stub: to be replaced)
 use chrono::{DateTime, Utc};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
-pub enum Platform { X, Mastodon, Bluesky, Threads, Linkedin, Instagram, Facebook }
+pub enum Platform {
+    X,
+    Mastodon,
+    Bluesky,
+    Threads,
+    Linkedin,
+    Instagram,
+    Facebook,
+}
 
 impl Platform {
-    pub const ALL: [Platform; 7] = [Platform::X, Platform::Mastodon, Platform::Bluesky, Platform::Threads, Platform::Linkedin, Platform::Instagram, Platform::Facebook];
-    pub fn id(self) -> &'static str { todo!() }
-    pub fn display_name(self) -> &'static str { todo!() }
-    pub fn limit(self) -> usize { todo!() }
+    pub const ALL: [Platform; 7] = [
+        Platform::X,
+        Platform::Mastodon,
+        Platform::Bluesky,
+        Platform::Threads,
+        Platform::Linkedin,
+        Platform::Instagram,
+        Platform::Facebook,
+    ];
+    pub fn id(self) -> &'static str {
+        todo!()
+    }
+    pub fn display_name(self) -> &'static str {
+        todo!()
+    }
+    pub fn limit(self) -> usize {
+        todo!()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -18,7 +42,9 @@ pub struct UnknownPlatform(pub String);
 
 impl std::str::FromStr for Platform {
     type Err = UnknownPlatform;
-    fn from_str(_s: &str) -> Result<Self, Self::Err> { todo!() }
+    fn from_str(_s: &str) -> Result<Self, Self::Err> {
+        todo!()
+    }
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -43,7 +69,11 @@ pub struct Caption {
     pub limit: usize,
 }
 
-pub fn measure(_platform: Platform, _text: &str) -> usize { todo!() }
+pub fn measure(_platform: Platform, _text: &str) -> usize {
+    todo!()
+}
 
-pub fn generate(_post: &PostView, _platforms: &[Platform]) -> Vec<Caption> { todo!() }
+pub fn generate(_post: &PostView, _platforms: &[Platform]) -> Vec<Caption> {
+    todo!()
+}
 pub mod store;

@@ -35,7 +35,9 @@ pub fn post_view(post: &Post, feed: &Feed) -> PostView {
 /// feed has been fetched; after that, for every post first seen later. Idempotent: a caption
 /// is unique per (subscription, post, platform, variant). Returns how many were written.
 pub fn write_feed_captions(conn: &mut AnyConnection, feed_id: &str) -> QueryResult<usize> {
-    let Some(feed) = feed_by_id(conn, feed_id)? else { return Ok(0) };
+    let Some(feed) = feed_by_id(conn, feed_id)? else {
+        return Ok(0);
+    };
     let mut written = 0;
     for subscription in active_for_feed(conn, feed_id)? {
         let posts = match subscription.backfilled_at {
@@ -151,6 +153,16 @@ pub struct PostCaptions {
     pub captions: Vec<StoredCaption>,
 }
 
+/// A caption with its post's title, link and date and its feed's title and address.
+type CaptionWithPost = (
+    StoredCaption,
+    String,
+    Option<String>,
+    Option<NaiveDateTime>,
+    Option<String>,
+    String,
+);
+
 /// The account's captions grouped by post, newest first; optionally of one subscription.
 pub fn list_account_captions(
     conn: &mut AnyConnection,
@@ -165,8 +177,12 @@ pub fn list_account_captions(
     if let Some(id) = subscription_id {
         query = query.filter(captions::subscription_id.eq(id));
     }
-    let rows: Vec<(StoredCaption, String, Option<String>, Option<NaiveDateTime>, Option<String>, String)> = query
-        .order((captions::created_at.desc(), posts::first_seen_at.desc(), captions::post_id.asc()))
+    let rows: Vec<CaptionWithPost> = query
+        .order((
+            captions::created_at.desc(),
+            posts::first_seen_at.desc(),
+            captions::post_id.asc(),
+        ))
         .limit(limit)
         .select((
             StoredCaption::as_select(),
@@ -185,19 +201,21 @@ pub fn list_account_captions(
             None => {
                 index.insert(caption.post_id.clone(), grouped.len());
                 grouped.push(PostCaptions {
-                post_id: caption.post_id.clone(),
-                title,
-                url,
-                published_at,
-                feed_title,
-                feed_url,
+                    post_id: caption.post_id.clone(),
+                    title,
+                    url,
+                    published_at,
+                    feed_title,
+                    feed_url,
                     captions: vec![caption],
                 })
             }
         }
     }
     for group in &mut grouped {
-        group.captions.sort_by_key(|c| (c.platform().map(|p| p as u8), c.variant.clone()));
+        group
+            .captions
+            .sort_by_key(|c| (c.platform().map(|p| p as u8), c.variant.clone()));
     }
     Ok(grouped)
 }

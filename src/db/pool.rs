@@ -22,7 +22,8 @@ impl ManageConnection for Manager {
     fn connect(&self) -> Result<AnyConnection, Self::Error> {
         match &self.url {
             DatabaseUrl::Sqlite(path) => {
-                let mut conn = diesel::SqliteConnection::establish(path).map_err(diesel::r2d2::Error::ConnectionError)?;
+                let mut conn = diesel::SqliteConnection::establish(path)
+                    .map_err(diesel::r2d2::Error::ConnectionError)?;
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
                     SQLITE_BUSY_TIMEOUT.as_millis()
@@ -37,7 +38,8 @@ impl ManageConnection for Manager {
     }
 
     fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), Self::Error> {
-        conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1")
+            .map_err(diesel::r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, conn: &mut AnyConnection) -> bool {
@@ -58,8 +60,9 @@ impl Db {
         if let DatabaseUrl::Sqlite(path) = url {
             if let Some(parent) = std::path::Path::new(path).parent() {
                 if !parent.as_os_str().is_empty() {
-                    std::fs::create_dir_all(parent)
-                        .map_err(|e| DbError::Pool(format!("cannot create {}: {e}", parent.display())))?;
+                    std::fs::create_dir_all(parent).map_err(|e| {
+                        DbError::Pool(format!("cannot create {}: {e}", parent.display()))
+                    })?;
                 }
             }
         }
@@ -68,7 +71,10 @@ impl Db {
             .connection_timeout(std::time::Duration::from_secs(10))
             .build(Manager { url: url.clone() })
             .map_err(|e| DbError::Pool(format!("{}: {e}", url.redacted())))?;
-        Ok(Db { pool, url: url.clone() })
+        Ok(Db {
+            pool,
+            url: url.clone(),
+        })
     }
 
     pub fn url(&self) -> &DatabaseUrl {
@@ -89,7 +95,9 @@ impl Db {
     {
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get().map_err(|e| E::from(DbError::Pool(e.to_string())))?;
+            let mut conn = pool
+                .get()
+                .map_err(|e| E::from(DbError::Pool(e.to_string())))?;
             f(&mut conn)
         })
         .await
@@ -111,7 +119,9 @@ impl Db {
                 match conn.transaction(|conn| f(conn)) {
                     Err(e) if e.is_busy() && attempt < 5 => {
                         attempt += 1;
-                        std::thread::sleep(std::time::Duration::from_millis(20 * u64::from(attempt)));
+                        std::thread::sleep(std::time::Duration::from_millis(
+                            20 * u64::from(attempt),
+                        ));
                     }
                     other => return other,
                 }

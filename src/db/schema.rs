@@ -96,4 +96,12 @@ diesel::joinable!(subscriptions -> users (user_id));
 diesel::joinable!(captions -> posts (post_id));
 diesel::joinable!(captions -> subscriptions (subscription_id));
 
-diesel::allow_tables_to_appear_in_same_query!(users, sessions, feeds, posts, subscriptions, captions, app_secrets);
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    sessions,
+    feeds,
+    posts,
+    subscriptions,
+    captions,
+    app_secrets
+);

@@ -28,7 +28,10 @@ pub struct Feed {
 
 impl Feed {
     pub fn validators(&self) -> Validators {
-        Validators { etag: self.etag.clone(), last_modified: self.last_modified.clone() }
+        Validators {
+            etag: self.etag.clone(),
+            last_modified: self.last_modified.clone(),
+        }
     }
 }
 
@@ -69,16 +72,25 @@ pub fn find_or_create_feed(conn: &mut AnyConnection, url: &str) -> QueryResult<F
             feeds::created_at.eq(created),
         )
     )?;
-    feeds::table.filter(feeds::url.eq(url)).select(Feed::as_select()).first(conn)
+    feeds::table
+        .filter(feeds::url.eq(url))
+        .select(Feed::as_select())
+        .first(conn)
 }
 
 pub fn feed_by_id(conn: &mut AnyConnection, feed_id: &str) -> QueryResult<Option<Feed>> {
-    feeds::table.find(feed_id).select(Feed::as_select()).first(conn).optional()
+    feeds::table
+        .find(feed_id)
+        .select(Feed::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// Makes a feed due now (a new subscriber wants it fetched at once).
 pub fn make_feed_due_now(conn: &mut AnyConnection, feed_id: &str) -> QueryResult<()> {
-    diesel::update(feeds::table.find(feed_id)).set(feeds::next_check_at.eq(now())).execute(conn)?;
+    diesel::update(feeds::table.find(feed_id))
+        .set(feeds::next_check_at.eq(now()))
+        .execute(conn)?;
     Ok(())
 }
 
@@ -143,7 +155,11 @@ fn insert_post(
 }
 
 /// A 304: nothing changed but the check times.
-pub fn record_feed_not_modified(conn: &mut AnyConnection, feed_id: &str, next_check_at: NaiveDateTime) -> QueryResult<()> {
+pub fn record_feed_not_modified(
+    conn: &mut AnyConnection,
+    feed_id: &str,
+    next_check_at: NaiveDateTime,
+) -> QueryResult<()> {
     let checked = now();
     diesel::update(feeds::table.find(feed_id))
         .set((
@@ -176,7 +192,11 @@ pub fn record_feed_error(
 }
 
 /// The newest posts of a feed by when they were first seen (at most `limit`).
-pub fn latest_feed_posts(conn: &mut AnyConnection, feed_id: &str, limit: i64) -> QueryResult<Vec<Post>> {
+pub fn latest_feed_posts(
+    conn: &mut AnyConnection,
+    feed_id: &str,
+    limit: i64,
+) -> QueryResult<Vec<Post>> {
     posts::table
         .filter(posts::feed_id.eq(feed_id))
         .order(posts::first_seen_at.desc())
@@ -202,5 +222,8 @@ pub fn feed_posts_seen_after(
 }
 
 pub fn count_feed_posts(conn: &mut AnyConnection, feed_id: &str) -> QueryResult<i64> {
-    posts::table.filter(posts::feed_id.eq(feed_id)).count().get_result(conn)
+    posts::table
+        .filter(posts::feed_id.eq(feed_id))
+        .count()
+        .get_result(conn)
 }

@@ -45,7 +45,12 @@ pub struct Poller {
 
 impl Poller {
     pub fn new(db: Db, fetcher: Fetcher, poll_interval: Duration) -> Self {
-        Poller { db, fetcher, poll_interval, wake: Arc::new(Notify::new()) }
+        Poller {
+            db,
+            fetcher,
+            poll_interval,
+            wake: Arc::new(Notify::new()),
+        }
     }
 
     /// A handle that makes the loop look for due feeds now (a feed was just added).
@@ -60,7 +65,8 @@ impl Poller {
             .db
             .run(|conn| {
                 let at = now();
-                let lease = chrono::Duration::from_std(LEASE).unwrap_or(chrono::Duration::minutes(5));
+                let lease =
+                    chrono::Duration::from_std(LEASE).unwrap_or(chrono::Duration::minutes(5));
                 Ok::<_, crate::db::DbError>(leases::claim_due_feeds(conn, at, at + lease, BATCH)?)
             })
             .await?;
@@ -88,7 +94,9 @@ impl Poller {
             match self.run_once().await {
                 Ok(report) if report.feeds_checked > 0 => tracing::info!(?report, "poll pass"),
                 Ok(_) => {}
-                Err(error) => tracing::error!(%error, "poll pass failed; retrying on the next tick"),
+                Err(error) => {
+                    tracing::error!(%error, "poll pass failed; retrying on the next tick")
+                }
             }
             tokio::select! {
                 _ = &mut shutdown => break,

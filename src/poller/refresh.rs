@@ -25,9 +25,14 @@ enum Fetched {
 pub(super) async fn refresh_feed(poller: &Poller, feed: Feed) -> Result<RefreshOutcome, DbError> {
     let fetched = match poller.fetcher.fetch(&feed.url, &feed.validators()).await {
         Ok(FetchOutcome::NotModified) => Fetched::NotModified,
-        Ok(FetchOutcome::Fetched { body, final_url, validators }) => {
+        Ok(FetchOutcome::Fetched {
+            body,
+            final_url,
+            validators,
+        }) => {
             // Parsing is CPU work on untrusted input: keep it off the async executor.
-            let parsed = tokio::task::spawn_blocking(move || parse_feed(&body, Some(&final_url))).await;
+            let parsed =
+                tokio::task::spawn_blocking(move || parse_feed(&body, Some(&final_url))).await;
             match parsed {
                 Ok(Ok(parsed)) => Fetched::Parsed(parsed, validators),
                 Ok(Err(e)) => Fetched::Failed(e.to_string()),
@@ -48,12 +53,19 @@ pub(super) async fn refresh_feed(poller: &Poller, feed: Feed) -> Result<RefreshO
             let at = now();
             let (failed, new_posts) = match &fetched {
                 Fetched::NotModified => {
-                    record_feed_not_modified(conn, &feed_id, next_check_after_success(at, interval))?;
+                    record_feed_not_modified(
+                        conn,
+                        &feed_id,
+                        next_check_after_success(at, interval),
+                    )?;
                     (false, 0)
                 }
                 Fetched::Parsed(parsed, validators) => {
                     let next = next_check_after_success(at, interval);
-                    (false, record_feed_fetched(conn, &feed_id, parsed, validators, next)?)
+                    (
+                        false,
+                        record_feed_fetched(conn, &feed_id, parsed, validators, next)?,
+                    )
                 }
                 Fetched::Failed(message) => {
                     let next = next_check_after_error(at, interval, error_count + 1);
@@ -65,7 +77,11 @@ pub(super) async fn refresh_feed(poller: &Poller, feed: Feed) -> Result<RefreshO
             // feed that is down still gets captions for the posts already stored.
             let captions_written = write_feed_captions(conn, &feed_id)?;
             release_feed(conn, &feed_id)?;
-            Ok::<_, DbError>(RefreshOutcome { failed, new_posts, captions_written })
+            Ok::<_, DbError>(RefreshOutcome {
+                failed,
+                new_posts,
+                captions_written,
+            })
         })
         .await
 }

@@ -13,8 +13,14 @@ pub fn next_check_after_success(now: NaiveDateTime, interval: Duration) -> Naive
 }
 
 /// After the `errors`-th failure in a row: the interval doubled per failure, capped.
-pub fn next_check_after_error(now: NaiveDateTime, interval: Duration, errors: u32) -> NaiveDateTime {
-    let factor = 1u32.checked_shl(errors.saturating_sub(1).min(16)).unwrap_or(u32::MAX);
+pub fn next_check_after_error(
+    now: NaiveDateTime,
+    interval: Duration,
+    errors: u32,
+) -> NaiveDateTime {
+    let factor = 1u32
+        .checked_shl(errors.saturating_sub(1).min(16))
+        .unwrap_or(u32::MAX);
     let wait = interval.saturating_mul(factor).min(MAX_BACKOFF);
     now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(24))
 }

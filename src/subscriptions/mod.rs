@@ -26,7 +26,10 @@ pub struct Subscription {
 impl Subscription {
     /// The platforms this subscription wants captions for (unknown ids are skipped).
     pub fn platform_list(&self) -> Vec<Platform> {
-        self.platforms.split(',').filter_map(|p| p.trim().parse().ok()).collect()
+        self.platforms
+            .split(',')
+            .filter_map(|p| p.trim().parse().ok())
+            .collect()
     }
 }
 
@@ -86,7 +89,10 @@ pub fn subscribe(
         return Err(SubscriptionError::AlreadySubscribed);
     }
     make_feed_due_now(conn, &feed.id)?;
-    Ok(subscriptions::table.find(&id).select(Subscription::as_select()).first(conn)?)
+    Ok(subscriptions::table
+        .find(&id)
+        .select(Subscription::as_select())
+        .first(conn)?)
 }
 
 /// The account's feeds, newest subscription first.
@@ -97,11 +103,18 @@ pub fn list(conn: &mut AnyConnection, user: &UserId) -> Result<Vec<SubscribedFee
         .order(subscriptions::created_at.desc())
         .select((Subscription::as_select(), Feed::as_select()))
         .load(conn)?;
-    Ok(rows.into_iter().map(|(subscription, feed)| SubscribedFeed { subscription, feed }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(subscription, feed)| SubscribedFeed { subscription, feed })
+        .collect())
 }
 
 /// One of the account's feeds by subscription id; `None` for anyone else's.
-pub fn get(conn: &mut AnyConnection, user: &UserId, subscription_id: &str) -> Result<Option<SubscribedFeed>, DbError> {
+pub fn get(
+    conn: &mut AnyConnection,
+    user: &UserId,
+    subscription_id: &str,
+) -> Result<Option<SubscribedFeed>, DbError> {
     let row: Option<(Subscription, Feed)> = subscriptions::table
         .inner_join(feeds::table)
         .filter(subscriptions::user_id.eq(user.as_str()))
@@ -113,7 +126,11 @@ pub fn get(conn: &mut AnyConnection, user: &UserId, subscription_id: &str) -> Re
 }
 
 /// Removes one of the account's subscriptions and its captions; false if not found.
-pub fn delete(conn: &mut AnyConnection, user: &UserId, subscription_id: &str) -> Result<bool, DbError> {
+pub fn delete(
+    conn: &mut AnyConnection,
+    user: &UserId,
+    subscription_id: &str,
+) -> Result<bool, DbError> {
     let removed = diesel::delete(
         subscriptions::table
             .filter(subscriptions::user_id.eq(user.as_str()))
@@ -133,7 +150,11 @@ pub fn active_for_feed(conn: &mut AnyConnection, feed_id: &str) -> QueryResult<V
 }
 
 /// Records that a subscription's backfill is done (feed-level: for the poller).
-pub fn mark_backfilled(conn: &mut AnyConnection, subscription_id: &str, at: NaiveDateTime) -> QueryResult<()> {
+pub fn mark_backfilled(
+    conn: &mut AnyConnection,
+    subscription_id: &str,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
     diesel::update(subscriptions::table.find(subscription_id))
         .set(subscriptions::backfilled_at.eq(at))
         .execute(conn)?;

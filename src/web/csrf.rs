@@ -51,7 +51,8 @@ fn mac(key: &[u8], visitor: &str) -> Hmac<Sha256> {
 /// The token to put in the forms of this page.
 pub fn token(req: &HttpRequest, state: &AppState) -> String {
     let visitor = visitor_key(req).unwrap_or_default();
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac(&state.signing_key, &visitor).finalize().into_bytes())
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(mac(&state.signing_key, &visitor).finalize().into_bytes())
 }
 
 /// Whether a submitted token belongs to this visitor (compared in constant time).
@@ -60,7 +61,9 @@ pub fn verify(req: &HttpRequest, state: &AppState, submitted: &str) -> Result<()
     let submitted = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(submitted.as_bytes())
         .map_err(|_| WebError::Csrf)?;
-    mac(&state.signing_key, &visitor).verify_slice(&submitted).map_err(|_| WebError::Csrf)
+    mac(&state.signing_key, &visitor)
+        .verify_slice(&submitted)
+        .map_err(|_| WebError::Csrf)
 }
 
 /// Middleware: a visitor with neither a session nor a CSRF cookie gets a CSRF cookie.

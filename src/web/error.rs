@@ -68,11 +68,14 @@ impl ResponseError for WebError {
     fn error_response(&self) -> HttpResponse {
         let message = match self {
             WebError::LoginRequired => {
-                return HttpResponse::SeeOther().insert_header((header::LOCATION, "/login")).finish();
+                return HttpResponse::SeeOther()
+                    .insert_header((header::LOCATION, "/login"))
+                    .finish();
             }
             WebError::Internal(detail) => {
                 tracing::error!(error = %detail, "request failed");
-                "Something went wrong on our side. It has been logged; please try again.".to_string()
+                "Something went wrong on our side. It has been logged; please try again."
+                    .to_string()
             }
             other => other.to_string(),
         };

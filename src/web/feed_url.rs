@@ -10,10 +10,18 @@ pub fn parse_feed_url(raw: &str, allow_private_networks: bool) -> Result<Url, St
     if raw.is_empty() {
         return Err("Enter the address of a feed.".into());
     }
-    let with_scheme = if raw.contains("://") { raw.to_string() } else { format!("https://{raw}") };
-    let mut url = Url::parse(&with_scheme).map_err(|e| format!("{raw:?} is not a valid address ({e})."))?;
+    let with_scheme = if raw.contains("://") {
+        raw.to_string()
+    } else {
+        format!("https://{raw}")
+    };
+    let mut url =
+        Url::parse(&with_scheme).map_err(|e| format!("{raw:?} is not a valid address ({e})."))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!("Only http:// and https:// feeds can be followed, not {}://.", url.scheme()));
+        return Err(format!(
+            "Only http:// and https:// feeds can be followed, not {}://.",
+            url.scheme()
+        ));
     }
     if url.host().is_none() {
         return Err(format!("{raw:?} has no host name."));
@@ -22,7 +30,8 @@ pub fn parse_feed_url(raw: &str, allow_private_networks: bool) -> Result<Url, St
         return Err("Feed addresses with a user name or password are not supported.".into());
     }
     url.set_fragment(None);
-    crate::feeds::guard::check_url(&url, allow_private_networks).map_err(|e| crate::web::pages::sentence(&e.to_string()))?;
+    crate::feeds::guard::check_url(&url, allow_private_networks)
+        .map_err(|e| crate::web::pages::sentence(&e.to_string()))?;
     Ok(url)
 }
 
@@ -32,17 +41,33 @@ mod tests {
 
     #[test]
     fn a_bare_host_gets_https() {
-        assert_eq!(parse_feed_url(" blog.example/feed.xml ", false).unwrap().as_str(), "https://blog.example/feed.xml");
+        assert_eq!(
+            parse_feed_url(" blog.example/feed.xml ", false)
+                .unwrap()
+                .as_str(),
+            "https://blog.example/feed.xml"
+        );
     }
 
     #[test]
     fn fragments_are_dropped() {
-        assert_eq!(parse_feed_url("http://blog.example/feed#top", false).unwrap().as_str(), "http://blog.example/feed");
+        assert_eq!(
+            parse_feed_url("http://blog.example/feed#top", false)
+                .unwrap()
+                .as_str(),
+            "http://blog.example/feed"
+        );
     }
 
     #[test]
     fn other_schemes_and_credentials_are_refused() {
-        for bad in ["", "ftp://blog.example/feed", "file:///etc/passwd", "https://user:pw@blog.example/feed", "https://"] {
+        for bad in [
+            "",
+            "ftp://blog.example/feed",
+            "file:///etc/passwd",
+            "https://user:pw@blog.example/feed",
+            "https://",
+        ] {
             assert!(parse_feed_url(bad, true).is_err(), "{bad}");
         }
     }

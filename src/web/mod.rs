@@ -38,13 +38,25 @@ pub struct Application {
 
 impl Application {
     /// Binds `settings.bind` (port 0 picks a free one, as tests do) and builds the server.
-    pub async fn build(settings: Settings, db: Db, poller_wake: Arc<Notify>) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind(settings.bind)
-            .map_err(|e| anyhow::anyhow!("cannot listen on {} (CAPTIONFEED_BIND): {e}", settings.bind))?;
+    pub async fn build(
+        settings: Settings,
+        db: Db,
+        poller_wake: Arc<Notify>,
+    ) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(settings.bind).map_err(|e| {
+            anyhow::anyhow!("cannot listen on {} (CAPTIONFEED_BIND): {e}", settings.bind)
+        })?;
         let port = listener.local_addr()?.port();
         let key_settings = settings.clone();
-        let signing_key = db.run(move |conn| secret::load_signing_key(conn, &key_settings)).await?;
-        let state = web::Data::new(AppState { db, settings, signing_key, poller_wake });
+        let signing_key = db
+            .run(move |conn| secret::load_signing_key(conn, &key_settings))
+            .await?;
+        let state = web::Data::new(AppState {
+            db,
+            settings,
+            signing_key,
+            poller_wake,
+        });
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -95,5 +107,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(pages::feeds::show)
         .service(pages::feeds::delete)
         .service(pages::captions::list)
-        .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(error::WebError::NotFound) }));
+        .default_service(web::to(|| async {
+            Err::<actix_web::HttpResponse, _>(error::WebError::NotFound)
+        }));
 }

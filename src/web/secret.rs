@@ -18,9 +18,15 @@ pub fn load_signing_key(conn: &mut AnyConnection, settings: &Settings) -> Result
     crate::insert_or_ignore!(
         conn,
         app_secrets::table,
-        (app_secrets::name.eq(NAME), app_secrets::value.eq(random_token()))
+        (
+            app_secrets::name.eq(NAME),
+            app_secrets::value.eq(random_token())
+        )
     )?;
-    let stored: String = app_secrets::table.find(NAME).select(app_secrets::value).first(conn)?;
+    let stored: String = app_secrets::table
+        .find(NAME)
+        .select(app_secrets::value)
+        .first(conn)?;
     base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(stored.as_bytes())
         .map_err(|e| DbError::Migration(format!("stored signing key is damaged: {e}")))

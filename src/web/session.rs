@@ -34,11 +34,11 @@ async fn lookup(req: HttpRequest) -> Result<Option<User>, WebError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| WebError::Internal("application state missing".into()))?;
-    Ok(state
+    state
         .db
         .run(move |conn| sessions::user_for_token(conn, &token))
         .await
-        .map_err(|e: AccountError| WebError::Internal(e.to_string()))?)
+        .map_err(|e: AccountError| WebError::Internal(e.to_string()))
 }
 
 impl FromRequest for CurrentUser {
@@ -47,7 +47,12 @@ impl FromRequest for CurrentUser {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
-        Box::pin(async move { lookup(req).await?.map(|user| CurrentUser { user }).ok_or(WebError::LoginRequired) })
+        Box::pin(async move {
+            lookup(req)
+                .await?
+                .map(|user| CurrentUser { user })
+                .ok_or(WebError::LoginRequired)
+        })
     }
 }
 

@@ -24,7 +24,10 @@ async fn signing_up_logs_the_person_in(backend: Backend) {
 on_both_backends!(signing_up_logs_the_person_in);
 
 async fn session_cookie_is_secure_behind_https(backend: Backend) {
-    let app = spawn_app_with(backend, |s| s.base_url = url::Url::parse("https://captions.example/").unwrap()).await;
+    let app = spawn_app_with(backend, |s| {
+        s.base_url = url::Url::parse("https://captions.example/").unwrap()
+    })
+    .await;
     let response = app.sign_up("ann@example.com").await;
     let cookie = response
         .headers()
@@ -40,13 +43,36 @@ on_both_backends!(session_cookie_is_secure_behind_https);
 
 async fn sign_up_explains_what_is_wrong(backend: Backend) {
     let app = spawn_app(backend).await;
-    let bad_email = app.submit("/signup", "/signup", &[("email", "ann.example.com"), ("password", "correct horse battery")]).await;
+    let bad_email = app
+        .submit(
+            "/signup",
+            "/signup",
+            &[
+                ("email", "ann.example.com"),
+                ("password", "correct horse battery"),
+            ],
+        )
+        .await;
     assert_eq!(bad_email.status().as_u16(), 422);
-    assert!(bad_email.text().await.unwrap().contains("is not a valid email address"));
+    assert!(bad_email
+        .text()
+        .await
+        .unwrap()
+        .contains("is not a valid email address"));
 
-    let short = app.submit("/signup", "/signup", &[("email", "ann@example.com"), ("password", "short")]).await;
+    let short = app
+        .submit(
+            "/signup",
+            "/signup",
+            &[("email", "ann@example.com"), ("password", "short")],
+        )
+        .await;
     assert_eq!(short.status().as_u16(), 422);
-    assert!(short.text().await.unwrap().contains("at least 10 characters"));
+    assert!(short
+        .text()
+        .await
+        .unwrap()
+        .contains("at least 10 characters"));
 
     assert_eq!(app.sign_up("ann@example.com").await.status().as_u16(), 303);
     let other = new_browser();
@@ -61,10 +87,26 @@ async fn login_does_not_reveal_which_emails_exist(backend: Backend) {
     app.sign_up("ann@example.com").await;
     let browser = new_browser();
     let wrong_password = app
-        .submit_as(&browser, "/login", "/login", &[("email", "ann@example.com"), ("password", "not her password")])
+        .submit_as(
+            &browser,
+            "/login",
+            "/login",
+            &[
+                ("email", "ann@example.com"),
+                ("password", "not her password"),
+            ],
+        )
         .await;
     let unknown_email = app
-        .submit_as(&browser, "/login", "/login", &[("email", "bob@example.com"), ("password", "not her password")])
+        .submit_as(
+            &browser,
+            "/login",
+            "/login",
+            &[
+                ("email", "bob@example.com"),
+                ("password", "not her password"),
+            ],
+        )
         .await;
     assert_eq!(wrong_password.status().as_u16(), 401);
     assert_eq!(unknown_email.status().as_u16(), 401);
@@ -73,15 +115,30 @@ async fn login_does_not_reveal_which_emails_exist(backend: Backend) {
     assert!(a.contains("Email or password is incorrect."));
     // Same page apart from the echoed email and the form token.
     let strip = |s: &str, email: &str| {
-        s.replace(email, "EMAIL").lines().filter(|l| !l.contains("csrf_token")).collect::<Vec<_>>().join("\n")
+        s.replace(email, "EMAIL")
+            .lines()
+            .filter(|l| !l.contains("csrf_token"))
+            .collect::<Vec<_>>()
+            .join("\n")
     };
     assert_eq!(strip(&a, "ann@example.com"), strip(&b, "bob@example.com"));
 
     let ok = app
-        .submit_as(&browser, "/login", "/login", &[("email", "Ann@Example.com"), ("password", "correct horse battery")])
+        .submit_as(
+            &browser,
+            "/login",
+            "/login",
+            &[
+                ("email", "Ann@Example.com"),
+                ("password", "correct horse battery"),
+            ],
+        )
         .await;
     assert_eq!(ok.status().as_u16(), 303);
-    assert_eq!(app.get_as(&browser, "/captions").await.status().as_u16(), 200);
+    assert_eq!(
+        app.get_as(&browser, "/captions").await.status().as_u16(),
+        200
+    );
 }
 on_both_backends!(login_does_not_reveal_which_emails_exist);
 
@@ -102,12 +159,19 @@ async fn forms_without_a_valid_csrf_token_are_refused(backend: Backend) {
     let response = app
         .client
         .post(app.url("/signup"))
-        .form(&[("email", "ann@example.com"), ("password", "correct horse battery")])
+        .form(&[
+            ("email", "ann@example.com"),
+            ("password", "correct horse battery"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 403);
-    assert_eq!(app.sign_up("ann@example.com").await.status().as_u16(), 303, "the email is still free");
+    assert_eq!(
+        app.sign_up("ann@example.com").await.status().as_u16(),
+        303,
+        "the email is still free"
+    );
 
     // A token taken from another visitor's page does not work either.
     let attacker = new_browser();
@@ -116,7 +180,10 @@ async fn forms_without_a_valid_csrf_token_are_refused(backend: Backend) {
     let forged = app
         .client
         .post(app.url("/feeds"))
-        .form(&[("csrf_token", foreign.as_str()), ("url", "http://127.0.0.1:9/feed.xml")])
+        .form(&[
+            ("csrf_token", foreign.as_str()),
+            ("url", "http://127.0.0.1:9/feed.xml"),
+        ])
         .send()
         .await
         .unwrap();

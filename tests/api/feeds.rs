@@ -4,7 +4,13 @@ use crate::on_both_backends;
 fn five_posts() -> String {
     rss(
         "Ann's blog",
-        &[("p5", "Fifth post"), ("p4", "Fourth post"), ("p3", "Third post"), ("p2", "Second post"), ("p1", "First post")],
+        &[
+            ("p5", "Fifth post"),
+            ("p4", "Fourth post"),
+            ("p3", "Third post"),
+            ("p2", "Second post"),
+            ("p1", "First post"),
+        ],
     )
 }
 
@@ -14,12 +20,19 @@ async fn a_new_feed_gets_captions_for_its_newest_posts_only(backend: Backend) {
     let app = spawn_app(backend).await;
     app.sign_up("ann@example.com").await;
     let feed_page = app.add_feed(&url).await;
-    assert!(app.get_html(&feed_page).await.contains("Waiting for its first check"));
+    assert!(app
+        .get_html(&feed_page)
+        .await
+        .contains("Waiting for its first check"));
 
     let report = app.poll().await;
     assert_eq!(report.feeds_checked, 1);
     assert_eq!(report.new_posts, 5);
-    assert_eq!(report.captions_written, 3 * 7, "three newest posts, seven platforms");
+    assert_eq!(
+        report.captions_written,
+        3 * 7,
+        "three newest posts, seven platforms"
+    );
 
     let html = app.get_html("/captions").await;
     for title in ["Fifth post", "Fourth post", "Third post"] {
@@ -29,16 +42,34 @@ async fn a_new_feed_gets_captions_for_its_newest_posts_only(backend: Backend) {
         assert!(!html.contains(title), "{title} is archive, not backfill");
     }
     assert_eq!(html.matches(r#"class="caption""#).count(), 21);
-    for platform in ["X", "Mastodon", "Bluesky", "Threads", "LinkedIn", "Instagram", "Facebook"] {
-        assert!(html.contains(&format!(">{platform}</h3>")), "{platform} caption shown");
+    for platform in [
+        "X",
+        "Mastodon",
+        "Bluesky",
+        "Threads",
+        "LinkedIn",
+        "Instagram",
+        "Facebook",
+    ] {
+        assert!(
+            html.contains(&format!(">{platform}</h3>")),
+            "{platform} caption shown"
+        );
     }
     for limit in ["/280<", "/500<", "/300<", "/3000<", "/2200<", "/63206<"] {
         assert!(html.contains(limit), "length shown against {limit}");
     }
-    assert_eq!(html.matches(r#"class="copy""#).count(), 21, "each caption has a copy button");
+    assert_eq!(
+        html.matches(r#"class="copy""#).count(),
+        21,
+        "each caption has a copy button"
+    );
 
     let list = app.get_html("/feeds").await;
-    assert!(list.contains("Ann&#x27;s blog") || list.contains("Ann&#39;s blog"), "feed title listed: {list}");
+    assert!(
+        list.contains("Ann&#x27;s blog") || list.contains("Ann&#39;s blog"),
+        "feed title listed: {list}"
+    );
     assert!(list.contains("Last checked"));
     let page = app.get_html(&feed_page).await;
     assert!(page.contains("Posts stored</dt><dd>5"));
@@ -48,19 +79,32 @@ on_both_backends!(a_new_feed_gets_captions_for_its_newest_posts_only);
 async fn repolling_never_duplicates_and_new_posts_get_captions(backend: Backend) {
     let feeds = FeedServer::start().await;
     let url = feeds.set("/feed.xml", "application/rss+xml", five_posts());
-    let app = spawn_app_with(backend, |s| s.poll_interval = std::time::Duration::from_secs(1)).await;
+    let app = spawn_app_with(backend, |s| {
+        s.poll_interval = std::time::Duration::from_secs(1)
+    })
+    .await;
     app.sign_up("ann@example.com").await;
     app.add_feed(&url).await;
     app.poll().await;
 
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let again = app.poll().await;
-    assert_eq!((again.feeds_checked, again.new_posts, again.captions_written), (1, 0, 0));
+    assert_eq!(
+        (again.feeds_checked, again.new_posts, again.captions_written),
+        (1, 0, 0)
+    );
 
     feeds.set(
         "/feed.xml",
         "application/rss+xml",
-        rss("Ann's blog", &[("p6", "Sixth post"), ("p5", "Fifth post"), ("p4", "Fourth post")]),
+        rss(
+            "Ann's blog",
+            &[
+                ("p6", "Sixth post"),
+                ("p5", "Fifth post"),
+                ("p4", "Fourth post"),
+            ],
+        ),
     );
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let third = app.poll().await;
@@ -76,12 +120,19 @@ on_both_backends!(repolling_never_duplicates_and_new_posts_get_captions);
 async fn a_broken_feed_shows_its_error_and_keeps_its_posts(backend: Backend) {
     let feeds = FeedServer::start().await;
     let url = feeds.set("/feed.xml", "application/rss+xml", five_posts());
-    let app = spawn_app_with(backend, |s| s.poll_interval = std::time::Duration::from_secs(1)).await;
+    let app = spawn_app_with(backend, |s| {
+        s.poll_interval = std::time::Duration::from_secs(1)
+    })
+    .await;
     app.sign_up("ann@example.com").await;
     let feed_page = app.add_feed(&url).await;
     app.poll().await;
 
-    feeds.set("/feed.xml", "application/rss+xml", "<rss><channel><title>cut off");
+    feeds.set(
+        "/feed.xml",
+        "application/rss+xml",
+        "<rss><channel><title>cut off",
+    );
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let report = app.poll().await;
     assert_eq!(report.feeds_failed, 1);
@@ -89,7 +140,13 @@ async fn a_broken_feed_shows_its_error_and_keeps_its_posts(backend: Backend) {
     assert!(page.contains("Last error"), "{page}");
     assert!(page.contains("Posts stored</dt><dd>5"));
     assert!(app.get_html("/feeds").await.contains("Last error:"));
-    assert_eq!(app.get_html("/captions").await.matches(r#"class="caption""#).count(), 21);
+    assert_eq!(
+        app.get_html("/captions")
+            .await
+            .matches(r#"class="caption""#)
+            .count(),
+        21
+    );
 
     feeds.set_status("/feed.xml", 500, "text/plain", "oops");
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
@@ -110,7 +167,10 @@ async fn markup_in_feed_text_is_escaped(backend: Backend) {
     let feeds = FeedServer::start().await;
     let xml = rss(
         "&lt;script&gt;alert('feed')&lt;/script&gt;",
-        &[("x1", "&lt;img src=x onerror=alert(1)&gt; Title"), ("x2", "Plain")],
+        &[
+            ("x1", "&lt;img src=x onerror=alert(1)&gt; Title"),
+            ("x2", "Plain"),
+        ],
     );
     let url = feeds.set("/feed.xml", "application/rss+xml", xml);
     let app = spawn_app(backend).await;
@@ -121,7 +181,10 @@ async fn markup_in_feed_text_is_escaped(backend: Backend) {
         let html = app.get_html(path).await;
         assert!(!html.contains("<script>alert"), "{path}");
         assert!(!html.contains("<img src=x"), "{path}");
-        assert!(html.contains("&lt;img src=x onerror=alert(1)&gt; Title") || path == "/feeds", "{path}: {html}");
+        assert!(
+            html.contains("&lt;img src=x onerror=alert(1)&gt; Title") || path == "/feeds",
+            "{path}: {html}"
+        );
     }
 }
 on_both_backends!(markup_in_feed_text_is_escaped);
@@ -133,10 +196,15 @@ async fn removing_a_feed_removes_its_captions(backend: Backend) {
     app.sign_up("ann@example.com").await;
     let feed_page = app.add_feed(&url).await;
     app.poll().await;
-    let response = app.submit(&feed_page, &format!("{feed_page}/delete"), &[]).await;
+    let response = app
+        .submit(&feed_page, &format!("{feed_page}/delete"), &[])
+        .await;
     assert_eq!(response.status().as_u16(), 303);
     assert_eq!(app.get(&feed_page).await.status().as_u16(), 404);
-    assert!(app.get_html("/feeds").await.contains("You follow no feed yet"));
+    assert!(app
+        .get_html("/feeds")
+        .await
+        .contains("You follow no feed yet"));
     assert!(!app.get_html("/captions").await.contains("Fifth post"));
 }
 on_both_backends!(removing_a_feed_removes_its_captions);
@@ -151,14 +219,20 @@ async fn bad_feed_addresses_are_refused_with_a_reason(backend: Backend) {
         ("http://2130706433/feed.xml", "not a public address"),
         ("http://[::ffff:127.0.0.1]/feed.xml", "not a public address"),
         ("http://10.0.0.1/feed.xml", "not a public address"),
-        ("http://169.254.169.254/latest/meta-data", "not a public address"),
+        (
+            "http://169.254.169.254/latest/meta-data",
+            "not a public address",
+        ),
     ] {
         let response = app.submit("/feeds/new", "/feeds", &[("url", input)]).await;
         assert_eq!(response.status().as_u16(), 422, "{input}");
         let html = response.text().await.unwrap();
         assert!(html.contains(reason), "{input}: {html}");
     }
-    assert!(app.get_html("/feeds").await.contains("You follow no feed yet"));
+    assert!(app
+        .get_html("/feeds")
+        .await
+        .contains("You follow no feed yet"));
 }
 on_both_backends!(bad_feed_addresses_are_refused_with_a_reason);
 
@@ -170,6 +244,10 @@ async fn adding_the_same_feed_twice_points_to_the_first(backend: Backend) {
     let first = app.add_feed(&url).await;
     let again = app.submit("/feeds/new", "/feeds", &[("url", &url)]).await;
     assert_eq!(again.status().as_u16(), 409);
-    assert!(again.text().await.unwrap().contains(&format!(r#"href="{first}""#)));
+    assert!(again
+        .text()
+        .await
+        .unwrap()
+        .contains(&format!(r#"href="{first}""#)));
 }
 on_both_backends!(adding_the_same_feed_twice_points_to_the_first);

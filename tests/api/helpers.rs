@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use captionfeed::config::Settings;
-use captionfeed::db::{DatabaseUrl, Db};
+use captionfeed::db::DatabaseUrl;
 use captionfeed::poller::{PassReport, Poller};
 use captionfeed::web::Application;
 use diesel::connection::SimpleConnection as _;
@@ -43,7 +43,9 @@ macro_rules! on_both_backends {
 }
 
 pub fn postgres_base_url() -> Option<String> {
-    std::env::var("CAPTIONFEED_TEST_POSTGRES_URL").ok().filter(|v| !v.is_empty())
+    std::env::var("CAPTIONFEED_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|v| !v.is_empty())
 }
 
 /// A database that exists for one test and is removed after it.
@@ -59,17 +61,31 @@ impl TestDatabase {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let path = dir.path().join("captionfeed.db");
-                TestDatabase { url: DatabaseUrl::Sqlite(path.display().to_string()), _dir: Some(dir), drop_pg: None }
+                TestDatabase {
+                    url: DatabaseUrl::Sqlite(path.display().to_string()),
+                    _dir: Some(dir),
+                    drop_pg: None,
+                }
             }
             Backend::Postgres => {
                 let base = postgres_base_url().expect("CAPTIONFEED_TEST_POSTGRES_URL");
                 let name = format!("cf_test_{}", uuid_like());
-                let mut admin = diesel::PgConnection::establish(&base)
-                    .unwrap_or_else(|e| panic!("CAPTIONFEED_TEST_POSTGRES_URL is set but PostgreSQL does not answer: {e}"));
-                admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create test database");
-                let mut url = url::Url::parse(&base).expect("CAPTIONFEED_TEST_POSTGRES_URL is a URL");
+                let mut admin = diesel::PgConnection::establish(&base).unwrap_or_else(|e| {
+                    panic!(
+                        "CAPTIONFEED_TEST_POSTGRES_URL is set but PostgreSQL does not answer: {e}"
+                    )
+                });
+                admin
+                    .batch_execute(&format!("CREATE DATABASE {name}"))
+                    .expect("create test database");
+                let mut url =
+                    url::Url::parse(&base).expect("CAPTIONFEED_TEST_POSTGRES_URL is a URL");
                 url.set_path(&name);
-                TestDatabase { url: DatabaseUrl::Postgres(url.to_string()), _dir: None, drop_pg: Some((base, name)) }
+                TestDatabase {
+                    url: DatabaseUrl::Postgres(url.to_string()),
+                    _dir: None,
+                    drop_pg: Some((base, name)),
+                }
             }
         }
     }
@@ -79,7 +95,8 @@ impl Drop for TestDatabase {
     fn drop(&mut self) {
         if let Some((base, name)) = &self.drop_pg {
             if let Ok(mut admin) = diesel::PgConnection::establish(base) {
-                let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+                let _ =
+                    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
             }
         }
     }
@@ -105,7 +122,6 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub poller: Poller,
-    pub db: Db,
     _database: TestDatabase,
 }
 
@@ -117,12 +133,25 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
     let database = TestDatabase::new(backend);
     let mut settings = test_settings(&database);
     adjust(&mut settings);
-    let db = captionfeed::cli::open_database(&settings).await.expect("database opens and migrates");
-    let poller = Poller::new(db.clone(), captionfeed::cli::fetcher(&settings).expect("fetcher"), settings.poll_interval);
-    let app = Application::build(settings, db.clone(), poller.waker()).await.expect("app builds");
+    let db = captionfeed::cli::open_database(&settings)
+        .await
+        .expect("database opens and migrates");
+    let poller = Poller::new(
+        db.clone(),
+        captionfeed::cli::fetcher(&settings).expect("fetcher"),
+        settings.poll_interval,
+    );
+    let app = Application::build(settings, db.clone(), poller.waker())
+        .await
+        .expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
-    TestApp { address, client: new_browser(), poller, db, _database: database }
+    TestApp {
+        address,
+        client: new_browser(),
+        poller,
+        _database: database,
+    }
 }
 
 /// A client that keeps cookies and does not follow redirects, so tests see each answer.
@@ -137,7 +166,10 @@ pub fn new_browser() -> reqwest::Client {
 /// The CSRF token in a page's forms.
 pub fn csrf_token(html: &str) -> String {
     let marker = r#"name="csrf_token" value=""#;
-    let start = html.find(marker).expect("the page has a form with a CSRF token") + marker.len();
+    let start = html
+        .find(marker)
+        .expect("the page has a form with a CSRF token")
+        + marker.len();
     let end = html[start..].find('"').expect("token ends") + start;
     html[start..end].to_string()
 }
@@ -152,7 +184,11 @@ impl TestApp {
     }
 
     pub async fn get_as(&self, client: &reqwest::Client, path: &str) -> reqwest::Response {
-        client.get(self.url(path)).send().await.expect("GET answers")
+        client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("GET answers")
     }
 
     pub async fn get_html(&self, path: &str) -> String {
@@ -160,8 +196,14 @@ impl TestApp {
     }
 
     /// Submits a form the way a browser would: with the token from the page at `form_page`.
-    pub async fn submit(&self, form_page: &str, action: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-        self.submit_as(&self.client, form_page, action, fields).await
+    pub async fn submit(
+        &self,
+        form_page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        self.submit_as(&self.client, form_page, action, fields)
+            .await
     }
 
     pub async fn submit_as(
@@ -171,11 +213,23 @@ impl TestApp {
         action: &str,
         fields: &[(&str, &str)],
     ) -> reqwest::Response {
-        let page = client.get(self.url(form_page)).send().await.expect("form page").text().await.expect("body");
+        let page = client
+            .get(self.url(form_page))
+            .send()
+            .await
+            .expect("form page")
+            .text()
+            .await
+            .expect("body");
         let token = csrf_token(&page);
         let mut all: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
         all.extend_from_slice(fields);
-        client.post(self.url(action)).form(&all).send().await.expect("POST answers")
+        client
+            .post(self.url(action))
+            .form(&all)
+            .send()
+            .await
+            .expect("POST answers")
     }
 
     pub async fn sign_up(&self, email: &str) -> reqwest::Response {
@@ -183,7 +237,13 @@ impl TestApp {
     }
 
     pub async fn sign_up_as(&self, client: &reqwest::Client, email: &str) -> reqwest::Response {
-        self.submit_as(client, "/signup", "/signup", &[("email", email), ("password", "correct horse battery")]).await
+        self.submit_as(
+            client,
+            "/signup",
+            "/signup",
+            &[("email", email), ("password", "correct horse battery")],
+        )
+        .await
     }
 
     /// Adds a feed; returns the feed page's path.
@@ -192,8 +252,15 @@ impl TestApp {
     }
 
     pub async fn add_feed_as(&self, client: &reqwest::Client, url: &str) -> String {
-        let response = self.submit_as(client, "/feeds/new", "/feeds", &[("url", url)]).await;
-        assert_eq!(response.status().as_u16(), 303, "adding {url}: {}", response.text().await.unwrap_or_default());
+        let response = self
+            .submit_as(client, "/feeds/new", "/feeds", &[("url", url)])
+            .await;
+        assert_eq!(
+            response.status().as_u16(),
+            303,
+            "adding {url}: {}",
+            response.text().await.unwrap_or_default()
+        );
         location(&response)
     }
 
@@ -211,11 +278,14 @@ pub fn location(response: &reqwest::Response) -> String {
         .to_string()
 }
 
+/// Served documents by path: status, content type, body.
+type Files = Arc<Mutex<HashMap<String, (u16, String, Vec<u8>)>>>;
+
 /// A web server on loopback serving feed documents; `set` changes one, `hits` counts requests.
 #[derive(Clone)]
 pub struct FeedServer {
     pub base: String,
-    files: Arc<Mutex<HashMap<String, (u16, String, Vec<u8>)>>>,
+    files: Files,
     hits: Arc<Mutex<HashMap<String, usize>>>,
 }
 
@@ -223,7 +293,7 @@ impl FeedServer {
     pub async fn start() -> FeedServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind feed server");
         let port = listener.local_addr().expect("address").port();
-        let files: Arc<Mutex<HashMap<String, (u16, String, Vec<u8>)>>> = Arc::default();
+        let files: Files = Arc::default();
         let hits: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
         let (f, h) = (files.clone(), hits.clone());
         let server = HttpServer::new(move || {
@@ -249,20 +319,38 @@ impl FeedServer {
         .expect("listen")
         .run();
         tokio::spawn(server);
-        FeedServer { base: format!("http://127.0.0.1:{port}"), files, hits }
+        FeedServer {
+            base: format!("http://127.0.0.1:{port}"),
+            files,
+            hits,
+        }
     }
 
     pub fn set(&self, path: &str, content_type: &str, body: impl Into<Vec<u8>>) -> String {
         self.set_status(path, 200, content_type, body)
     }
 
-    pub fn set_status(&self, path: &str, status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> String {
-        self.files.lock().expect("files").insert(path.to_string(), (status, content_type.to_string(), body.into()));
+    pub fn set_status(
+        &self,
+        path: &str,
+        status: u16,
+        content_type: &str,
+        body: impl Into<Vec<u8>>,
+    ) -> String {
+        self.files.lock().expect("files").insert(
+            path.to_string(),
+            (status, content_type.to_string(), body.into()),
+        );
         format!("{}{}", self.base, path)
     }
 
     pub fn hits(&self, path: &str) -> usize {
-        self.hits.lock().expect("hits").get(path).copied().unwrap_or(0)
+        self.hits
+            .lock()
+            .expect("hits")
+            .get(path)
+            .copied()
+            .unwrap_or(0)
     }
 }
 

@@ -8,7 +8,11 @@ async fn two_pollers_racing_fetch_each_feed_once(backend: Backend) {
     let mut paths = Vec::new();
     for i in 0..6 {
         let path = format!("/feed{i}.xml");
-        let url = feeds.set(&path, "application/rss+xml", rss(&format!("Blog {i}"), &[("a", "A"), ("b", "B")]));
+        let url = feeds.set(
+            &path,
+            "application/rss+xml",
+            rss(&format!("Blog {i}"), &[("a", "A"), ("b", "B")]),
+        );
         app.add_feed(&url).await;
         paths.push(path);
     }

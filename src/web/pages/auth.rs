@@ -37,11 +37,20 @@ pub struct Credentials {
 }
 
 #[get("/signup")]
-pub async fn signup_form(req: HttpRequest, state: web::Data<AppState>, user: MaybeUser) -> Result<HttpResponse, WebError> {
+pub async fn signup_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: MaybeUser,
+) -> Result<HttpResponse, WebError> {
     if user.0.is_some() {
         return Ok(see_other("/captions"));
     }
-    let page = SignupPage { layout: Layout::new(&req, &state, None), email: String::new(), error: None, min_password: MIN_PASSWORD_CHARS };
+    let page = SignupPage {
+        layout: Layout::new(&req, &state, None),
+        email: String::new(),
+        error: None,
+        min_password: MIN_PASSWORD_CHARS,
+    };
     render(StatusCode::OK, &page)
 }
 
@@ -51,7 +60,10 @@ pub async fn signup(
     state: web::Data<AppState>,
     form: CheckedForm<Credentials>,
 ) -> Result<HttpResponse, WebError> {
-    let Credentials { email, password: raw_password } = form.0;
+    let Credentials {
+        email,
+        password: raw_password,
+    } = form.0;
     let db = state.db.clone();
     let email_for_db = email.clone();
     let created = db
@@ -71,18 +83,34 @@ pub async fn signup(
                 AccountError::EmailTaken => StatusCode::CONFLICT,
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
             };
-            let page = SignupPage { layout: Layout::new(&req, &state, None), email, error: Some(super::sentence(&e.to_string())), min_password: MIN_PASSWORD_CHARS };
+            let page = SignupPage {
+                layout: Layout::new(&req, &state, None),
+                email,
+                error: Some(super::sentence(&e.to_string())),
+                min_password: MIN_PASSWORD_CHARS,
+            };
             render(status, &page)
         }
     }
 }
 
 #[get("/login")]
-pub async fn login_form(req: HttpRequest, state: web::Data<AppState>, user: MaybeUser) -> Result<HttpResponse, WebError> {
+pub async fn login_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: MaybeUser,
+) -> Result<HttpResponse, WebError> {
     if user.0.is_some() {
         return Ok(see_other("/captions"));
     }
-    render(StatusCode::OK, &LoginPage { layout: Layout::new(&req, &state, None), email: String::new(), error: None })
+    render(
+        StatusCode::OK,
+        &LoginPage {
+            layout: Layout::new(&req, &state, None),
+            email: String::new(),
+            error: None,
+        },
+    )
 }
 
 #[post("/login")]
@@ -91,7 +119,10 @@ pub async fn login(
     state: web::Data<AppState>,
     form: CheckedForm<Credentials>,
 ) -> Result<HttpResponse, WebError> {
-    let Credentials { email, password: raw_password } = form.0;
+    let Credentials {
+        email,
+        password: raw_password,
+    } = form.0;
     let email_for_db = email.clone();
     let result = state
         .db
@@ -102,7 +133,9 @@ pub async fn login(
                 return Err(AccountError::BadCredentials);
             };
             match users::find_by_email(conn, &email)? {
-                Some(user) if password::verify(&raw_password, &user.password_hash) => sessions::create(conn, &user.id),
+                Some(user) if password::verify(&raw_password, &user.password_hash) => {
+                    sessions::create(conn, &user.id)
+                }
                 Some(_) => Err(AccountError::BadCredentials),
                 None => {
                     password::verify_against_nothing(&raw_password);
@@ -115,7 +148,11 @@ pub async fn login(
         Ok(token) => Ok(logged_in(token, state.settings.secure_cookies())),
         Err(AccountError::Db(e)) => Err(e.into()),
         Err(e) => {
-            let page = LoginPage { layout: Layout::new(&req, &state, None), email, error: Some(super::sentence(&e.to_string())) };
+            let page = LoginPage {
+                layout: Layout::new(&req, &state, None),
+                email,
+                error: Some(super::sentence(&e.to_string())),
+            };
             render(StatusCode::UNAUTHORIZED, &page)
         }
     }
@@ -125,9 +162,16 @@ pub async fn login(
 pub struct NoFields {}
 
 #[post("/logout")]
-pub async fn logout(req: HttpRequest, state: web::Data<AppState>, _form: CheckedForm<NoFields>) -> Result<HttpResponse, WebError> {
+pub async fn logout(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _form: CheckedForm<NoFields>,
+) -> Result<HttpResponse, WebError> {
     if let Some(token) = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string()) {
-        state.db.run(move |conn| sessions::delete(conn, &token)).await?;
+        state
+            .db
+            .run(move |conn| sessions::delete(conn, &token))
+            .await?;
     }
     let mut response = see_other("/login");
     response

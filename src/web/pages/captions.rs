@@ -44,7 +44,10 @@ pub fn caption_groups(groups: Vec<PostCaptions>) -> Vec<CaptionGroup> {
                 .captions
                 .into_iter()
                 .map(|c| CaptionView {
-                    platform_name: c.platform().map(|p| p.display_name().to_string()).unwrap_or_else(|| c.platform.clone()),
+                    platform_name: c
+                        .platform()
+                        .map(|p| p.display_name().to_string())
+                        .unwrap_or_else(|| c.platform.clone()),
                     id: c.id,
                     platform: c.platform,
                     over: c.length > c.char_limit,
@@ -66,16 +69,25 @@ struct CaptionsPage {
 }
 
 #[get("/captions")]
-pub async fn list(req: HttpRequest, state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, WebError> {
+pub async fn list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+) -> Result<HttpResponse, WebError> {
     let id = user.id();
     let (groups, has_feeds) = state
         .db
         .run(move |conn| {
             let groups = list_account_captions(conn, &id, None, PAGE_CAPTIONS)?;
-            let has_feeds = groups.len() > 0 || !crate::subscriptions::list(conn, &id)?.is_empty();
+            let has_feeds =
+                !groups.is_empty() || !crate::subscriptions::list(conn, &id)?.is_empty();
             Ok::<_, DbError>((groups, has_feeds))
         })
         .await?;
-    let page = CaptionsPage { layout: Layout::new(&req, &state, Some(&user.user)), groups: caption_groups(groups), has_feeds };
+    let page = CaptionsPage {
+        layout: Layout::new(&req, &state, Some(&user.user)),
+        groups: caption_groups(groups),
+        has_feeds,
+    };
     render(StatusCode::OK, &page)
 }

@@ -35,7 +35,11 @@ impl From<&SubscribedFeed> for FeedRow {
         let feed = &s.feed;
         FeedRow {
             id: s.subscription.id.clone(),
-            title: feed.title.clone().filter(|t| !t.trim().is_empty()).unwrap_or_else(|| feed.url.clone()),
+            title: feed
+                .title
+                .clone()
+                .filter(|t| !t.trim().is_empty())
+                .unwrap_or_else(|| feed.url.clone()),
             url: feed.url.clone(),
             site_url: feed.site_url.clone(),
             last_checked: format_optional_time(&feed.last_checked_at),
@@ -55,10 +59,20 @@ struct FeedsPage {
 }
 
 #[get("/feeds")]
-pub async fn list(req: HttpRequest, state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, WebError> {
+pub async fn list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+) -> Result<HttpResponse, WebError> {
     let id = user.id();
-    let feeds = state.db.run(move |conn| subscriptions::list(conn, &id)).await?;
-    let page = FeedsPage { layout: Layout::new(&req, &state, Some(&user.user)), feeds: feeds.iter().map(FeedRow::from).collect() };
+    let feeds = state
+        .db
+        .run(move |conn| subscriptions::list(conn, &id))
+        .await?;
+    let page = FeedsPage {
+        layout: Layout::new(&req, &state, Some(&user.user)),
+        feeds: feeds.iter().map(FeedRow::from).collect(),
+    };
     render(StatusCode::OK, &page)
 }
 
@@ -72,8 +86,17 @@ struct NewFeedPage {
 }
 
 #[get("/feeds/new")]
-pub async fn new_form(req: HttpRequest, state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, WebError> {
-    let page = NewFeedPage { layout: Layout::new(&req, &state, Some(&user.user)), url: String::new(), error: None, existing: None };
+pub async fn new_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+) -> Result<HttpResponse, WebError> {
+    let page = NewFeedPage {
+        layout: Layout::new(&req, &state, Some(&user.user)),
+        url: String::new(),
+        error: None,
+        existing: None,
+    };
     render(StatusCode::OK, &page)
 }
 
@@ -92,7 +115,12 @@ pub async fn create(
 ) -> Result<HttpResponse, WebError> {
     let raw = form.0.url;
     let refuse = |status, error: String, existing: Option<String>| {
-        let page = NewFeedPage { layout: Layout::new(&req, &state, Some(&user.user)), url: raw.clone(), error: Some(error), existing };
+        let page = NewFeedPage {
+            layout: Layout::new(&req, &state, Some(&user.user)),
+            url: raw.clone(),
+            error: Some(error),
+            existing,
+        };
         render(status, &page)
     };
     let url = match parse_feed_url(&raw, state.settings.allow_private_networks) {
@@ -104,7 +132,9 @@ pub async fn create(
     let url_text = url.to_string();
     let subscribed = state
         .db
-        .transaction(move |conn| subscriptions::subscribe(conn, &id, &url_text, &Platform::ALL, backfill))
+        .transaction(move |conn| {
+            subscriptions::subscribe(conn, &id, &url_text, &Platform::ALL, backfill)
+        })
         .await;
     match subscribed {
         Ok(subscription) => {
@@ -121,7 +151,11 @@ pub async fn create(
                 .into_iter()
                 .find(|s| s.feed.url == url_text)
                 .map(|s| s.subscription.id);
-            refuse(StatusCode::CONFLICT, "You already follow this feed.".into(), existing)
+            refuse(
+                StatusCode::CONFLICT,
+                "You already follow this feed.".into(),
+                existing,
+            )
         }
         Err(SubscriptionError::Db(e)) => Err(e.into()),
     }
@@ -148,13 +182,17 @@ pub async fn show(
     let found = state
         .db
         .run(move |conn| {
-            let Some(subscribed) = subscriptions::get(conn, &id, &subscription_id)? else { return Ok(None) };
+            let Some(subscribed) = subscriptions::get(conn, &id, &subscription_id)? else {
+                return Ok(None);
+            };
             let posts = count_feed_posts(conn, &subscribed.feed.id)?;
             let groups = list_account_captions(conn, &id, Some(&subscribed.subscription.id), 700)?;
             Ok::<_, DbError>(Some((subscribed, posts, groups)))
         })
         .await?;
-    let Some((subscribed, post_count, groups)) = found else { return Err(WebError::NotFound) };
+    let Some((subscribed, post_count, groups)) = found else {
+        return Err(WebError::NotFound);
+    };
     let page = FeedPage {
         layout: Layout::new(&req, &state, Some(&user.user)),
         feed: FeedRow::from(&subscribed),
@@ -173,7 +211,10 @@ pub async fn delete(
 ) -> Result<HttpResponse, WebError> {
     let id = user.id();
     let subscription_id = path.into_inner();
-    let removed = state.db.run(move |conn| subscriptions::delete(conn, &id, &subscription_id)).await?;
+    let removed = state
+        .db
+        .run(move |conn| subscriptions::delete(conn, &id, &subscription_id))
+        .await?;
     if removed {
         Ok(see_other("/feeds"))
     } else {

@@ -16,9 +16,18 @@ struct HomePage {
 }
 
 #[get("/")]
-pub async fn home(req: HttpRequest, state: web::Data<AppState>, user: MaybeUser) -> Result<HttpResponse, WebError> {
+pub async fn home(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: MaybeUser,
+) -> Result<HttpResponse, WebError> {
     if user.0.is_some() {
         return Ok(see_other("/captions"));
     }
-    render(StatusCode::OK, &HomePage { layout: Layout::new(&req, &state, None) })
+    render(
+        StatusCode::OK,
+        &HomePage {
+            layout: Layout::new(&req, &state, None),
+        },
+    )
 }

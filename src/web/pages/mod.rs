@@ -22,7 +22,10 @@ pub struct Layout {
 
 impl Layout {
     pub fn new(req: &HttpRequest, state: &AppState, user: Option<&User>) -> Self {
-        Layout { user_email: user.map(|u| u.email.clone()), csrf: super::csrf::token(req, state) }
+        Layout {
+            user_email: user.map(|u| u.email.clone()),
+            csrf: super::csrf::token(req, state),
+        }
     }
 }
 
@@ -34,7 +37,9 @@ pub fn render(status: StatusCode, page: &impl Template) -> Result<HttpResponse, 
 }
 
 pub fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish()
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
 }
 
 #[derive(Template)]
@@ -47,7 +52,14 @@ struct ErrorPage<'a> {
 
 /// A plain error page; it has no form, so it needs no CSRF token or user.
 pub fn error_page(status: StatusCode, message: &str) -> HttpResponse {
-    let page = ErrorPage { layout: Layout { user_email: None, csrf: String::new() }, status: status.as_u16(), message };
+    let page = ErrorPage {
+        layout: Layout {
+            user_email: None,
+            csrf: String::new(),
+        },
+        status: status.as_u16(),
+        message,
+    };
     match page.render() {
         Ok(body) => HttpResponse::build(status)
             .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
@@ -62,7 +74,9 @@ pub fn format_time(at: &NaiveDateTime) -> String {
 }
 
 pub fn format_optional_time(at: &Option<NaiveDateTime>) -> String {
-    at.as_ref().map(format_time).unwrap_or_else(|| "never".into())
+    at.as_ref()
+        .map(format_time)
+        .unwrap_or_else(|| "never".into())
 }
 
 /// A message as a sentence: capital first letter, final full stop.
