@@ -165,26 +165,38 @@ on_both_backends!(a_broken_feed_shows_its_error_and_keeps_its_posts);
 
 async fn markup_in_feed_text_is_escaped(backend: Backend) {
     let feeds = FeedServer::start().await;
-    let xml = rss(
-        "&lt;script&gt;alert('feed')&lt;/script&gt;",
-        &[
-            ("x1", "&lt;img src=x onerror=alert(1)&gt; Title"),
-            ("x2", "Plain"),
-        ],
-    );
-    let url = feeds.set("/feed.xml", "application/rss+xml", xml);
+    // JSON Feed titles are plain text: the markup is stored as typed and must show as text.
+    let json = serde_json::json!({
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "<script>alert('feed')</script>",
+        "home_page_url": "https://blog.example/",
+        "items": [{
+            "id": "x1",
+            "url": "https://blog.example/x1",
+            "title": "<img src=x onerror=alert(1)> Title",
+            "content_text": "Body with <b>tags</b> as text.",
+            "date_published": "2026-11-20T10:00:00Z"
+        }]
+    });
+    let url = feeds.set("/feed.json", "application/feed+json", json.to_string());
     let app = spawn_app(backend).await;
     app.sign_up("ann@example.com").await;
     let feed_page = app.add_feed(&url).await;
     app.poll().await;
-    for path in ["/captions", "/feeds", feed_page.as_str()] {
-        let html = app.get_html(path).await;
-        assert!(!html.contains("<script>alert"), "{path}");
-        assert!(!html.contains("<img src=x"), "{path}");
-        assert!(
-            html.contains("&lt;img src=x onerror=alert(1)&gt; Title") || path == "/feeds",
-            "{path}: {html}"
-        );
+    for (path, shown) in [
+        ("/captions", "&lt;img src=x onerror=alert(1)&gt; Title"),
+        ("/feeds", "&lt;script&gt;alert("),
+        (
+            feed_page.as_str(),
+            "&lt;img src=x onerror=alert(1)&gt; Title",
+        ),
+    ] {
+        let raw = app.get_html(path).await;
+        assert!(!raw.contains("<script>alert"), "{path}");
+        assert!(!raw.contains("<img src=x"), "{path}");
+        // Named or numeric character references are both fine.
+        let html = raw.replace("&#60;", "&lt;").replace("&#62;", "&gt;");
+        assert!(html.contains(shown), "{path}: {html}");
     }
 }
 on_both_backends!(markup_in_feed_text_is_escaped);

@@ -5,6 +5,7 @@ mod helpers;
 
 mod auth;
 mod captions;
+mod cli;
 mod feeds;
 mod health;
 mod isolation;

@@ -1,0 +1,434 @@
+//! Default caption templates and the context they are rendered with.
+//!
+//! Output is plain text pasted into a compose box, so nothing is escaped;
+//! whoever puts a caption into HTML escapes it there.
+
+use std::sync::LazyLock;
+
+use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+
+use super::platform::Platform;
+use super::PostView;
+
+/// Words kept from the feed summary before any platform-specific fitting;
+/// feeds that put the whole article in the summary would otherwise produce
+/// walls of text on platforms with huge limits.
+const SUMMARY_MAX_WORDS: usize = 50;
+/// Words of article text offered as `excerpt` (LinkedIn's longer body).
+const EXCERPT_MAX_WORDS: usize = 90;
+/// Categories considered at all; bounds work on feeds that tag everything.
+const MAX_CATEGORIES: usize = 30;
+
+/// Per-render instruction budget. The defaults need a few hundred; this only
+/// stops a runaway loop from pinning a worker.
+const TEMPLATE_FUEL: u64 = 20_000;
+
+// Each default is written for how the platform's feed reads. Missing fields
+// leave blank lines behind on purpose: `tidy` collapses them, which keeps the
+// templates readable instead of a thicket of `{% if %}`.
+const X_TEMPLATE: &str = "{{ title }}\n{{ url }}\n\n{{ hashtags[:2]|join(' ') }}";
+const MASTODON_TEMPLATE: &str =
+    "{{ title }}\n\n{{ summary }}\n\n{{ url }}\n{{ hashtags[:4]|join(' ') }}";
+const BLUESKY_TEMPLATE: &str = "{{ title }}\n\n{{ summary }}\n\n{{ url }}";
+// Threads allows a single topic tag per post.
+const THREADS_TEMPLATE: &str =
+    "{{ title }}\n\n{{ summary }}\n\n{{ url }}\n{{ hashtags[:1]|join(' ') }}";
+const LINKEDIN_TEMPLATE: &str = "{{ title }}\n\n\
+{{ excerpt if excerpt|length > summary|length else summary }}\n\n\
+{% if url %}Read more: {{ url }}{% endif %}\n\n\
+{{ hashtags[:3]|join(' ') }}";
+// Instagram captions cannot hold clickable links, so the URL is never pasted.
+const INSTAGRAM_TEMPLATE: &str = "{{ title }}\n\n{{ summary }}\n\n\
+{% if url %}Link in bio.{% endif %}\n\n\
+{{ hashtags[:5]|join(' ') }}";
+const FACEBOOK_TEMPLATE: &str = "{{ title }}\n\n{{ summary }}\n\n{{ url }}";
+
+/// Source of the default template for `platform`, e.g. to show in a preview.
+pub(crate) fn default_template(platform: Platform) -> &'static str {
+    match platform {
+        Platform::X => X_TEMPLATE,
+        Platform::Mastodon => MASTODON_TEMPLATE,
+        Platform::Bluesky => BLUESKY_TEMPLATE,
+        Platform::Threads => THREADS_TEMPLATE,
+        Platform::Linkedin => LINKEDIN_TEMPLATE,
+        Platform::Instagram => INSTAGRAM_TEMPLATE,
+        Platform::Facebook => FACEBOOK_TEMPLATE,
+    }
+}
+
+/// Built once: compiling templates per caption would dominate generation,
+/// and the environment is immutable afterwards. A failure is kept rather
+/// than panicking so callers can fall back to a plain caption.
+static ENV: LazyLock<Result<Environment<'static>, String>> =
+    LazyLock::new(|| build_environment().map_err(|e| format!("{e:#}")));
+
+fn build_environment() -> Result<Environment<'static>, minijinja::Error> {
+    let mut env = Environment::new();
+    env.set_auto_escape_callback(|_| AutoEscape::None);
+    // Every context field is always present (empty when unknown), so an
+    // undefined name can only be a typo in a template; fail loudly on it.
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_fuel(Some(TEMPLATE_FUEL));
+    for platform in Platform::ALL {
+        env.add_template(platform.id(), default_template(platform))?;
+    }
+    Ok(env)
+}
+
+/// Everything a template can use. All text is whitespace-normalized,
+/// single-line and free of control characters.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub(crate) struct Context {
+    pub title: String,
+    pub summary: String,
+    pub excerpt: String,
+    pub url: String,
+    pub author: String,
+    /// `YYYY-MM-DD`, or empty.
+    pub published: String,
+    pub categories: Vec<String>,
+    pub hashtags: Vec<String>,
+    pub image: String,
+    pub feed_title: String,
+}
+
+impl Context {
+    pub(crate) fn from_post(post: &PostView) -> Self {
+        let title = clean_text(&post.title);
+        let article = strip_leading_title(&clean_text(&post.content_text), &title);
+        let mut summary = clean_text(&post.summary);
+        // Feeds often repeat the title as the description.
+        if summary.eq_ignore_ascii_case(&title) {
+            summary.clear();
+        }
+        if summary.is_empty() {
+            summary = article.clone();
+        }
+        let categories: Vec<String> = post
+            .categories
+            .iter()
+            .map(|c| clean_text(c))
+            .filter(|c| !c.is_empty())
+            .take(MAX_CATEGORIES)
+            .collect();
+        Context {
+            summary: cut_words(&summary, SUMMARY_MAX_WORDS),
+            excerpt: cut_words(&article, EXCERPT_MAX_WORDS),
+            url: post.url.as_deref().map(clean_url).unwrap_or_default(),
+            author: post.author.as_deref().map(clean_text).unwrap_or_default(),
+            published: post
+                .published
+                .map(|d| d.date_naive().to_string())
+                .unwrap_or_default(),
+            hashtags: hashtags(&categories),
+            categories,
+            image: post.image_url.as_deref().map(clean_url).unwrap_or_default(),
+            feed_title: post
+                .feed_title
+                .as_deref()
+                .map(clean_text)
+                .unwrap_or_default(),
+            title,
+        }
+    }
+}
+
+/// Renders `platform`'s default template and tidies the result.
+pub(crate) fn render(platform: Platform, ctx: &Context) -> Result<String, String> {
+    let env = ENV.as_ref().map_err(Clone::clone)?;
+    let text = env
+        .get_template(platform.id())
+        .and_then(|t| t.render(ctx))
+        .map_err(|e| format!("{e:#}"))?;
+    Ok(tidy(&text))
+}
+
+/// Template-free caption used when rendering fails: title and link, which is
+/// what every platform can take (Instagram gets no link, as in its template).
+pub(crate) fn render_plain(platform: Platform, ctx: &Context) -> String {
+    let url = if platform == Platform::Instagram {
+        ""
+    } else {
+        ctx.url.as_str()
+    };
+    tidy(&format!("{}\n{}", ctx.title, url))
+}
+
+/// Trims every line, keeps at most one blank line in a row and trims the
+/// ends, so empty fields never leave gaps or trailing spaces behind.
+pub(crate) fn tidy(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut pending_blank = false;
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() {
+            pending_blank = !out.is_empty();
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(if pending_blank { "\n\n" } else { "\n" });
+        }
+        out.push_str(line);
+        pending_blank = false;
+    }
+    out
+}
+
+/// Collapses all whitespace to single spaces and drops control characters
+/// (NUL, stray escape codes), since every field ends up on one line of a
+/// plain-text post.
+pub(crate) fn clean_text(s: &str) -> String {
+    let visible: String = s
+        .chars()
+        .filter(|c| c.is_whitespace() || !c.is_control())
+        .collect();
+    visible.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Only absolute http(s) links are pasted; anything else (relative paths,
+/// `javascript:`, `mailto:`) would be dead or unsafe text in a post.
+fn clean_url(s: &str) -> String {
+    let s = s.trim();
+    let is_http = ["http://", "https://"].iter().any(|scheme| {
+        s.get(..scheme.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(scheme))
+    });
+    if is_http
+        && s.len() > "https://".len()
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        s.to_owned()
+    } else {
+        String::new()
+    }
+}
+
+fn strip_leading_title(article: &str, title: &str) -> String {
+    match article.get(..title.len()) {
+        Some(head) if !title.is_empty() && head.eq_ignore_ascii_case(title) => {
+            article[title.len()..].trim_start().to_owned()
+        }
+        _ => article.to_owned(),
+    }
+}
+
+/// The first `n` words of whitespace-normalized `text`, with "…" when
+/// anything was cut. Cutting already-cut text again is consistent, which the
+/// fitting search relies on.
+pub(crate) fn cut_words(text: &str, n: usize) -> String {
+    let mut words = text.split(' ').filter(|w| !w.is_empty());
+    let kept: Vec<&str> = words.by_ref().take(n).collect();
+    if words.next().is_none() {
+        return kept.join(" ");
+    }
+    if kept.is_empty() {
+        return String::new();
+    }
+    let mut out = kept.join(" ");
+    // "word,…" reads badly; the ellipsis already marks the break.
+    let trimmed_len = out
+        .trim_end_matches([',', ';', ':', '.', '-', '–', '—'])
+        .len();
+    out.truncate(trimmed_len);
+    if !out.ends_with('…') {
+        out.push('…');
+    }
+    out
+}
+
+/// `#` + CamelCased alphanumerics of each category, deduplicated
+/// case-insensitively. Tags without a letter are dropped because no platform
+/// links all-digit tags.
+pub(crate) fn hashtags(categories: &[String]) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    let mut tags = Vec::new();
+    for category in categories {
+        let mut tag = String::from("#");
+        for word in category.split(|c: char| !c.is_alphanumeric()) {
+            let mut chars = word.chars();
+            if let Some(first) = chars.next() {
+                tag.extend(first.to_uppercase());
+                tag.push_str(chars.as_str());
+            }
+        }
+        if tag.chars().any(char::is_alphabetic) && seen.insert(tag.to_lowercase()) {
+            tags.push(tag);
+        }
+    }
+    tags
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> Context {
+        Context {
+            title: "Async Rust in practice".into(),
+            summary: "What we learned moving a service to Tokio.".into(),
+            excerpt: "A longer look at what we learned moving a busy service to Tokio, and what we would do differently.".into(),
+            url: "https://blog.example.com/async-rust".into(),
+            categories: vec!["Rust".into(), "async".into(), "Tokio".into(), "web dev".into(), "perf".into(), "ops".into()],
+            hashtags: hashtags(&[
+                "Rust".into(), "async".into(), "Tokio".into(), "web dev".into(), "perf".into(), "ops".into(),
+            ]),
+            ..Context::default()
+        }
+    }
+
+    #[test]
+    fn all_defaults_compile_and_render() {
+        assert!(ENV.is_ok(), "{:?}", ENV.as_ref().err());
+        for p in Platform::ALL {
+            let text = render(p, &ctx()).unwrap();
+            assert!(text.starts_with("Async Rust in practice"), "{p:?}: {text}");
+            assert!(!text.contains("\n\n\n"), "{p:?}");
+            assert!(text.lines().all(|l| l.trim() == l), "{p:?}");
+        }
+    }
+
+    #[test]
+    fn x_default() {
+        assert_eq!(
+            render(Platform::X, &ctx()).unwrap(),
+            "Async Rust in practice\nhttps://blog.example.com/async-rust\n\n#Rust #Async"
+        );
+    }
+
+    #[test]
+    fn mastodon_default() {
+        assert_eq!(
+            render(Platform::Mastodon, &ctx()).unwrap(),
+            "Async Rust in practice\n\nWhat we learned moving a service to Tokio.\n\n\
+             https://blog.example.com/async-rust\n#Rust #Async #Tokio #WebDev"
+        );
+    }
+
+    #[test]
+    fn threads_has_at_most_one_hashtag() {
+        let text = render(Platform::Threads, &ctx()).unwrap();
+        assert_eq!(text.matches('#').count(), 1);
+        assert!(text.ends_with("https://blog.example.com/async-rust\n#Rust"));
+    }
+
+    #[test]
+    fn linkedin_prefers_longer_excerpt() {
+        let text = render(Platform::Linkedin, &ctx()).unwrap();
+        assert!(text.contains("A longer look at"));
+        assert!(!text.contains("What we learned moving a service"));
+        assert!(text
+            .contains("\n\nRead more: https://blog.example.com/async-rust\n\n#Rust #Async #Tokio"));
+        assert!(!text.contains("#WebDev"));
+    }
+
+    #[test]
+    fn instagram_never_pastes_the_url() {
+        let text = render(Platform::Instagram, &ctx()).unwrap();
+        assert!(!text.contains("https://"));
+        assert!(text.contains("\n\nLink in bio.\n\n#Rust #Async #Tokio #WebDev #Perf"));
+        assert!(!text.contains("#Ops"));
+        let no_url = Context {
+            url: String::new(),
+            ..ctx()
+        };
+        assert!(!render(Platform::Instagram, &no_url)
+            .unwrap()
+            .contains("Link in bio"));
+    }
+
+    #[test]
+    fn empty_fields_leave_no_gaps() {
+        let bare = Context {
+            title: "Only a title".into(),
+            ..Context::default()
+        };
+        for p in Platform::ALL {
+            assert_eq!(render(p, &bare).unwrap(), "Only a title", "{p:?}");
+        }
+        let no_summary = Context {
+            summary: String::new(),
+            excerpt: String::new(),
+            ..ctx()
+        };
+        assert_eq!(
+            render(Platform::Facebook, &no_summary).unwrap(),
+            "Async Rust in practice\n\nhttps://blog.example.com/async-rust"
+        );
+        assert!(render(Platform::X, &Context::default()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn feed_text_is_not_escaped_or_interpreted() {
+        let hostile = Context {
+            title: "<b>Tom & Jerry</b> {{ 7*7 }} {% raw %}".into(),
+            ..Context::default()
+        };
+        assert_eq!(
+            render(Platform::Facebook, &hostile).unwrap(),
+            "<b>Tom & Jerry</b> {{ 7*7 }} {% raw %}"
+        );
+    }
+
+    #[test]
+    fn hashtag_rules() {
+        let cats: Vec<String> = [
+            "Rust programming",
+            "rust-programming",
+            "C++",
+            "",
+            "2024",
+            "  ",
+            "web/dev",
+            "Café culture",
+            "iOS",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(
+            hashtags(&cats),
+            ["#RustProgramming", "#C", "#WebDev", "#CaféCulture", "#IOS"]
+        );
+    }
+
+    #[test]
+    fn cut_words_rules() {
+        assert_eq!(cut_words("one two three", 5), "one two three");
+        assert_eq!(cut_words("one two three", 3), "one two three");
+        assert_eq!(cut_words("one, two, three", 2), "one, two…");
+        assert_eq!(cut_words("one two three", 0), "");
+        assert_eq!(cut_words(&cut_words("a b c d e", 3), 3), "a b c…");
+        assert_eq!(cut_words(&cut_words("a b c d e", 3), 2), "a b…");
+    }
+
+    #[test]
+    fn tidy_rules() {
+        assert_eq!(tidy("  a  \n\n\n\n b \n \n\nc\n\n"), "a\n\nb\n\nc");
+        assert_eq!(tidy("\n\n a\nb"), "a\nb");
+        assert_eq!(tidy(" \n "), "");
+    }
+
+    #[test]
+    fn context_from_post() {
+        let post = PostView {
+            title: "  Hello\n  world\u{0}  ".into(),
+            url: Some(" https://example.com/hello ".into()),
+            summary: "Hello world".into(),
+            content_text: "Hello world\n\nFirst   paragraph.\n\nSecond.".into(),
+            author: Some("Ann".into()),
+            published: chrono::DateTime::from_timestamp(1_700_000_000, 0),
+            categories: vec!["Rust".into(), " ".into()],
+            image_url: Some("javascript:alert(1)".into()),
+            feed_title: None,
+        };
+        let ctx = Context::from_post(&post);
+        assert_eq!(ctx.title, "Hello world");
+        assert_eq!(ctx.summary, "First paragraph. Second.");
+        assert_eq!(ctx.excerpt, "First paragraph. Second.");
+        assert_eq!(ctx.url, "https://example.com/hello");
+        assert_eq!(ctx.published, "2023-11-14");
+        assert_eq!(ctx.categories, ["Rust"]);
+        assert_eq!(ctx.hashtags, ["#Rust"]);
+        assert_eq!(ctx.image, "");
+        assert_eq!(ctx.feed_title, "");
+    }
+}

@@ -1,0 +1,287 @@
+//! feed-rs glue: RSS / Atom / JSON Feed bytes in, [`ParsedFeed`] out.
+
+use chrono::{DateTime, Utc};
+use feed_rs::model::{Entry, Feed, FeedType, Link, Text};
+use feed_rs::parser::{Builder, ParseErrorKind, ParseFeedError};
+use url::Url;
+
+use super::normalize::{self, Markup};
+
+#[derive(Debug, Clone)]
+pub struct ParsedFeed {
+    pub title: Option<String>,
+    pub site_url: Option<String>,
+    /// In the feed's own order; nothing is sorted.
+    pub entries: Vec<NewEntry>,
+}
+
+/// One entry, already flattened to plain text and absolute URLs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEntry {
+    /// Stable across polls: `id:…`, `link:…` or `hash:…`.
+    pub entry_key: String,
+    pub title: String,
+    pub url: Option<String>,
+    /// One line of text.
+    pub summary: String,
+    /// Blocks separated by `\n`.
+    pub content_text: String,
+    pub author: Option<String>,
+    pub published: Option<DateTime<Utc>>,
+    pub categories: Vec<String>,
+    pub image_url: Option<String>,
+}
+
+/// The message is meant for the subscriber and starts with "not a feed: ".
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Parses a fetched document.
+///
+/// Takes raw bytes, not text, so the XML prolog's declared encoding
+/// (ISO-8859-1, windows-1252, ...) is what decodes it. `source_url` (the
+/// final URL after redirects) is the base for relative links when the feed
+/// declares none.
+pub fn parse_feed(bytes: &[u8], source_url: Option<&url::Url>) -> Result<ParsedFeed, ParseError> {
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(ParseError::Invalid(
+            "not a feed: the document is empty".into(),
+        ));
+    }
+    let parser = Builder::new()
+        .base_uri(source_url.map(Url::as_str))
+        // feed-rs would otherwise invent ids (random UUIDs included) for
+        // entries without one; an empty id tells us to build our own key.
+        .id_generator(|_, _, _| String::new())
+        .build();
+    let feed = parser.parse(bytes).map_err(|e| describe(&e, bytes))?;
+    Ok(convert(feed, source_url))
+}
+
+fn describe(err: &ParseFeedError, bytes: &[u8]) -> ParseError {
+    let why = match err {
+        ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot) if looks_like_html(bytes) => {
+            "this is an HTML web page, not an RSS, Atom or JSON feed".to_owned()
+        }
+        ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot) => {
+            "no RSS, Atom or JSON Feed content found".to_owned()
+        }
+        ParseFeedError::ParseError(kind) => kind.to_string(),
+        ParseFeedError::IoError(e) => format!("could not read the document: {e}"),
+        ParseFeedError::JsonSerde(e) => format!("invalid JSON Feed: {e}"),
+        ParseFeedError::JsonUnsupportedVersion(v) => format!("unsupported JSON Feed version {v:?}"),
+        ParseFeedError::XmlReader(e) => format!("malformed XML: {e}"),
+    };
+    ParseError::Invalid(format!("not a feed: {why}"))
+}
+
+/// Subscribers often paste a blog's home page instead of its feed; saying
+/// so is more helpful than "no feed root".
+fn looks_like_html(bytes: &[u8]) -> bool {
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(1024)]).to_ascii_lowercase();
+    head.contains("<!doctype html") || head.contains("<html")
+}
+
+fn convert(feed: Feed, source_url: Option<&Url>) -> ParsedFeed {
+    let site = site_link(&feed.links).and_then(|href| normalize::absolute_url(href, source_url));
+    let fallback_base = site.as_ref().or(source_url);
+    let feed_author = feed
+        .authors
+        .iter()
+        .find_map(|p| person_name(&p.name, p.email.as_deref()));
+    let rss = matches!(
+        feed.feed_type,
+        FeedType::RSS0 | FeedType::RSS1 | FeedType::RSS2
+    );
+    let title = feed
+        .title
+        .as_ref()
+        .map(|t| text_as_title(t, rss))
+        .filter(|t| !t.is_empty());
+    let entries = feed
+        .entries
+        .into_iter()
+        .map(|e| convert_entry(e, fallback_base, feed_author.as_deref(), rss))
+        .collect();
+    ParsedFeed {
+        title,
+        site_url: site.map(String::from),
+        entries,
+    }
+}
+
+fn convert_entry(
+    entry: Entry,
+    fallback_base: Option<&Url>,
+    feed_author: Option<&str>,
+    rss: bool,
+) -> NewEntry {
+    // Content's own xml:base is kept raw by feed-rs; inherited bases are
+    // not kept at all, so the site link stands in for them.
+    let content_base = entry
+        .base
+        .as_deref()
+        .and_then(|b| normalize::absolute_url(b, fallback_base));
+    let content_base = content_base.as_ref().or(fallback_base);
+
+    let url = site_link(&entry.links)
+        .and_then(|href| normalize::absolute_url(href, fallback_base))
+        .map(String::from);
+
+    let summary_body = entry
+        .summary
+        .as_ref()
+        .map(|t| normalize::body_text(&t.content, markup_of(t)));
+    let content_body = entry.content.as_ref().and_then(|c| {
+        let body = c.body.as_deref()?;
+        Some(normalize::body_text(
+            body,
+            Markup::from_mime(c.content_type.as_str()),
+        ))
+    });
+
+    let summary_text = summary_body.as_ref().map(|b| b.text.as_str()).unwrap_or("");
+    let content_text = match &content_body {
+        Some(body) if !body.text.is_empty() => body.text.clone(),
+        _ => summary_text.to_owned(),
+    };
+    let summary = if summary_text.is_empty() {
+        normalize::truncate_words(
+            &normalize::one_line(&content_text),
+            normalize::SUMMARY_CHARS,
+        )
+    } else {
+        normalize::one_line(summary_text)
+    };
+
+    let title = entry
+        .title
+        .as_ref()
+        .map(|t| text_as_title(t, rss))
+        .unwrap_or_default();
+    let title = if title.is_empty() {
+        normalize::fallback_title(&summary)
+    } else {
+        title
+    };
+
+    let published = entry.published.or(entry.updated);
+    let has_source_id = !entry.id.trim().is_empty();
+    let entry_key = normalize::entry_key(
+        has_source_id.then_some(entry.id.as_str()),
+        url.as_deref(),
+        &title,
+        published,
+        &content_text,
+    );
+
+    let inline_images = [content_body.as_ref(), summary_body.as_ref()]
+        .into_iter()
+        .flatten()
+        .filter_map(|b| b.first_image.as_deref());
+    let image_url = declared_image(&entry)
+        .into_iter()
+        .chain(inline_images)
+        .find_map(|src| normalize::absolute_url(src, content_base))
+        .map(String::from);
+
+    let author = entry
+        .authors
+        .iter()
+        .find_map(|p| person_name(&p.name, p.email.as_deref()))
+        .or_else(|| feed_author.map(str::to_owned));
+
+    NewEntry {
+        entry_key,
+        title,
+        url,
+        summary,
+        content_text,
+        author,
+        published,
+        categories: normalize::categories(entry.categories.iter().map(|c| {
+            c.label
+                .as_deref()
+                .filter(|l| !l.trim().is_empty())
+                .unwrap_or(&c.term)
+        })),
+        image_url,
+    }
+}
+
+/// The page a human would visit: an alternate (or untyped) link, not the
+/// feed's self link or an attachment.
+fn site_link(links: &[Link]) -> Option<&str> {
+    let is_page = |l: &&Link| {
+        matches!(l.rel.as_deref(), None | Some("alternate"))
+            && l.media_type.as_deref().is_none_or(|t| t.contains("html"))
+    };
+    links
+        .iter()
+        .find(is_page)
+        .or_else(|| {
+            links
+                .iter()
+                .find(|l| matches!(l.rel.as_deref(), None | Some("alternate")))
+        })
+        .map(|l| l.href.as_str())
+}
+
+/// Images the publisher attached on purpose, in order of intent:
+/// thumbnails, then image media/enclosures, then image-typed links.
+fn declared_image(entry: &Entry) -> Vec<&str> {
+    let thumbnails = entry
+        .media
+        .iter()
+        .flat_map(|m| &m.thumbnails)
+        .map(|t| t.image.uri.as_str());
+    let media = entry
+        .media
+        .iter()
+        .flat_map(|m| &m.content)
+        .filter(|c| {
+            c.content_type
+                .as_ref()
+                .is_some_and(|t| is_image(t.as_str()))
+        })
+        .filter_map(|c| c.url.as_ref().map(Url::as_str));
+    let links = entry
+        .links
+        .iter()
+        .filter(|l| l.media_type.as_deref().is_some_and(is_image))
+        .map(|l| l.href.as_str());
+    thumbnails.chain(media).chain(links).collect()
+}
+
+fn is_image(mime: &str) -> bool {
+    mime.trim().to_ascii_lowercase().starts_with("image/")
+}
+
+fn markup_of(text: &Text) -> Markup {
+    Markup::from_mime(text.content_type.as_str())
+}
+
+/// feed-rs types RSS titles text/plain, but in the wild they carry
+/// entities and markup, so RSS titles are read as HTML. Atom and JSON Feed
+/// declare their types properly and are taken at their word.
+fn text_as_title(text: &Text, rss: bool) -> String {
+    let markup = if rss { Markup::Html } else { markup_of(text) };
+    normalize::title_text(&text.content, markup)
+}
+
+/// feed-rs stores RSS `<author>` as a person named "author" whose e-mail is
+/// the element text; other formats give a real name.
+fn person_name(name: &str, email: Option<&str>) -> Option<String> {
+    let name = normalize::one_line(name);
+    if name == "author" || name.is_empty() {
+        return email.and_then(normalize::author_from_email);
+    }
+    Some(name)
+}
+
+#[cfg(test)]
+#[path = "parse_tests.rs"]
+mod tests;

@@ -1,0 +1,258 @@
+//! Fixture-driven tests for `parse_feed`.
+
+use super::*;
+
+const RSS2: &[u8] = include_bytes!("../../tests/fixtures/feeds/rss2_content_encoded.xml");
+const ATOM: &[u8] = include_bytes!("../../tests/fixtures/feeds/atom_xml_base.xml");
+const JSON: &[u8] = include_bytes!("../../tests/fixtures/feeds/json_feed.json");
+const NO_GUID: &[u8] = include_bytes!("../../tests/fixtures/feeds/rss_no_guid.xml");
+const LATIN1: &[u8] = include_bytes!("../../tests/fixtures/feeds/rss_iso8859_1.xml");
+const MALFORMED: &[u8] = include_bytes!("../../tests/fixtures/feeds/malformed.xml");
+
+fn url(s: &str) -> Url {
+    Url::parse(s).unwrap()
+}
+
+fn ts(s: &str) -> Option<DateTime<Utc>> {
+    Some(DateTime::parse_from_rfc3339(s).unwrap().to_utc())
+}
+
+#[test]
+fn rss2_with_content_encoded() {
+    let feed = parse_feed(RSS2, Some(&url("https://kitchen.example.com/feed/"))).unwrap();
+    assert_eq!(feed.title.as_deref(), Some("Example Kitchen"));
+    assert_eq!(
+        feed.site_url.as_deref(),
+        Some("https://kitchen.example.com/")
+    );
+    assert_eq!(feed.entries.len(), 2);
+
+    let e = &feed.entries[0];
+    assert_eq!(e.entry_key, "id:https://kitchen.example.com/?p=123");
+    assert_eq!(e.title, "Sourdough in five steps");
+    assert_eq!(
+        e.url.as_deref(),
+        Some("https://kitchen.example.com/2024/05/sourdough/")
+    );
+    assert_eq!(
+        e.summary,
+        "A short intro to sourdough – no stand mixer needed."
+    );
+    assert_eq!(
+        e.content_text,
+        "Step one: feed the starter.\nStep two: mix flour, water & salt."
+    );
+    assert_eq!(e.author.as_deref(), Some("Ana Baker"));
+    assert_eq!(e.published, ts("2024-05-14T08:30:00Z"));
+    assert_eq!(e.categories, ["Baking", "Bread"]);
+    // The enclosure is declared, so it beats the inline <img>.
+    assert_eq!(
+        e.image_url.as_deref(),
+        Some("https://kitchen.example.com/wp-content/uploads/2024/05/hero.jpg")
+    );
+
+    let e = &feed.entries[1];
+    assert_eq!(
+        e.entry_key,
+        "id:https://kitchen.example.com/2024/05/pickles/"
+    );
+    assert_eq!(e.author.as_deref(), Some("Ana Baker"));
+    assert_eq!(e.published, ts("2024-05-13T10:00:00Z"));
+    assert_eq!(e.categories, ["Preserving"]);
+    // No declared image: the first <img>, made absolute against the site.
+    assert_eq!(
+        e.image_url.as_deref(),
+        Some("https://kitchen.example.com/images/jar.png")
+    );
+}
+
+#[test]
+fn atom_with_xml_base() {
+    let feed = parse_feed(ATOM, Some(&url("https://notes.example.org/blog/feed.atom"))).unwrap();
+    assert_eq!(feed.title.as_deref(), Some("Notes & Sketches"));
+    assert_eq!(
+        feed.site_url.as_deref(),
+        Some("https://notes.example.org/blog/")
+    );
+
+    let e = &feed.entries[0];
+    assert_eq!(e.entry_key, "id:tag:notes.example.org,2024:1");
+    assert_eq!(
+        e.url.as_deref(),
+        Some("https://notes.example.org/blog/posts/relative-links.html")
+    );
+    assert_eq!(e.summary, "How links resolve.");
+    assert_eq!(e.content_text, "See the diagram below.\nThat is all.");
+    assert_eq!(
+        e.image_url.as_deref(),
+        Some("https://notes.example.org/blog/img/diagram.png")
+    );
+    assert_eq!(e.author.as_deref(), Some("Sam Rivera"));
+    assert_eq!(e.published, ts("2024-05-30T09:00:00Z"));
+    assert_eq!(e.categories, ["Web", "xml"]);
+
+    let e = &feed.entries[1];
+    // type="text": the angle brackets are literal text, not markup.
+    assert_eq!(e.title, "Gallery <day>");
+    assert_eq!(
+        e.url.as_deref(),
+        Some("https://cdn.example.net/elsewhere/gallery")
+    );
+    assert_eq!(
+        e.image_url.as_deref(),
+        Some("https://media.example.net/gallery/pic.jpg")
+    );
+    assert_eq!(e.summary, "Photos from the gallery day.");
+    assert_eq!(e.author.as_deref(), Some("Guest Writer"));
+    // No <published>: fall back to <updated>.
+    assert_eq!(e.published, ts("2024-05-20T09:00:00Z"));
+}
+
+#[test]
+fn json_feed_1_1() {
+    let feed = parse_feed(JSON, Some(&url("https://photos.example.com/feed.json"))).unwrap();
+    assert_eq!(feed.title.as_deref(), Some("Lens & Light"));
+    assert_eq!(
+        feed.site_url.as_deref(),
+        Some("https://photos.example.com/")
+    );
+
+    let e = &feed.entries[0];
+    assert_eq!(e.entry_key, "id:2024-06-02-harbour");
+    assert_eq!(e.title, "Harbour at dawn");
+    assert_eq!(e.summary, "Fog, boats and a quiet morning.");
+    assert_eq!(
+        e.content_text,
+        "Fog over the harbour, boats still asleep.\nShot at 1/60s."
+    );
+    assert_eq!(e.published, ts("2024-06-02T05:15:00Z"));
+    assert_eq!(e.categories, ["harbour", "Fog"]);
+    assert_eq!(e.author.as_deref(), Some("Rui Costa"));
+    assert_eq!(
+        e.image_url.as_deref(),
+        Some("https://photos.example.com/img/harbour-full.jpg")
+    );
+
+    let e = &feed.entries[1];
+    assert_eq!(e.entry_key, "id:2024-06-01-note");
+    assert_eq!(
+        e.url.as_deref(),
+        Some("https://photos.example.com/2024/06/note")
+    );
+    // content_text is plain: angle brackets survive.
+    assert_eq!(
+        e.content_text,
+        "Just a text note about <angle brackets>\nwith two paragraphs."
+    );
+    assert_eq!(
+        e.summary,
+        "Just a text note about <angle brackets> with two paragraphs."
+    );
+    assert_eq!(
+        e.title,
+        "Just a text note about <angle brackets> with two paragraphs."
+    );
+    assert_eq!(e.published, ts("2024-06-01T10:00:00Z"));
+}
+
+#[test]
+fn entries_without_guid_get_stable_keys() {
+    let source = url("https://tiny.example.net/feed.xml");
+    let a = parse_feed(NO_GUID, Some(&source)).unwrap();
+    let b = parse_feed(NO_GUID, Some(&source)).unwrap();
+    let keys: Vec<&str> = a.entries.iter().map(|e| e.entry_key.as_str()).collect();
+    assert_eq!(
+        keys,
+        b.entries
+            .iter()
+            .map(|e| e.entry_key.as_str())
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        keys[0],
+        "link:https://tiny.example.net/posts/link-only.html"
+    );
+    assert!(keys[1].starts_with("hash:"), "{}", keys[1]);
+    assert!(keys[2].starts_with("hash:"), "{}", keys[2]);
+    assert_ne!(keys[1], keys[2]);
+    // The key must not depend on where the document was fetched from.
+    let c = parse_feed(NO_GUID, None).unwrap();
+    assert_eq!(c.entries[1].entry_key, keys[1]);
+
+    assert_eq!(a.entries[1].url, None);
+    assert_eq!(
+        a.entries[2].title,
+        "No title, no guid, no link: the title comes from…"
+    );
+    assert_eq!(a.entries[2].published, None);
+}
+
+#[test]
+fn latin1_feed_is_decoded_by_its_prolog() {
+    assert!(
+        LATIN1.contains(&0xE9),
+        "fixture must hold raw Latin-1 bytes"
+    );
+    let feed = parse_feed(LATIN1, None).unwrap();
+    assert_eq!(feed.title.as_deref(), Some("Le café du coin"));
+    let e = &feed.entries[0];
+    assert_eq!(e.title, "Café crème à 2 £");
+    assert_eq!(e.summary, "Naïve résumé – déjà vu « ici ».");
+    assert_eq!(e.categories, ["Boissons chaudes"]);
+    assert_eq!(e.published, ts("2024-06-05T05:00:00Z"));
+}
+
+#[test]
+fn windows_1252_feed_is_decoded_by_its_prolog() {
+    let mut doc =
+        b"<?xml version=\"1.0\" encoding=\"windows-1252\"?><rss version=\"2.0\"><channel>\
+        <title>x</title><item><guid>1</guid><title>"
+            .to_vec();
+    doc.extend_from_slice(b"\x93Smart\x94 quotes cost \x80 5 \x96 ok");
+    doc.extend_from_slice(b"</title></item></channel></rss>");
+    let feed = parse_feed(&doc, None).unwrap();
+    assert_eq!(feed.entries[0].title, "“Smart” quotes cost € 5 – ok");
+}
+
+#[test]
+fn malformed_input_gives_a_clear_error() {
+    let err = parse_feed(MALFORMED, None).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.starts_with("not a feed: malformed XML"), "{msg}");
+
+    let truncated = b"<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>x</title><item><title>One</ti";
+    let err = parse_feed(truncated, None).unwrap_err();
+    assert!(
+        err.to_string().starts_with("not a feed: malformed XML"),
+        "{err}"
+    );
+
+    let err = parse_feed(b"<!DOCTYPE html><html><body>blog</body></html>", None).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "not a feed: this is an HTML web page, not an RSS, Atom or JSON feed"
+    );
+    let err = parse_feed(b"  \n", None).unwrap_err();
+    assert_eq!(err.to_string(), "not a feed: the document is empty");
+    let err = parse_feed(b"hello", None).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "not a feed: no RSS, Atom or JSON Feed content found"
+    );
+    let err = parse_feed(
+        b"{\"version\": \"https://jsonfeed.org/version/9\", \"title\": \"x\", \"items\": []}",
+        None,
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("unsupported JSON Feed version"),
+        "{err}"
+    );
+}
+
+#[test]
+fn keeps_feed_order() {
+    let feed = parse_feed(NO_GUID, None).unwrap();
+    let titles: Vec<&str> = feed.entries.iter().map(|e| e.title.as_str()).collect();
+    assert_eq!(titles[..2], ["Has a link only", "Has neither"]);
+}
