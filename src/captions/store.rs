@@ -98,26 +98,38 @@ fn write_post_captions(
     feed: &Feed,
 ) -> QueryResult<usize> {
     let created = now();
-    let mut written = 0;
-    for caption in generate(&post_view(post, feed), &subscription.platform_list()) {
-        written += crate::insert_or_ignore!(
-            conn,
-            captions::table,
-            (
-                captions::id.eq(new_id()),
-                captions::user_id.eq(&subscription.user_id),
-                captions::subscription_id.eq(&subscription.id),
-                captions::post_id.eq(&post.id),
-                captions::platform.eq(caption.platform.id()),
-                captions::variant.eq(&caption.variant),
-                captions::body.eq(&caption.text),
-                captions::length.eq(i32::try_from(caption.length).unwrap_or(i32::MAX)),
-                captions::char_limit.eq(i32::try_from(caption.limit).unwrap_or(i32::MAX)),
-                captions::created_at.eq(created),
-            )
-        )?;
-    }
-    Ok(written)
+    let captions = generate(&post_view(post, feed), &subscription.platform_list());
+    let rows: Vec<NewCaption> = captions
+        .iter()
+        .map(|caption| NewCaption {
+            id: new_id(),
+            user_id: &subscription.user_id,
+            subscription_id: &subscription.id,
+            post_id: &post.id,
+            platform: caption.platform.id(),
+            variant: &caption.variant,
+            body: &caption.text,
+            length: i32::try_from(caption.length).unwrap_or(i32::MAX),
+            char_limit: i32::try_from(caption.limit).unwrap_or(i32::MAX),
+            created_at: created,
+        })
+        .collect();
+    crate::insert_all_or_ignore!(conn, captions::table, &rows[..])
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = captions)]
+struct NewCaption<'a> {
+    id: String,
+    user_id: &'a str,
+    subscription_id: &'a str,
+    post_id: &'a str,
+    platform: &'a str,
+    variant: &'a str,
+    body: &'a str,
+    length: i32,
+    char_limit: i32,
+    created_at: NaiveDateTime,
 }
 
 /// One stored caption as the pages show it.

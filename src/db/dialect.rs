@@ -21,3 +21,36 @@ macro_rules! insert_or_ignore {
         }
     }};
 }
+
+/// [`insert_or_ignore!`] for many rows: one multi-row statement on PostgreSQL (where each
+/// statement is a network round trip), row by row on SQLite (in-process, and diesel cannot
+/// combine SQLite's multi-row insert with `ON CONFLICT`).
+#[macro_export]
+macro_rules! insert_all_or_ignore {
+    ($conn:expr, $table:expr, $rows:expr) => {{
+        use diesel::RunQueryDsl as _;
+        let rows = $rows;
+        match $conn {
+            $crate::db::AnyConnection::Sqlite(c) => {
+                let mut inserted = 0;
+                for row in rows {
+                    inserted += diesel::insert_into($table)
+                        .values(row)
+                        .on_conflict_do_nothing()
+                        .execute(c)?;
+                }
+                Ok::<usize, diesel::result::Error>(inserted)
+            }
+            $crate::db::AnyConnection::Postgresql(c) => {
+                if rows.is_empty() {
+                    Ok(0)
+                } else {
+                    diesel::insert_into($table)
+                        .values(rows)
+                        .on_conflict_do_nothing()
+                        .execute(c)
+                }
+            }
+        }
+    }};
+}

@@ -104,11 +104,22 @@ pub fn record_feed_fetched(
     next_check_at: NaiveDateTime,
 ) -> QueryResult<usize> {
     let seen = now();
-    let mut new_posts = 0;
-    for (position, entry) in parsed.entries.iter().enumerate() {
+    let rows: Vec<NewPost> = parsed
+        .entries
+        .iter()
+        .enumerate()
         // Entries seen in one fetch keep the feed's order: the first is the newest seen.
-        let first_seen_at = seen - chrono::Duration::microseconds(position as i64);
-        new_posts += insert_post(conn, feed_id, entry, first_seen_at)?;
+        .map(|(position, entry)| {
+            NewPost::new(
+                feed_id,
+                entry,
+                seen - chrono::Duration::microseconds(position as i64),
+            )
+        })
+        .collect();
+    let mut new_posts = 0;
+    for chunk in rows.chunks(INSERT_CHUNK) {
+        new_posts += crate::insert_all_or_ignore!(conn, posts::table, chunk)?;
     }
     let checked = now();
     diesel::update(feeds::table.find(feed_id))
@@ -127,31 +138,43 @@ pub fn record_feed_fetched(
     Ok(new_posts)
 }
 
-fn insert_post(
-    conn: &mut AnyConnection,
-    feed_id: &str,
-    entry: &NewEntry,
+/// Rows per multi-row insert; keeps every statement far under the bound-parameter limits.
+const INSERT_CHUNK: usize = 50;
+
+#[derive(Insertable)]
+#[diesel(table_name = posts)]
+struct NewPost<'a> {
+    id: String,
+    feed_id: &'a str,
+    entry_key: &'a str,
+    title: &'a str,
+    url: Option<&'a str>,
+    summary: &'a str,
+    content_text: &'a str,
+    author: Option<&'a str>,
+    published_at: Option<NaiveDateTime>,
+    categories: String,
+    image_url: Option<&'a str>,
     first_seen_at: NaiveDateTime,
-) -> QueryResult<usize> {
-    let categories = serde_json::to_string(&entry.categories).unwrap_or_else(|_| "[]".into());
-    crate::insert_or_ignore!(
-        conn,
-        posts::table,
-        (
-            posts::id.eq(new_id()),
-            posts::feed_id.eq(feed_id),
-            posts::entry_key.eq(&entry.entry_key),
-            posts::title.eq(&entry.title),
-            posts::url.eq(entry.url.as_deref()),
-            posts::summary.eq(&entry.summary),
-            posts::content_text.eq(&entry.content_text),
-            posts::author.eq(entry.author.as_deref()),
-            posts::published_at.eq(entry.published.map(|d| d.naive_utc())),
-            posts::categories.eq(categories),
-            posts::image_url.eq(entry.image_url.as_deref()),
-            posts::first_seen_at.eq(first_seen_at),
-        )
-    )
+}
+
+impl<'a> NewPost<'a> {
+    fn new(feed_id: &'a str, entry: &'a NewEntry, first_seen_at: NaiveDateTime) -> Self {
+        NewPost {
+            id: new_id(),
+            feed_id,
+            entry_key: &entry.entry_key,
+            title: &entry.title,
+            url: entry.url.as_deref(),
+            summary: &entry.summary,
+            content_text: &entry.content_text,
+            author: entry.author.as_deref(),
+            published_at: entry.published.map(|d| d.naive_utc()),
+            categories: serde_json::to_string(&entry.categories).unwrap_or_else(|_| "[]".into()),
+            image_url: entry.image_url.as_deref(),
+            first_seen_at,
+        }
+    }
 }
 
 /// A 304: nothing changed but the check times.
