@@ -5,7 +5,7 @@ use std::time::Duration;
 use anyhow::{bail, Context as _};
 
 use crate::accounts::validate::{Email, Password};
-use crate::accounts::{password, users};
+use crate::accounts::{password, tokens, users, AccountError};
 use crate::captions::{generate, measure as count, Platform, PostView};
 use crate::config::Settings;
 use crate::db::{run_migrations, Db};
@@ -183,5 +183,21 @@ pub async fn create_user(
         .run(move |conn| users::create(conn, &email, &hash))
         .await?;
     println!("created account {} ({})", user.email, user.id);
+    Ok(())
+}
+
+pub async fn create_token(settings: &Settings, email: &str, name: &str) -> anyhow::Result<()> {
+    let db = open_database(settings).await?;
+    let email = Email::parse(email)?;
+    let name = name.to_string();
+    let secret = db
+        .run(move |conn| {
+            let user = users::find_by_email(conn, &email)?.ok_or_else(|| {
+                AccountError::Invalid(format!("no account has the email {}", email.as_str()))
+            })?;
+            tokens::create(conn, &user.user_id(), &name).map(|(_, secret)| secret)
+        })
+        .await?;
+    println!("{secret}");
     Ok(())
 }

@@ -48,6 +48,22 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Manage personal API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token for an account and print it (it is shown only once).
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -110,6 +126,9 @@ fn main() -> ExitCode {
                 std::io::stdin().read_to_string(&mut password)?;
                 cli::create_user(&settings, &email, password.trim_end_matches(['\r', '\n'])).await
             }
+            Command::Token {
+                command: TokenCommand::Create { email, name },
+            } => cli::create_token(&settings, &email, &name).await,
         }
     });
     match result {

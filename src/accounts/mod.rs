@@ -2,6 +2,7 @@
 
 pub mod password;
 pub mod sessions;
+pub mod tokens;
 pub mod users;
 pub mod validate;
 

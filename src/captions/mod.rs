@@ -193,4 +193,5 @@ mod tests {
         }
     }
 }
+pub mod query;
 pub mod store;

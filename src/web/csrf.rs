@@ -71,13 +71,16 @@ pub async fn ensure_csrf_cookie(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let fresh = if req.cookie(SESSION_COOKIE).is_none() && req.cookie(CSRF_COOKIE).is_none() {
-        let key = random_token();
-        req.extensions_mut().insert(FreshKey(key.clone()));
-        Some(key)
-    } else {
-        None
-    };
+    // Programs calling the API carry a token, not cookies: they get none.
+    let is_api = req.path().starts_with("/api/");
+    let fresh =
+        if !is_api && req.cookie(SESSION_COOKIE).is_none() && req.cookie(CSRF_COOKIE).is_none() {
+            let key = random_token();
+            req.extensions_mut().insert(FreshKey(key.clone()));
+            Some(key)
+        } else {
+            None
+        };
     let secure = req
         .app_data::<web::Data<AppState>>()
         .map(|s| s.settings.secure_cookies())

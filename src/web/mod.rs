@@ -1,6 +1,8 @@
 //! The HTTP side: pages for people, health for operators. Handlers call the domain
 //! modules and never write SQL; errors become responses in [`error`], once.
 
+pub mod add_feed;
+pub mod api;
 mod assets;
 pub mod csrf;
 pub mod error;
@@ -73,6 +75,7 @@ impl Application {
                         )),
                 )
                 .wrap(Compress::default())
+                .configure(api::routes)
                 .configure(routes)
         })
         .listen(listener)?

@@ -122,6 +122,7 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub poller: Poller,
+    pub db: captionfeed::db::Db,
     _database: TestDatabase,
 }
 
@@ -150,6 +151,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
         address,
         client: new_browser(),
         poller,
+        db,
         _database: database,
     }
 }
@@ -262,6 +264,21 @@ impl TestApp {
             response.text().await.unwrap_or_default()
         );
         location(&response)
+    }
+
+    /// Signs up `email` in a browser of its own and returns a fresh API token for the account.
+    pub async fn api_token(&self, email: &str) -> String {
+        self.sign_up_as(&new_browser(), email).await;
+        let email = captionfeed::accounts::validate::Email::parse(email).expect("email");
+        self.db
+            .run(move |conn| {
+                let user =
+                    captionfeed::accounts::users::find_by_email(conn, &email)?.expect("signed up");
+                captionfeed::accounts::tokens::create(conn, &user.user_id(), "tests")
+                    .map(|(_, secret)| secret)
+            })
+            .await
+            .expect("token")
     }
 
     pub async fn poll(&self) -> PassReport {

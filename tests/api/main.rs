@@ -9,4 +9,5 @@ mod cli;
 mod feeds;
 mod health;
 mod isolation;
+mod json_api;
 mod poller;

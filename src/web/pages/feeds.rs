@@ -7,13 +7,12 @@ use askama::Template;
 use super::captions::{caption_groups, CaptionGroup};
 use super::{format_optional_time, format_time, render, see_other, Layout};
 use crate::captions::store::list_account_captions;
-use crate::captions::Platform;
 use crate::db::DbError;
 use crate::feeds::store::count_feed_posts;
-use crate::subscriptions::{self, SubscribedFeed, SubscriptionError};
+use crate::subscriptions::{self, SubscribedFeed};
+use crate::web::add_feed::{add_feed, AddFeedError};
 use crate::web::csrf::CheckedForm;
 use crate::web::error::WebError;
-use crate::web::feed_url::parse_feed_url;
 use crate::web::session::CurrentUser;
 use crate::web::AppState;
 
@@ -123,41 +122,17 @@ pub async fn create(
         };
         render(status, &page)
     };
-    let url = match parse_feed_url(&raw, state.settings.allow_private_networks) {
-        Ok(url) => url,
-        Err(message) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, message, None),
-    };
-    let id = user.id();
-    let backfill = state.settings.backfill;
-    let url_text = url.to_string();
-    let subscribed = state
-        .db
-        .transaction(move |conn| {
-            subscriptions::subscribe(conn, &id, &url_text, &Platform::ALL, backfill)
-        })
-        .await;
-    match subscribed {
-        Ok(subscription) => {
-            state.poller_wake.notify_one();
-            Ok(see_other(&format!("/feeds/{}", subscription.id)))
+    match add_feed(&state, &user.id(), &raw).await {
+        Ok(subscription) => Ok(see_other(&format!("/feeds/{}", subscription.id))),
+        Err(AddFeedError::Invalid(message)) => {
+            refuse(StatusCode::UNPROCESSABLE_ENTITY, message, None)
         }
-        Err(SubscriptionError::AlreadySubscribed) => {
-            let id = user.id();
-            let url_text = url.to_string();
-            let existing = state
-                .db
-                .run(move |conn| subscriptions::list(conn, &id))
-                .await?
-                .into_iter()
-                .find(|s| s.feed.url == url_text)
-                .map(|s| s.subscription.id);
-            refuse(
-                StatusCode::CONFLICT,
-                "You already follow this feed.".into(),
-                existing,
-            )
-        }
-        Err(SubscriptionError::Db(e)) => Err(e.into()),
+        Err(AddFeedError::AlreadyFollowed(existing)) => refuse(
+            StatusCode::CONFLICT,
+            "You already follow this feed.".into(),
+            existing,
+        ),
+        Err(AddFeedError::Db(e)) => Err(e.into()),
     }
 }
 

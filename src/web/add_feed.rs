@@ -1,0 +1,52 @@
+//! Following a feed by its address: shared by the page form and the JSON API.
+
+use super::feed_url::parse_feed_url;
+use super::AppState;
+use crate::accounts::UserId;
+use crate::captions::Platform;
+use crate::db::DbError;
+use crate::subscriptions::{self, Subscription, SubscriptionError};
+
+pub enum AddFeedError {
+    /// The address cannot be followed; the message says why.
+    Invalid(String),
+    /// The account follows it already, under this subscription id.
+    AlreadyFollowed(Option<String>),
+    Db(DbError),
+}
+
+/// Subscribes the account to the feed at `raw` and wakes the poller so it is fetched at once.
+pub async fn add_feed(
+    state: &AppState,
+    user: &UserId,
+    raw: &str,
+) -> Result<Subscription, AddFeedError> {
+    let url = parse_feed_url(raw, state.settings.allow_private_networks)
+        .map_err(AddFeedError::Invalid)?;
+    let (id, backfill, url_text) = (user.clone(), state.settings.backfill, url.to_string());
+    let subscribed = state
+        .db
+        .transaction(move |conn| {
+            subscriptions::subscribe(conn, &id, &url_text, &Platform::ALL, backfill)
+        })
+        .await;
+    match subscribed {
+        Ok(subscription) => {
+            state.poller_wake.notify_one();
+            Ok(subscription)
+        }
+        Err(SubscriptionError::AlreadySubscribed) => {
+            let (id, url_text) = (user.clone(), url.to_string());
+            let existing = state
+                .db
+                .run(move |conn| subscriptions::list(conn, &id))
+                .await
+                .map_err(AddFeedError::Db)?
+                .into_iter()
+                .find(|s| s.feed.url == url_text)
+                .map(|s| s.subscription.id);
+            Err(AddFeedError::AlreadyFollowed(existing))
+        }
+        Err(SubscriptionError::Db(e)) => Err(AddFeedError::Db(e)),
+    }
+}

@@ -1,0 +1,52 @@
+//! Bearer-token authentication for the JSON API.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest};
+
+use super::error::ApiError;
+use crate::accounts::{tokens, User, UserId};
+use crate::web::AppState;
+
+/// The account an API request acts for.
+pub struct ApiUser {
+    pub user: User,
+}
+
+impl ApiUser {
+    pub fn id(&self) -> UserId {
+        self.user.user_id()
+    }
+}
+
+impl FromRequest for ApiUser {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let secret = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(|v| v.trim().to_string());
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let secret = secret.ok_or(ApiError::Unauthorized)?;
+            let state =
+                state.ok_or_else(|| ApiError::Internal("application state missing".into()))?;
+            let found = state
+                .db
+                .run(move |conn| tokens::user_for_token(conn, &secret))
+                .await?;
+            found
+                .map(|(user, _)| ApiUser { user })
+                .ok_or(ApiError::Unauthorized)
+        })
+    }
+}

@@ -1,0 +1,145 @@
+//! `/api/v1/feeds`: the account's feeds (subscriptions) with their fetch state.
+
+use actix_web::{web, HttpResponse};
+
+use super::auth::ApiUser;
+use super::error::ApiError;
+use super::rfc3339;
+use crate::subscriptions::{self, SubscribedFeed};
+use crate::web::add_feed::{add_feed, AddFeedError};
+use crate::web::AppState;
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct FeedOut {
+    /// The id of the account's subscription: use it in /feeds/{id} and ?feed=.
+    pub id: String,
+    pub url: String,
+    pub title: Option<String>,
+    pub site_url: Option<String>,
+    pub last_checked_at: Option<String>,
+    pub next_check_at: String,
+    pub last_error: Option<String>,
+    /// Failed checks in a row.
+    pub error_count: i32,
+    pub platforms: Vec<String>,
+}
+
+impl From<SubscribedFeed> for FeedOut {
+    fn from(s: SubscribedFeed) -> Self {
+        let platforms = s
+            .subscription
+            .platform_list()
+            .iter()
+            .map(|p| p.id().to_string())
+            .collect();
+        FeedOut {
+            id: s.subscription.id,
+            url: s.feed.url,
+            title: s.feed.title,
+            site_url: s.feed.site_url,
+            last_checked_at: s.feed.last_checked_at.as_ref().map(rfc3339),
+            next_check_at: rfc3339(&s.feed.next_check_at),
+            last_error: s.feed.last_error,
+            error_count: s.feed.error_count,
+            platforms,
+        }
+    }
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct NewFeed {
+    /// The feed's address (http or https).
+    pub url: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/feeds", tag = "feeds",
+    responses((status = 200, body = [FeedOut]), (status = 401, body = super::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list(
+    state: web::Data<AppState>,
+    user: ApiUser,
+) -> Result<web::Json<Vec<FeedOut>>, ApiError> {
+    let id = user.id();
+    let feeds = state
+        .db
+        .run(move |conn| subscriptions::list(conn, &id))
+        .await?;
+    Ok(web::Json(feeds.into_iter().map(FeedOut::from).collect()))
+}
+
+#[utoipa::path(post, path = "/api/v1/feeds", tag = "feeds", request_body = NewFeed,
+    responses(
+        (status = 201, description = "followed; fetched at once", body = FeedOut),
+        (status = 401, body = super::error::ErrorBody),
+        (status = 409, description = "already followed", body = super::error::ErrorBody),
+        (status = 422, description = "the address cannot be followed", body = super::error::ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn create(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    body: web::Json<NewFeed>,
+) -> Result<HttpResponse, ApiError> {
+    let subscription = match add_feed(&state, &user.id(), &body.url).await {
+        Ok(subscription) => subscription,
+        Err(AddFeedError::Invalid(message)) => return Err(ApiError::Invalid(message)),
+        Err(AddFeedError::AlreadyFollowed(id)) => {
+            return Err(ApiError::Conflict(match id {
+                Some(id) => format!("this feed is already followed as {id}"),
+                None => "this feed is already followed".into(),
+            }))
+        }
+        Err(AddFeedError::Db(e)) => return Err(e.into()),
+    };
+    let feed = find(&state, &user, subscription.id).await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/feeds/{}", feed.id)))
+        .json(feed))
+}
+
+#[utoipa::path(get, path = "/api/v1/feeds/{id}", tag = "feeds",
+    params(("id" = String, Path, description = "feed id")),
+    responses((status = 200, body = FeedOut), (status = 401, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn show(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<String>,
+) -> Result<web::Json<FeedOut>, ApiError> {
+    Ok(web::Json(find(&state, &user, path.into_inner()).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/feeds/{id}", tag = "feeds",
+    params(("id" = String, Path, description = "feed id")),
+    responses((status = 204, description = "unfollowed; its captions are removed"), (status = 401, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn delete(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, subscription_id) = (user.id(), path.into_inner());
+    let removed = state
+        .db
+        .run(move |conn| subscriptions::delete(conn, &id, &subscription_id))
+        .await?;
+    if removed {
+        Ok(HttpResponse::NoContent().finish())
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+async fn find(
+    state: &AppState,
+    user: &ApiUser,
+    subscription_id: String,
+) -> Result<FeedOut, ApiError> {
+    let id = user.id();
+    state
+        .db
+        .run(move |conn| subscriptions::get(conn, &id, &subscription_id))
+        .await?
+        .map(FeedOut::from)
+        .ok_or(ApiError::NotFound)
+}

@@ -1,0 +1,47 @@
+//! The OpenAPI 3 document, generated from the handlers' annotations.
+
+use actix_web::HttpResponse;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "captionfeed API", description = "Feeds in, ready-to-post captions out. Authenticate with a personal API token: `Authorization: Bearer cf_...`."),
+    paths(
+        super::feeds::list,
+        super::feeds::create,
+        super::feeds::show,
+        super::feeds::delete,
+        super::captions::list,
+        super::measure::measure,
+    ),
+    components(schemas(
+        super::error::ErrorBody,
+        super::error::ErrorDetail,
+        super::feeds::FeedOut,
+        super::feeds::NewFeed,
+        super::captions::CaptionOut,
+        super::captions::PostOut,
+        super::captions::CaptionPage,
+        super::measure::MeasureIn,
+        super::measure::MeasureOut,
+    )),
+    modifiers(&BearerAuth),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub async fn document() -> HttpResponse {
+    HttpResponse::Ok().json(ApiDoc::openapi())
+}

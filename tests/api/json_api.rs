@@ -1,0 +1,314 @@
+use std::collections::BTreeSet;
+
+use serde_json::{json, Value};
+
+use crate::helpers::{rss, spawn_app, Backend, FeedServer, TestApp};
+use crate::on_both_backends;
+
+struct Api<'a> {
+    app: &'a TestApp,
+    token: String,
+    client: reqwest::Client,
+}
+
+impl Api<'_> {
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut request = self
+            .client
+            .request(method, self.app.url(path))
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("answers");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        (
+            status,
+            if text.is_empty() {
+                Value::Null
+            } else {
+                serde_json::from_str(&text).expect("JSON body")
+            },
+        )
+    }
+
+    async fn get(&self, path: &str) -> (u16, Value) {
+        self.call(reqwest::Method::GET, path, None).await
+    }
+}
+
+async fn api_for<'a>(app: &'a TestApp, email: &str) -> Api<'a> {
+    Api {
+        app,
+        token: app.api_token(email).await,
+        client: reqwest::Client::new(),
+    }
+}
+
+fn five_posts() -> String {
+    rss(
+        "Blog",
+        &[
+            ("p5", "Five"),
+            ("p4", "Four"),
+            ("p3", "Three"),
+            ("p2", "Two"),
+            ("p1", "One"),
+        ],
+    )
+}
+
+async fn requests_without_a_valid_token_get_401_as_json(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let client = reqwest::Client::new();
+    for auth in [None, Some("Bearer cf_not-a-token"), Some("Basic YTpi")] {
+        let mut request = client.get(app.url("/api/v1/feeds"));
+        if let Some(auth) = auth {
+            request = request.header("authorization", auth);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 401, "{auth:?}");
+        assert_eq!(
+            response.headers().get("www-authenticate").unwrap(),
+            "Bearer"
+        );
+        assert!(
+            response.headers().get("set-cookie").is_none(),
+            "the API sets no cookies"
+        );
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "unauthorized");
+        assert!(body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Bearer"));
+    }
+}
+on_both_backends!(requests_without_a_valid_token_get_401_as_json);
+
+async fn feeds_can_be_followed_listed_shown_and_removed(backend: Backend) {
+    let feeds = FeedServer::start().await;
+    let url = feeds.set("/feed.xml", "application/rss+xml", five_posts());
+    let app = spawn_app(backend).await;
+    let api = api_for(&app, "ann@example.com").await;
+
+    let (status, created) = api
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/feeds",
+            Some(json!({"url": url})),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_string();
+    assert_eq!(created["url"], url.as_str());
+    assert_eq!(created["platforms"].as_array().unwrap().len(), 7);
+
+    let (status, again) = api
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/feeds",
+            Some(json!({"url": url})),
+        )
+        .await;
+    assert_eq!(
+        (status, again["error"]["code"].as_str()),
+        (409, Some("conflict"))
+    );
+    let (status, bad) = api
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/feeds",
+            Some(json!({"url": "ftp://x/feed"})),
+        )
+        .await;
+    assert_eq!(
+        (status, bad["error"]["code"].as_str()),
+        (422, Some("invalid"))
+    );
+    let (status, _) = api
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/feeds",
+            Some(json!({"link": "x"})),
+        )
+        .await;
+    assert_eq!(status, 422, "a body without url");
+
+    app.poll().await;
+    let (status, list) = api.get("/api/v1/feeds").await;
+    assert_eq!(status, 200);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["title"], "Blog");
+    assert!(list[0]["last_checked_at"].as_str().unwrap().ends_with('Z'));
+    let (status, shown) = api.get(&format!("/api/v1/feeds/{id}")).await;
+    assert_eq!((status, shown["id"].as_str()), (200, Some(id.as_str())));
+
+    let bob = api_for(&app, "bob@example.com").await;
+    assert_eq!(bob.get(&format!("/api/v1/feeds/{id}")).await.0, 404);
+    assert_eq!(
+        bob.call(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/feeds/{id}"),
+            None
+        )
+        .await
+        .0,
+        404
+    );
+    assert_eq!(bob.get("/api/v1/feeds").await.1, json!([]));
+
+    assert_eq!(
+        api.call(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/feeds/{id}"),
+            None
+        )
+        .await
+        .0,
+        204
+    );
+    assert_eq!(api.get(&format!("/api/v1/feeds/{id}")).await.0, 404);
+}
+on_both_backends!(feeds_can_be_followed_listed_shown_and_removed);
+
+async fn captions_page_through_with_a_cursor_without_gaps_or_repeats(backend: Backend) {
+    let feeds = FeedServer::start().await;
+    let url = feeds.set("/feed.xml", "application/rss+xml", five_posts());
+    let app = spawn_app(backend).await;
+    let api = api_for(&app, "ann@example.com").await;
+    api.call(
+        reqwest::Method::POST,
+        "/api/v1/feeds",
+        Some(json!({"url": url})),
+    )
+    .await;
+    app.poll().await;
+
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/captions?limit=5&cursor={c}"),
+            None => "/api/v1/captions?limit=5".to_string(),
+        };
+        let (status, page) = api.get(&path).await;
+        assert_eq!(status, 200, "{page}");
+        for caption in page["captions"].as_array().unwrap() {
+            assert!(caption["length"].as_i64().unwrap() <= caption["limit"].as_i64().unwrap());
+            assert!(!caption["text"].as_str().unwrap().is_empty());
+            seen.push(caption["id"].as_str().unwrap().to_string());
+        }
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 21, "3 posts × 7 platforms");
+    assert_eq!(
+        seen.iter().collect::<BTreeSet<_>>().len(),
+        21,
+        "no caption twice"
+    );
+
+    let (_, bluesky) = api.get("/api/v1/captions?platform=bluesky").await;
+    let bluesky = bluesky["captions"].as_array().unwrap();
+    assert_eq!(bluesky.len(), 3);
+    assert!(bluesky
+        .iter()
+        .all(|c| c["platform"] == "bluesky" && c["post"]["title"].is_string()));
+    let (_, future) = api.get("/api/v1/captions?since=2999-01-01T00:00:00Z").await;
+    assert_eq!(future["captions"], json!([]));
+
+    for bad in [
+        "?platform=myspace",
+        "?since=yesterday",
+        "?cursor=%%%",
+        "?cursor=bm9wZQ",
+        "?limit=0",
+        "?limit=201",
+        "?limit=x",
+    ] {
+        let (status, body) = api.get(&format!("/api/v1/captions{bad}")).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (422, Some("invalid")),
+            "{bad}"
+        );
+    }
+    let bob = api_for(&app, "bob@example.com").await;
+    assert_eq!(bob.get("/api/v1/captions").await.1["captions"], json!([]));
+}
+on_both_backends!(captions_page_through_with_a_cursor_without_gaps_or_repeats);
+
+async fn measure_counts_as_the_platform_does(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let api = api_for(&app, "ann@example.com").await;
+    let (status, body) = api
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/measure",
+            Some(
+                json!({"platform": "x", "text": "see https://example.com/a/very/long/path/indeed"}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body,
+        json!({"platform": "x", "length": 27, "limit": 280, "fits": true})
+    );
+    let (status, body) = api
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/measure",
+            Some(json!({"platform": "myspace", "text": "x"})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (422, Some("invalid"))
+    );
+}
+on_both_backends!(measure_counts_as_the_platform_does);
+
+/// Every operation the OpenAPI document names is one the tests above exercise, and the
+/// document describes exactly the routes that answer.
+#[tokio::test]
+async fn the_openapi_document_lists_every_operation() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let doc: Value = reqwest::get(app.url("/api/v1/openapi.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let mut operations = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            operations.insert(format!("{} {path}", method.to_uppercase()));
+        }
+    }
+    let exercised: BTreeSet<String> = [
+        "GET /api/v1/feeds",
+        "POST /api/v1/feeds",
+        "GET /api/v1/feeds/{id}",
+        "DELETE /api/v1/feeds/{id}",
+        "GET /api/v1/captions",
+        "POST /api/v1/measure",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    assert_eq!(operations, exercised);
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    // Undocumented API paths answer 404 as JSON.
+    let response = reqwest::get(app.url("/api/v1/nothing")).await.unwrap();
+    assert_eq!(response.status().as_u16(), 404);
+    assert_eq!(
+        response.json::<Value>().await.unwrap()["error"]["code"],
+        "not_found"
+    );
+}
