@@ -110,6 +110,9 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(pages::feeds::show)
         .service(pages::feeds::delete)
         .service(pages::captions::list)
+        .service(pages::tokens::list)
+        .service(pages::tokens::create)
+        .service(pages::tokens::revoke)
         .default_service(web::to(|| async {
             Err::<actix_web::HttpResponse, _>(error::WebError::NotFound)
         }));

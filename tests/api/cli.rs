@@ -161,6 +161,25 @@ fn user_create_reads_the_password_from_stdin() {
     let again = create("ann@example.com", "correct horse battery\n");
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+    let token = |email: &str| {
+        captionfeed()
+            .env("CAPTIONFEED_DATABASE_URL", &db)
+            .args(["token", "create", "--email", email, "--name", "script"])
+            .output()
+            .expect("runs")
+    };
+    let made = token("ann@example.com");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    assert!(String::from_utf8_lossy(&made.stdout)
+        .trim()
+        .starts_with("cf_"));
+    let nobody = token("nobody@example.com");
+    assert!(!nobody.status.success());
+    assert!(String::from_utf8_lossy(&nobody.stderr).contains("no account has the email"));
     let short = create("bob@example.com", "short\n");
     assert!(String::from_utf8_lossy(&short.stderr).contains("at least 10 characters"));
 }

@@ -312,3 +312,71 @@ async fn the_openapi_document_lists_every_operation() {
         "not_found"
     );
 }
+
+async fn tokens_are_made_in_the_page_shown_once_and_revocable(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.sign_up("ann@example.com").await;
+    let created = app
+        .submit(
+            "/settings/tokens",
+            "/settings/tokens",
+            &[("name", "Zapier")],
+        )
+        .await;
+    assert_eq!(created.status().as_u16(), 201);
+    let html = created.text().await.unwrap();
+    let start = html
+        .find(r#"id="new-token" readonly rows="1">"#)
+        .expect("secret shown")
+        + 33;
+    let secret = html[start..].split('<').next().unwrap().to_string();
+    assert!(secret.starts_with("cf_"), "{secret}");
+    let list = app.get_html("/settings/tokens").await;
+    assert!(list.contains("Zapier"));
+    assert!(!list.contains(&secret), "shown only once");
+
+    let client = reqwest::Client::new();
+    let call = || {
+        client
+            .get(app.url("/api/v1/feeds"))
+            .bearer_auth(&secret)
+            .send()
+    };
+    assert_eq!(call().await.unwrap().status().as_u16(), 200);
+    assert!(
+        app.get_html("/settings/tokens")
+            .await
+            .contains("last used 20"),
+        "last use recorded"
+    );
+
+    let empty = app
+        .submit("/settings/tokens", "/settings/tokens", &[("name", "  ")])
+        .await;
+    assert_eq!(empty.status().as_u16(), 422);
+
+    let id_start = list.find("/settings/tokens/").expect("revoke form") + "/settings/tokens/".len();
+    let token_id = list[id_start..].split('/').next().unwrap().to_string();
+    let bob = crate::helpers::new_browser();
+    app.sign_up_as(&bob, "bob@example.com").await;
+    let stolen = app
+        .submit_as(
+            &bob,
+            "/settings/tokens",
+            &format!("/settings/tokens/{token_id}/revoke"),
+            &[],
+        )
+        .await;
+    assert_eq!(stolen.status().as_u16(), 404, "only the owner revokes");
+    assert_eq!(call().await.unwrap().status().as_u16(), 200);
+    let revoked = app
+        .submit(
+            "/settings/tokens",
+            &format!("/settings/tokens/{token_id}/revoke"),
+            &[],
+        )
+        .await;
+    assert_eq!(revoked.status().as_u16(), 303);
+    assert_eq!(call().await.unwrap().status().as_u16(), 401);
+}
+on_both_backends!(tokens_are_made_in_the_page_shown_once_and_revocable);
