@@ -1,5 +1,6 @@
 //! Accounts: users, password hashing, sessions.
 
+pub mod feed_keys;
 pub mod password;
 pub mod sessions;
 pub mod tokens;

@@ -120,3 +120,14 @@ diesel::table! {
 
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(api_tokens, users);
+
+diesel::table! {
+    caption_feed_keys (user_id) {
+        user_id -> Text,
+        feed_key -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(caption_feed_keys -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(caption_feed_keys, users);

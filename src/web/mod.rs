@@ -4,6 +4,7 @@
 pub mod add_feed;
 pub mod api;
 mod assets;
+mod caption_feeds;
 pub mod csrf;
 pub mod error;
 pub mod feed_url;
@@ -110,9 +111,11 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(pages::feeds::show)
         .service(pages::feeds::delete)
         .service(pages::captions::list)
+        .service(caption_feeds::caption_feed)
         .service(pages::tokens::list)
         .service(pages::tokens::create)
         .service(pages::tokens::revoke)
+        .service(pages::tokens::rotate_caption_feeds)
         .default_service(web::to(|| async {
             Err::<actix_web::HttpResponse, _>(error::WebError::NotFound)
         }));

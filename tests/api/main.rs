@@ -4,6 +4,7 @@
 mod helpers;
 
 mod auth;
+mod caption_feeds;
 mod captions;
 mod cli;
 mod feeds;

@@ -5,7 +5,7 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use askama::Template;
 
 use super::{format_optional_time, format_time, render, see_other, sentence, Layout};
-use crate::accounts::{tokens, AccountError};
+use crate::accounts::{feed_keys, tokens, AccountError};
 use crate::web::csrf::CheckedForm;
 use crate::web::error::WebError;
 use crate::web::session::CurrentUser;
@@ -26,6 +26,8 @@ struct TokensPage {
     new_secret: Option<String>,
     error: Option<String>,
     base_url: String,
+    /// The private caption feed URLs without their format suffix.
+    caption_feed_base: String,
 }
 
 async fn page(
@@ -37,7 +39,21 @@ async fn page(
     error: Option<String>,
 ) -> Result<HttpResponse, WebError> {
     let id = user.id();
-    let tokens = state.db.run(move |conn| tokens::list(conn, &id)).await?;
+    let (tokens, feed_key) = state
+        .db
+        .run(move |conn| {
+            Ok::<_, AccountError>((
+                tokens::list(conn, &id)?,
+                feed_keys::get_or_create(conn, &id)?,
+            ))
+        })
+        .await?;
+    let base_url = state
+        .settings
+        .base_url
+        .as_str()
+        .trim_end_matches('/')
+        .to_string();
     let tokens = tokens
         .into_iter()
         .map(|t| TokenRow {
@@ -52,12 +68,8 @@ async fn page(
         tokens,
         new_secret,
         error,
-        base_url: state
-            .settings
-            .base_url
-            .as_str()
-            .trim_end_matches('/')
-            .to_string(),
+        caption_feed_base: format!("{base_url}/caption-feeds/{feed_key}"),
+        base_url,
     };
     render(status, &page)
 }
@@ -125,4 +137,18 @@ pub async fn revoke(
     } else {
         Err(WebError::NotFound)
     }
+}
+
+#[post("/settings/caption-feeds/rotate")]
+pub async fn rotate_caption_feeds(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    _form: CheckedForm<super::auth::NoFields>,
+) -> Result<HttpResponse, WebError> {
+    let id = user.id();
+    state
+        .db
+        .run(move |conn| feed_keys::rotate(conn, &id))
+        .await?;
+    Ok(see_other("/settings/tokens"))
 }

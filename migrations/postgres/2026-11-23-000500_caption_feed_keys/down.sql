@@ -1,0 +1,1 @@
+DROP TABLE caption_feed_keys;
