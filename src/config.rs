@@ -68,6 +68,8 @@ pub struct Settings {
     /// every replica shares it.
     pub secret_key: Option<Secret>,
     pub log: String,
+    /// Requests per minute one account may make to the JSON API (per process).
+    pub api_rate_per_minute: u32,
 }
 
 /// A setting that could not be read; names the variable.
@@ -91,6 +93,7 @@ const KNOWN: &[&str] = &[
     "ROLE",
     "SECRET_KEY",
     "LOG",
+    "API_RATE_PER_MINUTE",
 ];
 
 impl Settings {
@@ -184,6 +187,12 @@ impl Settings {
                 None => None,
             },
             log: get("LOG").unwrap_or("info").to_string(),
+            api_rate_per_minute: parse_number(
+                get("API_RATE_PER_MINUTE"),
+                "API_RATE_PER_MINUTE",
+                120,
+                1..=100_000,
+            )?,
         })
     }
 

@@ -31,6 +31,7 @@ pub struct AppState {
     pub signing_key: Vec<u8>,
     /// Wakes the poller when a feed was added, so it is fetched at once.
     pub poller_wake: Arc<Notify>,
+    pub api_limiter: api::rate_limit::ApiLimiter,
 }
 
 /// The web server, bound and ready to run.
@@ -54,11 +55,13 @@ impl Application {
         let signing_key = db
             .run(move |conn| secret::load_signing_key(conn, &key_settings))
             .await?;
+        let api_limiter = api::rate_limit::ApiLimiter::per_minute(settings.api_rate_per_minute);
         let state = web::Data::new(AppState {
             db,
             settings,
             signing_key,
             poller_wake,
+            api_limiter,
         });
         let server = HttpServer::new(move || {
             App::new()

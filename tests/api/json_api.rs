@@ -380,3 +380,31 @@ async fn tokens_are_made_in_the_page_shown_once_and_revocable(backend: Backend) 
     assert_eq!(call().await.unwrap().status().as_u16(), 401);
 }
 on_both_backends!(tokens_are_made_in_the_page_shown_once_and_revocable);
+
+async fn a_token_over_its_rate_gets_429_with_retry_after(backend: Backend) {
+    let app = crate::helpers::spawn_app_with(backend, |s| s.api_rate_per_minute = 3).await;
+    let api = api_for(&app, "ann@example.com").await;
+    for _ in 0..3 {
+        assert_eq!(api.get("/api/v1/feeds").await.0, 200);
+    }
+    let response = api
+        .client
+        .get(app.url("/api/v1/feeds"))
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 429);
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "rate_limited");
+    // Another account has its own allowance.
+    let bob = api_for(&app, "bob@example.com").await;
+    assert_eq!(bob.get("/api/v1/feeds").await.0, 200);
+}
+on_both_backends!(a_token_over_its_rate_gets_429_with_retry_after);

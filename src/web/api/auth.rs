@@ -44,9 +44,9 @@ impl FromRequest for ApiUser {
                 .db
                 .run(move |conn| tokens::user_for_token(conn, &secret))
                 .await?;
-            found
-                .map(|(user, _)| ApiUser { user })
-                .ok_or(ApiError::Unauthorized)
+            let (user, _) = found.ok_or(ApiError::Unauthorized)?;
+            state.api_limiter.check(&user.id)?;
+            Ok(ApiUser { user })
         })
     }
 }

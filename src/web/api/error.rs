@@ -15,6 +15,8 @@ pub enum ApiError {
     Conflict(String),
     #[error("internal error")]
     Internal(String),
+    #[error("too many requests; retry in {0} s")]
+    RateLimited(u64),
 }
 
 /// The error body, as documented in the OpenAPI file.
@@ -25,7 +27,7 @@ pub struct ErrorBody {
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
-    /// Stable, machine-readable: unauthorized, not_found, invalid, conflict, internal.
+    /// Stable, machine-readable: unauthorized, not_found, invalid, conflict, rate_limited, internal.
     pub code: String,
     pub message: String,
 }
@@ -38,6 +40,7 @@ impl ApiError {
             ApiError::Invalid(_) => "invalid",
             ApiError::Conflict(_) => "conflict",
             ApiError::Internal(_) => "internal",
+            ApiError::RateLimited(_) => "rate_limited",
         }
     }
 }
@@ -50,6 +53,7 @@ impl ResponseError for ApiError {
             ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 
@@ -58,8 +62,14 @@ impl ResponseError for ApiError {
             tracing::error!(error = %detail, "API request failed");
         }
         let mut response = HttpResponse::build(self.status_code());
-        if matches!(self, ApiError::Unauthorized) {
-            response.insert_header(("WWW-Authenticate", "Bearer"));
+        match self {
+            ApiError::Unauthorized => {
+                response.insert_header(("WWW-Authenticate", "Bearer"));
+            }
+            ApiError::RateLimited(seconds) => {
+                response.insert_header(("Retry-After", seconds.to_string()));
+            }
+            _ => {}
         }
         response.json(ErrorBody {
             error: ErrorDetail {

@@ -8,6 +8,7 @@ pub mod error;
 mod feeds;
 mod measure;
 mod openapi;
+pub mod rate_limit;
 
 use actix_web::web;
 use chrono::NaiveDateTime;
