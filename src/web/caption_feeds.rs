@@ -11,6 +11,7 @@ use crate::accounts::{feed_keys, AccountError};
 use crate::captions::query::{list_captions_page, CaptionFilter, CaptionWithPost};
 use crate::captions::Platform;
 use crate::db::DbError;
+use crate::xml_text::escape as xml;
 
 /// Items per feed document: enough for a reader polling hourly, small enough to fetch often.
 const ITEMS: i64 = 100;
@@ -192,24 +193,6 @@ fn item_title(item: &CaptionWithPost) -> String {
     )
 }
 
-/// Text for XML: escaped, and without the control characters XML 1.0 forbids.
-fn xml(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 fn rss(items: &[CaptionWithPost], self_url: &str, home: &str) -> String {
     let mut out = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\" xmlns:atom=\"http://www.w3.org/2005/Atom\"><channel>\
@@ -286,17 +269,4 @@ fn json_feed(items: &[CaptionWithPost], self_url: &str, home: &str) -> String {
         "items": items,
     })
     .to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::xml;
-
-    #[test]
-    fn xml_text_is_escaped_and_stripped_of_forbidden_characters() {
-        assert_eq!(
-            xml("a<b>&\"'\u{0}\u{1b}\tz"),
-            "a&lt;b&gt;&amp;&quot;&apos;\tz"
-        );
-    }
 }

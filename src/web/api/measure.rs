@@ -9,7 +9,10 @@ use crate::captions::{measure as count, Platform};
 #[derive(serde::Deserialize, utoipa::ToSchema)]
 pub struct MeasureIn {
     /// x, mastodon, bluesky, threads, linkedin, instagram or facebook.
-    #[schema(pattern = "^(x|mastodon|bluesky|threads|linkedin|instagram|facebook)$", example = "bluesky")]
+    #[schema(
+        pattern = "^(x|mastodon|bluesky|threads|linkedin|instagram|facebook)$",
+        example = "bluesky"
+    )]
     pub platform: String,
     pub text: String,
 }
