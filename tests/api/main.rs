@@ -9,4 +9,6 @@ mod cli;
 mod feeds;
 mod health;
 mod isolation;
+mod mail;
 mod poller;
+mod smtp;
