@@ -4,6 +4,7 @@ pub mod captions;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod digests;
 pub mod feeds;
 pub mod mail;
 pub mod poller;

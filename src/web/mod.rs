@@ -7,7 +7,7 @@ pub mod error;
 pub mod feed_url;
 mod health;
 pub mod pages;
-mod secret;
+pub mod secret;
 pub mod session;
 
 use std::net::TcpListener;

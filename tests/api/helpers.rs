@@ -122,6 +122,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub poller: Poller,
+    pub db: captionfeed::db::Db,
+    pub settings: Settings,
     _database: TestDatabase,
 }
 
@@ -141,7 +143,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
         captionfeed::cli::fetcher(&settings).expect("fetcher"),
         settings.poll_interval,
     );
-    let app = Application::build(settings, db.clone(), poller.waker())
+    let app = Application::build(settings.clone(), db.clone(), poller.waker())
         .await
         .expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -150,6 +152,8 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
         address,
         client: new_browser(),
         poller,
+        db,
+        settings,
         _database: database,
     }
 }
