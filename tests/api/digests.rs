@@ -464,3 +464,70 @@ async fn a_sender_that_crashed_holding_a_digest_is_replaced_after_its_lease(back
     );
 }
 on_both_backends!(a_sender_that_crashed_holding_a_digest_is_replaced_after_its_lease);
+
+async fn frequency_of(app: &TestApp, user: &UserId) -> Frequency {
+    let id = user.clone();
+    app.db
+        .run(move |conn| settings::find(conn, &id).map_err(DbError::from))
+        .await
+        .unwrap()
+        .expect("settings row")
+        .prefs()
+        .frequency
+}
+
+async fn the_unsubscribe_link_turns_digests_off_without_logging_in(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let feeds = FeedServer::start().await;
+    let smtp = SmtpServer::start().await;
+    let user = reader_with_feed(&app, &feeds, "reader@example.com", &[("p1", "Post")]).await;
+    sender(&app, &smtp.url())
+        .await
+        .run_once_at(later(10))
+        .await
+        .unwrap();
+    let header = smtp.messages()[0].header("List-Unsubscribe").unwrap();
+    let link = header
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .to_string();
+    assert!(
+        part(&smtp.messages()[0], "text/plain").contains(&link),
+        "the link is in the body too"
+    );
+
+    // A stranger's browser: no session, no CSRF cookie.
+    let stranger = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = stranger.get(&link).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    assert!(page.text().await.unwrap().contains("Turn digests off"));
+    assert_ne!(
+        frequency_of(&app, &user).await,
+        Frequency::Off,
+        "opening the page changes nothing"
+    );
+
+    let forged = format!("{}x", &link[..link.len() - 1]);
+    let refused = stranger
+        .post(&forged)
+        .form(&[("List-Unsubscribe", "One-Click")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 404);
+    assert_ne!(frequency_of(&app, &user).await, Frequency::Off);
+
+    // RFC 8058 one-click: a POST with this body and no token of any kind.
+    let done = stranger
+        .post(&link)
+        .form(&[("List-Unsubscribe", "One-Click")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status().as_u16(), 200);
+    assert_eq!(frequency_of(&app, &user).await, Frequency::Off);
+}
+on_both_backends!(the_unsubscribe_link_turns_digests_off_without_logging_in);
