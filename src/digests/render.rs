@@ -190,6 +190,97 @@ pub fn message(
 mod tests {
     use super::*;
 
+    fn sample() -> (Digest, Vec<PostGroup>) {
+        let at = chrono::NaiveDate::from_ymd_opt(2026, 11, 23)
+            .unwrap()
+            .and_hms_opt(7, 0, 0)
+            .unwrap();
+        let digest = Digest {
+            id: "0193example".into(),
+            user_id: "u1".into(),
+            period_key: "daily:2026-11-23T07:00:00+00:00".into(),
+            recipient: "reader@example.com".into(),
+            message_id: "<digest-0193example@captions.example>".into(),
+            created_at: at,
+            attempts: 0,
+            next_attempt_at: at,
+            lease_until: None,
+            last_error: None,
+            sent_at: None,
+        };
+        let caption = |post: &str, platform: &str, body: &str| DigestCaption {
+            post_id: post.into(),
+            post_title: if post == "p1" {
+                "Crème brûlée & <script> tags".into()
+            } else {
+                "Shipping Rust at work".into()
+            },
+            post_url: Some(format!("https://blog.example/{post}")),
+            feed_title: Some("The Example Blog".into()),
+            feed_url: "https://blog.example/feed.xml".into(),
+            platform: platform.into(),
+            body: body.into(),
+            length: i32::try_from(body.chars().count()).unwrap(),
+            char_limit: 500,
+        };
+        let posts = group(vec![
+            caption(
+                "p1",
+                "mastodon",
+                "Crème brûlée & <script> tags\n\nhttps://blog.example/p1 #Cooking",
+            ),
+            caption(
+                "p1",
+                "x",
+                "Crème brûlée & <script> tags https://blog.example/p1",
+            ),
+            caption(
+                "p2",
+                "bluesky",
+                "Shipping Rust at work: what we learned.\nhttps://blog.example/p2",
+            ),
+        ]);
+        (digest, posts)
+    }
+
+    #[test]
+    fn a_digest_has_a_text_and_an_html_part_grouped_by_post() {
+        let (digest, posts) = sample();
+        assert_eq!(posts.len(), 2);
+        assert_eq!(posts[0].captions.len(), 2);
+        let from: Mailbox = "captionfeed <digest@captions.example>".parse().unwrap();
+        let message = message(
+            &Envelope {
+                from: &from,
+                settings_url: "https://captions.example/settings",
+                unsubscribe_url: "https://captions.example/unsubscribe/u1/sig",
+            },
+            &digest,
+            &posts,
+        )
+        .unwrap();
+        let raw = String::from_utf8(message.formatted()).unwrap();
+        assert!(raw.contains("Content-Type: multipart/alternative"));
+        assert!(raw.contains("Content-Type: text/plain"));
+        assert!(raw.contains("Content-Type: text/html"));
+        assert!(raw.contains("Message-ID: <digest-0193example@captions.example>"));
+        assert!(raw.contains("List-Unsubscribe: <https://captions.example/unsubscribe/u1/sig>"));
+        let html = HtmlPart {
+            subject: "s",
+            summary: "s",
+            posts: &posts,
+            settings_url: "",
+            unsubscribe_url: "",
+        }
+        .render()
+        .unwrap();
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(html.contains("Crème brûlée &#38; &#60;script&#62; tags"));
+        if let Ok(path) = std::env::var("CAPTIONFEED_TEST_WRITE_DIGEST_EXAMPLE") {
+            std::fs::write(path, &raw).unwrap();
+        }
+    }
+
     #[test]
     fn header_text_never_carries_a_line_break() {
         assert_eq!(header_safe("x\r\nBcc: a@evil", 100), "x Bcc: a@evil");

@@ -107,6 +107,8 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(pages::feeds::show)
         .service(pages::feeds::delete)
         .service(pages::captions::list)
+        .service(pages::settings::show)
+        .service(pages::settings::save)
         .service(pages::unsubscribe::confirm)
         .service(pages::unsubscribe::turn_off)
         .default_service(web::to(|| async {

@@ -531,3 +531,110 @@ async fn the_unsubscribe_link_turns_digests_off_without_logging_in(backend: Back
     assert_eq!(frequency_of(&app, &user).await, Frequency::Off);
 }
 on_both_backends!(the_unsubscribe_link_turns_digests_off_without_logging_in);
+
+async fn the_settings_page_chooses_the_schedule_of_this_account_only(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.sign_up("ann@example.com").await;
+    let other = crate::helpers::new_browser();
+    app.sign_up_as(&other, "bob@example.com").await;
+
+    let page = app.get_html("/settings").await;
+    assert!(
+        page.contains(r#"<option value="off" selected>"#),
+        "off by default"
+    );
+    let saved = app
+        .submit(
+            "/settings",
+            "/settings",
+            &[
+                ("frequency", "weekly"),
+                ("batch_minutes", "60"),
+                ("weekday", "4"),
+                ("hour", "7"),
+                ("time_zone", "Europe/Berlin"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status().as_u16(), 303);
+    let ann = user_id(&app, "ann@example.com").await;
+    assert_eq!(
+        frequency_of(&app, &ann).await,
+        Frequency::Weekly {
+            weekday: chrono::Weekday::Fri,
+            hour: 7
+        }
+    );
+    let page = app.get_html("/settings").await;
+    assert!(page.contains(r#"<option value="weekly" selected>"#));
+    assert!(page.contains(r#"value="Europe/Berlin""#));
+
+    let bobs = app.get_as(&other, "/settings").await.text().await.unwrap();
+    assert!(
+        bobs.contains(r#"<option value="off" selected>"#),
+        "bob's settings are his own"
+    );
+
+    let refused = app
+        .submit(
+            "/settings",
+            "/settings",
+            &[
+                ("frequency", "daily"),
+                ("hour", "7"),
+                ("time_zone", "Mars/Olympus"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status().as_u16(), 422);
+    assert!(refused.text().await.unwrap().contains("Choose a time zone"));
+
+    let forged = app
+        .client
+        .post(app.url("/settings"))
+        .form(&[("frequency", "off"), ("time_zone", "UTC")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        forged.status().as_u16(),
+        403,
+        "the form needs its CSRF token"
+    );
+
+    let stranger = crate::helpers::new_browser();
+    assert_eq!(
+        app.get_as(&stranger, "/settings").await.status().as_u16(),
+        303
+    );
+}
+on_both_backends!(the_settings_page_chooses_the_schedule_of_this_account_only);
+
+async fn the_settings_page_shows_why_the_last_digest_was_not_sent(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let feeds = FeedServer::start().await;
+    // The account of app.client, so its pages can be read.
+    app.sign_up("reader@example.com").await;
+    let user = user_id(&app, "reader@example.com").await;
+    set_frequency(&app, &user, Frequency::Batched { minutes: 5 }).await;
+    let url = feeds.set(
+        "/blog.xml",
+        "application/rss+xml",
+        rss("Blog", &[("p1", "Post")]),
+    );
+    app.add_feed(&url).await;
+    app.poll().await;
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    sender(&app, &format!("smtp://{dead}"))
+        .await
+        .run_once_at(later(10))
+        .await
+        .unwrap();
+
+    let page = app.get_html("/settings").await;
+    assert!(page.contains("The last digest could not be sent"), "{page}");
+}
+on_both_backends!(the_settings_page_shows_why_the_last_digest_was_not_sent);

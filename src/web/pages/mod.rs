@@ -4,6 +4,7 @@ pub mod auth;
 pub mod captions;
 pub mod feeds;
 pub mod home;
+pub mod settings;
 pub mod unsubscribe;
 
 use actix_web::http::{header, StatusCode};
