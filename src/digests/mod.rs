@@ -153,10 +153,20 @@ impl Digests {
 
     async fn send(&self, digest: &Digest) -> Result<(), DigestError> {
         let id = digest.id.clone();
-        let captions = self
+        let user = UserId(digest.user_id.clone());
+        let (captions, still_on) = self
             .db
-            .run(move |conn| Ok::<_, DigestError>(outbox::contents(conn, &id)?))
+            .run(move |conn| {
+                let on = settings::find(conn, &user)?
+                    .is_some_and(|r| r.prefs().frequency != schedule::Frequency::Off);
+                Ok::<_, DigestError>((outbox::contents(conn, &id)?, on))
+            })
             .await?;
+        if !still_on {
+            // Turned off (unsubscribed) while this digest waited, e.g. for a dead server:
+            // the reader asked for no more mail, so it is settled without sending.
+            return Ok(());
+        }
         let posts = render::group(captions);
         if posts.is_empty() {
             // Every caption was deleted with its feed since: nothing is left to say.

@@ -638,3 +638,41 @@ async fn the_settings_page_shows_why_the_last_digest_was_not_sent(backend: Backe
     assert!(page.contains("The last digest could not be sent"), "{page}");
 }
 on_both_backends!(the_settings_page_shows_why_the_last_digest_was_not_sent);
+
+async fn a_digest_waiting_for_the_server_is_not_sent_after_unsubscribing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let feeds = FeedServer::start().await;
+    reader_with_feed(&app, &feeds, "reader@example.com", &[("p1", "Post")]).await;
+    let address = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let digests = sender(&app, &format!("smtp://{address}")).await;
+    assert_eq!(
+        digests.run_once_at(later(10)).await.unwrap().digests_failed,
+        1
+    );
+
+    let user = user_id(&app, "reader@example.com").await;
+    let link = captionfeed::digests::unsubscribe::link(
+        &url::Url::parse(&format!("{}/", app.address)).unwrap(),
+        &captionfeed::web::secret::load_signing_key(&mut app.db.get().unwrap(), &app.settings)
+            .unwrap(),
+        &user,
+    );
+    let done = reqwest::Client::new().post(&link).send().await.unwrap();
+    assert_eq!(done.status().as_u16(), 200);
+
+    let smtp = SmtpServer::start_on(address).await;
+    digests.run_once_at(later(30)).await.unwrap();
+    assert_eq!(
+        smtp.messages().len(),
+        0,
+        "the reader asked for no more mail"
+    );
+    assert_eq!(
+        digests.run_once_at(later(90)).await.unwrap(),
+        Default::default()
+    );
+}
+on_both_backends!(a_digest_waiting_for_the_server_is_not_sent_after_unsubscribing);
