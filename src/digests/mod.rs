@@ -110,11 +110,18 @@ impl Digests {
             .to_string();
         for account in accounts {
             let host = host.clone();
-            let created = self
+            let user = account.user_id.clone();
+            // One account's failure (rolled back, retried next pass) must not hold up the rest.
+            match self
                 .db
                 .transaction(move |conn| outbox::close_period(conn, &account, at, &host))
-                .await?;
-            report.digests_created += usize::from(created.is_some());
+                .await
+            {
+                Ok(created) => report.digests_created += usize::from(created.is_some()),
+                Err(error) => {
+                    tracing::warn!(%user, %error, "closing a digest period failed; retrying next pass")
+                }
+            }
         }
         let lease = chrono::Duration::from_std(LEASE).unwrap_or(chrono::Duration::minutes(5));
         let claimed = self
