@@ -4,6 +4,7 @@ pub mod password;
 pub mod sessions;
 pub mod users;
 pub mod validate;
+pub mod verification;
 
 pub use users::{User, UserId};
 

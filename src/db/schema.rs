@@ -7,6 +7,7 @@ diesel::table! {
         email -> Text,
         password_hash -> Text,
         created_at -> Timestamp,
+        email_verified_at -> Nullable<Timestamp>,
     }
 }
 

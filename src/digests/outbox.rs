@@ -101,10 +101,15 @@ pub fn close_period(
     if caption_ids.is_empty() {
         return Ok(None);
     }
-    let recipient: String = users::table
+    let (recipient, verified): (String, Option<NaiveDateTime>) = users::table
         .find(&row.user_id)
-        .select(users::email)
+        .select((users::email, users::email_verified_at))
         .first(conn)?;
+    if verified.is_none() {
+        // The period is claimed but the captions stay waiting: they go in the first
+        // digest after the address is confirmed.
+        return Ok(None);
+    }
     let id = new_id();
     let period_key = format!(
         "{}:{}",

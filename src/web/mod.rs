@@ -28,6 +28,8 @@ pub struct AppState {
     pub signing_key: Vec<u8>,
     /// Wakes the poller when a feed was added, so it is fetched at once.
     pub poller_wake: Arc<Notify>,
+    /// Account mail (verification links).
+    pub mailer: crate::mail::Mailer,
 }
 
 /// The web server, bound and ready to run.
@@ -51,11 +53,13 @@ impl Application {
         let signing_key = db
             .run(move |conn| secret::load_signing_key(conn, &key_settings))
             .await?;
+        let mailer = crate::mail::Mailer::from_settings(&settings)?;
         let state = web::Data::new(AppState {
             db,
             settings,
             signing_key,
             poller_wake,
+            mailer,
         });
         let server = HttpServer::new(move || {
             App::new()
@@ -111,6 +115,8 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(pages::settings::save)
         .service(pages::unsubscribe::confirm)
         .service(pages::unsubscribe::turn_off)
+        .service(pages::verify::open)
+        .service(pages::verify::resend)
         .default_service(web::to(|| async {
             Err::<actix_web::HttpResponse, _>(error::WebError::NotFound)
         }));

@@ -2,7 +2,7 @@
 //! server on loopback, on both database backends.
 
 use captionfeed::accounts::validate::Email;
-use captionfeed::accounts::{users, UserId};
+use captionfeed::accounts::{users, verification, UserId};
 use captionfeed::config::Secret;
 use captionfeed::db::{now, DbError};
 use captionfeed::digests::outbox;
@@ -17,7 +17,7 @@ use crate::on_both_backends;
 use crate::smtp::{Received, SmtpServer};
 
 /// A sender that delivers to the given SMTP URL.
-async fn sender(app: &TestApp, smtp_url: &str) -> Digests {
+pub async fn sender(app: &TestApp, smtp_url: &str) -> Digests {
     let mut settings = app.settings.clone();
     settings.smtp_url = Some(Secret::new(smtp_url));
     // Links in the mail lead to this test's server.
@@ -28,7 +28,7 @@ async fn sender(app: &TestApp, smtp_url: &str) -> Digests {
         .expect("digests")
 }
 
-async fn user_id(app: &TestApp, email: &str) -> UserId {
+pub async fn user_id(app: &TestApp, email: &str) -> UserId {
     let email = Email::parse(email).unwrap();
     app.db
         .run(move |conn| users::find_by_email(conn, &email))
@@ -38,7 +38,19 @@ async fn user_id(app: &TestApp, email: &str) -> UserId {
         .user_id()
 }
 
-async fn set_frequency(app: &TestApp, user: &UserId, frequency: Frequency) {
+/// Confirms the account's address as its verification link would.
+pub async fn verify(app: &TestApp, user: &UserId) {
+    let user = user.clone();
+    app.db
+        .run(move |conn| {
+            let (email, _) = verification::status(conn, &user)?.expect("account");
+            verification::mark_verified(conn, &user, &email).map_err(DbError::from)
+        })
+        .await
+        .unwrap();
+}
+
+pub async fn set_frequency(app: &TestApp, user: &UserId, frequency: Frequency) {
     let user = user.clone();
     app.db
         .run(move |conn| {
@@ -66,6 +78,7 @@ async fn reader_with_feed(
     let browser = crate::helpers::new_browser();
     app.sign_up_as(&browser, email).await;
     let user = user_id(app, email).await;
+    verify(app, &user).await;
     set_frequency(app, &user, Frequency::Batched { minutes: 5 }).await;
     let path = format!("/{}.xml", user.as_str());
     let url = feeds.set(&path, "application/rss+xml", rss("Reader's blog", items));
@@ -75,12 +88,12 @@ async fn reader_with_feed(
     user
 }
 
-fn later(minutes: i64) -> NaiveDateTime {
+pub fn later(minutes: i64) -> NaiveDateTime {
     now() + Duration::minutes(minutes)
 }
 
 /// The decoded text of the part with this content type.
-fn part(message: &Received, content_type: &str) -> String {
+pub fn part(message: &Received, content_type: &str) -> String {
     let data = &message.data;
     let start = data
         .find(&format!("Content-Type: {content_type}"))
@@ -616,6 +629,7 @@ async fn the_settings_page_shows_why_the_last_digest_was_not_sent(backend: Backe
     // The account of app.client, so its pages can be read.
     app.sign_up("reader@example.com").await;
     let user = user_id(&app, "reader@example.com").await;
+    verify(&app, &user).await;
     set_frequency(&app, &user, Frequency::Batched { minutes: 5 }).await;
     let url = feeds.set(
         "/blog.xml",

@@ -115,6 +115,8 @@ pub fn test_settings(db: &TestDatabase) -> Settings {
     settings.database_pool_size = 4;
     settings.bind = "127.0.0.1:0".parse().expect("address");
     settings.allow_private_networks = true;
+    // Verification mail of tests that set no SMTP server stays out of the work tree.
+    settings.mail_dir = std::env::temp_dir().join("captionfeed-test-mail");
     settings
 }
 

@@ -13,3 +13,4 @@ mod isolation;
 mod mail;
 mod poller;
 mod smtp;
+mod verification;

@@ -6,6 +6,7 @@ pub mod feeds;
 pub mod home;
 pub mod settings;
 pub mod unsubscribe;
+pub mod verify;
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpRequest, HttpResponse};

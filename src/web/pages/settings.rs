@@ -6,6 +6,7 @@ use askama::Template;
 use chrono::Weekday;
 
 use super::{format_optional_time, render, see_other, Layout};
+use crate::accounts::verification;
 use crate::digests::settings::{self as digest_settings, parse_prefs};
 use crate::digests::DigestError;
 use crate::web::csrf::CheckedForm;
@@ -34,6 +35,9 @@ struct SettingsPage {
     last_error_at: String,
     saved: bool,
     error: Option<String>,
+    /// Whether digests can go to the account's address yet.
+    verified: bool,
+    link_sent: bool,
 }
 
 /// The form's current values, whatever the frequency uses.
@@ -89,6 +93,8 @@ fn page(
         last_error_at,
         saved,
         error,
+        verified: true,
+        link_sent: false,
     }
 }
 
@@ -108,6 +114,8 @@ fn weekday_name(d: Weekday) -> &'static str {
 pub struct SavedQuery {
     #[serde(default)]
     saved: Option<String>,
+    #[serde(default)]
+    sent: Option<String>,
 }
 
 #[get("/settings")]
@@ -142,7 +150,7 @@ pub async fn show(
         r.last_error
             .map(|e| (e, format_optional_time(&r.last_error_at)))
     });
-    let page = page(
+    let mut page = page(
         &req,
         &state,
         &user,
@@ -151,6 +159,13 @@ pub async fn show(
         query.saved.is_some(),
         None,
     );
+    let id = user.id();
+    page.verified = state
+        .db
+        .run(move |conn| Ok::<_, WebError>(verification::status(conn, &id)?))
+        .await?
+        .is_some_and(|(_, verified)| verified);
+    page.link_sent = query.sent.is_some();
     render(StatusCode::OK, &page)
 }
 
