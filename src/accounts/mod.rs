@@ -1,6 +1,7 @@
 //! Accounts: users, password hashing, sessions.
 
 pub mod password;
+pub mod reset;
 pub mod sessions;
 pub mod users;
 pub mod validate;

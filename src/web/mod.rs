@@ -117,6 +117,10 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(pages::unsubscribe::turn_off)
         .service(pages::verify::open)
         .service(pages::verify::resend)
+        .service(pages::reset::forgot_form)
+        .service(pages::reset::forgot)
+        .service(pages::reset::reset_form)
+        .service(pages::reset::reset_password)
         .default_service(web::to(|| async {
             Err::<actix_web::HttpResponse, _>(error::WebError::NotFound)
         }));

@@ -12,5 +12,6 @@ mod health;
 mod isolation;
 mod mail;
 mod poller;
+mod reset;
 mod smtp;
 mod verification;
