@@ -1,5 +1,6 @@
 //! Accounts: users, password hashing, sessions.
 
+pub mod email_change;
 pub mod password;
 pub mod reset;
 pub mod sessions;

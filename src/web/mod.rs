@@ -113,6 +113,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(pages::captions::list)
         .service(pages::settings::show)
         .service(pages::settings::save)
+        .service(pages::settings::change_email)
         .service(pages::unsubscribe::confirm)
         .service(pages::unsubscribe::turn_off)
         .service(pages::verify::open)

@@ -7,6 +7,7 @@ mod auth;
 mod captions;
 mod cli;
 mod digests;
+mod email_change;
 mod feeds;
 mod health;
 mod isolation;

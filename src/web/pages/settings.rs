@@ -6,7 +6,8 @@ use askama::Template;
 use chrono::Weekday;
 
 use super::{format_optional_time, render, see_other, Layout};
-use crate::accounts::verification;
+use crate::accounts::validate::Email;
+use crate::accounts::{email_change, verification, AccountError};
 use crate::digests::settings::{self as digest_settings, parse_prefs};
 use crate::digests::DigestError;
 use crate::web::csrf::CheckedForm;
@@ -220,4 +221,65 @@ pub async fn save(
         }
         Err(other) => Err(WebError::Internal(other.to_string())),
     }
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct EmailForm {
+    email: String,
+    password: String,
+}
+
+#[post("/settings/email")]
+pub async fn change_email(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    form: CheckedForm<EmailForm>,
+) -> Result<HttpResponse, WebError> {
+    let EmailForm { email, password } = form.0;
+    let id = user.id();
+    let changed = state
+        .db
+        .run(move |conn| {
+            let new = Email::parse(&email)?;
+            let old = email_change::change(conn, &id, &password, &new)?;
+            Ok::<_, AccountError>((old, new.as_str().to_string()))
+        })
+        .await;
+    let (old, new) = match changed {
+        Ok(pair) => pair,
+        Err(AccountError::Db(e)) => return Err(e.into()),
+        Err(e) => {
+            let status = match e {
+                AccountError::BadCredentials => StatusCode::FORBIDDEN,
+                AccountError::EmailTaken => StatusCode::CONFLICT,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            let message = match e {
+                AccountError::BadCredentials => "The password is not right.".to_string(),
+                other => super::sentence(&other.to_string()),
+            };
+            return Ok(super::error_page(status, &message));
+        }
+    };
+    let reset_url = state
+        .settings
+        .base_url
+        .join("forgot-password")
+        .map(|u| u.to_string())
+        .unwrap_or_default();
+    let mailer = state.mailer.clone();
+    let (from_old, to_new) = (old.clone(), new.clone());
+    tokio::spawn(async move {
+        match email_change::notice(mailer.from_address(), &from_old, &to_new, &reset_url) {
+            Ok(message) => {
+                if let Err(error) = mailer.send(message).await {
+                    tracing::warn!(%error, "email change notice not sent");
+                }
+            }
+            Err(error) => tracing::warn!(%error, "email change notice not built"),
+        }
+    });
+    super::verify::send_link(&state, user.id(), new);
+    Ok(see_other("/settings?sent=1"))
 }
