@@ -38,12 +38,24 @@ pub fn fetcher(settings: &Settings) -> anyhow::Result<Fetcher> {
     })?)
 }
 
-/// Everything in one process: web, poller. Stops cleanly on SIGINT/SIGTERM.
+/// Everything in one process: web, poller, digest sender. Stops cleanly on SIGINT/SIGTERM.
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let db = open_database(&settings).await?;
     tracing::info!(database = %settings.database_url.redacted(), "database ready");
     let poller = Poller::new(db.clone(), fetcher(&settings)?, settings.poll_interval);
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let digests = crate::digests::Digests::new(
+        db.clone(),
+        crate::mail::Mailer::from_settings(&settings)?,
+        &settings,
+    )
+    .await?;
+    let mut digest_stop = stop_rx.clone();
+    let digest_worker = settings.role.runs_worker().then(|| {
+        tokio::spawn(digests.run_until_stopped(async move {
+            let _ = digest_stop.changed().await;
+        }))
+    });
     let worker = settings.role.runs_worker().then(|| {
         let poller = poller.clone();
         tokio::spawn(async move {
@@ -63,6 +75,9 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     }
     let _ = stop_tx.send(true);
     if let Some(worker) = worker {
+        let _ = tokio::time::timeout(Duration::from_secs(30), worker).await;
+    }
+    if let Some(worker) = digest_worker {
         let _ = tokio::time::timeout(Duration::from_secs(30), worker).await;
     }
     Ok(())
@@ -180,7 +195,12 @@ pub async fn create_user(
     let password = Password::parse(raw_password)?;
     let hash = password::hash(&password)?;
     let user = db
-        .run(move |conn| users::create(conn, &email, &hash))
+        .run(move |conn| {
+            let user = users::create(conn, &email, &hash)?;
+            // Made by the operator, who vouches for the address.
+            crate::accounts::verification::mark_verified(conn, &user.user_id(), &user.email)?;
+            Ok::<_, crate::accounts::AccountError>(user)
+        })
         .await?;
     println!("created account {} ({})", user.email, user.id);
     Ok(())

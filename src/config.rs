@@ -70,6 +70,12 @@ pub struct Settings {
     pub log: String,
     /// Requests per minute one account may make to the JSON API (per process).
     pub api_rate_per_minute: u32,
+    /// Where mail goes; `None` writes `.eml` files to `mail_dir` instead.
+    pub smtp_url: Option<Secret>,
+    /// The `From` of every message.
+    pub mail_from: lettre::message::Mailbox,
+    /// The folder of `.eml` files when no SMTP server is set.
+    pub mail_dir: std::path::PathBuf,
 }
 
 /// A setting that could not be read; names the variable.
@@ -94,6 +100,9 @@ const KNOWN: &[&str] = &[
     "SECRET_KEY",
     "LOG",
     "API_RATE_PER_MINUTE",
+    "SMTP_URL",
+    "MAIL_FROM",
+    "MAIL_DIR",
 ];
 
 impl Settings {
@@ -149,6 +158,10 @@ impl Settings {
             None => url::Url::parse(&format!("http://{bind}/"))
                 .map_err(|e| error("BIND", e.to_string()))?,
         };
+        let mail_dir = match get("MAIL_DIR") {
+            Some(raw) => std::path::PathBuf::from(raw),
+            None => default_mail_dir(&database_url),
+        };
         Ok(Settings {
             database_url,
             database_pool_size: parse_number(
@@ -193,12 +206,62 @@ impl Settings {
                 120,
                 1..=100_000,
             )?,
+            smtp_url: match get("SMTP_URL") {
+                Some(raw) => Some(parse_smtp_url(raw)?),
+                None => None,
+            },
+            mail_from: match get("MAIL_FROM") {
+                Some(raw) => raw.parse().map_err(|e| {
+                    error(
+                        "MAIL_FROM",
+                        format!("{raw:?} is not an address like \"captionfeed <digest@example.com>\": {e}"),
+                    )
+                })?,
+                None => lettre::message::Mailbox::new(
+                    Some("captionfeed".into()),
+                    lettre::Address::new("captionfeed", "localhost")
+                        .map_err(|e| error("MAIL_FROM", e.to_string()))?,
+                ),
+            },
+            mail_dir,
         })
     }
 
     /// Whether cookies must carry the `Secure` flag.
     pub fn secure_cookies(&self) -> bool {
         self.base_url.scheme() == "https"
+    }
+}
+
+/// Accepts what lettre's URL syntax allows (`smtp://`, `smtp://...?tls=required` for
+/// STARTTLS, `smtps://`, credentials as `user:password@`); the value is kept secret
+/// because it may hold a password.
+fn parse_smtp_url(raw: &str) -> Result<Secret, ConfigError> {
+    let shown = url::Url::parse(raw)
+        .map(|mut u| {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("***"));
+            }
+            u.to_string()
+        })
+        .unwrap_or_else(|_| "the value".into());
+    lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(raw).map_err(|e| {
+        error(
+            "SMTP_URL",
+            format!("{shown} is not like smtp://host:25, smtp://user:pass@host:587?tls=required or smtps://user:pass@host:465 ({e})"),
+        )
+    })?;
+    Ok(Secret::new(raw))
+}
+
+/// Next to the SQLite file, so the mail of a trial run sits with its data.
+fn default_mail_dir(database: &DatabaseUrl) -> std::path::PathBuf {
+    match database {
+        DatabaseUrl::Sqlite(path) if path != ":memory:" => std::path::Path::new(path)
+            .parent()
+            .map(|p| p.join("mail"))
+            .unwrap_or_else(|| "mail".into()),
+        _ => "mail".into(),
     }
 }
 
@@ -298,10 +361,40 @@ mod tests {
             ("CAPTIONFEED_BASE_URL", "ftp://x"),
             ("CAPTIONFEED_ROLE", "both"),
             ("CAPTIONFEED_SECRET_KEY", "short"),
+            ("CAPTIONFEED_SMTP_URL", "http://mail.example"),
+            ("CAPTIONFEED_SMTP_URL", "smtp://mail.example?tls=sometimes"),
+            ("CAPTIONFEED_MAIL_FROM", "not an address"),
         ] {
             let e = Settings::from_vars(vars(&[(name, value)])).unwrap_err();
             assert_eq!(e.variable, name, "{value}");
         }
+    }
+
+    #[test]
+    fn mail_goes_to_files_next_to_the_database_unless_smtp_is_set() {
+        let s = Settings::from_vars(vars(&[(
+            "CAPTIONFEED_DATABASE_URL",
+            "sqlite:///var/lib/cf/captionfeed.db",
+        )]))
+        .unwrap();
+        assert!(s.smtp_url.is_none());
+        assert_eq!(s.mail_dir, std::path::PathBuf::from("/var/lib/cf/mail"));
+        assert_eq!(s.mail_from.email.to_string(), "captionfeed@localhost");
+
+        let s = Settings::from_vars(vars(&[
+            (
+                "CAPTIONFEED_SMTP_URL",
+                "smtps://me:p%40ss@smtp.example.com:465",
+            ),
+            ("CAPTIONFEED_MAIL_FROM", "Captions <digest@example.com>"),
+        ]))
+        .unwrap();
+        assert!(s.smtp_url.is_some());
+        assert!(
+            !format!("{s:?}").contains("p%40ss"),
+            "the password stays out of logs"
+        );
+        assert_eq!(s.mail_from.email.to_string(), "digest@example.com");
     }
 
     #[test]

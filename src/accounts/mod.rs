@@ -1,11 +1,14 @@
 //! Accounts: users, password hashing, sessions.
 
+pub mod email_change;
 pub mod feed_keys;
 pub mod password;
+pub mod reset;
 pub mod sessions;
 pub mod tokens;
 pub mod users;
 pub mod validate;
+pub mod verification;
 
 pub use users::{User, UserId};
 

@@ -7,6 +7,7 @@ diesel::table! {
         email -> Text,
         password_hash -> Text,
         created_at -> Timestamp,
+        email_verified_at -> Nullable<Timestamp>,
     }
 }
 
@@ -89,12 +90,53 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    digest_settings (user_id) {
+        user_id -> Text,
+        frequency -> Text,
+        batch_minutes -> Integer,
+        weekday -> Integer,
+        hour -> Integer,
+        time_zone -> Text,
+        enabled_at -> Timestamp,
+        last_period_at -> Timestamp,
+        last_error -> Nullable<Text>,
+        last_error_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    digests (id) {
+        id -> Text,
+        user_id -> Text,
+        period_key -> Text,
+        recipient -> Text,
+        message_id -> Text,
+        created_at -> Timestamp,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    digest_captions (caption_id) {
+        caption_id -> Text,
+        digest_id -> Text,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(posts -> feeds (feed_id));
 diesel::joinable!(subscriptions -> feeds (feed_id));
 diesel::joinable!(subscriptions -> users (user_id));
 diesel::joinable!(captions -> posts (post_id));
 diesel::joinable!(captions -> subscriptions (subscription_id));
+diesel::joinable!(digest_captions -> digests (digest_id));
+diesel::joinable!(digest_captions -> captions (caption_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -103,7 +145,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     posts,
     subscriptions,
     captions,
-    app_secrets
+    app_secrets,
+    digest_settings,
+    digests,
+    digest_captions
 );
 
 diesel::table! {

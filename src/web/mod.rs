@@ -10,7 +10,7 @@ pub mod error;
 pub mod feed_url;
 mod health;
 pub mod pages;
-mod secret;
+pub mod secret;
 pub mod session;
 
 use std::net::TcpListener;
@@ -32,6 +32,8 @@ pub struct AppState {
     /// Wakes the poller when a feed was added, so it is fetched at once.
     pub poller_wake: Arc<Notify>,
     pub api_limiter: api::rate_limit::ApiLimiter,
+    /// Account mail (verification links).
+    pub mailer: crate::mail::Mailer,
 }
 
 /// The web server, bound and ready to run.
@@ -56,12 +58,14 @@ impl Application {
             .run(move |conn| secret::load_signing_key(conn, &key_settings))
             .await?;
         let api_limiter = api::rate_limit::ApiLimiter::per_minute(settings.api_rate_per_minute);
+        let mailer = crate::mail::Mailer::from_settings(&settings)?;
         let state = web::Data::new(AppState {
             db,
             settings,
             signing_key,
             poller_wake,
             api_limiter,
+            mailer,
         });
         let server = HttpServer::new(move || {
             App::new()
@@ -119,6 +123,17 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(pages::tokens::create)
         .service(pages::tokens::revoke)
         .service(pages::tokens::rotate_caption_feeds)
+        .service(pages::settings::show)
+        .service(pages::settings::save)
+        .service(pages::settings::change_email)
+        .service(pages::unsubscribe::confirm)
+        .service(pages::unsubscribe::turn_off)
+        .service(pages::verify::open)
+        .service(pages::verify::resend)
+        .service(pages::reset::forgot_form)
+        .service(pages::reset::forgot)
+        .service(pages::reset::reset_form)
+        .service(pages::reset::reset_password)
         .default_service(web::to(|| async {
             Err::<actix_web::HttpResponse, _>(error::WebError::NotFound)
         }));

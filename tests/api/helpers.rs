@@ -115,6 +115,8 @@ pub fn test_settings(db: &TestDatabase) -> Settings {
     settings.database_pool_size = 4;
     settings.bind = "127.0.0.1:0".parse().expect("address");
     settings.allow_private_networks = true;
+    // Verification mail of tests that set no SMTP server stays out of the work tree.
+    settings.mail_dir = std::env::temp_dir().join("captionfeed-test-mail");
     settings
 }
 
@@ -123,6 +125,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub poller: Poller,
     pub db: captionfeed::db::Db,
+    pub settings: Settings,
     _database: TestDatabase,
 }
 
@@ -142,7 +145,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
         captionfeed::cli::fetcher(&settings).expect("fetcher"),
         settings.poll_interval,
     );
-    let app = Application::build(settings, db.clone(), poller.waker())
+    let app = Application::build(settings.clone(), db.clone(), poller.waker())
         .await
         .expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -152,6 +155,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
         client: new_browser(),
         poller,
         db,
+        settings,
         _database: database,
     }
 }

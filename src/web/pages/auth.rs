@@ -72,11 +72,14 @@ pub async fn signup(
             let password = Password::parse(&raw_password)?;
             let hash = password::hash(&password)?;
             let user = users::create(conn, &email, &hash)?;
-            sessions::create(conn, &user.id)
+            Ok::<_, AccountError>((sessions::create(conn, &user.id)?, user))
         })
         .await;
     match created {
-        Ok(token) => Ok(logged_in(token, state.settings.secure_cookies())),
+        Ok((token, user)) => {
+            super::verify::send_link(&state, user.user_id(), user.email.clone());
+            Ok(logged_in(token, state.settings.secure_cookies()))
+        }
         Err(AccountError::Db(e)) => Err(e.into()),
         Err(e) => {
             let status = match e {

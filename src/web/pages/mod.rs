@@ -4,7 +4,11 @@ pub mod auth;
 pub mod captions;
 pub mod feeds;
 pub mod home;
+pub mod reset;
+pub mod settings;
 pub mod tokens;
+pub mod unsubscribe;
+pub mod verify;
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpRequest, HttpResponse};

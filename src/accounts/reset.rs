@@ -1,0 +1,115 @@
+//! Password reset by a single-use, expiring link.
+//!
+//! The link is signed over the account, the expiry and the account's current password
+//! hash: setting a new password changes the hash, so a used link opens nothing, with no
+//! table of tokens to keep. A reset also ends every session of the account.
+
+use base64::Engine as _;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use hmac::{Hmac, Mac};
+use lettre::message::Mailbox;
+use lettre::Message;
+use sha2::Sha256;
+
+use super::{AccountError, UserId};
+use crate::db::schema::{sessions, users};
+use crate::db::AnyConnection;
+
+/// How long a reset link works.
+pub const VALID_MINUTES: i64 = 60;
+
+fn mac(key: &[u8], user: &UserId, password_hash: &str, expires: i64) -> Option<Hmac<Sha256>> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).ok()?;
+    mac.update(b"reset-password\0");
+    mac.update(user.as_str().as_bytes());
+    mac.update(b"\0");
+    mac.update(password_hash.as_bytes());
+    mac.update(b"\0");
+    mac.update(expires.to_string().as_bytes());
+    Some(mac)
+}
+
+pub fn expiry_from(at: NaiveDateTime) -> i64 {
+    (at + chrono::Duration::minutes(VALID_MINUTES))
+        .and_utc()
+        .timestamp()
+}
+
+pub fn link(
+    base_url: &url::Url,
+    key: &[u8],
+    user: &UserId,
+    password_hash: &str,
+    expires: i64,
+) -> String {
+    let signature = mac(key, user, password_hash, expires)
+        .map(|m| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(m.finalize().into_bytes()))
+        .unwrap_or_default();
+    let path = format!("reset-password/{}/{expires}/{signature}", user.as_str());
+    base_url
+        .join(&path)
+        .map(|u| u.to_string())
+        .unwrap_or_else(|_| format!("{base_url}{path}"))
+}
+
+/// Whether the link is valid now for the account as it is stored.
+pub fn check(
+    conn: &mut AnyConnection,
+    key: &[u8],
+    user: &UserId,
+    expires: i64,
+    signature: &str,
+    at: NaiveDateTime,
+) -> QueryResult<bool> {
+    if at.and_utc().timestamp() > expires {
+        return Ok(false);
+    }
+    let Ok(raw) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(signature.as_bytes())
+    else {
+        return Ok(false);
+    };
+    let stored: Option<String> = users::table
+        .find(user.as_str())
+        .select(users::password_hash)
+        .first(conn)
+        .optional()?;
+    Ok(stored.is_some_and(|hash| {
+        mac(key, user, &hash, expires).is_some_and(|m| m.verify_slice(&raw).is_ok())
+    }))
+}
+
+/// Sets the new password and ends every session, if the link is still valid (checked in
+/// the same transaction, so two submissions of one link cannot both succeed).
+pub fn reset(
+    conn: &mut AnyConnection,
+    key: &[u8],
+    user: &UserId,
+    expires: i64,
+    signature: &str,
+    new_hash: &str,
+    at: NaiveDateTime,
+) -> Result<bool, AccountError> {
+    if !check(conn, key, user, expires, signature, at)? {
+        return Ok(false);
+    }
+    diesel::update(users::table.find(user.as_str()))
+        .set(users::password_hash.eq(new_hash))
+        .execute(conn)?;
+    diesel::delete(sessions::table.filter(sessions::user_id.eq(user.as_str()))).execute(conn)?;
+    Ok(true)
+}
+
+pub fn message(from: &Mailbox, to: &str, link: &str) -> Result<Message, String> {
+    let to: Mailbox = to.parse().map_err(|e| format!("{to:?}: {e}"))?;
+    Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject("Reset your captionfeed password")
+        .body(format!(
+            "Someone (hopefully you) asked to reset the password of this captionfeed account.\n\
+             Open this link to choose a new one; it works once, for {VALID_MINUTES} minutes:\n\n{link}\n\n\
+             If you did not ask, ignore this message: your password stays as it is.\n"
+        ))
+        .map_err(|e| e.to_string())
+}

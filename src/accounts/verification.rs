@@ -1,0 +1,148 @@
+//! Email verification: a signed, expiring link mailed on sign-up. Digests go only to
+//! verified addresses, so nobody can sign a stranger up for mail.
+//!
+//! The signature covers the account, the address and the expiry: a link for an address
+//! the account no longer has, or one past its time, opens nothing. No table is needed.
+
+use base64::Engine as _;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use hmac::{Hmac, Mac};
+use lettre::message::Mailbox;
+use lettre::Message;
+use sha2::Sha256;
+
+use super::UserId;
+use crate::db::schema::users;
+use crate::db::{now, AnyConnection};
+
+/// How long a verification link works.
+pub const VALID_HOURS: i64 = 72;
+
+fn mac(key: &[u8], user: &UserId, email: &str, expires: i64) -> Option<Hmac<Sha256>> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).ok()?;
+    mac.update(b"verify-email\0");
+    mac.update(user.as_str().as_bytes());
+    mac.update(b"\0");
+    mac.update(email.as_bytes());
+    mac.update(b"\0");
+    mac.update(expires.to_string().as_bytes());
+    Some(mac)
+}
+
+/// The link for `email`, valid until `expires` (Unix seconds).
+pub fn link(base_url: &url::Url, key: &[u8], user: &UserId, email: &str, expires: i64) -> String {
+    let signature = mac(key, user, email, expires)
+        .map(|m| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(m.finalize().into_bytes()))
+        .unwrap_or_default();
+    let path = format!("verify-email/{}/{expires}/{signature}", user.as_str());
+    base_url
+        .join(&path)
+        .map(|u| u.to_string())
+        .unwrap_or_else(|_| format!("{base_url}{path}"))
+}
+
+/// Whether the link's parts were signed for this account and address and are still valid.
+pub fn check(
+    key: &[u8],
+    user: &UserId,
+    email: &str,
+    expires: i64,
+    signature: &str,
+    at: NaiveDateTime,
+) -> bool {
+    if at.and_utc().timestamp() > expires {
+        return false;
+    }
+    let Ok(raw) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(signature.as_bytes())
+    else {
+        return false;
+    };
+    mac(key, user, email, expires).is_some_and(|m| m.verify_slice(&raw).is_ok())
+}
+
+/// The expiry of a link made now.
+pub fn expiry_from(at: NaiveDateTime) -> i64 {
+    (at + chrono::Duration::hours(VALID_HOURS))
+        .and_utc()
+        .timestamp()
+}
+
+/// The account's address and whether it is verified.
+pub fn status(conn: &mut AnyConnection, user: &UserId) -> QueryResult<Option<(String, bool)>> {
+    users::table
+        .find(user.as_str())
+        .select((users::email, users::email_verified_at))
+        .first::<(String, Option<NaiveDateTime>)>(conn)
+        .optional()
+        .map(|r| r.map(|(email, at)| (email, at.is_some())))
+}
+
+/// Marks the address verified, only if it is still the account's address.
+pub fn mark_verified(conn: &mut AnyConnection, user: &UserId, email: &str) -> QueryResult<bool> {
+    diesel::update(
+        users::table
+            .find(user.as_str())
+            .filter(users::email.eq(email)),
+    )
+    .set(users::email_verified_at.eq(now()))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+/// The message that carries the link.
+pub fn message(from: &Mailbox, to: &str, link: &str) -> Result<Message, String> {
+    let to: Mailbox = to.parse().map_err(|e| format!("{to:?}: {e}"))?;
+    Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject("Confirm your email address for captionfeed")
+        .body(format!(
+            "Open this link to confirm your address and receive caption digests:\n\n{link}\n\n\
+             It works for {VALID_HOURS} hours. If you did not sign up for captionfeed, ignore this message.\n"
+        ))
+        .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_link_works_for_its_account_address_and_time_only() {
+        let key = b"0123456789abcdef0123456789abcdef";
+        let user = UserId("u1".into());
+        let at = now();
+        let expires = expiry_from(at);
+        let url = link(
+            &url::Url::parse("http://x/").unwrap(),
+            key,
+            &user,
+            "a@example.com",
+            expires,
+        );
+        let signature = url.rsplit('/').next().unwrap();
+        assert!(check(key, &user, "a@example.com", expires, signature, at));
+        assert!(
+            !check(key, &user, "b@example.com", expires, signature, at),
+            "address changed"
+        );
+        assert!(!check(
+            key,
+            &UserId("u2".into()),
+            "a@example.com",
+            expires,
+            signature,
+            at
+        ));
+        assert!(
+            !check(key, &user, "a@example.com", expires + 1, signature, at),
+            "expiry is signed"
+        );
+        let late = at + chrono::Duration::hours(VALID_HOURS + 1);
+        assert!(
+            !check(key, &user, "a@example.com", expires, signature, late),
+            "expired"
+        );
+    }
+}

@@ -1,0 +1,238 @@
+//! Caption digests by email: settings, the schedule, the outbox, rendering, the sender.
+//!
+//! One pass ([`Digests::run_once`]) first closes every account's period that has ended
+//! (putting a digest in the outbox, see [`outbox`]), then claims due digests with leases
+//! and sends them. Failed sends wait with exponential backoff; the error shows on the
+//! account's settings page until a send succeeds.
+
+pub mod outbox;
+pub mod render;
+pub mod schedule;
+pub mod settings;
+pub mod unsubscribe;
+
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+
+use crate::accounts::UserId;
+use crate::config::Settings;
+use crate::db::{now, Db, DbError};
+use crate::mail::{MailError, Mailer};
+
+/// How many digests one pass sends at most.
+const BATCH: i64 = 50;
+/// How long a claim on a digest lasts; well beyond the SMTP timeout, so only a crash lets
+/// it expire (and then the digest is sent again, never dropped).
+const LEASE: Duration = Duration::from_secs(5 * 60);
+/// How often the loop runs.
+const TICK: Duration = Duration::from_secs(30);
+/// The longest wait between two attempts at a failing digest.
+const MAX_BACKOFF_MINUTES: i64 = 60;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DigestError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("rendering the digest: {0}")]
+    Render(String),
+    #[error(transparent)]
+    Mail(#[from] MailError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for DigestError {
+    fn from(e: diesel::result::Error) -> Self {
+        DigestError::Db(e.into())
+    }
+}
+
+impl crate::db::IsBusy for DigestError {
+    fn is_busy(&self) -> bool {
+        matches!(self, DigestError::Db(e) if e.is_busy())
+    }
+}
+
+/// What one pass did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct DigestReport {
+    pub digests_created: usize,
+    pub digests_sent: usize,
+    pub digests_failed: usize,
+}
+
+/// The digest scheduler and sender.
+#[derive(Clone)]
+pub struct Digests {
+    db: Db,
+    mailer: Mailer,
+    base_url: url::Url,
+    signing_key: Vec<u8>,
+}
+
+/// The wait after the `attempts`-th failure: 1, 2, 4 ... minutes, at most an hour.
+pub fn backoff(attempts: i32) -> chrono::Duration {
+    let exp = u32::try_from(attempts.clamp(0, 10)).unwrap_or(0);
+    chrono::Duration::minutes((1i64 << exp).min(MAX_BACKOFF_MINUTES))
+}
+
+impl Digests {
+    /// Loads the signing key the unsubscribe links are signed with (the web's key).
+    pub async fn new(db: Db, mailer: Mailer, settings: &Settings) -> Result<Self, DigestError> {
+        let key_settings = settings.clone();
+        let signing_key = db
+            .run(move |conn| crate::web::secret::load_signing_key(conn, &key_settings))
+            .await?;
+        Ok(Digests {
+            db,
+            mailer,
+            base_url: settings.base_url.clone(),
+            signing_key,
+        })
+    }
+
+    pub async fn run_once(&self) -> Result<DigestReport, DigestError> {
+        self.run_once_at(now()).await
+    }
+
+    /// A pass as if it were `at` (tests move time forward instead of waiting).
+    pub async fn run_once_at(&self, at: NaiveDateTime) -> Result<DigestReport, DigestError> {
+        let mut report = DigestReport::default();
+        let accounts = self
+            .db
+            .run(|conn| Ok::<_, DigestError>(settings::active(conn)?))
+            .await?;
+        let host = self
+            .base_url
+            .host_str()
+            .unwrap_or("captionfeed.invalid")
+            .to_string();
+        for account in accounts {
+            let host = host.clone();
+            let user = account.user_id.clone();
+            // One account's failure (rolled back, retried next pass) must not hold up the rest.
+            match self
+                .db
+                .transaction(move |conn| outbox::close_period(conn, &account, at, &host))
+                .await
+            {
+                Ok(created) => report.digests_created += usize::from(created.is_some()),
+                Err(error) => {
+                    tracing::warn!(%user, %error, "closing a digest period failed; retrying next pass")
+                }
+            }
+        }
+        let lease = chrono::Duration::from_std(LEASE).unwrap_or(chrono::Duration::minutes(5));
+        let claimed = self
+            .db
+            .run(move |conn| Ok::<_, DigestError>(outbox::claim_due(conn, at, at + lease, BATCH)?))
+            .await?;
+        for digest in claimed {
+            match self.send(&digest).await {
+                Ok(()) => {
+                    let sent = digest.clone();
+                    self.db
+                        .run(move |conn| {
+                            Ok::<_, DigestError>(outbox::mark_sent(conn, &sent, now())?)
+                        })
+                        .await?;
+                    report.digests_sent += 1;
+                }
+                Err(error) => {
+                    let message = error.to_string();
+                    tracing::warn!(digest = %digest.id, attempts = digest.attempts + 1, %message, "digest not sent; will retry");
+                    let retry_at = at + backoff(digest.attempts);
+                    let failed = digest.clone();
+                    self.db
+                        .run(move |conn| {
+                            Ok::<_, DigestError>(outbox::mark_failed(
+                                conn, &failed, &message, retry_at,
+                            )?)
+                        })
+                        .await?;
+                    report.digests_failed += 1;
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    async fn send(&self, digest: &Digest) -> Result<(), DigestError> {
+        let id = digest.id.clone();
+        let user = UserId(digest.user_id.clone());
+        let (captions, still_on) = self
+            .db
+            .run(move |conn| {
+                let on = settings::find(conn, &user)?
+                    .is_some_and(|r| r.prefs().frequency != schedule::Frequency::Off);
+                Ok::<_, DigestError>((outbox::contents(conn, &id)?, on))
+            })
+            .await?;
+        if !still_on {
+            // Turned off (unsubscribed) while this digest waited, e.g. for a dead server:
+            // the reader asked for no more mail, so it is settled without sending.
+            return Ok(());
+        }
+        let posts = render::group(captions);
+        if posts.is_empty() {
+            // Every caption was deleted with its feed since: nothing is left to say.
+            return Ok(());
+        }
+        let user = UserId(digest.user_id.clone());
+        let unsubscribe_url = unsubscribe::link(&self.base_url, &self.signing_key, &user);
+        let settings_url = self
+            .base_url
+            .join("settings")
+            .map(|u| u.to_string())
+            .unwrap_or_default();
+        let message = render::message(
+            &render::Envelope {
+                from: self.mailer.from_address(),
+                settings_url: &settings_url,
+                unsubscribe_url: &unsubscribe_url,
+            },
+            digest,
+            &posts,
+        )?;
+        self.mailer.send(message).await?;
+        Ok(())
+    }
+
+    /// Runs passes until `shutdown` resolves; a failed pass is logged and retried.
+    pub async fn run_until_stopped(self, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            match self.run_once().await {
+                Ok(report) if report != DigestReport::default() => {
+                    tracing::info!(?report, "digest pass")
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::error!(%error, "digest pass failed; retrying on the next tick")
+                }
+            }
+            tokio::select! {
+                _ = &mut shutdown => break,
+                _ = tokio::time::sleep(TICK) => {}
+            }
+        }
+        tracing::info!("digest sender stopped");
+    }
+}
+
+use outbox::Digest;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_an_hour() {
+        assert_eq!(backoff(0), chrono::Duration::minutes(1));
+        assert_eq!(backoff(1), chrono::Duration::minutes(2));
+        assert_eq!(backoff(5), chrono::Duration::minutes(32));
+        assert_eq!(backoff(6), chrono::Duration::minutes(60));
+        assert_eq!(backoff(1000), chrono::Duration::minutes(60));
+    }
+}

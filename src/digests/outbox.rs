@@ -1,0 +1,253 @@
+//! The outbox: digests are chosen (one transaction), then claimed, sent and marked.
+//!
+//! Choosing a digest claims the account's period with a conditional `UPDATE` of
+//! `digest_settings.last_period_at`, then ties every caption not yet carried to the new
+//! digest in `digest_captions`, whose key is the caption: a caption is carried by one
+//! digest only, and every caption made while digests are on is carried by the next one.
+//! Sending claims a digest with a lease like the poller's; a crash between sending and
+//! marking lets the lease expire and the same digest (same Message-ID) goes again.
+
+use chrono::NaiveDateTime;
+use diesel::dsl::{exists, not};
+use diesel::prelude::*;
+
+use super::schedule::latest_period;
+use super::settings::{frequency_id, DigestSettingsRow};
+use super::DigestError;
+use crate::db::schema::{captions, digest_captions, digest_settings, digests, feeds, posts, users};
+use crate::db::{new_id, AnyConnection};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = digests)]
+pub struct Digest {
+    pub id: String,
+    pub user_id: String,
+    pub period_key: String,
+    pub recipient: String,
+    pub message_id: String,
+    pub created_at: NaiveDateTime,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub lease_until: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub sent_at: Option<NaiveDateTime>,
+}
+
+/// One caption as the digest shows it.
+#[derive(Debug, Clone, Queryable)]
+pub struct DigestCaption {
+    pub post_id: String,
+    pub post_title: String,
+    pub post_url: Option<String>,
+    pub feed_title: Option<String>,
+    pub feed_url: String,
+    pub platform: String,
+    pub body: String,
+    pub length: i32,
+    pub char_limit: i32,
+}
+
+fn pending_captions(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    since: NaiveDateTime,
+) -> QueryResult<Vec<String>> {
+    captions::table
+        .filter(captions::user_id.eq(user_id))
+        .filter(captions::created_at.ge(since))
+        .filter(not(exists(
+            digest_captions::table.filter(digest_captions::caption_id.eq(captions::id)),
+        )))
+        .order((captions::created_at.asc(), captions::id.asc()))
+        .select(captions::id)
+        .load(conn)
+}
+
+/// For one account whose digests are on: when a new period has begun and captions are
+/// waiting, puts a digest in the outbox and returns its id. Call inside a transaction.
+pub fn close_period(
+    conn: &mut AnyConnection,
+    row: &DigestSettingsRow,
+    at: NaiveDateTime,
+    message_host: &str,
+) -> Result<Option<String>, DigestError> {
+    let prefs = row.prefs();
+    let Some(period) = latest_period(prefs.frequency, prefs.time_zone, at.and_utc()) else {
+        return Ok(None);
+    };
+    let period = period.naive_utc();
+    if period <= row.last_period_at {
+        return Ok(None);
+    }
+    let waiting = !pending_captions(conn, &row.user_id, row.enabled_at)?.is_empty();
+    if !waiting && !prefs.frequency.is_calendar() {
+        // A batched period with nothing in it stays open: the next caption goes out at once.
+        return Ok(None);
+    }
+    // The claim: of two workers closing the same period, exactly one changes the row.
+    let won = diesel::update(
+        digest_settings::table
+            .find(&row.user_id)
+            .filter(digest_settings::last_period_at.lt(period))
+            .filter(digest_settings::frequency.eq(frequency_id(prefs.frequency))),
+    )
+    .set(digest_settings::last_period_at.eq(period))
+    .execute(conn)?;
+    if won == 0 || !waiting {
+        return Ok(None);
+    }
+    // Read again after the claim: on PostgreSQL this sees what committed meanwhile.
+    let caption_ids = pending_captions(conn, &row.user_id, row.enabled_at)?;
+    if caption_ids.is_empty() {
+        return Ok(None);
+    }
+    let (recipient, verified): (String, Option<NaiveDateTime>) = users::table
+        .find(&row.user_id)
+        .select((users::email, users::email_verified_at))
+        .first(conn)?;
+    if verified.is_none() {
+        // The period is claimed but the captions stay waiting: they go in the first
+        // digest after the address is confirmed.
+        return Ok(None);
+    }
+    let id = new_id();
+    let period_key = format!(
+        "{}:{}",
+        frequency_id(prefs.frequency),
+        period.and_utc().to_rfc3339()
+    );
+    let inserted = crate::insert_or_ignore!(
+        conn,
+        digests::table,
+        (
+            digests::id.eq(&id),
+            digests::user_id.eq(&row.user_id),
+            digests::period_key.eq(&period_key),
+            digests::recipient.eq(&recipient),
+            digests::message_id.eq(format!("<digest-{id}@{message_host}>")),
+            digests::created_at.eq(at),
+            digests::attempts.eq(0),
+            digests::next_attempt_at.eq(at),
+        )
+    )?;
+    if inserted == 0 {
+        return Ok(None);
+    }
+    // A plain insert, not "or ignore": a caption already carried would be a bug, and the
+    // error rolls the whole digest back rather than mailing that caption twice.
+    for caption_id in &caption_ids {
+        diesel::insert_into(digest_captions::table)
+            .values((
+                digest_captions::caption_id.eq(caption_id),
+                digest_captions::digest_id.eq(&id),
+            ))
+            .execute(conn)?;
+    }
+    Ok(Some(id))
+}
+
+/// Claims up to `limit` unsent digests whose next attempt is due, leasing each until
+/// `lease_until` (the same conditional `UPDATE` as the poller's feed leases).
+pub fn claim_due(
+    conn: &mut AnyConnection,
+    at: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<Digest>> {
+    let due = || {
+        digests::sent_at
+            .is_null()
+            .and(digests::next_attempt_at.le(at))
+            .and(
+                digests::lease_until
+                    .is_null()
+                    .or(digests::lease_until.lt(at)),
+            )
+    };
+    let candidates: Vec<String> = digests::table
+        .filter(due())
+        .order(digests::next_attempt_at.asc())
+        .limit(limit)
+        .select(digests::id)
+        .load(conn)?;
+    let mut claimed = Vec::with_capacity(candidates.len());
+    for id in candidates {
+        let won = diesel::update(digests::table.find(&id).filter(due()))
+            .set(digests::lease_until.eq(lease_until))
+            .execute(conn)?;
+        if won == 1 {
+            claimed.push(
+                digests::table
+                    .find(&id)
+                    .select(Digest::as_select())
+                    .first(conn)?,
+            );
+        }
+    }
+    Ok(claimed)
+}
+
+/// The captions a digest carries, by post, platforms in a stable order.
+pub fn contents(conn: &mut AnyConnection, digest_id: &str) -> QueryResult<Vec<DigestCaption>> {
+    digest_captions::table
+        .inner_join(captions::table.inner_join(posts::table.inner_join(feeds::table)))
+        .filter(digest_captions::digest_id.eq(digest_id))
+        .order((
+            posts::published_at.desc(),
+            posts::first_seen_at.desc(),
+            posts::id.asc(),
+            captions::platform.asc(),
+            captions::variant.asc(),
+        ))
+        .select((
+            posts::id,
+            posts::title,
+            posts::url,
+            feeds::title,
+            feeds::url,
+            captions::platform,
+            captions::body,
+            captions::length,
+            captions::char_limit,
+        ))
+        .load(conn)
+}
+
+pub fn mark_sent(conn: &mut AnyConnection, digest: &Digest, at: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(digests::table.find(&digest.id))
+        .set((
+            digests::sent_at.eq(at),
+            digests::lease_until.eq(None::<NaiveDateTime>),
+            digests::attempts.eq(digest.attempts + 1),
+            digests::last_error.eq(None::<String>),
+        ))
+        .execute(conn)?;
+    super::settings::record_delivery(conn, &digest.user_id, None)
+}
+
+/// Records a failed attempt and when to try again; the account's settings page shows it.
+pub fn mark_failed(
+    conn: &mut AnyConnection,
+    digest: &Digest,
+    error: &str,
+    retry_at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(digests::table.find(&digest.id))
+        .set((
+            digests::attempts.eq(digest.attempts + 1),
+            digests::next_attempt_at.eq(retry_at),
+            digests::lease_until.eq(None::<NaiveDateTime>),
+            digests::last_error.eq(error),
+        ))
+        .execute(conn)?;
+    super::settings::record_delivery(conn, &digest.user_id, Some(error))
+}
+
+/// The account's digests, newest first (for tests and the settings page).
+pub fn list_for_account(conn: &mut AnyConnection, user_id: &str) -> QueryResult<Vec<Digest>> {
+    digests::table
+        .filter(digests::user_id.eq(user_id))
+        .order(digests::created_at.desc())
+        .select(Digest::as_select())
+        .load(conn)
+}

@@ -1,0 +1,290 @@
+//! A digest as a message: plain-text and HTML parts from askama templates, grouped by
+//! post. Feed text reaches headers only through [`header_safe`], and the HTML part only
+//! through askama's escaping.
+
+use askama::Template;
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::Message;
+
+use super::outbox::{Digest, DigestCaption};
+use super::DigestError;
+use crate::captions::Platform;
+
+pub struct CaptionBlock {
+    pub platform: String,
+    pub text: String,
+    pub length: i32,
+    pub limit: i32,
+}
+
+pub struct PostGroup {
+    pub title: String,
+    pub url: Option<String>,
+    pub feed_title: String,
+    pub captions: Vec<CaptionBlock>,
+}
+
+/// Groups captions by post, keeping the order they came in.
+pub fn group(captions: Vec<DigestCaption>) -> Vec<PostGroup> {
+    let mut groups: Vec<(String, PostGroup)> = Vec::new();
+    for c in captions {
+        let block = CaptionBlock {
+            platform: c
+                .platform
+                .parse::<Platform>()
+                .map(|p| p.display_name().to_string())
+                .unwrap_or_else(|_| c.platform.clone()),
+            text: c.body,
+            length: c.length,
+            limit: c.char_limit,
+        };
+        match groups.iter_mut().find(|(id, _)| *id == c.post_id) {
+            Some((_, g)) => g.captions.push(block),
+            None => groups.push((
+                c.post_id,
+                PostGroup {
+                    title: if c.post_title.trim().is_empty() {
+                        "(untitled post)".into()
+                    } else {
+                        c.post_title
+                    },
+                    url: c.post_url,
+                    feed_title: c
+                        .feed_title
+                        .filter(|t| !t.trim().is_empty())
+                        .unwrap_or(c.feed_url),
+                    captions: vec![block],
+                },
+            )),
+        }
+    }
+    groups.into_iter().map(|(_, g)| g).collect()
+}
+
+#[derive(Template)]
+#[template(path = "email/digest.txt")]
+struct TextPart<'a> {
+    summary: &'a str,
+    posts: &'a [PostGroup],
+    settings_url: &'a str,
+    unsubscribe_url: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/digest.html")]
+struct HtmlPart<'a> {
+    subject: &'a str,
+    summary: &'a str,
+    posts: &'a [PostGroup],
+    settings_url: &'a str,
+    unsubscribe_url: &'a str,
+}
+
+/// Feed text made fit for a header: control characters (CR and LF above all, which would
+/// start a new header) become spaces, runs of space shrink, and it is cut to `max` characters.
+pub fn header_safe(text: &str, max: usize) -> String {
+    let cleaned: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let words: Vec<&str> = cleaned.split_whitespace().collect();
+    let joined = words.join(" ");
+    if joined.chars().count() <= max {
+        joined
+    } else {
+        let mut cut: String = joined.chars().take(max.saturating_sub(1)).collect();
+        cut.push('…');
+        cut
+    }
+}
+
+pub fn subject(posts: &[PostGroup]) -> String {
+    let captions: usize = posts.iter().map(|p| p.captions.len()).sum();
+    let first = posts.first().map(|p| p.title.as_str()).unwrap_or("");
+    let text = match posts.len() {
+        0 => "New captions".to_string(),
+        1 => format!("{captions} new captions: {first}"),
+        n => format!("{captions} new captions for {n} posts: {first} and more"),
+    };
+    header_safe(&text, 120)
+}
+
+/// Everything a message needs besides the captions.
+pub struct Envelope<'a> {
+    pub from: &'a Mailbox,
+    pub settings_url: &'a str,
+    pub unsubscribe_url: &'a str,
+}
+
+pub fn message(
+    envelope: &Envelope<'_>,
+    digest: &Digest,
+    posts: &[PostGroup],
+) -> Result<Message, DigestError> {
+    let subject = subject(posts);
+    let captions: usize = posts.iter().map(|p| p.captions.len()).sum();
+    let summary = format!(
+        "{captions} new caption{} for {} post{}, ready to copy.",
+        if captions == 1 { "" } else { "s" },
+        posts.len(),
+        if posts.len() == 1 { "" } else { "s" }
+    );
+    let text = TextPart {
+        summary: &summary,
+        posts,
+        settings_url: envelope.settings_url,
+        unsubscribe_url: envelope.unsubscribe_url,
+    }
+    .render()
+    .map_err(|e| DigestError::Render(e.to_string()))?;
+    let html = HtmlPart {
+        subject: &subject,
+        summary: &summary,
+        posts,
+        settings_url: envelope.settings_url,
+        unsubscribe_url: envelope.unsubscribe_url,
+    }
+    .render()
+    .map_err(|e| DigestError::Render(e.to_string()))?;
+    let to: Mailbox = digest
+        .recipient
+        .parse()
+        .map_err(|e| DigestError::Render(format!("recipient {:?}: {e}", digest.recipient)))?;
+    let unsubscribe = header_safe(envelope.unsubscribe_url, 2000);
+    Message::builder()
+        .from(envelope.from.clone())
+        .to(to)
+        .subject(subject)
+        // Stable per digest: a resend after a crash is recognisably the same message.
+        .message_id(Some(digest.message_id.clone()))
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("List-Unsubscribe"),
+            format!("<{unsubscribe}>"),
+        ))
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+            "List-Unsubscribe=One-Click".into(),
+        ))
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("Auto-Submitted"),
+            "auto-generated".into(),
+        ))
+        .multipart(
+            MultiPart::alternative()
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_PLAIN)
+                        .body(text),
+                )
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_HTML)
+                        .body(html),
+                ),
+        )
+        .map_err(|e| DigestError::Render(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> (Digest, Vec<PostGroup>) {
+        let at = chrono::NaiveDate::from_ymd_opt(2026, 11, 23)
+            .unwrap()
+            .and_hms_opt(7, 0, 0)
+            .unwrap();
+        let digest = Digest {
+            id: "0193example".into(),
+            user_id: "u1".into(),
+            period_key: "daily:2026-11-23T07:00:00+00:00".into(),
+            recipient: "reader@example.com".into(),
+            message_id: "<digest-0193example@captions.example>".into(),
+            created_at: at,
+            attempts: 0,
+            next_attempt_at: at,
+            lease_until: None,
+            last_error: None,
+            sent_at: None,
+        };
+        let caption = |post: &str, platform: &str, body: &str| DigestCaption {
+            post_id: post.into(),
+            post_title: if post == "p1" {
+                "Crème brûlée & <script> tags".into()
+            } else {
+                "Shipping Rust at work".into()
+            },
+            post_url: Some(format!("https://blog.example/{post}")),
+            feed_title: Some("The Example Blog".into()),
+            feed_url: "https://blog.example/feed.xml".into(),
+            platform: platform.into(),
+            body: body.into(),
+            length: i32::try_from(body.chars().count()).unwrap(),
+            char_limit: 500,
+        };
+        let posts = group(vec![
+            caption(
+                "p1",
+                "mastodon",
+                "Crème brûlée & <script> tags\n\nhttps://blog.example/p1 #Cooking",
+            ),
+            caption(
+                "p1",
+                "x",
+                "Crème brûlée & <script> tags https://blog.example/p1",
+            ),
+            caption(
+                "p2",
+                "bluesky",
+                "Shipping Rust at work: what we learned.\nhttps://blog.example/p2",
+            ),
+        ]);
+        (digest, posts)
+    }
+
+    #[test]
+    fn a_digest_has_a_text_and_an_html_part_grouped_by_post() {
+        let (digest, posts) = sample();
+        assert_eq!(posts.len(), 2);
+        assert_eq!(posts[0].captions.len(), 2);
+        let from: Mailbox = "captionfeed <digest@captions.example>".parse().unwrap();
+        let message = message(
+            &Envelope {
+                from: &from,
+                settings_url: "https://captions.example/settings",
+                unsubscribe_url: "https://captions.example/unsubscribe/u1/sig",
+            },
+            &digest,
+            &posts,
+        )
+        .unwrap();
+        let raw = String::from_utf8(message.formatted()).unwrap();
+        assert!(raw.contains("Content-Type: multipart/alternative"));
+        assert!(raw.contains("Content-Type: text/plain"));
+        assert!(raw.contains("Content-Type: text/html"));
+        assert!(raw.contains("Message-ID: <digest-0193example@captions.example>"));
+        assert!(raw.contains("List-Unsubscribe: <https://captions.example/unsubscribe/u1/sig>"));
+        let html = HtmlPart {
+            subject: "s",
+            summary: "s",
+            posts: &posts,
+            settings_url: "",
+            unsubscribe_url: "",
+        }
+        .render()
+        .unwrap();
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(html.contains("Crème brûlée &#38; &#60;script&#62; tags"));
+        if let Ok(path) = std::env::var("CAPTIONFEED_TEST_WRITE_DIGEST_EXAMPLE") {
+            std::fs::write(path, &raw).unwrap();
+        }
+    }
+
+    #[test]
+    fn header_text_never_carries_a_line_break() {
+        assert_eq!(header_safe("x\r\nBcc: a@evil", 100), "x Bcc: a@evil");
+        assert_eq!(header_safe("tab\there\u{0}", 100), "tab here");
+        assert_eq!(header_safe("abcdef", 4), "abc…");
+    }
+}

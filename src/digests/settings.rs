@@ -1,0 +1,254 @@
+//! An account's digest settings (the `digest_settings` table); no row means off.
+
+use chrono::{NaiveDateTime, Weekday};
+use chrono_tz::Tz;
+use diesel::prelude::*;
+
+use super::schedule::{Frequency, BATCH_MINUTES};
+use super::DigestError;
+use crate::accounts::UserId;
+use crate::db::schema::digest_settings;
+use crate::db::{now, AnyConnection};
+
+/// What the account chose, as the settings page edits it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DigestPrefs {
+    pub frequency: Frequency,
+    pub time_zone: Tz,
+}
+
+impl Default for DigestPrefs {
+    fn default() -> Self {
+        DigestPrefs {
+            frequency: Frequency::Off,
+            time_zone: Tz::UTC,
+        }
+    }
+}
+
+/// The stored row: the choice, the schedule's progress, the last delivery error.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = digest_settings)]
+pub struct DigestSettingsRow {
+    pub user_id: String,
+    pub frequency: String,
+    pub batch_minutes: i32,
+    pub weekday: i32,
+    pub hour: i32,
+    pub time_zone: String,
+    pub enabled_at: NaiveDateTime,
+    pub last_period_at: NaiveDateTime,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<NaiveDateTime>,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Defaults the form shows for fields the current frequency does not use.
+const DEFAULT_HOUR: i32 = 8;
+const DEFAULT_BATCH: i32 = 60;
+
+impl DigestSettingsRow {
+    /// The stored choice; a row damaged by hand reads as "off" rather than failing a pass.
+    pub fn prefs(&self) -> DigestPrefs {
+        let hour = u32::try_from(self.hour.clamp(0, 23)).unwrap_or(0);
+        let frequency = match self.frequency.as_str() {
+            "batched" => Frequency::Batched {
+                minutes: u32::try_from(self.batch_minutes).unwrap_or(60),
+            },
+            "daily" => Frequency::Daily { hour },
+            "weekly" => Frequency::Weekly {
+                weekday: weekday_from_index(self.weekday).unwrap_or(Weekday::Mon),
+                hour,
+            },
+            _ => Frequency::Off,
+        };
+        DigestPrefs {
+            frequency,
+            time_zone: self.time_zone.parse().unwrap_or(Tz::UTC),
+        }
+    }
+}
+
+pub fn weekday_from_index(i: i32) -> Option<Weekday> {
+    u8::try_from(i).ok().and_then(|i| Weekday::try_from(i).ok())
+}
+
+pub fn frequency_id(f: Frequency) -> &'static str {
+    match f {
+        Frequency::Off => "off",
+        Frequency::Batched { .. } => "batched",
+        Frequency::Daily { .. } => "daily",
+        Frequency::Weekly { .. } => "weekly",
+    }
+}
+
+/// Reads and checks what a form submitted; messages are fit to show.
+pub fn parse_prefs(
+    frequency: &str,
+    batch_minutes: &str,
+    weekday: &str,
+    hour: &str,
+    time_zone: &str,
+) -> Result<DigestPrefs, DigestError> {
+    let invalid = |m: &str| DigestError::Invalid(m.to_string());
+    let time_zone: Tz = time_zone
+        .trim()
+        .parse()
+        .map_err(|_| invalid("Choose a time zone from the list, like Europe/Berlin."))?;
+    let hour = || -> Result<u32, DigestError> {
+        hour.trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|h| *h <= 23)
+            .ok_or_else(|| invalid("The hour is a whole number from 0 to 23."))
+    };
+    let frequency = match frequency {
+        "off" => Frequency::Off,
+        "batched" => Frequency::Batched {
+            minutes: batch_minutes
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|m| BATCH_MINUTES.contains(m))
+                .ok_or_else(|| {
+                    invalid(&format!(
+                        "Batch mails every {} to {} minutes.",
+                        BATCH_MINUTES.start(),
+                        BATCH_MINUTES.end()
+                    ))
+                })?,
+        },
+        "daily" => Frequency::Daily { hour: hour()? },
+        "weekly" => Frequency::Weekly {
+            weekday: weekday
+                .trim()
+                .parse::<i32>()
+                .ok()
+                .and_then(weekday_from_index)
+                .ok_or_else(|| invalid("Choose a weekday."))?,
+            hour: hour()?,
+        },
+        _ => return Err(invalid("Choose how often digests come.")),
+    };
+    Ok(DigestPrefs {
+        frequency,
+        time_zone,
+    })
+}
+
+pub fn find(conn: &mut AnyConnection, user: &UserId) -> QueryResult<Option<DigestSettingsRow>> {
+    digest_settings::table
+        .find(user.as_str())
+        .select(DigestSettingsRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Saves the account's choice. Turning digests on (from off) starts them now: captions
+/// made before are not mailed, and the first digest is the next period's.
+pub fn save(conn: &mut AnyConnection, user: &UserId, prefs: &DigestPrefs) -> QueryResult<()> {
+    let at = now();
+    let existing = find(conn, user)?;
+    let (batch, weekday, hour) = match prefs.frequency {
+        Frequency::Off => existing
+            .as_ref()
+            .map(|r| (r.batch_minutes, r.weekday, r.hour))
+            .unwrap_or((DEFAULT_BATCH, 0, DEFAULT_HOUR)),
+        Frequency::Batched { minutes } => (
+            i32::try_from(minutes).unwrap_or(DEFAULT_BATCH),
+            existing.as_ref().map(|r| r.weekday).unwrap_or(0),
+            existing.as_ref().map(|r| r.hour).unwrap_or(DEFAULT_HOUR),
+        ),
+        Frequency::Daily { hour } => (
+            existing
+                .as_ref()
+                .map(|r| r.batch_minutes)
+                .unwrap_or(DEFAULT_BATCH),
+            existing.as_ref().map(|r| r.weekday).unwrap_or(0),
+            i32::try_from(hour).unwrap_or(DEFAULT_HOUR),
+        ),
+        Frequency::Weekly { weekday, hour } => (
+            existing
+                .as_ref()
+                .map(|r| r.batch_minutes)
+                .unwrap_or(DEFAULT_BATCH),
+            i32::from(weekday.num_days_from_monday() as u8),
+            i32::try_from(hour).unwrap_or(DEFAULT_HOUR),
+        ),
+    };
+    let was_on = existing
+        .as_ref()
+        .is_some_and(|r| r.prefs().frequency != Frequency::Off);
+    let turning_on = !was_on && prefs.frequency != Frequency::Off;
+    match existing {
+        None => {
+            diesel::insert_into(digest_settings::table)
+                .values((
+                    digest_settings::user_id.eq(user.as_str()),
+                    digest_settings::frequency.eq(frequency_id(prefs.frequency)),
+                    digest_settings::batch_minutes.eq(batch),
+                    digest_settings::weekday.eq(weekday),
+                    digest_settings::hour.eq(hour),
+                    digest_settings::time_zone.eq(prefs.time_zone.name()),
+                    digest_settings::enabled_at.eq(at),
+                    digest_settings::last_period_at.eq(at),
+                    digest_settings::updated_at.eq(at),
+                ))
+                .execute(conn)?;
+        }
+        Some(row) => {
+            let (enabled_at, last_period_at) = if turning_on {
+                (at, at)
+            } else {
+                (row.enabled_at, row.last_period_at)
+            };
+            diesel::update(digest_settings::table.find(user.as_str()))
+                .set((
+                    digest_settings::frequency.eq(frequency_id(prefs.frequency)),
+                    digest_settings::batch_minutes.eq(batch),
+                    digest_settings::weekday.eq(weekday),
+                    digest_settings::hour.eq(hour),
+                    digest_settings::time_zone.eq(prefs.time_zone.name()),
+                    digest_settings::enabled_at.eq(enabled_at),
+                    digest_settings::last_period_at.eq(last_period_at),
+                    digest_settings::updated_at.eq(at),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+/// Turns digests off (the unsubscribe link); the other choices stay for next time.
+pub fn turn_off(conn: &mut AnyConnection, user: &UserId) -> QueryResult<()> {
+    diesel::update(digest_settings::table.find(user.as_str()))
+        .set((
+            digest_settings::frequency.eq("off"),
+            digest_settings::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The accounts whose digests are on.
+pub fn active(conn: &mut AnyConnection) -> QueryResult<Vec<DigestSettingsRow>> {
+    digest_settings::table
+        .filter(digest_settings::frequency.ne("off"))
+        .select(DigestSettingsRow::as_select())
+        .load(conn)
+}
+
+/// Shows a failed delivery on the settings page (or clears it once one succeeds).
+pub fn record_delivery(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    error: Option<&str>,
+) -> QueryResult<()> {
+    diesel::update(digest_settings::table.find(user_id))
+        .set((
+            digest_settings::last_error.eq(error),
+            digest_settings::last_error_at.eq(error.map(|_| now())),
+        ))
+        .execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,173 @@
+//! Forgotten passwords: asking for a link, and choosing a new password with it.
+
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use askama::Template;
+
+use super::{render, see_other, Layout};
+use crate::accounts::validate::{Email, Password, MIN_PASSWORD_CHARS};
+use crate::accounts::{password, reset, users, AccountError, UserId};
+use crate::db::now;
+use crate::web::csrf::CheckedForm;
+use crate::web::error::WebError;
+use crate::web::AppState;
+
+#[derive(Template)]
+#[template(path = "forgot_password.html")]
+struct ForgotPage {
+    layout: Layout,
+    sent: bool,
+}
+
+#[get("/forgot-password")]
+pub async fn forgot_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, WebError> {
+    let page = ForgotPage {
+        layout: Layout::new(&req, &state, None),
+        sent: false,
+    };
+    render(StatusCode::OK, &page)
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct ForgotForm {
+    email: String,
+}
+
+#[post("/forgot-password")]
+pub async fn forgot(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: CheckedForm<ForgotForm>,
+) -> Result<HttpResponse, WebError> {
+    let raw = form.0.email;
+    let found = state
+        .db
+        .run(move |conn| match Email::parse(&raw) {
+            Ok(email) => users::find_by_email(conn, &email),
+            Err(_) => Ok(None),
+        })
+        .await
+        .map_err(|e: AccountError| WebError::Internal(e.to_string()))?;
+    if let Some(user) = found {
+        let link = reset::link(
+            &state.settings.base_url,
+            &state.signing_key,
+            &user.user_id(),
+            &user.password_hash,
+            reset::expiry_from(now()),
+        );
+        let mailer = state.mailer.clone();
+        // In the background, and the same answer either way: the page must not tell
+        // which addresses have accounts, by its text or by its timing.
+        tokio::spawn(async move {
+            match reset::message(mailer.from_address(), &user.email, &link) {
+                Ok(message) => {
+                    if let Err(error) = mailer.send(message).await {
+                        tracing::warn!(user = %user.id, %error, "reset mail not sent");
+                    }
+                }
+                Err(error) => tracing::warn!(user = %user.id, %error, "reset mail not built"),
+            }
+        });
+    }
+    let page = ForgotPage {
+        layout: Layout::new(&req, &state, None),
+        sent: true,
+    };
+    render(StatusCode::OK, &page)
+}
+
+#[derive(Template)]
+#[template(path = "reset_password.html")]
+struct ResetPage {
+    layout: Layout,
+    action: String,
+    error: Option<String>,
+    min_password: usize,
+}
+
+#[get("/reset-password/{user}/{expires}/{signature}")]
+pub async fn reset_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, i64, String)>,
+) -> Result<HttpResponse, WebError> {
+    let (user, expires, signature) = path.into_inner();
+    let key = state.signing_key.clone();
+    let valid = state
+        .db
+        .run(move |conn| {
+            Ok::<_, WebError>(reset::check(
+                conn,
+                &key,
+                &UserId(user),
+                expires,
+                &signature,
+                now(),
+            )?)
+        })
+        .await?;
+    if !valid {
+        return Err(WebError::NotFound);
+    }
+    let page = ResetPage {
+        layout: Layout::new(&req, &state, None),
+        action: req.path().to_string(),
+        error: None,
+        min_password: MIN_PASSWORD_CHARS,
+    };
+    render(StatusCode::OK, &page)
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct ResetForm {
+    password: String,
+}
+
+#[post("/reset-password/{user}/{expires}/{signature}")]
+pub async fn reset_password(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, i64, String)>,
+    form: CheckedForm<ResetForm>,
+) -> Result<HttpResponse, WebError> {
+    let (user, expires, signature) = path.into_inner();
+    let new_password = match Password::parse(&form.0.password) {
+        Ok(p) => p,
+        Err(e) => {
+            let page = ResetPage {
+                layout: Layout::new(&req, &state, None),
+                action: req.path().to_string(),
+                error: Some(super::sentence(&e.to_string())),
+                min_password: MIN_PASSWORD_CHARS,
+            };
+            return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+    };
+    let hash = password::hash(&new_password).map_err(|e| WebError::Internal(e.to_string()))?;
+    let key = state.signing_key.clone();
+    let done = state
+        .db
+        .transaction(move |conn| {
+            reset::reset(
+                conn,
+                &key,
+                &UserId(user.clone()),
+                expires,
+                &signature,
+                &hash,
+                now(),
+            )
+        })
+        .await
+        .map_err(|e: AccountError| WebError::Internal(e.to_string()))?;
+    if !done {
+        return Err(WebError::NotFound);
+    }
+    Ok(see_other("/login?reset=1"))
+}
