@@ -22,6 +22,7 @@ pub fn claim_due_feeds(
     let candidates: Vec<String> = feeds::table
         .filter(feeds::next_check_at.le(now))
         .filter(feeds::lease_until.is_null().or(feeds::lease_until.lt(now)))
+        .filter(feeds::gone_at.is_null())
         .filter(exists(
             subscriptions::table
                 .filter(subscriptions::feed_id.eq(feeds::id))

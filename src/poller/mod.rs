@@ -4,9 +4,11 @@
 //! refreshes them a few at a time. One feed's failure is recorded on that feed and the
 //! loop goes on. [`Poller::run_once`] is public so tests run a pass on demand.
 
+mod hosts;
 pub mod leases;
+mod redirects;
 mod refresh;
-mod schedule;
+pub mod schedule;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,6 +43,7 @@ pub struct Poller {
     fetcher: Fetcher,
     poll_interval: Duration,
     wake: Arc<Notify>,
+    hosts: hosts::HostLimiter,
 }
 
 impl Poller {
@@ -50,6 +53,7 @@ impl Poller {
             fetcher,
             poll_interval,
             wake: Arc::new(Notify::new()),
+            hosts: hosts::HostLimiter::new(hosts::PER_HOST),
         }
     }
 

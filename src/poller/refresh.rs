@@ -1,11 +1,17 @@
 //! Refreshing one claimed feed: fetch, parse, store, write captions, release.
 
+use std::time::Duration;
+
 use crate::captions::store::write_feed_captions;
-use crate::db::{now, DbError};
-use crate::feeds::store::{record_feed_error, record_feed_fetched, record_feed_not_modified, Feed};
-use crate::feeds::{parse_feed, FetchOutcome};
+use crate::db::{now, AnyConnection, DbError};
+use crate::feeds::store::{
+    move_feed_url, record_feed_error, record_feed_fetched, record_feed_gone,
+    record_feed_not_modified, record_redirect_seen, Feed, FeedFailure,
+};
+use crate::feeds::{parse_feed, FetchOutcome, FetchReport};
 
 use super::leases::release_feed;
+use super::redirects::{self, Decision};
 use super::schedule::{next_check_after_error, next_check_after_success};
 use super::Poller;
 
@@ -18,12 +24,26 @@ pub(super) struct RefreshOutcome {
 enum Fetched {
     NotModified,
     Parsed(crate::feeds::ParsedFeed, crate::feeds::Validators),
+    Gone,
     Failed(String),
 }
 
 #[tracing::instrument(skip_all, fields(feed = %feed.url))]
 pub(super) async fn refresh_feed(poller: &Poller, feed: Feed) -> Result<RefreshOutcome, DbError> {
-    let fetched = match poller.fetcher.fetch(&feed.url, &feed.validators()).await {
+    let report = {
+        let _slot = poller.hosts.acquire(&feed.url).await;
+        poller
+            .fetcher
+            .fetch_report(&feed.url, &feed.validators())
+            .await
+    };
+    let FetchReport {
+        result,
+        status,
+        wait_hint,
+        redirects,
+    } = report;
+    let fetched = match result {
         Ok(FetchOutcome::NotModified) => Fetched::NotModified,
         Ok(FetchOutcome::Fetched {
             body,
@@ -39,49 +59,116 @@ pub(super) async fn refresh_feed(poller: &Poller, feed: Feed) -> Result<RefreshO
                 Err(e) => Fetched::Failed(format!("the parser crashed: {e}")),
             }
         }
+        Err(_) if status == Some(410) => Fetched::Gone,
         Err(e) => Fetched::Failed(e.to_string()),
     };
     if let Fetched::Failed(message) = &fetched {
         tracing::warn!(error = %message, "feed refresh failed");
     }
     let interval = poller.poll_interval;
-    let feed_id = feed.id.clone();
-    let error_count = u32::try_from(feed.error_count).unwrap_or(0);
     poller
         .db
         .transaction(move |conn| {
-            let at = now();
-            let (failed, new_posts) = match &fetched {
-                Fetched::NotModified => {
-                    record_feed_not_modified(
-                        conn,
-                        &feed_id,
-                        next_check_after_success(at, interval),
-                    )?;
-                    (false, 0)
-                }
-                Fetched::Parsed(parsed, validators) => {
-                    let next = next_check_after_success(at, interval);
-                    (
-                        false,
-                        record_feed_fetched(conn, &feed_id, parsed, validators, next)?,
-                    )
-                }
-                Fetched::Failed(message) => {
-                    let next = next_check_after_error(at, interval, error_count + 1);
-                    record_feed_error(conn, &feed_id, message, next)?;
-                    (true, 0)
-                }
-            };
-            // Captions are written even after a failed fetch: a new subscriber of a
-            // feed that is down still gets captions for the posts already stored.
-            let captions_written = write_feed_captions(conn, &feed_id)?;
-            release_feed(conn, &feed_id)?;
-            Ok::<_, DbError>(RefreshOutcome {
-                failed,
-                new_posts,
-                captions_written,
-            })
+            record(
+                conn,
+                &feed,
+                &fetched,
+                Answer {
+                    interval,
+                    status,
+                    wait_hint,
+                    redirects: &redirects,
+                },
+            )
         })
         .await
+}
+
+/// What the server said besides the document.
+struct Answer<'a> {
+    interval: Duration,
+    status: Option<u16>,
+    wait_hint: Option<Duration>,
+    redirects: &'a [crate::feeds::Hop],
+}
+
+fn record(
+    conn: &mut AnyConnection,
+    feed: &Feed,
+    fetched: &Fetched,
+    answer: Answer<'_>,
+) -> Result<RefreshOutcome, DbError> {
+    let at = now();
+    let feed_id = feed.id.as_str();
+    let (failed, new_posts) = match fetched {
+        Fetched::NotModified => {
+            let next = next_check_after_success(at, answer.interval, answer.wait_hint);
+            record_feed_not_modified(conn, feed_id, next)?;
+            (false, 0)
+        }
+        Fetched::Parsed(parsed, validators) => {
+            let ttl = parsed
+                .ttl_minutes
+                .map(|m| Duration::from_secs(u64::from(m) * 60));
+            let wish = answer.wait_hint.max(ttl);
+            let next = next_check_after_success(at, answer.interval, wish);
+            let status = answer.status.unwrap_or(200);
+            let new = record_feed_fetched(conn, feed_id, parsed, validators, next, status)?;
+            (false, new)
+        }
+        Fetched::Gone => {
+            tracing::warn!("feed answered 410 Gone; it will not be checked again");
+            record_feed_gone(conn, feed_id)?;
+            (true, 0)
+        }
+        Fetched::Failed(message) => {
+            let errors = u32::try_from(feed.error_count).unwrap_or(0) + 1;
+            let next = next_check_after_error(at, answer.interval, errors, answer.wait_hint);
+            let failure = FeedFailure {
+                message,
+                status: answer.status,
+                since: feed.erroring_since.unwrap_or(at),
+            };
+            record_feed_error(conn, feed_id, &failure, next)?;
+            (true, 0)
+        }
+    };
+    // Only a check that got the feed confirms where it lives now.
+    if !failed {
+        follow_redirects(conn, feed, answer.redirects, at)?;
+    }
+    // Captions are written even after a failed fetch: a new subscriber of a
+    // feed that is down still gets captions for the posts already stored.
+    let captions_written = write_feed_captions(conn, feed_id)?;
+    release_feed(conn, feed_id)?;
+    Ok(RefreshOutcome {
+        failed,
+        new_posts,
+        captions_written,
+    })
+}
+
+fn follow_redirects(
+    conn: &mut AnyConnection,
+    feed: &Feed,
+    hops: &[crate::feeds::Hop],
+    at: chrono::NaiveDateTime,
+) -> Result<(), DbError> {
+    match redirects::decide(feed, hops, at) {
+        Decision::Nothing => {}
+        Decision::Forget => record_redirect_seen(conn, &feed.id, None, None, 0)?,
+        Decision::Watch {
+            to,
+            first_seen_at,
+            count,
+        } => record_redirect_seen(conn, &feed.id, Some(&to), Some(first_seen_at), count)?,
+        Decision::Move(to) => {
+            if move_feed_url(conn, &feed.id, &to)? {
+                tracing::info!(to = %to, "feed moved permanently; stored URL updated");
+            } else {
+                tracing::warn!(to = %to, "feed moved to a URL another feed has; kept the old URL");
+            }
+        }
+    }
+    Ok(())
 }

@@ -10,4 +10,5 @@ mod feeds;
 mod health;
 mod isolation;
 mod json_api;
+mod politeness;
 mod poller;

@@ -27,6 +27,12 @@ pub struct FeedRow {
     pub last_error: Option<String>,
     pub error_count: i32,
     pub pending: bool,
+    /// When the current run of errors began; none while the feed is healthy.
+    pub erroring_since: Option<String>,
+    /// The last HTTP status, like "HTTP 503".
+    pub last_status: Option<String>,
+    /// When the feed answered 410 Gone; it is not checked any more.
+    pub gone_since: Option<String>,
 }
 
 impl From<&SubscribedFeed> for FeedRow {
@@ -46,6 +52,9 @@ impl From<&SubscribedFeed> for FeedRow {
             last_error: feed.last_error.clone(),
             error_count: feed.error_count,
             pending: feed.last_checked_at.is_none(),
+            erroring_since: feed.erroring_since.as_ref().map(format_time),
+            last_status: feed.last_status.map(|s| format!("HTTP {s}")),
+            gone_since: feed.gone_at.as_ref().map(format_time),
         }
     }
 }
