@@ -32,6 +32,7 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<Db> {
 pub fn fetcher(settings: &Settings) -> anyhow::Result<Fetcher> {
     Ok(Fetcher::new(FetchConfig {
         allow_private_networks: settings.allow_private_networks,
+        allowed_networks: settings.allowed_networks.clone(),
         timeout: Duration::from_secs(30),
         max_body_bytes: 5 * 1024 * 1024,
         user_agent: String::new(),

@@ -8,7 +8,7 @@ use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{redirect, StatusCode};
 use url::Url;
 
-use super::guard::{check_url, GuardedResolver};
+use super::guard::{check_url, AddressPolicy, GuardedResolver};
 use super::hints::wait_hint;
 use super::FetchError;
 
@@ -29,6 +29,8 @@ const ACCEPT: &str = "application/rss+xml, application/atom+xml, application/fee
 pub struct FetchConfig {
     /// Lets feeds live on loopback/private addresses; for development and tests.
     pub allow_private_networks: bool,
+    /// Ranges opened one by one (`CAPTIONFEED_ALLOWED_NETWORKS`).
+    pub allowed_networks: Vec<ipnet::IpNet>,
     pub timeout: std::time::Duration,
     pub max_body_bytes: usize,
     pub user_agent: String,
@@ -78,7 +80,7 @@ pub struct Hop {
 #[derive(Clone, Debug)]
 pub struct Fetcher {
     client: reqwest::Client,
-    allow_private: bool,
+    addresses: Arc<AddressPolicy>,
     timeout: Duration,
     max_body_bytes: usize,
 }
@@ -100,7 +102,10 @@ impl Fetcher {
         } else {
             cfg.user_agent.clone()
         };
-        let allow_private = cfg.allow_private_networks;
+        let addresses = Arc::new(AddressPolicy {
+            allow_private: cfg.allow_private_networks,
+            allowed: cfg.allowed_networks.clone(),
+        });
 
         let mut headers = HeaderMap::new();
         headers.insert(header::ACCEPT, HeaderValue::from_static(ACCEPT));
@@ -119,15 +124,17 @@ impl Fetcher {
             .default_headers(headers)
             // Redirects are followed by hand in `fetch_hops`.
             .redirect(redirect::Policy::none());
-        if !allow_private {
-            builder = builder.dns_resolver(Arc::new(GuardedResolver));
+        if !addresses.allow_private {
+            builder = builder.dns_resolver(Arc::new(GuardedResolver {
+                policy: addresses.clone(),
+            }));
         }
         let client = builder
             .build()
             .map_err(|e| FetchError::Other(format!("could not set up the HTTP client: {e}")))?;
         Ok(Fetcher {
             client,
-            allow_private,
+            addresses,
             timeout,
             max_body_bytes,
         })
@@ -169,7 +176,7 @@ impl Fetcher {
         let mut current =
             Url::parse(url.trim()).map_err(|e| FetchError::InvalidUrl(format!("{e}")))?;
         loop {
-            check_url(&current, self.allow_private)?;
+            check_url(&current, &self.addresses)?;
             let mut request = self.client.get(current.clone());
             if let Some(value) = v.etag.as_deref().and_then(header_value) {
                 request = request.header(header::IF_NONE_MATCH, value);

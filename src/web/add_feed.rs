@@ -21,7 +21,7 @@ pub async fn add_feed(
     user: &UserId,
     raw: &str,
 ) -> Result<Subscription, AddFeedError> {
-    let url = parse_feed_url(raw, state.settings.allow_private_networks)
+    let url = parse_feed_url(raw, &state.settings.address_policy())
         .map_err(AddFeedError::Invalid)?;
     let (id, backfill, url_text) = (user.clone(), state.settings.backfill, url.to_string());
     let subscribed = state
