@@ -8,7 +8,7 @@ use super::{NewEntry, ParsedFeed, Validators};
 use crate::db::schema::{feeds, posts};
 use crate::db::{new_id, now, AnyConnection};
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = feeds)]
 pub struct Feed {
     pub id: String,

@@ -17,6 +17,7 @@ use futures_util::StreamExt as _;
 use tokio::sync::Notify;
 
 use crate::db::{now, Db};
+use crate::feeds::store::Feed;
 use crate::feeds::Fetcher;
 
 /// How many feeds one pass claims.
@@ -32,6 +33,8 @@ const TICK: Duration = Duration::from_secs(10);
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct PassReport {
     pub feeds_checked: usize,
+    /// Results dropped because their claim had lost the lease meanwhile.
+    pub results_discarded: usize,
     pub feeds_failed: usize,
     pub new_posts: usize,
     pub captions_written: usize,
@@ -74,6 +77,15 @@ impl Poller {
                 Ok::<_, crate::db::DbError>(leases::claim_due_feeds(conn, at, at + lease, BATCH)?)
             })
             .await?;
+        self.refresh_claimed(claimed).await
+    }
+
+    /// Refreshes feeds claimed with [`leases::claim_due_feeds`]; a feed whose claim lost
+    /// its lease meanwhile is counted in `results_discarded` and left alone.
+    pub async fn refresh_claimed(
+        &self,
+        claimed: Vec<Feed>,
+    ) -> Result<PassReport, crate::db::DbError> {
         let results: Vec<_> = futures_util::stream::iter(claimed)
             .map(|feed| refresh::refresh_feed(self, feed))
             .buffer_unordered(CONCURRENCY)
@@ -82,6 +94,10 @@ impl Poller {
         let mut report = PassReport::default();
         for result in results {
             let outcome = result?;
+            if outcome.discarded {
+                report.results_discarded += 1;
+                continue;
+            }
             report.feeds_checked += 1;
             report.feeds_failed += usize::from(outcome.failed);
             report.new_posts += outcome.new_posts;

@@ -10,15 +10,28 @@ use crate::feeds::store::{
 };
 use crate::feeds::{parse_feed, FetchOutcome, FetchReport};
 
-use super::leases::release_feed;
+use super::leases::{release_feed, still_holds};
 use super::redirects::{self, Decision};
 use super::schedule::{next_check_after_error, next_check_after_success};
 use super::Poller;
 
 pub(super) struct RefreshOutcome {
+    /// The claim had lost its lease: nothing was recorded.
+    pub discarded: bool,
     pub failed: bool,
     pub new_posts: usize,
     pub captions_written: usize,
+}
+
+impl RefreshOutcome {
+    fn discarded() -> Self {
+        RefreshOutcome {
+            discarded: true,
+            failed: false,
+            new_posts: 0,
+            captions_written: 0,
+        }
+    }
 }
 
 enum Fetched {
@@ -32,6 +45,12 @@ enum Fetched {
 pub(super) async fn refresh_feed(poller: &Poller, feed: Feed) -> Result<RefreshOutcome, DbError> {
     let report = {
         let _slot = poller.hosts.acquire(&feed.url).await;
+        // Waiting for the host may outlast the lease; then another worker may have the
+        // feed by now, and fetching it again would only cost its server.
+        if feed.lease_until.is_none_or(|until| until <= now()) {
+            tracing::warn!("lease expired before the fetch; feed left to its new holder");
+            return Ok(RefreshOutcome::discarded());
+        }
         poller
             .fetcher
             .fetch_report(&feed.url, &feed.validators())
@@ -100,6 +119,14 @@ fn record(
 ) -> Result<RefreshOutcome, DbError> {
     let at = now();
     let feed_id = feed.id.as_str();
+    let token = feed.lease_token.as_deref().unwrap_or_default();
+    if !still_holds(conn, feed_id, token, at)? {
+        tracing::warn!(
+            feed = %feed.url,
+            "lease lost (expired or claimed by another worker); result discarded"
+        );
+        return Ok(RefreshOutcome::discarded());
+    }
     let (failed, new_posts) = match fetched {
         Fetched::NotModified => {
             let next = next_check_after_success(at, answer.interval, answer.wait_hint);
@@ -140,8 +167,9 @@ fn record(
     // Captions are written even after a failed fetch: a new subscriber of a
     // feed that is down still gets captions for the posts already stored.
     let captions_written = write_feed_captions(conn, feed_id)?;
-    release_feed(conn, feed_id)?;
+    release_feed(conn, feed_id, token)?;
     Ok(RefreshOutcome {
+        discarded: false,
         failed,
         new_posts,
         captions_written,

@@ -285,6 +285,30 @@ impl TestApp {
         self.poller.run_once().await.expect("poll pass")
     }
 
+    /// A second process on the same database: its own connection pool, fetcher and poller.
+    pub fn another_replica(&self) -> Poller {
+        let db = captionfeed::db::Db::connect(&self._database.url, 4).expect("second pool");
+        let fetcher = captionfeed::feeds::Fetcher::new(captionfeed::feeds::FetchConfig {
+            allow_private_networks: true,
+            ..Default::default()
+        })
+        .expect("fetcher");
+        Poller::new(db, fetcher, std::time::Duration::from_secs(30 * 60))
+    }
+
+    /// Claims the due feeds as a worker would, without refreshing them (a worker that
+    /// crashed, or one that is slow).
+    pub async fn claim_due(&self, lease: chrono::Duration) -> Vec<captionfeed::feeds::store::Feed> {
+        self.db
+            .run(move |conn| {
+                let now = captionfeed::db::now();
+                captionfeed::poller::leases::claim_due_feeds(conn, now, now + lease, 100)
+                    .map_err(captionfeed::db::DbError::from)
+            })
+            .await
+            .expect("claim")
+    }
+
     /// Runs SQL on the test's database (to look at rows, or to move time along).
     pub async fn sql(&self, statement: &str) {
         let statement = statement.to_string();
