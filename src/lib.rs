@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod feeds;
+pub mod metrics;
 pub mod poller;
 pub mod subscriptions;
 pub mod telemetry;

@@ -134,6 +134,26 @@ pub fn release_feed(conn: &mut AnyConnection, feed_id: &str, token: &str) -> Que
     Ok(())
 }
 
+/// When the longest-waiting due feed became due (none when nothing is overdue); its age
+/// is the queue lag operators watch.
+pub fn oldest_overdue(
+    conn: &mut AnyConnection,
+    now: NaiveDateTime,
+) -> QueryResult<Option<NaiveDateTime>> {
+    feeds::table
+        .filter(feeds::next_check_at.le(now))
+        .filter(feeds::gone_at.is_null())
+        .filter(exists(
+            subscriptions::table
+                .filter(subscriptions::feed_id.eq(feeds::id))
+                .filter(subscriptions::paused.eq(false)),
+        ))
+        .order(feeds::next_check_at.asc())
+        .select(feeds::next_check_at)
+        .first(conn)
+        .optional()
+}
+
 fn new_token() -> String {
     use rand::Rng as _;
     let bytes: [u8; 16] = rand::thread_rng().gen();

@@ -9,6 +9,7 @@ use crate::feeds::store::{
     record_feed_not_modified, record_redirect_seen, Feed, FeedFailure,
 };
 use crate::feeds::{parse_feed, FetchOutcome, FetchReport};
+use crate::metrics::{error_outcome, metrics};
 
 use super::leases::{release_feed, still_holds};
 use super::redirects::{self, Decision};
@@ -16,6 +17,8 @@ use super::schedule::{next_check_after_error, next_check_after_success};
 use super::Poller;
 
 pub(super) struct RefreshOutcome {
+    /// Given back unfetched (shutdown).
+    pub released: bool,
     /// The claim had lost its lease: nothing was recorded.
     pub discarded: bool,
     pub failed: bool,
@@ -24,8 +27,16 @@ pub(super) struct RefreshOutcome {
 }
 
 impl RefreshOutcome {
+    pub fn released() -> Self {
+        RefreshOutcome {
+            released: true,
+            ..Self::discarded()
+        }
+    }
+
     fn discarded() -> Self {
         RefreshOutcome {
+            released: false,
             discarded: true,
             failed: false,
             new_posts: 0,
@@ -44,17 +55,29 @@ enum Fetched {
 #[tracing::instrument(skip_all, fields(feed = %feed.url))]
 pub(super) async fn refresh_feed(poller: &Poller, feed: Feed) -> Result<RefreshOutcome, DbError> {
     let report = {
-        let _slot = poller.hosts.acquire(&feed.url).await;
+        let slot = poller.hosts.acquire(&feed.url).await;
+        // Shutdown came while this feed waited for its host: give it back unfetched.
+        if poller.is_stopping() {
+            drop(slot);
+            return poller.release(feed).await;
+        }
         // Waiting for the host may outlast the lease; then another worker may have the
         // feed by now, and fetching it again would only cost its server.
         if feed.lease_until.is_none_or(|until| until <= now()) {
             tracing::warn!("lease expired before the fetch; feed left to its new holder");
+            metrics().results_discarded.inc();
             return Ok(RefreshOutcome::discarded());
         }
-        poller
+        let started = std::time::Instant::now();
+        let report = poller
             .fetcher
             .fetch_report(&feed.url, &feed.validators())
-            .await
+            .await;
+        drop(slot);
+        metrics()
+            .fetch_seconds
+            .observe(started.elapsed().as_secs_f64());
+        report
     };
     let FetchReport {
         result,
@@ -79,13 +102,28 @@ pub(super) async fn refresh_feed(poller: &Poller, feed: Feed) -> Result<RefreshO
             }
         }
         Err(_) if status == Some(410) => Fetched::Gone,
-        Err(e) => Fetched::Failed(e.to_string()),
+        Err(e) => {
+            metrics()
+                .fetches
+                .with_label_values(&[&error_outcome(&e)])
+                .inc();
+            Fetched::Failed(e.to_string())
+        }
     };
+    match &fetched {
+        Fetched::NotModified => metrics().fetches.with_label_values(&["304"]).inc(),
+        Fetched::Parsed(..) => {
+            let code = status.unwrap_or(200).to_string();
+            metrics().fetches.with_label_values(&[&code]).inc()
+        }
+        Fetched::Gone => metrics().fetches.with_label_values(&["http_410"]).inc(),
+        Fetched::Failed(_) => {}
+    }
     if let Fetched::Failed(message) = &fetched {
         tracing::warn!(error = %message, "feed refresh failed");
     }
     let interval = poller.poll_interval;
-    poller
+    let outcome = poller
         .db
         .transaction(move |conn| {
             record(
@@ -100,7 +138,15 @@ pub(super) async fn refresh_feed(poller: &Poller, feed: Feed) -> Result<RefreshO
                 },
             )
         })
-        .await
+        .await?;
+    if outcome.discarded {
+        metrics().results_discarded.inc();
+    }
+    metrics().posts_found.inc_by(outcome.new_posts as u64);
+    metrics()
+        .captions_made
+        .inc_by(outcome.captions_written as u64);
+    Ok(outcome)
 }
 
 /// What the server said besides the document.
@@ -169,6 +215,7 @@ fn record(
     let captions_written = write_feed_captions(conn, feed_id)?;
     release_feed(conn, feed_id, token)?;
     Ok(RefreshOutcome {
+        released: false,
         discarded: false,
         failed,
         new_posts,

@@ -96,6 +96,8 @@ impl Application {
 
 fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(health::healthz)
+        .service(health::readyz)
+        .service(health::prometheus)
         .service(assets::app_css)
         .service(assets::app_js)
         .service(pages::home::home)

@@ -309,6 +309,15 @@ impl TestApp {
             .expect("claim")
     }
 
+    /// Takes the PostgreSQL database away under the running app (connections killed).
+    pub fn drop_postgres_database(&self) {
+        let (base, name) = self._database.drop_pg.as_ref().expect("a PostgreSQL test");
+        let mut admin = diesel::PgConnection::establish(base).expect("admin connection");
+        admin
+            .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
+            .expect("drop database");
+    }
+
     /// Runs SQL on the test's database (to look at rows, or to move time along).
     pub async fn sql(&self, statement: &str) {
         let statement = statement.to_string();

@@ -10,5 +10,6 @@ mod feeds;
 mod health;
 mod isolation;
 mod json_api;
+mod operators;
 mod politeness;
 mod poller;
