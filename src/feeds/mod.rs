@@ -6,6 +6,7 @@
 //! ([`parse`]) and flattens entries into plain text a caption template can
 //! use directly ([`normalize`], [`html`]).
 
+pub mod discover;
 pub mod error;
 pub mod fetch;
 pub mod guard;

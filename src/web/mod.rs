@@ -30,6 +30,8 @@ pub struct AppState {
     pub signing_key: Vec<u8>,
     /// Wakes the poller when a feed was added, so it is fetched at once.
     pub poller_wake: Arc<Notify>,
+    /// The guarded fetcher, for finding the feed of a site address.
+    pub fetcher: crate::feeds::Fetcher,
 }
 
 /// The web server, bound and ready to run.
@@ -53,11 +55,13 @@ impl Application {
         let signing_key = db
             .run(move |conn| secret::load_signing_key(conn, &key_settings))
             .await?;
+        let fetcher = crate::cli::fetcher(&settings)?;
         let state = web::Data::new(AppState {
             db,
             settings,
             signing_key,
             poller_wake,
+            fetcher,
         });
         let server = HttpServer::new(move || {
             App::new()

@@ -6,6 +6,7 @@ mod helpers;
 mod auth;
 mod captions;
 mod cli;
+mod discovery;
 mod feeds;
 mod health;
 mod isolation;

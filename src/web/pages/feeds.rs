@@ -8,6 +8,7 @@ use super::captions::{caption_groups, CaptionGroup};
 use super::{format_optional_time, format_time, render, see_other, Layout};
 use crate::captions::store::list_account_captions;
 use crate::db::DbError;
+use crate::feeds::discover::Candidate;
 use crate::feeds::store::count_feed_posts;
 use crate::subscriptions::{self, SubscribedFeed};
 use crate::web::add_feed::{add_feed, AddFeedError};
@@ -91,6 +92,8 @@ struct NewFeedPage {
     url: String,
     error: Option<String>,
     existing: Option<String>,
+    /// Feeds a site offers, for the person to pick one.
+    candidates: Vec<Candidate>,
 }
 
 #[get("/feeds/new")]
@@ -104,6 +107,7 @@ pub async fn new_form(
         url: String::new(),
         error: None,
         existing: None,
+        candidates: Vec::new(),
     };
     render(StatusCode::OK, &page)
 }
@@ -128,6 +132,7 @@ pub async fn create(
             url: raw.clone(),
             error: Some(error),
             existing,
+            candidates: Vec::new(),
         };
         render(status, &page)
     };
@@ -141,6 +146,16 @@ pub async fn create(
             "You already follow this feed.".into(),
             existing,
         ),
+        Err(AddFeedError::Choose(candidates)) => {
+            let page = NewFeedPage {
+                layout: Layout::new(&req, &state, Some(&user.user)),
+                url: raw.clone(),
+                error: None,
+                existing: None,
+                candidates,
+            };
+            render(StatusCode::OK, &page)
+        }
         Err(AddFeedError::Db(e)) => Err(e.into()),
     }
 }
