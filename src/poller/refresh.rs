@@ -97,8 +97,14 @@ pub(super) async fn refresh_feed(poller: &Poller, feed: Feed) -> Result<RefreshO
                 tokio::task::spawn_blocking(move || parse_feed(&body, Some(&final_url))).await;
             match parsed {
                 Ok(Ok(parsed)) => Fetched::Parsed(parsed, validators),
-                Ok(Err(e)) => Fetched::Failed(e.to_string()),
-                Err(e) => Fetched::Failed(format!("the parser crashed: {e}")),
+                Ok(Err(e)) => {
+                    metrics().fetches.with_label_values(&["parse_error"]).inc();
+                    Fetched::Failed(e.to_string())
+                }
+                Err(e) => {
+                    metrics().fetches.with_label_values(&["parse_error"]).inc();
+                    Fetched::Failed(format!("the parser crashed: {e}"))
+                }
             }
         }
         Err(_) if status == Some(410) => Fetched::Gone,

@@ -48,6 +48,8 @@ async fn metrics_count_fetches_posts_captions_and_queue_lag(backend: Backend) {
     app.add_feed(&url).await;
     let broken = feeds.set_status("/broken.xml", 404, "text/plain", "no");
     app.add_feed(&broken).await;
+    let not_a_feed = feeds.set("/page.xml", RSS, "<html>not a feed</html>");
+    app.add_feed(&not_a_feed).await;
     app.poll().await;
 
     let response = app.get("/metrics").await;
@@ -60,7 +62,8 @@ async fn metrics_count_fetches_posts_captions_and_queue_lag(backend: Backend) {
     let text = response.text().await.expect("body");
     assert!(metric(&text, "captionfeed_fetches_total{outcome=\"200\"}") >= 1.0);
     assert!(metric(&text, "captionfeed_fetches_total{outcome=\"http_404\"}") >= 1.0);
-    assert!(metric(&text, "captionfeed_fetch_duration_seconds_count") >= 2.0);
+    assert!(metric(&text, "captionfeed_fetches_total{outcome=\"parse_error\"}") >= 1.0);
+    assert!(metric(&text, "captionfeed_fetch_duration_seconds_count") >= 3.0);
     assert!(metric(&text, "captionfeed_posts_found_total") >= 2.0);
     assert!(metric(&text, "captionfeed_captions_made_total") >= 14.0);
     assert_eq!(metric(&text, "captionfeed_queue_lag_seconds"), 0.0);
