@@ -26,6 +26,9 @@ const COMMON_PATHS: &[&str] = &[
     "/rss",
 ];
 
+/// How long all the common-path guesses together may take.
+const GUESS_BUDGET: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// A feed a page offers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Candidate {
@@ -68,7 +71,10 @@ pub async fn discover(fetcher: &Fetcher, url: &Url) -> Discovery {
     let html = String::from_utf8_lossy(&body);
     let mut found = alternate_links(&html, &base);
     if found.is_empty() {
-        found = try_common_paths(fetcher, &base).await;
+        // A person waits on this: the guesses share one time budget, not one each.
+        found = tokio::time::timeout(GUESS_BUDGET, try_common_paths(fetcher, &base))
+            .await
+            .unwrap_or_default();
     }
     if found.is_empty() {
         Discovery::NoneFound
