@@ -89,3 +89,36 @@ async fn a_page_offering_no_feed_says_so(backend: Backend) {
     assert!(app.feed_rows().await.is_empty());
 }
 on_both_backends!(a_page_offering_no_feed_says_so);
+
+async fn the_api_lists_the_feeds_of_a_site_offering_several(backend: Backend) {
+    let feeds = FeedServer::start().await;
+    feeds.set("/rss.xml", RSS, rss("Ann's blog", &[("a", "A")]));
+    feeds.set("/atom.xml", RSS, rss("Ann's blog", &[("a", "A")]));
+    let site = feeds.set(
+        "/",
+        "text/html",
+        page(
+            r#"<link rel="alternate" type="application/rss+xml" href="/rss.xml">
+               <link rel="alternate" type="application/atom+xml" href="/atom.xml">"#,
+        ),
+    );
+    let app = spawn_app(backend).await;
+    let token = app.api_token("ann@example.com").await;
+    let response = reqwest::Client::new()
+        .post(app.url("/api/v1/feeds"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "url": site }))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(response.status().as_u16(), 422);
+    let body: serde_json::Value = response.json().await.expect("json");
+    let message = body["error"]["message"].as_str().expect("a message");
+    assert!(message.contains("several feeds"), "{message}");
+    assert!(
+        message.contains(&format!("{}/atom.xml", feeds.base)),
+        "{message}"
+    );
+    assert!(app.feed_rows().await.is_empty());
+}
+on_both_backends!(the_api_lists_the_feeds_of_a_site_offering_several);
