@@ -32,6 +32,7 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<Db> {
 pub fn fetcher(settings: &Settings) -> anyhow::Result<Fetcher> {
     Ok(Fetcher::new(FetchConfig {
         allow_private_networks: settings.allow_private_networks,
+        allowed_networks: settings.allowed_networks.clone(),
         timeout: Duration::from_secs(30),
         max_body_bytes: 5 * 1024 * 1024,
         user_agent: String::new(),
@@ -71,16 +72,40 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         tracing::info!(address = %settings.bind, port = app.port(), base_url = %settings.base_url, "listening");
         app.run_until_stopped().await?;
     } else {
-        tokio::signal::ctrl_c().await?;
+        wait_for_stop_signal().await?;
     }
+    tracing::info!("stopping: finishing the refreshes under way");
     let _ = stop_tx.send(true);
     if let Some(worker) = worker {
-        let _ = tokio::time::timeout(Duration::from_secs(30), worker).await;
+        // A refresh under way ends within the fetch timeout (30 s) plus its database work;
+        // one cut short keeps its lease until it expires and another replica takes over.
+        if tokio::time::timeout(Duration::from_secs(45), worker)
+            .await
+            .is_err()
+        {
+            tracing::warn!("poller did not stop in time; its leases will expire");
+        }
     }
     if let Some(worker) = digest_worker {
         let _ = tokio::time::timeout(Duration::from_secs(30), worker).await;
     }
     Ok(())
+}
+
+/// SIGINT or, where there is one, SIGTERM (what container runtimes send).
+async fn wait_for_stop_signal() -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result,
+            _ = term.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await
+    }
 }
 
 pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {

@@ -59,6 +59,8 @@ pub struct Settings {
     /// The address people use to reach the service; decides the `Secure` cookie flag.
     pub base_url: url::Url,
     pub allow_private_networks: bool,
+    /// Non-public ranges feeds may live on anyway, opened one by one.
+    pub allowed_networks: Vec<ipnet::IpNet>,
     /// How often each feed is checked.
     pub poll_interval: Duration,
     /// How many of a newly added feed's newest posts get captions.
@@ -94,6 +96,7 @@ const KNOWN: &[&str] = &[
     "BIND",
     "BASE_URL",
     "ALLOW_PRIVATE_NETWORKS",
+    "ALLOWED_NETWORKS",
     "POLL_INTERVAL",
     "BACKFILL",
     "ROLE",
@@ -176,6 +179,7 @@ impl Settings {
                 get("ALLOW_PRIVATE_NETWORKS"),
                 "ALLOW_PRIVATE_NETWORKS",
             )?,
+            allowed_networks: parse_networks(get("ALLOWED_NETWORKS"), "ALLOWED_NETWORKS")?,
             poll_interval: match get("POLL_INTERVAL") {
                 Some(raw) => parse_duration(raw).map_err(|m| error("POLL_INTERVAL", m))?,
                 None => Duration::from_secs(30 * 60),
@@ -225,6 +229,14 @@ impl Settings {
             },
             mail_dir,
         })
+    }
+
+    /// What the feed fetcher and the add-feed form may reach.
+    pub fn address_policy(&self) -> crate::feeds::guard::AddressPolicy {
+        crate::feeds::guard::AddressPolicy {
+            allow_private: self.allow_private_networks,
+            allowed: self.allowed_networks.clone(),
+        }
     }
 
     /// Whether cookies must carry the `Secure` flag.
@@ -278,6 +290,28 @@ fn parse_bool(raw: Option<&str>, name: &str) -> Result<bool, ConfigError> {
         Some("true" | "1" | "yes" | "on") => Ok(true),
         Some(other) => Err(error(name, format!("{other:?} is not true or false"))),
     }
+}
+
+/// Comma-separated CIDR ranges (`10.1.0.0/16, fd00::/8`); a bare address is a range of one.
+fn parse_networks(raw: Option<&str>, name: &str) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+    let Some(raw) = raw else {
+        return Ok(Vec::new());
+    };
+    raw.split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            part.parse::<ipnet::IpNet>()
+                .or_else(|_| part.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map(|net| net.trunc())
+                .map_err(|_| {
+                    error(
+                        name,
+                        format!("{part:?} is not a network like 10.1.0.0/16 or fd00::/8"),
+                    )
+                })
+        })
+        .collect()
 }
 
 fn parse_number(
@@ -360,6 +394,8 @@ mod tests {
             ("CAPTIONFEED_DATABASE_URL", "mysql://x"),
             ("CAPTIONFEED_BASE_URL", "ftp://x"),
             ("CAPTIONFEED_ROLE", "both"),
+            ("CAPTIONFEED_ALLOWED_NETWORKS", "10.0.0.0/8, intranet"),
+            ("CAPTIONFEED_ALLOWED_NETWORKS", "10.0.0.0/33"),
             ("CAPTIONFEED_SECRET_KEY", "short"),
             ("CAPTIONFEED_SMTP_URL", "http://mail.example"),
             ("CAPTIONFEED_SMTP_URL", "smtp://mail.example?tls=sometimes"),
@@ -395,6 +431,21 @@ mod tests {
             "the password stays out of logs"
         );
         assert_eq!(s.mail_from.email.to_string(), "digest@example.com");
+    }
+
+    #[test]
+    fn allowed_networks_are_read_as_cidr_ranges() {
+        let s = Settings::from_vars(vars(&[(
+            "CAPTIONFEED_ALLOWED_NETWORKS",
+            " 10.1.0.0/16 , 192.168.5.7,fd00::/8 ",
+        )]))
+        .unwrap();
+        let shown: Vec<String> = s.allowed_networks.iter().map(|n| n.to_string()).collect();
+        assert_eq!(shown, ["10.1.0.0/16", "192.168.5.7/32", "fd00::/8"]);
+        assert!(Settings::from_vars(vars(&[]))
+            .unwrap()
+            .allowed_networks
+            .is_empty());
     }
 
     #[test]

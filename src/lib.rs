@@ -7,6 +7,7 @@ pub mod db;
 pub mod digests;
 pub mod feeds;
 pub mod mail;
+pub mod metrics;
 pub mod opml;
 pub mod poller;
 pub mod subscriptions;

@@ -35,6 +35,13 @@ diesel::table! {
         last_error -> Nullable<Text>,
         lease_until -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        erroring_since -> Nullable<Timestamp>,
+        last_status -> Nullable<Integer>,
+        gone_at -> Nullable<Timestamp>,
+        redirect_to -> Nullable<Text>,
+        redirect_first_seen_at -> Nullable<Timestamp>,
+        redirect_count -> Integer,
+        lease_token -> Nullable<Text>,
     }
 }
 

@@ -8,7 +8,8 @@ use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{redirect, StatusCode};
 use url::Url;
 
-use super::guard::{check_url, GuardedResolver};
+use super::guard::{check_url, AddressPolicy, GuardedResolver};
+use super::hints::wait_hint;
 use super::FetchError;
 
 /// Used when [`FetchConfig::timeout`] is zero.
@@ -28,6 +29,8 @@ const ACCEPT: &str = "application/rss+xml, application/atom+xml, application/fee
 pub struct FetchConfig {
     /// Lets feeds live on loopback/private addresses; for development and tests.
     pub allow_private_networks: bool,
+    /// Ranges opened one by one (`CAPTIONFEED_ALLOWED_NETWORKS`).
+    pub allowed_networks: Vec<ipnet::IpNet>,
     pub timeout: std::time::Duration,
     pub max_body_bytes: usize,
     pub user_agent: String,
@@ -53,11 +56,31 @@ pub enum FetchOutcome {
     },
 }
 
+/// Everything one fetch tells the poller, success or not.
+#[derive(Debug)]
+pub struct FetchReport {
+    pub result: Result<FetchOutcome, FetchError>,
+    /// The status of the last answer; none when no answer came.
+    pub status: Option<u16>,
+    /// The longest wait the last answer asked for (Cache-Control max-age, Expires,
+    /// Retry-After), uncapped: the scheduler applies the caps.
+    pub wait_hint: Option<Duration>,
+    /// Redirect hops in the order taken.
+    pub redirects: Vec<Hop>,
+}
+
+/// One redirect: its status (301, 302, 307, 308...) and where it pointed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hop {
+    pub status: u16,
+    pub to: Url,
+}
+
 /// Cheap to clone: clones share one connection pool.
 #[derive(Clone, Debug)]
 pub struct Fetcher {
     client: reqwest::Client,
-    allow_private: bool,
+    addresses: Arc<AddressPolicy>,
     timeout: Duration,
     max_body_bytes: usize,
 }
@@ -79,7 +102,10 @@ impl Fetcher {
         } else {
             cfg.user_agent.clone()
         };
-        let allow_private = cfg.allow_private_networks;
+        let addresses = Arc::new(AddressPolicy {
+            allow_private: cfg.allow_private_networks,
+            allowed: cfg.allowed_networks.clone(),
+        });
 
         let mut headers = HeaderMap::new();
         headers.insert(header::ACCEPT, HeaderValue::from_static(ACCEPT));
@@ -96,16 +122,19 @@ impl Fetcher {
             .timeout(timeout)
             .user_agent(user_agent)
             .default_headers(headers)
-            .redirect(redirect_policy(allow_private));
-        if !allow_private {
-            builder = builder.dns_resolver(Arc::new(GuardedResolver));
+            // Redirects are followed by hand in `fetch_hops`.
+            .redirect(redirect::Policy::none());
+        if !addresses.allow_private {
+            builder = builder.dns_resolver(Arc::new(GuardedResolver {
+                policy: addresses.clone(),
+            }));
         }
         let client = builder
             .build()
             .map_err(|e| FetchError::Other(format!("could not set up the HTTP client: {e}")))?;
         Ok(Fetcher {
             client,
-            allow_private,
+            addresses,
             timeout,
             max_body_bytes,
         })
@@ -114,48 +143,95 @@ impl Fetcher {
     /// Fetches `url`, sending the stored validators so an unchanged feed
     /// costs a 304 instead of a full download.
     pub async fn fetch(&self, url: &str, v: &Validators) -> Result<FetchOutcome, FetchError> {
-        let url = Url::parse(url.trim()).map_err(|e| FetchError::InvalidUrl(format!("{e}")))?;
-        check_url(&url, self.allow_private)?;
+        self.fetch_report(url, v).await.result
+    }
 
-        let mut request = self.client.get(url);
-        if let Some(value) = v.etag.as_deref().and_then(header_value) {
-            request = request.header(header::IF_NONE_MATCH, value);
-        }
-        if let Some(value) = v.last_modified.as_deref().and_then(header_value) {
-            request = request.header(header::IF_MODIFIED_SINCE, value);
-        }
-
-        let response = request
-            .send()
-            .await
-            .map_err(|e| FetchError::from_reqwest(&e, self.timeout))?;
-
-        let status = response.status();
-        if status == StatusCode::NOT_MODIFIED {
-            return Ok(FetchOutcome::NotModified);
-        }
-        if !status.is_success() {
-            let mut err = FetchError::status(status);
-            // A 3xx only gets here when its Location could not be followed.
-            if let FetchError::Status { reason, .. } = &mut err {
-                if status.is_redirection() {
-                    reason.push_str(" (redirect not followed)");
-                }
-            }
-            return Err(err);
-        }
-
-        let final_url = response.url().clone();
-        let validators = Validators {
-            etag: header_string(response.headers(), header::ETAG),
-            last_modified: header_string(response.headers(), header::LAST_MODIFIED),
+    /// [`Fetcher::fetch`] plus what the poller needs to be polite: the final status,
+    /// how long the server asked us to wait, and each redirect hop taken.
+    pub async fn fetch_report(&self, url: &str, v: &Validators) -> FetchReport {
+        let mut report = FetchReport {
+            result: Err(FetchError::Other("not fetched".into())),
+            status: None,
+            wait_hint: None,
+            redirects: Vec::new(),
         };
-        let body = self.read_capped(response).await?;
-        Ok(FetchOutcome::Fetched {
-            body,
-            final_url,
-            validators,
-        })
+        // reqwest's timeout is per request; this one bounds all hops together.
+        let outcome =
+            tokio::time::timeout(self.timeout, self.fetch_hops(url, v, &mut report)).await;
+        report.result = match outcome {
+            Ok(result) => result,
+            Err(_) => Err(FetchError::Timeout(self.timeout)),
+        };
+        report
+    }
+
+    /// Follows redirects by hand (the client follows none) so every hop is seen:
+    /// the poller decides from them whether the stored URL moves.
+    async fn fetch_hops(
+        &self,
+        url: &str,
+        v: &Validators,
+        report: &mut FetchReport,
+    ) -> Result<FetchOutcome, FetchError> {
+        let mut current =
+            Url::parse(url.trim()).map_err(|e| FetchError::InvalidUrl(format!("{e}")))?;
+        loop {
+            check_url(&current, &self.addresses)?;
+            let mut request = self.client.get(current.clone());
+            if let Some(value) = v.etag.as_deref().and_then(header_value) {
+                request = request.header(header::IF_NONE_MATCH, value);
+            }
+            if let Some(value) = v.last_modified.as_deref().and_then(header_value) {
+                request = request.header(header::IF_MODIFIED_SINCE, value);
+            }
+            let response = request
+                .send()
+                .await
+                .map_err(|e| FetchError::from_reqwest(&e, self.timeout))?;
+            let status = response.status();
+            report.status = Some(status.as_u16());
+            report.wait_hint = wait_hint(response.headers(), chrono::Utc::now());
+
+            if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
+                let next = response
+                    .headers()
+                    .get(header::LOCATION)
+                    .and_then(|l| l.to_str().ok())
+                    .and_then(|l| current.join(l).ok());
+                let Some(next) = next else {
+                    let mut err = FetchError::status(status);
+                    if let FetchError::Status { reason, .. } = &mut err {
+                        reason.push_str(" (redirect not followed)");
+                    }
+                    return Err(err);
+                };
+                if report.redirects.len() >= MAX_REDIRECTS {
+                    return Err(FetchError::TooManyRedirects(MAX_REDIRECTS));
+                }
+                report.redirects.push(Hop {
+                    status: status.as_u16(),
+                    to: next.clone(),
+                });
+                current = next;
+                continue;
+            }
+            if status == StatusCode::NOT_MODIFIED {
+                return Ok(FetchOutcome::NotModified);
+            }
+            if !status.is_success() {
+                return Err(FetchError::status(status));
+            }
+            let validators = Validators {
+                etag: header_string(response.headers(), header::ETAG),
+                last_modified: header_string(response.headers(), header::LAST_MODIFIED),
+            };
+            let body = self.read_capped(response).await?;
+            return Ok(FetchOutcome::Fetched {
+                body,
+                final_url: current,
+                validators,
+            });
+        }
     }
 
     /// Streams the body so an oversized (or decompression-bomb) response is
@@ -189,21 +265,6 @@ pub fn default_user_agent() -> String {
         "captionfeed/{} (+https://github.com/captionfeed/captionfeed)",
         env!("CARGO_PKG_VERSION")
     )
-}
-
-/// Every hop is re-checked: a public feed must not be able to bounce the
-/// fetcher to an internal address.
-fn redirect_policy(allow_private: bool) -> redirect::Policy {
-    redirect::Policy::custom(move |attempt| {
-        // `previous` includes the original URL, so hops taken = len - 1.
-        if attempt.previous().len() > MAX_REDIRECTS {
-            return attempt.error(FetchError::TooManyRedirects(MAX_REDIRECTS));
-        }
-        match check_url(attempt.url(), allow_private) {
-            Ok(()) => attempt.follow(),
-            Err(e) => attempt.error(e),
-        }
-    })
 }
 
 /// Stored validators are replayed byte for byte; a value that is not a

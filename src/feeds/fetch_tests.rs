@@ -290,8 +290,7 @@ async fn redirect_hops_are_checked() {
 
 #[tokio::test]
 async fn unfollowable_redirects_say_so() {
-    let (base, _) =
-        serve(|_| response("302 Found", &[("Location", "file:///etc/passwd")], b"")).await;
+    let (base, _) = serve(|_| response("302 Found", &[("Location", "http://[::1")], b"")).await;
     let err = local(FetchConfig::default())
         .fetch(&format!("{base}/start"), &Validators::default())
         .await
@@ -375,7 +374,7 @@ async fn resolver_refusals_surface_through_reqwest() {
     // Bypass check_url so the host name really reaches GuardedResolver.
     let client = reqwest::Client::builder()
         .no_proxy()
-        .dns_resolver(Arc::new(GuardedResolver))
+        .dns_resolver(Arc::new(GuardedResolver::default()))
         .build()
         .unwrap();
     let err = client
@@ -387,5 +386,126 @@ async fn resolver_refusals_surface_through_reqwest() {
     assert_eq!(
         mapped.to_string(),
         "refused: localhost is not a public address"
+    );
+}
+
+/// A listener that records whether anything connected to it.
+struct Tripwire {
+    listener: std::net::TcpListener,
+}
+
+impl Tripwire {
+    fn on(ip: &str) -> Tripwire {
+        let listener = std::net::TcpListener::bind((ip, 0)).unwrap();
+        listener.set_nonblocking(true).unwrap();
+        Tripwire { listener }
+    }
+
+    fn port(&self) -> u16 {
+        self.listener.local_addr().unwrap().port()
+    }
+
+    fn was_connected(&self) -> bool {
+        match self.listener.accept() {
+            Ok(_) => true,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => false,
+            Err(e) => panic!("accept failed: {e}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn loopback_in_any_spelling_is_refused_before_connecting() {
+    let wire = Tripwire::on("127.0.0.1");
+    let wire6 = Tripwire::on("::");
+    let fetcher = Fetcher::new(FetchConfig::default()).unwrap();
+    let port = wire.port();
+    let port6 = wire6.port();
+    for url in [
+        format!("http://127.0.0.1:{port}/"),
+        format!("http://2130706433:{port}/"),
+        format!("http://0x7f.1:{port}/"),
+        format!("http://0x7f000001:{port}/"),
+        format!("http://0177.0.0.1:{port}/"),
+        format!("http://127.1:{port}/"),
+        format!("http://127.0.0.1.:{port}/"),
+        format!("http://localhost:{port}/"),
+        format!("http://localhost.:{port}/"),
+        format!("http://[::ffff:127.0.0.1]:{port}/"),
+        format!("http://[::ffff:7f00:1]:{port}/"),
+        format!("http://[::127.0.0.1]:{port}/"),
+        format!("http://[::1]:{port6}/"),
+        format!("http://[::]:{port6}/"),
+        format!("http://0.0.0.0:{port}/"),
+        format!("https://[::ffff:127.0.0.1]:{port}/"),
+    ] {
+        let err = fetcher
+            .fetch(&url, &Validators::default())
+            .await
+            .expect_err(&url);
+        assert!(matches!(err, FetchError::Refused(_)), "{url}: {err:?}");
+        assert!(err.to_string().starts_with("refused: "), "{url}: {err}");
+    }
+    assert!(!wire.was_connected(), "nothing may reach 127.0.0.1");
+    assert!(!wire6.was_connected(), "nothing may reach [::]");
+}
+
+#[tokio::test]
+async fn the_tripwire_does_see_a_connection_from_an_allowed_network() {
+    // The control for the test above: the same listener does notice a fetch.
+    let wire = Tripwire::on("127.0.0.1");
+    let fetcher = Fetcher::new(FetchConfig {
+        allowed_networks: vec!["127.0.0.0/8".parse().unwrap()],
+        timeout: Duration::from_millis(300),
+        ..Default::default()
+    })
+    .unwrap();
+    let url = format!("http://2130706433:{}/", wire.port());
+    let err = fetcher
+        .fetch(&url, &Validators::default())
+        .await
+        .unwrap_err();
+    assert!(!matches!(err, FetchError::Refused(_)), "{err:?}");
+    assert!(wire.was_connected());
+}
+
+#[tokio::test]
+async fn the_allow_list_opens_exactly_what_it_names_even_across_redirects() {
+    // The feed server is on 127.0.0.1 (allowed); it redirects to 127.0.0.2 (not allowed).
+    let wire = Tripwire::on("127.0.0.2");
+    let (base, log) = serve(|seen| match seen.path.as_str() {
+        "/feed.xml" => response("200 OK", &[], FEED),
+        _ => response(
+            "301 Moved Permanently",
+            &[("Location", LOCATION.get().unwrap())],
+            b"",
+        ),
+    })
+    .await;
+    static LOCATION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    LOCATION
+        .set(format!("http://2130706434:{}/feed.xml", wire.port()))
+        .unwrap();
+    let fetcher = Fetcher::new(FetchConfig {
+        allowed_networks: vec!["127.0.0.1/32".parse().unwrap()],
+        ..Default::default()
+    })
+    .unwrap();
+    let out = fetcher
+        .fetch(&format!("{base}/feed.xml"), &Validators::default())
+        .await;
+    assert!(matches!(out, Ok(FetchOutcome::Fetched { .. })), "{out:?}");
+    let err = fetcher
+        .fetch(&format!("{base}/old"), &Validators::default())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "refused: 127.0.0.2 is not a public address"
+    );
+    assert_eq!(log.lock().unwrap().len(), 2);
+    assert!(
+        !wire.was_connected(),
+        "the redirect target got no connection"
     );
 }

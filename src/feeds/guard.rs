@@ -9,10 +9,46 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
+use std::sync::Arc;
+
+use ipnet::IpNet;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use url::{Host, Url};
 
 use super::FetchError;
+
+/// Which addresses the fetcher may reach: the public internet always; the private
+/// ranges as a whole with `allow_private` (tests, local trials); and exactly the
+/// `allowed` ranges (`CAPTIONFEED_ALLOWED_NETWORKS`), say one intranet blog host.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AddressPolicy {
+    pub allow_private: bool,
+    pub allowed: Vec<IpNet>,
+}
+
+impl AddressPolicy {
+    /// Private ranges open as a whole (development and tests).
+    pub fn open() -> Self {
+        AddressPolicy {
+            allow_private: true,
+            allowed: Vec::new(),
+        }
+    }
+
+    pub fn permits(&self, ip: IpAddr) -> bool {
+        if self.allow_private || is_public_ip(ip) {
+            return true;
+        }
+        // An IPv4 range also opens that range's IPv6 spellings (::ffff:a.b.c.d...).
+        let v4 = match ip {
+            IpAddr::V6(v6) => embedded_v4(v6).map(IpAddr::V4),
+            IpAddr::V4(_) => None,
+        };
+        self.allowed
+            .iter()
+            .any(|net| net.contains(&ip) || v4.is_some_and(|v4| net.contains(&v4)))
+    }
+}
 
 /// Whether `ip` is an ordinary address on the public internet.
 ///
@@ -47,6 +83,9 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
 fn is_public_v6(ip: Ipv6Addr) -> bool {
     if let Some(v4) = embedded_v4(ip) {
         return is_public_v4(v4);
+    }
+    if let Some((server, client)) = teredo(ip) {
+        return is_public_v4(server) && is_public_v4(client);
     }
     let s = ip.segments();
     let refused = ip.is_unspecified()
@@ -84,13 +123,26 @@ fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
     None
 }
 
+/// The server and client IPv4 addresses of a Teredo address (2001::/32); the client's
+/// is stored inverted (RFC 4380), so it is flipped back before it is judged.
+fn teredo(ip: Ipv6Addr) -> Option<(Ipv4Addr, Ipv4Addr)> {
+    let s = ip.segments();
+    if s[0] != 0x2001 || s[1] != 0 {
+        return None;
+    }
+    let o = ip.octets();
+    let server = Ipv4Addr::new(o[4], o[5], o[6], o[7]);
+    let client = Ipv4Addr::new(!o[12], !o[13], !o[14], !o[15]);
+    Some((server, client))
+}
+
 /// Refuses URLs a feed fetch must never touch: non-HTTP schemes, and hosts
 /// that are (or name) non-public addresses.
 ///
 /// Host names other than `localhost` are only checked for shape here; their
 /// addresses are checked by [`GuardedResolver`] when the connection is made.
 /// With `allow_private` (development and tests) only the scheme is checked.
-pub fn check_url(url: &Url, allow_private: bool) -> Result<(), FetchError> {
+pub fn check_url(url: &Url, policy: &AddressPolicy) -> Result<(), FetchError> {
     match url.scheme() {
         "http" | "https" => {}
         other => {
@@ -102,32 +154,32 @@ pub fn check_url(url: &Url, allow_private: bool) -> Result<(), FetchError> {
     let host = url
         .host()
         .ok_or_else(|| FetchError::InvalidUrl(format!("{url} has no host name")))?;
-    if allow_private {
+    if policy.allow_private {
         return Ok(());
     }
     match host {
-        Host::Ipv4(ip) => check_ip(IpAddr::V4(ip)),
-        Host::Ipv6(ip) => check_ip(IpAddr::V6(ip)),
-        Host::Domain(name) => check_host_name(name),
+        Host::Ipv4(ip) => check_ip(IpAddr::V4(ip), policy),
+        Host::Ipv6(ip) => check_ip(IpAddr::V6(ip), policy),
+        Host::Domain(name) => check_host_name(name, policy),
     }
 }
 
-fn check_ip(ip: IpAddr) -> Result<(), FetchError> {
-    if is_public_ip(ip) {
+fn check_ip(ip: IpAddr, policy: &AddressPolicy) -> Result<(), FetchError> {
+    if policy.permits(ip) {
         Ok(())
     } else {
         Err(FetchError::Refused(format!("{ip} is not a public address")))
     }
 }
 
-fn check_host_name(name: &str) -> Result<(), FetchError> {
+fn check_host_name(name: &str, policy: &AddressPolicy) -> Result<(), FetchError> {
     let name = name.trim_end_matches('.').to_ascii_lowercase();
     if name.is_empty() {
         return Err(FetchError::InvalidUrl("the host name is empty".into()));
     }
     // A trailing dot can stop the url crate from recognising an IP literal.
     if let Ok(ip) = name.parse::<IpAddr>() {
-        return check_ip(ip);
+        return check_ip(ip, policy);
     }
     if name == "localhost" || name.ends_with(".localhost") {
         return Err(FetchError::Refused(format!(
@@ -139,13 +191,16 @@ fn check_host_name(name: &str) -> Result<(), FetchError> {
 
 /// Resolves `host` and keeps only public addresses, so a name pointing at
 /// an internal service is refused instead of connected to.
-pub async fn resolve_public(host: &str) -> Result<Vec<SocketAddr>, FetchError> {
+pub async fn resolve_public(
+    host: &str,
+    policy: &AddressPolicy,
+) -> Result<Vec<SocketAddr>, FetchError> {
     let shown = host.trim_end_matches('.');
-    check_host_name(host)?;
+    check_host_name(host, policy)?;
     let addrs = tokio::net::lookup_host((host, 0))
         .await
         .map_err(|e| FetchError::Dns(format!("could not resolve {shown}: {e}")))?;
-    keep_public(shown, addrs)
+    keep_public(shown, addrs, policy)
 }
 
 /// Filters resolved addresses down to public ones; split out so the
@@ -153,11 +208,12 @@ pub async fn resolve_public(host: &str) -> Result<Vec<SocketAddr>, FetchError> {
 fn keep_public(
     host: &str,
     addrs: impl Iterator<Item = SocketAddr>,
+    policy: &AddressPolicy,
 ) -> Result<Vec<SocketAddr>, FetchError> {
     let mut seen_any = false;
     let public: Vec<SocketAddr> = addrs
         .inspect(|_| seen_any = true)
-        .filter(|a| is_public_ip(a.ip()))
+        .filter(|a| policy.permits(a.ip()))
         .collect();
     if public.is_empty() {
         return Err(if seen_any {
@@ -169,15 +225,18 @@ fn keep_public(
     Ok(public)
 }
 
-/// reqwest resolver that only ever hands out public addresses.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct GuardedResolver;
+/// reqwest resolver that only ever hands out addresses the policy permits.
+#[derive(Debug, Clone, Default)]
+pub struct GuardedResolver {
+    pub policy: Arc<AddressPolicy>,
+}
 
 impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let host = name.as_str().to_owned();
+        let policy = self.policy.clone();
         Box::pin(async move {
-            let addrs = resolve_public(&host).await?;
+            let addrs = resolve_public(&host, &policy).await?;
             Ok(Box::new(addrs.into_iter()) as Addrs)
         })
     }
@@ -189,6 +248,43 @@ mod tests {
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
+    }
+
+    fn none() -> AddressPolicy {
+        AddressPolicy::default()
+    }
+
+    fn only(nets: &[&str]) -> AddressPolicy {
+        AddressPolicy {
+            allow_private: false,
+            allowed: nets.iter().map(|n| n.parse().unwrap()).collect(),
+        }
+    }
+
+    #[test]
+    fn teredo_addresses_are_judged_by_their_embedded_ipv4_addresses() {
+        // Server 65.54.227.120, client 127.0.0.1 (stored inverted: 80ff:fffe).
+        assert!(!is_public_ip(ip("2001:0:4136:e378:8000:63bf:80ff:fffe")));
+        // Server 10.0.0.1 is private.
+        assert!(!is_public_ip(ip("2001:0:a00:1:8000:63bf:f7f7:f7f7")));
+        // Both public (client 8.8.8.8 stored as f7f7:f7f7).
+        assert!(is_public_ip(ip("2001:0:4136:e378:8000:63bf:f7f7:f7f7")));
+    }
+
+    #[test]
+    fn the_allow_list_opens_exactly_the_ranges_it_names() {
+        let policy = only(&["10.1.0.0/16", "fd00:1::/32"]);
+        for s in ["10.1.0.1", "10.1.255.255", "::ffff:10.1.2.3", "fd00:1::5"] {
+            assert!(policy.permits(ip(s)), "{s} is in the list");
+        }
+        for s in ["10.2.0.1", "127.0.0.1", "192.168.1.1", "fd00:2::5", "::1"] {
+            assert!(!policy.permits(ip(s)), "{s} is not in the list");
+        }
+        assert!(policy.permits(ip("8.8.8.8")), "public addresses stay open");
+        let url = Url::parse("http://10.1.2.3/feed").unwrap();
+        assert!(check_url(&url, &policy).is_ok());
+        let url = Url::parse("http://10.2.0.1/feed").unwrap();
+        assert!(check_url(&url, &policy).is_err());
     }
 
     #[test]
@@ -288,7 +384,7 @@ mod tests {
     }
 
     fn check(s: &str) -> Result<(), FetchError> {
-        check_url(&Url::parse(s).unwrap(), false)
+        check_url(&Url::parse(s).unwrap(), &AddressPolicy::default())
     }
 
     #[test]
@@ -331,7 +427,7 @@ mod tests {
             "file:///etc/passwd",
             "gopher://x/",
         ] {
-            let err = check_url(&Url::parse(s).unwrap(), true).expect_err(s);
+            let err = check_url(&Url::parse(s).unwrap(), &AddressPolicy::open()).expect_err(s);
             assert!(err.to_string().contains("only http and https"), "{err}");
         }
     }
@@ -342,16 +438,20 @@ mod tests {
         assert!(check("http://8.8.8.8/").is_ok());
         assert!(check("http://[2606:4700:4700::1111]/").is_ok());
         let local = Url::parse("http://127.0.0.1:8080/feed").unwrap();
-        assert!(check_url(&local, true).is_ok());
+        assert!(check_url(&local, &AddressPolicy::open()).is_ok());
         let localhost = Url::parse("http://localhost:8080/feed").unwrap();
-        assert!(check_url(&localhost, true).is_ok());
+        assert!(check_url(&localhost, &AddressPolicy::open()).is_ok());
     }
 
     #[test]
     fn resolver_drops_non_public_addresses() {
         let sa = |s: &str| SocketAddr::new(ip(s), 0);
-        let err =
-            keep_public("feed.example", [sa("127.0.0.1"), sa("::1")].into_iter()).unwrap_err();
+        let err = keep_public(
+            "feed.example",
+            [sa("127.0.0.1"), sa("::1")].into_iter(),
+            &none(),
+        )
+        .unwrap_err();
         assert_eq!(
             err.to_string(),
             "refused: feed.example resolves only to non-public addresses"
@@ -359,6 +459,7 @@ mod tests {
         let kept = keep_public(
             "feed.example",
             [sa("10.0.0.1"), sa("93.184.216.34"), sa("fd00::1")].into_iter(),
+            &none(),
         )
         .unwrap();
         assert_eq!(kept, vec![sa("93.184.216.34")]);
@@ -366,7 +467,7 @@ mod tests {
 
     #[tokio::test]
     async fn resolver_refuses_localhost_by_name() {
-        let err = resolve_public("localhost.").await.unwrap_err();
+        let err = resolve_public("localhost.", &none()).await.unwrap_err();
         assert_eq!(
             err.to_string(),
             "refused: localhost is not a public address"
@@ -375,9 +476,9 @@ mod tests {
 
     #[tokio::test]
     async fn resolver_refuses_ip_literals_that_are_private() {
-        let err = resolve_public("10.1.2.3").await.unwrap_err();
+        let err = resolve_public("10.1.2.3", &none()).await.unwrap_err();
         assert!(matches!(err, FetchError::Refused(_)), "{err}");
-        let ok = resolve_public("8.8.8.8").await.unwrap();
+        let ok = resolve_public("8.8.8.8", &none()).await.unwrap();
         assert_eq!(ok[0].ip(), ip("8.8.8.8"));
     }
 }

@@ -6,14 +6,16 @@
 //! ([`parse`]) and flattens entries into plain text a caption template can
 //! use directly ([`normalize`], [`html`]).
 
+pub mod discover;
 pub mod error;
 pub mod fetch;
 pub mod guard;
+pub mod hints;
 pub mod html;
 pub mod normalize;
 pub mod parse;
 
 pub use error::FetchError;
-pub use fetch::{FetchConfig, FetchOutcome, Fetcher, Validators};
+pub use fetch::{FetchConfig, FetchOutcome, FetchReport, Fetcher, Hop, Validators};
 pub use parse::{parse_feed, NewEntry, ParseError, ParsedFeed};
 pub mod store;

@@ -11,6 +11,8 @@ use super::normalize::{self, Markup};
 pub struct ParsedFeed {
     pub title: Option<String>,
     pub site_url: Option<String>,
+    /// RSS `<ttl>`: how long (minutes) the feed asks readers to cache it.
+    pub ttl_minutes: Option<u32>,
     /// In the feed's own order; nothing is sorted.
     pub entries: Vec<NewEntry>,
 }
@@ -101,6 +103,7 @@ fn convert(feed: Feed, source_url: Option<&Url>) -> ParsedFeed {
         .as_ref()
         .map(|t| text_as_title(t, rss))
         .filter(|t| !t.is_empty());
+    let ttl_minutes = feed.ttl;
     let entries = feed
         .entries
         .into_iter()
@@ -109,6 +112,7 @@ fn convert(feed: Feed, source_url: Option<&Url>) -> ParsedFeed {
     ParsedFeed {
         title,
         site_url: site.map(String::from),
+        ttl_minutes,
         entries,
     }
 }

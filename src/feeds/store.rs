@@ -8,7 +8,7 @@ use super::{NewEntry, ParsedFeed, Validators};
 use crate::db::schema::{feeds, posts};
 use crate::db::{new_id, now, AnyConnection};
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = feeds)]
 pub struct Feed {
     pub id: String,
@@ -24,6 +24,17 @@ pub struct Feed {
     pub last_error: Option<String>,
     pub lease_until: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    /// The first failure of the current run of errors; cleared by a success.
+    pub erroring_since: Option<NaiveDateTime>,
+    /// The HTTP status of the last answer (none when no answer came).
+    pub last_status: Option<i32>,
+    /// When the feed answered 410 Gone; such a feed is never polled again.
+    pub gone_at: Option<NaiveDateTime>,
+    /// A permanent redirect being watched before the stored URL follows it.
+    pub redirect_to: Option<String>,
+    pub redirect_first_seen_at: Option<NaiveDateTime>,
+    pub redirect_count: i32,
+    pub lease_token: Option<String>,
 }
 
 impl Feed {
@@ -102,6 +113,7 @@ pub fn record_feed_fetched(
     parsed: &ParsedFeed,
     validators: &Validators,
     next_check_at: NaiveDateTime,
+    status: u16,
 ) -> QueryResult<usize> {
     let seen = now();
     let rows: Vec<NewPost> = parsed
@@ -133,6 +145,8 @@ pub fn record_feed_fetched(
             feeds::next_check_at.eq(next_check_at),
             feeds::error_count.eq(0),
             feeds::last_error.eq(None::<String>),
+            feeds::erroring_since.eq(None::<NaiveDateTime>),
+            feeds::last_status.eq(Some(i32::from(status))),
         ))
         .execute(conn)?;
     Ok(new_posts)
@@ -177,7 +191,7 @@ impl<'a> NewPost<'a> {
     }
 }
 
-/// A 304: nothing changed but the check times.
+/// A 304: nothing changed but the check times (and an error state, if any, is over).
 pub fn record_feed_not_modified(
     conn: &mut AnyConnection,
     feed_id: &str,
@@ -191,16 +205,19 @@ pub fn record_feed_not_modified(
             feeds::next_check_at.eq(next_check_at),
             feeds::error_count.eq(0),
             feeds::last_error.eq(None::<String>),
+            feeds::erroring_since.eq(None::<NaiveDateTime>),
+            feeds::last_status.eq(Some(304)),
         ))
         .execute(conn)?;
     Ok(())
 }
 
 /// A failed fetch or parse: the posts stay, the error is shown on the feed's page.
+/// `since` is when this run of errors began (now, for its first error).
 pub fn record_feed_error(
     conn: &mut AnyConnection,
     feed_id: &str,
-    message: &str,
+    failure: &FeedFailure<'_>,
     next_check_at: NaiveDateTime,
 ) -> QueryResult<()> {
     diesel::update(feeds::table.find(feed_id))
@@ -208,10 +225,83 @@ pub fn record_feed_error(
             feeds::last_checked_at.eq(now()),
             feeds::next_check_at.eq(next_check_at),
             feeds::error_count.eq(feeds::error_count + 1),
-            feeds::last_error.eq(message),
+            feeds::last_error.eq(failure.message),
+            feeds::erroring_since.eq(failure.since),
+            feeds::last_status.eq(failure.status.map(i32::from)),
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// What went wrong with one check, for [`record_feed_error`].
+pub struct FeedFailure<'a> {
+    pub message: &'a str,
+    /// The HTTP status, when the server answered.
+    pub status: Option<u16>,
+    pub since: NaiveDateTime,
+}
+
+/// A 410 Gone: the feed is stopped for good and its page says so. The posts stay.
+pub fn record_feed_gone(conn: &mut AnyConnection, feed_id: &str) -> QueryResult<()> {
+    let at = now();
+    diesel::update(feeds::table.find(feed_id))
+        .set((
+            feeds::last_checked_at.eq(at),
+            feeds::gone_at.eq(at),
+            feeds::last_status.eq(Some(410)),
+            feeds::last_error.eq("HTTP 410 Gone: the site says this feed was removed for good"),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Remembers a permanent redirect being watched (see `poller::redirects`).
+pub fn record_redirect_seen(
+    conn: &mut AnyConnection,
+    feed_id: &str,
+    to: Option<&str>,
+    first_seen_at: Option<NaiveDateTime>,
+    count: i32,
+) -> QueryResult<()> {
+    diesel::update(feeds::table.find(feed_id))
+        .set((
+            feeds::redirect_to.eq(to),
+            feeds::redirect_first_seen_at.eq(first_seen_at),
+            feeds::redirect_count.eq(count),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Moves a feed to the URL it permanently redirects to. Returns false, changing nothing
+/// but the watch, when another feed row already has that URL: merging two feeds'
+/// subscriptions and posts is not worth the risk of duplicate captions, and the old URL
+/// keeps working through the redirect.
+pub fn move_feed_url(conn: &mut AnyConnection, feed_id: &str, to: &str) -> QueryResult<bool> {
+    record_redirect_seen(conn, feed_id, None, None, 0)?;
+    let taken = feeds::table
+        .filter(feeds::url.eq(to))
+        .filter(feeds::id.ne(feed_id))
+        .count()
+        .get_result::<i64>(conn)?;
+    if taken > 0 {
+        return Ok(false);
+    }
+    // A savepoint: a row inserted with that URL since the check above must not abort the
+    // whole recording transaction (PostgreSQL would) when the update hits the UNIQUE index.
+    let moved = conn.transaction(|conn| {
+        diesel::update(feeds::table.find(feed_id))
+            .set(feeds::url.eq(to))
+            .execute(conn)
+    });
+    match moved {
+        Ok(n) => Ok(n == 1),
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// The newest posts of a feed by when they were first seen (at most `limit`).

@@ -1,27 +1,73 @@
 //! Claiming due feeds so that each is refreshed by one worker at a time, on one
-//! process or many. A claim is a lease: a crashed worker's claim simply expires.
+//! process or many. A claim is a lease with a random token: a crashed worker's claim
+//! simply expires, and only the claim that still holds the lease may record a result.
 
 use chrono::NaiveDateTime;
 use diesel::dsl::exists;
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text, Timestamp};
 
 use crate::db::schema::{feeds, subscriptions};
 use crate::db::AnyConnection;
 use crate::feeds::store::Feed;
 
 /// Claims up to `limit` due feeds that someone subscribes to, leasing each until
-/// `lease_until`. The conditional `UPDATE` is the claim: of two workers racing for the
-/// same feed, the database lets exactly one change the row (both backends re-check the
-/// `WHERE` under the row lock).
+/// `lease_until` under a new token (each returned feed carries it in `lease_token`).
 pub fn claim_due_feeds(
     conn: &mut AnyConnection,
     now: NaiveDateTime,
     lease_until: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<Vec<Feed>> {
+    let token = new_token();
+    match conn {
+        AnyConnection::Postgresql(pg) => claim_skip_locked(pg, now, lease_until, limit, &token),
+        AnyConnection::Sqlite(_) => claim_conditionally(conn, now, lease_until, limit, &token),
+    }
+}
+
+/// PostgreSQL: one statement. `FOR UPDATE SKIP LOCKED` makes concurrent claimers pass
+/// over each other's rows instead of queueing on them, so replicas split the due feeds.
+fn claim_skip_locked(
+    conn: &mut diesel::PgConnection,
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    limit: i64,
+    token: &str,
+) -> QueryResult<Vec<Feed>> {
+    diesel::sql_query(
+        "UPDATE feeds SET lease_until = $1, lease_token = $2 \
+         WHERE id IN ( \
+           SELECT f.id FROM feeds f \
+           WHERE f.next_check_at <= $3 \
+             AND (f.lease_until IS NULL OR f.lease_until < $3) \
+             AND f.gone_at IS NULL \
+             AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.feed_id = f.id AND NOT s.paused) \
+           ORDER BY f.next_check_at \
+           LIMIT $4 \
+           FOR UPDATE SKIP LOCKED) \
+         RETURNING *",
+    )
+    .bind::<Timestamp, _>(lease_until)
+    .bind::<Text, _>(token)
+    .bind::<Timestamp, _>(now)
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+}
+
+/// SQLite: one writer at a time, so a conditional `UPDATE` per candidate is the claim;
+/// of two workers racing for a feed, exactly one changes the row.
+fn claim_conditionally(
+    conn: &mut AnyConnection,
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    limit: i64,
+    token: &str,
+) -> QueryResult<Vec<Feed>> {
     let candidates: Vec<String> = feeds::table
         .filter(feeds::next_check_at.le(now))
         .filter(feeds::lease_until.is_null().or(feeds::lease_until.lt(now)))
+        .filter(feeds::gone_at.is_null())
         .filter(exists(
             subscriptions::table
                 .filter(subscriptions::feed_id.eq(feeds::id))
@@ -39,7 +85,10 @@ pub fn claim_due_feeds(
                 .filter(feeds::next_check_at.le(now))
                 .filter(feeds::lease_until.is_null().or(feeds::lease_until.lt(now))),
         )
-        .set(feeds::lease_until.eq(lease_until))
+        .set((
+            feeds::lease_until.eq(lease_until),
+            feeds::lease_token.eq(token),
+        ))
         .execute(conn)?;
         if won == 1 {
             if let Some(feed) = crate::feeds::store::feed_by_id(conn, &id)? {
@@ -50,10 +99,63 @@ pub fn claim_due_feeds(
     Ok(claimed)
 }
 
-/// Gives a feed back once its refresh is done.
-pub fn release_feed(conn: &mut AnyConnection, feed_id: &str) -> QueryResult<()> {
-    diesel::update(feeds::table.find(feed_id))
-        .set(feeds::lease_until.eq(None::<NaiveDateTime>))
-        .execute(conn)?;
+/// Whether the claim with `token` still holds the feed's lease at `now`. Call it first
+/// in the transaction that records a result: on PostgreSQL the update also locks the
+/// row, so the lease cannot change hands before that transaction commits.
+pub fn still_holds(
+    conn: &mut AnyConnection,
+    feed_id: &str,
+    token: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let held = diesel::update(
+        feeds::table
+            .find(feed_id)
+            .filter(feeds::lease_token.eq(token))
+            .filter(feeds::lease_until.gt(now)),
+    )
+    .set(feeds::lease_token.eq(token))
+    .execute(conn)?;
+    Ok(held == 1)
+}
+
+/// Gives a feed back once its refresh is done; a claim that lost the lease changes nothing.
+pub fn release_feed(conn: &mut AnyConnection, feed_id: &str, token: &str) -> QueryResult<()> {
+    diesel::update(
+        feeds::table
+            .find(feed_id)
+            .filter(feeds::lease_token.eq(token)),
+    )
+    .set((
+        feeds::lease_until.eq(None::<NaiveDateTime>),
+        feeds::lease_token.eq(None::<String>),
+    ))
+    .execute(conn)?;
     Ok(())
+}
+
+/// When the longest-waiting due feed became due (none when nothing is overdue); its age
+/// is the queue lag operators watch.
+pub fn oldest_overdue(
+    conn: &mut AnyConnection,
+    now: NaiveDateTime,
+) -> QueryResult<Option<NaiveDateTime>> {
+    feeds::table
+        .filter(feeds::next_check_at.le(now))
+        .filter(feeds::gone_at.is_null())
+        .filter(exists(
+            subscriptions::table
+                .filter(subscriptions::feed_id.eq(feeds::id))
+                .filter(subscriptions::paused.eq(false)),
+        ))
+        .order(feeds::next_check_at.asc())
+        .select(feeds::next_check_at)
+        .first(conn)
+        .optional()
+}
+
+fn new_token() -> String {
+    use rand::Rng as _;
+    let bytes: [u8; 16] = rand::thread_rng().gen();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -5,6 +5,7 @@ use super::AppState;
 use crate::accounts::UserId;
 use crate::captions::Platform;
 use crate::db::DbError;
+use crate::feeds::discover::{discover, may_be_a_page, Candidate, Discovery};
 use crate::subscriptions::{self, Subscription, SubscriptionError};
 
 pub enum AddFeedError {
@@ -12,6 +13,8 @@ pub enum AddFeedError {
     Invalid(String),
     /// The account follows it already, under this subscription id.
     AlreadyFollowed(Option<String>),
+    /// The address is a site offering several feeds: the person picks one.
+    Choose(Vec<Candidate>),
     Db(DbError),
 }
 
@@ -21,8 +24,26 @@ pub async fn add_feed(
     user: &UserId,
     raw: &str,
 ) -> Result<Subscription, AddFeedError> {
-    let url = parse_feed_url(raw, state.settings.allow_private_networks)
-        .map_err(AddFeedError::Invalid)?;
+    let policy = state.settings.address_policy();
+    let url = parse_feed_url(raw, &policy).map_err(AddFeedError::Invalid)?;
+    // A site's address instead of its feed's: find the feed, or let the person pick.
+    let url = if may_be_a_page(&url) {
+        match discover(&state.fetcher, &url).await {
+            Discovery::Feed => url,
+            // The page chose the address: the guard judges it like a typed one.
+            Discovery::Found(found) if found.len() == 1 => {
+                parse_feed_url(&found[0].url, &policy).map_err(AddFeedError::Invalid)?
+            }
+            Discovery::Found(found) => return Err(AddFeedError::Choose(found)),
+            Discovery::NoneFound => {
+                return Err(AddFeedError::Invalid(
+                    "This page names no RSS, Atom or JSON feed, and none was found at the usual addresses. Enter the feed's address.".into(),
+                ))
+            }
+        }
+    } else {
+        url
+    };
     let (id, backfill, url_text) = (user.clone(), state.settings.backfill, url.to_string());
     let subscribed = state
         .db

@@ -5,7 +5,10 @@ use url::Url;
 /// Accepts `https://blog.example/feed.xml` and also `blog.example/feed.xml` (https is
 /// assumed); refuses other schemes, credentials and addresses that are not public.
 /// The fragment is dropped: it never reaches the server, so it cannot name another feed.
-pub fn parse_feed_url(raw: &str, allow_private_networks: bool) -> Result<Url, String> {
+pub fn parse_feed_url(
+    raw: &str,
+    addresses: &crate::feeds::guard::AddressPolicy,
+) -> Result<Url, String> {
     let raw = raw.trim();
     if raw.is_empty() {
         return Err("Enter the address of a feed.".into());
@@ -30,7 +33,7 @@ pub fn parse_feed_url(raw: &str, allow_private_networks: bool) -> Result<Url, St
         return Err("Feed addresses with a user name or password are not supported.".into());
     }
     url.set_fragment(None);
-    crate::feeds::guard::check_url(&url, allow_private_networks)
+    crate::feeds::guard::check_url(&url, addresses)
         .map_err(|e| crate::web::pages::sentence(&e.to_string()))?;
     Ok(url)
 }
@@ -42,7 +45,7 @@ mod tests {
     #[test]
     fn a_bare_host_gets_https() {
         assert_eq!(
-            parse_feed_url(" blog.example/feed.xml ", false)
+            parse_feed_url(" blog.example/feed.xml ", &Default::default())
                 .unwrap()
                 .as_str(),
             "https://blog.example/feed.xml"
@@ -52,7 +55,7 @@ mod tests {
     #[test]
     fn fragments_are_dropped() {
         assert_eq!(
-            parse_feed_url("http://blog.example/feed#top", false)
+            parse_feed_url("http://blog.example/feed#top", &Default::default())
                 .unwrap()
                 .as_str(),
             "http://blog.example/feed"
@@ -68,7 +71,10 @@ mod tests {
             "https://user:pw@blog.example/feed",
             "https://",
         ] {
-            assert!(parse_feed_url(bad, true).is_err(), "{bad}");
+            assert!(
+                parse_feed_url(bad, &crate::feeds::guard::AddressPolicy::open()).is_err(),
+                "{bad}"
+            );
         }
     }
 }

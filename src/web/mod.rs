@@ -34,6 +34,8 @@ pub struct AppState {
     pub api_limiter: api::rate_limit::ApiLimiter,
     /// Account mail (verification links).
     pub mailer: crate::mail::Mailer,
+    /// The guarded fetcher, for finding the feed of a site address.
+    pub fetcher: crate::feeds::Fetcher,
 }
 
 /// The web server, bound and ready to run.
@@ -59,6 +61,7 @@ impl Application {
             .await?;
         let api_limiter = api::rate_limit::ApiLimiter::per_minute(settings.api_rate_per_minute);
         let mailer = crate::mail::Mailer::from_settings(&settings)?;
+        let fetcher = crate::cli::fetcher(&settings)?;
         let state = web::Data::new(AppState {
             db,
             settings,
@@ -66,6 +69,7 @@ impl Application {
             poller_wake,
             api_limiter,
             mailer,
+            fetcher,
         });
         let server = HttpServer::new(move || {
             App::new()
@@ -104,6 +108,8 @@ impl Application {
 
 fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(health::healthz)
+        .service(health::readyz)
+        .service(health::prometheus)
         .service(assets::app_css)
         .service(assets::app_js)
         .service(pages::home::home)

@@ -1,6 +1,6 @@
 use std::collections::BTreeSet;
 
-use crate::helpers::{new_browser, rss, spawn_app, spawn_app_with, Backend, FeedServer, TestApp};
+use crate::helpers::{new_browser, rss, spawn_app, Backend, FeedServer, TestApp};
 use crate::on_both_backends;
 
 /// The account's caption feed address (without the format), from the API page.
@@ -31,10 +31,7 @@ async fn each_caption_appears_once_in_every_feed_format(backend: Backend) {
             &[("a", "Alpha &amp; Omega"), ("b", "Beta"), ("c", "Gamma")],
         ),
     );
-    let app = spawn_app_with(backend, |s| {
-        s.poll_interval = std::time::Duration::from_secs(1)
-    })
-    .await;
+    let app = spawn_app(backend).await;
     app.sign_up("ann@example.com").await;
     app.add_feed(&url).await;
     app.poll().await;
@@ -104,7 +101,7 @@ async fn each_caption_appears_once_in_every_feed_format(backend: Backend) {
         "application/rss+xml",
         rss("Blog", &[("d", "Delta"), ("a", "Alpha &amp; Omega")]),
     );
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    app.make_all_due().await;
     assert_eq!(app.poll().await.captions_written, 7);
     let after = reader
         .get(format!("{base}/rss"))

@@ -87,7 +87,7 @@ async fn repolling_never_duplicates_and_new_posts_get_captions(backend: Backend)
     app.add_feed(&url).await;
     app.poll().await;
 
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    app.make_all_due().await;
     let again = app.poll().await;
     assert_eq!(
         (again.feeds_checked, again.new_posts, again.captions_written),
@@ -106,7 +106,7 @@ async fn repolling_never_duplicates_and_new_posts_get_captions(backend: Backend)
             ],
         ),
     );
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    app.make_all_due().await;
     let third = app.poll().await;
     assert_eq!((third.new_posts, third.captions_written), (1, 7));
     let html = app.get_html("/captions").await;
@@ -133,7 +133,7 @@ async fn a_broken_feed_shows_its_error_and_keeps_its_posts(backend: Backend) {
         "application/rss+xml",
         "<rss><channel><title>cut off",
     );
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    app.make_all_due().await;
     let report = app.poll().await;
     assert_eq!(report.feeds_failed, 1);
     let page = app.get_html(&feed_page).await;
@@ -149,7 +149,7 @@ async fn a_broken_feed_shows_its_error_and_keeps_its_posts(backend: Backend) {
     );
 
     feeds.set_status("/feed.xml", 500, "text/plain", "oops");
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    app.make_all_due().await;
     app.poll().await;
     let page = app.get_html(&feed_page).await;
     assert!(page.contains("500"), "HTTP status shown: {page}");
@@ -157,7 +157,7 @@ async fn a_broken_feed_shows_its_error_and_keeps_its_posts(backend: Backend) {
 
     // Recovery clears the error.
     feeds.set("/feed.xml", "application/rss+xml", five_posts());
-    tokio::time::sleep(std::time::Duration::from_millis(4100)).await;
+    app.make_all_due().await;
     app.poll().await;
     assert!(!app.get_html(&feed_page).await.contains("Last error"));
 }

@@ -288,6 +288,74 @@ impl TestApp {
     pub async fn poll(&self) -> PassReport {
         self.poller.run_once().await.expect("poll pass")
     }
+
+    /// A second process on the same database: its own connection pool, fetcher and poller.
+    pub fn another_replica(&self) -> Poller {
+        let db = captionfeed::db::Db::connect(&self._database.url, 4).expect("second pool");
+        let fetcher = captionfeed::feeds::Fetcher::new(captionfeed::feeds::FetchConfig {
+            allow_private_networks: true,
+            ..Default::default()
+        })
+        .expect("fetcher");
+        Poller::new(db, fetcher, std::time::Duration::from_secs(30 * 60))
+    }
+
+    /// Claims the due feeds as a worker would, without refreshing them (a worker that
+    /// crashed, or one that is slow).
+    pub async fn claim_due(&self, lease: chrono::Duration) -> Vec<captionfeed::feeds::store::Feed> {
+        self.db
+            .run(move |conn| {
+                let now = captionfeed::db::now();
+                captionfeed::poller::leases::claim_due_feeds(conn, now, now + lease, 100)
+                    .map_err(captionfeed::db::DbError::from)
+            })
+            .await
+            .expect("claim")
+    }
+
+    /// Takes the PostgreSQL database away under the running app (connections killed).
+    pub fn drop_postgres_database(&self) {
+        let (base, name) = self._database.drop_pg.as_ref().expect("a PostgreSQL test");
+        let mut admin = diesel::PgConnection::establish(base).expect("admin connection");
+        admin
+            .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
+            .expect("drop database");
+    }
+
+    /// Runs SQL on the test's database (to look at rows, or to move time along).
+    pub async fn sql(&self, statement: &str) {
+        let statement = statement.to_string();
+        self.db
+            .run(move |conn| {
+                conn.batch_execute(&statement)
+                    .map_err(captionfeed::db::DbError::from)
+            })
+            .await
+            .expect("SQL runs");
+    }
+
+    /// Makes every feed due, as if its next check time had come (the scheduler's floor
+    /// keeps real checks a minute apart; tests do not wait that long).
+    pub async fn make_all_due(&self) {
+        self.sql("UPDATE feeds SET next_check_at = created_at")
+            .await;
+    }
+
+    /// Every feed row, by URL.
+    pub async fn feed_rows(&self) -> Vec<captionfeed::feeds::store::Feed> {
+        use captionfeed::db::schema::feeds;
+        use diesel::prelude::*;
+        self.db
+            .run(|conn| {
+                feeds::table
+                    .order(feeds::url)
+                    .select(captionfeed::feeds::store::Feed::as_select())
+                    .load(conn)
+                    .map_err(captionfeed::db::DbError::from)
+            })
+            .await
+            .expect("feeds load")
+    }
 }
 
 pub fn location(response: &reqwest::Response) -> String {
@@ -299,8 +367,23 @@ pub fn location(response: &reqwest::Response) -> String {
         .to_string()
 }
 
-/// Served documents by path: status, content type, body.
-type Files = Arc<Mutex<HashMap<String, (u16, String, Vec<u8>)>>>;
+/// One served document: status, headers (content type included), body.
+#[derive(Clone)]
+struct Served {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+/// Served documents by path.
+type Files = Arc<Mutex<HashMap<String, Served>>>;
+
+/// Requests being answered right now, and the most seen at once.
+#[derive(Default)]
+struct InFlight {
+    now: usize,
+    max: usize,
+}
 
 /// A web server on loopback serving feed documents; `set` changes one, `hits` counts requests.
 #[derive(Clone)]
@@ -308,6 +391,8 @@ pub struct FeedServer {
     pub base: String,
     files: Files,
     hits: Arc<Mutex<HashMap<String, usize>>>,
+    in_flight: Arc<Mutex<InFlight>>,
+    delay: Arc<Mutex<std::time::Duration>>,
 }
 
 impl FeedServer {
@@ -316,26 +401,61 @@ impl FeedServer {
         let port = listener.local_addr().expect("address").port();
         let files: Files = Arc::default();
         let hits: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
-        let (f, h) = (files.clone(), hits.clone());
+        let in_flight: Arc<Mutex<InFlight>> = Arc::default();
+        let delay: Arc<Mutex<std::time::Duration>> = Arc::default();
+        let (f, h, i, d) = (
+            files.clone(),
+            hits.clone(),
+            in_flight.clone(),
+            delay.clone(),
+        );
         let server = HttpServer::new(move || {
-            let (f, h) = (f.clone(), h.clone());
+            let (f, h, i, d) = (f.clone(), h.clone(), i.clone(), d.clone());
             App::new().default_service(web::to(move |req: HttpRequest| {
-                let (f, h) = (f.clone(), h.clone());
+                let (f, h, i, d) = (f.clone(), h.clone(), i.clone(), d.clone());
                 async move {
                     let path = req.path().to_string();
                     *h.lock().expect("hits").entry(path.clone()).or_default() += 1;
-                    match f.lock().expect("files").get(&path).cloned() {
-                        Some((status, content_type, body)) => HttpResponse::build(
-                            actix_web::http::StatusCode::from_u16(status).expect("status"),
-                        )
-                        .insert_header(("content-type", content_type))
-                        .body(body),
-                        None => HttpResponse::NotFound().body("no such feed"),
+                    {
+                        let mut i = i.lock().expect("in flight");
+                        i.now += 1;
+                        i.max = i.max.max(i.now);
+                    }
+                    let pause = *d.lock().expect("delay");
+                    tokio::time::sleep(pause).await;
+                    i.lock().expect("in flight").now -= 1;
+                    let Some(served) = f.lock().expect("files").get(&path).cloned() else {
+                        return HttpResponse::NotFound().body("no such feed");
+                    };
+                    let etag = served
+                        .headers
+                        .iter()
+                        .find(|(n, _)| n.eq_ignore_ascii_case("etag"))
+                        .map(|(_, v)| v.clone());
+                    let asked = req
+                        .headers()
+                        .get("if-none-match")
+                        .and_then(|v| v.to_str().ok());
+                    let status = if etag.is_some() && asked == etag.as_deref() {
+                        304
+                    } else {
+                        served.status
+                    };
+                    let mut response = HttpResponse::build(
+                        actix_web::http::StatusCode::from_u16(status).expect("status"),
+                    );
+                    for (name, value) in &served.headers {
+                        response.insert_header((name.as_str(), value.as_str()));
+                    }
+                    if status == 304 {
+                        response.finish()
+                    } else {
+                        response.body(served.body)
                     }
                 }
             }))
         })
-        .workers(1)
+        .workers(4)
         .listen(listener)
         .expect("listen")
         .run();
@@ -344,6 +464,8 @@ impl FeedServer {
             base: format!("http://127.0.0.1:{port}"),
             files,
             hits,
+            in_flight,
+            delay,
         }
     }
 
@@ -358,11 +480,40 @@ impl FeedServer {
         content_type: &str,
         body: impl Into<Vec<u8>>,
     ) -> String {
-        self.files.lock().expect("files").insert(
-            path.to_string(),
-            (status, content_type.to_string(), body.into()),
-        );
+        self.respond(path, status, &[("content-type", content_type)], body)
+    }
+
+    /// Serves `body` at `path` with this status and these headers.
+    pub fn respond(
+        &self,
+        path: &str,
+        status: u16,
+        headers: &[(&str, &str)],
+        body: impl Into<Vec<u8>>,
+    ) -> String {
+        let served = Served {
+            status,
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            body: body.into(),
+        };
+        self.files
+            .lock()
+            .expect("files")
+            .insert(path.to_string(), served);
         format!("{}{}", self.base, path)
+    }
+
+    /// Makes every answer wait this long (to see how many requests overlap).
+    pub fn set_delay(&self, delay: std::time::Duration) {
+        *self.delay.lock().expect("delay") = delay;
+    }
+
+    /// The most requests this server was answering at the same time.
+    pub fn max_in_flight(&self) -> usize {
+        self.in_flight.lock().expect("in flight").max
     }
 
     pub fn hits(&self, path: &str) -> usize {
@@ -377,8 +528,13 @@ impl FeedServer {
 
 /// An RSS 2.0 document with the given (guid, title) items, newest first.
 pub fn rss(title: &str, items: &[(&str, &str)]) -> String {
+    rss_with(title, "", items)
+}
+
+/// [`rss`] with extra channel elements (like `<ttl>`).
+pub fn rss_with(title: &str, channel_extra: &str, items: &[(&str, &str)]) -> String {
     let mut xml = format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>{title}</title><link>https://blog.example/</link><description>d</description>"#
+        r#"<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>{title}</title><link>https://blog.example/</link><description>d</description>{channel_extra}"#
     );
     for (i, (guid, item_title)) in items.iter().enumerate() {
         xml.push_str(&format!(

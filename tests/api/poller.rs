@@ -1,21 +1,49 @@
-use crate::helpers::{rss, spawn_app, Backend, FeedServer};
+//! Many workers, one database: each due feed is fetched once, only the claim holding a
+//! feed's lease records a result, and a crashed worker's feeds are picked up later.
+
+use crate::helpers::{rss, spawn_app, Backend, FeedServer, TestApp};
 use crate::on_both_backends;
 
-async fn two_pollers_racing_fetch_each_feed_once(backend: Backend) {
-    let feeds = FeedServer::start().await;
-    let app = spawn_app(backend).await;
-    app.sign_up("ann@example.com").await;
+const RSS: &str = "application/rss+xml";
+
+async fn add_feeds(app: &TestApp, feeds: &FeedServer, n: usize) -> Vec<String> {
     let mut paths = Vec::new();
-    for i in 0..6 {
+    for i in 0..n {
         let path = format!("/feed{i}.xml");
         let url = feeds.set(
             &path,
-            "application/rss+xml",
+            RSS,
             rss(&format!("Blog {i}"), &[("a", "A"), ("b", "B")]),
         );
         app.add_feed(&url).await;
         paths.push(path);
     }
+    paths
+}
+
+async fn count(app: &TestApp, sql: &'static str) -> i64 {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    app.db
+        .run(move |conn| {
+            diesel::sql_query(sql)
+                .get_result::<N>(conn)
+                .map(|r| r.n)
+                .map_err(captionfeed::db::DbError::from)
+        })
+        .await
+        .expect("count")
+}
+
+async fn two_pollers_racing_fetch_each_feed_once(backend: Backend) {
+    let feeds = FeedServer::start().await;
+    let app = spawn_app(backend).await;
+    app.sign_up("ann@example.com").await;
+    let paths = add_feeds(&app, &feeds, 6).await;
     let second = app.poller.clone();
     let (a, b) = tokio::join!(app.poller.run_once(), second.run_once());
     let (a, b) = (a.expect("pass a"), b.expect("pass b"));
@@ -28,3 +56,104 @@ async fn two_pollers_racing_fetch_each_feed_once(backend: Backend) {
     assert_eq!(app.poll().await.feeds_checked, 0);
 }
 on_both_backends!(two_pollers_racing_fetch_each_feed_once);
+
+async fn two_replicas_split_many_feeds_and_fetch_each_once_per_due_time(backend: Backend) {
+    let feeds = FeedServer::start().await;
+    let app = spawn_app(backend).await;
+    app.sign_up("ann@example.com").await;
+    let n = 60;
+    let paths = add_feeds(&app, &feeds, n).await;
+    let replicas = [app.another_replica(), app.another_replica()];
+    for round in 1..=2 {
+        // Small batches (50 per claim) and repeated passes, both replicas at once.
+        let mut checked = 0;
+        for _ in 0..3 {
+            let (a, b) = tokio::join!(replicas[0].run_once(), replicas[1].run_once());
+            let (a, b) = (a.expect("pass a"), b.expect("pass b"));
+            assert_eq!(a.results_discarded + b.results_discarded, 0);
+            checked += a.feeds_checked + b.feeds_checked;
+        }
+        assert_eq!(checked, n, "round {round}");
+        for path in &paths {
+            assert_eq!(feeds.hits(path), round, "{path} in round {round}");
+        }
+        app.make_all_due().await;
+    }
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) AS n FROM captions").await,
+        (n * 2 * 7) as i64
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) AS n FROM (SELECT DISTINCT subscription_id, post_id, platform, variant FROM captions) d"
+        )
+        .await,
+        (n * 2 * 7) as i64,
+        "no caption twice"
+    );
+}
+on_both_backends!(two_replicas_split_many_feeds_and_fetch_each_once_per_due_time);
+
+async fn a_claim_that_lost_its_lease_cannot_record_its_result(backend: Backend) {
+    let feeds = FeedServer::start().await;
+    let app = spawn_app(backend).await;
+    app.sign_up("ann@example.com").await;
+    add_feeds(&app, &feeds, 1).await;
+
+    // A slow worker claims the feed; its lease runs out and another worker takes over.
+    let stale = app.claim_due(chrono::Duration::minutes(5)).await;
+    assert_eq!(stale.len(), 1);
+    app.sql("UPDATE feeds SET lease_until = '2020-01-01 00:00:00'")
+        .await;
+    let fresh = app.another_replica().run_once().await.expect("pass");
+    assert_eq!(fresh.feeds_checked, 1);
+    let posts = count(&app, "SELECT COUNT(*) AS n FROM posts").await;
+
+    // The feed has changed since: were the stale result recorded, a post would appear.
+    feeds.set(
+        "/feed0.xml",
+        RSS,
+        rss("Blog 0", &[("c", "C"), ("a", "A"), ("b", "B")]),
+    );
+    app.make_all_due().await;
+    let late = app.poller.refresh_claimed(stale).await.expect("stale pass");
+    assert_eq!((late.results_discarded, late.feeds_checked), (1, 0));
+    assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM posts").await, posts);
+
+    // A lease that merely expired (nobody took it over) does not count either.
+    let slow = app.claim_due(chrono::Duration::minutes(5)).await;
+    assert_eq!(slow.len(), 1);
+    app.sql("UPDATE feeds SET lease_until = '2020-01-01 00:00:00'")
+        .await;
+    let late = app.poller.refresh_claimed(slow).await.expect("slow pass");
+    assert_eq!(late.results_discarded, 1);
+    assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM posts").await, posts);
+}
+on_both_backends!(a_claim_that_lost_its_lease_cannot_record_its_result);
+
+async fn a_crashed_workers_feeds_are_picked_up_after_the_lease(backend: Backend) {
+    let feeds = FeedServer::start().await;
+    let app = spawn_app(backend).await;
+    app.sign_up("ann@example.com").await;
+    let paths = add_feeds(&app, &feeds, 3).await;
+
+    // A worker claims every feed and dies before fetching any.
+    assert_eq!(app.claim_due(chrono::Duration::minutes(5)).await.len(), 3);
+    assert_eq!(
+        app.poll().await.feeds_checked,
+        0,
+        "leased feeds are left alone"
+    );
+
+    // The lease runs out.
+    app.sql("UPDATE feeds SET lease_until = '2020-01-01 00:00:00'")
+        .await;
+    let report = app.another_replica().run_once().await.expect("pass");
+    assert_eq!(report.feeds_checked, 3);
+    for path in &paths {
+        assert_eq!(feeds.hits(path), 1);
+    }
+    assert_eq!(report.captions_written, 3 * 2 * 7);
+}
+on_both_backends!(a_crashed_workers_feeds_are_picked_up_after_the_lease);

@@ -89,6 +89,13 @@ pub async fn create(
                 None => "this feed is already followed".into(),
             }))
         }
+        Err(AddFeedError::Choose(found)) => {
+            let urls: Vec<&str> = found.iter().map(|c| c.url.as_str()).collect();
+            return Err(ApiError::Invalid(format!(
+                "this page offers several feeds; follow one of: {}",
+                urls.join(", ")
+            )));
+        }
         Err(AddFeedError::Db(e)) => return Err(e.into()),
     };
     let feed = find(&state, &user, subscription.id).await?;

@@ -8,6 +8,7 @@ use super::captions::{caption_groups, CaptionGroup};
 use super::{format_optional_time, format_time, render, see_other, Layout};
 use crate::captions::store::list_account_captions;
 use crate::db::DbError;
+use crate::feeds::discover::Candidate;
 use crate::feeds::store::count_feed_posts;
 use crate::subscriptions::{self, SubscribedFeed};
 use crate::web::add_feed::{add_feed, AddFeedError};
@@ -27,6 +28,12 @@ pub struct FeedRow {
     pub last_error: Option<String>,
     pub error_count: i32,
     pub pending: bool,
+    /// When the current run of errors began; none while the feed is healthy.
+    pub erroring_since: Option<String>,
+    /// The last HTTP status, like "HTTP 503".
+    pub last_status: Option<String>,
+    /// When the feed answered 410 Gone; it is not checked any more.
+    pub gone_since: Option<String>,
 }
 
 impl From<&SubscribedFeed> for FeedRow {
@@ -46,6 +53,9 @@ impl From<&SubscribedFeed> for FeedRow {
             last_error: feed.last_error.clone(),
             error_count: feed.error_count,
             pending: feed.last_checked_at.is_none(),
+            erroring_since: feed.erroring_since.as_ref().map(format_time),
+            last_status: feed.last_status.map(|s| format!("HTTP {s}")),
+            gone_since: feed.gone_at.as_ref().map(format_time),
         }
     }
 }
@@ -82,6 +92,8 @@ struct NewFeedPage {
     url: String,
     error: Option<String>,
     existing: Option<String>,
+    /// Feeds a site offers, for the person to pick one.
+    candidates: Vec<Candidate>,
 }
 
 #[get("/feeds/new")]
@@ -95,6 +107,7 @@ pub async fn new_form(
         url: String::new(),
         error: None,
         existing: None,
+        candidates: Vec::new(),
     };
     render(StatusCode::OK, &page)
 }
@@ -119,6 +132,7 @@ pub async fn create(
             url: raw.clone(),
             error: Some(error),
             existing,
+            candidates: Vec::new(),
         };
         render(status, &page)
     };
@@ -132,6 +146,16 @@ pub async fn create(
             "You already follow this feed.".into(),
             existing,
         ),
+        Err(AddFeedError::Choose(candidates)) => {
+            let page = NewFeedPage {
+                layout: Layout::new(&req, &state, Some(&user.user)),
+                url: raw.clone(),
+                error: None,
+                existing: None,
+                candidates,
+            };
+            render(StatusCode::OK, &page)
+        }
         Err(AddFeedError::Db(e)) => Err(e.into()),
     }
 }
