@@ -6,6 +6,7 @@
 //!
 //! - `platform`: the [`Platform`] list and each platform's fixed facts.
 //! - `count`: [`measure`], each platform's own idea of text length.
+//! - `rules`: [`check`], the byte, link and hashtag caps on top of the length.
 //! - `template`: the default templates and the context they see.
 //! - `fit`: shortening a rendered caption until it is within the limit.
 //!
@@ -17,10 +18,12 @@ use chrono::{DateTime, Utc};
 mod count;
 mod fit;
 mod platform;
+mod rules;
 mod template;
 
 pub use count::measure;
 pub use platform::{Platform, UnknownPlatform};
+pub use rules::{check, Check, Rules};
 
 /// The parts of a feed entry captions are made from, already reduced to
 /// plain text by the feed layer.
