@@ -74,8 +74,9 @@ pub fn generate(post: &PostView, platforms: &[Platform]) -> Vec<Caption> {
 }
 
 fn caption_text(platform: Platform, ctx: &template::Context) -> String {
+    let rules = Rules::for_platform(platform, None);
     match template::render(platform, ctx) {
-        Ok(_) => fit::fit(platform, ctx, &|c| {
+        Ok(_) => fit::fit(platform, &rules, ctx, &|c| {
             // The default templates rendered once already, so a later failure
             // (e.g. fuel) is freak; a plain caption still beats no caption.
             template::render(platform, c).unwrap_or_else(|_| template::render_plain(platform, c))
@@ -84,7 +85,9 @@ fn caption_text(platform: Platform, ctx: &template::Context) -> String {
             // A default template that does not render is a bug in this
             // module; degrade to "title url" instead of failing the caller.
             tracing::error!(platform = platform.id(), %error, "default caption template failed");
-            fit::fit(platform, ctx, &|c| template::render_plain(platform, c))
+            fit::fit(platform, &rules, ctx, &|c| {
+                template::render_plain(platform, c)
+            })
         }
     }
 }

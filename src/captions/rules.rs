@@ -66,6 +66,17 @@ impl Check {
     }
 }
 
+/// Whether `platform` accepts `text` under `rules`; [`check`] without the
+/// report, computing only what the platform caps (fitting calls it often).
+pub(crate) fn fits(platform: Platform, rules: &Rules, text: &str) -> bool {
+    rules.max_bytes.is_none_or(|m| text.len() <= m)
+        && measure(platform, text) <= rules.limit
+        && rules
+            .max_links
+            .is_none_or(|m| find_urls(text, true).len() <= m)
+        && rules.max_hashtags.is_none_or(|m| count_hashtags(text) <= m)
+}
+
 /// Measures `text` for `platform` and lists every rule it breaks.
 pub fn check(platform: Platform, rules: &Rules, text: &str) -> Check {
     let length = measure(platform, text);
