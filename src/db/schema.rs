@@ -64,6 +64,11 @@ diesel::table! {
         backfill -> Integer,
         backfilled_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        variants -> Text,
+        mastodon_limit -> Nullable<Integer>,
+        utm -> Bool,
+        include_keywords -> Text,
+        exclude_keywords -> Text,
     }
 }
 
@@ -79,6 +84,18 @@ diesel::table! {
         length -> Integer,
         char_limit -> Integer,
         created_at -> Timestamp,
+        error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    templates (id) {
+        id -> Text,
+        user_id -> Text,
+        platform -> Text,
+        variant -> Text,
+        source -> Text,
+        updated_at -> Timestamp,
     }
 }
 
@@ -95,6 +112,7 @@ diesel::joinable!(subscriptions -> feeds (feed_id));
 diesel::joinable!(subscriptions -> users (user_id));
 diesel::joinable!(captions -> posts (post_id));
 diesel::joinable!(captions -> subscriptions (subscription_id));
+diesel::joinable!(templates -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -103,5 +121,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     posts,
     subscriptions,
     captions,
-    app_secrets
+    app_secrets,
+    templates
 );

@@ -21,6 +21,11 @@ pub struct Subscription {
     pub backfill: i32,
     pub backfilled_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    pub variants: String,
+    pub mastodon_limit: Option<i32>,
+    pub utm: bool,
+    pub include_keywords: String,
+    pub exclude_keywords: String,
 }
 
 impl Subscription {
@@ -31,6 +36,41 @@ impl Subscription {
             .filter_map(|p| p.trim().parse().ok())
             .collect()
     }
+
+    /// The template variants this subscription wants; `default` when none.
+    pub fn variant_list(&self) -> Vec<String> {
+        let list = split_list(&self.variants);
+        if list.is_empty() {
+            vec![crate::captions::DEFAULT_VARIANT.to_owned()]
+        } else {
+            list
+        }
+    }
+
+    /// How its captions are made.
+    pub fn caption_settings(&self) -> crate::captions::Settings {
+        crate::captions::Settings {
+            mastodon_limit: self.mastodon_limit.and_then(|n| usize::try_from(n).ok()),
+            utm: self.utm,
+        }
+    }
+
+    /// Which posts get captions.
+    pub fn keyword_filter(&self) -> crate::captions::KeywordFilter {
+        crate::captions::KeywordFilter::new(
+            &split_list(&self.include_keywords),
+            &split_list(&self.exclude_keywords),
+        )
+    }
+}
+
+/// A comma-separated setting as trimmed, non-empty items.
+pub fn split_list(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// A subscription with its feed, as the pages show it.
