@@ -63,7 +63,7 @@ impl TemplateError {
 fn kind_text(kind: ErrorKind) -> &'static str {
     match kind {
         ErrorKind::SyntaxError => "syntax error",
-        ErrorKind::UndefinedError => "unknown variable",
+        ErrorKind::UndefinedError => "undefined value (a variable or item this post does not have)",
         ErrorKind::UnknownFilter => "unknown filter",
         ErrorKind::UnknownTest => "unknown test",
         ErrorKind::UnknownFunction => "unknown function",

@@ -33,7 +33,7 @@ pub use engine::{
 };
 pub use filter::KeywordFilter;
 pub use platform::{Platform, UnknownPlatform};
-pub use rules::{check, Check, Rules};
+pub use rules::{check, Check, Rules, MASTODON_MAX_LIMIT, MASTODON_MIN_LIMIT};
 
 /// The parts of a feed entry captions are made from, already reduced to
 /// plain text by the feed layer.
@@ -75,6 +75,11 @@ pub struct Settings {
     /// Whether links get utm_source=<platform>, utm_medium=social,
     /// utm_campaign=captionfeed.
     pub utm: bool,
+}
+
+/// The built-in template of `platform`, as the template page shows it.
+pub fn default_template_source(platform: Platform) -> &'static str {
+    template::default_template(platform)
 }
 
 /// One caption per entry of `platforms` with the built-in templates, in the

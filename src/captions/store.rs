@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use super::templates_store;
 use super::{generate_with, Platform, PostView, TemplateSet};
 use crate::accounts::UserId;
-use crate::db::schema::{captions, feeds, posts};
+use crate::db::schema::{captions, feeds, posts, subscriptions};
 use crate::db::{new_id, now, AnyConnection};
 use crate::feeds::store::{feed_by_id, latest_feed_posts, Feed, Post};
 use crate::subscriptions::{active_for_feed, mark_backfilled, Subscription};
@@ -272,4 +272,24 @@ pub fn list_account_captions(
             .sort_by_key(|c| (c.platform().map(|p| p as u8), c.variant.clone()));
     }
     Ok(grouped)
+}
+
+/// The account's newest posts across its feeds, as caption input: what the
+/// template page previews against.
+pub fn latest_account_posts(
+    conn: &mut AnyConnection,
+    user: &UserId,
+    n: i64,
+) -> QueryResult<Vec<PostView>> {
+    let rows: Vec<(Post, Feed)> = posts::table
+        .inner_join(feeds::table.inner_join(subscriptions::table))
+        .filter(subscriptions::user_id.eq(user.as_str()))
+        .order((posts::first_seen_at.desc(), posts::id.asc()))
+        .limit(n)
+        .select((Post::as_select(), Feed::as_select()))
+        .load(conn)?;
+    Ok(rows
+        .iter()
+        .map(|(post, feed)| post_view(post, feed))
+        .collect())
 }

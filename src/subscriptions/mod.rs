@@ -180,6 +180,40 @@ pub fn delete(
     Ok(removed == 1)
 }
 
+/// A subscription's caption settings as a form sends them (already validated).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CaptionSettings {
+    pub variants: Vec<String>,
+    pub mastodon_limit: Option<i32>,
+    pub utm: bool,
+    pub include_keywords: Vec<String>,
+    pub exclude_keywords: Vec<String>,
+}
+
+/// Saves one of the account's subscriptions' caption settings; false if not found.
+/// They apply to captions made from now on.
+pub fn update_settings(
+    conn: &mut AnyConnection,
+    user: &UserId,
+    subscription_id: &str,
+    settings: &CaptionSettings,
+) -> Result<bool, DbError> {
+    let updated = diesel::update(
+        subscriptions::table
+            .filter(subscriptions::user_id.eq(user.as_str()))
+            .filter(subscriptions::id.eq(subscription_id)),
+    )
+    .set((
+        subscriptions::variants.eq(settings.variants.join(",")),
+        subscriptions::mastodon_limit.eq(settings.mastodon_limit),
+        subscriptions::utm.eq(settings.utm),
+        subscriptions::include_keywords.eq(settings.include_keywords.join(",")),
+        subscriptions::exclude_keywords.eq(settings.exclude_keywords.join(",")),
+    ))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
 /// The active subscriptions of a feed (feed-level: for the poller).
 pub fn active_for_feed(conn: &mut AnyConnection, feed_id: &str) -> QueryResult<Vec<Subscription>> {
     subscriptions::table

@@ -107,6 +107,9 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(pages::feeds::show)
         .service(pages::feeds::delete)
         .service(pages::captions::list)
+        .service(pages::templates::edit)
+        .service(pages::templates::submit)
+        .service(pages::feeds::save_settings)
         .default_service(web::to(|| async {
             Err::<actix_web::HttpResponse, _>(error::WebError::NotFound)
         }));

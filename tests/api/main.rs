@@ -10,3 +10,4 @@ mod feeds;
 mod health;
 mod isolation;
 mod poller;
+mod templates;

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod captions;
 pub mod feeds;
 pub mod home;
+pub mod templates;
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpRequest, HttpResponse};
