@@ -89,8 +89,14 @@ impl Context {
 
     pub(crate) fn from_post(post: &PostView) -> Self {
         let title = clean_text(&post.title);
-        let article = strip_leading_title(&clean_text(&post.content_text), &title);
-        let mut summary = clean_text(&post.summary);
+        // Only the first words of long texts are ever used; cleaning whole
+        // articles dominated caption generation.
+        let title_words = title.split(' ').count();
+        let article = strip_leading_title(
+            &clean_words(&post.content_text, EXCERPT_MAX_WORDS + title_words + 1),
+            &title,
+        );
+        let mut summary = clean_words(&post.summary, SUMMARY_MAX_WORDS + title_words + 1);
         // Feeds often repeat the title as the description.
         if summary.eq_ignore_ascii_case(&title) {
             summary.clear();
@@ -163,6 +169,28 @@ pub(crate) fn clean_text(s: &str) -> String {
         .filter(|c| c.is_whitespace() || !c.is_control())
         .collect();
     visible.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// [`clean_text`] of the first `n` words only (one more is enough for
+/// [`cut_words`] to know it must add an ellipsis).
+fn clean_words(s: &str, n: usize) -> String {
+    let mut out = String::new();
+    let mut kept = 0;
+    for word in s.split_whitespace() {
+        if kept == n {
+            break;
+        }
+        let visible: String = word.chars().filter(|c| !c.is_control()).collect();
+        if visible.is_empty() {
+            continue;
+        }
+        if kept > 0 {
+            out.push(' ');
+        }
+        out.push_str(&visible);
+        kept += 1;
+    }
+    out
 }
 
 /// Only absolute http(s) links are pasted; anything else (relative paths,
@@ -378,6 +406,13 @@ mod tests {
         assert_eq!(cut_words("one two three", 0), "");
         assert_eq!(cut_words(&cut_words("a b c d e", 3), 3), "a b c…");
         assert_eq!(cut_words(&cut_words("a b c d e", 3), 2), "a b…");
+    }
+
+    #[test]
+    fn clean_words_keeps_the_first_words_only() {
+        assert_eq!(clean_words("  a\u{0}b \n c  d e", 3), "ab c d");
+        assert_eq!(clean_words("\u{7} x", 5), "x");
+        assert_eq!(clean_words("a b", 0), "");
     }
 
     #[test]

@@ -4,6 +4,9 @@
 /// marks, digits or `_` with at least one non-digit (`#2024` is no tag on
 /// any platform). Inside links, `#fragment` is not a tag.
 pub(crate) fn count_hashtags(text: &str) -> usize {
+    if !text.contains(['#', '＃']) {
+        return 0;
+    }
     let links = super::find_urls(text, true);
     let mut count = 0;
     let mut prev: Option<char> = None;

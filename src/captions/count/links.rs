@@ -31,6 +31,9 @@ pub(crate) fn find_urls(text: &str, bare_domains: bool) -> Vec<Range<usize>> {
     if !text.contains('.') {
         return found;
     }
+    if !bare_domains && !text.contains("://") {
+        return found;
+    }
     let mut skip_to = 0;
     let mut prev: Option<char> = None;
     for (i, c) in text.char_indices() {
@@ -40,11 +43,31 @@ pub(crate) fn find_urls(text: &str, bare_domains: bool) -> Vec<Range<usize>> {
                     found.push(url);
                 }
                 skip_to = m.consumed_to;
+            } else {
+                skip_to = dotless_run_end(text, i);
             }
         }
         prev = Some(c);
     }
     found
+}
+
+/// Where the run of label characters starting at `start` ends, when no dot
+/// follows it: no link can start inside such a run (every label from there
+/// ends at the same place), so the scan skips it. Without this, a long run of
+/// CJK text, where every character may start a link, is scanned quadratically.
+fn dotless_run_end(text: &str, start: usize) -> usize {
+    let run: usize = text[start..]
+        .chars()
+        .take_while(|&c| is_domain_char(c) || c == '-' || c == '_')
+        .map(char::len_utf8)
+        .sum();
+    let end = start + run;
+    if run == 0 || text[end..].starts_with(['.', ':']) {
+        start
+    } else {
+        end
+    }
 }
 
 struct Match {

@@ -24,6 +24,8 @@ pub fn measure(platform: Platform, text: &str) -> usize {
     match platform {
         Platform::X => x::weighted_len(text),
         Platform::Mastodon => mastodon_len(text),
+        // \r\n is one grapheme, so only other ASCII text counts by bytes.
+        Platform::Bluesky if text.is_ascii() && !text.contains('\r') => text.len(),
         Platform::Bluesky => text.graphemes(true).count(),
         Platform::Threads => threads_len(text),
         Platform::Linkedin | Platform::Instagram | Platform::Facebook => text.chars().count(),
@@ -91,6 +93,12 @@ fn remote_mention_at(text: &str, at: usize) -> Option<(usize, usize)> {
 /// Threads counts code points, except that an emoji costs its UTF-8 length,
 /// which makes a ZWJ family emoji cost 25.
 fn threads_len(text: &str) -> usize {
+    if text.is_ascii() {
+        return text.len();
+    }
+    if !text.chars().any(may_be_emoji) {
+        return text.chars().count();
+    }
     text.graphemes(true)
         .map(|g| {
             if is_emoji_cluster(g) {
@@ -114,6 +122,12 @@ fn is_word_char(c: char) -> bool {
 pub(crate) fn is_emoji_cluster(g: &str) -> bool {
     g.chars()
         .any(|c| is_emoji_char(c) || c == '\u{20E3}' || c == '\u{FE0F}')
+}
+
+/// Whether `c` can be part of what [`is_emoji_cluster`] calls an emoji; text
+/// without any such character needs no grapheme segmentation.
+fn may_be_emoji(c: char) -> bool {
+    is_emoji_char(c) || c == '\u{20E3}' || c == '\u{FE0F}'
 }
 
 fn is_emoji_char(c: char) -> bool {

@@ -1,6 +1,6 @@
 //! X's weighted length (twitter-text v3 `parseTweet` with the v3 config).
 
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 use unicode_segmentation::UnicodeSegmentation;
 
 use super::links::find_urls;
@@ -9,10 +9,17 @@ use super::SHORTENED_URL_LEN;
 /// twitter-text v3 weighting: NFC first, so a decomposed "é" costs the same
 /// as a precomposed one; every autolinked URL costs 23.
 pub(super) fn weighted_len(text: &str) -> usize {
-    let text: String = text.nfc().collect();
+    // Most captions are already NFC; normalizing costs an allocation per call.
+    let normalized: String;
+    let text = if is_nfc_quick(text.chars()) == IsNormalized::Yes {
+        text
+    } else {
+        normalized = text.nfc().collect();
+        &normalized
+    };
     let mut total = 0;
     let mut pos = 0;
-    for url in find_urls(&text, true) {
+    for url in find_urls(text, true) {
         total += plain_weight(&text[pos..url.start]) + SHORTENED_URL_LEN;
         pos = url.end;
     }
@@ -20,6 +27,13 @@ pub(super) fn weighted_len(text: &str) -> usize {
 }
 
 fn plain_weight(text: &str) -> usize {
+    if text.is_ascii() {
+        return text.len();
+    }
+    // Grapheme segmentation is only needed to weigh emoji sequences as one.
+    if !text.chars().any(super::may_be_emoji) {
+        return text.chars().map(char_weight).sum();
+    }
     text.graphemes(true).map(cluster_weight).sum()
 }
 
