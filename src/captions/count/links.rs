@@ -93,7 +93,7 @@ fn url_at(text: &str, start: usize, prev: Option<char>, bare_domains: bool) -> O
         return None;
     }
     let (domain, end) = domain_and_tail(text, start)?;
-    let valid_before = prev.is_none_or(|p| !"-_./".contains(p));
+    let valid_before = prev.is_none_or(|p| !matches!(p, '-' | '_' | '.' | '/'));
     let ascii_start = ascii_domain_start(&text[domain.clone()]).map(|s| domain.start + s);
     let url = match ascii_start {
         Some(s) if valid_before && valid_host(&text[domain.clone()], end - start) => Some(s..end),
@@ -205,7 +205,7 @@ fn tld_at(text: &str, start: usize) -> Option<usize> {
         let next_ok = text[start + len..]
             .chars()
             .next()
-            .is_none_or(|c| !(c.is_ascii_alphanumeric() || "@+-".contains(c)));
+            .is_none_or(|c| !(c.is_ascii_alphanumeric() || matches!(c, '@' | '+' | '-')));
         (known && next_ok).then_some(start + len)
     })
 }
@@ -299,11 +299,38 @@ fn query_end(text: &str, start: usize) -> Option<usize> {
     let mut pos = start;
     let mut last_good = None;
     for c in text[start..].chars() {
-        if !(c.is_ascii_alphanumeric() || "!?*'@();:&=+$/%#[]-_.,~|".contains(c)) {
+        if !(c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                '!' | '?'
+                    | '*'
+                    | '\''
+                    | '@'
+                    | '('
+                    | ')'
+                    | ';'
+                    | ':'
+                    | '&'
+                    | '='
+                    | '+'
+                    | '$'
+                    | '/'
+                    | '%'
+                    | '#'
+                    | '['
+                    | ']'
+                    | '-'
+                    | '_'
+                    | '.'
+                    | ','
+                    | '~'
+                    | '|'
+            ))
+        {
             break;
         }
         pos += c.len_utf8();
-        if c.is_ascii_alphanumeric() || "-_&=#/".contains(c) {
+        if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '&' | '=' | '#' | '/') {
             last_good = Some(pos);
         }
     }
@@ -313,7 +340,10 @@ fn query_end(text: &str, start: usize) -> Option<usize> {
 /// `validUrlPrecedingChars`: not glued to an ASCII word, a mention, a
 /// cashtag or a hashtag.
 fn valid_preceding(p: char) -> bool {
-    is_directional(p) || !(p.is_ascii_alphanumeric() || "@＠$#＃".contains(p) || is_invalid_char(p))
+    is_directional(p)
+        || !(p.is_ascii_alphanumeric()
+            || matches!(p, '@' | '＠' | '$' | '#' | '＃')
+            || is_invalid_char(p))
 }
 
 fn is_domain_char(c: char) -> bool {
@@ -321,7 +351,8 @@ fn is_domain_char(c: char) -> bool {
 }
 
 fn is_punct(c: char) -> bool {
-    "!'#%&()*+,\\-./:;<=>?@[]^_{|}~$".contains(c)
+    // Matched by hand: called for every character scanned.
+    c.is_ascii_punctuation() && !matches!(c, '"' | '`')
 }
 
 fn is_space(c: char) -> bool {
@@ -353,12 +384,38 @@ fn is_path_char(c: char) -> bool {
     c.is_ascii_alphanumeric()
         || is_cyrillic(c)
         || is_latin_accent(c)
-        || "!*';:=+,.$/%#[]-\u{2013}_~@|&".contains(c)
+        || matches!(
+            c,
+            '!' | '*'
+                | '\''
+                | ';'
+                | ':'
+                | '='
+                | '+'
+                | ','
+                | '.'
+                | '$'
+                | '/'
+                | '%'
+                | '#'
+                | '['
+                | ']'
+                | '-'
+                | '\u{2013}'
+                | '_'
+                | '~'
+                | '@'
+                | '|'
+                | '&'
+        )
 }
 
 /// `validUrlPathEndingChars` (balanced parentheses are handled by the caller).
 fn is_path_ending_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || is_cyrillic(c) || is_latin_accent(c) || "+-=_#/".contains(c)
+    c.is_ascii_alphanumeric()
+        || is_cyrillic(c)
+        || is_latin_accent(c)
+        || matches!(c, '+' | '-' | '=' | '_' | '#' | '/')
 }
 
 #[cfg(test)]

@@ -24,8 +24,7 @@ pub fn measure(platform: Platform, text: &str) -> usize {
     match platform {
         Platform::X => x::weighted_len(text),
         Platform::Mastodon => mastodon_len(text),
-        // \r\n is one grapheme, so only other ASCII text counts by bytes.
-        Platform::Bluesky if text.is_ascii() && !text.contains('\r') => text.len(),
+        Platform::Bluesky if text.chars().all(alone_is_grapheme) => text.chars().count(),
         Platform::Bluesky => text.graphemes(true).count(),
         Platform::Threads => threads_len(text),
         Platform::Linkedin | Platform::Instagram | Platform::Facebook => text.chars().count(),
@@ -122,6 +121,13 @@ fn is_word_char(c: char) -> bool {
 pub(crate) fn is_emoji_cluster(g: &str) -> bool {
     g.chars()
         .any(|c| is_emoji_char(c) || c == '\u{20E3}' || c == '\u{FE0F}')
+}
+
+/// Characters that never join a neighbour into one grapheme cluster: text
+/// made only of them needs no (slow) segmentation. Latin before the combining
+/// marks, CJK ideographs and kana (without the combining sound marks).
+fn alone_is_grapheme(c: char) -> bool {
+    matches!(c, '\u{0}'..='\u{C}' | '\u{E}'..='\u{2FF}' | '\u{3041}'..='\u{3096}' | '\u{30A0}'..='\u{30FF}' | '\u{4E00}'..='\u{9FFF}')
 }
 
 /// Whether `c` can be part of what [`is_emoji_cluster`] calls an emoji; text
@@ -293,6 +299,25 @@ mod tests {
             })
             .collect();
         assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn bluesky_fast_path_agrees_with_segmentation() {
+        for text in [
+            "a\r\nb",
+            "e\u{301}",
+            "か\u{3099}",
+            "日本語 text, ñ",
+            "👍🏽",
+            "\u{1100}\u{1161}",
+        ] {
+            assert_eq!(
+                measure(Platform::Bluesky, text),
+                text.graphemes(true).count(),
+                "{text:?}"
+            );
+        }
+        assert_eq!(measure(Platform::Bluesky, "a\r\nb"), 3);
     }
 
     #[test]
