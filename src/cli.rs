@@ -6,7 +6,7 @@ use anyhow::{bail, Context as _};
 
 use crate::accounts::validate::{Email, Password};
 use crate::accounts::{password, tokens, users, AccountError};
-use crate::captions::{generate, measure as count, Platform, PostView};
+use crate::captions::{check, generate, measure as count, Platform, PostView, Rules};
 use crate::config::Settings;
 use crate::db::{run_migrations, Db};
 use crate::feeds::{parse_feed, FetchConfig, FetchOutcome, Fetcher, Validators};
@@ -200,9 +200,14 @@ pub fn measure(platform: &str, text: &str, json: bool) -> anyhow::Result<()> {
     let platform: Platform = platform.parse()?;
     let length = count(platform, text);
     if json {
+        let checked = check(platform, &Rules::for_platform(platform, None), text);
         println!(
             "{}",
-            serde_json::json!({"platform": platform.id(), "length": length, "limit": platform.limit(), "fits": length <= platform.limit()})
+            serde_json::json!({
+                "platform": platform.id(), "length": length, "limit": platform.limit(),
+                "fits": checked.ok(), "bytes": checked.bytes, "links": checked.links,
+                "hashtags": checked.hashtags, "violations": checked.violations,
+            })
         );
     } else {
         println!("{length}/{}", platform.limit());

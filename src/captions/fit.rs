@@ -1,15 +1,21 @@
 //! Shortening a rendered caption until its platform accepts it.
 //!
-//! What gives way, in order: the summary/excerpt (by whole words), then the
-//! hashtags, then the title (by words, or by graphemes when a single word is
-//! too long), then the link itself (only when the link alone is over the
+//! What gives way, in order: the summary/excerpt (by whole words, with an
+//! ellipsis), then the title (by words, down to its first word), then the
+//! hashtags one by one from the end, then the rest of the title (by
+//! graphemes), then the link itself (only when the link alone is over the
 //! limit, e.g. a very long URL on Bluesky), and finally a hard cut of the
-//! text. Every candidate is measured, so the result always fits.
+//! text. Every candidate is checked against all of the platform's rules
+//! (length, bytes, links, hashtags), so the result is always accepted.
+//! Words, links, hashtags and graphemes are never split: cuts happen at
+//! spaces, and a grapheme cut only ever applies to a single long word.
 
 use unicode_segmentation::UnicodeSegmentation;
 
-use super::count::measure;
+use super::count::find_urls;
+use super::engine::TemplateError;
 use super::platform::Platform;
+use super::rules::{fits, Rules};
 use super::template::{cut_words, Context};
 
 #[derive(Debug, Clone, Copy)]
@@ -24,54 +30,74 @@ enum TitleCut {
 struct Draft {
     /// Word budget for summary and excerpt; `None` keeps them whole.
     prose_words: Option<usize>,
-    hashtags: bool,
+    /// How many of the hashtags are kept, from the front.
+    hashtags: usize,
     title: TitleCut,
     url: bool,
 }
 
 struct Fitter<'a> {
     platform: Platform,
+    rules: &'a Rules,
     full: &'a Context,
-    render: &'a dyn Fn(&Context) -> String,
+    render: &'a dyn Fn(&Context) -> Result<String, TemplateError>,
 }
 
-/// Renders `full` with `render` and shortens it until it fits `platform`.
+/// [`fit_with`] for a render that cannot fail.
+#[cfg(test)]
 pub(crate) fn fit(
     platform: Platform,
+    rules: &Rules,
     full: &Context,
     render: &dyn Fn(&Context) -> String,
 ) -> String {
+    fit_with(platform, rules, full, &|c| Ok(render(c))).unwrap_or_default()
+}
+
+/// Renders `full` with `render` and shortens it until `platform` accepts it
+/// under `rules`. Fails only when the full render fails; a shortened
+/// variant that fails to render is treated as not fitting.
+pub(crate) fn fit_with(
+    platform: Platform,
+    rules: &Rules,
+    full: &Context,
+    render: &dyn Fn(&Context) -> Result<String, TemplateError>,
+) -> Result<String, TemplateError> {
     let fitter = Fitter {
         platform,
+        rules,
         full,
         render,
     };
-    for keep_url in [true, false] {
-        if !keep_url && full.url.is_empty() {
+    // The common case: everything fits as rendered.
+    let whole = render(full)?;
+    if fitter.fits(&whole) {
+        return Ok(whole);
+    }
+    let all_tags = full.hashtags.len();
+    for url in [true, false] {
+        if !url && full.url.is_empty() {
             break;
         }
-        for keep_tags in [true, false] {
-            if keep_tags && full.hashtags.is_empty() {
-                continue;
-            }
-            if let Some(text) = fitter.fit_prose(keep_url, keep_tags) {
-                return text;
+        for hashtags in (0..=all_tags).rev() {
+            if let Some(text) = fitter.fit_keeping(url, hashtags) {
+                return Ok(text);
             }
         }
-        if let Some(text) = fitter.fit_title(keep_url) {
-            return text;
+        if let Some(text) = fitter.fit_title_graphemes(url) {
+            return Ok(text);
         }
     }
-    fitter.hard_cut(&render(full))
+    Ok(fitter.hard_cut(&whole))
 }
 
 impl Fitter<'_> {
     fn fits(&self, text: &str) -> bool {
-        measure(self.platform, text) <= self.platform.limit()
+        fits(self.platform, self.rules, text)
     }
 
     fn attempt(&self, draft: Draft) -> Option<String> {
-        let text = (self.render)(&self.build(draft));
+        let text = (self.render)(&self.build(draft)).ok()?;
         self.fits(&text).then_some(text)
     }
 
@@ -82,9 +108,7 @@ impl Fitter<'_> {
             ctx.summary = cut_words(&full.summary, n);
             ctx.excerpt = cut_words(&full.excerpt, n);
         }
-        if !draft.hashtags {
-            ctx.hashtags.clear();
-        }
+        ctx.hashtags.truncate(draft.hashtags);
         if !draft.url {
             ctx.url.clear();
         }
@@ -96,44 +120,44 @@ impl Fitter<'_> {
         ctx
     }
 
-    /// Full title, as much prose as fits.
-    fn fit_prose(&self, url: bool, hashtags: bool) -> Option<String> {
-        let draft = |prose_words| Draft {
+    /// With `hashtags` tags kept: the full title and as much prose as fits,
+    /// else no prose and as many title words as fit (at least the first).
+    fn fit_keeping(&self, url: bool, hashtags: usize) -> Option<String> {
+        let draft = |prose_words, title| Draft {
             prose_words,
             hashtags,
-            title: TitleCut::Full,
-            url,
-        };
-        if let Some(text) = self.attempt(draft(None)) {
-            return Some(text);
-        }
-        let max_words = word_count(&self.full.summary).max(word_count(&self.full.excerpt));
-        let none = self.attempt(draft(Some(0)))?;
-        Some(largest_fitting(0, none, max_words, |n| {
-            self.attempt(draft(Some(n)))
-        }))
-    }
-
-    /// No prose or hashtags, as much title as fits.
-    fn fit_title(&self, url: bool) -> Option<String> {
-        let draft = |title| Draft {
-            prose_words: Some(0),
-            hashtags: false,
             title,
             url,
         };
-        let words = word_count(&self.full.title);
-        if words > 1 {
-            if let Some(one) = self.attempt(draft(TitleCut::Words(1))) {
-                return Some(largest_fitting(1, one, words, |n| {
-                    self.attempt(draft(TitleCut::Words(n)))
-                }));
-            }
+        if let Some(none) = self.attempt(draft(Some(0), TitleCut::Full)) {
+            let max_words = word_count(&self.full.summary).max(word_count(&self.full.excerpt));
+            return Some(largest_fitting(0, none, max_words + 1, |n| {
+                self.attempt(draft(Some(n), TitleCut::Full))
+            }));
         }
+        let words = word_count(&self.full.title);
+        if words <= 1 {
+            return None;
+        }
+        let one = self.attempt(draft(Some(0), TitleCut::Words(1)))?;
+        Some(largest_fitting(1, one, words, |n| {
+            self.attempt(draft(Some(0), TitleCut::Words(n)))
+        }))
+    }
+
+    /// No prose or hashtags; a title too long even as one word is cut by
+    /// graphemes.
+    fn fit_title_graphemes(&self, url: bool) -> Option<String> {
+        let draft = |n| Draft {
+            prose_words: Some(0),
+            hashtags: 0,
+            title: TitleCut::Graphemes(n),
+            url,
+        };
         let graphemes = self.full.title.graphemes(true).count();
-        let none = self.attempt(draft(TitleCut::Graphemes(0)))?;
+        let none = self.attempt(draft(0))?;
         Some(largest_fitting(0, none, graphemes, |n| {
-            self.attempt(draft(TitleCut::Graphemes(n)))
+            self.attempt(draft(n))
         }))
     }
 
@@ -151,7 +175,7 @@ impl Fitter<'_> {
 /// The largest `n` in `lo..hi` whose attempt fits, given that `lo` fits with
 /// `lo_text` and `hi` does not. Length grows with `n` almost everywhere; a
 /// local dip can only make the search settle on a shorter caption, never on
-/// one that does not fit, because only measured attempts are returned.
+/// one that does not fit, because only checked attempts are returned.
 fn largest_fitting(
     mut lo: usize,
     mut lo_text: String,
@@ -171,12 +195,37 @@ fn largest_fitting(
     lo_text
 }
 
+/// Moves a cut at `end` back to the start of the link or hashtag it would
+/// split, so neither is ever left half in the caption.
+fn outside_links_and_tags(text: &str, end: usize) -> usize {
+    let end = find_urls(text, true)
+        .into_iter()
+        .find(|l| l.start < end && end < l.end)
+        .map_or(end, |l| l.start);
+    let continues = text[end..]
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_alphanumeric() || c == '_');
+    if !continues {
+        return end;
+    }
+    let word_start = text[..end]
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| !(c.is_alphanumeric() || c == '_' || c == '#'))
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    match text[word_start..end].rfind('#') {
+        Some(hash) => word_start + hash,
+        None => end,
+    }
+}
+
 fn word_count(text: &str) -> usize {
     text.split_whitespace().count()
 }
 
 /// The first `n` grapheme clusters and "…"; never splits an emoji or a
-/// letter from its accents.
+/// letter from its accents, and leaves no space or punctuation before the "…".
 fn cut_graphemes(text: &str, n: usize) -> String {
     if n == 0 {
         return String::new();
@@ -188,7 +237,13 @@ fn cut_graphemes(text: &str, n: usize) -> String {
     if end == text.len() {
         return text.to_owned();
     }
-    let mut out = text[..end].trim_end().to_owned();
+    let end = outside_links_and_tags(text, end);
+    let mut out = text[..end]
+        .trim_end_matches(|c: char| c.is_whitespace() || ",;:.-–—".contains(c))
+        .to_owned();
+    if out.is_empty() {
+        return out;
+    }
     out.push('…');
     out
 }
@@ -196,7 +251,9 @@ fn cut_graphemes(text: &str, n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::captions::template::{hashtags, render, render_plain};
+    use crate::captions::count::measure;
+    use crate::captions::rules::check;
+    use crate::captions::template::{hashtags, render};
 
     fn long_url() -> String {
         format!("https://example.com/{}", "very-long-slug-".repeat(15))
@@ -210,13 +267,15 @@ mod tests {
     }
 
     fn fit_default(p: Platform, ctx: &Context) -> String {
-        fit(p, ctx, &|c| render(p, c).unwrap())
+        fit(p, &Rules::for_platform(p, None), ctx, &|c| {
+            render(p, c).unwrap()
+        })
     }
 
     fn assert_fits(p: Platform, text: &str) {
         assert!(!text.is_empty(), "{p:?}: empty caption");
-        let len = measure(p, text);
-        assert!(len <= p.limit(), "{p:?}: {len} > {}: {text}", p.limit());
+        let checked = check(p, &Rules::for_platform(p, None), text);
+        assert!(checked.ok(), "{p:?}: {:?}: {text}", checked.violations);
     }
 
     #[test]
@@ -278,7 +337,7 @@ mod tests {
     }
 
     #[test]
-    fn hashtags_go_before_the_title_is_cut() {
+    fn title_is_cut_before_hashtags_go() {
         let title = words(45); // ~250 chars
         let ctx = Context {
             title: title.clone(),
@@ -287,11 +346,38 @@ mod tests {
             ..Context::default()
         };
         let text = fit_default(Platform::X, &ctx);
-        assert_eq!(text, format!("{title}\nhttps://example.com/post"));
+        assert_fits(Platform::X, &text);
+        let (first, rest) = text.split_once('\n').unwrap();
+        assert!(first.ends_with('…') && title.starts_with(first.trim_end_matches('…')));
+        assert_eq!(rest, "https://example.com/post\n\n#Rust #Programming");
+    }
+
+    #[test]
+    fn hashtags_drop_from_the_end_when_one_title_word_does_not_fit() {
+        let ctx = Context {
+            title: "Headline".into(),
+            url: "https://example.com/post".into(),
+            hashtags: (0..40).map(|i| format!("#Tag{i}")).collect(),
+            ..Context::default()
+        };
+        let every_tag = |c: &Context| format!("{}\n{}\n\n{}", c.title, c.url, c.hashtags.join(" "));
+        let text = fit(
+            Platform::X,
+            &Rules::for_platform(Platform::X, None),
+            &ctx,
+            &every_tag,
+        );
+        assert_fits(Platform::X, &text);
+        assert!(text.starts_with("Headline\nhttps://example.com/post\n\n#Tag0 #Tag1"));
+        // The tags kept are a prefix of the list, as many as fit.
+        let kept = text.matches('#').count();
+        assert!(text.ends_with(&format!("#Tag{}", kept - 1)));
+        assert!(kept < 40);
     }
 
     #[test]
     fn title_is_cut_by_words() {
+        // No hashtags here: a title this long is cut by words.
         let ctx = Context {
             title: words(100),
             url: "https://example.com/post".into(),
@@ -344,77 +430,131 @@ mod tests {
         }
     }
 
-    /// Deterministic variety instead of a property-testing dependency.
-    struct Lcg(u64);
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
 
-    impl Lcg {
-        fn next(&mut self) -> usize {
-            self.0 = self
-                .0
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (self.0 >> 33) as usize
+        /// Pieces that stress counting: wide scripts, RTL, combining marks,
+        /// emoji sequences, links with and without scheme, mentions, tags.
+        const PIECES: &[&str] = &[
+            "word",
+            "the",
+            "Rust,",
+            "end.",
+            "日本語",
+            "한국어",
+            "مرحبا",
+            "שלום",
+            "e\u{301}",
+            "👨\u{200D}👩\u{200D}👧\u{200D}👦",
+            "🇯🇵",
+            "👍🏽",
+            "1\u{FE0F}\u{20E3}",
+            "https://example.com/a",
+            "(https://example.com/b).",
+            "example.org",
+            "@a@b.social",
+            "#tag",
+            "—",
+            "…",
+            "&amp;",
+            "Donaudampfschifffahrtsgesellschaftskapitänsmützenabzeichen",
+        ];
+
+        fn text(max_pieces: usize) -> impl Strategy<Value = String> {
+            (
+                prop::collection::vec(0..PIECES.len(), 0..max_pieces),
+                any::<bool>(),
+                ".{0,12}",
+            )
+                .prop_map(|(picks, spaced, noise)| {
+                    let mut t: Vec<&str> = picks.iter().map(|&i| PIECES[i]).collect();
+                    t.push(&noise);
+                    t.join(if spaced { " " } else { "" })
+                })
         }
 
-        fn text(&mut self, max_pieces: usize) -> String {
-            const PIECES: [&str; 8] = [
-                "word",
-                "日本",
-                "👍🏽",
-                "https://example.com/a",
-                "e\u{301}",
-                "example.org",
-                "(x).",
-                "@a@b.social",
-            ];
-            let n = self.next() % max_pieces;
-            let sep = if self.next().is_multiple_of(4) {
-                ""
-            } else {
-                " "
-            };
-            (0..n)
-                .map(|_| PIECES[self.next() % PIECES.len()])
-                .collect::<Vec<_>>()
-                .join(sep)
+        fn context() -> impl Strategy<Value = Context> {
+            (
+                text(40),
+                text(300),
+                text(400),
+                prop::option::of(0usize..400),
+                prop::collection::vec(text(4), 0..12),
+            )
+                .prop_map(|(title, summary, excerpt, url, categories)| Context {
+                    title: crate::captions::template::clean_text(&title),
+                    summary: crate::captions::template::clean_text(&summary),
+                    excerpt: crate::captions::template::clean_text(&excerpt),
+                    url: url
+                        .map(|n| format!("https://example.com/{}", "p".repeat(n)))
+                        .unwrap_or_default(),
+                    hashtags: hashtags(&categories),
+                    categories,
+                    ..Context::default()
+                })
         }
-    }
 
-    #[test]
-    fn many_shapes_always_fit() {
-        let mut rng = Lcg(42);
-        for _ in 0..40 {
-            let url = if rng.next().is_multiple_of(3) {
-                String::new()
-            } else {
-                format!("https://e.com/{}", "p".repeat(rng.next() % 400))
-            };
-            let ctx = Context {
-                title: rng.text(200),
-                summary: rng.text(800),
-                excerpt: rng.text(1200),
-                url,
-                hashtags: hashtags(&[rng.text(3), rng.text(3), rng.text(30)]),
-                ..Context::default()
-            };
-            for p in Platform::ALL {
-                let text = fit_default(p, &ctx);
-                assert!(measure(p, &text) <= p.limit(), "{p:?}: {text}");
+        /// Template fragments a subscriber might combine.
+        const FRAGMENTS: &[&str] = &[
+            "{{ title }}",
+            "{{ summary }}",
+            "{{ excerpt }}",
+            "{{ url }}",
+            "{{ hashtags|join(' ') }}",
+            "{{ title|upper }}",
+            "New: ",
+            "\n",
+            "\n\n",
+            "{{ categories|join(', ') }}",
+            " — ",
+            "{% for h in hashtags %}{{ h }} {% endfor %}",
+            "Read more at {{ url }}!",
+        ];
+
+        fn template() -> impl Strategy<Value = String> {
+            prop::collection::vec(0..FRAGMENTS.len(), 1..10)
+                .prop_map(|picks| picks.iter().map(|&i| FRAGMENTS[i]).collect())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(48))]
+
+            #[test]
+            fn default_templates_always_fit(ctx in context()) {
+                for p in Platform::ALL {
+                    let text = fit_default(p, &ctx);
+                    let checked = check(p, &Rules::for_platform(p, None), &text);
+                    prop_assert!(checked.ok(), "{:?}: {:?}: {}", p, checked.violations, text);
+                    prop_assert_eq!(text.trim(), text.as_str());
+                }
             }
-        }
-    }
 
-    #[test]
-    fn plain_fallback_is_fitted_too() {
-        let ctx = Context {
-            title: "T".repeat(1000),
-            url: "https://example.com/post".into(),
-            ..Context::default()
-        };
-        for p in Platform::ALL {
-            let text = fit(p, &ctx, &|c| render_plain(p, c));
-            assert_fits(p, &text);
-            assert_eq!(text.contains("https://"), p != Platform::Instagram, "{p:?}");
+            #[test]
+            fn any_template_fits_any_rules(
+                ctx in context(),
+                source in template(),
+                mastodon_limit in prop::option::of(100usize..1000),
+            ) {
+                let mut env = minijinja::Environment::new();
+                env.add_template("t", &source).unwrap();
+                let tmpl = env.get_template("t").unwrap();
+                let render = |c: &Context| crate::captions::template::tidy(&tmpl.render(c).unwrap());
+                for p in Platform::ALL {
+                    let rules = Rules::for_platform(p, mastodon_limit);
+                    let text = fit(p, &rules, &ctx, &render);
+                    let checked = check(p, &rules, &text);
+                    prop_assert!(checked.ok(), "{:?} {}: {:?}: {}", p, source, checked.violations, text);
+                    // The post's link is never cut: where it starts, it is whole.
+                    if let Some(slug) = ctx.url.strip_prefix("https://example.com/") {
+                        for (at, _) in text.match_indices("https://example.com/p") {
+                            let rest = &text[at + "https://example.com/".len()..];
+                            let ps = rest.bytes().take_while(|&b| b == b'p').count();
+                            prop_assert_eq!(ps, slug.len(), "{:?}: cut link in {}", p, text);
+                        }
+                    }
+                }
+            }
         }
     }
 
@@ -424,9 +564,12 @@ mod tests {
             title: "Title".into(),
             ..Context::default()
         };
-        let text = fit(Platform::X, &ctx, &|c| {
-            format!("{} {}", c.title, "boilerplate ".repeat(50))
-        });
+        let text = fit(
+            Platform::X,
+            &Rules::for_platform(Platform::X, None),
+            &ctx,
+            &|c| format!("{} {}", c.title, "boilerplate ".repeat(50)),
+        );
         assert_fits(Platform::X, &text);
         assert!(text.starts_with("Title boilerplate") && text.ends_with('…'));
     }
@@ -437,5 +580,9 @@ mod tests {
         assert_eq!(cut_graphemes("abc", 3), "abc");
         assert_eq!(cut_graphemes("ab c", 3), "ab…");
         assert_eq!(cut_graphemes("🇯🇵🇯🇵", 1), "🇯🇵…");
+        assert_eq!(cut_graphemes("ab,; c", 3), "ab…");
+        // Never half a link or half a hashtag.
+        assert_eq!(cut_graphemes("Read https://example.com/post", 10), "Read…");
+        assert_eq!(cut_graphemes("Intro:#RustLang", 9), "Intro…");
     }
 }

@@ -6,8 +6,12 @@
 //!
 //! - `platform`: the [`Platform`] list and each platform's fixed facts.
 //! - `count`: [`measure`], each platform's own idea of text length.
+//! - `rules`: [`check`], the byte, link and hashtag caps on top of the length.
 //! - `template`: the default templates and the context they see.
+//! - `engine`: the sandboxed minijinja environment subscriber templates run in.
 //! - `fit`: shortening a rendered caption until it is within the limit.
+//! - `filter`: include/exclude keywords; `utm`: tracking parameters on links.
+//! - `store`: the captions table; `templates_store`: the templates table.
 //!
 //! Feed text is untrusted but this module only produces plain text; nothing
 //! is HTML-escaped here. Pages escape captions when they display them.
@@ -15,12 +19,21 @@
 use chrono::{DateTime, Utc};
 
 mod count;
+mod engine;
+mod filter;
 mod fit;
 mod platform;
+mod rules;
 mod template;
+mod utm;
 
 pub use count::measure;
+pub use engine::{
+    validate as validate_template, TemplateError, TemplateSet, VARIABLES as TEMPLATE_VARIABLES,
+};
+pub use filter::KeywordFilter;
 pub use platform::{Platform, UnknownPlatform};
+pub use rules::{check, Check, Rules, MASTODON_MAX_LIMIT, MASTODON_MIN_LIMIT};
 
 /// The parts of a feed entry captions are made from, already reduced to
 /// plain text by the feed layer.
@@ -38,7 +51,8 @@ pub struct PostView {
 }
 
 /// A caption ready to post; `length` is [`measure`] of `text` and never
-/// exceeds `limit`.
+/// exceeds `limit`. When the template could not make a caption for this
+/// post, `text` is empty and `error` says why.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Caption {
     pub platform: Platform,
@@ -46,43 +60,93 @@ pub struct Caption {
     pub text: String,
     pub length: usize,
     pub limit: usize,
+    pub error: Option<String>,
 }
 
-/// Name of the variant [`generate`] produces.
+/// Name of the variant every platform has (the built-in template unless the
+/// account overrides it).
 pub const DEFAULT_VARIANT: &str = "default";
 
-/// One caption per entry of `platforms`, in the same order (duplicates
-/// included), each fitted to its platform's limit.
+/// A subscription's settings that change how its captions are made.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Settings {
+    /// The subscriber's Mastodon instance limit, when not the default 500.
+    pub mastodon_limit: Option<usize>,
+    /// Whether links get utm_source=<platform>, utm_medium=social,
+    /// utm_campaign=captionfeed.
+    pub utm: bool,
+}
+
+/// The built-in template of `platform`, as the template page shows it.
+pub fn default_template_source(platform: Platform) -> &'static str {
+    template::default_template(platform)
+}
+
+/// One caption per entry of `platforms` with the built-in templates, in the
+/// same order (duplicates included), each fitted to its platform's limit.
 pub fn generate(post: &PostView, platforms: &[Platform]) -> Vec<Caption> {
-    let ctx = template::Context::from_post(post);
-    platforms
+    let requests: Vec<(Platform, String)> = platforms
         .iter()
-        .map(|&platform| {
-            let text = caption_text(platform, &ctx);
-            Caption {
-                platform,
-                variant: DEFAULT_VARIANT.to_owned(),
-                length: measure(platform, &text),
-                limit: platform.limit(),
-                text,
-            }
-        })
+        .map(|&p| (p, DEFAULT_VARIANT.to_owned()))
+        .collect();
+    generate_with(
+        TemplateSet::defaults(),
+        post,
+        &requests,
+        &Settings::default(),
+    )
+}
+
+/// One caption per (platform, variant) request, rendered with `templates`
+/// (compiled once by the caller, reused for every post).
+pub fn generate_with(
+    templates: &TemplateSet,
+    post: &PostView,
+    requests: &[(Platform, String)],
+    settings: &Settings,
+) -> Vec<Caption> {
+    let ctx = template::Context::from_post(post);
+    requests
+        .iter()
+        .map(|(platform, variant)| caption(templates, &ctx, *platform, variant, settings))
         .collect()
 }
 
-fn caption_text(platform: Platform, ctx: &template::Context) -> String {
-    match template::render(platform, ctx) {
-        Ok(_) => fit::fit(platform, ctx, &|c| {
-            // The default templates rendered once already, so a later failure
-            // (e.g. fuel) is freak; a plain caption still beats no caption.
-            template::render(platform, c).unwrap_or_else(|_| template::render_plain(platform, c))
-        }),
-        Err(error) => {
-            // A default template that does not render is a bug in this
-            // module; degrade to "title url" instead of failing the caller.
-            tracing::error!(platform = platform.id(), %error, "default caption template failed");
-            fit::fit(platform, ctx, &|c| template::render_plain(platform, c))
-        }
+fn caption(
+    templates: &TemplateSet,
+    ctx: &template::Context,
+    platform: Platform,
+    variant: &str,
+    settings: &Settings,
+) -> Caption {
+    let rules = Rules::for_platform(platform, settings.mastodon_limit);
+    let tagged;
+    let ctx = if settings.utm && !ctx.url.is_empty() {
+        tagged = template::Context {
+            url: utm::add_utm(&ctx.url, platform),
+            ..ctx.clone()
+        };
+        &tagged
+    } else {
+        ctx
+    };
+    let render = |c: &template::Context| templates.render(platform, variant, c);
+    let (text, error) = match fit::fit_with(platform, &rules, ctx, &render) {
+        // An empty caption is never silent: the page says why it is empty.
+        Ok(text) if text.is_empty() => (
+            text,
+            Some("the template made no text for this post".to_owned()),
+        ),
+        Ok(text) => (text, None),
+        Err(e) => (String::new(), Some(e.to_string())),
+    };
+    Caption {
+        platform,
+        variant: variant.to_owned(),
+        length: measure(platform, &text),
+        limit: rules.limit,
+        text,
+        error,
     }
 }
 
@@ -131,6 +195,7 @@ mod tests {
         assert!(generate(&post(), &[]).is_empty());
         for c in &captions {
             assert_eq!(c.variant, "default");
+            assert_eq!(c.error, None);
             assert_eq!(c.length, measure(c.platform, &c.text));
             assert_eq!(c.limit, c.platform.limit());
         }
@@ -172,11 +237,80 @@ mod tests {
     }
 
     #[test]
-    fn empty_post_does_not_panic() {
+    fn empty_post_gives_empty_captions_that_say_so() {
         for c in generate(&PostView::default(), &Platform::ALL) {
             assert_eq!(c.text, "");
             assert_eq!(c.length, 0);
+            assert_eq!(
+                c.error.as_deref(),
+                Some("the template made no text for this post")
+            );
         }
+    }
+
+    #[test]
+    fn a_template_that_fails_for_one_post_gives_that_caption_an_error() {
+        let (set, broken) = TemplateSet::with_overrides([(
+            Platform::X,
+            "strict".to_owned(),
+            "{{ title }} {{ (categories|first).missing.deeper }}".to_owned(),
+        )]);
+        assert!(broken.is_empty());
+        let requests = [
+            (Platform::X, "strict".to_owned()),
+            (Platform::X, DEFAULT_VARIANT.to_owned()),
+        ];
+        let captions = generate_with(&set, &post(), &requests, &Settings::default());
+        assert_eq!(captions[0].text, "");
+        let error = captions[0].error.as_deref().unwrap();
+        assert!(error.starts_with("line 1: "), "{error}");
+        assert!(captions[1].error.is_none() && !captions[1].text.is_empty());
+    }
+
+    #[test]
+    fn utm_parameters_are_per_platform_when_switched_on() {
+        let requests = [
+            (Platform::X, DEFAULT_VARIANT.to_owned()),
+            (Platform::Bluesky, DEFAULT_VARIANT.to_owned()),
+        ];
+        let on = Settings {
+            utm: true,
+            ..Settings::default()
+        };
+        let captions = generate_with(TemplateSet::defaults(), &post(), &requests, &on);
+        assert!(captions[0].text.contains(
+            "https://blog.example.dev/posts/zero-downtime-migrations?utm_source=x&utm_medium=social&utm_campaign=captionfeed"
+        ), "{}", captions[0].text);
+        assert!(captions[1].text.contains("?utm_source=bluesky&"));
+        let off = generate_with(
+            TemplateSet::defaults(),
+            &post(),
+            &requests,
+            &Settings::default(),
+        );
+        assert!(!off[0].text.contains("utm_"));
+    }
+
+    #[test]
+    fn mastodon_limit_comes_from_the_settings() {
+        let long = PostView {
+            summary: "Incomprehensibilities ".repeat(400),
+            ..post()
+        };
+        let requests = [(Platform::Mastodon, DEFAULT_VARIANT.to_owned())];
+        let roomy = Settings {
+            mastodon_limit: Some(1000),
+            ..Settings::default()
+        };
+        let default = generate_with(
+            TemplateSet::defaults(),
+            &long,
+            &requests,
+            &Settings::default(),
+        );
+        let more = generate_with(TemplateSet::defaults(), &long, &requests, &roomy);
+        assert_eq!((default[0].limit, more[0].limit), (500, 1000));
+        assert!(default[0].length <= 500 && more[0].length > 500 && more[0].length <= 1000);
     }
 
     #[test]
@@ -195,3 +329,4 @@ mod tests {
 }
 pub mod query;
 pub mod store;
+pub mod templates_store;

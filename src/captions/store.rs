@@ -4,9 +4,12 @@ use chrono::NaiveDateTime;
 use diesel::dsl::{exists, not};
 use diesel::prelude::*;
 
-use super::{generate, Platform, PostView};
+use std::collections::HashMap;
+
+use super::templates_store;
+use super::{generate_with, Platform, PostView, TemplateSet};
 use crate::accounts::UserId;
-use crate::db::schema::{captions, feeds, posts};
+use crate::db::schema::{captions, feeds, posts, subscriptions};
 use crate::db::{new_id, now, AnyConnection};
 use crate::feeds::store::{feed_by_id, latest_feed_posts, Feed, Post};
 use crate::subscriptions::{active_for_feed, mark_backfilled, Subscription};
@@ -39,6 +42,9 @@ pub fn write_feed_captions(conn: &mut AnyConnection, feed_id: &str) -> QueryResu
         return Ok(0);
     };
     let mut written = 0;
+    // Each account's templates are compiled once per pass, whatever the
+    // number of its subscriptions and posts.
+    let mut compiled: HashMap<String, TemplateSet> = HashMap::new();
     for subscription in active_for_feed(conn, feed_id)? {
         let posts = match subscription.backfilled_at {
             Some(since) => posts_without_captions(conn, &subscription, since)?,
@@ -50,8 +56,22 @@ pub fn write_feed_captions(conn: &mut AnyConnection, feed_id: &str) -> QueryResu
                 posts
             }
         };
+        if !compiled.contains_key(&subscription.user_id) {
+            let user = UserId(subscription.user_id.clone());
+            compiled.insert(
+                subscription.user_id.clone(),
+                templates_store::compiled(conn, &user)?,
+            );
+        }
+        let Some(templates) = compiled.get(&subscription.user_id) else {
+            continue;
+        };
+        let filter = subscription.keyword_filter();
         for post in &posts {
-            written += write_post_captions(conn, &subscription, post, &feed)?;
+            let view = post_view(post, &feed);
+            if filter.allows(&view) {
+                written += write_post_captions(conn, &subscription, templates, post, &view)?;
+            }
         }
     }
     Ok(written)
@@ -91,14 +111,32 @@ fn posts_without_captions(
         .load(conn)
 }
 
+/// The (platform, variant) pairs a subscription wants that have a template:
+/// every platform has `default`; other variants exist where the account wrote one.
+pub fn requests(subscription: &Subscription, templates: &TemplateSet) -> Vec<(Platform, String)> {
+    let variants = subscription.variant_list();
+    subscription
+        .platform_list()
+        .into_iter()
+        .flat_map(|p| variants.iter().map(move |v| (p, v.clone())))
+        .filter(|(p, v)| templates.has(*p, v))
+        .collect()
+}
+
 fn write_post_captions(
     conn: &mut AnyConnection,
     subscription: &Subscription,
+    templates: &TemplateSet,
     post: &Post,
-    feed: &Feed,
+    view: &PostView,
 ) -> QueryResult<usize> {
     let created = now();
-    let captions = generate(&post_view(post, feed), &subscription.platform_list());
+    let captions = generate_with(
+        templates,
+        view,
+        &requests(subscription, templates),
+        &subscription.caption_settings(),
+    );
     let rows: Vec<NewCaption> = captions
         .iter()
         .map(|caption| NewCaption {
@@ -112,6 +150,7 @@ fn write_post_captions(
             length: i32::try_from(caption.length).unwrap_or(i32::MAX),
             char_limit: i32::try_from(caption.limit).unwrap_or(i32::MAX),
             created_at: created,
+            error: caption.error.as_deref(),
         })
         .collect();
     crate::insert_all_or_ignore!(conn, captions::table, &rows[..])
@@ -130,6 +169,7 @@ struct NewCaption<'a> {
     length: i32,
     char_limit: i32,
     created_at: NaiveDateTime,
+    error: Option<&'a str>,
 }
 
 /// One stored caption as the pages show it.
@@ -145,6 +185,8 @@ pub struct StoredCaption {
     pub length: i32,
     pub char_limit: i32,
     pub created_at: NaiveDateTime,
+    /// Why this caption has no text, when the template failed for its post.
+    pub error: Option<String>,
 }
 
 impl StoredCaption {
@@ -230,4 +272,24 @@ pub fn list_account_captions(
             .sort_by_key(|c| (c.platform().map(|p| p as u8), c.variant.clone()));
     }
     Ok(grouped)
+}
+
+/// The account's newest posts across its feeds, as caption input: what the
+/// template page previews against.
+pub fn latest_account_posts(
+    conn: &mut AnyConnection,
+    user: &UserId,
+    n: i64,
+) -> QueryResult<Vec<PostView>> {
+    let rows: Vec<(Post, Feed)> = posts::table
+        .inner_join(feeds::table.inner_join(subscriptions::table))
+        .filter(subscriptions::user_id.eq(user.as_str()))
+        .order((posts::first_seen_at.desc(), posts::id.asc()))
+        .limit(n)
+        .select((Post::as_select(), Feed::as_select()))
+        .load(conn)?;
+    Ok(rows
+        .iter()
+        .map(|(post, feed)| post_view(post, feed))
+        .collect())
 }

@@ -3,10 +3,6 @@
 //! Output is plain text pasted into a compose box, so nothing is escaped;
 //! whoever puts a caption into HTML escapes it there.
 
-use std::sync::LazyLock;
-
-use minijinja::{AutoEscape, Environment, UndefinedBehavior};
-
 use super::platform::Platform;
 use super::PostView;
 
@@ -18,10 +14,6 @@ const SUMMARY_MAX_WORDS: usize = 50;
 const EXCERPT_MAX_WORDS: usize = 90;
 /// Categories considered at all; bounds work on feeds that tag everything.
 const MAX_CATEGORIES: usize = 30;
-
-/// Per-render instruction budget. The defaults need a few hundred; this only
-/// stops a runaway loop from pinning a worker.
-const TEMPLATE_FUEL: u64 = 20_000;
 
 // Each default is written for how the platform's feed reads. Missing fields
 // leave blank lines behind on purpose: `tidy` collapses them, which keeps the
@@ -56,25 +48,6 @@ pub(crate) fn default_template(platform: Platform) -> &'static str {
     }
 }
 
-/// Built once: compiling templates per caption would dominate generation,
-/// and the environment is immutable afterwards. A failure is kept rather
-/// than panicking so callers can fall back to a plain caption.
-static ENV: LazyLock<Result<Environment<'static>, String>> =
-    LazyLock::new(|| build_environment().map_err(|e| format!("{e:#}")));
-
-fn build_environment() -> Result<Environment<'static>, minijinja::Error> {
-    let mut env = Environment::new();
-    env.set_auto_escape_callback(|_| AutoEscape::None);
-    // Every context field is always present (empty when unknown), so an
-    // undefined name can only be a typo in a template; fail loudly on it.
-    env.set_undefined_behavior(UndefinedBehavior::Strict);
-    env.set_fuel(Some(TEMPLATE_FUEL));
-    for platform in Platform::ALL {
-        env.add_template(platform.id(), default_template(platform))?;
-    }
-    Ok(env)
-}
-
 /// Everything a template can use. All text is whitespace-normalized,
 /// single-line and free of control characters.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
@@ -93,10 +66,37 @@ pub(crate) struct Context {
 }
 
 impl Context {
+    /// A realistic post, used to try a template before it is saved.
+    pub(crate) fn sample() -> Self {
+        let categories: Vec<String> = ["Rust", "performance", "web development"]
+            .map(String::from)
+            .to_vec();
+        Context {
+            title: "How we made our feed reader fast".into(),
+            summary: "Profiling a Rust service and what we changed: fewer allocations, \
+                      a better index and caching parsed feeds."
+                .into(),
+            excerpt: "We profiled the service under real traffic and found three hot spots.".into(),
+            url: "https://blog.example.com/fast-feeds".into(),
+            author: "Ann Example".into(),
+            published: "2023-11-14".into(),
+            hashtags: hashtags(&categories),
+            categories,
+            image: "https://blog.example.com/fast-feeds.png".into(),
+            feed_title: "Example Engineering".into(),
+        }
+    }
+
     pub(crate) fn from_post(post: &PostView) -> Self {
         let title = clean_text(&post.title);
-        let article = strip_leading_title(&clean_text(&post.content_text), &title);
-        let mut summary = clean_text(&post.summary);
+        // Only the first words of long texts are ever used; cleaning whole
+        // articles dominated caption generation.
+        let title_words = title.split(' ').count();
+        let article = strip_leading_title(
+            &clean_words(&post.content_text, EXCERPT_MAX_WORDS + title_words + 1),
+            &title,
+        );
+        let mut summary = clean_words(&post.summary, SUMMARY_MAX_WORDS + title_words + 1);
         // Feeds often repeat the title as the description.
         if summary.eq_ignore_ascii_case(&title) {
             summary.clear();
@@ -133,25 +133,12 @@ impl Context {
     }
 }
 
-/// Renders `platform`'s default template and tidies the result.
+/// Renders `platform`'s default template (tests compare against it).
+#[cfg(test)]
 pub(crate) fn render(platform: Platform, ctx: &Context) -> Result<String, String> {
-    let env = ENV.as_ref().map_err(Clone::clone)?;
-    let text = env
-        .get_template(platform.id())
-        .and_then(|t| t.render(ctx))
-        .map_err(|e| format!("{e:#}"))?;
-    Ok(tidy(&text))
-}
-
-/// Template-free caption used when rendering fails: title and link, which is
-/// what every platform can take (Instagram gets no link, as in its template).
-pub(crate) fn render_plain(platform: Platform, ctx: &Context) -> String {
-    let url = if platform == Platform::Instagram {
-        ""
-    } else {
-        ctx.url.as_str()
-    };
-    tidy(&format!("{}\n{}", ctx.title, url))
+    super::engine::TemplateSet::defaults()
+        .render(platform, super::DEFAULT_VARIANT, ctx)
+        .map_err(|e| e.to_string())
 }
 
 /// Trims every line, keeps at most one blank line in a row and trims the
@@ -182,6 +169,28 @@ pub(crate) fn clean_text(s: &str) -> String {
         .filter(|c| c.is_whitespace() || !c.is_control())
         .collect();
     visible.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// [`clean_text`] of the first `n` words only (one more is enough for
+/// [`cut_words`] to know it must add an ellipsis).
+fn clean_words(s: &str, n: usize) -> String {
+    let mut out = String::new();
+    let mut kept = 0;
+    for word in s.split_whitespace() {
+        if kept == n {
+            break;
+        }
+        let visible: String = word.chars().filter(|c| !c.is_control()).collect();
+        if visible.is_empty() {
+            continue;
+        }
+        if kept > 0 {
+            out.push(' ');
+        }
+        out.push_str(&visible);
+        kept += 1;
+    }
+    out
 }
 
 /// Only absolute http(s) links are pasted; anything else (relative paths,
@@ -277,7 +286,6 @@ mod tests {
 
     #[test]
     fn all_defaults_compile_and_render() {
-        assert!(ENV.is_ok(), "{:?}", ENV.as_ref().err());
         for p in Platform::ALL {
             let text = render(p, &ctx()).unwrap();
             assert!(text.starts_with("Async Rust in practice"), "{p:?}: {text}");
@@ -398,6 +406,13 @@ mod tests {
         assert_eq!(cut_words("one two three", 0), "");
         assert_eq!(cut_words(&cut_words("a b c d e", 3), 3), "a b c…");
         assert_eq!(cut_words(&cut_words("a b c d e", 3), 2), "a b…");
+    }
+
+    #[test]
+    fn clean_words_keeps_the_first_words_only() {
+        assert_eq!(clean_words("  a\u{0}b \n c  d e", 3), "ab c d");
+        assert_eq!(clean_words("\u{7} x", 5), "x");
+        assert_eq!(clean_words("a b", 0), "");
     }
 
     #[test]

@@ -72,6 +72,11 @@ diesel::table! {
         backfill -> Integer,
         backfilled_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        variants -> Text,
+        mastodon_limit -> Nullable<Integer>,
+        utm -> Bool,
+        include_keywords -> Text,
+        exclude_keywords -> Text,
     }
 }
 
@@ -87,6 +92,18 @@ diesel::table! {
         length -> Integer,
         char_limit -> Integer,
         created_at -> Timestamp,
+        error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    templates (id) {
+        id -> Text,
+        user_id -> Text,
+        platform -> Text,
+        variant -> Text,
+        source -> Text,
+        updated_at -> Timestamp,
     }
 }
 
@@ -144,6 +161,7 @@ diesel::joinable!(captions -> posts (post_id));
 diesel::joinable!(captions -> subscriptions (subscription_id));
 diesel::joinable!(digest_captions -> digests (digest_id));
 diesel::joinable!(digest_captions -> captions (caption_id));
+diesel::joinable!(templates -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -155,7 +173,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     app_secrets,
     digest_settings,
     digests,
-    digest_captions
+    digest_captions,
+    templates
 );
 
 diesel::table! {

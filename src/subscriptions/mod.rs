@@ -21,6 +21,11 @@ pub struct Subscription {
     pub backfill: i32,
     pub backfilled_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    pub variants: String,
+    pub mastodon_limit: Option<i32>,
+    pub utm: bool,
+    pub include_keywords: String,
+    pub exclude_keywords: String,
 }
 
 impl Subscription {
@@ -31,6 +36,41 @@ impl Subscription {
             .filter_map(|p| p.trim().parse().ok())
             .collect()
     }
+
+    /// The template variants this subscription wants; `default` when none.
+    pub fn variant_list(&self) -> Vec<String> {
+        let list = split_list(&self.variants);
+        if list.is_empty() {
+            vec![crate::captions::DEFAULT_VARIANT.to_owned()]
+        } else {
+            list
+        }
+    }
+
+    /// How its captions are made.
+    pub fn caption_settings(&self) -> crate::captions::Settings {
+        crate::captions::Settings {
+            mastodon_limit: self.mastodon_limit.and_then(|n| usize::try_from(n).ok()),
+            utm: self.utm,
+        }
+    }
+
+    /// Which posts get captions.
+    pub fn keyword_filter(&self) -> crate::captions::KeywordFilter {
+        crate::captions::KeywordFilter::new(
+            &split_list(&self.include_keywords),
+            &split_list(&self.exclude_keywords),
+        )
+    }
+}
+
+/// A comma-separated setting as trimmed, non-empty items.
+pub fn split_list(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// A subscription with its feed, as the pages show it.
@@ -138,6 +178,40 @@ pub fn delete(
     )
     .execute(conn)?;
     Ok(removed == 1)
+}
+
+/// A subscription's caption settings as a form sends them (already validated).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CaptionSettings {
+    pub variants: Vec<String>,
+    pub mastodon_limit: Option<i32>,
+    pub utm: bool,
+    pub include_keywords: Vec<String>,
+    pub exclude_keywords: Vec<String>,
+}
+
+/// Saves one of the account's subscriptions' caption settings; false if not found.
+/// They apply to captions made from now on.
+pub fn update_settings(
+    conn: &mut AnyConnection,
+    user: &UserId,
+    subscription_id: &str,
+    settings: &CaptionSettings,
+) -> Result<bool, DbError> {
+    let updated = diesel::update(
+        subscriptions::table
+            .filter(subscriptions::user_id.eq(user.as_str()))
+            .filter(subscriptions::id.eq(subscription_id)),
+    )
+    .set((
+        subscriptions::variants.eq(settings.variants.join(",")),
+        subscriptions::mastodon_limit.eq(settings.mastodon_limit),
+        subscriptions::utm.eq(settings.utm),
+        subscriptions::include_keywords.eq(settings.include_keywords.join(",")),
+        subscriptions::exclude_keywords.eq(settings.exclude_keywords.join(",")),
+    ))
+    .execute(conn)?;
+    Ok(updated == 1)
 }
 
 /// The active subscriptions of a feed (feed-level: for the poller).

@@ -140,6 +140,9 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(pages::reset::forgot)
         .service(pages::reset::reset_form)
         .service(pages::reset::reset_password)
+        .service(pages::templates::edit)
+        .service(pages::templates::submit)
+        .service(pages::feeds::save_settings)
         .default_service(web::to(|| async {
             Err::<actix_web::HttpResponse, _>(error::WebError::NotFound)
         }));

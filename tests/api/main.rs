@@ -20,4 +20,5 @@ mod politeness;
 mod poller;
 mod reset;
 mod smtp;
+mod templates;
 mod verification;

@@ -22,6 +22,8 @@ pub struct CaptionView {
     pub length: i32,
     pub limit: i32,
     pub over: bool,
+    /// Why the template made no text for this post.
+    pub error: Option<String>,
 }
 
 pub struct CaptionGroup {
@@ -51,6 +53,7 @@ pub fn caption_groups(groups: Vec<PostCaptions>) -> Vec<CaptionGroup> {
                     id: c.id,
                     platform: c.platform,
                     over: c.length > c.char_limit,
+                    error: c.error,
                     text: c.body,
                     length: c.length,
                     limit: c.char_limit,

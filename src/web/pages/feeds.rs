@@ -7,6 +7,8 @@ use askama::Template;
 use super::captions::{caption_groups, CaptionGroup};
 use super::{format_optional_time, format_time, render, see_other, Layout};
 use crate::captions::store::list_account_captions;
+use crate::captions::templates_store::valid_variant;
+use crate::captions::{MASTODON_MAX_LIMIT, MASTODON_MIN_LIMIT};
 use crate::db::DbError;
 use crate::feeds::discover::Candidate;
 use crate::feeds::store::count_feed_posts;
@@ -167,6 +169,74 @@ struct FeedPage {
     feed: FeedRow,
     post_count: i64,
     groups: Vec<CaptionGroup>,
+    settings: SettingsView,
+}
+
+/// The caption settings form's values, as typed (so a refused form keeps them).
+#[derive(serde::Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct SettingsView {
+    variants: String,
+    mastodon_limit: String,
+    utm: Option<String>,
+    include_keywords: String,
+    exclude_keywords: String,
+    #[serde(skip)]
+    saved: bool,
+    #[serde(skip)]
+    error: Option<String>,
+}
+
+impl SettingsView {
+    fn of(s: &subscriptions::Subscription) -> Self {
+        SettingsView {
+            variants: s.variant_list().join(", "),
+            mastodon_limit: s.mastodon_limit.map(|n| n.to_string()).unwrap_or_default(),
+            utm: s.utm.then(|| "on".to_owned()),
+            include_keywords: subscriptions::split_list(&s.include_keywords).join(", "),
+            exclude_keywords: subscriptions::split_list(&s.exclude_keywords).join(", "),
+            saved: false,
+            error: None,
+        }
+    }
+
+    fn utm(&self) -> bool {
+        self.utm.is_some()
+    }
+
+    /// The settings to store, or why they cannot be.
+    fn parse(&self) -> Result<subscriptions::CaptionSettings, String> {
+        let variants = subscriptions::split_list(&self.variants);
+        if let Some(bad) = variants.iter().find(|v| !valid_variant(v)) {
+            return Err(format!(
+                "\"{bad}\" is not a variant name (lowercase letters, digits, - or _)"
+            ));
+        }
+        let mastodon_limit = match self.mastodon_limit.trim() {
+            "" => None,
+            n => match n.parse::<i32>() {
+                Ok(n) if (MASTODON_MIN_LIMIT..=MASTODON_MAX_LIMIT).contains(&(n as usize)) => Some(n),
+                _ => {
+                    return Err(format!(
+                        "the Mastodon limit must be a number from {MASTODON_MIN_LIMIT} to {MASTODON_MAX_LIMIT}"
+                    ))
+                }
+            },
+        };
+        Ok(subscriptions::CaptionSettings {
+            variants,
+            mastodon_limit,
+            utm: self.utm(),
+            include_keywords: subscriptions::split_list(&self.include_keywords),
+            exclude_keywords: subscriptions::split_list(&self.exclude_keywords),
+        })
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct SettingsQuery {
+    saved: Option<String>,
 }
 
 #[get("/feeds/{id}")]
@@ -175,9 +245,32 @@ pub async fn show(
     state: web::Data<AppState>,
     user: CurrentUser,
     path: web::Path<String>,
+    query: web::Query<SettingsQuery>,
+) -> Result<HttpResponse, WebError> {
+    show_page(
+        &req,
+        &state,
+        &user,
+        path.into_inner(),
+        |s| SettingsView {
+            saved: query.saved.is_some(),
+            ..SettingsView::of(s)
+        },
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// The feed page; `settings` decides what the settings form shows.
+async fn show_page(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &CurrentUser,
+    subscription_id: String,
+    settings: impl FnOnce(&subscriptions::Subscription) -> SettingsView,
+    status: StatusCode,
 ) -> Result<HttpResponse, WebError> {
     let id = user.id();
-    let subscription_id = path.into_inner();
     let found = state
         .db
         .run(move |conn| {
@@ -193,12 +286,54 @@ pub async fn show(
         return Err(WebError::NotFound);
     };
     let page = FeedPage {
-        layout: Layout::new(&req, &state, Some(&user.user)),
+        layout: Layout::new(req, state, Some(&user.user)),
         feed: FeedRow::from(&subscribed),
         post_count,
         groups: caption_groups(groups),
+        settings: settings(&subscribed.subscription),
     };
-    render(StatusCode::OK, &page)
+    render(status, &page)
+}
+
+#[post("/feeds/{id}/settings")]
+pub async fn save_settings(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+    form: CheckedForm<SettingsView>,
+) -> Result<HttpResponse, WebError> {
+    let subscription_id = path.into_inner();
+    let typed = form.0;
+    let parsed = match typed.parse() {
+        Ok(parsed) => parsed,
+        Err(error) => {
+            let shown = SettingsView {
+                error: Some(error),
+                ..typed
+            };
+            return show_page(
+                &req,
+                &state,
+                &user,
+                subscription_id,
+                |_| shown,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    let id = user.id();
+    let target = subscription_id.clone();
+    let updated = state
+        .db
+        .run(move |conn| subscriptions::update_settings(conn, &id, &target, &parsed))
+        .await?;
+    if updated {
+        Ok(see_other(&format!("/feeds/{subscription_id}?saved=1")))
+    } else {
+        Err(WebError::NotFound)
+    }
 }
 
 #[post("/feeds/{id}/delete")]

@@ -6,6 +6,7 @@ pub mod feeds;
 pub mod home;
 pub mod reset;
 pub mod settings;
+pub mod templates;
 pub mod tokens;
 pub mod unsubscribe;
 pub mod verify;

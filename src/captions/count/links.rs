@@ -1,0 +1,493 @@
+//! Finding the links a platform turns into fixed-length short links.
+//!
+//! A hand-written port of twitter-text 3.1's URL extraction (`extractUrl`,
+//! `validDomain`, `validUrlPath`, `isValidUrl`), which X uses and which
+//! Mastodon reuses with the scheme required. A port rather than a regex so that
+//! the lookahead after the TLD and the ASCII-only rule for scheme-less links
+//! are explicit; `tests/fixtures/twitter_text_weighted_length.json` holds the
+//! official implementation's results it is checked against.
+
+use std::collections::HashSet;
+use std::ops::Range;
+use std::sync::LazyLock;
+
+/// twitter-text's TLD lists (regexp/validGTLD.js and validCCTLD.js, v3.1.0),
+/// one per line.
+static TLDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    include_str!("gtld.txt")
+        .lines()
+        .chain(include_str!("cctld.txt").lines())
+        .filter(|l| !l.is_empty())
+        .collect()
+});
+
+/// twitter-text refuses longer URLs outright.
+const MAX_URL_LEN: usize = 4096;
+
+/// Byte ranges of the links in `text`. With `bare_domains` (X), `name.tld`
+/// without a scheme counts too; without it (Mastodon) only http(s) links do.
+pub(crate) fn find_urls(text: &str, bare_domains: bool) -> Vec<Range<usize>> {
+    let mut found = Vec::new();
+    if !text.contains('.') {
+        return found;
+    }
+    if !bare_domains && !text.contains("://") {
+        return found;
+    }
+    let mut skip_to = 0;
+    let mut prev: Option<char> = None;
+    for (i, c) in text.char_indices() {
+        if i >= skip_to && prev.is_none_or(valid_preceding) {
+            if let Some(m) = url_at(text, i, prev, bare_domains) {
+                if let Some(url) = m.url {
+                    found.push(url);
+                }
+                skip_to = m.consumed_to;
+            } else {
+                skip_to = dotless_run_end(text, i);
+            }
+        }
+        prev = Some(c);
+    }
+    found
+}
+
+/// Where the run of label characters starting at `start` ends, when no dot
+/// follows it: no link can start inside such a run (every label from there
+/// ends at the same place), so the scan skips it. Without this, a long run of
+/// CJK text, where every character may start a link, is scanned quadratically.
+fn dotless_run_end(text: &str, start: usize) -> usize {
+    let run: usize = text[start..]
+        .chars()
+        .take_while(|&c| is_domain_char(c) || c == '-' || c == '_')
+        .map(char::len_utf8)
+        .sum();
+    let end = start + run;
+    if run == 0 || text[end..].starts_with(['.', ':']) {
+        start
+    } else {
+        end
+    }
+}
+
+struct Match {
+    /// `None` when the text matched the URL pattern but failed validation; the
+    /// scan still resumes after it, as the global regex does.
+    url: Option<Range<usize>>,
+    consumed_to: usize,
+}
+
+fn url_at(text: &str, start: usize, prev: Option<char>, bare_domains: bool) -> Option<Match> {
+    let rest = &text[start..];
+    let scheme_len = ["https://", "http://"].iter().find_map(|scheme| {
+        rest.get(..scheme.len())
+            .is_some_and(|s| s.eq_ignore_ascii_case(scheme))
+            .then_some(scheme.len())
+    });
+    if let Some(len) = scheme_len {
+        if let Some(m) = url_after_scheme(text, start, start + len) {
+            return Some(m);
+        }
+    }
+    if !bare_domains {
+        return None;
+    }
+    let (domain, end) = domain_and_tail(text, start)?;
+    let valid_before = prev.is_none_or(|p| !matches!(p, '-' | '_' | '.' | '/'));
+    let ascii_start = ascii_domain_start(&text[domain.clone()]).map(|s| domain.start + s);
+    let url = match ascii_start {
+        Some(s) if valid_before && valid_host(&text[domain.clone()], end - start) => Some(s..end),
+        _ => None,
+    };
+    Some(Match {
+        url,
+        consumed_to: end,
+    })
+}
+
+fn url_after_scheme(text: &str, start: usize, host_start: usize) -> Option<Match> {
+    let (domain, end) = domain_and_tail(text, host_start)?;
+    let valid = valid_host(&text[domain], end - start);
+    Some(Match {
+        url: valid.then_some(start..end),
+        consumed_to: end,
+    })
+}
+
+/// The domain at `start` and the end of the whole URL (port, path, query).
+fn domain_and_tail(text: &str, start: usize) -> Option<(Range<usize>, usize)> {
+    let domain_end = domain_end(text, start)?;
+    let mut end = domain_end;
+    let bytes = text.as_bytes();
+    if bytes.get(end) == Some(&b':') {
+        let digits = text[end + 1..]
+            .bytes()
+            .take_while(u8::is_ascii_digit)
+            .count();
+        if digits > 0 {
+            end += 1 + digits;
+        }
+    }
+    if bytes.get(end) == Some(&b'/') {
+        end = path_end(text, end + 1);
+    }
+    if bytes.get(end) == Some(&b'?') {
+        end = query_end(text, end + 1).unwrap_or(end);
+    }
+    Some((start..domain_end, end))
+}
+
+/// `validSubdomain* validDomainName (validGTLD|validCCTLD|validPunycode)`,
+/// greedy: the longest run of labels whose last label is a known TLD.
+fn domain_end(text: &str, start: usize) -> Option<usize> {
+    // Where the text after each dot starts, and whether the label before
+    // that dot holds an underscore.
+    let mut after_dots: Vec<(usize, bool)> = Vec::new();
+    let mut pos = start;
+    while let Some((end, underscore)) = label_at(text, pos) {
+        if text.as_bytes().get(end) != Some(&b'.') {
+            break;
+        }
+        pos = end + 1;
+        after_dots.push((pos, underscore));
+    }
+    // The label right before the TLD is the domain name, where an underscore
+    // is not allowed; the ones before it are subdomains, where it is.
+    after_dots
+        .iter()
+        .rev()
+        .find_map(|&(tld_start, underscore)| {
+            (!underscore).then(|| tld_at(text, tld_start)).flatten()
+        })
+}
+
+/// A label starts and ends with a domain character and may hold `-` and `_`
+/// inside; returns its end and whether it holds an underscore.
+fn label_at(text: &str, start: usize) -> Option<(usize, bool)> {
+    let mut end = None;
+    for (i, c) in text[start..].char_indices() {
+        if is_domain_char(c) {
+            end = Some(start + i + c.len_utf8());
+        } else if !((c == '-' || c == '_') && end.is_some()) {
+            break;
+        }
+    }
+    let end = end?;
+    // "foo-." is no label: the run must end on a domain character.
+    if text[end..].starts_with(['-', '_']) {
+        return None;
+    }
+    Some((end, text[start..end].contains('_')))
+}
+
+/// The end of a known TLD starting at `start`, if the character after it
+/// passes twitter-text's lookahead `(?=[^0-9a-zA-Z@+-]|$)`.
+fn tld_at(text: &str, start: usize) -> Option<usize> {
+    let label_len: usize = text[start..]
+        .chars()
+        .take_while(|&c| is_domain_char(c) || c == '-')
+        .map(char::len_utf8)
+        .sum();
+    let label = &text[start..start + label_len];
+    let mut ends: Vec<usize> = label
+        .char_indices()
+        .map(|(i, c)| i + c.len_utf8())
+        .collect();
+    ends.reverse();
+    ends.into_iter().find_map(|len| {
+        let candidate = label[..len].to_lowercase();
+        let known = TLDS.contains(candidate.as_str())
+            || (candidate.starts_with("xn--")
+                && candidate.len() > 4
+                && candidate[4..]
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+        let next_ok = text[start + len..]
+            .chars()
+            .next()
+            .is_none_or(|c| !(c.is_ascii_alphanumeric() || matches!(c, '@' | '+' | '-')));
+        (known && next_ok).then_some(start + len)
+    })
+}
+
+/// Scheme-less links are ASCII only (`validAsciiDomain`): "日本example.com"
+/// links "example.com". Returns where the ASCII domain begins.
+fn ascii_domain_start(domain: &str) -> Option<usize> {
+    let is_ascii_domain_char =
+        |c: char| c.is_ascii_alphanumeric() || c == '-' || is_latin_accent(c);
+    let start = domain
+        .char_indices()
+        .rev()
+        .take_while(|&(_, c)| is_ascii_domain_char(c) || c == '.')
+        .last()
+        .map(|(i, _)| i)?;
+    let ascii = &domain[start..];
+    let ascii = ascii.trim_start_matches('.');
+    let start = domain.len() - ascii.len();
+    (ascii.contains('.') && !ascii.starts_with('.')).then_some(start)
+}
+
+/// `isValidUrl`: the host must survive IDNA (every label at most 63
+/// characters once punycoded) and the URL must not be absurdly long.
+fn valid_host(domain: &str, url_len: usize) -> bool {
+    let mut ascii_len = 0;
+    for label in domain.split('.') {
+        let len = if label.is_ascii() {
+            label.len()
+        } else {
+            match idna::punycode::encode_str(&label.to_lowercase()) {
+                Some(p) => "xn--".len() + p.len(),
+                None => return false,
+            }
+        };
+        if len == 0 || len > 63 {
+            return false;
+        }
+        ascii_len += len + 1;
+    }
+    url_len + ascii_len.saturating_sub(domain.len() + 1) <= MAX_URL_LEN
+}
+
+/// Longest run of path characters and balanced parentheses that ends on a
+/// character a path may end with; sentence punctuation after a link stays out.
+fn path_end(text: &str, start: usize) -> usize {
+    let mut pos = start;
+    let mut last_good = start;
+    while let Some(c) = text[pos..].chars().next() {
+        if is_path_char(c) {
+            pos += c.len_utf8();
+            if is_path_ending_char(c) {
+                last_good = pos;
+            }
+        } else if c == '(' {
+            match balanced_parens_end(text, pos) {
+                Some(end) => {
+                    pos = end;
+                    last_good = end;
+                }
+                None => break,
+            }
+        } else {
+            break;
+        }
+    }
+    last_good
+}
+
+/// `\( (general+ | general* \( general+ \) general*) \)`: one nested level.
+fn balanced_parens_end(text: &str, open: usize) -> Option<usize> {
+    let mut pos = open + 1;
+    let mut depth = 1;
+    let mut inner_chars = 0;
+    for c in text[open + 1..].chars() {
+        pos += c.len_utf8();
+        match c {
+            '(' if depth == 1 => {
+                depth = 2;
+                inner_chars = 0;
+            }
+            ')' if depth == 2 && inner_chars > 0 => depth = 1,
+            ')' if depth == 1 => return (pos - open > 2).then_some(pos),
+            c if is_path_char(c) => inner_chars += 1,
+            _ => return None,
+        }
+    }
+    None
+}
+
+fn query_end(text: &str, start: usize) -> Option<usize> {
+    let mut pos = start;
+    let mut last_good = None;
+    for c in text[start..].chars() {
+        if !(c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                '!' | '?'
+                    | '*'
+                    | '\''
+                    | '@'
+                    | '('
+                    | ')'
+                    | ';'
+                    | ':'
+                    | '&'
+                    | '='
+                    | '+'
+                    | '$'
+                    | '/'
+                    | '%'
+                    | '#'
+                    | '['
+                    | ']'
+                    | '-'
+                    | '_'
+                    | '.'
+                    | ','
+                    | '~'
+                    | '|'
+            ))
+        {
+            break;
+        }
+        pos += c.len_utf8();
+        if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '&' | '=' | '#' | '/') {
+            last_good = Some(pos);
+        }
+    }
+    last_good
+}
+
+/// `validUrlPrecedingChars`: not glued to an ASCII word, a mention, a
+/// cashtag or a hashtag.
+fn valid_preceding(p: char) -> bool {
+    is_directional(p)
+        || !(p.is_ascii_alphanumeric()
+            || matches!(p, '@' | '＠' | '$' | '#' | '＃')
+            || is_invalid_char(p))
+}
+
+fn is_domain_char(c: char) -> bool {
+    !(is_punct(c) || is_space(c) || is_invalid_char(c) || is_directional(c))
+}
+
+fn is_punct(c: char) -> bool {
+    // Matched by hand: called for every character scanned.
+    c.is_ascii_punctuation() && !matches!(c, '"' | '`')
+}
+
+fn is_space(c: char) -> bool {
+    matches!(c, '\u{09}'..='\u{0D}' | ' ' | '\u{85}' | '\u{A0}' | '\u{1680}' | '\u{180E}'
+        | '\u{2000}'..='\u{200A}' | '\u{2028}' | '\u{2029}' | '\u{202F}' | '\u{205F}' | '\u{3000}')
+}
+
+fn is_invalid_char(c: char) -> bool {
+    matches!(c, '\u{FFFE}' | '\u{FEFF}' | '\u{FFFF}')
+}
+
+fn is_directional(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{2066}'..='\u{2069}')
+}
+
+/// twitter-text's `latinAccentChars`, the ranges that matter for counting.
+fn is_latin_accent(c: char) -> bool {
+    matches!(c, '\u{C0}'..='\u{D6}' | '\u{D8}'..='\u{F6}' | '\u{F8}'..='\u{FF}' | '\u{100}'..='\u{24F}'
+        | '\u{253}' | '\u{254}' | '\u{256}' | '\u{257}' | '\u{259}' | '\u{25B}' | '\u{263}' | '\u{268}'
+        | '\u{26F}' | '\u{272}' | '\u{289}' | '\u{28B}' | '\u{2BB}' | '\u{300}'..='\u{36F}' | '\u{1E00}'..='\u{1EFF}')
+}
+
+fn is_cyrillic(c: char) -> bool {
+    matches!(c, '\u{400}'..='\u{4FF}')
+}
+
+/// `validGeneralUrlPathChars`.
+fn is_path_char(c: char) -> bool {
+    c.is_ascii_alphanumeric()
+        || is_cyrillic(c)
+        || is_latin_accent(c)
+        || matches!(
+            c,
+            '!' | '*'
+                | '\''
+                | ';'
+                | ':'
+                | '='
+                | '+'
+                | ','
+                | '.'
+                | '$'
+                | '/'
+                | '%'
+                | '#'
+                | '['
+                | ']'
+                | '-'
+                | '\u{2013}'
+                | '_'
+                | '~'
+                | '@'
+                | '|'
+                | '&'
+        )
+}
+
+/// `validUrlPathEndingChars` (balanced parentheses are handled by the caller).
+fn is_path_ending_char(c: char) -> bool {
+    c.is_ascii_alphanumeric()
+        || is_cyrillic(c)
+        || is_latin_accent(c)
+        || matches!(c, '+' | '-' | '=' | '_' | '#' | '/')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn urls(text: &str, bare: bool) -> Vec<&str> {
+        find_urls(text, bare)
+            .into_iter()
+            .map(|r| &text[r])
+            .collect()
+    }
+
+    #[test]
+    fn tld_lists_are_loaded() {
+        assert!(TLDS.len() > 1500);
+        for tld in ["com", "community", "jp", "rs", "한국", "پاکستان"] {
+            assert!(TLDS.contains(tld), "{tld}");
+        }
+    }
+
+    #[test]
+    fn link_edges() {
+        let wiki = "https://en.wikipedia.org/wiki/Rust_(programming_language)";
+        assert_eq!(urls(&format!("See {wiki}."), false), [wiki]);
+        assert_eq!(
+            urls("(see https://example.com/a).", false),
+            ["https://example.com/a"]
+        );
+        assert_eq!(
+            urls("Really? https://a.example.com/x?y=1!", false),
+            ["https://a.example.com/x?y=1"]
+        );
+        assert_eq!(
+            urls("Is it https://example.com/?", false),
+            ["https://example.com/"]
+        );
+        assert_eq!(
+            urls("HTTPS://EXAMPLE.COM, then", false),
+            ["HTTPS://EXAMPLE.COM"]
+        );
+        assert_eq!(
+            urls("<https://example.com/>", false),
+            ["https://example.com/"]
+        );
+        assert_eq!(
+            urls("http://example.com:8080/p#frag done", false),
+            ["http://example.com:8080/p#frag"]
+        );
+        assert!(urls("https:// nothing", false).is_empty());
+        assert!(urls("xhttps://example.com", false).is_empty());
+        assert!(urls("http://192.168.0.1/index.html", false).is_empty());
+        assert_eq!(urls("two: http://a.io and https://b.io/c", false).len(), 2);
+    }
+
+    #[test]
+    fn bare_domains_only_when_asked() {
+        assert_eq!(urls("visit example.com today", true), ["example.com"]);
+        assert!(urls("visit example.com today", false).is_empty());
+        assert_eq!(
+            urls("at blog.rust-lang.org/2024/x.", true),
+            ["blog.rust-lang.org/2024/x"]
+        );
+        assert_eq!(urls("日本example.com", true), ["example.com"]);
+        for not_links in [
+            "mail alice@example.com",
+            "#example.com",
+            "-example.com",
+            "e.g. this",
+            "example.invalidtld",
+        ] {
+            assert!(urls(not_links, true).is_empty(), "{not_links}");
+        }
+    }
+}

@@ -1,0 +1,387 @@
+//! The sandboxed template engine subscriber templates run in.
+//!
+//! minijinja has no file, network or environment access unless a loader or
+//! functions are registered, and none are. What a subscriber can still do is
+//! loop and grow text, so every render is bounded by fuel (instructions) and
+//! by an output cap. Templates are compiled once into a [`TemplateSet`] and
+//! reused for every post.
+
+use std::collections::HashSet;
+use std::io;
+use std::sync::LazyLock;
+
+use minijinja::value::Value;
+use minijinja::{AutoEscape, Environment, Error, ErrorKind, UndefinedBehavior};
+
+use super::platform::Platform;
+use super::template::{clean_text, cut_words, default_template, hashtags, tidy, Context};
+
+/// Per-render instruction budget. The defaults need a few hundred; this only
+/// stops a runaway loop from pinning a worker.
+const FUEL: u64 = 20_000;
+/// Largest rendered output before fitting; far above every platform limit,
+/// small enough that a template multiplying text cannot eat memory.
+const MAX_OUTPUT_BYTES: usize = 256 * 1024;
+/// Largest template source accepted on save.
+pub const MAX_SOURCE_BYTES: usize = 8 * 1024;
+
+/// The names a template can use; anything else is refused on save.
+pub const VARIABLES: &[&str] = &[
+    "title",
+    "summary",
+    "excerpt",
+    "url",
+    "author",
+    "published",
+    "categories",
+    "hashtags",
+    "image",
+    "feed_title",
+];
+
+/// Why a template was refused, with the line it happened on when known.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{reason}", line.map(|l| format!("line {l}: ")).unwrap_or_default())]
+pub struct TemplateError {
+    pub line: Option<usize>,
+    pub reason: String,
+}
+
+impl TemplateError {
+    fn from_minijinja(e: &Error) -> Self {
+        let reason = match e.detail() {
+            Some(detail) => format!("{} ({detail})", kind_text(e.kind())),
+            None => kind_text(e.kind()).to_owned(),
+        };
+        TemplateError {
+            line: e.line(),
+            reason,
+        }
+    }
+}
+
+fn kind_text(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::SyntaxError => "syntax error",
+        ErrorKind::UndefinedError => "undefined value (a variable or item this post does not have)",
+        ErrorKind::UnknownFilter => "unknown filter",
+        ErrorKind::UnknownTest => "unknown test",
+        ErrorKind::UnknownFunction => "unknown function",
+        ErrorKind::InvalidOperation => "invalid operation",
+        ErrorKind::OutOfFuel => "template does too much work (loop too long)",
+        ErrorKind::TemplateNotFound => "no such template",
+        ErrorKind::MissingArgument | ErrorKind::TooManyArguments => "wrong number of arguments",
+        ErrorKind::WriteFailure => "output too long",
+        _ => "template error",
+    }
+}
+
+/// Compiled templates, one per (platform, variant). The built-in defaults are
+/// always present as variant `default` unless overridden.
+pub struct TemplateSet {
+    env: Environment<'static>,
+    keys: HashSet<String>,
+}
+
+static DEFAULTS: LazyLock<TemplateSet> = LazyLock::new(|| TemplateSet::with_overrides([]).0);
+
+impl TemplateSet {
+    /// The built-in templates only, compiled once per process.
+    pub fn defaults() -> &'static TemplateSet {
+        &DEFAULTS
+    }
+
+    /// The defaults plus an account's templates. A stored template that no
+    /// longer compiles (it was validated on save, so only after an engine
+    /// change) is left out and reported, so one bad template cannot stop the
+    /// account's other captions.
+    pub fn with_overrides(
+        templates: impl IntoIterator<Item = (Platform, String, String)>,
+    ) -> (Self, Vec<(Platform, String, TemplateError)>) {
+        let mut set = TemplateSet {
+            env: sandbox(),
+            keys: HashSet::new(),
+        };
+        for platform in Platform::ALL {
+            let key = key(platform, super::DEFAULT_VARIANT);
+            // The built-in sources are tested to compile; a failure here
+            // would only leave that platform's default missing.
+            if set
+                .env
+                .add_template_owned(key.clone(), default_template(platform))
+                .is_ok()
+            {
+                set.keys.insert(key);
+            }
+        }
+        let mut broken = Vec::new();
+        for (platform, variant, source) in templates {
+            let key = key(platform, &variant);
+            match set.env.add_template_owned(key.clone(), source) {
+                Ok(()) => {
+                    set.keys.insert(key);
+                }
+                Err(e) => broken.push((platform, variant, TemplateError::from_minijinja(&e))),
+            }
+        }
+        (set, broken)
+    }
+
+    pub fn has(&self, platform: Platform, variant: &str) -> bool {
+        self.keys.contains(&key(platform, variant))
+    }
+
+    /// Renders one template and tidies the result (blank runs collapsed,
+    /// lines trimmed).
+    pub(crate) fn render(
+        &self,
+        platform: Platform,
+        variant: &str,
+        ctx: &Context,
+    ) -> Result<String, TemplateError> {
+        let tmpl = self
+            .env
+            .get_template(&key(platform, variant))
+            .map_err(|e| TemplateError::from_minijinja(&e))?;
+        let mut out = CappedWriter::default();
+        tmpl.render_captured_to(ctx, &mut out)
+            .map_err(|e| TemplateError::from_minijinja(&e))?;
+        let text = String::from_utf8(out.buf).map_err(|_| TemplateError {
+            line: None,
+            reason: "output is not valid text".into(),
+        })?;
+        Ok(tidy(&text))
+    }
+}
+
+fn key(platform: Platform, variant: &str) -> String {
+    format!("{}/{variant}", platform.id())
+}
+
+/// Checks a subscriber's template before it is saved: it must compile, use
+/// only [`VARIABLES`], and render a sample post without error.
+pub fn validate(source: &str) -> Result<(), TemplateError> {
+    if source.len() > MAX_SOURCE_BYTES {
+        return Err(TemplateError {
+            line: None,
+            reason: format!("template is longer than {MAX_SOURCE_BYTES} bytes"),
+        });
+    }
+    let env = sandbox();
+    let tmpl = env
+        .template_from_str(source)
+        .map_err(|e| TemplateError::from_minijinja(&e))?;
+    let mut unknown: Vec<String> = tmpl
+        .undeclared_variables(false)
+        .into_iter()
+        .filter(|v| !VARIABLES.contains(&v.as_str()) && env.globals().all(|(g, _)| g != v))
+        .collect();
+    unknown.sort();
+    if let Some(name) = unknown.first() {
+        return Err(TemplateError {
+            line: line_of(source, name),
+            reason: format!(
+                "unknown variable \"{name}\"; available: {}",
+                VARIABLES.join(", ")
+            ),
+        });
+    }
+    let mut out = CappedWriter::default();
+    tmpl.render_captured_to(Context::sample(), &mut out)
+        .map_err(|e| TemplateError::from_minijinja(&e))?;
+    Ok(())
+}
+
+/// The first line where `name` appears as a whole word.
+fn line_of(source: &str, name: &str) -> Option<usize> {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    source
+        .lines()
+        .position(|line| {
+            line.match_indices(name).any(|(i, _)| {
+                let before = line[..i].chars().next_back();
+                let after = line[i + name.len()..].chars().next();
+                !before.is_some_and(is_word) && !after.is_some_and(is_word)
+            })
+        })
+        .map(|i| i + 1)
+}
+
+fn sandbox() -> Environment<'static> {
+    let mut env = Environment::new();
+    // Captions are plain text pasted into a compose box; nothing is escaped.
+    env.set_auto_escape_callback(|_| AutoEscape::None);
+    // Every context field is always present (empty when unknown), so an
+    // undefined name can only be a typo in a template; fail loudly on it.
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_fuel(Some(FUEL));
+    env.add_filter("truncate_words", truncate_words);
+    env.add_filter("hashtags", hashtags_filter);
+    env.add_filter("strip", |s: String| s.trim().to_owned());
+    env.add_filter("date", date);
+    env
+}
+
+/// `{{ summary|truncate_words(20) }}`: whole words and an ellipsis.
+fn truncate_words(s: String, n: usize) -> String {
+    cut_words(&clean_text(&s), n)
+}
+
+/// `{{ categories|hashtags|join(' ') }}`: tags made from words, as the
+/// `hashtags` variable is; a single string becomes a single tag.
+fn hashtags_filter(value: Value) -> Result<Value, Error> {
+    let words: Vec<String> = if let Some(s) = value.as_str() {
+        vec![s.to_owned()]
+    } else {
+        value
+            .try_iter()?
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+            .collect()
+    };
+    Ok(Value::from(hashtags(&words)))
+}
+
+/// `{{ published|date("%d %B %Y") }}`: chrono's strftime; `published` is
+/// `YYYY-MM-DD`, RFC 3339 is accepted too. An invalid format is an error, not
+/// a panic (chrono panics when displaying one).
+fn date(value: String, format: Option<String>) -> Result<String, Error> {
+    use chrono::format::{Item, StrftimeItems};
+    if value.is_empty() {
+        return Ok(String::new());
+    }
+    let format = format.unwrap_or_else(|| "%Y-%m-%d".to_owned());
+    let items: Vec<Item> = StrftimeItems::new(&format).collect();
+    if items.iter().any(|i| matches!(i, Item::Error)) {
+        return Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!("invalid date format {format:?}"),
+        ));
+    }
+    let date = chrono::NaiveDate::parse_from_str(&value, "%Y-%m-%d")
+        .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default())
+        .or_else(|_| chrono::DateTime::parse_from_rfc3339(&value).map(|d| d.naive_utc()))
+        .map_err(|_| {
+            Error::new(
+                ErrorKind::InvalidOperation,
+                format!("not a date: {value:?}"),
+            )
+        })?;
+    Ok(date.format_with_items(items.into_iter()).to_string())
+}
+
+/// Refuses to grow past [`MAX_OUTPUT_BYTES`], which aborts the render.
+#[derive(Default)]
+struct CappedWriter {
+    buf: Vec<u8>,
+}
+
+impl io::Write for CappedWriter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if self.buf.len() + data.len() > MAX_OUTPUT_BYTES {
+            return Err(io::Error::other("caption output too long"));
+        }
+        self.buf.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render_one(source: &str, ctx: &Context) -> Result<String, TemplateError> {
+        let (set, broken) =
+            TemplateSet::with_overrides([(Platform::X, "t".to_owned(), source.to_owned())]);
+        assert!(broken.is_empty(), "{broken:?}");
+        set.render(Platform::X, "t", ctx)
+    }
+
+    #[test]
+    fn every_variable_and_filter_works() {
+        let source = "{{ title|upper }} / {{ title|lower }} / {{ '  x  '|strip }} / \
+                      {{ summary|truncate_words(3) }} / {{ categories|hashtags|join(' ') }} / \
+                      {{ published|date('%d %B %Y') }} / {{ url }} {{ author }} {{ excerpt }} \
+                      {{ hashtags|length }} {{ image }} {{ feed_title }}";
+        assert_eq!(validate(source), Ok(()));
+        let text = render_one(source, &Context::sample()).unwrap();
+        assert!(
+            text.starts_with(
+                "HOW WE MADE OUR FEED READER FAST / how we made our feed reader fast / x / \
+             Profiling a Rust… / #Rust #Performance #WebDevelopment / 14 November 2023 / \
+             https://blog.example.com/fast-feeds"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn syntax_errors_name_the_line() {
+        let err = validate("{{ title }}\n{% if url %}\n{{ url }").unwrap_err();
+        assert_eq!(err.line, Some(3), "{err}");
+        assert!(err.to_string().starts_with("line 3: syntax error"), "{err}");
+        let err = validate("{{ title }}\n{% for x in hashtags %}{{ x }}").unwrap_err();
+        assert!(err.reason.contains("syntax error"), "{err}");
+    }
+
+    #[test]
+    fn unknown_variables_and_filters_are_refused() {
+        let err = validate("{{ title }}\n\n{{ tittle }}").unwrap_err();
+        assert_eq!(err.line, Some(3));
+        assert!(err.reason.contains("unknown variable \"tittle\""), "{err}");
+        let err = validate("{{ title|shout }}").unwrap_err();
+        assert_eq!(err.line, Some(1));
+        assert!(err.reason.contains("unknown filter"), "{err}");
+        let err = validate("{{ published|date('%Q') }}").unwrap_err();
+        assert!(err.reason.contains("invalid date format"), "{err}");
+        // Loop variables and builtins are not unknown.
+        assert_eq!(validate("{% for h in hashtags %}{{ loop.index }}{{ h }}{% endfor %}{{ range(3)|list|length }}"), Ok(()));
+    }
+
+    #[test]
+    fn runaway_templates_are_stopped() {
+        let err = validate("{% for i in range(100000) %}{{ i }}{% endfor %}").unwrap_err();
+        assert!(err.reason.contains("too much work"), "{err}");
+        let ctx = Context {
+            title: "x".repeat(10_000),
+            ..Context::sample()
+        };
+        let err = render_one("{% for i in range(100) %}{{ title }}{% endfor %}", &ctx).unwrap_err();
+        assert!(
+            err.reason.contains("output too long") || err.reason.contains("template error"),
+            "{err}"
+        );
+        assert!(validate(&"x".repeat(MAX_SOURCE_BYTES + 1)).is_err());
+    }
+
+    #[test]
+    fn no_access_to_files_or_other_templates() {
+        assert!(validate("{% include '/etc/passwd' %}").is_err());
+        assert!(validate("{{ env }}").is_err());
+    }
+
+    #[test]
+    fn defaults_are_present_and_overridable() {
+        let set = TemplateSet::defaults();
+        for p in Platform::ALL {
+            assert!(set.has(p, "default"), "{p:?}");
+            assert!(!set.has(p, "teaser"));
+        }
+        let (set, _) = TemplateSet::with_overrides([(
+            Platform::Bluesky,
+            "default".to_owned(),
+            "Mine: {{ title }}".to_owned(),
+        )]);
+        assert_eq!(
+            set.render(Platform::Bluesky, "default", &Context::sample())
+                .unwrap(),
+            "Mine: How we made our feed reader fast"
+        );
+        let (_, broken) =
+            TemplateSet::with_overrides([(Platform::X, "bad".to_owned(), "{{ oops".to_owned())]);
+        assert_eq!(broken.len(), 1);
+    }
+}

@@ -1,0 +1,288 @@
+//! The account's caption templates: edit one (platform, variant) at a time,
+//! preview it against the account's latest real posts, save or remove it.
+
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use askama::Template;
+
+use super::{render, see_other, Layout};
+use crate::captions::store::latest_account_posts;
+use crate::captions::templates_store::{self, valid_variant, SaveError};
+use crate::captions::{
+    check, generate_with, validate_template, Platform, Rules, Settings, TemplateSet,
+    DEFAULT_VARIANT, TEMPLATE_VARIABLES,
+};
+use crate::db::DbError;
+use crate::web::csrf::CheckedForm;
+use crate::web::error::WebError;
+use crate::web::session::CurrentUser;
+use crate::web::AppState;
+
+/// Posts the preview renders against.
+const PREVIEW_POSTS: i64 = 3;
+
+pub struct PlatformTab {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub selected: bool,
+}
+
+pub struct VariantLink {
+    pub name: String,
+    pub selected: bool,
+    pub custom: bool,
+}
+
+pub struct PreviewView {
+    pub post_title: String,
+    pub text: String,
+    pub length: usize,
+    pub limit: usize,
+    pub problems: Vec<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "templates.html")]
+struct TemplatesPage {
+    layout: Layout,
+    platforms: Vec<PlatformTab>,
+    platform: &'static str,
+    platform_name: &'static str,
+    variants: Vec<VariantLink>,
+    variant: String,
+    source: String,
+    custom: bool,
+    error: Option<String>,
+    saved: bool,
+    previews: Option<Vec<PreviewView>>,
+    variables: String,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct Selection {
+    platform: Option<String>,
+    variant: Option<String>,
+    saved: Option<String>,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct TemplateForm {
+    platform: String,
+    variant: String,
+    source: String,
+    action: String,
+}
+
+/// What the page shows besides the editor: the account's variants for the platform.
+struct Loaded {
+    stored: Vec<templates_store::StoredTemplate>,
+}
+
+impl Loaded {
+    fn source_of(&self, platform: Platform, variant: &str) -> Option<String> {
+        self.stored
+            .iter()
+            .find(|t| t.platform == platform.id() && t.variant == variant)
+            .map(|t| t.source.clone())
+    }
+
+    fn variants(&self, platform: Platform, selected: &str) -> Vec<VariantLink> {
+        let mut names: Vec<String> = vec![DEFAULT_VARIANT.to_owned()];
+        for t in self.stored.iter().filter(|t| t.platform == platform.id()) {
+            if !names.contains(&t.variant) {
+                names.push(t.variant.clone());
+            }
+        }
+        if valid_variant(selected) && !names.iter().any(|n| n == selected) {
+            names.push(selected.to_owned());
+        }
+        names
+            .into_iter()
+            .map(|name| VariantLink {
+                selected: name == selected,
+                custom: self.source_of(platform, &name).is_some(),
+                name,
+            })
+            .collect()
+    }
+}
+
+fn page(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &CurrentUser,
+    loaded: &Loaded,
+    platform: Platform,
+    variant: &str,
+    source: String,
+) -> TemplatesPage {
+    TemplatesPage {
+        layout: Layout::new(req, state, Some(&user.user)),
+        platforms: Platform::ALL
+            .iter()
+            .map(|p| PlatformTab {
+                id: p.id(),
+                name: p.display_name(),
+                selected: *p == platform,
+            })
+            .collect(),
+        platform: platform.id(),
+        platform_name: platform.display_name(),
+        variants: loaded.variants(platform, variant),
+        variant: variant.to_owned(),
+        custom: loaded.source_of(platform, variant).is_some(),
+        source,
+        error: None,
+        saved: false,
+        previews: None,
+        variables: TEMPLATE_VARIABLES.join(", "),
+    }
+}
+
+fn parse_platform(raw: Option<&str>) -> Result<Platform, WebError> {
+    match raw {
+        None | Some("") => Ok(Platform::X),
+        Some(id) => id.parse().map_err(|_| WebError::NotFound),
+    }
+}
+
+async fn load(state: &AppState, user: &CurrentUser) -> Result<Loaded, WebError> {
+    let id = user.id();
+    let stored = state
+        .db
+        .run(move |conn| Ok::<_, DbError>(templates_store::list(conn, &id)?))
+        .await?;
+    Ok(Loaded { stored })
+}
+
+#[get("/templates")]
+pub async fn edit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: web::Query<Selection>,
+) -> Result<HttpResponse, WebError> {
+    let platform = parse_platform(query.platform.as_deref())?;
+    let variant = query
+        .variant
+        .clone()
+        .unwrap_or_else(|| DEFAULT_VARIANT.to_owned());
+    if !valid_variant(&variant) {
+        return Err(WebError::NotFound);
+    }
+    let loaded = load(&state, &user).await?;
+    let source = loaded
+        .source_of(platform, &variant)
+        .or_else(|| (variant == DEFAULT_VARIANT).then(|| default_source(platform)))
+        .unwrap_or_default();
+    let mut page = page(&req, &state, &user, &loaded, platform, &variant, source);
+    page.saved = query.saved.is_some();
+    render(StatusCode::OK, &page)
+}
+
+fn default_source(platform: Platform) -> String {
+    crate::captions::default_template_source(platform).to_owned()
+}
+
+#[post("/templates")]
+pub async fn submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    form: CheckedForm<TemplateForm>,
+) -> Result<HttpResponse, WebError> {
+    let form = form.0;
+    let platform = parse_platform(Some(&form.platform))?;
+    let variant = form.variant.trim().to_owned();
+    let loaded = load(&state, &user).await?;
+    let mut view = page(
+        &req,
+        &state,
+        &user,
+        &loaded,
+        platform,
+        &variant,
+        form.source.clone(),
+    );
+    if !valid_variant(&variant) {
+        view.error = Some(SaveError::BadVariant.to_string());
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &view);
+    }
+    let back = format!("/templates?platform={}&variant={variant}", platform.id());
+    match form.action.as_str() {
+        "delete" => {
+            let id = user.id();
+            let v = variant.clone();
+            state
+                .db
+                .run(move |conn| {
+                    Ok::<_, DbError>(templates_store::delete(conn, &id, platform, &v)?)
+                })
+                .await?;
+            Ok(see_other(&back))
+        }
+        "preview" => {
+            if let Err(e) = validate_template(&form.source) {
+                view.error = Some(e.to_string());
+                return render(StatusCode::UNPROCESSABLE_ENTITY, &view);
+            }
+            let id = user.id();
+            let posts = state
+                .db
+                .run(move |conn| Ok::<_, DbError>(latest_account_posts(conn, &id, PREVIEW_POSTS)?))
+                .await?;
+            view.previews = Some(previews(platform, &variant, &form.source, &posts));
+            render(StatusCode::OK, &view)
+        }
+        _ => {
+            let id = user.id();
+            let (v, source) = (variant.clone(), form.source.clone());
+            let saved = state
+                .db
+                .run(move |conn| {
+                    Ok::<_, DbError>(templates_store::save(conn, &id, platform, &v, &source))
+                })
+                .await?;
+            match saved {
+                Ok(()) => Ok(see_other(&format!("{back}&saved=1"))),
+                Err(SaveError::Db(e)) => Err(e.into()),
+                // Refused: the page shows why and the saved template is untouched.
+                Err(e) => {
+                    view.error = Some(e.to_string());
+                    render(StatusCode::UNPROCESSABLE_ENTITY, &view)
+                }
+            }
+        }
+    }
+}
+
+/// The unsaved template rendered and fitted for each post, as it would be stored.
+fn previews(
+    platform: Platform,
+    variant: &str,
+    source: &str,
+    posts: &[crate::captions::PostView],
+) -> Vec<PreviewView> {
+    let (set, _) = TemplateSet::with_overrides([(platform, variant.to_owned(), source.to_owned())]);
+    let requests = [(platform, variant.to_owned())];
+    let rules = Rules::for_platform(platform, None);
+    posts
+        .iter()
+        .filter_map(|post| {
+            let caption = generate_with(&set, post, &requests, &Settings::default())
+                .into_iter()
+                .next()?;
+            Some(PreviewView {
+                post_title: post.title.clone(),
+                problems: check(platform, &rules, &caption.text).violations,
+                length: caption.length,
+                limit: caption.limit,
+                error: caption.error,
+                text: caption.text,
+            })
+        })
+        .collect()
+}

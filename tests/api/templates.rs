@@ -1,0 +1,248 @@
+use crate::helpers::{location, new_browser, rss, spawn_app, Backend, FeedServer, TestApp};
+use crate::on_both_backends;
+
+async fn save_template(
+    app: &TestApp,
+    platform: &str,
+    variant: &str,
+    source: &str,
+    action: &str,
+) -> reqwest::Response {
+    app.submit(
+        "/templates",
+        "/templates",
+        &[
+            ("platform", platform),
+            ("variant", variant),
+            ("source", source),
+            ("action", action),
+        ],
+    )
+    .await
+}
+
+async fn with_feed(backend: Backend) -> (TestApp, FeedServer, String) {
+    let feeds = FeedServer::start().await;
+    let url = feeds.set(
+        "/feed.xml",
+        "application/rss+xml",
+        rss(
+            "Ann's blog",
+            &[("a1", "First post"), ("a2", "Sponsored second post")],
+        ),
+    );
+    let app = spawn_app(backend).await;
+    app.sign_up("ann@example.com").await;
+    let feed_page = app.add_feed(&url).await;
+    (app, feeds, feed_page)
+}
+
+async fn templates_are_validated_saved_and_used_with_variants(backend: Backend) {
+    let (app, _feeds, feed_page) = with_feed(backend).await;
+
+    let saved = save_template(
+        &app,
+        "x",
+        "default",
+        "NEW: {{ title|upper }}\n{{ url }}",
+        "save",
+    )
+    .await;
+    assert_eq!(saved.status().as_u16(), 303);
+    assert_eq!(
+        location(&saved),
+        "/templates?platform=x&variant=default&saved=1"
+    );
+
+    // A broken template is refused with its line and reason; the saved one stays.
+    let refused = save_template(&app, "x", "default", "{{ title }}\n{{ titel }}", "save").await;
+    assert_eq!(refused.status().as_u16(), 422);
+    let body = refused.text().await.unwrap();
+    assert!(
+        body.contains("line 2: unknown variable &quot;titel&quot;")
+            || body.contains("line 2: unknown variable &#34;titel&#34;"),
+        "{body}"
+    );
+    let refused = save_template(&app, "x", "default", "{% if title %}", "save").await;
+    assert!(refused
+        .text()
+        .await
+        .unwrap()
+        .contains("line 1: syntax error"));
+    let page = app.get_html("/templates?platform=x").await;
+    assert!(page.contains("NEW: {{ title|upper }}"), "{page}");
+
+    let teaser = save_template(
+        &app,
+        "bluesky",
+        "teaser",
+        "Teaser: {{ summary|truncate_words(3) }}",
+        "save",
+    )
+    .await;
+    assert_eq!(teaser.status().as_u16(), 303);
+    let settings = app
+        .submit(
+            &feed_page,
+            &format!("{feed_page}/settings"),
+            &[("variants", "default, teaser")],
+        )
+        .await;
+    assert_eq!(settings.status().as_u16(), 303);
+
+    let report = app.poll().await;
+    // Seven default captions per post, plus Bluesky's teaser (the only platform with one).
+    assert_eq!(report.captions_written, 2 * (7 + 1));
+    let captions = app.get_html("/captions").await;
+    assert!(
+        captions.contains("NEW: FIRST POST\nhttps://blog.example/a1"),
+        "{captions}"
+    );
+    assert!(captions.contains("Teaser: Summary of First…"), "{captions}");
+}
+on_both_backends!(templates_are_validated_saved_and_used_with_variants);
+
+async fn preview_renders_latest_posts_without_saving(backend: Backend) {
+    let (app, _feeds, _) = with_feed(backend).await;
+    app.poll().await;
+    let preview = save_template(
+        &app,
+        "x",
+        "default",
+        "Preview of {{ title }} {{ url }}",
+        "preview",
+    )
+    .await;
+    assert_eq!(preview.status().as_u16(), 200);
+    let body = preview.text().await.unwrap();
+    assert!(
+        body.contains("Preview of First post https://blog.example/a1"),
+        "{body}"
+    );
+    // "Preview of " + title + " " + URL counted as 23.
+    assert!(
+        body.contains(&format!("{}/280", 11 + 10 + 1 + 23)),
+        "{body}"
+    );
+    assert!(app
+        .get_html("/templates?platform=x")
+        .await
+        .contains("{{ title }}\n{{ url }}"));
+    let invalid = save_template(&app, "x", "default", "{{ nope }}", "preview").await;
+    assert_eq!(invalid.status().as_u16(), 422);
+}
+on_both_backends!(preview_renders_latest_posts_without_saving);
+
+async fn a_render_failure_is_shown_on_the_caption(backend: Backend) {
+    let (app, _feeds, _) = with_feed(backend).await;
+    // Valid against the sample post (three categories), fails on these posts (one).
+    let saved = save_template(
+        &app,
+        "threads",
+        "default",
+        "{{ title }} {{ categories[2] }}",
+        "save",
+    )
+    .await;
+    assert_eq!(saved.status().as_u16(), 303);
+    app.poll().await;
+    let captions = app.get_html("/captions").await;
+    assert_eq!(
+        captions
+            .matches("No caption: line 1: undefined value")
+            .count(),
+        2,
+        "{captions}"
+    );
+}
+on_both_backends!(a_render_failure_is_shown_on_the_caption);
+
+async fn feed_settings_filter_posts_and_tag_links(backend: Backend) {
+    let (app, _feeds, feed_page) = with_feed(backend).await;
+    let bad = app
+        .submit(
+            &feed_page,
+            &format!("{feed_page}/settings"),
+            &[("mastodon_limit", "5")],
+        )
+        .await;
+    assert_eq!(bad.status().as_u16(), 422);
+    assert!(bad
+        .text()
+        .await
+        .unwrap()
+        .contains("Mastodon limit must be a number from 100"));
+    let ok = app
+        .submit(
+            &feed_page,
+            &format!("{feed_page}/settings"),
+            &[
+                ("utm", "on"),
+                ("exclude_keywords", "sponsored"),
+                ("mastodon_limit", "1000"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status().as_u16(), 303);
+    let page = app.get_html(&location(&ok)).await;
+    assert!(
+        page.contains("Settings saved") && page.contains(r#"value="1000""#),
+        "{page}"
+    );
+
+    let report = app.poll().await;
+    assert_eq!(report.captions_written, 7, "the sponsored post is skipped");
+    let captions = app.get_html("/captions").await;
+    assert!(!captions.contains("Sponsored second post"));
+    assert!(captions.contains("https://blog.example/a1?utm_source=x&amp;utm_medium=social&amp;utm_campaign=captionfeed")
+        || captions.contains("https://blog.example/a1?utm_source=x&#38;utm_medium=social"), "{captions}");
+    assert!(
+        captions.contains("/1000"),
+        "Mastodon shows the instance limit"
+    );
+}
+on_both_backends!(feed_settings_filter_posts_and_tag_links);
+
+async fn templates_and_settings_are_private(backend: Backend) {
+    let (app, _feeds, anns_feed) = with_feed(backend).await;
+    save_template(&app, "x", "anns-secret", "Ann only {{ title }}", "save").await;
+    let bob = new_browser();
+    app.sign_up_as(&bob, "bob@example.com").await;
+    let bobs = app
+        .get_as(&bob, "/templates?platform=x")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!bobs.contains("anns-secret"));
+    let hijack = app
+        .submit_as(
+            &bob,
+            "/templates",
+            &format!("{anns_feed}/settings"),
+            &[("utm", "on")],
+        )
+        .await;
+    assert_eq!(hijack.status().as_u16(), 404);
+    assert_eq!(
+        app.get_as(&bob, "/templates?platform=myspace")
+            .await
+            .status()
+            .as_u16(),
+        404
+    );
+    // Without a CSRF token nothing is saved.
+    let forged = bob
+        .post(app.url("/templates"))
+        .form(&[
+            ("platform", "x"),
+            ("variant", "default"),
+            ("source", "x"),
+            ("action", "save"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status().as_u16(), 403);
+}
+on_both_backends!(templates_and_settings_are_private);
