@@ -18,6 +18,8 @@ pub struct CaptionFilter {
     pub since: Option<NaiveDateTime>,
     /// Continue after this caption (newest first): its creation time and id.
     pub after: Option<(NaiveDateTime, String)>,
+    /// Leave out captions whose template failed (they have no text).
+    pub only_made: bool,
 }
 
 /// A caption with its post, for the API.
@@ -46,6 +48,9 @@ pub fn list_captions_page(
     }
     if let Some(platform) = &filter.platform {
         query = query.filter(captions::platform.eq(platform.clone()));
+    }
+    if filter.only_made {
+        query = query.filter(captions::error.is_null());
     }
     if let Some(since) = filter.since {
         query = query.filter(captions::created_at.ge(since));

@@ -55,6 +55,8 @@ fn pending_captions(
     captions::table
         .filter(captions::user_id.eq(user_id))
         .filter(captions::created_at.ge(since))
+        // A caption whose template failed has no text to mail; its error is on the pages.
+        .filter(captions::error.is_null())
         .filter(not(exists(
             digest_captions::table.filter(digest_captions::caption_id.eq(captions::id)),
         )))

@@ -93,6 +93,8 @@ pub async fn caption_feed(
     let filter = CaptionFilter {
         feed: query.feed.clone(),
         platform: query.platform.clone(),
+        // A feed reader would post an empty item; failed captions show on the pages.
+        only_made: true,
         ..Default::default()
     };
     let loaded = state

@@ -4,7 +4,7 @@ use crate::helpers::{new_browser, rss, spawn_app, Backend, FeedServer, TestApp};
 use crate::on_both_backends;
 
 /// The account's caption feed address (without the format), from the API page.
-async fn caption_feed_base(app: &TestApp, client: &reqwest::Client) -> String {
+pub async fn caption_feed_base(app: &TestApp, client: &reqwest::Client) -> String {
     let html = app
         .get_as(client, "/settings/tokens")
         .await

@@ -154,6 +154,36 @@ async fn a_render_failure_is_shown_on_the_caption(backend: Backend) {
         2,
         "{captions}"
     );
+
+    // Programs see the failure; feed readers get only captions that have text.
+    let token = app.api_token("ann@example.com").await;
+    let page: serde_json::Value = reqwest::Client::new()
+        .get(app.url("/api/v1/captions?platform=threads"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let threads = page["captions"].as_array().unwrap();
+    assert_eq!(threads.len(), 2);
+    assert!(threads
+        .iter()
+        .all(|c| c["text"] == "" && c["error"].as_str().unwrap().contains("undefined value")));
+    let base = crate::caption_feeds::caption_feed_base(&app, &app.client).await;
+    let body = reqwest::get(format!("{base}/json"))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let parsed = feed_rs::parser::parse(&body[..]).unwrap();
+    assert_eq!(
+        parsed.entries.len(),
+        2 * 6,
+        "the failed Threads captions are left out"
+    );
 }
 on_both_backends!(a_render_failure_is_shown_on_the_caption);
 

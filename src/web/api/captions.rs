@@ -49,6 +49,8 @@ pub struct CaptionOut {
     pub length: i32,
     pub limit: i32,
     pub created_at: String,
+    /// Set when the template failed for this post; `text` is then empty.
+    pub error: Option<String>,
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -95,6 +97,7 @@ pub async fn list(
         platform: query.platform,
         since,
         after,
+        only_made: false,
     };
     let id = user.id();
     // One more than asked tells whether another page exists.
@@ -134,6 +137,7 @@ fn caption_out(row: CaptionWithPost) -> CaptionOut {
         text: c.body,
         length: c.length,
         limit: c.char_limit,
+        error: c.error,
     }
 }
 
