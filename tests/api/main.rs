@@ -21,4 +21,5 @@ mod poller;
 mod reset;
 mod smtp;
 mod templates;
+mod transfer;
 mod verification;

@@ -8,6 +8,7 @@ pub mod reset;
 pub mod settings;
 pub mod templates;
 pub mod tokens;
+pub mod transfer;
 pub mod unsubscribe;
 pub mod verify;
 
