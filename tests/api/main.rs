@@ -22,3 +22,4 @@ mod reset;
 mod smtp;
 mod templates;
 mod verification;
+mod webhooks;

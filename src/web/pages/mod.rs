@@ -10,6 +10,7 @@ pub mod templates;
 pub mod tokens;
 pub mod unsubscribe;
 pub mod verify;
+pub mod webhooks;
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpRequest, HttpResponse};
