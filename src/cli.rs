@@ -57,6 +57,13 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
             let _ = digest_stop.changed().await;
         }))
     });
+    let webhooks = crate::webhooks::Webhooks::new(db.clone(), &settings)?;
+    let mut webhook_stop = stop_rx.clone();
+    let webhook_worker = settings.role.runs_worker().then(|| {
+        tokio::spawn(webhooks.run_until_stopped(async move {
+            let _ = webhook_stop.changed().await;
+        }))
+    });
     let worker = settings.role.runs_worker().then(|| {
         let poller = poller.clone();
         tokio::spawn(async move {
@@ -88,6 +95,10 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     }
     if let Some(worker) = digest_worker {
         let _ = tokio::time::timeout(Duration::from_secs(30), worker).await;
+    }
+    if let Some(worker) = webhook_worker {
+        // Deliveries under way end within their 10 s timeout; one cut short goes again.
+        let _ = tokio::time::timeout(Duration::from_secs(15), worker).await;
     }
     Ok(())
 }

@@ -13,4 +13,5 @@ pub mod poller;
 pub mod subscriptions;
 pub mod telemetry;
 pub mod web;
+pub mod webhooks;
 pub mod xml_text;

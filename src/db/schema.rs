@@ -202,3 +202,41 @@ diesel::table! {
 
 diesel::joinable!(caption_feed_keys -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(caption_feed_keys, users);
+
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> Text,
+        user_id -> Text,
+        url -> Text,
+        secret -> Text,
+        events -> Text,
+        created_at -> Timestamp,
+        disabled_at -> Nullable<Timestamp>,
+        last_caption_created_at -> Timestamp,
+        last_caption_id -> Text,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        endpoint_id -> Text,
+        event -> Text,
+        event_id -> Text,
+        payload -> Text,
+        created_at -> Timestamp,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_until -> Nullable<Timestamp>,
+        lease_token -> Nullable<Text>,
+        last_status -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        last_response_ms -> Nullable<Integer>,
+        delivered_at -> Nullable<Timestamp>,
+        gave_up_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(webhook_endpoints -> users (user_id));
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
+diesel::allow_tables_to_appear_in_same_query!(webhook_endpoints, webhook_deliveries, users);

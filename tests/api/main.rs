@@ -23,3 +23,4 @@ mod smtp;
 mod templates;
 mod transfer;
 mod verification;
+mod webhooks;

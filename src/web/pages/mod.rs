@@ -11,6 +11,7 @@ pub mod tokens;
 pub mod transfer;
 pub mod unsubscribe;
 pub mod verify;
+pub mod webhooks;
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpRequest, HttpResponse};

@@ -1,0 +1,213 @@
+//! Claiming due deliveries with a lease (like the poller's feeds), posting them through
+//! the guarded client, and recording what happened.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use reqwest::header::{HeaderValue, CONTENT_TYPE};
+use url::Url;
+
+use super::endpoints::{Delivery, Endpoint};
+use super::sign;
+use crate::db::schema::{webhook_deliveries, webhook_endpoints};
+use crate::db::AnyConnection;
+use crate::feeds::guard::{check_url, AddressPolicy, GuardedResolver};
+
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+/// A failing delivery is retried until this long after it was enqueued.
+pub const GIVE_UP_AFTER_HOURS: i64 = 24;
+const MAX_BACKOFF_MINUTES: i64 = 60;
+
+/// The client every delivery goes through: the feeds' address guard in the resolver, no
+/// proxy (it would connect for us, past the guard), no redirects (a receiver could point
+/// us anywhere).
+pub fn client(policy: &AddressPolicy) -> reqwest::Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder()
+        .use_rustls_tls()
+        .no_proxy()
+        .referer(false)
+        .connect_timeout(TIMEOUT)
+        .timeout(TIMEOUT)
+        .user_agent(crate::feeds::fetch::default_user_agent())
+        .redirect(reqwest::redirect::Policy::none());
+    if !policy.allow_private {
+        builder = builder.dns_resolver(Arc::new(GuardedResolver {
+            policy: Arc::new(policy.clone()),
+        }));
+    }
+    builder.build()
+}
+
+/// The wait after the `attempts`-th failure: 1, 2, 4 ... minutes, at most an hour.
+pub fn backoff(attempts: i32) -> chrono::Duration {
+    let exp = u32::try_from(attempts.clamp(0, 10)).unwrap_or(0);
+    chrono::Duration::minutes((1i64 << exp).min(MAX_BACKOFF_MINUTES))
+}
+
+/// Claims up to `limit` due deliveries of enabled endpoints under a new token, with a
+/// conditional `UPDATE` per row: of two workers racing for one, exactly one changes it.
+pub fn claim_due(
+    conn: &mut AnyConnection,
+    at: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<(Delivery, Endpoint)>> {
+    let token = new_token();
+    let due = || {
+        webhook_deliveries::delivered_at
+            .is_null()
+            .and(webhook_deliveries::gave_up_at.is_null())
+            .and(webhook_deliveries::next_attempt_at.le(at))
+            .and(
+                webhook_deliveries::lease_until
+                    .is_null()
+                    .or(webhook_deliveries::lease_until.lt(at)),
+            )
+    };
+    let candidates: Vec<String> = webhook_deliveries::table
+        .inner_join(webhook_endpoints::table)
+        .filter(due())
+        .filter(webhook_endpoints::disabled_at.is_null())
+        .order(webhook_deliveries::next_attempt_at.asc())
+        .limit(limit)
+        .select(webhook_deliveries::id)
+        .load(conn)?;
+    let mut claimed = Vec::with_capacity(candidates.len());
+    for id in candidates {
+        let won = diesel::update(webhook_deliveries::table.find(&id).filter(due()))
+            .set((
+                webhook_deliveries::lease_until.eq(lease_until),
+                webhook_deliveries::lease_token.eq(&token),
+            ))
+            .execute(conn)?;
+        if won == 1 {
+            if let Some(pair) = webhook_deliveries::table
+                .inner_join(webhook_endpoints::table)
+                .filter(webhook_deliveries::id.eq(&id))
+                .select((Delivery::as_select(), Endpoint::as_select()))
+                .first(conn)
+                .optional()?
+            {
+                claimed.push(pair);
+            }
+        }
+    }
+    Ok(claimed)
+}
+
+/// What one attempt got.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub status: Option<u16>,
+    pub error: Option<String>,
+    pub response_ms: i32,
+}
+
+impl Attempt {
+    pub fn succeeded(&self) -> bool {
+        self.status.is_some_and(|s| (200..300).contains(&s))
+    }
+}
+
+/// Posts one delivery, signed at the moment of sending.
+pub async fn post(
+    client: &reqwest::Client,
+    policy: &AddressPolicy,
+    delivery: &Delivery,
+    endpoint: &Endpoint,
+) -> Attempt {
+    let started = Instant::now();
+    let result = try_post(client, policy, delivery, endpoint).await;
+    let response_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
+    match result {
+        Ok(status) if (200..300).contains(&status) => Attempt {
+            status: Some(status),
+            error: None,
+            response_ms,
+        },
+        Ok(status) => Attempt {
+            status: Some(status),
+            error: Some(format!("the receiver answered HTTP {status}")),
+            response_ms,
+        },
+        Err(error) => Attempt {
+            status: None,
+            error: Some(error),
+            response_ms,
+        },
+    }
+}
+
+async fn try_post(
+    client: &reqwest::Client,
+    policy: &AddressPolicy,
+    delivery: &Delivery,
+    endpoint: &Endpoint,
+) -> Result<u16, String> {
+    let url = Url::parse(&endpoint.url).map_err(|e| format!("invalid address: {e}"))?;
+    // The resolver only sees host names; an address literal is checked here.
+    check_url(&url, policy).map_err(|e| e.to_string())?;
+    let body = delivery.payload.as_bytes().to_vec();
+    let signature = sign::signature_header(&endpoint.secret, chrono::Utc::now().timestamp(), &body);
+    let response = client
+        .post(url)
+        .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+        .header(sign::SIGNATURE_HEADER, signature)
+        .header(sign::EVENT_HEADER, &delivery.event)
+        .header(sign::DELIVERY_HEADER, &delivery.id)
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| describe(&e))?;
+    Ok(response.status().as_u16())
+}
+
+fn describe(error: &reqwest::Error) -> String {
+    crate::feeds::FetchError::from_reqwest(error, TIMEOUT).to_string()
+}
+
+/// Records an attempt, if this claim still holds the delivery: delivered on 2xx,
+/// otherwise retried after the backoff, or given up 24 hours after it was enqueued.
+pub fn record(
+    conn: &mut AnyConnection,
+    delivery: &Delivery,
+    token: &str,
+    attempt: &Attempt,
+    at: NaiveDateTime,
+) -> QueryResult<bool> {
+    let attempts = delivery.attempts + 1;
+    let retry_at = at + backoff(delivery.attempts);
+    let give_up = retry_at > delivery.created_at + chrono::Duration::hours(GIVE_UP_AFTER_HOURS);
+    let mine = webhook_deliveries::table
+        .filter(webhook_deliveries::id.eq(&delivery.id))
+        .filter(webhook_deliveries::lease_token.eq(token));
+    let common = (
+        webhook_deliveries::attempts.eq(attempts),
+        webhook_deliveries::lease_until.eq(None::<NaiveDateTime>),
+        webhook_deliveries::last_status.eq(attempt.status.map(i32::from)),
+        webhook_deliveries::last_error.eq(attempt.error.clone()),
+        webhook_deliveries::last_response_ms.eq(Some(attempt.response_ms)),
+    );
+    let changed = if attempt.succeeded() {
+        diesel::update(mine)
+            .set((common, webhook_deliveries::delivered_at.eq(Some(at))))
+            .execute(conn)?
+    } else if give_up {
+        diesel::update(mine)
+            .set((common, webhook_deliveries::gave_up_at.eq(Some(at))))
+            .execute(conn)?
+    } else {
+        diesel::update(mine)
+            .set((common, webhook_deliveries::next_attempt_at.eq(retry_at)))
+            .execute(conn)?
+    };
+    Ok(changed == 1)
+}
+
+fn new_token() -> String {
+    use rand::Rng as _;
+    let bytes: [u8; 16] = rand::thread_rng().gen();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
