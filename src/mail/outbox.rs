@@ -12,9 +12,11 @@ use diesel::prelude::*;
 use crate::db::schema::outgoing_mail;
 use crate::db::{new_id, AnyConnection};
 
-/// After this long unsent, a message is given up: its links have expired by then
-/// (verification links last 72 hours, reset links one hour), and its error is kept.
+/// After this long unsent, a message is given up (its error is kept): verification links
+/// last 72 hours, so later the message would only lead to an expired page.
 pub const GIVE_UP_AFTER_HOURS: i64 = 72;
+/// A reset link lasts one hour; a later reset mail is given up for the same reason.
+pub const GIVE_UP_RESET_AFTER_MINUTES: i64 = crate::accounts::reset::VALID_MINUTES;
 
 /// What a message is for (the `kind` column).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,12 +69,18 @@ pub struct OutgoingMail {
 
 impl OutgoingMail {
     pub fn given_up(&self, at: NaiveDateTime) -> bool {
-        self.sent_at.is_none() && self.created_at < give_up_before(at)
+        let reset_expired =
+            self.kind == Kind::PasswordReset.id() && self.created_at < give_up_reset_before(at);
+        self.sent_at.is_none() && (self.created_at < give_up_before(at) || reset_expired)
     }
 }
 
 fn give_up_before(at: NaiveDateTime) -> NaiveDateTime {
     at - chrono::Duration::hours(GIVE_UP_AFTER_HOURS)
+}
+
+fn give_up_reset_before(at: NaiveDateTime) -> NaiveDateTime {
+    at - chrono::Duration::minutes(GIVE_UP_RESET_AFTER_MINUTES)
 }
 
 /// Queues a message, due at once; returns its id. `message_host` names the site in the
@@ -118,6 +126,11 @@ pub fn claim(
             .filter(outgoing_mail::next_attempt_at.le(at))
             .filter(outgoing_mail::created_at.ge(give_up_before(at)))
             .filter(
+                outgoing_mail::kind
+                    .ne(Kind::PasswordReset.id())
+                    .or(outgoing_mail::created_at.ge(give_up_reset_before(at))),
+            )
+            .filter(
                 outgoing_mail::lease_until
                     .is_null()
                     .or(outgoing_mail::lease_until.lt(at)),
@@ -150,6 +163,11 @@ pub fn claim_due(
         .filter(outgoing_mail::sent_at.is_null())
         .filter(outgoing_mail::next_attempt_at.le(at))
         .filter(outgoing_mail::created_at.ge(give_up_before(at)))
+        .filter(
+            outgoing_mail::kind
+                .ne(Kind::PasswordReset.id())
+                .or(outgoing_mail::created_at.ge(give_up_reset_before(at))),
+        )
         .filter(
             outgoing_mail::lease_until
                 .is_null()

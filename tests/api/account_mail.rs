@@ -208,19 +208,49 @@ async fn a_crashed_sender_is_replaced_and_a_stale_claim_marks_nothing(backend: B
 }
 on_both_backends!(a_crashed_sender_is_replaced_and_a_stale_claim_marks_nothing);
 
-async fn mail_unsent_for_three_days_is_given_up_with_its_error(backend: Backend) {
+async fn mail_unsent_when_its_link_expires_is_given_up_with_its_error(backend: Backend) {
     let dead = format!("smtp://{}", dead_address());
     let app = spawn_app_with(backend, |s| s.smtp_url = Some(Secret::new(dead))).await;
     app.sign_up("ann@example.com").await;
-    wait_for_attempts(&app, 1).await;
+    app.submit_as(
+        &new_browser(),
+        "/forgot-password",
+        "/forgot-password",
+        &[("email", "ann@example.com")],
+    )
+    .await;
+    wait_for_attempts(&app, 2).await;
 
     let smtp = SmtpServer::start().await;
     let worker = sender(&app, &smtp.url());
+    let two_hours = now() + Duration::hours(2);
+    let report = worker.run_once_at(two_hours).await.unwrap();
+    assert_eq!((report.sent, report.failed), (1, 0), "{report:?}");
+    assert!(
+        smtp.messages()[0]
+            .header("Subject")
+            .unwrap()
+            .contains("Confirm"),
+        "the verification link still works; the hour-long reset link does not"
+    );
+    let reset = outbox_rows(&app).await.remove(1);
+    assert_eq!(reset.kind, "password_reset");
+    assert!(reset.given_up(two_hours));
+    assert!(reset.last_error.is_some(), "the error is kept");
+
+    assert_eq!(
+        app.submit("/settings", "/settings/verify-email", &[])
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    wait_for_attempts(&app, 3).await;
     let late = now() + Duration::hours(outbox::GIVE_UP_AFTER_HOURS + 1);
     assert_eq!(worker.run_once_at(late).await.unwrap(), Default::default());
-    assert!(smtp.messages().is_empty(), "its link has expired: not sent");
-    let row = outbox_rows(&app).await.remove(0);
-    assert!(row.given_up(late));
-    assert!(row.last_error.is_some(), "the error is kept");
+    assert_eq!(smtp.messages().len(), 1, "its link has expired: not sent");
+    let again = outbox_rows(&app).await.remove(2);
+    assert!(again.given_up(late));
+    assert!(again.last_error.is_some());
 }
-on_both_backends!(mail_unsent_for_three_days_is_given_up_with_its_error);
+on_both_backends!(mail_unsent_when_its_link_expires_is_given_up_with_its_error);

@@ -108,10 +108,8 @@ fn mail_problem(mail: &outbox::OutgoingMail, at: chrono::NaiveDateTime) -> Strin
     let error = mail.last_error.as_deref().unwrap_or("unknown error");
     if mail.given_up(at) {
         format!(
-            "\u{201c}{}\u{201d} to {} could not be sent for {} hours and was given up: {error}.",
-            mail.subject,
-            mail.to_address,
-            outbox::GIVE_UP_AFTER_HOURS
+            "\u{201c}{}\u{201d} to {} could not be sent before its link expired and was given up: {error}.",
+            mail.subject, mail.to_address
         )
     } else {
         format!(
