@@ -47,9 +47,9 @@ pub async fn forgot(
     let raw = form.0.email;
     let base_url = state.settings.base_url.clone();
     let key = state.signing_key.clone();
-    // Queued (durably) before the answer, and an unknown address queues nothing; the
-    // answer is the same either way and sending happens in the background, so neither
-    // the page nor its timing tells which addresses have accounts.
+    // Queued (durably) before the answer, and an unknown address queues nothing. The
+    // answer is the same either way and sending happens in the background, so only the
+    // one row insert (not the SMTP conversation) separates the two in time.
     let queued = state
         .db
         .run(move |conn| {
