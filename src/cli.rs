@@ -51,6 +51,16 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         &settings,
     )
     .await?;
+    let account_mail = crate::mail::sender::AccountMail::new(
+        db.clone(),
+        crate::mail::Mailer::from_settings(&settings)?,
+    );
+    let mut mail_stop = stop_rx.clone();
+    let mail_worker = settings.role.runs_worker().then(|| {
+        tokio::spawn(account_mail.run_until_stopped(async move {
+            let _ = mail_stop.changed().await;
+        }))
+    });
     let mut digest_stop = stop_rx.clone();
     let digest_worker = settings.role.runs_worker().then(|| {
         tokio::spawn(digests.run_until_stopped(async move {
@@ -99,6 +109,9 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     if let Some(worker) = webhook_worker {
         // Deliveries under way end within their 10 s timeout; one cut short goes again.
         let _ = tokio::time::timeout(Duration::from_secs(15), worker).await;
+    }
+    if let Some(worker) = mail_worker {
+        let _ = tokio::time::timeout(Duration::from_secs(30), worker).await;
     }
     Ok(())
 }

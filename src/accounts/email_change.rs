@@ -3,13 +3,12 @@
 //! hijacked session cannot quietly take the account's mail elsewhere.
 
 use diesel::prelude::*;
-use lettre::message::Mailbox;
-use lettre::Message;
 
 use super::validate::Email;
 use super::{password, users, AccountError, UserId};
 use crate::db::schema::users as users_table;
 use crate::db::AnyConnection;
+use crate::mail::outbox::{Draft, Kind};
 
 /// Changes the address; returns the old one.
 pub fn change(
@@ -42,16 +41,16 @@ pub fn change(
 }
 
 /// The notice to the old address.
-pub fn notice(from: &Mailbox, old: &str, new: &str, reset_url: &str) -> Result<Message, String> {
-    let to: Mailbox = old.parse().map_err(|e| format!("{old:?}: {e}"))?;
-    Message::builder()
-        .from(from.clone())
-        .to(to)
-        .subject("The email address of your captionfeed account changed")
-        .body(format!(
+pub fn notice(old: &str, new: &str, reset_url: &str) -> Draft {
+    Draft {
+        kind: Kind::EmailChanged,
+        to: old.to_string(),
+        subject: "The email address of your captionfeed account changed".into(),
+        text_body: format!(
             "The address of your captionfeed account was changed from {old} to {new}.\n\n\
              If you did this, there is nothing to do. If not, someone else has your password:\n\
              reset it at {reset_url} and check the account's settings.\n"
-        ))
-        .map_err(|e| e.to_string())
+        ),
+        html_body: None,
+    }
 }

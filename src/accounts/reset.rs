@@ -8,13 +8,12 @@ use base64::Engine as _;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use hmac::{Hmac, Mac};
-use lettre::message::Mailbox;
-use lettre::Message;
 use sha2::Sha256;
 
 use super::{AccountError, UserId};
 use crate::db::schema::{sessions, users};
 use crate::db::AnyConnection;
+use crate::mail::outbox::{Draft, Kind};
 
 /// How long a reset link works.
 pub const VALID_MINUTES: i64 = 60;
@@ -100,16 +99,17 @@ pub fn reset(
     Ok(true)
 }
 
-pub fn message(from: &Mailbox, to: &str, link: &str) -> Result<Message, String> {
-    let to: Mailbox = to.parse().map_err(|e| format!("{to:?}: {e}"))?;
-    Message::builder()
-        .from(from.clone())
-        .to(to)
-        .subject("Reset your captionfeed password")
-        .body(format!(
+/// The message that carries the link.
+pub fn draft(to: &str, link: &str) -> Draft {
+    Draft {
+        kind: Kind::PasswordReset,
+        to: to.to_string(),
+        subject: "Reset your captionfeed password".into(),
+        text_body: format!(
             "Someone (hopefully you) asked to reset the password of this captionfeed account.\n\
              Open this link to choose a new one; it works once, for {VALID_MINUTES} minutes:\n\n{link}\n\n\
              If you did not ask, ignore this message: your password stays as it is.\n"
-        ))
-        .map_err(|e| e.to_string())
+        ),
+        html_body: None,
+    }
 }

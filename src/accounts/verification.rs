@@ -8,13 +8,12 @@ use base64::Engine as _;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use hmac::{Hmac, Mac};
-use lettre::message::Mailbox;
-use lettre::Message;
 use sha2::Sha256;
 
 use super::UserId;
 use crate::db::schema::users;
 use crate::db::{now, AnyConnection};
+use crate::mail::outbox::{Draft, Kind};
 
 /// How long a verification link works.
 pub const VALID_HOURS: i64 = 72;
@@ -90,18 +89,38 @@ pub fn mark_verified(conn: &mut AnyConnection, user: &UserId, email: &str) -> Qu
     .map(|n| n == 1)
 }
 
+/// Queues the mail with a fresh link for `email`; call it in the transaction of the action
+/// that needs it, so the mail is written if and only if the action is. Returns the mail's id.
+pub fn queue(
+    conn: &mut AnyConnection,
+    base_url: &url::Url,
+    key: &[u8],
+    user: &UserId,
+    email: &str,
+    at: NaiveDateTime,
+) -> QueryResult<String> {
+    let link = link(base_url, key, user, email, expiry_from(at));
+    crate::mail::outbox::enqueue(
+        conn,
+        Some(user.as_str()),
+        &draft(email, &link),
+        at,
+        &crate::mail::message_host(base_url),
+    )
+}
+
 /// The message that carries the link.
-pub fn message(from: &Mailbox, to: &str, link: &str) -> Result<Message, String> {
-    let to: Mailbox = to.parse().map_err(|e| format!("{to:?}: {e}"))?;
-    Message::builder()
-        .from(from.clone())
-        .to(to)
-        .subject("Confirm your email address for captionfeed")
-        .body(format!(
+pub fn draft(to: &str, link: &str) -> Draft {
+    Draft {
+        kind: Kind::VerifyEmail,
+        to: to.to_string(),
+        subject: "Confirm your email address for captionfeed".into(),
+        text_body: format!(
             "Open this link to confirm your address and receive caption digests:\n\n{link}\n\n\
              It works for {VALID_HOURS} hours. If you did not sign up for captionfeed, ignore this message.\n"
-        ))
-        .map_err(|e| e.to_string())
+        ),
+        html_body: None,
+    }
 }
 
 #[cfg(test)]

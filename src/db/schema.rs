@@ -240,3 +240,26 @@ diesel::table! {
 diesel::joinable!(webhook_endpoints -> users (user_id));
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 diesel::allow_tables_to_appear_in_same_query!(webhook_endpoints, webhook_deliveries, users);
+
+diesel::table! {
+    outgoing_mail (id) {
+        id -> Text,
+        user_id -> Nullable<Text>,
+        kind -> Text,
+        to_address -> Text,
+        subject -> Text,
+        text_body -> Text,
+        html_body -> Nullable<Text>,
+        message_id -> Text,
+        created_at -> Timestamp,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_until -> Nullable<Timestamp>,
+        lease_token -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(outgoing_mail -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(outgoing_mail, users);

@@ -2,6 +2,9 @@
 //! `CAPTIONFEED_MAIL_DIR`, so a single-node trial loses nothing and a newcomer can read
 //! what would have been sent.
 
+pub mod outbox;
+pub mod sender;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -85,6 +88,14 @@ impl Mailer {
         }
         Ok(())
     }
+}
+
+/// The site's host, for `Message-ID`s (which must name a domain).
+pub fn message_host(base_url: &url::Url) -> String {
+    base_url
+        .host_str()
+        .unwrap_or("captionfeed.invalid")
+        .to_string()
 }
 
 #[cfg(test)]

@@ -34,6 +34,8 @@ pub struct AppState {
     pub api_limiter: api::rate_limit::ApiLimiter,
     /// Account mail (verification links).
     pub mailer: crate::mail::Mailer,
+    /// Sends queued account mail right after a page queued it.
+    pub account_mail: crate::mail::sender::AccountMail,
     /// The guarded fetcher, for finding the feed of a site address.
     pub fetcher: crate::feeds::Fetcher,
 }
@@ -62,6 +64,7 @@ impl Application {
         let api_limiter = api::rate_limit::ApiLimiter::per_minute(settings.api_rate_per_minute);
         let mailer = crate::mail::Mailer::from_settings(&settings)?;
         let fetcher = crate::cli::fetcher(&settings)?;
+        let account_mail = crate::mail::sender::AccountMail::new(db.clone(), mailer.clone());
         let state = web::Data::new(AppState {
             db,
             settings,
@@ -69,6 +72,7 @@ impl Application {
             poller_wake,
             api_limiter,
             mailer,
+            account_mail,
             fetcher,
         });
         let server = HttpServer::new(move || {

@@ -50,10 +50,11 @@ async fn a_new_address_is_confirmed_and_the_old_one_is_told(backend: Backend) {
         )
         .await;
     assert_eq!(taken.status().as_u16(), 409);
-    assert!(
-        app.get_html("/settings").await.contains("ann@example.com"),
-        "unchanged so far"
-    );
+    let page = app.get_html("/settings").await;
+    assert!(page.contains("ann@example.com"), "unchanged so far");
+    let title = &page[page.find("<title>").unwrap()..page.find("</title>").unwrap()];
+    assert!(!title.contains("<form"), "the form is on the page: {title}");
+    assert!(page.contains(r#"action="/settings/email""#));
 
     let changed = app
         .submit(

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod account_mail;
 mod auth;
 mod caption_feeds;
 mod captions;

@@ -6,7 +6,8 @@ use askama::Template;
 
 use super::{render, see_other, Layout};
 use crate::accounts::validate::{Email, Password, MIN_PASSWORD_CHARS};
-use crate::accounts::{password, sessions, users, AccountError};
+use crate::accounts::{password, sessions, users, verification, AccountError};
+use crate::db::now;
 use crate::web::csrf::CheckedForm;
 use crate::web::error::WebError;
 use crate::web::session::{expired_session_cookie, session_cookie, MaybeUser, SESSION_COOKIE};
@@ -66,18 +67,24 @@ pub async fn signup(
     } = form.0;
     let db = state.db.clone();
     let email_for_db = email.clone();
+    let base_url = state.settings.base_url.clone();
+    let key = state.signing_key.clone();
+    // One transaction: the verification mail is queued if and only if the account exists.
     let created = db
-        .run(move |conn| {
+        .transaction(move |conn| {
             let email = Email::parse(&email_for_db)?;
             let password = Password::parse(&raw_password)?;
             let hash = password::hash(&password)?;
             let user = users::create(conn, &email, &hash)?;
-            Ok::<_, AccountError>((sessions::create(conn, &user.id)?, user))
+            let token = sessions::create(conn, &user.id)?;
+            let mail =
+                verification::queue(conn, &base_url, &key, &user.user_id(), &user.email, now())?;
+            Ok::<_, AccountError>((token, mail))
         })
         .await;
     match created {
-        Ok((token, user)) => {
-            super::verify::send_link(&state, user.user_id(), user.email.clone());
+        Ok((token, mail)) => {
+            state.account_mail.send_soon(vec![mail]);
             Ok(logged_in(token, state.settings.secure_cookies()))
         }
         Err(AccountError::Db(e)) => Err(e.into()),

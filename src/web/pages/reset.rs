@@ -8,6 +8,7 @@ use super::{render, see_other, Layout};
 use crate::accounts::validate::{Email, Password, MIN_PASSWORD_CHARS};
 use crate::accounts::{password, reset, users, AccountError, UserId};
 use crate::db::now;
+use crate::mail::{message_host, outbox};
 use crate::web::csrf::CheckedForm;
 use crate::web::error::WebError;
 use crate::web::AppState;
@@ -44,35 +45,41 @@ pub async fn forgot(
     form: CheckedForm<ForgotForm>,
 ) -> Result<HttpResponse, WebError> {
     let raw = form.0.email;
-    let found = state
+    let base_url = state.settings.base_url.clone();
+    let key = state.signing_key.clone();
+    // Queued (durably) before the answer, and an unknown address queues nothing. The
+    // answer is the same either way and sending happens in the background, so only the
+    // one row insert (not the SMTP conversation) separates the two in time.
+    let queued = state
         .db
-        .run(move |conn| match Email::parse(&raw) {
-            Ok(email) => users::find_by_email(conn, &email),
-            Err(_) => Ok(None),
+        .run(move |conn| {
+            let Ok(email) = Email::parse(&raw) else {
+                return Ok(None);
+            };
+            let Some(user) = users::find_by_email(conn, &email)? else {
+                return Ok(None);
+            };
+            let at = now();
+            let link = reset::link(
+                &base_url,
+                &key,
+                &user.user_id(),
+                &user.password_hash,
+                reset::expiry_from(at),
+            );
+            let id = outbox::enqueue(
+                conn,
+                Some(&user.id),
+                &reset::draft(&user.email, &link),
+                at,
+                &message_host(&base_url),
+            )?;
+            Ok(Some(id))
         })
         .await
         .map_err(|e: AccountError| WebError::Internal(e.to_string()))?;
-    if let Some(user) = found {
-        let link = reset::link(
-            &state.settings.base_url,
-            &state.signing_key,
-            &user.user_id(),
-            &user.password_hash,
-            reset::expiry_from(now()),
-        );
-        let mailer = state.mailer.clone();
-        // In the background, and the same answer either way: the page must not tell
-        // which addresses have accounts, by its text or by its timing.
-        tokio::spawn(async move {
-            match reset::message(mailer.from_address(), &user.email, &link) {
-                Ok(message) => {
-                    if let Err(error) = mailer.send(message).await {
-                        tracing::warn!(user = %user.id, %error, "reset mail not sent");
-                    }
-                }
-                Err(error) => tracing::warn!(user = %user.id, %error, "reset mail not built"),
-            }
-        });
+    if let Some(id) = queued {
+        state.account_mail.send_soon(vec![id]);
     }
     let page = ForgotPage {
         layout: Layout::new(&req, &state, None),

@@ -8,8 +8,10 @@ use chrono::Weekday;
 use super::{format_optional_time, render, see_other, Layout};
 use crate::accounts::validate::Email;
 use crate::accounts::{email_change, verification, AccountError};
+use crate::db::now;
 use crate::digests::settings::{self as digest_settings, parse_prefs};
 use crate::digests::DigestError;
+use crate::mail::{message_host, outbox};
 use crate::web::csrf::CheckedForm;
 use crate::web::error::WebError;
 use crate::web::session::CurrentUser;
@@ -39,6 +41,8 @@ struct SettingsPage {
     /// Whether digests can go to the account's address yet.
     verified: bool,
     link_sent: bool,
+    /// Why the account's last verification, reset or address-change mail has not gone out.
+    mail_problem: Option<String>,
 }
 
 /// The form's current values, whatever the frequency uses.
@@ -96,6 +100,25 @@ fn page(
         error,
         verified: true,
         link_sent: false,
+        mail_problem: None,
+    }
+}
+
+fn mail_problem(mail: &outbox::OutgoingMail, at: chrono::NaiveDateTime) -> String {
+    let error = mail.last_error.as_deref().unwrap_or("unknown error");
+    if mail.given_up(at) {
+        format!(
+            "\u{201c}{}\u{201d} to {} could not be sent before its link expired and was given up: {error}.",
+            mail.subject, mail.to_address
+        )
+    } else {
+        format!(
+            "\u{201c}{}\u{201d} to {} is not sent yet ({} attempts, next {}): {error}. It is retried automatically.",
+            mail.subject,
+            mail.to_address,
+            mail.attempts,
+            super::format_time(&mail.next_attempt_at)
+        )
     }
 }
 
@@ -167,6 +190,12 @@ pub async fn show(
         .await?
         .is_some_and(|(_, verified)| verified);
     page.link_sent = query.sent.is_some();
+    let id = user.id();
+    page.mail_problem = state
+        .db
+        .run(move |conn| Ok::<_, WebError>(outbox::last_problem(conn, id.as_str())?))
+        .await?
+        .map(|mail| mail_problem(&mail, now()));
     render(StatusCode::OK, &page)
 }
 
@@ -238,16 +267,33 @@ pub async fn change_email(
 ) -> Result<HttpResponse, WebError> {
     let EmailForm { email, password } = form.0;
     let id = user.id();
+    let base_url = state.settings.base_url.clone();
+    let key = state.signing_key.clone();
+    let reset_url = base_url
+        .join("forgot-password")
+        .map(|u| u.to_string())
+        .unwrap_or_default();
+    // One transaction: the change, the notice to the old address and the link to the new
+    // one are written together or not at all.
     let changed = state
         .db
-        .run(move |conn| {
+        .transaction(move |conn| {
             let new = Email::parse(&email)?;
             let old = email_change::change(conn, &id, &password, &new)?;
-            Ok::<_, AccountError>((old, new.as_str().to_string()))
+            let at = now();
+            let notice = outbox::enqueue(
+                conn,
+                Some(id.as_str()),
+                &email_change::notice(&old, new.as_str(), &reset_url),
+                at,
+                &message_host(&base_url),
+            )?;
+            let confirm = verification::queue(conn, &base_url, &key, &id, new.as_str(), at)?;
+            Ok::<_, AccountError>(vec![notice, confirm])
         })
         .await;
-    let (old, new) = match changed {
-        Ok(pair) => pair,
+    let mails = match changed {
+        Ok(mails) => mails,
         Err(AccountError::Db(e)) => return Err(e.into()),
         Err(e) => {
             let status = match e {
@@ -262,24 +308,6 @@ pub async fn change_email(
             return Ok(super::error_page(status, &message));
         }
     };
-    let reset_url = state
-        .settings
-        .base_url
-        .join("forgot-password")
-        .map(|u| u.to_string())
-        .unwrap_or_default();
-    let mailer = state.mailer.clone();
-    let (from_old, to_new) = (old.clone(), new.clone());
-    tokio::spawn(async move {
-        match email_change::notice(mailer.from_address(), &from_old, &to_new, &reset_url) {
-            Ok(message) => {
-                if let Err(error) = mailer.send(message).await {
-                    tracing::warn!(%error, "email change notice not sent");
-                }
-            }
-            Err(error) => tracing::warn!(%error, "email change notice not built"),
-        }
-    });
-    super::verify::send_link(&state, user.id(), new);
+    state.account_mail.send_soon(mails);
     Ok(see_other("/settings?sent=1"))
 }

@@ -12,31 +12,6 @@ use crate::web::error::WebError;
 use crate::web::session::{CurrentUser, MaybeUser};
 use crate::web::AppState;
 
-/// Mails a verification link in the background: a slow or dead SMTP server must not hold
-/// up the sign-up, and the settings page offers to send it again.
-pub fn send_link(state: &AppState, user: UserId, email: String) {
-    let link = verification::link(
-        &state.settings.base_url,
-        &state.signing_key,
-        &user,
-        &email,
-        verification::expiry_from(now()),
-    );
-    let mailer = state.mailer.clone();
-    tokio::spawn(async move {
-        match verification::message(mailer.from_address(), &email, &link) {
-            Ok(message) => {
-                if let Err(error) = mailer.send(message).await {
-                    tracing::warn!(user = %user.as_str(), %error, "verification mail not sent");
-                }
-            }
-            Err(error) => {
-                tracing::warn!(user = %user.as_str(), %error, "verification mail not built")
-            }
-        }
-    });
-}
-
 #[derive(Template)]
 #[template(path = "verified.html")]
 struct VerifiedPage {
@@ -93,6 +68,23 @@ pub async fn resend(
     user: CurrentUser,
     _form: CheckedForm<NoFields>,
 ) -> Result<HttpResponse, WebError> {
-    send_link(&state, user.id(), user.user.email.clone());
+    let id = user.id();
+    let email = user.user.email.clone();
+    let base_url = state.settings.base_url.clone();
+    let key = state.signing_key.clone();
+    let mail = state
+        .db
+        .run(move |conn| {
+            Ok::<_, WebError>(verification::queue(
+                conn,
+                &base_url,
+                &key,
+                &id,
+                &email,
+                now(),
+            )?)
+        })
+        .await?;
+    state.account_mail.send_soon(vec![mail]);
     Ok(see_other("/settings?sent=1"))
 }

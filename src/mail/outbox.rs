@@ -1,0 +1,275 @@
+//! The account-mail outbox: a rendered message is written in the transaction of the action
+//! that causes it, then claimed with a lease, sent and marked, like a digest.
+//!
+//! A claim is a conditional `UPDATE` (unsent, due, lease free or expired) that also sets a
+//! random token; marking checks the token, so a sender whose lease ran out cannot overwrite
+//! what the sender that took over recorded. A crash between sending and marking lets the
+//! lease expire and the message goes again with the same `Message-ID`.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::outgoing_mail;
+use crate::db::{new_id, AnyConnection};
+
+/// After this long unsent, a message is given up (its error is kept): verification links
+/// last 72 hours, so later the message would only lead to an expired page.
+pub const GIVE_UP_AFTER_HOURS: i64 = 72;
+/// A reset link lasts one hour; a later reset mail is given up for the same reason.
+pub const GIVE_UP_RESET_AFTER_MINUTES: i64 = crate::accounts::reset::VALID_MINUTES;
+
+/// What a message is for (the `kind` column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    VerifyEmail,
+    PasswordReset,
+    EmailChanged,
+}
+
+impl Kind {
+    pub fn id(self) -> &'static str {
+        match self {
+            Kind::VerifyEmail => "verify_email",
+            Kind::PasswordReset => "password_reset",
+            Kind::EmailChanged => "email_changed",
+        }
+    }
+}
+
+/// A rendered message before it is queued. The `From` is added when it is sent, so a
+/// changed `CAPTIONFEED_MAIL_FROM` applies to mail still waiting.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    pub kind: Kind,
+    pub to: String,
+    pub subject: String,
+    pub text_body: String,
+    pub html_body: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = outgoing_mail)]
+pub struct OutgoingMail {
+    pub id: String,
+    pub user_id: Option<String>,
+    pub kind: String,
+    pub to_address: String,
+    pub subject: String,
+    pub text_body: String,
+    pub html_body: Option<String>,
+    pub message_id: String,
+    pub created_at: NaiveDateTime,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub lease_until: Option<NaiveDateTime>,
+    pub lease_token: Option<String>,
+    pub last_error: Option<String>,
+    pub sent_at: Option<NaiveDateTime>,
+}
+
+impl OutgoingMail {
+    pub fn given_up(&self, at: NaiveDateTime) -> bool {
+        let reset_expired =
+            self.kind == Kind::PasswordReset.id() && self.created_at < give_up_reset_before(at);
+        self.sent_at.is_none() && (self.created_at < give_up_before(at) || reset_expired)
+    }
+}
+
+fn give_up_before(at: NaiveDateTime) -> NaiveDateTime {
+    at - chrono::Duration::hours(GIVE_UP_AFTER_HOURS)
+}
+
+fn give_up_reset_before(at: NaiveDateTime) -> NaiveDateTime {
+    at - chrono::Duration::minutes(GIVE_UP_RESET_AFTER_MINUTES)
+}
+
+/// Queues a message, due at once; returns its id. `message_host` names the site in the
+/// `Message-ID`.
+pub fn enqueue(
+    conn: &mut AnyConnection,
+    user_id: Option<&str>,
+    draft: &Draft,
+    at: NaiveDateTime,
+    message_host: &str,
+) -> QueryResult<String> {
+    let id = new_id();
+    diesel::insert_into(outgoing_mail::table)
+        .values((
+            outgoing_mail::id.eq(&id),
+            outgoing_mail::user_id.eq(user_id),
+            outgoing_mail::kind.eq(draft.kind.id()),
+            outgoing_mail::to_address.eq(&draft.to),
+            outgoing_mail::subject.eq(&draft.subject),
+            outgoing_mail::text_body.eq(&draft.text_body),
+            outgoing_mail::html_body.eq(draft.html_body.as_deref()),
+            outgoing_mail::message_id.eq(format!("<account-{id}@{message_host}>")),
+            outgoing_mail::created_at.eq(at),
+            outgoing_mail::attempts.eq(0),
+            outgoing_mail::next_attempt_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(id)
+}
+
+/// Claims one message if it is unsent, due, not given up and not leased by a live claim.
+pub fn claim(
+    conn: &mut AnyConnection,
+    id: &str,
+    at: NaiveDateTime,
+    lease_until: NaiveDateTime,
+) -> QueryResult<Option<OutgoingMail>> {
+    let token = new_id();
+    let won = diesel::update(
+        outgoing_mail::table
+            .find(id)
+            .filter(outgoing_mail::sent_at.is_null())
+            .filter(outgoing_mail::next_attempt_at.le(at))
+            .filter(outgoing_mail::created_at.ge(give_up_before(at)))
+            .filter(
+                outgoing_mail::kind
+                    .ne(Kind::PasswordReset.id())
+                    .or(outgoing_mail::created_at.ge(give_up_reset_before(at))),
+            )
+            .filter(
+                outgoing_mail::lease_until
+                    .is_null()
+                    .or(outgoing_mail::lease_until.lt(at)),
+            ),
+    )
+    .set((
+        outgoing_mail::lease_until.eq(lease_until),
+        outgoing_mail::lease_token.eq(&token),
+    ))
+    .execute(conn)?;
+    if won == 0 {
+        return Ok(None);
+    }
+    outgoing_mail::table
+        .find(id)
+        .filter(outgoing_mail::lease_token.eq(&token))
+        .select(OutgoingMail::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Claims up to `limit` due messages, oldest attempt first.
+pub fn claim_due(
+    conn: &mut AnyConnection,
+    at: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<OutgoingMail>> {
+    let candidates: Vec<String> = outgoing_mail::table
+        .filter(outgoing_mail::sent_at.is_null())
+        .filter(outgoing_mail::next_attempt_at.le(at))
+        .filter(outgoing_mail::created_at.ge(give_up_before(at)))
+        .filter(
+            outgoing_mail::kind
+                .ne(Kind::PasswordReset.id())
+                .or(outgoing_mail::created_at.ge(give_up_reset_before(at))),
+        )
+        .filter(
+            outgoing_mail::lease_until
+                .is_null()
+                .or(outgoing_mail::lease_until.lt(at)),
+        )
+        .order(outgoing_mail::next_attempt_at.asc())
+        .limit(limit)
+        .select(outgoing_mail::id)
+        .load(conn)?;
+    let mut claimed = Vec::with_capacity(candidates.len());
+    for id in candidates {
+        if let Some(mail) = claim(conn, &id, at, lease_until)? {
+            claimed.push(mail);
+        }
+    }
+    Ok(claimed)
+}
+
+pub fn mark_sent(
+    conn: &mut AnyConnection,
+    mail: &OutgoingMail,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    // Only the holder of the claim's token may mark the row (an unclaimed row has none,
+    // and `= NULL` matches nothing).
+    diesel::update(
+        outgoing_mail::table
+            .find(&mail.id)
+            .filter(outgoing_mail::lease_token.eq(mail.lease_token.as_deref())),
+    )
+    .set((
+        outgoing_mail::sent_at.eq(at),
+        outgoing_mail::attempts.eq(mail.attempts + 1),
+        outgoing_mail::lease_until.eq(None::<NaiveDateTime>),
+        outgoing_mail::lease_token.eq(None::<String>),
+        outgoing_mail::last_error.eq(None::<String>),
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Records a failed attempt and when to try again; the error stays until a send succeeds.
+pub fn mark_failed(
+    conn: &mut AnyConnection,
+    mail: &OutgoingMail,
+    error: &str,
+    retry_at: NaiveDateTime,
+) -> QueryResult<()> {
+    // Only the holder of the claim's token may mark the row (an unclaimed row has none,
+    // and `= NULL` matches nothing).
+    diesel::update(
+        outgoing_mail::table
+            .find(&mail.id)
+            .filter(outgoing_mail::lease_token.eq(mail.lease_token.as_deref())),
+    )
+    .set((
+        outgoing_mail::attempts.eq(mail.attempts + 1),
+        outgoing_mail::next_attempt_at.eq(retry_at),
+        outgoing_mail::lease_until.eq(None::<NaiveDateTime>),
+        outgoing_mail::lease_token.eq(None::<String>),
+        outgoing_mail::last_error.eq(error),
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// The account's newest unsent message that failed, unless a later one has gone out since
+/// (then the server works again and the old error would only confuse).
+pub fn last_problem(conn: &mut AnyConnection, user_id: &str) -> QueryResult<Option<OutgoingMail>> {
+    let failed: Option<OutgoingMail> = outgoing_mail::table
+        .filter(outgoing_mail::user_id.eq(user_id))
+        .filter(outgoing_mail::sent_at.is_null())
+        .filter(outgoing_mail::last_error.is_not_null())
+        .order((outgoing_mail::created_at.desc(), outgoing_mail::id.desc()))
+        .select(OutgoingMail::as_select())
+        .first(conn)
+        .optional()?;
+    let Some(failed) = failed else {
+        return Ok(None);
+    };
+    let sent_later: i64 = outgoing_mail::table
+        .filter(outgoing_mail::user_id.eq(user_id))
+        .filter(outgoing_mail::sent_at.is_not_null())
+        .filter(outgoing_mail::created_at.gt(failed.created_at))
+        .count()
+        .get_result(conn)?;
+    Ok((sent_later == 0).then_some(failed))
+}
+
+/// The account's messages, oldest first (for tests and operators).
+pub fn list_for_user(conn: &mut AnyConnection, user_id: &str) -> QueryResult<Vec<OutgoingMail>> {
+    outgoing_mail::table
+        .filter(outgoing_mail::user_id.eq(user_id))
+        .order((outgoing_mail::created_at.asc(), outgoing_mail::id.asc()))
+        .select(OutgoingMail::as_select())
+        .load(conn)
+}
+
+/// Every message, oldest first (for tests and operators).
+pub fn list_all(conn: &mut AnyConnection) -> QueryResult<Vec<OutgoingMail>> {
+    outgoing_mail::table
+        .order((outgoing_mail::created_at.asc(), outgoing_mail::id.asc()))
+        .select(OutgoingMail::as_select())
+        .load(conn)
+}
