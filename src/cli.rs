@@ -39,12 +39,31 @@ pub fn fetcher(settings: &Settings) -> anyhow::Result<Fetcher> {
     })?)
 }
 
-/// Everything in one process: web, poller, digest sender. Stops cleanly on SIGINT/SIGTERM.
+/// Starts a background worker (when this process runs workers) that stops when `stop` changes.
+fn spawn_worker<F, Fut>(
+    runs: bool,
+    stop: &tokio::sync::watch::Receiver<bool>,
+    start: F,
+) -> Option<tokio::task::JoinHandle<()>>
+where
+    F: FnOnce(std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let mut stop = stop.clone();
+    runs.then(|| {
+        tokio::spawn(start(Box::pin(async move {
+            let _ = stop.changed().await;
+        })))
+    })
+}
+
+/// Everything in one process: the web app and the background workers (poller, digests,
+/// account mail, webhooks). Stops cleanly on SIGINT/SIGTERM.
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let db = open_database(&settings).await?;
     tracing::info!(database = %settings.database_url.redacted(), "database ready");
     let poller = Poller::new(db.clone(), fetcher(&settings)?, settings.poll_interval);
-    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let digests = crate::digests::Digests::new(
         db.clone(),
         crate::mail::Mailer::from_settings(&settings)?,
@@ -55,34 +74,14 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         db.clone(),
         crate::mail::Mailer::from_settings(&settings)?,
     );
-    let mut mail_stop = stop_rx.clone();
-    let mail_worker = settings.role.runs_worker().then(|| {
-        tokio::spawn(account_mail.run_until_stopped(async move {
-            let _ = mail_stop.changed().await;
-        }))
-    });
-    let mut digest_stop = stop_rx.clone();
-    let digest_worker = settings.role.runs_worker().then(|| {
-        tokio::spawn(digests.run_until_stopped(async move {
-            let _ = digest_stop.changed().await;
-        }))
-    });
+    let runs = settings.role.runs_worker();
+    let mail_worker = spawn_worker(runs, &stop_rx, |stop| account_mail.run_until_stopped(stop));
+    let digest_worker = spawn_worker(runs, &stop_rx, |stop| digests.run_until_stopped(stop));
     let webhooks = crate::webhooks::Webhooks::new(db.clone(), &settings)?;
-    let mut webhook_stop = stop_rx.clone();
-    let webhook_worker = settings.role.runs_worker().then(|| {
-        tokio::spawn(webhooks.run_until_stopped(async move {
-            let _ = webhook_stop.changed().await;
-        }))
-    });
-    let worker = settings.role.runs_worker().then(|| {
-        let poller = poller.clone();
-        tokio::spawn(async move {
-            poller
-                .run_until_stopped(async move {
-                    let _ = stop_rx.changed().await;
-                })
-                .await
-        })
+    let webhook_worker = spawn_worker(runs, &stop_rx, |stop| webhooks.run_until_stopped(stop));
+    let poller_for_worker = poller.clone();
+    let worker = spawn_worker(runs, &stop_rx, |stop| {
+        poller_for_worker.run_until_stopped(stop)
     });
     if settings.role.runs_web() {
         let app = Application::build(settings.clone(), db, poller.waker()).await?;
