@@ -142,6 +142,8 @@ async fn feeds_can_be_followed_listed_shown_and_removed(backend: Backend) {
     assert_eq!(list.as_array().unwrap().len(), 1);
     assert_eq!(list[0]["title"], "Blog");
     assert!(list[0]["last_checked_at"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(list[0]["last_status"], 200);
+    assert!(list[0]["erroring_since"].is_null() && list[0]["gone_at"].is_null());
     let (status, shown) = api.get(&format!("/api/v1/feeds/{id}")).await;
     assert_eq!((status, shown["id"].as_str()), (200, Some(id.as_str())));
 

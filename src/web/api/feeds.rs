@@ -21,6 +21,12 @@ pub struct FeedOut {
     pub last_error: Option<String>,
     /// Failed checks in a row.
     pub error_count: i32,
+    /// When the current run of failed checks began; absent while the feed works.
+    pub erroring_since: Option<String>,
+    /// The HTTP status of the last answer, if there was one.
+    pub last_status: Option<i32>,
+    /// When the feed answered 410 Gone; it is no longer checked.
+    pub gone_at: Option<String>,
     pub platforms: Vec<String>,
 }
 
@@ -41,6 +47,9 @@ impl From<SubscribedFeed> for FeedOut {
             next_check_at: rfc3339(&s.feed.next_check_at),
             last_error: s.feed.last_error,
             error_count: s.feed.error_count,
+            erroring_since: s.feed.erroring_since.as_ref().map(rfc3339),
+            last_status: s.feed.last_status,
+            gone_at: s.feed.gone_at.as_ref().map(rfc3339),
             platforms,
         }
     }
