@@ -105,6 +105,27 @@ pub fn make_feed_due_now(conn: &mut AnyConnection, feed_id: &str) -> QueryResult
     Ok(())
 }
 
+/// Asks for a check now, on a person's request. Refused, with how long to wait, when the
+/// feed was checked less than `floor` ago or is stopped (410 Gone): a button must not
+/// become a way to hammer someone else's server.
+pub fn request_feed_check(
+    conn: &mut AnyConnection,
+    feed: &Feed,
+    floor: std::time::Duration,
+) -> QueryResult<Result<(), std::time::Duration>> {
+    let at = now();
+    let floor_ago = at - chrono::Duration::from_std(floor).unwrap_or(chrono::Duration::minutes(1));
+    if feed.gone_at.is_some() {
+        return Ok(Err(std::time::Duration::MAX));
+    }
+    if let Some(checked) = feed.last_checked_at.filter(|c| *c > floor_ago) {
+        let wait = (checked - floor_ago).to_std().unwrap_or(floor);
+        return Ok(Err(wait));
+    }
+    make_feed_due_now(conn, &feed.id)?;
+    Ok(Ok(()))
+}
+
 /// Stores a successful fetch: new posts (existing entry keys are left alone) and the
 /// feed's metadata and validators. Returns how many posts were new.
 pub fn record_feed_fetched(

@@ -10,6 +10,9 @@ mod redirects;
 mod refresh;
 pub mod schedule;
 
+/// The shortest time between two checks of a feed, a person's request included.
+pub use schedule::FLOOR as CHECK_FLOOR;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;

@@ -147,8 +147,43 @@ async fn feeds_can_be_followed_listed_shown_and_removed(backend: Backend) {
     let (status, shown) = api.get(&format!("/api/v1/feeds/{id}")).await;
     assert_eq!((status, shown["id"].as_str()), (200, Some(id.as_str())));
 
+    // "Poll now" right after a check is refused politely; a minute later it is taken.
+    let (status, body) = api
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/v1/feeds/{id}/poll"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (429, Some("rate_limited"))
+    );
+    app.sql("UPDATE feeds SET last_checked_at = '2020-01-01 00:00:00'")
+        .await;
+    let (status, body) = api
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/v1/feeds/{id}/poll"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(app.poll().await.feeds_checked, 1);
+    assert_eq!(feeds.hits("/feed.xml"), 2);
+
     let bob = api_for(&app, "bob@example.com").await;
     assert_eq!(bob.get(&format!("/api/v1/feeds/{id}")).await.0, 404);
+    assert_eq!(
+        bob.call(
+            reqwest::Method::POST,
+            &format!("/api/v1/feeds/{id}/poll"),
+            None
+        )
+        .await
+        .0,
+        404
+    );
     assert_eq!(
         bob.call(
             reqwest::Method::DELETE,
@@ -298,6 +333,7 @@ async fn the_openapi_document_lists_every_operation() {
         "POST /api/v1/feeds",
         "GET /api/v1/feeds/{id}",
         "DELETE /api/v1/feeds/{id}",
+        "POST /api/v1/feeds/{id}/poll",
         "GET /api/v1/captions",
         "POST /api/v1/measure",
     ]

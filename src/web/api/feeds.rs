@@ -159,3 +159,46 @@ async fn find(
         .map(FeedOut::from)
         .ok_or(ApiError::NotFound)
 }
+
+#[utoipa::path(post, path = "/api/v1/feeds/{id}/poll", tag = "feeds",
+    params(("id" = String, Path, description = "feed id")),
+    responses(
+        (status = 202, description = "the feed is checked within seconds", body = FeedOut),
+        (status = 401, body = super::error::ErrorBody),
+        (status = 404, body = super::error::ErrorBody),
+        (status = 409, description = "stopped: the feed answered 410 Gone", body = super::error::ErrorBody),
+        (status = 429, description = "checked less than a minute ago; see Retry-After", body = super::error::ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn poll_now(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, subscription_id) = (user.id(), path.into_inner());
+    let answer = state
+        .db
+        .run(move |conn| {
+            let Some(subscribed) = subscriptions::get(conn, &id, &subscription_id)? else {
+                return Ok::<_, ApiError>(None);
+            };
+            let asked = crate::feeds::store::request_feed_check(
+                conn,
+                &subscribed.feed,
+                crate::poller::CHECK_FLOOR,
+            )?;
+            Ok(Some((subscribed, asked)))
+        })
+        .await?;
+    let (subscribed, asked) = answer.ok_or(ApiError::NotFound)?;
+    match asked {
+        Ok(()) => {
+            state.poller_wake.notify_one();
+            Ok(HttpResponse::Accepted().json(FeedOut::from(subscribed)))
+        }
+        Err(wait) if wait == std::time::Duration::MAX => Err(ApiError::Conflict(
+            "the feed answered 410 Gone and is no longer checked".into(),
+        )),
+        Err(wait) => Err(ApiError::RateLimited(wait.as_secs().max(1))),
+    }
+}

@@ -40,6 +40,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/feeds", web::post().to(feeds::create))
             .route("/feeds/{id}", web::get().to(feeds::show))
             .route("/feeds/{id}", web::delete().to(feeds::delete))
+            .route("/feeds/{id}/poll", web::post().to(feeds::poll_now))
             .route("/captions", web::get().to(captions::list))
             .route("/measure", web::post().to(measure::measure))
             .default_service(web::to(|| async {

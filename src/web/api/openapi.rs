@@ -12,6 +12,7 @@ use utoipa::{Modify, OpenApi};
         super::feeds::create,
         super::feeds::show,
         super::feeds::delete,
+        super::feeds::poll_now,
         super::captions::list,
         super::measure::measure,
     ),
