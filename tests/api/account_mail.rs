@@ -12,11 +12,9 @@ use crate::on_both_backends;
 use crate::smtp::SmtpServer;
 
 /// A loopback address nothing listens on (yet).
+/// An address where no SMTP server answers until the test starts one there.
 fn dead_address() -> std::net::SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
+    crate::helpers::unused_loopback_address()
 }
 
 /// A sender of its own (another worker), on its own pool, delivering to `smtp_url`.

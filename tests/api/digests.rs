@@ -342,10 +342,7 @@ async fn a_dead_smtp_server_delays_the_digest_which_is_sent_once_it_is_back(back
     let app = spawn_app(backend).await;
     let feeds = FeedServer::start().await;
     let user = reader_with_feed(&app, &feeds, "reader@example.com", &[("p1", "Post")]).await;
-    let address = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let address = crate::helpers::unused_loopback_address();
     let digests = sender(&app, &format!("smtp://{address}")).await;
 
     let down = digests.run_once_at(later(10)).await.unwrap();
@@ -638,10 +635,8 @@ async fn the_settings_page_shows_why_the_last_digest_was_not_sent(backend: Backe
     );
     app.add_feed(&url).await;
     app.poll().await;
-    let dead = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    // Nothing listens on port 1 (a freed random port could go to another test's server).
+    let dead = std::net::SocketAddr::from(([127, 0, 0, 1], 1));
     sender(&app, &format!("smtp://{dead}"))
         .await
         .run_once_at(later(10))
@@ -657,10 +652,7 @@ async fn a_digest_waiting_for_the_server_is_not_sent_after_unsubscribing(backend
     let app = spawn_app(backend).await;
     let feeds = FeedServer::start().await;
     reader_with_feed(&app, &feeds, "reader@example.com", &[("p1", "Post")]).await;
-    let address = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let address = crate::helpers::unused_loopback_address();
     let digests = sender(&app, &format!("smtp://{address}")).await;
     assert_eq!(
         digests.run_once_at(later(10)).await.unwrap().digests_failed,

@@ -547,3 +547,19 @@ pub fn rss_with(title: &str, channel_extra: &str, items: &[(&str, &str)]) -> Str
     xml.push_str("</channel></rss>");
     xml
 }
+
+/// A loopback address where nothing listens until a test starts a server there: a random
+/// 127.x.y.z (the other tests' servers all listen on 127.0.0.1) and a fixed port. A freed
+/// random port would not do: tests run in parallel and another one's server may be given
+/// that port a moment later (seen once in CI: the "dead" server then received mail).
+pub fn unused_loopback_address() -> std::net::SocketAddr {
+    use rand::Rng as _;
+    let mut rng = rand::thread_rng();
+    let ip = std::net::Ipv4Addr::new(
+        127,
+        rng.gen_range(1..=254),
+        rng.gen(),
+        rng.gen_range(1..=254),
+    );
+    std::net::SocketAddr::from((ip, 2525))
+}
