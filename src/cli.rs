@@ -64,16 +64,10 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     tracing::info!(database = %settings.database_url.redacted(), "database ready");
     let poller = Poller::new(db.clone(), fetcher(&settings)?, settings.poll_interval);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let digests = crate::digests::Digests::new(
-        db.clone(),
-        crate::mail::Mailer::from_settings(&settings)?,
-        &settings,
-    )
-    .await?;
-    let account_mail = crate::mail::sender::AccountMail::new(
-        db.clone(),
-        crate::mail::Mailer::from_settings(&settings)?,
-    );
+    // One mailer for the background senders (it logs where mail goes when it is made).
+    let mailer = crate::mail::Mailer::from_settings(&settings)?;
+    let digests = crate::digests::Digests::new(db.clone(), mailer.clone(), &settings).await?;
+    let account_mail = crate::mail::sender::AccountMail::new(db.clone(), mailer);
     let runs = settings.role.runs_worker();
     let mail_worker = spawn_worker(runs, &stop_rx, |stop| account_mail.run_until_stopped(stop));
     let digest_worker = spawn_worker(runs, &stop_rx, |stop| digests.run_until_stopped(stop));

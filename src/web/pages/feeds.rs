@@ -5,7 +5,7 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use askama::Template;
 
 use super::captions::{caption_groups, CaptionGroup};
-use super::{format_optional_time, format_time, render, see_other, Layout};
+use super::{format_optional_time, format_time, render, see_other, see_other_if_found, Layout};
 use crate::captions::store::list_account_captions;
 use crate::captions::templates_store::valid_variant;
 use crate::captions::{MASTODON_MAX_LIMIT, MASTODON_MIN_LIMIT};
@@ -349,9 +349,5 @@ pub async fn delete(
         .db
         .run(move |conn| subscriptions::delete(conn, &id, &subscription_id))
         .await?;
-    if removed {
-        Ok(see_other("/feeds"))
-    } else {
-        Err(WebError::NotFound)
-    }
+    see_other_if_found(removed, "/feeds")
 }

@@ -44,6 +44,16 @@ pub fn render(status: StatusCode, page: &impl Template) -> Result<HttpResponse, 
         .body(page.render()?))
 }
 
+/// After a change to one of the account's own rows: back to `location`, or 404 when the
+/// row was not found (another account's id, or already gone).
+pub fn see_other_if_found(found: bool, location: &str) -> Result<HttpResponse, WebError> {
+    if found {
+        Ok(see_other(location))
+    } else {
+        Err(WebError::NotFound)
+    }
+}
+
 pub fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, location))

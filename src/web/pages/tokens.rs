@@ -4,7 +4,9 @@ use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use askama::Template;
 
-use super::{format_optional_time, format_time, render, see_other, sentence, Layout};
+use super::{
+    format_optional_time, format_time, render, see_other, see_other_if_found, sentence, Layout,
+};
 use crate::accounts::{feed_keys, tokens, AccountError};
 use crate::web::csrf::CheckedForm;
 use crate::web::error::WebError;
@@ -128,15 +130,11 @@ pub async fn revoke(
     _form: CheckedForm<super::auth::NoFields>,
 ) -> Result<HttpResponse, WebError> {
     let (id, token_id) = (user.id(), path.into_inner());
-    if state
+    let found = state
         .db
         .run(move |conn| tokens::revoke(conn, &id, &token_id))
-        .await?
-    {
-        Ok(see_other("/settings/tokens"))
-    } else {
-        Err(WebError::NotFound)
-    }
+        .await?;
+    see_other_if_found(found, "/settings/tokens")
 }
 
 #[post("/settings/caption-feeds/rotate")]

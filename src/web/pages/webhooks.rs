@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use askama::Template;
 
-use super::{format_time, render, see_other, Layout};
+use super::{format_time, render, see_other_if_found, Layout};
 use crate::web::csrf::CheckedForm;
 use crate::web::error::WebError;
 use crate::web::session::CurrentUser;
@@ -186,15 +186,11 @@ pub async fn delete(
     _form: CheckedForm<super::auth::NoFields>,
 ) -> Result<HttpResponse, WebError> {
     let (id, endpoint_id) = (user.id(), path.into_inner());
-    if state
+    let found = state
         .db
         .run(move |conn| Ok::<_, WebError>(endpoints::delete(conn, &id, &endpoint_id)?))
-        .await?
-    {
-        Ok(see_other("/settings/webhooks"))
-    } else {
-        Err(WebError::NotFound)
-    }
+        .await?;
+    see_other_if_found(found, "/settings/webhooks")
 }
 
 #[post("/settings/webhooks/deliveries/{id}/replay")]
@@ -205,13 +201,9 @@ pub async fn replay(
     _form: CheckedForm<super::auth::NoFields>,
 ) -> Result<HttpResponse, WebError> {
     let (id, delivery_id) = (user.id(), path.into_inner());
-    if state
+    let found = state
         .db
         .run(move |conn| Ok::<_, WebError>(endpoints::replay(conn, &id, &delivery_id)?))
-        .await?
-    {
-        Ok(see_other("/settings/webhooks"))
-    } else {
-        Err(WebError::NotFound)
-    }
+        .await?;
+    see_other_if_found(found, "/settings/webhooks")
 }
