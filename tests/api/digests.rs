@@ -682,3 +682,57 @@ async fn a_digest_waiting_for_the_server_is_not_sent_after_unsubscribing(backend
     );
 }
 on_both_backends!(a_digest_waiting_for_the_server_is_not_sent_after_unsubscribing);
+
+async fn a_caption_whose_template_failed_is_not_mailed(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let feeds = FeedServer::start().await;
+    let smtp = SmtpServer::start().await;
+    let browser = crate::helpers::new_browser();
+    app.sign_up_as(&browser, "reader@example.com").await;
+    let user = user_id(&app, "reader@example.com").await;
+    verify(&app, &user).await;
+    set_frequency(&app, &user, Frequency::Batched { minutes: 5 }).await;
+    // Valid on the sample post, fails on the feed's posts (they have one category).
+    let saved = app
+        .submit_as(
+            &browser,
+            "/templates",
+            "/templates",
+            &[
+                ("platform", "threads"),
+                ("variant", "default"),
+                ("source", "{{ title }} {{ categories[2] }}"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status().as_u16(), 303);
+    let url = feeds.set(
+        "/feed.xml",
+        "application/rss+xml",
+        rss("Blog", &[("p1", "First post")]),
+    );
+    app.add_feed_as(&browser, &url).await;
+    assert_eq!(
+        app.poll().await.captions_written,
+        7,
+        "six captions and one failure"
+    );
+
+    let report = sender(&app, &smtp.url())
+        .await
+        .run_once_at(later(10))
+        .await
+        .unwrap();
+    assert_eq!(report.digests_sent, 1, "{report:?}");
+    let text = part(&smtp.messages()[0], "text/plain");
+    assert!(
+        text.contains("Bluesky") && text.contains("First post"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("Threads"),
+        "the failed caption has no text to mail: {text}"
+    );
+}
+on_both_backends!(a_caption_whose_template_failed_is_not_mailed);
