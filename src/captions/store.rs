@@ -38,13 +38,23 @@ pub fn post_view(post: &Post, feed: &Feed) -> PostView {
 /// feed has been fetched; after that, for every post first seen later. Idempotent: a caption
 /// is unique per (subscription, post, platform, variant). Returns how many were written.
 pub fn write_feed_captions(conn: &mut AnyConnection, feed_id: &str) -> QueryResult<usize> {
+    write_feed_captions_with(conn, feed_id, &mut CompiledTemplates::new())
+}
+
+/// Each account's templates, compiled once for a whole batch of feeds whatever the
+/// number of its subscriptions and posts.
+pub type CompiledTemplates = HashMap<String, TemplateSet>;
+
+/// [`write_feed_captions`], with templates compiled earlier in the same batch reused.
+pub fn write_feed_captions_with(
+    conn: &mut AnyConnection,
+    feed_id: &str,
+    compiled: &mut CompiledTemplates,
+) -> QueryResult<usize> {
     let Some(feed) = feed_by_id(conn, feed_id)? else {
         return Ok(0);
     };
     let mut written = 0;
-    // Each account's templates are compiled once per pass, whatever the
-    // number of its subscriptions and posts.
-    let mut compiled: HashMap<String, TemplateSet> = HashMap::new();
     for subscription in active_for_feed(conn, feed_id)? {
         let posts = match subscription.backfilled_at {
             Some(since) => posts_without_captions(conn, &subscription, since)?,
@@ -56,6 +66,10 @@ pub fn write_feed_captions(conn: &mut AnyConnection, feed_id: &str) -> QueryResu
                 posts
             }
         };
+        // Most checks find nothing new: do not compile an account's templates for that.
+        if posts.is_empty() {
+            continue;
+        }
         if !compiled.contains_key(&subscription.user_id) {
             let user = UserId(subscription.user_id.clone());
             compiled.insert(
@@ -75,6 +89,40 @@ pub fn write_feed_captions(conn: &mut AnyConnection, feed_id: &str) -> QueryResu
         }
     }
     Ok(written)
+}
+
+/// Which of these feeds have work for [`write_feed_captions`] besides new posts: an
+/// active subscription not backfilled yet, or one with a post still without captions
+/// (it was paused when the post came, or a pass stopped at its limit). One query for a
+/// whole batch, so a check that found nothing new costs no caption queries.
+pub fn feeds_wanting_captions(
+    conn: &mut AnyConnection,
+    feed_ids: &[&str],
+) -> QueryResult<std::collections::HashSet<String>> {
+    let uncaptioned = posts::table
+        .filter(posts::feed_id.eq(subscriptions::feed_id))
+        .filter(
+            posts::first_seen_at
+                .nullable()
+                .gt(subscriptions::backfilled_at),
+        )
+        .filter(not(exists(
+            captions::table
+                .filter(captions::subscription_id.eq(subscriptions::id))
+                .filter(captions::post_id.eq(posts::id)),
+        )));
+    let wanting: Vec<String> = subscriptions::table
+        .filter(subscriptions::feed_id.eq_any(feed_ids))
+        .filter(subscriptions::paused.eq(false))
+        .filter(
+            subscriptions::backfilled_at
+                .is_null()
+                .or(exists(uncaptioned)),
+        )
+        .select(subscriptions::feed_id)
+        .distinct()
+        .load(conn)?;
+    Ok(wanting.into_iter().collect())
 }
 
 /// The newest `n` posts: by publication date, undated ones after dated ones, then by the

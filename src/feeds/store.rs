@@ -137,10 +137,28 @@ pub fn record_feed_fetched(
     status: u16,
 ) -> QueryResult<usize> {
     let seen = now();
+    // Most fetches bring back entries already stored: asking for their keys first keeps
+    // their whole text from being sent to the database again only to be ignored.
+    let keys: Vec<&str> = parsed
+        .entries
+        .iter()
+        .map(|e| e.entry_key.as_str())
+        .collect();
+    let mut known = std::collections::HashSet::new();
+    for chunk in keys.chunks(KEY_CHUNK) {
+        known.extend(
+            posts::table
+                .filter(posts::feed_id.eq(feed_id))
+                .filter(posts::entry_key.eq_any(chunk))
+                .select(posts::entry_key)
+                .load::<String>(conn)?,
+        );
+    }
     let rows: Vec<NewPost> = parsed
         .entries
         .iter()
         .enumerate()
+        .filter(|(_, entry)| !known.contains(&entry.entry_key))
         // Entries seen in one fetch keep the feed's order: the first is the newest seen.
         .map(|(position, entry)| {
             NewPost::new(
@@ -175,6 +193,8 @@ pub fn record_feed_fetched(
 
 /// Rows per multi-row insert; keeps every statement far under the bound-parameter limits.
 const INSERT_CHUNK: usize = 50;
+/// Entry keys per lookup, for the same reason.
+const KEY_CHUNK: usize = 500;
 
 #[derive(Insertable)]
 #[diesel(table_name = posts)]
@@ -230,6 +250,38 @@ pub fn record_feed_not_modified(
             feeds::last_status.eq(Some(304)),
         ))
         .execute(conn)?;
+    Ok(())
+}
+
+/// [`record_feed_not_modified`] for a batch of feeds, each with its next check time: on
+/// PostgreSQL one statement for the batch, as each statement costs a round trip.
+pub fn record_feeds_not_modified(
+    conn: &mut AnyConnection,
+    feeds_next: &[(String, NaiveDateTime)],
+) -> QueryResult<()> {
+    use diesel::sql_types::{Array, Text, Timestamp};
+    match conn {
+        AnyConnection::Postgresql(pg) => {
+            let (ids, next): (Vec<&str>, Vec<NaiveDateTime>) =
+                feeds_next.iter().map(|(id, at)| (id.as_str(), *at)).unzip();
+            diesel::sql_query(
+                "UPDATE feeds SET last_checked_at = $1, last_success_at = $1, \
+                   next_check_at = u.next, error_count = 0, last_error = NULL, \
+                   erroring_since = NULL, last_status = 304 \
+                 FROM unnest($2::text[], $3::timestamp[]) AS u(id, next) \
+                 WHERE feeds.id = u.id",
+            )
+            .bind::<Timestamp, _>(now())
+            .bind::<Array<Text>, _>(ids)
+            .bind::<Array<Timestamp>, _>(next)
+            .execute(pg)?;
+        }
+        AnyConnection::Sqlite(_) => {
+            for (id, next) in feeds_next {
+                record_feed_not_modified(conn, id, *next)?;
+            }
+        }
+    }
     Ok(())
 }
 

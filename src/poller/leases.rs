@@ -22,7 +22,9 @@ pub fn claim_due_feeds(
     let token = new_token();
     match conn {
         AnyConnection::Postgresql(pg) => claim_skip_locked(pg, now, lease_until, limit, &token),
-        AnyConnection::Sqlite(_) => claim_conditionally(conn, now, lease_until, limit, &token),
+        AnyConnection::Sqlite(sqlite) => {
+            claim_in_one_statement(sqlite, now, lease_until, limit, &token)
+        }
     }
 }
 
@@ -55,68 +57,71 @@ fn claim_skip_locked(
     .load(conn)
 }
 
-/// SQLite: one writer at a time, so a conditional `UPDATE` per candidate is the claim;
-/// of two workers racing for a feed, exactly one changes the row.
-fn claim_conditionally(
-    conn: &mut AnyConnection,
+/// SQLite: one writer at a time, and one statement is atomic, so the same claim without
+/// row locks is safe: of two workers racing for a feed, exactly one changes the row.
+fn claim_in_one_statement(
+    conn: &mut diesel::SqliteConnection,
     now: NaiveDateTime,
     lease_until: NaiveDateTime,
     limit: i64,
     token: &str,
 ) -> QueryResult<Vec<Feed>> {
-    let candidates: Vec<String> = feeds::table
-        .filter(feeds::next_check_at.le(now))
-        .filter(feeds::lease_until.is_null().or(feeds::lease_until.lt(now)))
-        .filter(feeds::gone_at.is_null())
-        .filter(exists(
-            subscriptions::table
-                .filter(subscriptions::feed_id.eq(feeds::id))
-                .filter(subscriptions::paused.eq(false)),
-        ))
-        .order(feeds::next_check_at.asc())
-        .limit(limit)
-        .select(feeds::id)
-        .load(conn)?;
-    let mut claimed = Vec::with_capacity(candidates.len());
-    for id in candidates {
-        let won = diesel::update(
-            feeds::table
-                .find(&id)
-                .filter(feeds::next_check_at.le(now))
-                .filter(feeds::lease_until.is_null().or(feeds::lease_until.lt(now))),
-        )
-        .set((
-            feeds::lease_until.eq(lease_until),
-            feeds::lease_token.eq(token),
-        ))
-        .execute(conn)?;
-        if won == 1 {
-            if let Some(feed) = crate::feeds::store::feed_by_id(conn, &id)? {
-                claimed.push(feed);
-            }
-        }
-    }
-    Ok(claimed)
+    diesel::sql_query(
+        "UPDATE feeds SET lease_until = ?, lease_token = ? \
+         WHERE id IN ( \
+           SELECT f.id FROM feeds f \
+           WHERE f.next_check_at <= ? \
+             AND (f.lease_until IS NULL OR f.lease_until < ?) \
+             AND f.gone_at IS NULL \
+             AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.feed_id = f.id AND NOT s.paused) \
+           ORDER BY f.next_check_at \
+           LIMIT ?) \
+         RETURNING *",
+    )
+    .bind::<Timestamp, _>(lease_until)
+    .bind::<Text, _>(token)
+    .bind::<Timestamp, _>(now)
+    .bind::<Timestamp, _>(now)
+    .bind::<BigInt, _>(limit)
+    .load(conn)
 }
 
-/// Whether the claim with `token` still holds the feed's lease at `now`. Call it first
-/// in the transaction that records a result: on PostgreSQL the update also locks the
-/// row, so the lease cannot change hands before that transaction commits.
-pub fn still_holds(
+/// Which of these feeds the claim with `token` still holds at `now`, in two statements
+/// whatever their number. Call it first in the transaction that records results: on
+/// PostgreSQL the update also locks the rows, so a lease cannot change hands before
+/// that transaction commits.
+pub fn still_held(
     conn: &mut AnyConnection,
-    feed_id: &str,
+    feed_ids: &[&str],
     token: &str,
     now: NaiveDateTime,
-) -> QueryResult<bool> {
-    let held = diesel::update(
+) -> QueryResult<std::collections::HashSet<String>> {
+    let held = || {
         feeds::table
-            .find(feed_id)
+            .filter(feeds::id.eq_any(feed_ids))
             .filter(feeds::lease_token.eq(token))
-            .filter(feeds::lease_until.gt(now)),
+            .filter(feeds::lease_until.gt(now))
+    };
+    diesel::update(held())
+        .set(feeds::lease_token.eq(token))
+        .execute(conn)?;
+    let ids: Vec<String> = held().select(feeds::id).load(conn)?;
+    Ok(ids.into_iter().collect())
+}
+
+/// [`release_feed`] for a batch of feeds claimed under one token.
+pub fn release_feeds(conn: &mut AnyConnection, feed_ids: &[&str], token: &str) -> QueryResult<()> {
+    diesel::update(
+        feeds::table
+            .filter(feeds::id.eq_any(feed_ids))
+            .filter(feeds::lease_token.eq(token)),
     )
-    .set(feeds::lease_token.eq(token))
+    .set((
+        feeds::lease_until.eq(None::<NaiveDateTime>),
+        feeds::lease_token.eq(None::<String>),
+    ))
     .execute(conn)?;
-    Ok(held == 1)
+    Ok(())
 }
 
 /// Gives a feed back once its refresh is done; a claim that lost the lease changes nothing.

@@ -2,16 +2,16 @@
 
 use std::time::Duration;
 
-use crate::captions::store::write_feed_captions;
+use crate::captions::store::{feeds_wanting_captions, write_feed_captions_with, CompiledTemplates};
 use crate::db::{now, AnyConnection, DbError};
 use crate::feeds::store::{
     move_feed_url, record_feed_error, record_feed_fetched, record_feed_gone,
-    record_feed_not_modified, record_redirect_seen, Feed, FeedFailure,
+    record_feeds_not_modified, record_redirect_seen, Feed, FeedFailure,
 };
 use crate::feeds::{parse_feed, FetchOutcome, FetchReport};
 use crate::metrics::{error_outcome, metrics};
 
-use super::leases::{release_feed, still_holds};
+use super::leases::{release_feeds, still_held};
 use super::redirects::{self, Decision};
 use super::schedule::{next_check_after_error, next_check_after_success};
 use super::Poller;
@@ -24,12 +24,21 @@ pub(super) struct RefreshOutcome {
     pub failed: bool,
     pub new_posts: usize,
     pub captions_written: usize,
+    /// From the start of the fetch to the commit of the result.
+    pub took: Option<Duration>,
 }
 
 impl RefreshOutcome {
     pub fn released() -> Self {
         RefreshOutcome {
             released: true,
+            ..Self::discarded()
+        }
+    }
+
+    fn recorded() -> Self {
+        RefreshOutcome {
+            discarded: false,
             ..Self::discarded()
         }
     }
@@ -41,6 +50,7 @@ impl RefreshOutcome {
             failed: false,
             new_posts: 0,
             captions_written: 0,
+            took: None,
         }
     }
 }
@@ -52,21 +62,39 @@ enum Fetched {
     Failed(String),
 }
 
+/// A claimed feed after its fetch: what to record, once its batch is written.
+pub(super) struct Pending {
+    feed: Feed,
+    fetched: Fetched,
+    status: Option<u16>,
+    wait_hint: Option<Duration>,
+    redirects: Vec<crate::feeds::Hop>,
+    started: std::time::Instant,
+}
+
+/// What the network part of a refresh ended with.
+pub(super) enum Step {
+    Done(RefreshOutcome),
+    Fetched(Box<Pending>),
+}
+
+/// Fetches and parses one claimed feed; nothing is written yet, so that a batch of
+/// feeds can be recorded in one transaction.
 #[tracing::instrument(skip_all, fields(feed = %feed.url))]
-pub(super) async fn refresh_feed(poller: &Poller, feed: Feed) -> Result<RefreshOutcome, DbError> {
-    let report = {
+pub(super) async fn fetch_claimed(poller: &Poller, feed: Feed) -> Result<Step, DbError> {
+    let (report, started) = {
         let slot = poller.hosts.acquire(&feed.url).await;
         // Shutdown came while this feed waited for its host: give it back unfetched.
         if poller.is_stopping() {
             drop(slot);
-            return poller.release(feed).await;
+            return Ok(Step::Done(poller.release(feed).await?));
         }
         // Waiting for the host may outlast the lease; then another worker may have the
         // feed by now, and fetching it again would only cost its server.
         if feed.lease_until.is_none_or(|until| until <= now()) {
             tracing::warn!("lease expired before the fetch; feed left to its new holder");
             metrics().results_discarded.inc();
-            return Ok(RefreshOutcome::discarded());
+            return Ok(Step::Done(RefreshOutcome::discarded()));
         }
         let started = std::time::Instant::now();
         let report = poller
@@ -77,7 +105,7 @@ pub(super) async fn refresh_feed(poller: &Poller, feed: Feed) -> Result<RefreshO
         metrics()
             .fetch_seconds
             .observe(started.elapsed().as_secs_f64());
-        report
+        (report, started)
     };
     let FetchReport {
         result,
@@ -128,70 +156,204 @@ pub(super) async fn refresh_feed(poller: &Poller, feed: Feed) -> Result<RefreshO
     if let Fetched::Failed(message) = &fetched {
         tracing::warn!(error = %message, "feed refresh failed");
     }
+    Ok(Step::Fetched(Box::new(Pending {
+        feed,
+        fetched,
+        status,
+        wait_hint,
+        redirects,
+        started,
+    })))
+}
+
+/// Records a batch of fetched feeds in one transaction: the database's cost per commit
+/// is paid once per batch, not once per feed. Should the batch fail as a whole (one
+/// feed's write breaking a constraint, say), each feed is retried in its own
+/// transaction, so one bad feed cannot hold back the others.
+pub(super) async fn record_batch(
+    poller: &Poller,
+    batch: Vec<Pending>,
+) -> Result<Vec<RefreshOutcome>, DbError> {
+    if batch.is_empty() {
+        return Ok(Vec::new());
+    }
     let interval = poller.poll_interval;
-    let outcome = poller
+    let batch = std::sync::Arc::new(batch);
+    let all = batch.clone();
+    let together = poller
+        .db
+        .transaction(move |conn| record_all(conn, &all, interval))
+        .await;
+    let mut outcomes = match together {
+        Ok(outcomes) => outcomes,
+        Err(error) => {
+            tracing::warn!(%error, feeds = batch.len(), "batch write failed; writing feed by feed");
+            let mut outcomes = Vec::with_capacity(batch.len());
+            for index in 0..batch.len() {
+                let one = batch.clone();
+                let outcome = poller
+                    .db
+                    .transaction(move |conn| record_all(conn, &one[index..=index], interval))
+                    .await;
+                match outcome {
+                    Ok(written) => outcomes.extend(written),
+                    Err(error) => {
+                        let pending = &batch[index];
+                        tracing::error!(%error, feed = %pending.feed.url, "storing the feed failed");
+                        outcomes.push(record_unstorable(poller, &pending.feed, &error).await);
+                    }
+                }
+            }
+            outcomes
+        }
+    };
+    for outcome in &outcomes {
+        if outcome.discarded {
+            metrics().results_discarded.inc();
+        }
+        metrics().posts_found.inc_by(outcome.new_posts as u64);
+        metrics()
+            .captions_made
+            .inc_by(outcome.captions_written as u64);
+    }
+    let committed = std::time::Instant::now();
+    for (outcome, pending) in outcomes.iter_mut().zip(batch.iter()) {
+        if !outcome.discarded {
+            outcome.took = Some(committed.duration_since(pending.started));
+        }
+    }
+    Ok(outcomes)
+}
+
+/// What the feed sent could not be stored: say so on the feed, as for a failed fetch,
+/// so its page shows it and it is retried with backoff rather than left stuck in its
+/// lease. Should even that fail, the lease expires and a later pass tries again.
+async fn record_unstorable(poller: &Poller, feed: &Feed, error: &DbError) -> RefreshOutcome {
+    let (feed, message) = (
+        feed.clone(),
+        format!("what the feed sent could not be stored: {error}"),
+    );
+    let interval = poller.poll_interval;
+    let recorded = poller
         .db
         .transaction(move |conn| {
-            record(
-                conn,
-                &feed,
-                &fetched,
-                Answer {
-                    interval,
-                    status,
-                    wait_hint,
-                    redirects: &redirects,
-                },
-            )
+            let at = now();
+            let token = feed.lease_token.as_deref().unwrap_or_default();
+            if still_held(conn, &[feed.id.as_str()], token, at)?.is_empty() {
+                return Ok::<_, DbError>(false);
+            }
+            let errors = u32::try_from(feed.error_count).unwrap_or(0) + 1;
+            let failure = FeedFailure {
+                message: &message,
+                status: None,
+                since: feed.erroring_since.unwrap_or(at),
+            };
+            let next = next_check_after_error(at, interval, errors, None);
+            record_feed_error(conn, &feed.id, &failure, next)?;
+            release_feeds(conn, &[feed.id.as_str()], token)?;
+            Ok(true)
         })
-        .await?;
-    if outcome.discarded {
-        metrics().results_discarded.inc();
+        .await;
+    match recorded {
+        Ok(true) => RefreshOutcome {
+            failed: true,
+            ..RefreshOutcome::recorded()
+        },
+        Ok(false) => RefreshOutcome::discarded(),
+        Err(error) => {
+            tracing::error!(%error, "recording the storage failure failed too");
+            RefreshOutcome::discarded()
+        }
     }
-    metrics().posts_found.inc_by(outcome.new_posts as u64);
-    metrics()
-        .captions_made
-        .inc_by(outcome.captions_written as u64);
-    Ok(outcome)
 }
 
-/// What the server said besides the document.
-struct Answer<'a> {
+/// Records each feed of a batch in the caller's transaction: which claims still hold
+/// their lease and which feeds have captions to write besides new posts are asked once
+/// for the batch, and the leases are given back together at the end.
+fn record_all(
+    conn: &mut AnyConnection,
+    batch: &[Pending],
     interval: Duration,
-    status: Option<u16>,
-    wait_hint: Option<Duration>,
-    redirects: &'a [crate::feeds::Hop],
+) -> Result<Vec<RefreshOutcome>, DbError> {
+    let at = now();
+    let mut by_token: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    for pending in batch {
+        let token = pending.feed.lease_token.as_deref().unwrap_or_default();
+        by_token
+            .entry(token)
+            .or_default()
+            .push(pending.feed.id.as_str());
+    }
+    let mut held = std::collections::HashSet::new();
+    for (token, ids) in &by_token {
+        held.extend(still_held(conn, ids, token, at)?);
+    }
+    let ids: Vec<&str> = batch.iter().map(|p| p.feed.id.as_str()).collect();
+    let wanting = feeds_wanting_captions(conn, &ids)?;
+    let mut templates = CompiledTemplates::new();
+    // 304s change only check times: recorded together after the loop.
+    let mut not_modified = Vec::new();
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for pending in batch {
+        let feed = &pending.feed;
+        if !held.contains(&feed.id) {
+            tracing::warn!(
+                feed = %feed.url,
+                "lease lost (expired or claimed by another worker); result discarded"
+            );
+            outcomes.push(RefreshOutcome::discarded());
+            continue;
+        }
+        let wants_captions = wanting.contains(&feed.id);
+        outcomes.push(record(
+            conn,
+            pending,
+            interval,
+            wants_captions,
+            &mut templates,
+            &mut not_modified,
+        )?);
+    }
+    record_feeds_not_modified(conn, &not_modified)?;
+    for (token, ids) in &by_token {
+        release_feeds(conn, ids, token)?;
+    }
+    Ok(outcomes)
 }
 
+/// Records one feed whose claim still holds its lease.
 fn record(
     conn: &mut AnyConnection,
-    feed: &Feed,
-    fetched: &Fetched,
-    answer: Answer<'_>,
+    pending: &Pending,
+    interval: Duration,
+    wants_captions: bool,
+    templates: &mut CompiledTemplates,
+    not_modified: &mut Vec<(String, chrono::NaiveDateTime)>,
 ) -> Result<RefreshOutcome, DbError> {
+    let Pending {
+        feed,
+        fetched,
+        status,
+        wait_hint,
+        redirects,
+        started: _,
+    } = pending;
+    let (status, wait_hint) = (*status, *wait_hint);
     let at = now();
     let feed_id = feed.id.as_str();
-    let token = feed.lease_token.as_deref().unwrap_or_default();
-    if !still_holds(conn, feed_id, token, at)? {
-        tracing::warn!(
-            feed = %feed.url,
-            "lease lost (expired or claimed by another worker); result discarded"
-        );
-        return Ok(RefreshOutcome::discarded());
-    }
     let (failed, new_posts) = match fetched {
         Fetched::NotModified => {
-            let next = next_check_after_success(at, answer.interval, answer.wait_hint);
-            record_feed_not_modified(conn, feed_id, next)?;
+            let next = next_check_after_success(at, interval, wait_hint);
+            not_modified.push((feed.id.clone(), next));
             (false, 0)
         }
         Fetched::Parsed(parsed, validators) => {
             let ttl = parsed
                 .ttl_minutes
                 .map(|m| Duration::from_secs(u64::from(m) * 60));
-            let wish = answer.wait_hint.max(ttl);
-            let next = next_check_after_success(at, answer.interval, wish);
-            let status = answer.status.unwrap_or(200);
+            let wish = wait_hint.max(ttl);
+            let next = next_check_after_success(at, interval, wish);
+            let status = status.unwrap_or(200);
             let new = record_feed_fetched(conn, feed_id, parsed, validators, next, status)?;
             (false, new)
         }
@@ -202,10 +364,10 @@ fn record(
         }
         Fetched::Failed(message) => {
             let errors = u32::try_from(feed.error_count).unwrap_or(0) + 1;
-            let next = next_check_after_error(at, answer.interval, errors, answer.wait_hint);
+            let next = next_check_after_error(at, interval, errors, wait_hint);
             let failure = FeedFailure {
                 message,
-                status: answer.status,
+                status,
                 since: feed.erroring_since.unwrap_or(at),
             };
             record_feed_error(conn, feed_id, &failure, next)?;
@@ -214,18 +376,22 @@ fn record(
     };
     // Only a check that got the feed confirms where it lives now.
     if !failed {
-        follow_redirects(conn, feed, answer.redirects, at)?;
+        follow_redirects(conn, feed, redirects, at)?;
     }
     // Captions are written even after a failed fetch: a new subscriber of a
     // feed that is down still gets captions for the posts already stored.
-    let captions_written = write_feed_captions(conn, feed_id)?;
-    release_feed(conn, feed_id, token)?;
+    let captions_written = if new_posts > 0 || wants_captions {
+        write_feed_captions_with(conn, feed_id, templates)?
+    } else {
+        0
+    };
     Ok(RefreshOutcome {
         released: false,
         discarded: false,
         failed,
         new_posts,
         captions_written,
+        took: None,
     })
 }
 

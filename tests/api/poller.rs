@@ -157,3 +157,106 @@ async fn a_crashed_workers_feeds_are_picked_up_after_the_lease(backend: Backend)
     assert_eq!(report.captions_written, 3 * 2 * 7);
 }
 on_both_backends!(a_crashed_workers_feeds_are_picked_up_after_the_lease);
+
+/// Makes the database refuse to store posts of the feed at `url`, as a broken disk or a
+/// constraint would: the write of that one feed fails inside the poller's batch.
+async fn refuse_posts_of(app: &TestApp, backend: Backend, url: &str) {
+    let rows = app.feed_rows().await;
+    let Some(feed) = rows.iter().find(|f| f.url == url) else {
+        panic!("no feed {url}");
+    };
+    let id = &feed.id;
+    match backend {
+        Backend::Sqlite => {
+            app.sql(&format!(
+                "CREATE TRIGGER refuse_posts BEFORE INSERT ON posts WHEN NEW.feed_id = '{id}' \
+                 BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+            ))
+            .await
+        }
+        Backend::Postgres => {
+            app.sql(&format!(
+                "CREATE FUNCTION refuse_posts() RETURNS trigger AS $$ BEGIN \
+                   IF NEW.feed_id = '{id}' THEN RAISE EXCEPTION 'refused by the test'; END IF; \
+                   RETURN NEW; END $$ LANGUAGE plpgsql; \
+                 CREATE TRIGGER refuse_posts BEFORE INSERT ON posts \
+                   FOR EACH ROW EXECUTE FUNCTION refuse_posts();"
+            ))
+            .await
+        }
+    }
+}
+
+async fn a_feed_that_cannot_be_stored_does_not_hold_back_its_batch(backend: Backend) {
+    let feeds = FeedServer::start().await;
+    let app = spawn_app(backend).await;
+    app.sign_up("ann@example.com").await;
+    add_feeds(&app, &feeds, 3).await;
+    let broken = feeds.set("/feed0.xml", RSS, rss("Blog 0", &[("a", "A"), ("b", "B")]));
+    refuse_posts_of(&app, backend, &broken).await;
+
+    let report = app.poll().await;
+
+    assert_eq!(report.feeds_checked, 3, "{report:?}");
+    assert_eq!(report.feeds_failed, 1, "{report:?}");
+    // The two healthy feeds were stored and captioned as if nothing had happened.
+    assert_eq!(report.new_posts, 2 * 2);
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) AS n FROM captions").await,
+        2 * 2 * 7
+    );
+    // The broken one says why on its page, is not left leased, and is retried later.
+    let rows = app.feed_rows().await;
+    let Some(feed) = rows.iter().find(|f| f.url == broken) else {
+        panic!("feed row");
+    };
+    let error = feed.last_error.as_deref().unwrap_or_default();
+    assert!(error.contains("could not be stored"), "{error}");
+    assert_eq!(feed.error_count, 1);
+    assert!(feed.lease_until.is_none() && feed.lease_token.is_none());
+
+    // Once the database takes its posts again, the next check stores them.
+    app.sql(match backend {
+        Backend::Sqlite => "DROP TRIGGER refuse_posts",
+        Backend::Postgres => "DROP TRIGGER refuse_posts ON posts",
+    })
+    .await;
+    app.make_all_due().await;
+    let again = app.poll().await;
+    assert_eq!((again.feeds_failed, again.new_posts), (0, 2), "{again:?}");
+}
+on_both_backends!(a_feed_that_cannot_be_stored_does_not_hold_back_its_batch);
+
+async fn a_new_subscriber_of_an_unchanged_feed_gets_its_captions(backend: Backend) {
+    let feeds = FeedServer::start().await;
+    let app = spawn_app(backend).await;
+    let url = feeds.respond(
+        "/feed.xml",
+        200,
+        &[("content-type", RSS), ("etag", "\"v1\"")],
+        rss("Blog", &[("a", "A"), ("b", "B")]),
+    );
+    app.sign_up("ann@example.com").await;
+    app.add_feed(&url).await;
+    app.poll().await;
+    let bob = crate::helpers::new_browser();
+    app.sign_up_as(&bob, "bob@example.com").await;
+    app.add_feed_as(&bob, &url).await;
+
+    // The feed answers 304 now: nothing new, yet Bob's backfill is written.
+    let report = app.poll().await;
+
+    assert_eq!((report.feeds_checked, report.new_posts), (1, 0));
+    assert_eq!(report.captions_written, 2 * 7, "{report:?}");
+    let bobs = count(
+        &app,
+        "SELECT COUNT(*) AS n FROM captions c JOIN users u ON u.id = c.user_id \
+         WHERE u.email = 'bob@example.com'",
+    )
+    .await;
+    assert_eq!(bobs, 2 * 7);
+    // And a check after that writes nothing more.
+    app.make_all_due().await;
+    assert_eq!(app.poll().await.captions_written, 0);
+}
+on_both_backends!(a_new_subscriber_of_an_unchanged_feed_gets_its_captions);
