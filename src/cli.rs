@@ -73,6 +73,8 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let digest_worker = spawn_worker(runs, &stop_rx, |stop| digests.run_until_stopped(stop));
     let webhooks = crate::webhooks::Webhooks::new(db.clone(), &settings)?;
     let webhook_worker = spawn_worker(runs, &stop_rx, |stop| webhooks.run_until_stopped(stop));
+    let websub = crate::websub::WebSub::new(db.clone(), &settings)?;
+    let websub_worker = spawn_worker(runs, &stop_rx, |stop| websub.run_until_stopped(stop));
     let poller_for_worker = poller.clone();
     let worker = spawn_worker(runs, &stop_rx, |stop| {
         poller_for_worker.run_until_stopped(stop)
@@ -98,6 +100,9 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     }
     if let Some(worker) = digest_worker {
         let _ = tokio::time::timeout(Duration::from_secs(30), worker).await;
+    }
+    if let Some(worker) = websub_worker {
+        let _ = tokio::time::timeout(Duration::from_secs(15), worker).await;
     }
     if let Some(worker) = webhook_worker {
         // Deliveries under way end within their 10 s timeout; one cut short goes again.

@@ -14,4 +14,5 @@ pub mod subscriptions;
 pub mod telemetry;
 pub mod web;
 pub mod webhooks;
+pub mod websub;
 pub mod xml_text;

@@ -42,6 +42,13 @@ diesel::table! {
         redirect_first_seen_at -> Nullable<Timestamp>,
         redirect_count -> Integer,
         lease_token -> Nullable<Text>,
+        websub_hub -> Nullable<Text>,
+        websub_topic -> Nullable<Text>,
+        websub_secret -> Nullable<Text>,
+        websub_state -> Text,
+        websub_lease_until -> Nullable<Timestamp>,
+        websub_requested_at -> Nullable<Timestamp>,
+        websub_error -> Nullable<Text>,
     }
 }
 

@@ -15,6 +15,15 @@ pub struct ParsedFeed {
     pub ttl_minutes: Option<u32>,
     /// In the feed's own order; nothing is sorted.
     pub entries: Vec<NewEntry>,
+    /// The WebSub hub the feed names (`<link rel="hub">`), and the topic URL to subscribe
+    /// to there (`<link rel="self">`), both absolute.
+    pub websub: Option<WebSubLinks>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebSubLinks {
+    pub hub: String,
+    pub topic: String,
 }
 
 /// One entry, already flattened to plain text and absolute URLs.
@@ -104,6 +113,7 @@ fn convert(feed: Feed, source_url: Option<&Url>) -> ParsedFeed {
         .map(|t| text_as_title(t, rss))
         .filter(|t| !t.is_empty());
     let ttl_minutes = feed.ttl;
+    let websub = websub_links(&feed.links, source_url);
     let entries = feed
         .entries
         .into_iter()
@@ -114,6 +124,7 @@ fn convert(feed: Feed, source_url: Option<&Url>) -> ParsedFeed {
         site_url: site.map(String::from),
         ttl_minutes,
         entries,
+        websub,
     }
 }
 
@@ -218,6 +229,24 @@ fn convert_entry(
 
 /// The page a human would visit: an alternate (or untyped) link, not the
 /// feed's self link or an attachment.
+/// A hub is only worth subscribing to with a topic: the hub identifies the feed by its
+/// `self` URL, falling back to the address it was fetched from. Only http(s) hubs.
+fn websub_links(links: &[Link], source_url: Option<&Url>) -> Option<WebSubLinks> {
+    let with_rel = |rel: &str| {
+        links
+            .iter()
+            .find(|l| l.rel.as_deref() == Some(rel))
+            .and_then(|l| normalize::absolute_url(&l.href, source_url))
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+    };
+    let hub = with_rel("hub")?;
+    let topic = with_rel("self").or_else(|| source_url.cloned())?;
+    Some(WebSubLinks {
+        hub: hub.to_string(),
+        topic: topic.to_string(),
+    })
+}
+
 fn site_link(links: &[Link]) -> Option<&str> {
     let is_page = |l: &&Link| {
         matches!(l.rel.as_deref(), None | Some("alternate"))

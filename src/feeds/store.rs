@@ -35,6 +35,9 @@ pub struct Feed {
     pub redirect_first_seen_at: Option<NaiveDateTime>,
     pub redirect_count: i32,
     pub lease_token: Option<String>,
+    /// The WebSub hub and topic the feed named at its last fetch.
+    pub websub_hub: Option<String>,
+    pub websub_topic: Option<String>,
 }
 
 impl Feed {
@@ -136,42 +139,7 @@ pub fn record_feed_fetched(
     next_check_at: NaiveDateTime,
     status: u16,
 ) -> QueryResult<usize> {
-    let seen = now();
-    // Most fetches bring back entries already stored: asking for their keys first keeps
-    // their whole text from being sent to the database again only to be ignored.
-    let keys: Vec<&str> = parsed
-        .entries
-        .iter()
-        .map(|e| e.entry_key.as_str())
-        .collect();
-    let mut known = std::collections::HashSet::new();
-    for chunk in keys.chunks(KEY_CHUNK) {
-        known.extend(
-            posts::table
-                .filter(posts::feed_id.eq(feed_id))
-                .filter(posts::entry_key.eq_any(chunk))
-                .select(posts::entry_key)
-                .load::<String>(conn)?,
-        );
-    }
-    let rows: Vec<NewPost> = parsed
-        .entries
-        .iter()
-        .enumerate()
-        .filter(|(_, entry)| !known.contains(&entry.entry_key))
-        // Entries seen in one fetch keep the feed's order: the first is the newest seen.
-        .map(|(position, entry)| {
-            NewPost::new(
-                feed_id,
-                entry,
-                seen - chrono::Duration::microseconds(position as i64),
-            )
-        })
-        .collect();
-    let mut new_posts = 0;
-    for chunk in rows.chunks(INSERT_CHUNK) {
-        new_posts += crate::insert_all_or_ignore!(conn, posts::table, chunk)?;
-    }
+    let new_posts = insert_new_posts(conn, feed_id, &parsed.entries)?;
     let checked = now();
     diesel::update(feeds::table.find(feed_id))
         .set((
@@ -188,6 +156,48 @@ pub fn record_feed_fetched(
             feeds::last_status.eq(Some(i32::from(status))),
         ))
         .execute(conn)?;
+    Ok(new_posts)
+}
+
+/// Stores the entries not stored yet (by entry key); returns how many were new.
+/// Concurrent writers of one feed (a poll and a WebSub push) cannot duplicate a post:
+/// the insert ignores keys stored meanwhile.
+pub fn insert_new_posts(
+    conn: &mut AnyConnection,
+    feed_id: &str,
+    entries: &[NewEntry],
+) -> QueryResult<usize> {
+    let seen = now();
+    // Most fetches bring back entries already stored: asking for their keys first keeps
+    // their whole text from being sent to the database again only to be ignored.
+    let keys: Vec<&str> = entries.iter().map(|e| e.entry_key.as_str()).collect();
+    let mut known = std::collections::HashSet::new();
+    for chunk in keys.chunks(KEY_CHUNK) {
+        known.extend(
+            posts::table
+                .filter(posts::feed_id.eq(feed_id))
+                .filter(posts::entry_key.eq_any(chunk))
+                .select(posts::entry_key)
+                .load::<String>(conn)?,
+        );
+    }
+    let rows: Vec<NewPost> = entries
+        .iter()
+        .enumerate()
+        .filter(|(_, entry)| !known.contains(&entry.entry_key))
+        // Entries seen in one fetch keep the feed's order: the first is the newest seen.
+        .map(|(position, entry)| {
+            NewPost::new(
+                feed_id,
+                entry,
+                seen - chrono::Duration::microseconds(position as i64),
+            )
+        })
+        .collect();
+    let mut new_posts = 0;
+    for chunk in rows.chunks(INSERT_CHUNK) {
+        new_posts += crate::insert_all_or_ignore!(conn, posts::table, chunk)?;
+    }
     Ok(new_posts)
 }
 

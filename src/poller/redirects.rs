@@ -107,6 +107,8 @@ mod tests {
             redirect_first_seen_at: None,
             redirect_count: 0,
             lease_token: None,
+            websub_hub: None,
+            websub_topic: None,
         }
     }
 

@@ -355,6 +355,7 @@ fn record(
             let next = next_check_after_success(at, interval, wish);
             let status = status.unwrap_or(200);
             let new = record_feed_fetched(conn, feed_id, parsed, validators, next, status)?;
+            crate::websub::store::note_hub(conn, feed, parsed.websub.as_ref())?;
             (false, new)
         }
         Fetched::Gone => {

@@ -12,6 +12,7 @@ mod health;
 pub mod pages;
 pub mod secret;
 pub mod session;
+mod websub;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -156,6 +157,12 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(pages::templates::edit)
         .service(pages::templates::submit)
         .service(pages::feeds::save_settings)
+        .service(websub::verify)
+        .service(
+            web::resource("/websub/{feed_id}")
+                .app_data(web::PayloadConfig::new(websub::MAX_PUSH_BYTES))
+                .route(web::post().to(websub::receive)),
+        )
         .default_service(web::to(|| async {
             Err::<actix_web::HttpResponse, _>(error::WebError::NotFound)
         }));

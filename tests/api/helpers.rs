@@ -469,6 +469,11 @@ impl FeedServer {
         }
     }
 
+    /// The address `path` is (or will be) served at.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
     pub fn set(&self, path: &str, content_type: &str, body: impl Into<Vec<u8>>) -> String {
         self.set_status(path, 200, content_type, body)
     }

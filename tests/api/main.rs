@@ -25,3 +25,4 @@ mod templates;
 mod transfer;
 mod verification;
 mod webhooks;
+mod websub;

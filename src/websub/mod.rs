@@ -1,0 +1,110 @@
+//! WebSub (W3C Recommendation, 2018): when a feed names a hub, we subscribe there so that
+//! new posts are pushed to us within seconds; polling goes on as the safety net.
+//!
+//! The poller notes the hub and topic a feed names ([`store::note_hub`]). A worker
+//! ([`WebSub::run_once`]) sends the subscription requests, with a secret per feed, and
+//! renews them a day before their lease ends. The hub verifies our intent with a GET to
+//! the callback (`/websub/{feed_id}`), answered only for the topic we asked for; it then
+//! POSTs new content there, signed with `X-Hub-Signature`, which is checked against the
+//! feed's secret before anything is stored ([`signature`]).
+
+pub mod hub;
+pub mod signature;
+pub mod store;
+
+use std::time::Duration;
+
+use crate::config::Settings;
+use crate::db::{now, Db, DbError};
+use crate::feeds::guard::AddressPolicy;
+
+/// What we ask hubs for; they may grant less, and say so when verifying.
+pub const LEASE_SECONDS: i64 = 10 * 24 * 3600;
+/// Subscriptions handled per pass.
+const BATCH: i64 = 50;
+const TICK: Duration = Duration::from_secs(60);
+
+/// What one pass did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct WebSubReport {
+    pub requested: usize,
+    pub failed: usize,
+}
+
+#[derive(Clone)]
+pub struct WebSub {
+    db: Db,
+    client: reqwest::Client,
+    policy: AddressPolicy,
+    base_url: url::Url,
+}
+
+impl WebSub {
+    pub fn new(db: Db, settings: &Settings) -> anyhow::Result<Self> {
+        let policy = settings.address_policy();
+        // The webhooks' client: guarded resolver, no proxy, no redirects.
+        let client = crate::webhooks::send::client(&policy)?;
+        Ok(WebSub {
+            db,
+            client,
+            policy,
+            base_url: settings.base_url.clone(),
+        })
+    }
+
+    /// Sends the subscription requests that are due: new hubs, leases ending within a
+    /// day, requests the hub never verified, and failures worth another try.
+    pub async fn run_once(&self) -> Result<WebSubReport, DbError> {
+        let due = self
+            .db
+            .run(|conn| Ok::<_, DbError>(store::due(conn, now(), BATCH)?))
+            .await?;
+        let mut report = WebSubReport::default();
+        for wanted in due {
+            let callback = hub::callback_url(&self.base_url, &wanted.feed_id);
+            let sent = hub::subscribe(&self.client, &self.policy, &wanted, &callback).await;
+            let feed_id = wanted.feed_id.clone();
+            match sent {
+                Ok(()) => {
+                    report.requested += 1;
+                    self.db
+                        .run(move |conn| {
+                            Ok::<_, DbError>(store::mark_requested(conn, &feed_id, now())?)
+                        })
+                        .await?;
+                }
+                Err(message) => {
+                    report.failed += 1;
+                    tracing::warn!(hub = %wanted.hub, %message, "WebSub subscription request failed");
+                    self.db
+                        .run(move |conn| {
+                            Ok::<_, DbError>(store::mark_failed(conn, &feed_id, &message, now())?)
+                        })
+                        .await?;
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Runs passes until `shutdown` resolves; a failed pass is logged and retried.
+    pub async fn run_until_stopped(self, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            match self.run_once().await {
+                Ok(report) if report != WebSubReport::default() => {
+                    tracing::info!(?report, "WebSub pass")
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::error!(%error, "WebSub pass failed; retrying on the next tick")
+                }
+            }
+            tokio::select! {
+                _ = &mut shutdown => break,
+                _ = tokio::time::sleep(TICK) => {}
+            }
+        }
+        tracing::info!("WebSub subscriber stopped");
+    }
+}

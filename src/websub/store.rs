@@ -1,0 +1,213 @@
+//! The WebSub columns of the feeds table: which hub a feed names, our subscription's
+//! state there, and the secret its pushes must be signed with.
+
+use chrono::NaiveDateTime;
+use diesel::dsl::exists;
+use diesel::prelude::*;
+
+use crate::db::schema::{feeds, subscriptions};
+use crate::db::AnyConnection;
+use crate::feeds::parse::WebSubLinks;
+use crate::feeds::store::Feed;
+
+/// No hub named.
+pub const NONE: &str = "none";
+/// A hub is named; the subscription request is still to be sent.
+pub const WANTED: &str = "wanted";
+/// Sent; waiting for the hub to verify our intent.
+pub const REQUESTED: &str = "requested";
+/// Verified: the hub pushes until the lease ends.
+pub const ACTIVE: &str = "active";
+/// The hub refused or could not be reached; tried again a day later.
+pub const FAILED: &str = "failed";
+
+/// Records the hub a fetched feed names, when it changed: a new hub or topic needs a new
+/// subscription, with a new secret; a feed that stopped naming one is no longer pushed.
+/// Writes nothing when nothing changed, so a poll costs no extra statement.
+pub fn note_hub(
+    conn: &mut AnyConnection,
+    feed: &Feed,
+    links: Option<&WebSubLinks>,
+) -> QueryResult<()> {
+    let named = links.map(|l| (l.hub.as_str(), l.topic.as_str()));
+    let stored = feed.websub_hub.as_deref().zip(feed.websub_topic.as_deref());
+    if named == stored {
+        return Ok(());
+    }
+    let (hub, topic, secret, state) = match named {
+        Some((hub, topic)) => (Some(hub), Some(topic), Some(new_secret()), WANTED),
+        None => (None, None, None, NONE),
+    };
+    diesel::update(feeds::table.find(&feed.id))
+        .set((
+            feeds::websub_hub.eq(hub),
+            feeds::websub_topic.eq(topic),
+            feeds::websub_secret.eq(secret),
+            feeds::websub_state.eq(state),
+            feeds::websub_lease_until.eq(None::<NaiveDateTime>),
+            feeds::websub_requested_at.eq(None::<NaiveDateTime>),
+            feeds::websub_error.eq(None::<String>),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A subscription request to send.
+#[derive(Debug, Clone, Queryable)]
+pub struct Wanted {
+    pub feed_id: String,
+    pub hub: String,
+    pub topic: String,
+    pub secret: String,
+}
+
+/// The subscriptions to (re)request at `now`: new hubs; leases ending within a day;
+/// requests the hub has not verified within an hour; failures a day old. Only for
+/// feeds someone follows and that are not gone.
+pub fn due(conn: &mut AnyConnection, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<Wanted>> {
+    let renew_before = now + chrono::Duration::days(1);
+    let unverified_since = now - chrono::Duration::hours(1);
+    let failed_since = now - chrono::Duration::days(1);
+    feeds::table
+        .filter(feeds::websub_hub.is_not_null())
+        .filter(feeds::gone_at.is_null())
+        .filter(
+            feeds::websub_state
+                .eq(WANTED)
+                .or(feeds::websub_state
+                    .eq(ACTIVE)
+                    .and(feeds::websub_lease_until.lt(renew_before)))
+                .or(feeds::websub_state
+                    .eq(REQUESTED)
+                    .and(feeds::websub_requested_at.lt(unverified_since)))
+                .or(feeds::websub_state
+                    .eq(FAILED)
+                    .and(feeds::websub_requested_at.lt(failed_since))),
+        )
+        .filter(exists(
+            subscriptions::table
+                .filter(subscriptions::feed_id.eq(feeds::id))
+                .filter(subscriptions::paused.eq(false)),
+        ))
+        .limit(limit)
+        .select((
+            feeds::id,
+            feeds::websub_hub.assume_not_null(),
+            feeds::websub_topic.assume_not_null(),
+            feeds::websub_secret.assume_not_null(),
+        ))
+        .load(conn)
+}
+
+pub fn mark_requested(
+    conn: &mut AnyConnection,
+    feed_id: &str,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    // An active subscription being renewed stays active until the hub verifies again.
+    diesel::update(
+        feeds::table
+            .find(feed_id)
+            .filter(feeds::websub_state.ne(ACTIVE)),
+    )
+    .set(feeds::websub_state.eq(REQUESTED))
+    .execute(conn)?;
+    diesel::update(feeds::table.find(feed_id))
+        .set((
+            feeds::websub_requested_at.eq(at),
+            feeds::websub_error.eq(None::<String>),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn mark_failed(
+    conn: &mut AnyConnection,
+    feed_id: &str,
+    message: &str,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(feeds::table.find(feed_id))
+        .set((
+            feeds::websub_state.eq(FAILED),
+            feeds::websub_requested_at.eq(at),
+            feeds::websub_error.eq(message),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The hub's verification of intent (§5.3), answered yes only for the topic we asked
+/// for, while we want it. Returns whether to echo the challenge.
+pub fn confirm(
+    conn: &mut AnyConnection,
+    feed_id: &str,
+    topic: &str,
+    lease_seconds: Option<i64>,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let lease = lease_seconds
+        .filter(|s| *s > 0)
+        .unwrap_or(super::LEASE_SECONDS)
+        .min(super::LEASE_SECONDS * 10);
+    let confirmed = diesel::update(
+        feeds::table
+            .find(feed_id)
+            .filter(feeds::websub_topic.eq(topic))
+            .filter(feeds::websub_state.eq_any([REQUESTED, ACTIVE])),
+    )
+    .set((
+        feeds::websub_state.eq(ACTIVE),
+        feeds::websub_lease_until.eq(now + chrono::Duration::seconds(lease)),
+        feeds::websub_error.eq(None::<String>),
+    ))
+    .execute(conn)?;
+    Ok(confirmed == 1)
+}
+
+/// The hub refused the subscription (§5.2): keep the reason for the feed's page.
+pub fn denied(
+    conn: &mut AnyConnection,
+    feed_id: &str,
+    topic: &str,
+    reason: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let message = format!("the hub denied the subscription: {reason}");
+    let changed = diesel::update(
+        feeds::table
+            .find(feed_id)
+            .filter(feeds::websub_topic.eq(topic)),
+    )
+    .set((
+        feeds::websub_state.eq(FAILED),
+        feeds::websub_requested_at.eq(now),
+        feeds::websub_error.eq(message),
+    ))
+    .execute(conn)?;
+    Ok(changed == 1)
+}
+
+/// The secret pushes for this feed must be signed with, and the topic's URL, while the
+/// subscription is verified (or being renewed).
+pub fn push_secret(
+    conn: &mut AnyConnection,
+    feed_id: &str,
+) -> QueryResult<Option<(String, String)>> {
+    feeds::table
+        .find(feed_id)
+        .filter(feeds::websub_state.eq_any([ACTIVE, REQUESTED]))
+        .select((
+            feeds::websub_secret.assume_not_null(),
+            feeds::websub_topic.assume_not_null(),
+        ))
+        .filter(feeds::websub_secret.is_not_null())
+        .first(conn)
+        .optional()
+}
+
+fn new_secret() -> String {
+    use rand::Rng as _;
+    let bytes: [u8; 32] = rand::thread_rng().gen();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,209 @@
+//! WebSub: a feed naming a hub is subscribed there; the hub's verification is answered
+//! only for what we asked; signed pushes store posts and captions at once, forged ones
+//! nothing; a push and a poll of the same post never make two.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use actix_web::{web, App, HttpResponse, HttpServer};
+use captionfeed::websub::{signature::sign_sha256, WebSub};
+
+use crate::helpers::{rss_with, spawn_app, Backend, FeedServer, TestApp};
+use crate::on_both_backends;
+
+type Requests = Arc<Mutex<Vec<HashMap<String, String>>>>;
+
+/// A hub that accepts every subscription request (202) and remembers it; the test plays
+/// the hub's part of verifying and pushing.
+async fn start_hub() -> (String, Requests) {
+    let requests: Requests = Arc::default();
+    let seen = requests.clone();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind hub");
+    let port = listener.local_addr().expect("hub address").port();
+    let server = HttpServer::new(move || {
+        let seen = seen.clone();
+        App::new().route(
+            "/hub",
+            web::post().to(move |form: web::Form<HashMap<String, String>>| {
+                let seen = seen.clone();
+                async move {
+                    seen.lock().expect("requests").push(form.into_inner());
+                    HttpResponse::Accepted().finish()
+                }
+            }),
+        )
+    })
+    .workers(1)
+    .listen(listener)
+    .expect("listen")
+    .run();
+    tokio::spawn(server);
+    (format!("http://127.0.0.1:{port}/hub"), requests)
+}
+
+fn feed_naming(hub: &str, topic: &str, items: &[(&str, &str)]) -> String {
+    let links = format!(
+        r#"<atom:link xmlns:atom="http://www.w3.org/2005/Atom" rel="hub" href="{hub}"/><atom:link xmlns:atom="http://www.w3.org/2005/Atom" rel="self" href="{topic}"/>"#
+    );
+    rss_with("Pushed blog", &links, items)
+}
+
+async fn count(app: &TestApp, table: &'static str) -> i64 {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    app.db
+        .run(move |conn| {
+            diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
+                .get_result::<N>(conn)
+                .map(|r| r.n)
+                .map_err(captionfeed::db::DbError::from)
+        })
+        .await
+        .expect("count")
+}
+
+async fn a_hub_named_by_a_feed_gets_a_subscription_and_its_signed_pushes_arrive_at_once(
+    backend: Backend,
+) {
+    let (hub, requests) = start_hub().await;
+    let feeds = FeedServer::start().await;
+    let topic = feeds.url("/feed.xml");
+    feeds.set(
+        "/feed.xml",
+        "application/rss+xml",
+        feed_naming(&hub, &topic, &[("a", "First post")]),
+    );
+    let app = spawn_app(backend).await;
+    app.sign_up("ann@example.com").await;
+    app.add_feed(&topic).await;
+    app.poll().await;
+    let websub = WebSub::new(app.db.clone(), &app.settings).expect("websub");
+
+    let report = websub.run_once().await.expect("websub pass");
+
+    assert_eq!((report.requested, report.failed), (1, 0));
+    let request = requests.lock().expect("requests").remove(0);
+    assert_eq!(
+        request.get("hub.mode").map(String::as_str),
+        Some("subscribe")
+    );
+    assert_eq!(request.get("hub.topic"), Some(&topic));
+    let secret = request.get("hub.secret").cloned().unwrap_or_default();
+    assert!(secret.len() >= 32, "a secret of its own: {secret:?}");
+    let callback = request.get("hub.callback").cloned().unwrap_or_default();
+    let path = &callback[callback.find("/websub/").expect("callback path")..];
+    // Asked once: the next pass has nothing to request until the lease nears its end.
+    assert_eq!(websub.run_once().await.expect("pass").requested, 0);
+
+    // The hub verifies our intent: a topic we never asked for is denied, ours confirmed.
+    let client = reqwest::Client::new();
+    let verify = |topic: &str| {
+        client
+            .get(app.url(path))
+            .query(&[
+                ("hub.mode", "subscribe"),
+                ("hub.topic", topic),
+                ("hub.challenge", "c4a11en9e"),
+                ("hub.lease_seconds", "86400"),
+            ])
+            .send()
+    };
+    let wrong = verify("https://elsewhere.example/feed")
+        .await
+        .expect("answers");
+    assert_eq!(wrong.status().as_u16(), 404);
+    let right = verify(&topic).await.expect("answers");
+    assert_eq!(right.status().as_u16(), 200);
+    assert_eq!(right.text().await.expect("body"), "c4a11en9e");
+
+    // A push signed with another secret changes nothing.
+    let pushed = feed_naming(&hub, &topic, &[("b", "Pushed post"), ("a", "First post")]);
+    let forged = client
+        .post(app.url(path))
+        .header(
+            "x-hub-signature",
+            sign_sha256("not-the-secret", pushed.as_bytes()),
+        )
+        .body(pushed.clone())
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(forged.status().as_u16(), 400);
+    let unsigned = client
+        .post(app.url(path))
+        .body(pushed.clone())
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(unsigned.status().as_u16(), 400);
+    assert_eq!(count(&app, "posts").await, 1);
+
+    // The hub's signed push stores the new post and its captions without any poll.
+    let genuine = client
+        .post(app.url(path))
+        .header("x-hub-signature", sign_sha256(&secret, pushed.as_bytes()))
+        .body(pushed.clone())
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(genuine.status().as_u16(), 200);
+    assert_eq!(count(&app, "posts").await, 2);
+    assert_eq!(count(&app, "captions").await, 2 * 7);
+
+    // The same push again, and then a poll of the feed with the same post: nothing doubles.
+    client
+        .post(app.url(path))
+        .header("x-hub-signature", sign_sha256(&secret, pushed.as_bytes()))
+        .body(pushed.clone())
+        .send()
+        .await
+        .expect("answers");
+    feeds.set("/feed.xml", "application/rss+xml", pushed);
+    app.make_all_due().await;
+    let polled = app.poll().await;
+    assert_eq!((polled.new_posts, polled.captions_written), (0, 0));
+    assert_eq!(count(&app, "posts").await, 2);
+    assert_eq!(count(&app, "captions").await, 2 * 7);
+}
+on_both_backends!(a_hub_named_by_a_feed_gets_a_subscription_and_its_signed_pushes_arrive_at_once);
+
+async fn a_hub_that_refuses_is_noted_and_nothing_is_pushed_without_a_subscription(
+    backend: Backend,
+) {
+    let feeds = FeedServer::start().await;
+    let topic = feeds.url("/feed.xml");
+    // The "hub" is the feed server itself, which has no /hub: it answers 404.
+    let hub = feeds.url("/hub");
+    feeds.set(
+        "/feed.xml",
+        "application/rss+xml",
+        feed_naming(&hub, &topic, &[("a", "First post")]),
+    );
+    let app = spawn_app(backend).await;
+    app.sign_up("ann@example.com").await;
+    app.add_feed(&topic).await;
+    app.poll().await;
+    let websub = WebSub::new(app.db.clone(), &app.settings).expect("websub");
+
+    let report = websub.run_once().await.expect("websub pass");
+
+    assert_eq!((report.requested, report.failed), (0, 1));
+    let feed_id = app.feed_rows().await.remove(0).id;
+    // Not subscribed, so a push is refused whatever it carries.
+    let push = reqwest::Client::new()
+        .post(app.url(&format!("/websub/{feed_id}")))
+        .header("x-hub-signature", "sha256=00")
+        .body(feed_naming(&hub, &topic, &[("b", "Sneaked in")]))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(push.status().as_u16(), 404);
+    assert_eq!(count(&app, "posts").await, 1);
+    // A failure is retried a day later, not at every pass.
+    assert_eq!(websub.run_once().await.expect("pass").failed, 0);
+}
+on_both_backends!(a_hub_that_refuses_is_noted_and_nothing_is_pushed_without_a_subscription);
