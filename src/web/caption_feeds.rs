@@ -206,7 +206,7 @@ fn rss(items: &[CaptionWithPost], self_url: &str, home: &str) -> String {
     for item in items {
         let c = &item.caption;
         out.push_str(&format!(
-            "<item><title>{}</title>{}<guid isPermaLink=\"false\">captionfeed:caption:{}</guid><pubDate>{}</pubDate><category>{}</category><description>{}</description></item>",
+            "<item><title>{}</title>{}<guid isPermaLink=\"false\">urn:captionfeed:caption:{}</guid><pubDate>{}</pubDate><category>{}</category><description>{}</description></item>",
             xml(&item_title(item)),
             item.post_url.as_deref().map(|u| format!("<link>{}</link>", xml(u))).unwrap_or_default(),
             xml(&c.id),
@@ -254,7 +254,7 @@ fn json_feed(items: &[CaptionWithPost], self_url: &str, home: &str) -> String {
         .map(|item| {
             let c = &item.caption;
             serde_json::json!({
-                "id": format!("captionfeed:caption:{}", c.id),
+                "id": format!("urn:captionfeed:caption:{}", c.id),
                 "url": item.post_url,
                 "title": item_title(item),
                 "content_text": c.body,

@@ -199,3 +199,86 @@ async fn caption_feed_addresses_are_private_and_rotatable(backend: Backend) {
     );
 }
 on_both_backends!(caption_feed_addresses_are_private_and_rotatable);
+
+/// What Python's feedparser (the library behind many feed-reading automations) sees in
+/// a document: its complaints, and each entry's id. `.ci/run` installs it from PyPI.
+/// The content type is passed on as HTTP would have given it.
+fn feedparser_ids(document: &[u8], content_type: &str) -> (String, Vec<String>) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("captions");
+    std::fs::write(&path, document).expect("write document");
+    let script = r#"
+import sys, feedparser
+d = feedparser.parse(sys.argv[1], response_headers={"content-type": sys.argv[2]})
+print(repr(d.get("bozo_exception", "")) if d.bozo else "")
+for e in d.entries:
+    assert e.get("published_parsed") or e.get("updated_parsed"), e
+    print(e.id)
+"#;
+    let output = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(&path)
+        .arg(content_type)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        output.status.success(),
+        "feedparser failed (install it with `python3 -m pip install feedparser`): {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let mut lines = text.lines().map(str::to_owned);
+    let complaint = lines.next().unwrap_or_default();
+    (complaint, lines.collect())
+}
+
+async fn pythons_feedparser_reads_each_caption_once(backend: Backend) {
+    let feeds = FeedServer::start().await;
+    let url = feeds.set(
+        "/feed.xml",
+        "application/rss+xml",
+        rss(
+            "Blog",
+            &[
+                ("a", "Alpha &amp; Omega"),
+                ("b", "Beta &lt;3 🎉"),
+                ("c", "Gamma"),
+            ],
+        ),
+    );
+    let app = spawn_app(backend).await;
+    app.sign_up("ann@example.com").await;
+    app.add_feed(&url).await;
+    app.poll().await;
+    let base = caption_feed_base(&app, &app.client).await;
+    let reader = reqwest::Client::new();
+    let mut seen_by_format = Vec::new();
+    // feedparser 6 reads RSS and Atom; it has no JSON Feed support (feed-rs checks that
+    // format in the test above).
+    for format in ["rss", "atom"] {
+        let response = reader
+            .get(format!("{base}/{format}"))
+            .send()
+            .await
+            .expect("caption feed answers");
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let body = response.bytes().await.expect("body");
+        let (complaint, ids) = feedparser_ids(&body, &content_type);
+        assert_eq!(
+            complaint, "",
+            "{format}: feedparser finds the document well-formed"
+        );
+        let unique: BTreeSet<String> = ids.iter().cloned().collect();
+        assert_eq!(ids.len(), 21, "{format}: 3 posts × 7 platforms");
+        assert_eq!(unique.len(), 21, "{format}: every id once");
+        seen_by_format.push(unique);
+    }
+    // The same captions under the same ids, whichever format a tool reads.
+    assert_eq!(seen_by_format[0], seen_by_format[1]);
+}
+on_both_backends!(pythons_feedparser_reads_each_caption_once);
