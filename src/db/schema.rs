@@ -221,6 +221,10 @@ diesel::table! {
         disabled_at -> Nullable<Timestamp>,
         last_caption_created_at -> Timestamp,
         last_caption_id -> Text,
+        last_post_seen_at -> Timestamp,
+        last_post_id -> Text,
+        last_feed_error_at -> Timestamp,
+        last_feed_error_id -> Text,
     }
 }
 

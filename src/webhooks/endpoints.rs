@@ -11,6 +11,10 @@ use crate::db::{new_id, now, AnyConnection};
 use crate::feeds::guard::{check_url, AddressPolicy};
 
 pub const CAPTION_CREATED: &str = "caption.created";
+pub const POST_CREATED: &str = "post.created";
+pub const FEED_ERROR: &str = "feed.error";
+/// Every event an endpoint can take, in the order the pages list them.
+pub const EVENTS: [&str; 3] = [CAPTION_CREATED, POST_CREATED, FEED_ERROR];
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = webhook_endpoints)]
@@ -24,6 +28,10 @@ pub struct Endpoint {
     pub disabled_at: Option<NaiveDateTime>,
     pub last_caption_created_at: NaiveDateTime,
     pub last_caption_id: String,
+    pub last_post_seen_at: NaiveDateTime,
+    pub last_post_id: String,
+    pub last_feed_error_at: NaiveDateTime,
+    pub last_feed_error_id: String,
 }
 
 impl Endpoint {
@@ -86,20 +94,35 @@ fn new_secret() -> String {
     format!("whsec_{hex}")
 }
 
-/// Creates an endpoint whose cursor starts now: captions made before it are not sent.
-pub fn create(conn: &mut AnyConnection, user: &UserId, url: &Url) -> QueryResult<Endpoint> {
+/// Creates an endpoint taking `events` (caption.created when none is named), whose
+/// cursors start now: what happened before it is not sent.
+pub fn create(
+    conn: &mut AnyConnection,
+    user: &UserId,
+    url: &Url,
+    events: &[&str],
+) -> QueryResult<Endpoint> {
     let at = now();
+    let events: Vec<&str> = EVENTS.into_iter().filter(|e| events.contains(e)).collect();
     let endpoint = Endpoint {
         id: new_id(),
         user_id: user.as_str().to_string(),
         url: url.to_string(),
         secret: new_secret(),
-        events: CAPTION_CREATED.to_string(),
+        events: if events.is_empty() {
+            CAPTION_CREATED.to_string()
+        } else {
+            events.join(",")
+        },
         created_at: at,
         disabled_at: None,
         last_caption_created_at: at,
         // Sorts before every id, so a caption made in the same microsecond still counts.
         last_caption_id: String::new(),
+        last_post_seen_at: at,
+        last_post_id: String::new(),
+        last_feed_error_at: at,
+        last_feed_error_id: String::new(),
     };
     diesel::insert_into(webhook_endpoints::table)
         .values((
@@ -111,6 +134,10 @@ pub fn create(conn: &mut AnyConnection, user: &UserId, url: &Url) -> QueryResult
             webhook_endpoints::created_at.eq(at),
             webhook_endpoints::last_caption_created_at.eq(at),
             webhook_endpoints::last_caption_id.eq(&endpoint.last_caption_id),
+            webhook_endpoints::last_post_seen_at.eq(at),
+            webhook_endpoints::last_post_id.eq(""),
+            webhook_endpoints::last_feed_error_at.eq(at),
+            webhook_endpoints::last_feed_error_id.eq(""),
         ))
         .execute(conn)?;
     Ok(endpoint)

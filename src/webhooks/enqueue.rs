@@ -28,21 +28,16 @@ type CaptionRow = (
     Option<NaiveDateTime>,
 );
 
-/// The endpoints that take caption.created (for one pass of [`enqueue_endpoint`]).
+/// The endpoints not disabled (for one pass of [`enqueue_endpoint`]).
 pub fn active_endpoints(conn: &mut AnyConnection) -> QueryResult<Vec<String>> {
-    let all: Vec<Endpoint> = webhook_endpoints::table
+    webhook_endpoints::table
         .filter(webhook_endpoints::disabled_at.is_null())
-        .select(Endpoint::as_select())
-        .load(conn)?;
-    Ok(all
-        .into_iter()
-        .filter(|e| e.wants(CAPTION_CREATED))
-        .map(|e| e.id)
-        .collect())
+        .select(webhook_endpoints::id)
+        .load(conn)
 }
 
-/// Enqueues the captions past one endpoint's cursor; returns how many deliveries were
-/// added. Call inside a transaction.
+/// Enqueues every event past one endpoint's cursors (captions, posts, feed errors, as
+/// it asked); returns how many deliveries were added. Call inside a transaction.
 pub fn enqueue_endpoint(
     conn: &mut AnyConnection,
     endpoint_id: &str,
@@ -56,6 +51,19 @@ pub fn enqueue_endpoint(
     else {
         return Ok(0);
     };
+    Ok(enqueue_captions(conn, &endpoint, at)?
+        + super::events::enqueue_posts(conn, &endpoint, at)?
+        + super::events::enqueue_feed_errors(conn, &endpoint, at)?)
+}
+
+fn enqueue_captions(
+    conn: &mut AnyConnection,
+    endpoint: &Endpoint,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
+    if !endpoint.wants(CAPTION_CREATED) {
+        return Ok(0);
+    }
     let (since, since_id) = (
         endpoint.last_caption_created_at,
         endpoint.last_caption_id.clone(),

@@ -6,6 +6,7 @@
 
 pub mod endpoints;
 pub mod enqueue;
+pub mod events;
 pub mod send;
 pub mod sign;
 

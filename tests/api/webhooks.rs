@@ -420,3 +420,80 @@ async fn the_sender_refuses_private_addresses_too(backend: Backend) {
     assert!(html.contains("next retry"));
 }
 on_both_backends!(the_sender_refuses_private_addresses_too);
+
+async fn post_and_feed_error_events_arrive_once_each_when_asked_for(backend: Backend) {
+    let receiver = Receiver::start(false).await;
+    let app = spawn_app(backend).await;
+    app.sign_up("ann@example.com").await;
+    let response = app
+        .submit(
+            "/settings/webhooks",
+            "/settings/webhooks",
+            &[
+                ("url", receiver.url.as_str()),
+                ("post_created", "on"),
+                ("feed_error", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 201);
+    let html = response.text().await.unwrap();
+    let start = html.find("whsec_").expect("the secret is shown");
+    receiver.set_secret(html[start..].split('<').next().unwrap());
+    let (feeds, url) = feed_with_posts().await;
+    app.add_feed(&url).await;
+    app.poll().await;
+    let hooks = webhooks(&app);
+    hooks.run_once().await.unwrap();
+
+    // The feed starts failing, and keeps failing over two checks: one event.
+    feeds.set_status("/feed.xml", 500, "text/plain", "down for maintenance");
+    for _ in 0..2 {
+        app.make_all_due().await;
+        app.poll().await;
+        hooks.run_once().await.unwrap();
+    }
+    hooks.run_once().await.unwrap();
+
+    let received = receiver.received();
+    assert!(received.iter().all(|r| r.valid), "every signature verifies");
+    let events: Vec<&str> = received.iter().map(|r| r.event.as_str()).collect();
+    assert!(
+        !events.contains(&"caption.created"),
+        "not asked for: {events:?}"
+    );
+    let mut titles: Vec<&str> = received
+        .iter()
+        .filter(|r| r.event == "post.created")
+        .map(|r| r.body["post"]["title"].as_str().unwrap_or_default())
+        .collect();
+    titles.sort();
+    assert_eq!(titles, ["Alpha", "Beta", "Gamma"], "each post once");
+    let errors: Vec<&Received> = received
+        .iter()
+        .filter(|r| r.event == "feed.error")
+        .collect();
+    assert_eq!(errors.len(), 1, "one event per run of errors: {events:?}");
+    assert_eq!(errors[0].body["feed"]["url"].as_str(), Some(url.as_str()));
+    assert_eq!(errors[0].body["feed"]["status"].as_i64(), Some(500));
+
+    // It recovers and fails again: a new run of errors, a new event.
+    feeds.set(
+        "/feed.xml",
+        "application/rss+xml",
+        rss("Blog", &[("a", "Alpha")]),
+    );
+    app.make_all_due().await;
+    app.poll().await;
+    feeds.set_status("/feed.xml", 503, "text/plain", "down again");
+    app.sql("UPDATE feeds SET next_check_at = created_at").await;
+    app.poll().await;
+    hooks.run_once().await.unwrap();
+    let errors = receiver
+        .received()
+        .into_iter()
+        .filter(|r| r.event == "feed.error")
+        .count();
+    assert_eq!(errors, 2);
+}
+on_both_backends!(post_and_feed_error_events_arrive_once_each_when_asked_for);

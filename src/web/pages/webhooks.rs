@@ -135,6 +135,28 @@ pub async fn list(
 #[serde(default)]
 pub struct NewEndpoint {
     url: String,
+    /// Checkboxes: present when ticked. None ticked means caption.created, which is
+    /// also what a form from before the choice existed meant.
+    #[serde(default)]
+    caption_created: Option<String>,
+    #[serde(default)]
+    post_created: Option<String>,
+    #[serde(default)]
+    feed_error: Option<String>,
+}
+
+impl NewEndpoint {
+    fn events(&self) -> Vec<&'static str> {
+        [
+            (&self.caption_created, endpoints::CAPTION_CREATED),
+            (&self.post_created, endpoints::POST_CREATED),
+            (&self.feed_error, endpoints::FEED_ERROR),
+        ]
+        .into_iter()
+        .filter(|(ticked, _)| ticked.is_some())
+        .map(|(_, event)| event)
+        .collect()
+    }
 }
 
 #[post("/settings/webhooks")]
@@ -144,6 +166,7 @@ pub async fn create(
     user: CurrentUser,
     form: CheckedForm<NewEndpoint>,
 ) -> Result<HttpResponse, WebError> {
+    let events = form.0.events();
     let raw = form.0.url;
     let url = match endpoints::parse_endpoint_url(&raw, &state.settings.address_policy()) {
         Ok(url) => url,
@@ -163,7 +186,7 @@ pub async fn create(
     let id = user.id();
     let endpoint = state
         .db
-        .run(move |conn| Ok::<_, WebError>(endpoints::create(conn, &id, &url)?))
+        .run(move |conn| Ok::<_, WebError>(endpoints::create(conn, &id, &url, &events)?))
         .await?;
     // Shown in this answer only, so it is copied to the receiver right away.
     page(
