@@ -128,10 +128,17 @@ pub(super) async fn refresh_feed(poller: &Poller, feed: Feed) -> Result<RefreshO
     if let Fetched::Failed(message) = &fetched {
         tracing::warn!(error = %message, "feed refresh failed");
     }
-    let interval = poller.poll_interval;
+    let (interval, plans) = (poller.poll_interval, poller.plans.clone());
     let outcome = poller
         .db
         .transaction(move |conn| {
+            let interval = match &plans {
+                Some(plans) => {
+                    crate::billing::limits::feed_check_interval(conn, &feed.id, plans, now())?
+                        .unwrap_or(interval)
+                }
+                None => interval,
+            };
             record(
                 conn,
                 &feed,

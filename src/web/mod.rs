@@ -12,6 +12,7 @@ mod health;
 pub mod pages;
 pub mod secret;
 pub mod session;
+mod stripe_webhook;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -156,6 +157,13 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(pages::templates::edit)
         .service(pages::templates::submit)
         .service(pages::feeds::save_settings)
+        .service(pages::billing::show)
+        .service(pages::billing::checkout)
+        .service(pages::billing::portal)
+        .service(pages::billing::keep_feeds)
+        .service(pages::billing::success_page)
+        .service(pages::billing::cancel_page)
+        .service(stripe_webhook::receive)
         .default_service(web::to(|| async {
             Err::<actix_web::HttpResponse, _>(error::WebError::NotFound)
         }));

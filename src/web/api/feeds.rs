@@ -80,6 +80,7 @@ pub async fn list(
     responses(
         (status = 201, description = "followed; fetched at once", body = FeedOut),
         (status = 401, body = super::error::ErrorBody),
+        (status = 403, description = "the account's plan allows no more feeds (billing on)", body = super::error::ErrorBody),
         (status = 409, description = "already followed", body = super::error::ErrorBody),
         (status = 422, description = "the address cannot be followed", body = super::error::ErrorBody),
     ),
@@ -92,6 +93,10 @@ pub async fn create(
     let subscription = match add_feed(&state, &user.id(), &body.url).await {
         Ok(subscription) => subscription,
         Err(AddFeedError::Invalid(message)) => return Err(ApiError::Invalid(message)),
+        Err(AddFeedError::OverLimit(message)) => {
+            let billing = format!("{}billing", state.settings.base_url);
+            return Err(ApiError::PlanLimit(format!("{message} ({billing})")));
+        }
         Err(AddFeedError::AlreadyFollowed(id)) => {
             return Err(ApiError::Conflict(match id {
                 Some(id) => format!("this feed is already followed as {id}"),

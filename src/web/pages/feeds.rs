@@ -96,6 +96,8 @@ struct NewFeedPage {
     existing: Option<String>,
     /// Feeds a site offers, for the person to pick one.
     candidates: Vec<Candidate>,
+    /// The plan's feed limit was reached: link the billing page.
+    upgrade: bool,
 }
 
 #[get("/feeds/new")]
@@ -110,6 +112,7 @@ pub async fn new_form(
         error: None,
         existing: None,
         candidates: Vec::new(),
+        upgrade: false,
     };
     render(StatusCode::OK, &page)
 }
@@ -135,6 +138,7 @@ pub async fn create(
             error: Some(error),
             existing,
             candidates: Vec::new(),
+            upgrade: status == StatusCode::FORBIDDEN,
         };
         render(status, &page)
     };
@@ -148,6 +152,7 @@ pub async fn create(
             "You already follow this feed.".into(),
             existing,
         ),
+        Err(AddFeedError::OverLimit(message)) => refuse(StatusCode::FORBIDDEN, message, None),
         Err(AddFeedError::Choose(candidates)) => {
             let page = NewFeedPage {
                 layout: Layout::new(&req, &state, Some(&user.user)),
@@ -155,6 +160,7 @@ pub async fn create(
                 error: None,
                 existing: None,
                 candidates,
+                upgrade: false,
             };
             render(StatusCode::OK, &page)
         }
