@@ -248,7 +248,7 @@ impl Settings {
                 ),
             },
             mail_dir,
-            billing: parse_billing(&get)?,
+            billing: parse_billing(get)?,
         })
     }
 

@@ -23,7 +23,7 @@ pub enum AddFeedError {
 /// Why the subscribing transaction did not commit.
 enum Refusal {
     Subscription(SubscriptionError),
-    Limit(crate::billing::Plan),
+    Limit(Box<crate::billing::Plan>),
 }
 
 impl From<SubscriptionError> for Refusal {
@@ -87,7 +87,7 @@ pub async fn add_feed(
             if let Some(plans) = &plans {
                 let plan = crate::billing::account::effective_plan(conn, &id, plans, now())?;
                 if crate::billing::limits::counted_feeds(conn, &id)? > i64::from(plan.max_feeds) {
-                    return Err(Refusal::Limit(plan));
+                    return Err(Refusal::Limit(Box::new(plan)));
                 }
             }
             Ok(subscription)
