@@ -64,6 +64,16 @@ pub fn get(conn: &mut AnyConnection, user: &UserId) -> QueryResult<Option<Billin
         .optional()
 }
 
+/// The account's row, locked until the transaction ends (on PostgreSQL the no-op update
+/// takes the row lock; SQLite has one writer anyway), so two events for one account are
+/// applied one after the other, each on the state the other left.
+pub fn lock(conn: &mut AnyConnection, user: &UserId) -> QueryResult<Option<BillingAccount>> {
+    diesel::update(billing_accounts::table.find(user.as_str()))
+        .set(billing_accounts::user_id.eq(billing_accounts::user_id))
+        .execute(conn)?;
+    get(conn, user)
+}
+
 /// The plan in force for the account (the free plan without a row).
 pub fn effective_plan(
     conn: &mut AnyConnection,

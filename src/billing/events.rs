@@ -200,6 +200,8 @@ fn apply_state(
     mail: &MailContext<'_>,
     now: NaiveDateTime,
 ) -> Result<Outcome, BillingError> {
+    let locked = account::lock(conn, user)?;
+    let row = locked.as_ref().unwrap_or(row);
     if state.state_at < row.state_at {
         return Ok(Outcome::Ignored("older than the state stored".into()));
     }

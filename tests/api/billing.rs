@@ -348,6 +348,10 @@ async fn an_event_delivered_twice_or_concurrently_has_one_effect(backend: Backen
     let page = app.get_html("/billing").await;
     assert!(page.contains("Your last payment failed"), "{page}");
     assert!(page.contains("<strong>Pro</strong>"), "{page}");
+    assert!(app
+        .get_html("/feeds")
+        .await
+        .contains("Your last payment failed"));
 
     // Paying ends it.
     let paid = invoice_event("evt_paid", "invoice.paid", t, "sub_1", "cus_twice");
@@ -463,6 +467,12 @@ async fn a_downgrade_pauses_feeds_without_deleting_and_an_upgrade_resumes_them(b
     );
     let page = app.get_html("/billing").await;
     assert!(page.contains("Feeds paused by your plan"), "{page}");
+    let list = app.get_html("/feeds").await;
+    assert!(
+        list.contains("2 of your feeds are paused because your plan runs fewer"),
+        "{list}"
+    );
+    assert_eq!(list.matches("paused by your plan").count(), 2, "{list}");
 
     // The subscriber picks which two to keep.
     let keep: Vec<String> = states
@@ -1097,3 +1107,113 @@ async fn a_payment_still_failing_after_the_grace_period_falls_back_to_free(backe
     );
 }
 on_both_backends!(a_payment_still_failing_after_the_grace_period_falls_back_to_free);
+
+async fn features_follow_the_plan(backend: Backend) {
+    let app = billing_app(backend, "http://127.0.0.1:1/").await;
+    customer(&app, "features@example.com", "cus_feat").await;
+    let status = |r: reqwest::Response| r.status().as_u16();
+    let template = [
+        ("platform", "x"),
+        ("variant", "default"),
+        ("source", "{{ title }}"),
+        ("action", "save"),
+    ];
+    let weekly = [
+        ("frequency", "weekly"),
+        ("batch_minutes", "60"),
+        ("weekday", "4"),
+        ("hour", "7"),
+        ("time_zone", "UTC"),
+    ];
+    let feed_base = crate::caption_feeds::caption_feed_base(&app, &app.client).await;
+
+    // Free: none of the paid features.
+    assert_eq!(
+        status(
+            app.submit("/settings/tokens", "/settings/tokens", &[("name", "ci")])
+                .await
+        ),
+        403
+    );
+    assert_eq!(
+        status(
+            app.submit(
+                "/settings/webhooks",
+                "/settings/webhooks",
+                &[("url", "https://hooks.example/x")]
+            )
+            .await
+        ),
+        403
+    );
+    assert_eq!(
+        status(app.submit("/templates", "/templates", &template).await),
+        403
+    );
+    assert_eq!(
+        status(
+            app.get(&format!(
+                "{}/rss",
+                feed_base.trim_start_matches(&app.address)
+            ))
+            .await
+        ),
+        403
+    );
+    let refused = app.submit("/settings", "/settings", &weekly).await;
+    assert_eq!(refused.status().as_u16(), 422);
+    assert!(refused
+        .text()
+        .await
+        .unwrap()
+        .contains("not part of the Free plan"));
+
+    // Business: all of them.
+    let business = subscription_event(
+        "evt_f",
+        "customer.subscription.created",
+        now(),
+        "sub_f",
+        "cus_feat",
+        "active",
+        "price_business",
+    );
+    assert_eq!(app.deliver(&business).await, 200);
+    assert_eq!(
+        status(
+            app.submit("/settings/tokens", "/settings/tokens", &[("name", "ci")])
+                .await
+        ),
+        201
+    );
+    assert_eq!(
+        status(
+            app.submit(
+                "/settings/webhooks",
+                "/settings/webhooks",
+                &[("url", "https://hooks.example/x")]
+            )
+            .await
+        ),
+        201
+    );
+    assert_eq!(
+        status(app.submit("/templates", "/templates", &template).await),
+        303
+    );
+    assert_eq!(
+        status(
+            app.get(&format!(
+                "{}/rss",
+                feed_base.trim_start_matches(&app.address)
+            ))
+            .await
+        ),
+        200
+    );
+    assert_eq!(
+        status(app.submit("/settings", "/settings", &weekly).await),
+        303
+    );
+}
+on_both_backends!(features_follow_the_plan);

@@ -181,17 +181,26 @@ pub async fn poll_now(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, subscription_id) = (user.id(), path.into_inner());
+    let plans = state.settings.billing.as_ref().map(|b| b.plans.clone());
     let answer = state
         .db
         .run(move |conn| {
             let Some(subscribed) = subscriptions::get(conn, &id, &subscription_id)? else {
                 return Ok::<_, ApiError>(None);
             };
-            let asked = crate::feeds::store::request_feed_check(
-                conn,
-                &subscribed.feed,
-                crate::poller::CHECK_FLOOR,
-            )?;
+            // With billing on, a request never checks a feed sooner than the plans allow.
+            let floor = match &plans {
+                Some(plans) => crate::billing::limits::feed_check_interval(
+                    conn,
+                    &subscribed.feed.id,
+                    plans,
+                    crate::db::now(),
+                )?
+                .unwrap_or(crate::poller::CHECK_FLOOR)
+                .max(crate::poller::CHECK_FLOOR),
+                None => crate::poller::CHECK_FLOOR,
+            };
+            let asked = crate::feeds::store::request_feed_check(conn, &subscribed.feed, floor)?;
             Ok(Some((subscribed, asked)))
         })
         .await?;
