@@ -1217,3 +1217,61 @@ async fn features_follow_the_plan(backend: Backend) {
     );
 }
 on_both_backends!(features_follow_the_plan);
+
+async fn webhooks_wait_while_the_plan_has_none_and_resume_on_upgrade(backend: Backend) {
+    let app = billing_app(backend, "http://127.0.0.1:1/").await;
+    let server = FeedServer::start().await;
+    customer(&app, "hooks@example.com", "cus_hooks").await;
+    let t = now();
+    let business = subscription_event(
+        "evt_h1",
+        "customer.subscription.created",
+        t - 30,
+        "sub_h",
+        "cus_hooks",
+        "active",
+        "price_business",
+    );
+    assert_eq!(app.deliver(&business).await, 200);
+    let created = app
+        .submit(
+            "/settings/webhooks",
+            "/settings/webhooks",
+            &[("url", "http://127.0.0.1:1/hook")],
+        )
+        .await;
+    assert_eq!(created.status().as_u16(), 201);
+    let ended = subscription_event(
+        "evt_h2",
+        "customer.subscription.deleted",
+        t - 20,
+        "sub_h",
+        "cus_hooks",
+        "canceled",
+        "price_business",
+    );
+    assert_eq!(app.deliver(&ended).await, 200);
+    follow_feeds(&app, &server, 1).await;
+    app.poll().await;
+    let hooks = captionfeed::webhooks::Webhooks::new(app.db.clone(), &app.settings).unwrap();
+    assert_eq!(
+        hooks.run_once().await.unwrap().enqueued,
+        0,
+        "the free plan has no webhooks"
+    );
+    let again = subscription_event(
+        "evt_h3",
+        "customer.subscription.created",
+        t - 10,
+        "sub_h2",
+        "cus_hooks",
+        "active",
+        "price_business",
+    );
+    assert_eq!(app.deliver(&again).await, 200);
+    assert!(
+        hooks.run_once().await.unwrap().enqueued > 0,
+        "sent once the plan has them again"
+    );
+}
+on_both_backends!(webhooks_wait_while_the_plan_has_none_and_resume_on_upgrade);
