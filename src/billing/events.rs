@@ -107,7 +107,10 @@ pub fn handle(
             apply_state(conn, &user, &row, &state, plans, mail, now)
         }
         "invoice.paid" | "invoice.payment_succeeded" | "invoice.payment_failed" => {
-            let Some(subscription_id) = text(object, "/subscription") else {
+            // Stripe API versions from 2025-03-31 moved it under `parent`.
+            let subscription = text(object, "/subscription")
+                .or_else(|| text(object, "/parent/subscription_details/subscription"));
+            let Some(subscription_id) = subscription else {
                 return Ok(Outcome::Ignored("not a subscription invoice".into()));
             };
             let Some((user, row)) = account_of(conn, object, plans, now)? else {

@@ -353,8 +353,12 @@ async fn an_event_delivered_twice_or_concurrently_has_one_effect(backend: Backen
         .await
         .contains("Your last payment failed"));
 
-    // Paying ends it.
-    let paid = invoice_event("evt_paid", "invoice.paid", t, "sub_1", "cus_twice");
+    // Paying ends it (an invoice in the shape of Stripe API versions from 2025-03-31).
+    let paid = serde_json::json!({
+        "id": "evt_paid", "object": "event", "type": "invoice.paid", "created": t,
+        "data": { "object": { "id": "in_paid", "object": "invoice", "customer": "cus_twice",
+            "parent": { "type": "subscription_details", "subscription_details": { "subscription": "sub_1" } } } }
+    });
     assert_eq!(app.deliver(&paid).await, 200);
     assert_eq!(app.billing_row(&user).await.unwrap().status, "active");
 }
@@ -1126,6 +1130,10 @@ async fn features_follow_the_plan(backend: Backend) {
         ("time_zone", "UTC"),
     ];
     let feed_base = crate::caption_feeds::caption_feed_base(&app, &app.client).await;
+    let server = FeedServer::start().await;
+    let url = server.set("/v.xml", "application/rss+xml", rss("V", &[("p", "Post")]));
+    let feed_page = app.add_feed(&url).await;
+    let variants = [("variants", "default, teaser")];
 
     // Free: none of the paid features.
     assert_eq!(
@@ -1148,6 +1156,11 @@ async fn features_follow_the_plan(backend: Backend) {
     );
     assert_eq!(
         status(app.submit("/templates", "/templates", &template).await),
+        403
+    );
+    let settings_path = format!("{feed_page}/settings");
+    assert_eq!(
+        status(app.submit(&feed_page, &settings_path, &variants).await),
         403
     );
     assert_eq!(
@@ -1199,6 +1212,11 @@ async fn features_follow_the_plan(backend: Backend) {
     );
     assert_eq!(
         status(app.submit("/templates", "/templates", &template).await),
+        303
+    );
+    let settings_path = format!("{feed_page}/settings");
+    assert_eq!(
+        status(app.submit(&feed_page, &settings_path, &variants).await),
         303
     );
     assert_eq!(

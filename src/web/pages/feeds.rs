@@ -351,6 +351,27 @@ pub async fn save_settings(
             .await;
         }
     };
+    if let Some(plan) = super::billing::plan_of(&state, &user).await? {
+        let default_only = parsed
+            .variants
+            .iter()
+            .all(|v| v == crate::captions::DEFAULT_VARIANT);
+        if !plan.variants && !default_only {
+            let shown = SettingsView {
+                error: Some(super::billing::not_in_plan(&plan, "Template variants")),
+                ..typed
+            };
+            return show_page(
+                &req,
+                &state,
+                &user,
+                subscription_id,
+                |_| shown,
+                StatusCode::FORBIDDEN,
+            )
+            .await;
+        }
+    }
     let id = user.id();
     let target = subscription_id.clone();
     let updated = state
