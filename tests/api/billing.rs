@@ -1293,3 +1293,53 @@ async fn webhooks_wait_while_the_plan_has_none_and_resume_on_upgrade(backend: Ba
     );
 }
 on_both_backends!(webhooks_wait_while_the_plan_has_none_and_resume_on_upgrade);
+
+async fn asking_for_a_check_waits_for_the_plan_interval(backend: Backend) {
+    let app = billing_app(backend, "http://127.0.0.1:1/").await;
+    let server = FeedServer::start().await;
+    let user = customer(&app, "poll@example.com", "cus_poll").await;
+    let pro = subscription_event(
+        "evt_p",
+        "customer.subscription.created",
+        now(),
+        "sub_p",
+        "cus_poll",
+        "active",
+        "price_pro",
+    );
+    assert_eq!(app.deliver(&pro).await, 200);
+    let feed_page = {
+        let url = server.set(
+            "/poll.xml",
+            "application/rss+xml",
+            rss("Poll", &[("p", "Post")]),
+        );
+        app.add_feed(&url).await
+    };
+    app.poll().await;
+    let id = user.clone();
+    let token = app
+        .db
+        .run(move |conn| captionfeed::accounts::tokens::create(conn, &id, "t").map(|(_, s)| s))
+        .await
+        .unwrap();
+    let subscription = feed_page.trim_start_matches("/feeds/");
+    let answer = app
+        .client
+        .post(app.url(&format!("/api/v1/feeds/{subscription}/poll")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 429);
+    let retry: u64 = answer.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (840..=900).contains(&retry),
+        "Pro checks every 15 minutes, not every minute: {retry}"
+    );
+}
+on_both_backends!(asking_for_a_check_waits_for_the_plan_interval);
