@@ -62,7 +62,8 @@ where
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let db = open_database(&settings).await?;
     tracing::info!(database = %settings.database_url.redacted(), "database ready");
-    let poller = Poller::new(db.clone(), fetcher(&settings)?, settings.poll_interval);
+    let poller = Poller::new(db.clone(), fetcher(&settings)?, settings.poll_interval)
+        .with_plans(settings.billing.as_ref().map(|b| b.plans.clone()));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     // One mailer for the background senders (it logs where mail goes when it is made).
     let mailer = crate::mail::Mailer::from_settings(&settings)?;
@@ -75,6 +76,12 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let webhook_worker = spawn_worker(runs, &stop_rx, |stop| webhooks.run_until_stopped(stop));
     let websub = crate::websub::WebSub::new(db.clone(), &settings)?;
     let websub_worker = spawn_worker(runs, &stop_rx, |stop| websub.run_until_stopped(stop));
+    let billing_worker = settings.billing.clone().and_then(|billing| {
+        let db = db.clone();
+        spawn_worker(runs, &stop_rx, move |stop| {
+            crate::billing::run_until_stopped(db, billing, stop)
+        })
+    });
     let poller_for_worker = poller.clone();
     let worker = spawn_worker(runs, &stop_rx, |stop| {
         poller_for_worker.run_until_stopped(stop)
@@ -107,6 +114,9 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     if let Some(worker) = webhook_worker {
         // Deliveries under way end within their 10 s timeout; one cut short goes again.
         let _ = tokio::time::timeout(Duration::from_secs(15), worker).await;
+    }
+    if let Some(worker) = billing_worker {
+        let _ = tokio::time::timeout(Duration::from_secs(10), worker).await;
     }
     if let Some(worker) = mail_worker {
         let _ = tokio::time::timeout(Duration::from_secs(30), worker).await;

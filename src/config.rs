@@ -78,6 +78,20 @@ pub struct Settings {
     pub mail_from: lettre::message::Mailbox,
     /// The folder of `.eml` files when no SMTP server is set.
     pub mail_dir: std::path::PathBuf,
+    /// Stripe billing; `None` (no `CAPTIONFEED_STRIPE_SECRET_KEY`) means billing is off and
+    /// accounts have no limits.
+    pub billing: Option<BillingSettings>,
+}
+
+/// Stripe billing settings.
+#[derive(Debug, Clone)]
+pub struct BillingSettings {
+    pub secret_key: Secret,
+    /// Webhook signing secrets; several while one is being rolled.
+    pub webhook_secrets: Vec<Secret>,
+    /// Stripe's API (tests point it at a local server).
+    pub api_base: url::Url,
+    pub plans: crate::billing::Plans,
 }
 
 /// A setting that could not be read; names the variable.
@@ -106,6 +120,12 @@ const KNOWN: &[&str] = &[
     "SMTP_URL",
     "MAIL_FROM",
     "MAIL_DIR",
+    "STRIPE_SECRET_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+    "STRIPE_API_BASE",
+    "STRIPE_PRICE_PRO",
+    "STRIPE_PRICE_BUSINESS",
+    "BILLING_PLANS",
 ];
 
 impl Settings {
@@ -228,6 +248,7 @@ impl Settings {
                 ),
             },
             mail_dir,
+            billing: parse_billing(get)?,
         })
     }
 
@@ -243,6 +264,90 @@ impl Settings {
     pub fn secure_cookies(&self) -> bool {
         self.base_url.scheme() == "https"
     }
+}
+
+/// Billing is on when a Stripe secret key is set; then the webhook secret and the paid
+/// plans' prices are required, so a half-configured deployment does not start.
+fn parse_billing<'a>(
+    get: impl Fn(&str) -> Option<&'a str>,
+) -> Result<Option<BillingSettings>, ConfigError> {
+    let Some(key) = get("STRIPE_SECRET_KEY") else {
+        for name in [
+            "STRIPE_WEBHOOK_SECRET",
+            "STRIPE_PRICE_PRO",
+            "STRIPE_PRICE_BUSINESS",
+            "BILLING_PLANS",
+        ] {
+            if get(name).is_some() {
+                return Err(error(
+                    name,
+                    "has no effect without CAPTIONFEED_STRIPE_SECRET_KEY (billing is off)",
+                ));
+            }
+        }
+        return Ok(None);
+    };
+    let webhook_secrets: Vec<Secret> = get("STRIPE_WEBHOOK_SECRET")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(Secret::new)
+        .collect();
+    if webhook_secrets.is_empty() {
+        return Err(error(
+            "STRIPE_WEBHOOK_SECRET",
+            "is required with CAPTIONFEED_STRIPE_SECRET_KEY: the signing secret of the /stripe/webhook endpoint (whsec_..., several comma-separated while rolling it)",
+        ));
+    }
+    let api_base = match get("STRIPE_API_BASE") {
+        Some(raw) => {
+            let mut url = url::Url::parse(raw)
+                .map_err(|e| error("STRIPE_API_BASE", format!("{raw:?}: {e}")))?;
+            if !matches!(url.scheme(), "http" | "https") {
+                return Err(error(
+                    "STRIPE_API_BASE",
+                    "must start with http:// or https://",
+                ));
+            }
+            if !url.path().ends_with('/') {
+                let path = format!("{}/", url.path());
+                url.set_path(&path);
+            }
+            url
+        }
+        None => url::Url::parse("https://api.stripe.com/")
+            .map_err(|e| error("STRIPE_API_BASE", e.to_string()))?,
+    };
+    let (plans_json, plans_variable) = match get("BILLING_PLANS") {
+        Some(path) => (
+            std::fs::read_to_string(path)
+                .map_err(|e| error("BILLING_PLANS", format!("cannot read {path}: {e}")))?,
+            "BILLING_PLANS",
+        ),
+        None => (
+            crate::billing::plans::DEFAULT_PLANS.to_string(),
+            "STRIPE_PRICE_PRO",
+        ),
+    };
+    let prices = [
+        ("pro", get("STRIPE_PRICE_PRO").map(str::to_string)),
+        ("business", get("STRIPE_PRICE_BUSINESS").map(str::to_string)),
+    ];
+    let plans = crate::billing::Plans::parse(&plans_json, &prices).map_err(|m| {
+        let variable = if m.contains("CAPTIONFEED_STRIPE_PRICE_BUSINESS") {
+            "STRIPE_PRICE_BUSINESS"
+        } else {
+            plans_variable
+        };
+        error(variable, m)
+    })?;
+    Ok(Some(BillingSettings {
+        secret_key: Secret::new(key),
+        webhook_secrets,
+        api_base,
+        plans,
+    }))
 }
 
 /// Accepts what lettre's URL syntax allows (`smtp://`, `smtp://...?tls=required` for
@@ -456,6 +561,40 @@ mod tests {
         )]))
         .unwrap();
         assert!(s.secure_cookies());
+    }
+
+    #[test]
+    fn billing_is_off_without_a_stripe_key_and_complete_with_one() {
+        assert!(Settings::from_vars(vars(&[])).unwrap().billing.is_none());
+        let e =
+            Settings::from_vars(vars(&[("CAPTIONFEED_STRIPE_PRICE_PRO", "price_1")])).unwrap_err();
+        assert_eq!(e.variable, "CAPTIONFEED_STRIPE_PRICE_PRO");
+        let e = Settings::from_vars(vars(&[("CAPTIONFEED_STRIPE_SECRET_KEY", "sk_test_1")]))
+            .unwrap_err();
+        assert_eq!(e.variable, "CAPTIONFEED_STRIPE_WEBHOOK_SECRET");
+        let e = Settings::from_vars(vars(&[
+            ("CAPTIONFEED_STRIPE_SECRET_KEY", "sk_test_1"),
+            ("CAPTIONFEED_STRIPE_WEBHOOK_SECRET", "whsec_1"),
+            ("CAPTIONFEED_STRIPE_PRICE_PRO", "price_pro"),
+        ]))
+        .unwrap_err();
+        assert_eq!(e.variable, "CAPTIONFEED_STRIPE_PRICE_BUSINESS");
+        let s = Settings::from_vars(vars(&[
+            ("CAPTIONFEED_STRIPE_SECRET_KEY", "sk_test_1"),
+            ("CAPTIONFEED_STRIPE_WEBHOOK_SECRET", "whsec_old, whsec_new"),
+            ("CAPTIONFEED_STRIPE_PRICE_PRO", "price_pro"),
+            ("CAPTIONFEED_STRIPE_PRICE_BUSINESS", "price_biz"),
+            ("CAPTIONFEED_STRIPE_API_BASE", "http://127.0.0.1:8420"),
+        ]))
+        .unwrap();
+        let billing = s.billing.unwrap();
+        assert_eq!(billing.webhook_secrets.len(), 2);
+        assert_eq!(billing.api_base.as_str(), "http://127.0.0.1:8420/");
+        assert_eq!(billing.plans.by_price("price_biz").unwrap().id, "business");
+        assert!(
+            !format!("{billing:?}").contains("sk_test_1"),
+            "the key stays out of logs"
+        );
     }
 
     #[test]

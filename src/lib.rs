@@ -1,5 +1,6 @@
 //! captionfeed: blog feeds in, ready-to-post social media captions out.
 pub mod accounts;
+pub mod billing;
 pub mod captions;
 pub mod cli;
 pub mod config;

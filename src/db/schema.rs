@@ -84,6 +84,7 @@ diesel::table! {
         utm -> Bool,
         include_keywords -> Text,
         exclude_keywords -> Text,
+        paused_by_plan -> Bool,
     }
 }
 
@@ -274,3 +275,28 @@ diesel::table! {
 
 diesel::joinable!(outgoing_mail -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(outgoing_mail, users);
+
+diesel::table! {
+    billing_accounts (user_id) {
+        user_id -> Text,
+        stripe_customer_id -> Nullable<Text>,
+        stripe_subscription_id -> Nullable<Text>,
+        plan -> Text,
+        status -> Text,
+        past_due_since -> Nullable<Timestamp>,
+        state_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    stripe_events (id) {
+        id -> Text,
+        event_type -> Text,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(billing_accounts -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(billing_accounts, users);
+diesel::allow_tables_to_appear_in_same_query!(billing_accounts, subscriptions);

@@ -24,6 +24,8 @@ pub enum Kind {
     VerifyEmail,
     PasswordReset,
     EmailChanged,
+    /// A subscription payment failed: the grace period has begun.
+    BillingPastDue,
 }
 
 impl Kind {
@@ -32,6 +34,7 @@ impl Kind {
             Kind::VerifyEmail => "verify_email",
             Kind::PasswordReset => "password_reset",
             Kind::EmailChanged => "email_changed",
+            Kind::BillingPastDue => "billing_past_due",
         }
     }
 }

@@ -11,7 +11,8 @@ use crate::db::schema::{feeds, subscriptions};
 use crate::db::AnyConnection;
 use crate::feeds::store::Feed;
 
-/// Claims up to `limit` due feeds that someone subscribes to, leasing each until
+/// Claims up to `limit` due feeds that someone subscribes to (a paused subscription,
+/// by its subscriber or by the account's plan, does not count), leasing each until
 /// `lease_until` under a new token (each returned feed carries it in `lease_token`).
 pub fn claim_due_feeds(
     conn: &mut AnyConnection,
@@ -44,7 +45,7 @@ fn claim_skip_locked(
            WHERE f.next_check_at <= $3 \
              AND (f.lease_until IS NULL OR f.lease_until < $3) \
              AND f.gone_at IS NULL \
-             AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.feed_id = f.id AND NOT s.paused) \
+             AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.feed_id = f.id AND NOT s.paused AND NOT s.paused_by_plan) \
            ORDER BY f.next_check_at \
            LIMIT $4 \
            FOR UPDATE SKIP LOCKED) \
@@ -73,7 +74,7 @@ fn claim_in_one_statement(
            WHERE f.next_check_at <= ? \
              AND (f.lease_until IS NULL OR f.lease_until < ?) \
              AND f.gone_at IS NULL \
-             AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.feed_id = f.id AND NOT s.paused) \
+             AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.feed_id = f.id AND NOT s.paused AND NOT s.paused_by_plan) \
            ORDER BY f.next_check_at \
            LIMIT ?) \
          RETURNING *",
@@ -151,7 +152,8 @@ pub fn oldest_overdue(
         .filter(exists(
             subscriptions::table
                 .filter(subscriptions::feed_id.eq(feeds::id))
-                .filter(subscriptions::paused.eq(false)),
+                .filter(subscriptions::paused.eq(false))
+                .filter(subscriptions::paused_by_plan.eq(false)),
         ))
         .order(feeds::next_check_at.asc())
         .select(feeds::next_check_at)

@@ -81,6 +81,9 @@ pub struct Poller {
     hosts: hosts::HostLimiter,
     /// Set on shutdown: claim nothing more, give back claimed feeds not started yet.
     stopping: Arc<AtomicBool>,
+    /// With billing on, each feed is checked as often as the most generous plan among its
+    /// subscribers allows, instead of every `poll_interval`.
+    plans: Option<Arc<crate::billing::Plans>>,
 }
 
 impl Poller {
@@ -92,7 +95,14 @@ impl Poller {
             wake: Arc::new(Notify::new()),
             hosts: hosts::HostLimiter::new(hosts::PER_HOST),
             stopping: Arc::default(),
+            plans: None,
         }
+    }
+
+    /// Checks feeds at their subscribers' plan intervals (billing on).
+    pub fn with_plans(mut self, plans: Option<crate::billing::Plans>) -> Self {
+        self.plans = plans.map(Arc::new);
+        self
     }
 
     /// Stops claiming; refreshes under way finish, claimed feeds not started yet are

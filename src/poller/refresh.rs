@@ -177,12 +177,16 @@ pub(super) async fn record_batch(
     if batch.is_empty() {
         return Ok(Vec::new());
     }
-    let interval = poller.poll_interval;
+    let interval = Intervals {
+        default: poller.poll_interval,
+        plans: poller.plans.clone(),
+    };
     let batch = std::sync::Arc::new(batch);
     let all = batch.clone();
+    let each = interval.clone();
     let together = poller
         .db
-        .transaction(move |conn| record_all(conn, &all, interval))
+        .transaction(move |conn| record_all(conn, &all, &each))
         .await;
     let mut outcomes = match together {
         Ok(outcomes) => outcomes,
@@ -190,10 +194,10 @@ pub(super) async fn record_batch(
             tracing::warn!(%error, feeds = batch.len(), "batch write failed; writing feed by feed");
             let mut outcomes = Vec::with_capacity(batch.len());
             for index in 0..batch.len() {
-                let one = batch.clone();
+                let (one, each) = (batch.clone(), interval.clone());
                 let outcome = poller
                     .db
-                    .transaction(move |conn| record_all(conn, &one[index..=index], interval))
+                    .transaction(move |conn| record_all(conn, &one[index..=index], &each))
                     .await;
                 match outcome {
                     Ok(written) => outcomes.extend(written),
@@ -267,13 +271,33 @@ async fn record_unstorable(poller: &Poller, feed: &Feed, error: &DbError) -> Ref
     }
 }
 
+/// How often feeds are checked: the configured interval, or with billing on, the most
+/// generous plan among a feed's followers.
+#[derive(Clone)]
+struct Intervals {
+    default: Duration,
+    plans: Option<std::sync::Arc<crate::billing::Plans>>,
+}
+
+impl Intervals {
+    fn for_feed(&self, conn: &mut AnyConnection, feed_id: &str) -> Result<Duration, DbError> {
+        Ok(match &self.plans {
+            Some(plans) => {
+                crate::billing::limits::feed_check_interval(conn, feed_id, plans, now())?
+                    .unwrap_or(self.default)
+            }
+            None => self.default,
+        })
+    }
+}
+
 /// Records each feed of a batch in the caller's transaction: which claims still hold
 /// their lease and which feeds have captions to write besides new posts are asked once
 /// for the batch, and the leases are given back together at the end.
 fn record_all(
     conn: &mut AnyConnection,
     batch: &[Pending],
-    interval: Duration,
+    intervals: &Intervals,
 ) -> Result<Vec<RefreshOutcome>, DbError> {
     let at = now();
     let mut by_token: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
@@ -305,6 +329,7 @@ fn record_all(
             continue;
         }
         let wants_captions = wanting.contains(&feed.id);
+        let interval = intervals.for_feed(conn, &feed.id)?;
         outcomes.push(record(
             conn,
             pending,

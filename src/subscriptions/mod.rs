@@ -26,6 +26,8 @@ pub struct Subscription {
     pub utm: bool,
     pub include_keywords: String,
     pub exclude_keywords: String,
+    /// Paused because the account's plan allows fewer feeds (billing), not by the subscriber.
+    pub paused_by_plan: bool,
 }
 
 impl Subscription {
@@ -219,6 +221,7 @@ pub fn active_for_feed(conn: &mut AnyConnection, feed_id: &str) -> QueryResult<V
     subscriptions::table
         .filter(subscriptions::feed_id.eq(feed_id))
         .filter(subscriptions::paused.eq(false))
+        .filter(subscriptions::paused_by_plan.eq(false))
         .select(Subscription::as_select())
         .load(conn)
 }

@@ -50,6 +50,8 @@ impl Format {
 
 enum FeedError {
     NotFound,
+    /// The account's plan has no caption feeds (billing on).
+    NotInPlan(String),
     Db(String),
 }
 
@@ -97,16 +99,33 @@ pub async fn caption_feed(
         only_made: true,
         ..Default::default()
     };
+    let plans = state.settings.billing.as_ref().map(|b| b.plans.clone());
     let loaded = state
         .db
         .run(move |conn| {
             let user = feed_keys::user_for_key(conn, &key)?.ok_or(FeedError::NotFound)?;
+            if let Some(plans) = &plans {
+                let plan = crate::billing::account::effective_plan(
+                    conn,
+                    &user.user_id(),
+                    plans,
+                    crate::db::now(),
+                )?;
+                if !plan.caption_feeds {
+                    return Err(FeedError::NotInPlan(plan.name));
+                }
+            }
             Ok::<_, FeedError>(list_captions_page(conn, &user.user_id(), &filter, ITEMS)?)
         })
         .await;
     let items = match loaded {
         Ok(items) => items,
         Err(FeedError::NotFound) => return not_found(),
+        Err(FeedError::NotInPlan(plan)) => {
+            return HttpResponse::Forbidden().body(format!(
+                "caption feeds are not part of the {plan} plan; upgrade on the billing page"
+            ))
+        }
         Err(FeedError::Db(e)) => {
             tracing::error!(error = %e, "caption feed failed");
             return HttpResponse::InternalServerError()

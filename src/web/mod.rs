@@ -12,6 +12,7 @@ mod health;
 pub mod pages;
 pub mod secret;
 pub mod session;
+mod stripe_webhook;
 mod websub;
 
 use std::net::TcpListener;
@@ -163,6 +164,13 @@ fn routes(cfg: &mut web::ServiceConfig) {
                 .app_data(web::PayloadConfig::new(websub::MAX_PUSH_BYTES))
                 .route(web::post().to(websub::receive)),
         )
+        .service(pages::billing::show)
+        .service(pages::billing::checkout)
+        .service(pages::billing::portal)
+        .service(pages::billing::keep_feeds)
+        .service(pages::billing::success_page)
+        .service(pages::billing::cancel_page)
+        .service(stripe_webhook::receive)
         .default_service(web::to(|| async {
             Err::<actix_web::HttpResponse, _>(error::WebError::NotFound)
         }));

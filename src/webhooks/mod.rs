@@ -58,13 +58,20 @@ pub struct Webhooks {
     db: Db,
     client: reqwest::Client,
     policy: AddressPolicy,
+    /// With billing on, an endpoint gets new events only while its account's plan has webhooks.
+    plans: Option<crate::billing::Plans>,
 }
 
 impl Webhooks {
     pub fn new(db: Db, settings: &Settings) -> Result<Self, WebhookError> {
         let policy = settings.address_policy();
         let client = send::client(&policy).map_err(|e| WebhookError::Client(e.to_string()))?;
-        Ok(Webhooks { db, client, policy })
+        Ok(Webhooks {
+            db,
+            client,
+            policy,
+            plans: settings.billing.as_ref().map(|b| b.plans.clone()),
+        })
     }
 
     pub async fn run_once(&self) -> Result<WebhookReport, WebhookError> {
@@ -76,10 +83,16 @@ impl Webhooks {
             .await?;
         for id in endpoints {
             let endpoint = id.clone();
+            let plans = self.plans.clone();
             // One endpoint's failure (rolled back, retried next pass) must not hold up the rest.
             match self
                 .db
                 .transaction(move |conn| {
+                    if let Some(plans) = &plans {
+                        if !plan_has_webhooks(conn, &id, plans, at)? {
+                            return Ok(0);
+                        }
+                    }
                     Ok::<_, WebhookError>(enqueue::enqueue_endpoint(conn, &id, at)?)
                 })
                 .await
@@ -156,6 +169,27 @@ impl Webhooks {
         }
         tracing::info!("webhook sender stopped");
     }
+}
+
+/// Whether the endpoint's account may receive webhooks on its current plan. An endpoint of
+/// a downgraded account keeps its cursor, so an upgrade sends what was made meanwhile.
+fn plan_has_webhooks(
+    conn: &mut crate::db::AnyConnection,
+    endpoint_id: &str,
+    plans: &crate::billing::Plans,
+    at: chrono::NaiveDateTime,
+) -> diesel::QueryResult<bool> {
+    use diesel::prelude::*;
+    let owner: Option<String> = crate::db::schema::webhook_endpoints::table
+        .find(endpoint_id)
+        .select(crate::db::schema::webhook_endpoints::user_id)
+        .first(conn)
+        .optional()?;
+    let Some(owner) = owner else {
+        return Ok(false);
+    };
+    let user = crate::accounts::UserId(owner);
+    Ok(crate::billing::account::effective_plan(conn, &user, plans, at)?.webhooks)
 }
 
 #[cfg(test)]

@@ -46,6 +46,22 @@ impl FromRequest for ApiUser {
                 .await?;
             let (user, _) = found.ok_or(ApiError::Unauthorized)?;
             state.api_limiter.check(&user.id)?;
+            if let Some(plans) = state.settings.billing.as_ref().map(|b| b.plans.clone()) {
+                let id = user.user_id();
+                let plan = state
+                    .db
+                    .run(move |conn| {
+                        crate::billing::account::effective_plan(conn, &id, &plans, crate::db::now())
+                            .map_err(crate::db::DbError::from)
+                    })
+                    .await?;
+                if !plan.api {
+                    return Err(ApiError::PlanLimit(format!(
+                        "the API is not part of the {} plan; upgrade at {}billing",
+                        plan.name, state.settings.base_url
+                    )));
+                }
+            }
             Ok(ApiUser { user })
         })
     }

@@ -17,6 +17,9 @@ pub enum ApiError {
     Internal(String),
     #[error("too many requests; retry in {0} s")]
     RateLimited(u64),
+    /// The account's plan does not allow this (billing on); the message says how to upgrade.
+    #[error("{0}")]
+    PlanLimit(String),
 }
 
 /// The error body, as documented in the OpenAPI file.
@@ -27,7 +30,7 @@ pub struct ErrorBody {
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
-    /// Stable, machine-readable: unauthorized, not_found, invalid, conflict, rate_limited, internal.
+    /// Stable, machine-readable: unauthorized, not_found, invalid, conflict, rate_limited, plan_limit, internal.
     pub code: String,
     pub message: String,
 }
@@ -41,6 +44,7 @@ impl ApiError {
             ApiError::Conflict(_) => "conflict",
             ApiError::Internal(_) => "internal",
             ApiError::RateLimited(_) => "rate_limited",
+            ApiError::PlanLimit(_) => "plan_limit",
         }
     }
 }
@@ -54,6 +58,7 @@ impl ResponseError for ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::PlanLimit(_) => StatusCode::FORBIDDEN,
         }
     }
 

@@ -80,6 +80,7 @@ pub async fn list(
     responses(
         (status = 201, description = "followed; fetched at once", body = FeedOut),
         (status = 401, body = super::error::ErrorBody),
+        (status = 403, description = "the account's plan allows no more feeds (billing on)", body = super::error::ErrorBody),
         (status = 409, description = "already followed", body = super::error::ErrorBody),
         (status = 422, description = "the address cannot be followed", body = super::error::ErrorBody),
     ),
@@ -92,6 +93,10 @@ pub async fn create(
     let subscription = match add_feed(&state, &user.id(), &body.url).await {
         Ok(subscription) => subscription,
         Err(AddFeedError::Invalid(message)) => return Err(ApiError::Invalid(message)),
+        Err(AddFeedError::OverLimit(message)) => {
+            let billing = format!("{}billing", state.settings.base_url);
+            return Err(ApiError::PlanLimit(format!("{message} ({billing})")));
+        }
         Err(AddFeedError::AlreadyFollowed(id)) => {
             return Err(ApiError::Conflict(match id {
                 Some(id) => format!("this feed is already followed as {id}"),
@@ -176,17 +181,26 @@ pub async fn poll_now(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, subscription_id) = (user.id(), path.into_inner());
+    let plans = state.settings.billing.as_ref().map(|b| b.plans.clone());
     let answer = state
         .db
         .run(move |conn| {
             let Some(subscribed) = subscriptions::get(conn, &id, &subscription_id)? else {
                 return Ok::<_, ApiError>(None);
             };
-            let asked = crate::feeds::store::request_feed_check(
-                conn,
-                &subscribed.feed,
-                crate::poller::CHECK_FLOOR,
-            )?;
+            // With billing on, a request never checks a feed sooner than the plans allow.
+            let floor = match &plans {
+                Some(plans) => crate::billing::limits::feed_check_interval(
+                    conn,
+                    &subscribed.feed.id,
+                    plans,
+                    crate::db::now(),
+                )?
+                .unwrap_or(crate::poller::CHECK_FLOOR)
+                .max(crate::poller::CHECK_FLOOR),
+                None => crate::poller::CHECK_FLOOR,
+            };
+            let asked = crate::feeds::store::request_feed_check(conn, &subscribed.feed, floor)?;
             Ok(Some((subscribed, asked)))
         })
         .await?;

@@ -36,6 +36,8 @@ pub struct FeedRow {
     pub last_status: Option<String>,
     /// When the feed answered 410 Gone; it is not checked any more.
     pub gone_since: Option<String>,
+    /// Paused because the account's plan runs fewer feeds (billing).
+    pub paused_by_plan: bool,
 }
 
 impl From<&SubscribedFeed> for FeedRow {
@@ -58,6 +60,7 @@ impl From<&SubscribedFeed> for FeedRow {
             erroring_since: feed.erroring_since.as_ref().map(format_time),
             last_status: feed.last_status.map(|s| format!("HTTP {s}")),
             gone_since: feed.gone_at.as_ref().map(format_time),
+            paused_by_plan: s.subscription.paused_by_plan,
         }
     }
 }
@@ -67,6 +70,10 @@ impl From<&SubscribedFeed> for FeedRow {
 struct FeedsPage {
     layout: Layout,
     feeds: Vec<FeedRow>,
+    /// Billing: the last payment failed and the plan ends then, unless paid.
+    grace_until: Option<String>,
+    /// Billing: how many feeds the plan has paused.
+    paused_by_plan: usize,
 }
 
 #[get("/feeds")]
@@ -76,12 +83,27 @@ pub async fn list(
     user: CurrentUser,
 ) -> Result<HttpResponse, WebError> {
     let id = user.id();
-    let feeds = state
+    let billing = state.settings.billing.is_some();
+    let (feeds, billing_row) = state
         .db
-        .run(move |conn| subscriptions::list(conn, &id))
+        .run(move |conn| {
+            let row = match billing {
+                true => crate::billing::account::get(conn, &id)?,
+                false => None,
+            };
+            Ok::<_, DbError>((subscriptions::list(conn, &id)?, row))
+        })
         .await?;
     let page = FeedsPage {
         layout: Layout::new(&req, &state, Some(&user.user)),
+        grace_until: billing_row
+            .as_ref()
+            .and_then(|r| r.grace_until())
+            .map(|t| format_time(&t)),
+        paused_by_plan: feeds
+            .iter()
+            .filter(|f| f.subscription.paused_by_plan)
+            .count(),
         feeds: feeds.iter().map(FeedRow::from).collect(),
     };
     render(StatusCode::OK, &page)
@@ -96,6 +118,8 @@ struct NewFeedPage {
     existing: Option<String>,
     /// Feeds a site offers, for the person to pick one.
     candidates: Vec<Candidate>,
+    /// The plan's feed limit was reached: link the billing page.
+    upgrade: bool,
 }
 
 #[get("/feeds/new")]
@@ -110,6 +134,7 @@ pub async fn new_form(
         error: None,
         existing: None,
         candidates: Vec::new(),
+        upgrade: false,
     };
     render(StatusCode::OK, &page)
 }
@@ -135,6 +160,7 @@ pub async fn create(
             error: Some(error),
             existing,
             candidates: Vec::new(),
+            upgrade: status == StatusCode::FORBIDDEN,
         };
         render(status, &page)
     };
@@ -148,6 +174,7 @@ pub async fn create(
             "You already follow this feed.".into(),
             existing,
         ),
+        Err(AddFeedError::OverLimit(message)) => refuse(StatusCode::FORBIDDEN, message, None),
         Err(AddFeedError::Choose(candidates)) => {
             let page = NewFeedPage {
                 layout: Layout::new(&req, &state, Some(&user.user)),
@@ -155,6 +182,7 @@ pub async fn create(
                 error: None,
                 existing: None,
                 candidates,
+                upgrade: false,
             };
             render(StatusCode::OK, &page)
         }
@@ -323,6 +351,27 @@ pub async fn save_settings(
             .await;
         }
     };
+    if let Some(plan) = super::billing::plan_of(&state, &user).await? {
+        let default_only = parsed
+            .variants
+            .iter()
+            .all(|v| v == crate::captions::DEFAULT_VARIANT);
+        if !plan.variants && !default_only {
+            let shown = SettingsView {
+                error: Some(super::billing::not_in_plan(&plan, "Template variants")),
+                ..typed
+            };
+            return show_page(
+                &req,
+                &state,
+                &user,
+                subscription_id,
+                |_| shown,
+                StatusCode::FORBIDDEN,
+            )
+            .await;
+        }
+    }
     let id = user.id();
     let target = subscription_id.clone();
     let updated = state

@@ -1,6 +1,7 @@
 //! Server-rendered pages (askama): one file per area, each handler a small function.
 
 pub mod auth;
+pub mod billing;
 pub mod captions;
 pub mod feeds;
 pub mod home;
@@ -26,6 +27,8 @@ use crate::accounts::User;
 pub struct Layout {
     pub user_email: Option<String>,
     pub csrf: String,
+    /// Whether billing is on (the nav links the billing page).
+    pub billing: bool,
 }
 
 impl Layout {
@@ -33,6 +36,7 @@ impl Layout {
         Layout {
             user_email: user.map(|u| u.email.clone()),
             csrf: super::csrf::token(req, state),
+            billing: state.settings.billing.is_some(),
         }
     }
 }
@@ -74,6 +78,7 @@ pub fn error_page(status: StatusCode, message: &str) -> HttpResponse {
         layout: Layout {
             user_email: None,
             csrf: String::new(),
+            billing: false,
         },
         status: status.as_u16(),
         message,

@@ -217,13 +217,20 @@ pub async fn save(
     form: CheckedForm<SettingsForm>,
 ) -> Result<HttpResponse, WebError> {
     let f = form.0;
-    match parse_prefs(
-        &f.frequency,
-        &f.batch_minutes,
-        &f.weekday,
-        &f.hour,
-        &f.time_zone,
-    ) {
+    let plan = super::billing::plan_of(&state, &user).await?;
+    let parsed = match plan {
+        Some(plan) if !plan.allows_digest(f.frequency.trim()) => Err(DigestError::Invalid(
+            super::billing::not_in_plan(&plan, &format!("{} digests", f.frequency.trim())),
+        )),
+        _ => parse_prefs(
+            &f.frequency,
+            &f.batch_minutes,
+            &f.weekday,
+            &f.hour,
+            &f.time_zone,
+        ),
+    };
+    match parsed {
         Ok(prefs) => {
             let id = user.id();
             state

@@ -238,6 +238,19 @@ pub async fn submit(
             render(StatusCode::OK, &view)
         }
         _ => {
+            if let Some(plan) = super::billing::plan_of(&state, &user).await? {
+                let refused = if !plan.custom_templates {
+                    Some(super::billing::not_in_plan(&plan, "Custom templates"))
+                } else if !plan.variants && variant != DEFAULT_VARIANT {
+                    Some(super::billing::not_in_plan(&plan, "Template variants"))
+                } else {
+                    None
+                };
+                if let Some(message) = refused {
+                    view.error = Some(message);
+                    return render(StatusCode::FORBIDDEN, &view);
+                }
+            }
             let id = user.id();
             let (v, source) = (variant.clone(), form.source.clone());
             let saved = state

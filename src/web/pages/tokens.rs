@@ -98,6 +98,20 @@ pub async fn create(
     user: CurrentUser,
     form: CheckedForm<NewToken>,
 ) -> Result<HttpResponse, WebError> {
+    if let Some(plan) = super::billing::plan_of(&state, &user).await? {
+        if !plan.api {
+            let message = super::billing::not_in_plan(&plan, "The API");
+            return page(
+                &req,
+                &state,
+                &user,
+                StatusCode::FORBIDDEN,
+                None,
+                Some(message),
+            )
+            .await;
+        }
+    }
     let id = user.id();
     let name = form.0.name;
     match state

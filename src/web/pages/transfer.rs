@@ -239,6 +239,7 @@ pub async fn import_confirm(
             Ok(_) => ("followed".to_string(), true),
             Err(AddFeedError::AlreadyFollowed(_)) => ("already followed".to_string(), true),
             Err(AddFeedError::Invalid(message)) => (message, false),
+            Err(AddFeedError::OverLimit(message)) => (message, false),
             Err(AddFeedError::Choose(candidates)) => (
                 format!(
                     "this is a site with {} feeds; add the one you want by its address",

@@ -36,6 +36,7 @@ fn no_layout() -> Layout {
     Layout {
         user_email: None,
         csrf: String::new(),
+        billing: false,
     }
 }
 

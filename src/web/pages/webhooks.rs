@@ -168,6 +168,21 @@ pub async fn create(
 ) -> Result<HttpResponse, WebError> {
     let events = form.0.events();
     let raw = form.0.url;
+    if let Some(plan) = super::billing::plan_of(&state, &user).await? {
+        if !plan.webhooks {
+            let message = super::billing::not_in_plan(&plan, "Webhooks");
+            return page(
+                &req,
+                &state,
+                &user,
+                StatusCode::FORBIDDEN,
+                None,
+                Some(message),
+                raw,
+            )
+            .await;
+        }
+    }
     let url = match endpoints::parse_endpoint_url(&raw, &state.settings.address_policy()) {
         Ok(url) => url,
         Err(message) => {

@@ -1,0 +1,287 @@
+//! Applying a verified Stripe event. The event's id is recorded in the transaction of its
+//! effect (the caller's), so a redelivery, or the same event handled by two replicas at
+//! once, has one effect; a subscription state older than the one stored is never applied,
+//! so events arriving out of order cannot roll an account back.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::account::{self, is_live, BillingAccount, NewState};
+use super::limits;
+use super::plans::Plans;
+use super::BillingError;
+use crate::accounts::UserId;
+use crate::db::schema::{stripe_events, users};
+use crate::db::AnyConnection;
+use crate::mail::outbox;
+
+/// A Stripe event, as much of it as captionfeed reads.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Event {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Unix seconds, Stripe's clock.
+    pub created: i64,
+    pub data: EventData,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct EventData {
+    pub object: serde_json::Value,
+}
+
+/// What handling an event did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Applied,
+    /// Seen before: nothing done again.
+    Duplicate,
+    /// Recorded, but nothing to change (and why).
+    Ignored(String),
+}
+
+/// Where links in billing mail point.
+pub struct MailContext<'a> {
+    pub base_url: &'a url::Url,
+    pub message_host: &'a str,
+}
+
+/// Records and applies one event; call it inside a transaction.
+pub fn handle(
+    conn: &mut AnyConnection,
+    event: &Event,
+    plans: &Plans,
+    mail: &MailContext<'_>,
+    now: NaiveDateTime,
+) -> Result<Outcome, BillingError> {
+    let recorded = crate::insert_or_ignore!(
+        conn,
+        stripe_events::table,
+        (
+            stripe_events::id.eq(&event.id),
+            stripe_events::event_type.eq(&event.kind),
+            stripe_events::received_at.eq(now),
+        )
+    )?;
+    if recorded == 0 {
+        return Ok(Outcome::Duplicate);
+    }
+    let at = chrono::DateTime::from_timestamp(event.created, 0)
+        .ok_or_else(|| BillingError::Invalid(format!("created {} is not a time", event.created)))?
+        .naive_utc();
+    let object = &event.data.object;
+    match event.kind.as_str() {
+        "checkout.session.completed" => checkout_completed(conn, object, plans, now),
+        "customer.subscription.created"
+        | "customer.subscription.updated"
+        | "customer.subscription.deleted" => {
+            let Some(subscription_id) = text(object, "/id") else {
+                return Ok(Outcome::Ignored("the subscription has no id".into()));
+            };
+            let status = text(object, "/status").unwrap_or("canceled");
+            let status = if event.kind == "customer.subscription.deleted" {
+                "canceled"
+            } else {
+                status
+            };
+            let price = text(object, "/items/data/0/price/id")
+                .or_else(|| text(object, "/items/data/0/plan/id"))
+                .or_else(|| text(object, "/plan/id"));
+            let plan = match price.and_then(|p| plans.by_price(p)) {
+                Some(plan) => plan.id.clone(),
+                None => {
+                    tracing::warn!(price = ?price, subscription = subscription_id, "a Stripe price no plan names; treated as the free plan");
+                    plans.free().id.clone()
+                }
+            };
+            let Some((user, row)) = account_of(conn, object, plans, now)? else {
+                return Ok(Outcome::Ignored("no account has this customer".into()));
+            };
+            let state = NewState {
+                subscription_id,
+                plan: &plan,
+                status,
+                state_at: at,
+            };
+            apply_state(conn, &user, &row, &state, plans, mail, now)
+        }
+        "invoice.paid" | "invoice.payment_succeeded" | "invoice.payment_failed" => {
+            // Stripe API versions from 2025-03-31 moved it under `parent`.
+            let subscription = text(object, "/subscription")
+                .or_else(|| text(object, "/parent/subscription_details/subscription"));
+            let Some(subscription_id) = subscription else {
+                return Ok(Outcome::Ignored("not a subscription invoice".into()));
+            };
+            let Some((user, row)) = account_of(conn, object, plans, now)? else {
+                return Ok(Outcome::Ignored("no account has this customer".into()));
+            };
+            if row.stripe_subscription_id.as_deref() != Some(subscription_id) {
+                return Ok(Outcome::Ignored("not the account's subscription".into()));
+            }
+            let failed = event.kind == "invoice.payment_failed";
+            let status = match (failed, row.status.as_str()) {
+                (true, "active" | "trialing") => "past_due",
+                (false, "past_due") => "active",
+                _ => {
+                    return Ok(Outcome::Ignored(format!(
+                        "nothing to change from {}",
+                        row.status
+                    )))
+                }
+            };
+            let plan = row.plan.clone();
+            let state = NewState {
+                subscription_id,
+                plan: &plan,
+                status,
+                state_at: at,
+            };
+            apply_state(conn, &user, &row, &state, plans, mail, now)
+        }
+        other => Ok(Outcome::Ignored(format!("{other} is not handled"))),
+    }
+}
+
+/// Links the account named by the session to its Stripe customer; the plan itself comes
+/// with the subscription's own events.
+fn checkout_completed(
+    conn: &mut AnyConnection,
+    session: &serde_json::Value,
+    plans: &Plans,
+    now: NaiveDateTime,
+) -> Result<Outcome, BillingError> {
+    let account =
+        text(session, "/client_reference_id").or_else(|| text(session, "/metadata/account_id"));
+    let (Some(account), Some(customer)) = (account, text(session, "/customer")) else {
+        return Ok(Outcome::Ignored(
+            "the session names no account or customer".into(),
+        ));
+    };
+    let user = UserId(account.to_string());
+    if !user_exists(conn, &user)? {
+        return Ok(Outcome::Ignored("the account no longer exists".into()));
+    }
+    account::set_customer(conn, &user, customer, plans, now)?;
+    Ok(Outcome::Applied)
+}
+
+/// The account an object (subscription, invoice) belongs to: by its customer, else by the
+/// account id our Checkout Session put in the subscription's metadata.
+fn account_of(
+    conn: &mut AnyConnection,
+    object: &serde_json::Value,
+    plans: &Plans,
+    now: NaiveDateTime,
+) -> Result<Option<(UserId, BillingAccount)>, BillingError> {
+    let customer = text(object, "/customer");
+    if let Some(customer) = customer {
+        if let Some(row) = account::find_by_customer(conn, customer)? {
+            return Ok(Some((UserId(row.user_id.clone()), row)));
+        }
+    }
+    let Some(account) = text(object, "/metadata/account_id") else {
+        return Ok(None);
+    };
+    let user = UserId(account.to_string());
+    if !user_exists(conn, &user)? {
+        return Ok(None);
+    }
+    if let Some(customer) = customer {
+        account::set_customer(conn, &user, customer, plans, now)?;
+    }
+    let row = account::ensure(conn, &user, plans, now)?;
+    Ok(Some((user, row)))
+}
+
+fn apply_state(
+    conn: &mut AnyConnection,
+    user: &UserId,
+    row: &BillingAccount,
+    state: &NewState<'_>,
+    plans: &Plans,
+    mail: &MailContext<'_>,
+    now: NaiveDateTime,
+) -> Result<Outcome, BillingError> {
+    let locked = account::lock(conn, user)?;
+    let row = locked.as_ref().unwrap_or(row);
+    if state.state_at < row.state_at {
+        return Ok(Outcome::Ignored("older than the state stored".into()));
+    }
+    let other_live = row
+        .stripe_subscription_id
+        .as_deref()
+        .is_some_and(|current| current != state.subscription_id)
+        && is_live(&row.status);
+    if other_live && !is_live(state.status) {
+        return Ok(Outcome::Ignored(
+            "an earlier subscription ended; the account has a newer one".into(),
+        ));
+    }
+    account::store_state(conn, user, row, state, now)?;
+    let updated = account::get(conn, user)?
+        .ok_or(BillingError::Invalid("the billing row vanished".into()))?;
+    if updated.status == "past_due" && row.status != "past_due" {
+        queue_past_due_mail(conn, user, &updated, plans, mail, now)?;
+    }
+    let plan = updated.effective_plan(plans, now);
+    let enforced = limits::enforce(conn, user, plan)?;
+    tracing::info!(account = %user.as_str(), plan = %plan.id, status = %updated.status, paused = enforced.paused, resumed = enforced.resumed, "billing state applied");
+    Ok(Outcome::Applied)
+}
+
+fn queue_past_due_mail(
+    conn: &mut AnyConnection,
+    user: &UserId,
+    row: &BillingAccount,
+    plans: &Plans,
+    mail: &MailContext<'_>,
+    now: NaiveDateTime,
+) -> Result<(), BillingError> {
+    let Some(email) = users::table
+        .find(user.as_str())
+        .select(users::email)
+        .first::<String>(conn)
+        .optional()?
+    else {
+        return Ok(());
+    };
+    let until = row
+        .grace_until()
+        .map(|at| at.format("%Y-%m-%d").to_string())
+        .unwrap_or_else(|| "in a week".into());
+    let billing = mail
+        .base_url
+        .join("billing")
+        .map(|u| u.to_string())
+        .unwrap_or_else(|_| "/billing".into());
+    let plan = plans.get(&row.plan);
+    let draft = outbox::Draft {
+        kind: outbox::Kind::BillingPastDue,
+        to: email,
+        subject: "Your captionfeed payment did not go through".into(),
+        text_body: format!(
+            "Hello,\n\nThe last payment for your captionfeed {} plan failed. Your plan stays as it is until {until} while Stripe tries again.\n\nTo update your card, open {billing} and choose \"Manage billing\".\n\nAfter {until}, your account moves to the {} plan: feeds beyond its limit are paused, never deleted, and resume when you pay.\n",
+            plan.name,
+            plans.free().name
+        ),
+        html_body: None,
+    };
+    outbox::enqueue(conn, Some(user.as_str()), &draft, now, mail.message_host)?;
+    Ok(())
+}
+
+fn user_exists(conn: &mut AnyConnection, user: &UserId) -> QueryResult<bool> {
+    Ok(users::table
+        .find(user.as_str())
+        .count()
+        .get_result::<i64>(conn)?
+        > 0)
+}
+
+fn text<'a>(object: &'a serde_json::Value, pointer: &str) -> Option<&'a str> {
+    object
+        .pointer(pointer)
+        .and_then(|v| v.as_str())
+        .filter(|s| !s.is_empty())
+}
