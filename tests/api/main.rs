@@ -5,6 +5,7 @@ mod helpers;
 
 mod account_mail;
 mod auth;
+mod browser;
 mod caption_feeds;
 mod captions;
 mod cli;
