@@ -9,6 +9,7 @@ mod browser;
 mod caption_feeds;
 mod captions;
 mod cli;
+mod desk;
 mod digests;
 mod discovery;
 mod email_change;
