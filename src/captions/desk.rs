@@ -241,7 +241,7 @@ pub struct DeskPost {
 }
 
 /// One page of the desk: posts with a caption still to post first, then the rest, each
-/// group newest first; `more` when another page follows.
+/// group newest post first; `more` when another page follows.
 pub struct DeskPage {
     pub posts: Vec<DeskPost>,
     pub more: bool,
@@ -266,22 +266,23 @@ pub fn desk_page(
     per_page: i64,
 ) -> QueryResult<DeskPage> {
     use crate::db::schema::{feeds, posts};
-    use diesel::dsl::{max, min};
+    use diesel::dsl::min;
 
     // Posts first, in desk order: "new" sorts before "posted", so a post's smallest status
     // says whether anything in it is still to post. The captions then follow in one query.
+    // Then by the post's own date (undated ones by when they were first seen): captions
+    // of one pass are written in no useful order.
     let mut groups = captions::table
+        .inner_join(posts::table)
         .filter(captions::user_id.eq(user.as_str()))
-        .group_by(captions::post_id)
-        .select((
-            captions::post_id,
-            min(captions::status),
-            max(captions::created_at),
-        ))
+        .group_by(posts::id)
+        .select((posts::id, min(captions::status)))
         .order_by((
             min(captions::status).asc(),
-            max(captions::created_at).desc(),
-            captions::post_id.desc(),
+            posts::published_at.is_null().asc(),
+            posts::published_at.desc(),
+            posts::first_seen_at.desc(),
+            posts::id.desc(),
         ))
         .into_boxed();
     if let Some(feed) = &filter.feed {
@@ -293,13 +294,13 @@ pub fn desk_page(
     if let Some(status) = filter.status {
         groups = groups.filter(captions::status.eq(status.as_str()));
     }
-    let mut ids: Vec<(String, Option<String>, Option<NaiveDateTime>)> = groups
+    let mut ids: Vec<(String, Option<String>)> = groups
         .limit(per_page + 1)
         .offset(page.saturating_mul(per_page))
         .load(conn)?;
     let more = ids.len() as i64 > per_page;
     ids.truncate(usize::try_from(per_page).unwrap_or(0));
-    let ids: Vec<String> = ids.into_iter().map(|(id, _, _)| id).collect();
+    let ids: Vec<String> = ids.into_iter().map(|(id, _)| id).collect();
     if ids.is_empty() {
         return Ok(DeskPage {
             posts: Vec::new(),

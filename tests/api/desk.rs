@@ -107,6 +107,14 @@ async fn the_desk_works_with_plain_forms(backend: Backend) {
     assert!(html.contains("Edited"));
     let csv = app.get_html("/export/captions.csv?platform=x").await;
     assert!(csv.contains("My own words about it"), "{csv}");
+    // The export follows the desk's filters, as the desk's CSV link sends them.
+    let posted_csv = app
+        .get_html("/export/captions.csv?feed=&platform=&status=posted")
+        .await;
+    assert!(posted_csv.contains("My own words about it"));
+    let new_csv = app.get_html("/export/captions.csv?status=new").await;
+    assert!(!new_csv.contains("My own words about it"));
+    assert!(html.contains(r#"href="/export/captions.csv?status=posted" download"#));
 
     // The editor page for browsers without JavaScript offers the generated text back.
     let editor = app
@@ -370,3 +378,44 @@ async fn posts_are_listed_with_a_cursor_and_shown_with_their_captions(backend: B
     assert_eq!(bob.get("/api/v1/posts").await.1["posts"], json!([]));
 }
 on_both_backends!(posts_are_listed_with_a_cursor_and_shown_with_their_captions);
+
+/// The order of the post titles on a page.
+fn post_order(html: &str) -> Vec<&str> {
+    ["One", "Two", "Three"]
+        .into_iter()
+        .filter_map(|title| {
+            html.find(&format!(">{title}</a></h2>"))
+                .map(|at| (at, title))
+        })
+        .collect::<std::collections::BTreeMap<_, _>>()
+        .into_values()
+        .collect()
+}
+
+async fn posts_still_to_post_come_first_newest_first(backend: Backend) {
+    let (app, _feeds) = app_with_captions(backend, "ann@example.com").await;
+    let html = app.get_html("/captions").await;
+    assert_eq!(post_order(&html), ["Three", "Two", "One"]);
+    // Everything of the newest post posted: it moves below the others.
+    let start = html.find(">Three</a></h2>").expect("post Three");
+    let end = html[start..].find("</article>").expect("its end") + start;
+    let three = captions_on(&html[start..end]);
+    assert_eq!(three.len(), 7);
+    for (id, _) in &three {
+        let response = app
+            .submit(
+                "/captions",
+                &format!("/captions/{id}/status"),
+                &[("status", "posted")],
+            )
+            .await;
+        assert_eq!(response.status().as_u16(), 303);
+    }
+    let html = app.get_html("/captions").await;
+    assert_eq!(post_order(&html), ["Two", "One", "Three"]);
+    assert_eq!(
+        post_order(&app.get_html("/captions?status=new").await),
+        ["Two", "One"]
+    );
+}
+on_both_backends!(posts_still_to_post_come_first_newest_first);

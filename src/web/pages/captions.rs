@@ -142,6 +142,11 @@ impl DeskQuery {
 
     /// This view's address, on `page` (from 1).
     fn path(&self, page: u32) -> String {
+        self.with_filters("/captions", page)
+    }
+
+    /// `base` with this view's filters (and page, from 1) as its query.
+    fn with_filters(&self, base: &str, page: u32) -> String {
         let mut query = url::form_urlencoded::Serializer::new(String::new());
         for (name, value) in [
             ("feed", &self.feed),
@@ -157,9 +162,9 @@ impl DeskQuery {
         }
         let query = query.finish();
         if query.is_empty() {
-            "/captions".into()
+            base.into()
         } else {
-            format!("/captions?{query}")
+            format!("{base}?{query}")
         }
     }
 }
@@ -184,6 +189,8 @@ struct CaptionsPage {
     statuses: Vec<Choice>,
     newer: Option<String>,
     older: Option<String>,
+    /// The CSV export of the captions these filters show.
+    csv: String,
 }
 
 #[get("/captions")]
@@ -229,7 +236,7 @@ pub async fn list(
         query.status.as_str()
     };
     let statuses = vec![
-        choice("all", "New and posted", current_status),
+        choice("all", "All", current_status),
         choice("new", "Not posted yet", current_status),
         choice("posted", "Posted", current_status),
     ];
@@ -256,6 +263,7 @@ pub async fn list(
         statuses,
         newer: (page > 1).then(|| query.path(page - 1)),
         older: desk_page.more.then(|| query.path(page + 1)),
+        csv: query.with_filters("/export/captions.csv", 1),
     };
     render(StatusCode::OK, &page_view)
 }
