@@ -1,6 +1,7 @@
 //! The pages in a real browser: tests/e2e/flow.mjs drives Debian's headless Chromium through
 //! a subscriber's first visit against the real app, at a desktop and a phone size, with an
-//! accessibility scan of every page. Screenshots land in target/e2e-screenshots/.
+//! accessibility scan of every page, and once more with JavaScript off. Screenshots land in
+//! target/e2e-screenshots/.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -112,5 +113,10 @@ async fn a_subscriber_uses_the_desk_in_a_real_browser() {
         output.status,
         shots.display()
     );
-    assert!(stdout.contains("ok - desktop") && stdout.contains("ok - phone"));
+    for flow in ["desktop", "phone", "nojs"] {
+        assert!(
+            stdout.contains(&format!("ok - {flow}")),
+            "{flow} did not run"
+        );
+    }
 }

@@ -106,7 +106,7 @@ async function run({ name, ...options }) {
     await page.keyboard.press("Enter");
     await assert.doesNotReject(x.getByRole("button", { name: /Copied/ }).waitFor(), "the Copy button says it copied");
     assert.equal(await page.evaluate(() => navigator.clipboard.readText()), text, "the clipboard holds the exact caption");
-    await shot(page, "copied");
+    await shot(page, "copied", false);
 
     // Edit: the counter follows the typing, the server measures again on save.
     const count = x.locator("[data-count]");
@@ -125,21 +125,21 @@ async function run({ name, ...options }) {
     assert.ok(await count.evaluate((c) => c.classList.contains("over")));
     await x.getByRole("button", { name: "Save" }).click();
     await x.getByRole("alert").filter({ hasText: "Too long for X: 300/280" }).waitFor();
-    await shot(page, "edit-refused");
+    await shot(page, "edit-refused", false);
     const edited = `${text} Worth a read.`;
     await area.fill(edited);
-    await shot(page, "editing");
+    await shot(page, "editing", false);
     await x.getByRole("button", { name: "Save" }).click();
     await x.locator("[data-edited-badge]:not([hidden])").waitFor();
     assert.equal(await area.evaluate((a) => a.readOnly), true, "saving closes the editor");
     assert.equal(await count.textContent(), `${length + 14}/280`, "the server's count matches the live one");
-    await shot(page, "saved");
+    await shot(page, "saved", false);
 
     // Mark as posted.
     await x.getByRole("button", { name: "Mark as posted" }).click();
     await x.locator("[data-posted-badge]:not([hidden])").waitFor();
     await x.getByRole("button", { name: "Mark as not posted" }).waitFor();
-    await shot(page, "posted");
+    await shot(page, "posted", false);
     // What docs/screenshots shows: the desk as it first appears, one caption edited and posted.
     await page.evaluate(() => window.scrollTo(0, 0));
     await shot(page, "dashboard", false);
@@ -173,6 +173,12 @@ async function run({ name, ...options }) {
     assert.ok(platforms.length > 0 && platforms.every((p) => p === "bluesky"), `only Bluesky captions, got ${platforms}`);
     await shot(page, "filter-bluesky-new");
 
+    // The editor page that browsers without JavaScript use.
+    const editor = await page.locator("a[data-edit]").first().getAttribute("href");
+    await page.goto(`${BASE}${editor}`);
+    await scan(page, `${name} /captions/{id}/edit`);
+    await shot(page, "edit-page");
+
     // Log out.
     await Promise.all([page.waitForURL((u) => !u.pathname.startsWith("/captions")), page.getByRole("button", { name: "Log out" }).click()]);
     await page.goto(`${BASE}/captions`);
@@ -186,13 +192,62 @@ async function run({ name, ...options }) {
   }
 }
 
-let failed = 0;
-for (const viewport of VIEWPORTS) {
+// Without JavaScript the desk is plain links and forms: edit on a page of its own, mark as
+// posted with a form, filter with a GET form.
+async function runWithoutJavaScript() {
+  const name = "nojs";
+  const profile = mkdtempSync(join(tmpdir(), "captionfeed-e2e-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    javaScriptEnabled: false,
+    viewport: { width: 1024, height: 800 },
+  });
   try {
-    await run(viewport);
+    const page = context.pages()[0] || await context.newPage();
+    page.setDefaultTimeout(15000);
+    await page.goto(`${BASE}/signup`);
+    await page.getByLabel("Email").fill(`e2e-${name}-${Date.now()}@example.com`);
+    await page.getByLabel(/^Password/).fill("correct horse battery");
+    await Promise.all([page.waitForURL(/\/captions/), page.getByRole("button", { name: /sign up/i }).click()]);
+    await page.goto(`${BASE}/feeds/new`);
+    await page.getByLabel(/Feed address/).fill(FEED);
+    await Promise.all([page.waitForURL(/\/feeds\/[^/]+$/), page.locator("form[action='/feeds'] button[type=submit]").click()]);
+    const deadline = Date.now() + 30000;
+    for (;;) {
+      await page.goto(`${BASE}/captions`);
+      if (await page.locator("section[data-caption]").count() > 0) break;
+      assert.ok(Date.now() < deadline, "no captions on /captions 30 s after adding the feed");
+      await page.waitForTimeout(500);
+    }
+    const x = page.locator("section[data-platform=x]").first();
+    assert.equal(await x.getByRole("button", { name: "Copy" }).count(), 0, "no Copy button that cannot work");
+    await Promise.all([page.waitForURL(/\/edit/), x.getByRole("link", { name: "Edit" }).click()]);
+    await page.getByLabel("Caption text").fill("Written without JavaScript https://fieldnotes.dev/");
+    await page.screenshot({ path: join(SHOTS, `${name}-01-edit-page.png`), fullPage: true });
+    await Promise.all([page.waitForURL(/\/captions(\?|#|$)/), page.getByRole("button", { name: "Save" }).click()]);
+    const mine = page.locator("section[data-caption]").filter({ hasText: "Written without JavaScript" });
+    assert.equal(await mine.locator("[data-count]").textContent(), "50/280", "27 + a link as 23");
+    await Promise.all([page.waitForNavigation(), mine.getByRole("button", { name: "Mark as posted" }).click()]);
+    await page.goto(`${BASE}/captions?status=posted`);
+    assert.equal(await page.locator("section[data-caption]").count(), 1);
+    await page.screenshot({ path: join(SHOTS, `${name}-02-posted.png`), fullPage: true });
+    console.log(`ok - ${name}: edit page, save, mark as posted, filter`);
+  } finally {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+let failed = 0;
+for (const [label, flow] of [...VIEWPORTS.map((v) => [v.name, () => run(v)]), ["nojs", runWithoutJavaScript]]) {
+  try {
+    await flow();
   } catch (error) {
     failed += 1;
-    console.error(`not ok - ${viewport.name}: ${error.stack || error}`);
+    console.error(`not ok - ${label}: ${error.stack || error}`);
   }
 }
 writeFileSync(join(SHOTS, "axe-findings.json"), JSON.stringify(findings, null, 2));
