@@ -120,3 +120,49 @@ async fn a_subscriber_uses_the_desk_in_a_real_browser() {
         );
     }
 }
+
+/// The desk's live counter (JavaScript) agrees with the server's on links, emoji, CJK,
+/// accents and Mastodon mentions, for every platform: the subscriber sees while typing the
+/// number the server will judge by.
+#[test]
+fn the_live_counter_counts_as_the_server_does() {
+    use captionfeed::captions::{measure, Platform};
+    let e2e = repo_root().join("tests/e2e");
+    let texts = [
+        "Read this 🎉 https://fieldnotes.dev/posts/a-long-path-here",
+        "日本語のテキスト、とても良い。",
+        "Family 👨\u{200d}👩\u{200d}👧 and flag 🇫🇷",
+        "Hi @ann@mastodon.social see fieldnotes.dev/x",
+        "café naïve, cafe\u{301} too",
+        "New post: https://blog.example.com/p/1?utm_source=x. Worth it!\n\n#Rust #Web",
+    ];
+    let samples: Vec<(Platform, &str)> = Platform::ALL
+        .iter()
+        .flat_map(|&p| texts.iter().map(move |&t| (p, t)))
+        .collect();
+    let input: Vec<(&str, &str)> = samples.iter().map(|(p, t)| (p.id(), *t)).collect();
+    let mut child = Command::new("node")
+        .arg(e2e.join("counter.mjs"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("node runs (bash .ci/install-browser checks for it)");
+    {
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin
+            .write_all(serde_json::to_string(&input).expect("JSON").as_bytes())
+            .expect("samples sent");
+    }
+    let output = child.wait_with_output().expect("node finishes");
+    assert!(output.status.success(), "{output:?}");
+    let lengths: Vec<usize> = serde_json::from_slice(&output.stdout).expect("a JSON array");
+    let disagree: Vec<String> = samples
+        .iter()
+        .zip(&lengths)
+        .filter(|((p, t), &js)| measure(*p, t) != js)
+        .map(|((p, t), js)| format!("{} {t:?}: server {}, page {js}", p.id(), measure(*p, t)))
+        .collect();
+    assert_eq!(lengths.len(), samples.len());
+    assert!(disagree.is_empty(), "{}", disagree.join("\n"));
+}
