@@ -1,19 +1,380 @@
-// Copy buttons: put the exact caption text on the clipboard and say so.
-// Without JavaScript the caption is still in a selectable text area.
-document.addEventListener("click", async (event) => {
-  const button = event.target.closest("button.copy");
-  if (!button) return;
-  const area = document.getElementById(button.dataset.copy);
-  if (!area) return;
-  const label = button.textContent;
+// The copy desk, improved: copy buttons, inline editing with a live counter, "mark as
+// posted" without a reload, keyboard shortcuts. Every action here is also a plain link or
+// form that works without JavaScript; this file only saves round trips.
+"use strict";
+
+// ---- Counting, as the server does it (approximately: the server measures again on save).
+
+const SHORT_URL = 23;
+// http(s) links, and for X also bare domains with a common top-level domain (twitter-text
+// links those too). Trailing punctuation is not part of a link.
+const HTTP_URL = /https?:\/\/[^\s<>"']+/giu;
+const BARE_DOMAIN = /(?<![\w@.\/-])(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:com|org|net|io|dev|co|app|blog|me|info|ai|xyz|uk|de|fr|ca|au|us|eu|nl|es|it|jp|ly|tv|gg)\b(?:\/[^\s<>"']*)?/giu;
+const TRAILING = /[.,;:!?)\]}'"»”’]+$/u;
+const EMOJI = /\p{Extended_Pictographic}|\p{Regional_Indicator}/u;
+const segmenter = typeof Intl !== "undefined" && Intl.Segmenter
+  ? new Intl.Segmenter(undefined, { granularity: "grapheme" })
+  : null;
+
+function graphemes(text) {
+  if (!segmenter) return Array.from(text);
+  return Array.from(segmenter.segment(text), (s) => s.segment);
+}
+
+// Replaces each link by a placeholder and says how many there were.
+function withoutLinks(text, bareDomains) {
+  let count = 0;
+  const cut = (match) => {
+    const tail = match.match(TRAILING);
+    // Reserved names (RFC 2606) are no top-level domain: the platforms do not link them.
+    const host = match.replace(/^https?:\/\//i, "").split(/[/?#:]/)[0].toLowerCase();
+    if (/\.(example|test|invalid|localhost|local)\.?$/.test(host) || !host.includes(".")) return match;
+    count += 1;
+    return "\u0000" + (tail ? tail[0] : "");
+  };
+  let rest = text.replace(HTTP_URL, cut);
+  if (bareDomains) rest = rest.replace(BARE_DOMAIN, cut);
+  return { rest: rest.replaceAll("\u0000", ""), links: count };
+}
+
+function xWeight(ch) {
+  const c = ch.codePointAt(0);
+  if (c <= 0x10ff || (c >= 0x2000 && c <= 0x200d) || (c >= 0x2010 && c <= 0x201f) ||
+      (c >= 0x2032 && c <= 0x2037)) return 1;
+  return 2;
+}
+
+function utf8Length(text) {
+  return new TextEncoder().encode(text).length;
+}
+
+function measure(platform, text) {
+  switch (platform) {
+    case "x": {
+      const { rest, links } = withoutLinks(text.normalize("NFC"), true);
+      let total = links * SHORT_URL;
+      for (const g of graphemes(rest)) {
+        total += EMOJI.test(g) ? 2 : Array.from(g).reduce((n, ch) => n + xWeight(ch), 0);
+      }
+      return total;
+    }
+    case "mastodon": {
+      const { rest, links } = withoutLinks(text, false);
+      // A remote mention counts only as @user.
+      const local = rest.replace(/(^|[^\w/])(@\w+)@[a-z0-9.-]*[a-z0-9]/giu, "$1$2");
+      return links * SHORT_URL + Array.from(local).length;
+    }
+    case "bluesky":
+      return graphemes(text).length;
+    case "threads":
+      return graphemes(text).reduce((n, g) => n + (EMOJI.test(g) ? utf8Length(g) : Array.from(g).length), 0);
+    default:
+      return Array.from(text).length;
+  }
+}
+
+// The text as the server stores it: trimmed, with \n line ends.
+function normalized(text) {
+  return text.replace(/\r\n?/g, "\n").trim();
+}
+
+function updateCount(block, text) {
+  const count = block.querySelector("[data-count]");
+  if (!count) return;
+  const limit = Number(block.dataset.limit);
+  const length = measure(block.dataset.platform, normalized(text));
+  count.textContent = `${length}/${limit}`;
+  count.classList.toggle("over", length > limit);
+}
+
+// ---- Small helpers.
+
+function announce(message) {
+  let region = document.getElementById("announce");
+  if (!region) {
+    region = document.createElement("p");
+    region.id = "announce";
+    region.className = "visually-hidden";
+    region.setAttribute("aria-live", "polite");
+    document.body.append(region);
+  }
+  region.textContent = "";
+  // A new text node each time, so the same message is read twice in a row.
+  setTimeout(() => { region.textContent = message; }, 30);
+}
+
+async function sendForm(form) {
+  const response = await fetch(form.action, {
+    method: "POST",
+    body: new URLSearchParams(new FormData(form)),
+    headers: { Accept: "application/json" },
+    credentials: "same-origin",
+  });
+  let body = null;
+  try { body = await response.json(); } catch (_) { /* an error page: no JSON */ }
+  return { ok: response.ok, status: response.status, body };
+}
+
+function blockOf(element) {
+  return element && element.closest ? element.closest("[data-caption]") : null;
+}
+
+// ---- Copy.
+
+async function copyCaption(block) {
+  const button = block.querySelector("button.copy");
+  const area = block.querySelector("textarea");
+  if (!button || !area) return;
+  const label = "Copy";
   try {
     await navigator.clipboard.writeText(area.value);
-    button.textContent = "Copied";
+    button.textContent = "Copied ✓";
+    announce(`${block.querySelector("h3").textContent} caption copied`);
   } catch (_) {
     area.focus();
     area.select();
     button.textContent = "Press Ctrl+C";
   }
   button.classList.add("copied");
-  setTimeout(() => { button.textContent = label; button.classList.remove("copied"); }, 1500);
+  clearTimeout(button._reset);
+  button._reset = setTimeout(() => { button.textContent = label; button.classList.remove("copied"); }, 2000);
+}
+
+// ---- Editing in place.
+
+function show(block, selector, visible) {
+  const element = block.querySelector(selector);
+  if (element) element.hidden = !visible;
+}
+
+function startEditing(block) {
+  const area = block.querySelector("textarea");
+  if (!area || !block.querySelector("[data-save]")) return;
+  if (area.readOnly) {
+    area.dataset.saved = area.value;
+    area.readOnly = false;
+    block.classList.add("editing");
+    show(block, "[data-edit]", false);
+    show(block, "[data-save]", true);
+    show(block, "[data-cancel]", true);
+  }
+  area.focus();
+  area.setSelectionRange(area.value.length, area.value.length);
+}
+
+function stopEditing(block, text) {
+  const area = block.querySelector("textarea");
+  area.value = text;
+  area.readOnly = true;
+  block.classList.remove("editing");
+  show(block, "[data-edit]", true);
+  show(block, "[data-save]", false);
+  show(block, "[data-cancel]", false);
+  show(block, "[data-edit-error]", false);
+}
+
+function cancelEditing(block) {
+  const area = block.querySelector("textarea");
+  stopEditing(block, area.dataset.saved ?? area.value);
+  updateCount(block, area.value);
+  block.querySelector("[data-edit]")?.focus();
+}
+
+async function saveEdit(block) {
+  const form = block.querySelector("form.edit-form");
+  const error = block.querySelector("[data-edit-error]");
+  const save = block.querySelector("[data-save]");
+  save.disabled = true;
+  try {
+    const { ok, body } = await sendForm(form);
+    if (ok && body) {
+      stopEditing(block, body.text);
+      const count = block.querySelector("[data-count]");
+      count.textContent = `${body.length}/${body.limit}`;
+      count.classList.toggle("over", body.length > body.limit);
+      show(block, "[data-edited-badge]", body.edited);
+      announce("Caption saved");
+      block.querySelector("[data-edit]")?.focus();
+    } else {
+      error.textContent = (body && body.error) || "The caption could not be saved. Reload the page and try again.";
+      error.hidden = false;
+    }
+  } catch (_) {
+    error.textContent = "The caption could not be saved: the server did not answer. Try again.";
+    error.hidden = false;
+  } finally {
+    save.disabled = false;
+  }
+}
+
+// ---- Posted or not.
+
+async function toggleStatus(block) {
+  const form = block.querySelector("form.status-form");
+  if (!form) return;
+  const button = form.querySelector("button");
+  button.disabled = true;
+  try {
+    const { ok, body } = await sendForm(form);
+    if (!ok || !body) {
+      form.submit();
+      return;
+    }
+    const posted = body.status === "posted";
+    block.classList.toggle("is-posted", posted);
+    show(block, "[data-posted-badge]", posted);
+    const at = block.querySelector("[data-posted-at]");
+    if (at) at.textContent = body.posted_at || "";
+    form.querySelector("input[name=status]").value = posted ? "new" : "posted";
+    button.textContent = posted ? "Mark as not posted" : "Mark as posted";
+    announce(posted ? "Marked as posted" : "Marked as not posted");
+    adjustNewCount(posted ? -1 : 1);
+  } catch (_) {
+    form.submit();
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function adjustNewCount(delta) {
+  const line = document.getElementById("new-count");
+  if (!line) return;
+  const match = line.textContent.match(/^(\d+)/);
+  const now = Math.max(0, (match ? Number(match[1]) : 0) + delta);
+  line.textContent = now === 0 ? "Nothing waiting to be posted."
+    : now === 1 ? "1 caption waiting to be posted."
+    : `${now} captions waiting to be posted.`;
+}
+
+// ---- Wiring.
+
+function enhance() {
+  for (const button of document.querySelectorAll("button.copy[hidden]")) button.hidden = false;
+  for (const button of document.querySelectorAll("[data-shortcuts-open]")) button.hidden = false;
+  // The editor page: its counter follows the typing too.
+  for (const area of document.querySelectorAll("textarea[data-live-count]")) {
+    updateCount(blockOf(area), area.value);
+  }
+}
+
+document.addEventListener("click", (event) => {
+  const target = event.target instanceof Element ? event.target : null;
+  if (!target) return;
+  const copy = target.closest("button.copy");
+  if (copy) { copyCaption(blockOf(copy)); return; }
+  const edit = target.closest("a[data-edit]");
+  if (edit && blockOf(edit)?.querySelector("[data-save]")) {
+    event.preventDefault();
+    startEditing(blockOf(edit));
+    return;
+  }
+  const cancel = target.closest("[data-cancel]");
+  if (cancel) { cancelEditing(blockOf(cancel)); return; }
+  if (target.closest("[data-shortcuts-open]")) document.getElementById("shortcuts")?.showModal();
 });
+
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  const block = blockOf(form);
+  if (!block || !window.fetch) return;
+  if (form.classList.contains("edit-form")) {
+    event.preventDefault();
+    saveEdit(block);
+  } else if (form.classList.contains("status-form")) {
+    event.preventDefault();
+    toggleStatus(block);
+  }
+});
+
+document.addEventListener("input", (event) => {
+  const area = event.target;
+  if (area instanceof HTMLTextAreaElement) {
+    const block = blockOf(area);
+    if (block) updateCount(block, area.value);
+  }
+});
+
+// Posts without a fetched image yet: no broken picture.
+document.addEventListener("error", (event) => {
+  const img = event.target;
+  if (img instanceof HTMLImageElement && img.closest(".post-image")) {
+    img.closest(".post-image").hidden = true;
+  }
+}, true);
+
+function isTyping(element) {
+  if (!element) return false;
+  if (element.isContentEditable) return true;
+  if (element instanceof HTMLTextAreaElement) return !element.readOnly;
+  if (element instanceof HTMLInputElement) {
+    return !["button", "submit", "checkbox", "radio", "reset"].includes(element.type);
+  }
+  return element instanceof HTMLSelectElement;
+}
+
+function captionBlocks() {
+  return Array.from(document.querySelectorAll("section[data-caption]"));
+}
+
+let current = null;
+
+function currentBlock() {
+  return blockOf(document.activeElement) || current;
+}
+
+function moveTo(step) {
+  const blocks = captionBlocks();
+  if (blocks.length === 0) return;
+  const at = blocks.indexOf(currentBlock());
+  const next = at === -1 ? (step > 0 ? 0 : blocks.length - 1)
+    : Math.min(blocks.length - 1, Math.max(0, at + step));
+  current = blocks[next];
+  current.focus({ preventScroll: true });
+  current.scrollIntoView({ block: "nearest", behavior: "smooth" });
+}
+
+document.addEventListener("keydown", (event) => {
+  const block = blockOf(event.target);
+  // In the editor: Ctrl/Cmd+Enter saves, Escape cancels.
+  if (block && event.target instanceof HTMLTextAreaElement && !event.target.readOnly) {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      const form = block.querySelector("form.edit-form");
+      if (form) form.requestSubmit(); else event.target.form?.requestSubmit();
+    } else if (event.key === "Escape" && block.querySelector("[data-cancel]")) {
+      event.preventDefault();
+      cancelEditing(block);
+    }
+    return;
+  }
+  if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
+  if (isTyping(document.activeElement)) return;
+  if (document.querySelector("dialog[open]")) return;
+  const here = currentBlock();
+  switch (event.key) {
+    case "j": moveTo(1); break;
+    case "k": moveTo(-1); break;
+    case "c": if (here) copyCaption(here); else return; break;
+    case "p": if (here) toggleStatus(here); else return; break;
+    case "e": if (here) startEditing(here); else return; break;
+    case "?": {
+      const dialog = document.getElementById("shortcuts");
+      if (!dialog) return;
+      dialog.showModal();
+      break;
+    }
+    default: return;
+  }
+  event.preventDefault();
+});
+
+document.addEventListener("focusin", (event) => {
+  const block = blockOf(event.target);
+  if (block) current = block;
+});
+
+if (document.readyState === "loading") {
+  document.addEventListener("DOMContentLoaded", enhance);
+} else {
+  enhance();
+}

@@ -327,6 +327,7 @@ mod tests {
         }
     }
 }
+pub mod desk;
 pub mod query;
 pub mod store;
 pub mod templates_store;

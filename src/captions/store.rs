@@ -235,11 +235,25 @@ pub struct StoredCaption {
     pub created_at: NaiveDateTime,
     /// Why this caption has no text, when the template failed for its post.
     pub error: Option<String>,
+    /// `new` or `posted` (see [`super::desk::CaptionStatus`]).
+    pub status: String,
+    pub posted_at: Option<NaiveDateTime>,
+    /// The generated text, kept while `body` holds the subscriber's edit.
+    pub original_body: Option<String>,
+    pub edited_at: Option<NaiveDateTime>,
 }
 
 impl StoredCaption {
     pub fn platform(&self) -> Option<Platform> {
         self.platform.parse().ok()
+    }
+
+    pub fn status(&self) -> super::desk::CaptionStatus {
+        super::desk::CaptionStatus::from_stored(&self.status)
+    }
+
+    pub fn is_edited(&self) -> bool {
+        self.original_body.is_some()
     }
 }
 
@@ -250,17 +264,19 @@ pub struct PostCaptions {
     pub title: String,
     pub url: Option<String>,
     pub published_at: Option<NaiveDateTime>,
+    pub image_url: Option<String>,
     pub feed_title: Option<String>,
     pub feed_url: String,
     pub captions: Vec<StoredCaption>,
 }
 
-/// A caption with its post's title, link and date and its feed's title and address.
+/// A caption with its post's title, link, date and image and its feed's title and address.
 type CaptionWithPost = (
     StoredCaption,
     String,
     Option<String>,
     Option<NaiveDateTime>,
+    Option<String>,
     Option<String>,
     String,
 );
@@ -291,13 +307,14 @@ pub fn list_account_captions(
             posts::title,
             posts::url,
             posts::published_at,
+            posts::image_url,
             feeds::title,
             feeds::url,
         ))
         .load(conn)?;
     let mut grouped: Vec<PostCaptions> = Vec::new();
     let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    for (caption, title, url, published_at, feed_title, feed_url) in rows {
+    for (caption, title, url, published_at, image_url, feed_title, feed_url) in rows {
         match index.get(&caption.post_id) {
             Some(&i) => grouped[i].captions.push(caption),
             None => {
@@ -307,6 +324,7 @@ pub fn list_account_captions(
                     title,
                     url,
                     published_at,
+                    image_url,
                     feed_title,
                     feed_url,
                     captions: vec![caption],

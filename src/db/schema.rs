@@ -101,6 +101,10 @@ diesel::table! {
         char_limit -> Integer,
         created_at -> Timestamp,
         error -> Nullable<Text>,
+        status -> Text,
+        posted_at -> Nullable<Timestamp>,
+        original_body -> Nullable<Text>,
+        edited_at -> Nullable<Timestamp>,
     }
 }
 

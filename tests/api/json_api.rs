@@ -335,6 +335,9 @@ async fn the_openapi_document_lists_every_operation() {
         "DELETE /api/v1/feeds/{id}",
         "POST /api/v1/feeds/{id}/poll",
         "GET /api/v1/captions",
+        "PATCH /api/v1/captions/{id}",
+        "GET /api/v1/posts",
+        "GET /api/v1/posts/{id}",
         "POST /api/v1/measure",
     ]
     .into_iter()

@@ -1,4 +1,5 @@
-//! `GET /api/v1/captions`: the account's captions, newest first, with a cursor.
+//! `/api/v1/captions`: the account's captions, newest first, with a cursor; marking one
+//! as posted and rewriting its text.
 
 use actix_web::web;
 use base64::Engine as _;
@@ -7,7 +8,9 @@ use chrono::NaiveDateTime;
 use super::auth::ApiUser;
 use super::error::ApiError;
 use super::rfc3339;
+use crate::captions::desk::{self, CaptionStatus, EditError};
 use crate::captions::query::{list_captions_page, CaptionFilter, CaptionWithPost};
+use crate::captions::store::StoredCaption;
 use crate::captions::Platform;
 use crate::web::AppState;
 
@@ -21,6 +24,9 @@ pub struct CaptionQuery {
     feed: Option<String>,
     /// Only this platform's captions.
     platform: Option<String>,
+    /// Only captions in this state: `new` (not posted yet) or `posted`.
+    #[param(pattern = "^(new|posted)$")]
+    status: Option<String>,
     /// Only captions made at or after this time (RFC 3339).
     since: Option<String>,
     /// `next_cursor` of the previous page.
@@ -44,13 +50,24 @@ pub struct CaptionOut {
     pub post: PostOut,
     pub platform: String,
     pub variant: String,
+    /// The text to post: the subscriber's edit when there is one, else the generated text.
     pub text: String,
-    /// Length as the platform counts it.
+    /// Length of `text` as the platform counts it.
     pub length: i32,
     pub limit: i32,
     pub created_at: String,
     /// Set when the template failed for this post; `text` is then empty.
     pub error: Option<String>,
+    /// `new` (not posted yet) or `posted`.
+    #[schema(pattern = "^(new|posted)$")]
+    pub status: String,
+    /// When it was marked as posted.
+    pub posted_at: Option<String>,
+    /// Whether `text` is the subscriber's edit.
+    pub edited: bool,
+    pub edited_at: Option<String>,
+    /// The generated text, when `text` is an edit.
+    pub original_text: Option<String>,
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -91,6 +108,12 @@ pub async fn list(
         ),
         None => None,
     };
+    let status = query
+        .status
+        .as_deref()
+        .map(str::parse::<CaptionStatus>)
+        .transpose()
+        .map_err(ApiError::Invalid)?;
     let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
     let filter = CaptionFilter {
         feed: query.feed,
@@ -98,6 +121,7 @@ pub async fn list(
         since,
         after,
         only_made: false,
+        status,
     };
     let id = user.id();
     // One more than asked tells whether another page exists.
@@ -122,31 +146,109 @@ pub async fn list(
 }
 
 fn caption_out(row: CaptionWithPost) -> CaptionOut {
-    let c = row.caption;
+    let post = PostOut {
+        title: row.post_title,
+        url: row.post_url,
+        published: row.post_published_at.as_ref().map(rfc3339),
+    };
+    stored_caption_out(row.caption, post)
+}
+
+/// A caption as the API shows it, with the post it was made for.
+pub fn stored_caption_out(c: StoredCaption, post: PostOut) -> CaptionOut {
     CaptionOut {
+        status: c.status().as_str().to_string(),
+        posted_at: c.posted_at.as_ref().map(rfc3339),
+        edited: c.is_edited(),
+        edited_at: c.edited_at.as_ref().map(rfc3339),
         created_at: rfc3339(&c.created_at),
         id: c.id,
         feed_id: c.subscription_id,
-        post: PostOut {
-            title: row.post_title,
-            url: row.post_url,
-            published: row.post_published_at.as_ref().map(rfc3339),
-        },
+        post,
         platform: c.platform,
         variant: c.variant,
         text: c.body,
         length: c.length,
         limit: c.char_limit,
         error: c.error,
+        original_text: c.original_body,
     }
 }
 
-fn encode_cursor(at: &NaiveDateTime, id: &str) -> String {
+/// What to change in a caption; at least one field.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct CaptionPatch {
+    /// The text to post instead of the generated one. Measured as the platform counts it;
+    /// refused (422) when empty or over the caption's limit. The generated text is kept
+    /// (`original_text`); sending it back restores it.
+    pub text: Option<String>,
+    /// `posted` marks the caption as used, `new` puts it back on the desk.
+    #[schema(pattern = "^(new|posted)$", example = "posted")]
+    pub status: Option<String>,
+}
+
+#[utoipa::path(patch, path = "/api/v1/captions/{id}", tag = "captions",
+    params(("id" = String, Path, description = "caption id")),
+    request_body = CaptionPatch,
+    responses(
+        (status = 200, description = "the caption as it now is", body = CaptionOut),
+        (status = 401, body = super::error::ErrorBody),
+        (status = 404, body = super::error::ErrorBody),
+        (status = 422, description = "nothing to change, an unknown status, or a text the platform would refuse", body = super::error::ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn update(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<String>,
+    body: web::Json<CaptionPatch>,
+) -> Result<web::Json<CaptionOut>, ApiError> {
+    let body = body.into_inner();
+    let status = body
+        .status
+        .as_deref()
+        .map(str::parse::<CaptionStatus>)
+        .transpose()
+        .map_err(ApiError::Invalid)?;
+    if status.is_none() && body.text.is_none() {
+        return Err(ApiError::Invalid(
+            "nothing to change: send \"text\", \"status\" or both".into(),
+        ));
+    }
+    let (id, caption_id) = (user.id(), path.into_inner());
+    let text = body.text;
+    let updated = state
+        .db
+        .transaction(move |conn| {
+            if let Some(text) = &text {
+                if desk::edit_text(conn, &id, &caption_id, text)?.is_none() {
+                    return Ok(None);
+                }
+            }
+            if let Some(status) = status {
+                if desk::set_status(conn, &id, &caption_id, status)?.is_none() {
+                    return Ok(None);
+                }
+            }
+            let found = crate::captions::query::caption_with_post(conn, &id, &caption_id)?;
+            Ok::<_, EditError>(found)
+        })
+        .await
+        .map_err(|e| match e {
+            EditError::Refused(message) => ApiError::Invalid(message),
+            EditError::Db(e) => ApiError::from(e),
+        })?;
+    updated
+        .map(|row| web::Json(caption_out(row)))
+        .ok_or(ApiError::NotFound)
+}
+
+pub(super) fn encode_cursor(at: &NaiveDateTime, id: &str) -> String {
     let raw = format!("{}:{id}", at.and_utc().timestamp_micros());
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
 }
 
-fn decode_cursor(cursor: &str) -> Result<(NaiveDateTime, String), ApiError> {
+pub(super) fn decode_cursor(cursor: &str) -> Result<(NaiveDateTime, String), ApiError> {
     let invalid = || ApiError::Invalid("cursor: not a cursor from a previous page".into());
     let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(cursor)

@@ -8,6 +8,7 @@ pub mod error;
 mod feeds;
 mod measure;
 mod openapi;
+mod posts;
 pub mod rate_limit;
 
 use actix_web::web;
@@ -42,6 +43,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/feeds/{id}", web::delete().to(feeds::delete))
             .route("/feeds/{id}/poll", web::post().to(feeds::poll_now))
             .route("/captions", web::get().to(captions::list))
+            .route("/captions/{id}", web::patch().to(captions::update))
+            .route("/posts", web::get().to(posts::list))
+            .route("/posts/{id}", web::get().to(posts::show))
             .route("/measure", web::post().to(measure::measure))
             .default_service(web::to(|| async {
                 Err::<actix_web::HttpResponse, _>(error::ApiError::NotFound)

@@ -1,18 +1,24 @@
-//! The account's captions, newest first, each with its length and a copy button.
+//! The copy desk: the account's captions grouped by post, new ones first, each with its
+//! length, a copy button, "mark as posted" and an editor. Every action is a plain form
+//! (the page works without JavaScript); app.js sends the same forms in the background
+//! and asks for JSON, so the page need not reload.
 
-use actix_web::http::StatusCode;
-use actix_web::{get, web, HttpRequest, HttpResponse};
+use actix_web::http::{header, StatusCode};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use askama::Template;
 
-use super::{format_time, render, Layout};
-use crate::captions::store::{list_account_captions, PostCaptions};
+use super::{format_time, render, see_other, Layout};
+use crate::captions::desk::{self, CaptionStatus, DeskFilter, DeskPost, EditError};
+use crate::captions::store::{PostCaptions, StoredCaption};
+use crate::captions::Platform;
 use crate::db::DbError;
+use crate::web::csrf::CheckedForm;
 use crate::web::error::WebError;
 use crate::web::session::CurrentUser;
 use crate::web::AppState;
 
-/// How many captions one page shows (seven platforms × 100 posts).
-const PAGE_CAPTIONS: i64 = 700;
+/// Posts per page of the desk (up to seven captions each).
+const POSTS_PER_PAGE: i64 = 20;
 
 pub struct CaptionView {
     pub id: String,
@@ -24,43 +30,149 @@ pub struct CaptionView {
     pub over: bool,
     /// Why the template made no text for this post.
     pub error: Option<String>,
+    pub posted: bool,
+    pub posted_at: String,
+    pub edited: bool,
+}
+
+impl From<StoredCaption> for CaptionView {
+    fn from(c: StoredCaption) -> Self {
+        CaptionView {
+            platform_name: c
+                .platform()
+                .map(|p| p.display_name().to_string())
+                .unwrap_or_else(|| c.platform.clone()),
+            posted: c.status() == CaptionStatus::Posted,
+            posted_at: c.posted_at.as_ref().map(format_time).unwrap_or_default(),
+            edited: c.is_edited(),
+            id: c.id,
+            platform: c.platform,
+            over: c.length > c.char_limit,
+            error: c.error,
+            text: c.body,
+            length: c.length,
+            limit: c.char_limit,
+        }
+    }
 }
 
 pub struct CaptionGroup {
+    pub post_id: String,
     pub title: String,
     pub url: Option<String>,
     pub published: Option<String>,
     pub feed_title: String,
+    pub has_image: bool,
     pub captions: Vec<CaptionView>,
+    /// Where the caption forms come back to.
+    pub back: String,
+    /// `back`, encoded for a query string.
+    pub back_query: String,
 }
 
+fn query_value(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+/// The groups of a feed's page (which lists them without filters).
 pub fn caption_groups(groups: Vec<PostCaptions>) -> Vec<CaptionGroup> {
     groups
         .into_iter()
         .map(|g| CaptionGroup {
+            post_id: g.post_id,
             title: g.title,
             url: g.url,
             published: g.published_at.as_ref().map(format_time),
             feed_title: g.feed_title.unwrap_or(g.feed_url),
-            captions: g
-                .captions
-                .into_iter()
-                .map(|c| CaptionView {
-                    platform_name: c
-                        .platform()
-                        .map(|p| p.display_name().to_string())
-                        .unwrap_or_else(|| c.platform.clone()),
-                    id: c.id,
-                    platform: c.platform,
-                    over: c.length > c.char_limit,
-                    error: c.error,
-                    text: c.body,
-                    length: c.length,
-                    limit: c.char_limit,
-                })
-                .collect(),
+            has_image: g.image_url.is_some(),
+            captions: g.captions.into_iter().map(CaptionView::from).collect(),
+            back: "/captions".into(),
+            back_query: query_value("/captions"),
         })
         .collect()
+}
+
+fn desk_groups(posts: Vec<DeskPost>, back: &str) -> Vec<CaptionGroup> {
+    posts
+        .into_iter()
+        .map(|g| CaptionGroup {
+            post_id: g.post_id,
+            title: g.title,
+            url: g.url,
+            published: g.published_at.as_ref().map(format_time),
+            feed_title: g.feed_title.unwrap_or(g.feed_url),
+            has_image: g.image_url.is_some(),
+            captions: g.captions.into_iter().map(CaptionView::from).collect(),
+            back: back.to_string(),
+            back_query: query_value(back),
+        })
+        .collect()
+}
+
+/// The dashboard's query: every filter optional; an empty value (the "All" choice) is none.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+pub struct DeskQuery {
+    #[serde(default)]
+    feed: String,
+    #[serde(default)]
+    platform: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    page: Option<u32>,
+}
+
+impl DeskQuery {
+    /// The filter, or `None` when a value is not one the page offers.
+    fn filter(&self) -> Option<DeskFilter> {
+        let platform = match self.platform.as_str() {
+            "" => None,
+            p => Some(p.parse::<Platform>().ok()?),
+        };
+        let status = match self.status.as_str() {
+            "" | "all" => None,
+            s => Some(s.parse::<CaptionStatus>().ok()?),
+        };
+        Some(DeskFilter {
+            feed: Some(self.feed.clone()).filter(|f| !f.is_empty()),
+            platform,
+            status,
+        })
+    }
+
+    /// This view's address, on `page` (from 1).
+    fn path(&self, page: u32) -> String {
+        self.with_filters("/captions", page)
+    }
+
+    /// `base` with this view's filters (and page, from 1) as its query.
+    fn with_filters(&self, base: &str, page: u32) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        for (name, value) in [
+            ("feed", &self.feed),
+            ("platform", &self.platform),
+            ("status", &self.status),
+        ] {
+            if !value.is_empty() {
+                query.append_pair(name, value);
+            }
+        }
+        if page > 1 {
+            query.append_pair("page", &page.to_string());
+        }
+        let query = query.finish();
+        if query.is_empty() {
+            base.into()
+        } else {
+            format!("{base}?{query}")
+        }
+    }
+}
+
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
 }
 
 #[derive(Template)]
@@ -69,6 +181,16 @@ struct CaptionsPage {
     layout: Layout,
     groups: Vec<CaptionGroup>,
     has_feeds: bool,
+    filtered: bool,
+    empty_message: &'static str,
+    new_count: i64,
+    feeds: Vec<Choice>,
+    platforms: Vec<Choice>,
+    statuses: Vec<Choice>,
+    newer: Option<String>,
+    older: Option<String>,
+    /// The CSV export of the captions these filters show.
+    csv: String,
 }
 
 #[get("/captions")]
@@ -76,21 +198,250 @@ pub async fn list(
     req: HttpRequest,
     state: web::Data<AppState>,
     user: CurrentUser,
+    query: web::Query<DeskQuery>,
 ) -> Result<HttpResponse, WebError> {
-    let id = user.id();
-    let (groups, has_feeds) = state
+    let query = query.into_inner();
+    let filter = query.filter().ok_or(WebError::NotFound)?;
+    let page = query.page.unwrap_or(1).max(1);
+    let (id, desk_filter) = (user.id(), filter.clone());
+    let (desk_page, feeds, new_count) = state
         .db
         .run(move |conn| {
-            let groups = list_account_captions(conn, &id, None, PAGE_CAPTIONS)?;
-            let has_feeds =
-                !groups.is_empty() || !crate::subscriptions::list(conn, &id)?.is_empty();
-            Ok::<_, DbError>((groups, has_feeds))
+            let found =
+                desk::desk_page(conn, &id, &desk_filter, i64::from(page - 1), POSTS_PER_PAGE)?;
+            let feeds = crate::subscriptions::list(conn, &id)?;
+            let new_count = desk::count_new(conn, &id)?;
+            Ok::<_, DbError>((found, feeds, new_count))
         })
         .await?;
-    let page = CaptionsPage {
-        layout: Layout::new(&req, &state, Some(&user.user)),
-        groups: caption_groups(groups),
-        has_feeds,
+    let choice = |value: &str, label: &str, current: &str| Choice {
+        value: value.to_string(),
+        label: label.to_string(),
+        selected: value == current,
     };
-    render(StatusCode::OK, &page)
+    let mut feed_choices = vec![choice("", "All feeds", &query.feed)];
+    feed_choices.extend(feeds.iter().map(|f| {
+        let label = f.feed.title.clone().unwrap_or_else(|| f.feed.url.clone());
+        choice(&f.subscription.id, &label, &query.feed)
+    }));
+    let mut platforms = vec![choice("", "All platforms", &query.platform)];
+    platforms.extend(
+        Platform::ALL
+            .iter()
+            .map(|p| choice(p.id(), p.display_name(), &query.platform)),
+    );
+    let current_status = if query.status.is_empty() {
+        "all"
+    } else {
+        query.status.as_str()
+    };
+    let statuses = vec![
+        choice("all", "All", current_status),
+        choice("new", "Not posted yet", current_status),
+        choice("posted", "Posted", current_status),
+    ];
+    let empty_message = match (&filter.feed, filter.platform, filter.status) {
+        (None, None, Some(CaptionStatus::New)) => "All caught up: every caption has been posted.",
+        (None, None, Some(CaptionStatus::Posted)) => {
+            "Nothing is marked as posted yet. Captions you mark as posted are kept here."
+        }
+        (None, None, None) => {
+            "Your feeds are being checked; captions for their newest posts appear here within a minute. Reload to see them."
+        }
+        _ => "No captions match these filters.",
+    };
+    let back = query.path(page);
+    let page_view = CaptionsPage {
+        layout: Layout::new(&req, &state, Some(&user.user)),
+        groups: desk_groups(desk_page.posts, &back),
+        has_feeds: !feeds.is_empty(),
+        filtered: filter.feed.is_some() || filter.platform.is_some() || filter.status.is_some(),
+        empty_message,
+        new_count,
+        feeds: feed_choices,
+        platforms,
+        statuses,
+        newer: (page > 1).then(|| query.path(page - 1)),
+        older: desk_page.more.then(|| query.path(page + 1)),
+        csv: query.with_filters("/export/captions.csv", 1),
+    };
+    render(StatusCode::OK, &page_view)
+}
+
+/// Where a form goes back to: a path of this site, never another site's address.
+fn safe_back(back: &str) -> &str {
+    let local = back.starts_with('/')
+        && !back.starts_with("//")
+        && !back.contains('\\')
+        && !back.chars().any(char::is_control);
+    if local {
+        back
+    } else {
+        "/captions"
+    }
+}
+
+/// Whether the form was sent by app.js, which wants JSON rather than a new page.
+fn wants_json(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"))
+}
+
+/// The caption as app.js redraws it.
+fn caption_json(c: &StoredCaption) -> serde_json::Value {
+    serde_json::json!({
+        "id": c.id,
+        "text": c.body,
+        "length": c.length,
+        "limit": c.char_limit,
+        "status": c.status().as_str(),
+        "posted_at": c.posted_at.as_ref().map(format_time),
+        "edited": c.is_edited(),
+    })
+}
+
+/// Back to the caption in the page it was changed from, or JSON for app.js.
+fn after_change(req: &HttpRequest, caption: &StoredCaption, back: &str) -> HttpResponse {
+    if wants_json(req) {
+        HttpResponse::Ok().json(caption_json(caption))
+    } else {
+        see_other(&format!("{}#c-{}", safe_back(back), caption.id))
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct StatusForm {
+    status: String,
+    #[serde(default)]
+    back: String,
+}
+
+#[post("/captions/{id}/status")]
+pub async fn set_status(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+    form: CheckedForm<StatusForm>,
+) -> Result<HttpResponse, WebError> {
+    let form = form.0;
+    let status: CaptionStatus = form.status.parse().map_err(|_| WebError::NotFound)?;
+    let (id, caption_id) = (user.id(), path.into_inner());
+    let caption = state
+        .db
+        .run(move |conn| desk::set_status(conn, &id, &caption_id, status).map_err(DbError::from))
+        .await?
+        .ok_or(WebError::NotFound)?;
+    Ok(after_change(&req, &caption, &form.back))
+}
+
+#[derive(serde::Deserialize)]
+pub struct TextForm {
+    text: String,
+    #[serde(default)]
+    back: String,
+}
+
+#[derive(Template)]
+#[template(path = "caption_edit.html")]
+struct EditPage {
+    layout: Layout,
+    caption: CaptionView,
+    original: Option<String>,
+    post_title: String,
+    back: String,
+    error: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+pub struct BackQuery {
+    #[serde(default)]
+    back: String,
+}
+
+async fn edit_page(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &CurrentUser,
+    caption_id: String,
+    back: &str,
+    attempt: Option<(String, String)>,
+) -> Result<HttpResponse, WebError> {
+    let id = user.id();
+    let found = state
+        .db
+        .run(move |conn| {
+            crate::captions::query::caption_with_post(conn, &id, &caption_id).map_err(DbError::from)
+        })
+        .await?
+        .ok_or(WebError::NotFound)?;
+    let original = found.caption.original_body.clone();
+    let mut caption = CaptionView::from(found.caption);
+    let (status, error) = match attempt {
+        // A refused edit comes back with the text as typed, so nothing is lost.
+        Some((text, error)) => {
+            caption.text = text;
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(error))
+        }
+        None => (StatusCode::OK, None),
+    };
+    let page = EditPage {
+        layout: Layout::new(req, state, Some(&user.user)),
+        caption,
+        original,
+        post_title: found.post_title,
+        back: safe_back(back).to_string(),
+        error,
+    };
+    render(status, &page)
+}
+
+/// The editor on a page of its own, for browsers without JavaScript.
+#[get("/captions/{id}/edit")]
+pub async fn edit_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+    query: web::Query<BackQuery>,
+) -> Result<HttpResponse, WebError> {
+    edit_page(&req, &state, &user, path.into_inner(), &query.back, None).await
+}
+
+#[post("/captions/{id}/text")]
+pub async fn save_text(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+    form: CheckedForm<TextForm>,
+) -> Result<HttpResponse, WebError> {
+    let form = form.0;
+    let (id, caption_id, text) = (user.id(), path.into_inner(), form.text.clone());
+    let saved = state
+        .db
+        .transaction(move |conn| desk::edit_text(conn, &id, &caption_id, &text))
+        .await;
+    match saved {
+        Ok(Some(caption)) => Ok(after_change(&req, &caption, &form.back)),
+        Ok(None) => Err(WebError::NotFound),
+        Err(EditError::Refused(message)) if wants_json(&req) => {
+            Ok(HttpResponse::UnprocessableEntity().json(serde_json::json!({ "error": message })))
+        }
+        Err(EditError::Refused(message)) => {
+            let caption_id = req.match_info().get("id").unwrap_or_default().to_string();
+            edit_page(
+                &req,
+                &state,
+                &user,
+                caption_id,
+                &form.back,
+                Some((form.text, message)),
+            )
+            .await
+        }
+        Err(EditError::Db(e)) => Err(e.into()),
+    }
 }

@@ -52,6 +52,8 @@ pub async fn export_opml(
 pub struct CsvQuery {
     feed: Option<String>,
     platform: Option<String>,
+    /// `new` or `posted`, as on the captions page; empty or `all` for both.
+    status: Option<String>,
 }
 
 #[get("/export/captions.csv")]
@@ -60,7 +62,17 @@ pub async fn export_csv(
     user: CurrentUser,
     query: web::Query<CsvQuery>,
 ) -> Result<HttpResponse, WebError> {
-    let query = query.into_inner();
+    let mut query = query.into_inner();
+    // The captions page's filter form sends an empty value for "all".
+    query.feed = query.feed.filter(|f| !f.is_empty());
+    query.platform = query.platform.filter(|p| !p.is_empty());
+    let status = match query.status.as_deref() {
+        None | Some("") | Some("all") => None,
+        Some(s) => Some(
+            s.parse::<crate::captions::desk::CaptionStatus>()
+                .map_err(|_| WebError::NotFound)?,
+        ),
+    };
     if query
         .platform
         .as_deref()
@@ -72,6 +84,7 @@ pub async fn export_csv(
     let filter = CaptionFilter {
         feed: query.feed,
         platform: query.platform,
+        status,
         ..Default::default()
     };
     let rows = state

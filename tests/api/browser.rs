@@ -1,0 +1,168 @@
+//! The pages in a real browser: tests/e2e/flow.mjs drives Debian's headless Chromium through
+//! a subscriber's first visit against the real app, at a desktop and a phone size, with an
+//! accessibility scan of every page, and once more with JavaScript off. Screenshots land in
+//! target/e2e-screenshots/.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use crate::helpers::{spawn_app, Backend, FeedServer};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Says what is missing and how to get it, instead of skipping: a browser test that
+/// silently does not run protects nothing.
+fn require_browser(e2e: &Path) {
+    let install =
+        "run `bash .ci/install-browser` (Debian's chromium and the tests/e2e npm packages)";
+    assert!(
+        Path::new(CHROMIUM).exists(),
+        "{CHROMIUM} is missing: {install}"
+    );
+    assert!(
+        e2e.join("node_modules/playwright-core").exists()
+            && e2e.join("node_modules/axe-core").exists(),
+        "tests/e2e/node_modules is missing: {install}"
+    );
+    let node = Command::new("node").arg("--version").output();
+    assert!(
+        node.is_ok_and(|o| o.status.success()),
+        "node is missing: {install}"
+    );
+}
+
+/// A blog feed as a subscriber might have one: links on a real top-level domain (so every
+/// platform counts them as links), summaries, categories.
+fn blog_feed() -> String {
+    let posts = [
+        (
+            "search-in-rust",
+            "We rebuilt our search in Rust and cut p99 latency by 80%",
+            "Two engineers, six weeks, one rewrite: what we kept from the old service, what we measured, and the three changes that mattered most.",
+            "Mon, 23 Nov 2026 09:00:00 +0000",
+        ),
+        (
+            "no-meetings",
+            "Notes from a week without meetings",
+            "We cancelled every recurring meeting for a week. Here is what broke, what got faster, and what we brought back.",
+            "Fri, 20 Nov 2026 15:30:00 +0000",
+        ),
+        (
+            "hiring-sre",
+            "We are hiring a second SRE",
+            "Remote in Europe, on call one week in six, and a say in how we run PostgreSQL at scale.",
+            "Tue, 17 Nov 2026 08:00:00 +0000",
+        ),
+    ];
+    let mut xml = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Field Notes</title><link>https://fieldnotes.dev/</link><description>Engineering notes</description>"#,
+    );
+    for (slug, title, summary, date) in posts {
+        xml.push_str(&format!(
+            "<item><guid>https://fieldnotes.dev/{slug}</guid><title>{title}</title><link>https://fieldnotes.dev/posts/{slug}</link>\
+             <description>{summary}</description><pubDate>{date}</pubDate><category>Rust</category><category>Engineering</category></item>"
+        ));
+    }
+    xml.push_str("</channel></rss>");
+    xml
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscriber_uses_the_desk_in_a_real_browser() {
+    let root = repo_root();
+    let e2e = root.join("tests/e2e");
+    require_browser(&e2e);
+    let feeds = FeedServer::start().await;
+    let feed_url = feeds.set("/feed.xml", "application/rss+xml", blog_feed());
+    let app = spawn_app(Backend::Sqlite).await;
+    let shots = root.join("target/e2e-screenshots");
+
+    let mut node = Command::new("node");
+    node.arg(e2e.join("flow.mjs"))
+        .current_dir(&e2e)
+        .env("BASE_URL", &app.address)
+        .env("FEED_URL", &feed_url)
+        .env("SCREENSHOT_DIR", &shots)
+        .env("CHROMIUM", CHROMIUM);
+    let run = tokio::task::spawn_blocking(move || node.output());
+    tokio::pin!(run);
+    // The browser adds the feed; the poller, run here as the worker would, fetches it.
+    let output = loop {
+        tokio::select! {
+            done = &mut run => break done,
+            _ = tokio::time::sleep(Duration::from_millis(300)) => {
+                app.make_all_due().await;
+                app.poll().await;
+            }
+        }
+    };
+    let output = output
+        .expect("the node task finishes")
+        .expect("node starts");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    println!("{stdout}");
+    assert!(
+        output.status.success(),
+        "the browser flow failed ({}); screenshots in {}\n{stdout}\n{stderr}",
+        output.status,
+        shots.display()
+    );
+    for flow in ["desktop", "phone", "nojs"] {
+        assert!(
+            stdout.contains(&format!("ok - {flow}")),
+            "{flow} did not run"
+        );
+    }
+}
+
+/// The desk's live counter (JavaScript) agrees with the server's on links, emoji, CJK,
+/// accents and Mastodon mentions, for every platform: the subscriber sees while typing the
+/// number the server will judge by.
+#[test]
+fn the_live_counter_counts_as_the_server_does() {
+    use captionfeed::captions::{measure, Platform};
+    let e2e = repo_root().join("tests/e2e");
+    let texts = [
+        "Read this 🎉 https://fieldnotes.dev/posts/a-long-path-here",
+        "日本語のテキスト、とても良い。",
+        "Family 👨\u{200d}👩\u{200d}👧 and flag 🇫🇷",
+        "Hi @ann@mastodon.social see fieldnotes.dev/x",
+        "café naïve, cafe\u{301} too",
+        "New post: https://blog.example.com/p/1?utm_source=x. Worth it!\n\n#Rust #Web",
+    ];
+    let samples: Vec<(Platform, &str)> = Platform::ALL
+        .iter()
+        .flat_map(|&p| texts.iter().map(move |&t| (p, t)))
+        .collect();
+    let input: Vec<(&str, &str)> = samples.iter().map(|(p, t)| (p.id(), *t)).collect();
+    let mut child = Command::new("node")
+        .arg(e2e.join("counter.mjs"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("node runs (bash .ci/install-browser checks for it)");
+    {
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin
+            .write_all(serde_json::to_string(&input).expect("JSON").as_bytes())
+            .expect("samples sent");
+    }
+    let output = child.wait_with_output().expect("node finishes");
+    assert!(output.status.success(), "{output:?}");
+    let lengths: Vec<usize> = serde_json::from_slice(&output.stdout).expect("a JSON array");
+    let disagree: Vec<String> = samples
+        .iter()
+        .zip(&lengths)
+        .filter(|((p, t), &js)| measure(*p, t) != js)
+        .map(|((p, t), js)| format!("{} {t:?}: server {}, page {js}", p.id(), measure(*p, t)))
+        .collect();
+    assert_eq!(lengths.len(), samples.len());
+    assert!(disagree.is_empty(), "{}", disagree.join("\n"));
+}

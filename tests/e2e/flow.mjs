@@ -1,0 +1,256 @@
+// A subscriber's first visit, in headless Chromium, at a desktop and a phone size:
+// sign up → add the feed → see captions → copy one (and read the clipboard back) → edit one
+// while watching its counter → save → mark it as posted → filter → log out. Every page
+// visited is scanned with axe-core; serious or critical findings fail the run.
+//
+// Started by tests/api/browser.rs with:
+//   BASE_URL        the app under test
+//   FEED_URL        a feed the app may fetch (served on loopback by the test)
+//   SCREENSHOT_DIR  where each step's screenshot goes (target/e2e-screenshots)
+// Debian's chromium is used as installed (.ci/install-browser); no browser is downloaded.
+import { chromium } from "playwright-core";
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, dirname } from "node:path";
+import { createRequire } from "node:module";
+import assert from "node:assert/strict";
+
+const require = createRequire(import.meta.url);
+const AXE = require.resolve("axe-core/axe.min.js");
+const BASE = process.env.BASE_URL;
+const FEED = process.env.FEED_URL;
+const SHOTS = process.env.SCREENSHOT_DIR || join(dirname(new URL(import.meta.url).pathname), "../../target/e2e-screenshots");
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+if (!BASE || !FEED) {
+  console.error("BASE_URL and FEED_URL must be set (tests/api/browser.rs sets them)");
+  process.exit(2);
+}
+mkdirSync(SHOTS, { recursive: true });
+
+const VIEWPORTS = [
+  { name: "desktop", viewport: { width: 1280, height: 900 } },
+  { name: "phone", viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 },
+];
+
+const findings = [];
+
+async function scan(page, label) {
+  await page.addScriptTag({ path: AXE });
+  const result = await page.evaluate(async () =>
+    // eslint-disable-next-line no-undef
+    axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] } }));
+  for (const v of result.violations) {
+    findings.push({ page: label, id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(" ")) });
+  }
+  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  assert.equal(bad.length, 0, `axe found serious problems on ${label}:\n` +
+    bad.map((v) => `  ${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.map((n) => n.target.join(" ")).join("\n    ")}`).join("\n"));
+}
+
+async function run({ name, ...options }) {
+  const profile = mkdtempSync(join(tmpdir(), "captionfeed-e2e-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    // axe is injected as a script; the app's Content-Security-Policy would refuse it.
+    bypassCSP: true,
+    ...options,
+  });
+  let step = 0;
+  const shot = async (page, what, fullPage = true) => {
+    step += 1;
+    await page.screenshot({ path: join(SHOTS, `${name}-${String(step).padStart(2, "0")}-${what}.png`), fullPage });
+  };
+  try {
+    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: BASE });
+    const page = context.pages()[0] || await context.newPage();
+    page.setDefaultTimeout(15000);
+    const email = `e2e-${name}-${Date.now()}@example.com`;
+
+    // Sign up.
+    await page.goto(`${BASE}/signup`);
+    await scan(page, `${name} /signup`);
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel(/^Password/).fill("correct horse battery");
+    await shot(page, "signup");
+    await Promise.all([page.waitForURL(/\/captions/), page.getByRole("button", { name: /sign up/i }).click()]);
+    await scan(page, `${name} /captions (empty)`);
+    await shot(page, "empty-desk");
+
+    // Add the feed.
+    await page.goto(`${BASE}/feeds/new`);
+    await scan(page, `${name} /feeds/new`);
+    await page.getByLabel(/Feed address/).fill(FEED);
+    await shot(page, "add-feed");
+    await Promise.all([page.waitForURL(/\/feeds\/[^/]+$/), page.locator("form[action='/feeds'] button[type=submit]").click()]);
+
+    // The captions arrive once the poller has read the feed.
+    const deadline = Date.now() + 30000;
+    for (;;) {
+      await page.goto(`${BASE}/captions`);
+      if (await page.locator("section[data-caption]").count() > 0) break;
+      assert.ok(Date.now() < deadline, "no captions on /captions 30 s after adding the feed");
+      await page.waitForTimeout(500);
+    }
+    await scan(page, `${name} /captions`);
+    await shot(page, "desk");
+
+    // Copy, from the keyboard: the exact caption lands on the clipboard.
+    const x = page.locator("section[data-platform=x]").first();
+    const text = await x.locator("textarea").inputValue();
+    assert.ok(text.length > 20, `an X caption with text, got ${JSON.stringify(text)}`);
+    const copy = x.getByRole("button", { name: "Copy" });
+    await copy.focus();
+    await page.keyboard.press("Enter");
+    await assert.doesNotReject(x.getByRole("button", { name: /Copied/ }).waitFor(), "the Copy button says it copied");
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), text, "the clipboard holds the exact caption");
+    await shot(page, "copied", false);
+
+    // Edit: the counter follows the typing, the server measures again on save.
+    const count = x.locator("[data-count]");
+    const before = await count.textContent();
+    const [length, limit] = before.split("/").map(Number);
+    assert.equal(limit, 280);
+    await x.getByRole("link", { name: "Edit" }).click();
+    const area = x.locator("textarea");
+    assert.equal(await area.evaluate((a) => a.readOnly), false, "Edit opens the text for typing");
+    await area.press("End");
+    await area.pressSequentially(" Worth a read.");
+    assert.equal(await count.textContent(), `${length + 14}/280`, "the counter counts what was typed");
+    // Too long: the counter turns red and the server refuses, saying why.
+    await area.fill("a".repeat(300));
+    assert.equal(await count.textContent(), "300/280");
+    assert.ok(await count.evaluate((c) => c.classList.contains("over")));
+    await x.getByRole("button", { name: "Save" }).click();
+    await x.getByRole("alert").filter({ hasText: "Too long for X: 300/280" }).waitFor();
+    await shot(page, "edit-refused", false);
+    const edited = `${text} Worth a read.`;
+    await area.fill(edited);
+    await shot(page, "editing", false);
+    await x.getByRole("button", { name: "Save" }).click();
+    await x.locator("[data-edited-badge]:not([hidden])").waitFor();
+    assert.equal(await area.evaluate((a) => a.readOnly), true, "saving closes the editor");
+    assert.equal(await count.textContent(), `${length + 14}/280`, "the server's count matches the live one");
+    await shot(page, "saved", false);
+
+    // Mark as posted.
+    await x.getByRole("button", { name: "Mark as posted" }).click();
+    await x.locator("[data-posted-badge]:not([hidden])").waitFor();
+    await x.getByRole("button", { name: "Mark as not posted" }).waitFor();
+    await shot(page, "posted", false);
+    // What docs/screenshots shows: the desk as it first appears, one caption edited and posted.
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await shot(page, "dashboard", false);
+
+    // The edit and the status are stored: a fresh page shows them.
+    await page.reload();
+    const xAgain = page.locator("section[data-platform=x]").filter({ hasText: "Worth a read." });
+    assert.equal(await xAgain.locator("textarea").inputValue(), edited);
+    await xAgain.locator("[data-posted-badge]:not([hidden])").waitFor();
+
+    // Keyboard shortcuts: j moves to a caption, ? lists the keys.
+    await page.locator("body").click({ position: { x: 5, y: 5 } });
+    await page.keyboard.press("j");
+    assert.ok(await page.evaluate(() => document.activeElement?.matches("section[data-caption]")), "j focuses a caption");
+    await page.keyboard.press("?");
+    await page.locator("dialog#shortcuts[open]").waitFor();
+    await scan(page, `${name} /captions (shortcuts)`);
+    await page.keyboard.press("Escape");
+
+    // Filters: plain GET forms.
+    await page.getByLabel("Status").selectOption("posted");
+    await Promise.all([page.waitForURL(/status=posted/), page.getByRole("button", { name: "Show" }).click()]);
+    assert.equal(await page.locator("section[data-caption]").count(), 1, "one caption is posted");
+    assert.equal(await page.locator("section[data-caption] textarea").inputValue(), edited);
+    await scan(page, `${name} /captions?status=posted`);
+    await shot(page, "filter-posted");
+    await page.getByLabel("Status").selectOption("new");
+    await page.getByLabel("Platform").selectOption("bluesky");
+    await Promise.all([page.waitForURL(/platform=bluesky/), page.getByRole("button", { name: "Show" }).click()]);
+    const platforms = await page.locator("section[data-caption]").evaluateAll((s) => s.map((e) => e.dataset.platform));
+    assert.ok(platforms.length > 0 && platforms.every((p) => p === "bluesky"), `only Bluesky captions, got ${platforms}`);
+    await shot(page, "filter-bluesky-new");
+
+    // The editor page that browsers without JavaScript use.
+    const editor = await page.locator("a[data-edit]").first().getAttribute("href");
+    await page.goto(`${BASE}${editor}`);
+    await scan(page, `${name} /captions/{id}/edit`);
+    await shot(page, "edit-page");
+
+    // Log out.
+    await Promise.all([page.waitForURL((u) => !u.pathname.startsWith("/captions")), page.getByRole("button", { name: "Log out" }).click()]);
+    await page.goto(`${BASE}/captions`);
+    assert.match(page.url(), /\/login/, "after logging out the desk asks to log in");
+    await scan(page, `${name} /login`);
+    await shot(page, "logged-out");
+    console.log(`ok - ${name} (${options.viewport.width}×${options.viewport.height}): ${step} screenshots`);
+  } finally {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+// Without JavaScript the desk is plain links and forms: edit on a page of its own, mark as
+// posted with a form, filter with a GET form.
+async function runWithoutJavaScript() {
+  const name = "nojs";
+  const profile = mkdtempSync(join(tmpdir(), "captionfeed-e2e-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    javaScriptEnabled: false,
+    viewport: { width: 1024, height: 800 },
+  });
+  try {
+    const page = context.pages()[0] || await context.newPage();
+    page.setDefaultTimeout(15000);
+    await page.goto(`${BASE}/signup`);
+    await page.getByLabel("Email").fill(`e2e-${name}-${Date.now()}@example.com`);
+    await page.getByLabel(/^Password/).fill("correct horse battery");
+    await Promise.all([page.waitForURL(/\/captions/), page.getByRole("button", { name: /sign up/i }).click()]);
+    await page.goto(`${BASE}/feeds/new`);
+    await page.getByLabel(/Feed address/).fill(FEED);
+    await Promise.all([page.waitForURL(/\/feeds\/[^/]+$/), page.locator("form[action='/feeds'] button[type=submit]").click()]);
+    const deadline = Date.now() + 30000;
+    for (;;) {
+      await page.goto(`${BASE}/captions`);
+      if (await page.locator("section[data-caption]").count() > 0) break;
+      assert.ok(Date.now() < deadline, "no captions on /captions 30 s after adding the feed");
+      await page.waitForTimeout(500);
+    }
+    const x = page.locator("section[data-platform=x]").first();
+    assert.equal(await x.getByRole("button", { name: "Copy" }).count(), 0, "no Copy button that cannot work");
+    await Promise.all([page.waitForURL(/\/edit/), x.getByRole("link", { name: "Edit" }).click()]);
+    await page.getByLabel("Caption text").fill("Written without JavaScript https://fieldnotes.dev/");
+    await page.screenshot({ path: join(SHOTS, `${name}-01-edit-page.png`), fullPage: true });
+    await Promise.all([page.waitForURL(/\/captions(\?|#|$)/), page.getByRole("button", { name: "Save" }).click()]);
+    const mine = page.locator("section[data-caption]").filter({ hasText: "Written without JavaScript" });
+    assert.equal(await mine.locator("[data-count]").textContent(), "50/280", "27 + a link as 23");
+    await Promise.all([page.waitForNavigation(), mine.getByRole("button", { name: "Mark as posted" }).click()]);
+    await page.goto(`${BASE}/captions?status=posted`);
+    assert.equal(await page.locator("section[data-caption]").count(), 1);
+    await page.screenshot({ path: join(SHOTS, `${name}-02-posted.png`), fullPage: true });
+    console.log(`ok - ${name}: edit page, save, mark as posted, filter`);
+  } finally {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+let failed = 0;
+for (const [label, flow] of [...VIEWPORTS.map((v) => [v.name, () => run(v)]), ["nojs", runWithoutJavaScript]]) {
+  try {
+    await flow();
+  } catch (error) {
+    failed += 1;
+    console.error(`not ok - ${label}: ${error.stack || error}`);
+  }
+}
+writeFileSync(join(SHOTS, "axe-findings.json"), JSON.stringify(findings, null, 2));
+const minor = findings.length;
+console.log(`axe: ${minor} finding(s) of any impact (details in ${join(SHOTS, "axe-findings.json")})`);
+process.exit(failed ? 1 : 0);
