@@ -10,6 +10,7 @@ pub mod mail;
 pub mod metrics;
 pub mod opml;
 pub mod poller;
+pub mod preview;
 pub mod subscriptions;
 pub mod telemetry;
 pub mod web;

@@ -91,6 +91,7 @@ pub(super) async fn refresh_feed(poller: &Poller, feed: Feed) -> Result<RefreshO
             body,
             final_url,
             validators,
+            ..
         }) => {
             // Parsing is CPU work on untrusted input: keep it off the async executor.
             let parsed =

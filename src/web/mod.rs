@@ -38,6 +38,8 @@ pub struct AppState {
     pub account_mail: crate::mail::sender::AccountMail,
     /// The guarded fetcher, for finding the feed of a site address.
     pub fetcher: crate::feeds::Fetcher,
+    /// Landing-page previews per client address: each one fetches from the internet.
+    pub preview_limiter: api::rate_limit::ApiLimiter,
 }
 
 /// The web server, bound and ready to run.
@@ -74,6 +76,9 @@ impl Application {
             mailer,
             account_mail,
             fetcher,
+            preview_limiter: api::rate_limit::ApiLimiter::per_minute(
+                pages::home::PREVIEWS_PER_MINUTE,
+            ),
         });
         let server = HttpServer::new(move || {
             App::new()

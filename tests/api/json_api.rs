@@ -336,6 +336,7 @@ async fn the_openapi_document_lists_every_operation() {
         "POST /api/v1/feeds/{id}/poll",
         "GET /api/v1/captions",
         "POST /api/v1/measure",
+        "POST /api/v1/preview",
     ]
     .into_iter()
     .map(String::from)

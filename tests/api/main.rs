@@ -23,5 +23,6 @@ mod reset;
 mod smtp;
 mod templates;
 mod transfer;
+mod try_feed;
 mod verification;
 mod webhooks;

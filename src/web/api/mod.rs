@@ -8,6 +8,7 @@ pub mod error;
 mod feeds;
 mod measure;
 mod openapi;
+mod preview;
 pub mod rate_limit;
 
 use actix_web::web;
@@ -43,6 +44,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/feeds/{id}/poll", web::post().to(feeds::poll_now))
             .route("/captions", web::get().to(captions::list))
             .route("/measure", web::post().to(measure::measure))
+            .route("/preview", web::post().to(preview::preview))
             .default_service(web::to(|| async {
                 Err::<actix_web::HttpResponse, _>(error::ApiError::NotFound)
             })),

@@ -15,6 +15,7 @@ use utoipa::{Modify, OpenApi};
         super::feeds::poll_now,
         super::captions::list,
         super::measure::measure,
+        super::preview::preview,
     ),
     components(schemas(
         super::error::ErrorBody,
@@ -26,6 +27,10 @@ use utoipa::{Modify, OpenApi};
         super::captions::CaptionPage,
         super::measure::MeasureIn,
         super::measure::MeasureOut,
+        super::preview::PreviewIn,
+        super::preview::PreviewOut,
+        super::preview::PreviewPostOut,
+        super::preview::PreviewCaptionOut,
     )),
     modifiers(&BearerAuth),
 )]

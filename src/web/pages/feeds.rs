@@ -103,10 +103,12 @@ pub async fn new_form(
     req: HttpRequest,
     state: web::Data<AppState>,
     user: CurrentUser,
+    query: web::Query<NewFeedForm>,
 ) -> Result<HttpResponse, WebError> {
     let page = NewFeedPage {
         layout: Layout::new(&req, &state, Some(&user.user)),
-        url: String::new(),
+        // Filled in when sign-up could not follow the feed tried on the front page.
+        url: query.into_inner().url,
         error: None,
         existing: None,
         candidates: Vec::new(),
