@@ -73,6 +73,8 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let digest_worker = spawn_worker(runs, &stop_rx, |stop| digests.run_until_stopped(stop));
     let webhooks = crate::webhooks::Webhooks::new(db.clone(), &settings)?;
     let webhook_worker = spawn_worker(runs, &stop_rx, |stop| webhooks.run_until_stopped(stop));
+    let images = crate::images::Images::new(db.clone(), &settings)?;
+    let image_worker = spawn_worker(runs, &stop_rx, |stop| images.run_until_stopped(stop));
     let poller_for_worker = poller.clone();
     let worker = spawn_worker(runs, &stop_rx, |stop| {
         poller_for_worker.run_until_stopped(stop)
@@ -102,6 +104,10 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     if let Some(worker) = webhook_worker {
         // Deliveries under way end within their 10 s timeout; one cut short goes again.
         let _ = tokio::time::timeout(Duration::from_secs(15), worker).await;
+    }
+    if let Some(worker) = image_worker {
+        // An image cut short is fetched again on the next start.
+        let _ = tokio::time::timeout(Duration::from_secs(5), worker).await;
     }
     if let Some(worker) = mail_worker {
         let _ = tokio::time::timeout(Duration::from_secs(30), worker).await;

@@ -133,6 +133,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(pages::feeds::show)
         .service(pages::feeds::delete)
         .service(pages::captions::list)
+        .service(pages::images::show)
         .service(caption_feeds::caption_feed)
         .service(pages::transfer::export_opml)
         .service(pages::transfer::export_csv)

@@ -13,6 +13,7 @@ mod discovery;
 mod email_change;
 mod feeds;
 mod health;
+mod images;
 mod isolation;
 mod json_api;
 mod mail;

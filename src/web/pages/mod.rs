@@ -4,6 +4,7 @@ pub mod auth;
 pub mod captions;
 pub mod feeds;
 pub mod home;
+pub mod images;
 pub mod reset;
 pub mod settings;
 pub mod templates;

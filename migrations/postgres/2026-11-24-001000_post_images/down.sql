@@ -1,0 +1,2 @@
+DROP INDEX captions_post;
+DROP TABLE post_images;
