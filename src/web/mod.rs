@@ -5,6 +5,7 @@ pub mod add_feed;
 pub mod api;
 mod assets;
 mod caption_feeds;
+pub mod check_now;
 pub mod csrf;
 pub mod error;
 pub mod feed_url;
@@ -132,6 +133,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(pages::feeds::create)
         .service(pages::feeds::show)
         .service(pages::feeds::delete)
+        .service(pages::feeds::check_feed)
         .service(pages::captions::list)
         .service(pages::images::show)
         .service(caption_feeds::caption_feed)
