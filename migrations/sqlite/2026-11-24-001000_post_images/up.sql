@@ -15,3 +15,7 @@ CREATE TABLE post_images (
 
 -- The image fetcher looks for posts that have captions; deleting a post cascades here too.
 CREATE INDEX captions_post ON captions(post_id);
+
+-- One feed's captions, newest first (the feed page, the API's ?feed=, CSV exports): without
+-- it they are found by scanning all of the account's captions (2 ms at 5,000; 0.25 ms with).
+CREATE INDEX captions_subscription_created ON captions(subscription_id, created_at);
