@@ -161,6 +161,14 @@ fn record(
             .execute(conn)
             .map(|_| ())
     })
+    .or_else(|e| match e {
+        // Another replica recorded the same post at the same moment: its row stands.
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        ) => Ok(()),
+        other => Err(other),
+    })
 }
 
 /// Fetches post images in the background.
