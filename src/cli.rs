@@ -2,14 +2,14 @@
 
 use std::time::Duration;
 
-use anyhow::{bail, Context as _};
+use anyhow::Context as _;
 
 use crate::accounts::validate::{Email, Password};
 use crate::accounts::{password, tokens, users, AccountError};
-use crate::captions::{check, generate, measure as count, Platform, PostView, Rules};
+use crate::captions::{check, measure as count, Platform, Rules};
 use crate::config::Settings;
 use crate::db::{run_migrations, Db};
-use crate::feeds::{parse_feed, FetchConfig, FetchOutcome, Fetcher, Validators};
+use crate::feeds::{parse_feed, FetchConfig, Fetcher};
 use crate::poller::Poller;
 use crate::web::Application;
 
@@ -82,6 +82,8 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
             crate::billing::run_until_stopped(db, billing, stop)
         })
     });
+    let images = crate::images::Images::new(db.clone(), &settings)?;
+    let image_worker = spawn_worker(runs, &stop_rx, |stop| images.run_until_stopped(stop));
     let poller_for_worker = poller.clone();
     let worker = spawn_worker(runs, &stop_rx, |stop| {
         poller_for_worker.run_until_stopped(stop)
@@ -117,6 +119,10 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     }
     if let Some(worker) = billing_worker {
         let _ = tokio::time::timeout(Duration::from_secs(10), worker).await;
+    }
+    if let Some(worker) = image_worker {
+        // An image cut short is fetched again on the next start.
+        let _ = tokio::time::timeout(Duration::from_secs(5), worker).await;
     }
     if let Some(worker) = mail_worker {
         let _ = tokio::time::timeout(Duration::from_secs(30), worker).await;
@@ -166,44 +172,23 @@ pub async fn preview(
     json: bool,
 ) -> anyhow::Result<()> {
     let platforms = parse_platforms(platforms)?;
-    let (bytes, base) = if source.starts_with("http://") || source.starts_with("https://") {
+    let parsed = if source.starts_with("http://") || source.starts_with("https://") {
         let url =
             url::Url::parse(source).with_context(|| format!("{source:?} is not a valid URL"))?;
-        match fetcher(settings)?
-            .fetch(url.as_str(), &Validators::default())
+        crate::preview::load_feed(&fetcher(settings)?, &url)
             .await?
-        {
-            FetchOutcome::Fetched {
-                body, final_url, ..
-            } => (body.to_vec(), Some(final_url)),
-            FetchOutcome::NotModified => {
-                bail!("the server answered 304 Not Modified to an unconditional request")
-            }
-        }
+            .0
     } else {
         let bytes = std::fs::read(source).with_context(|| format!("cannot read {source}"))?;
-        (bytes, None)
+        parse_feed(&bytes, None)?
     };
-    let parsed = parse_feed(&bytes, base.as_ref())?;
-    for entry in &parsed.entries {
-        let post = PostView {
-            title: entry.title.clone(),
-            url: entry.url.clone(),
-            summary: entry.summary.clone(),
-            content_text: entry.content_text.clone(),
-            author: entry.author.clone(),
-            published: entry.published,
-            categories: entry.categories.clone(),
-            image_url: entry.image_url.clone(),
-            feed_title: parsed.title.clone(),
-        };
-        let captions = generate(&post, &platforms);
+    for post in crate::preview::caption_posts(&parsed, &platforms, None) {
         if json {
             let line = serde_json::json!({
                 "title": post.title,
                 "url": post.url,
                 "published": post.published.map(|d| d.to_rfc3339()),
-                "captions": captions.iter().map(|c| serde_json::json!({
+                "captions": post.captions.iter().map(|c| serde_json::json!({
                     "platform": c.platform.id(),
                     "text": c.text,
                     "length": c.length,
@@ -213,7 +198,7 @@ pub async fn preview(
             println!("{line}");
         } else {
             println!("# {}", post.title);
-            for c in &captions {
+            for c in &post.captions {
                 println!(
                     "\n## {} ({}/{})\n{}",
                     c.platform.display_name(),

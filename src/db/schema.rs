@@ -304,3 +304,22 @@ diesel::table! {
 diesel::joinable!(billing_accounts -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(billing_accounts, users);
 diesel::allow_tables_to_appear_in_same_query!(billing_accounts, subscriptions);
+
+diesel::table! {
+    post_images (post_id) {
+        post_id -> Text,
+        source_url -> Nullable<Text>,
+        content_type -> Nullable<Text>,
+        data -> Nullable<Binary>,
+        error -> Nullable<Text>,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        fetched_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(post_images -> posts (post_id));
+diesel::allow_tables_to_appear_in_same_query!(post_images, posts);
+diesel::allow_tables_to_appear_in_same_query!(post_images, subscriptions);
+diesel::allow_tables_to_appear_in_same_query!(post_images, captions);
+diesel::allow_tables_to_appear_in_same_query!(post_images, feeds);

@@ -68,19 +68,25 @@ pub async fn discover(fetcher: &Fetcher, url: &Url) -> Discovery {
     if !looks_like_html(&body) || parse_feed(&body, Some(&base)).is_ok() {
         return Discovery::Feed;
     }
-    let html = String::from_utf8_lossy(&body);
-    let mut found = alternate_links(&html, &base);
-    if found.is_empty() {
-        // A person waits on this: the guesses share one time budget, not one each.
-        found = tokio::time::timeout(GUESS_BUDGET, try_common_paths(fetcher, &base))
-            .await
-            .unwrap_or_default();
-    }
+    let found = feeds_of_page(fetcher, &body, &base).await;
     if found.is_empty() {
         Discovery::NoneFound
     } else {
         Discovery::Found(found)
     }
+}
+
+/// The feeds an HTML page offers: its `<link rel="alternate">` tags, else whatever answers
+/// as a feed at the common paths of its site. `base` is the page's final URL.
+pub async fn feeds_of_page(fetcher: &Fetcher, page: &[u8], base: &Url) -> Vec<Candidate> {
+    let found = alternate_links(&String::from_utf8_lossy(page), base);
+    if !found.is_empty() {
+        return found;
+    }
+    // A person waits on this: the guesses share one time budget, not one each.
+    tokio::time::timeout(GUESS_BUDGET, try_common_paths(fetcher, base))
+        .await
+        .unwrap_or_default()
 }
 
 async fn try_common_paths(fetcher: &Fetcher, base: &Url) -> Vec<Candidate> {
@@ -113,7 +119,7 @@ async fn try_common_paths(fetcher: &Fetcher, base: &Url) -> Vec<Candidate> {
     found
 }
 
-fn looks_like_html(body: &[u8]) -> bool {
+pub fn looks_like_html(body: &[u8]) -> bool {
     let head = String::from_utf8_lossy(&body[..body.len().min(2048)]).to_ascii_lowercase();
     head.contains("<html") || head.contains("<!doctype html") || head.contains("<head")
 }

@@ -53,6 +53,8 @@ pub enum FetchOutcome {
         body: bytes::Bytes,
         final_url: url::Url,
         validators: Validators,
+        /// The `Content-Type` the server sent, as sent.
+        content_type: Option<String>,
     },
 }
 
@@ -225,11 +227,13 @@ impl Fetcher {
                 etag: header_string(response.headers(), header::ETAG),
                 last_modified: header_string(response.headers(), header::LAST_MODIFIED),
             };
+            let content_type = header_string(response.headers(), header::CONTENT_TYPE);
             let body = self.read_capped(response).await?;
             return Ok(FetchOutcome::Fetched {
                 body,
                 final_url: current,
                 validators,
+                content_type,
             });
         }
     }

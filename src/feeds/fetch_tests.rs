@@ -119,6 +119,7 @@ async fn fetches_body_and_returns_validators_verbatim() {
         body,
         final_url,
         validators,
+        ..
     } = out
     else {
         panic!("expected a body, got {out:?}");

@@ -119,6 +119,7 @@ pub(super) async fn fetch_claimed(poller: &Poller, feed: Feed) -> Result<Step, D
             body,
             final_url,
             validators,
+            ..
         }) => {
             // Parsing is CPU work on untrusted input: keep it off the async executor.
             let parsed =

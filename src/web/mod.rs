@@ -5,6 +5,7 @@ pub mod add_feed;
 pub mod api;
 mod assets;
 mod caption_feeds;
+pub mod check_now;
 pub mod csrf;
 pub mod error;
 pub mod feed_url;
@@ -40,6 +41,8 @@ pub struct AppState {
     pub account_mail: crate::mail::sender::AccountMail,
     /// The guarded fetcher, for finding the feed of a site address.
     pub fetcher: crate::feeds::Fetcher,
+    /// Landing-page previews per client address: each one fetches from the internet.
+    pub preview_limiter: api::rate_limit::ApiLimiter,
 }
 
 /// The web server, bound and ready to run.
@@ -76,6 +79,9 @@ impl Application {
             mailer,
             account_mail,
             fetcher,
+            preview_limiter: api::rate_limit::ApiLimiter::per_minute(
+                pages::home::PREVIEWS_PER_MINUTE,
+            ),
         });
         let server = HttpServer::new(move || {
             App::new()
@@ -129,10 +135,12 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(pages::feeds::create)
         .service(pages::feeds::show)
         .service(pages::feeds::delete)
+        .service(pages::feeds::check_feed)
         .service(pages::captions::list)
         .service(pages::captions::edit_form)
         .service(pages::captions::save_text)
         .service(pages::captions::set_status)
+        .service(pages::images::show)
         .service(caption_feeds::caption_feed)
         .service(pages::transfer::export_opml)
         .service(pages::transfer::export_csv)

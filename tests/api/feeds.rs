@@ -263,3 +263,69 @@ async fn adding_the_same_feed_twice_points_to_the_first(backend: Backend) {
         .contains(&format!(r#"href="{first}""#)));
 }
 on_both_backends!(adding_the_same_feed_twice_points_to_the_first);
+
+async fn the_feed_page_shows_its_health_and_checks_now_on_request(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let feeds = FeedServer::start().await;
+    app.sign_up("ann@example.com").await;
+    let url = feeds.set(
+        "/feed.xml",
+        "application/rss+xml",
+        rss("Blog", &[("a", "First")]),
+    );
+    let page = app.add_feed(&url).await;
+    let html = app.get_html(&page).await;
+    assert!(html.contains("Waiting for its first check"), "{html}");
+    assert!(html.contains("Check now"));
+
+    app.poll().await;
+    let html = app.get_html(&page).await;
+    assert!(
+        html.contains("Working: the last check succeeded."),
+        "{html}"
+    );
+    assert!(
+        !html.contains("<dt>Last success</dt><dd>never</dd>"),
+        "{html}"
+    );
+
+    // Checked a moment ago: the button explains why it waits.
+    let too_soon = app.submit(&page, &format!("{page}/check"), &[]).await;
+    assert_eq!(too_soon.status().as_u16(), 429);
+    let html = too_soon.text().await.unwrap();
+    assert!(
+        html.contains("checked less than a minute ago") && html.contains("check it again in"),
+        "{html}"
+    );
+    assert_eq!(feeds.hits("/feed.xml"), 1);
+
+    // A minute later it is checked at once, and a failure shows the server's message.
+    app.sql(match backend {
+        Backend::Sqlite => {
+            "UPDATE feeds SET last_checked_at = datetime(last_checked_at, '-2 minutes')"
+        }
+        Backend::Postgres => {
+            "UPDATE feeds SET last_checked_at = last_checked_at - INTERVAL '2 minutes'"
+        }
+    })
+    .await;
+    feeds.set_status("/feed.xml", 503, "text/plain", "down for maintenance");
+    let asked = app.submit(&page, &format!("{page}/check"), &[]).await;
+    assert_eq!(asked.status().as_u16(), 303);
+    let shown = crate::helpers::location(&asked);
+    assert!(app.get_html(&shown).await.contains("Checking now."));
+    app.poll().await;
+    assert_eq!(feeds.hits("/feed.xml"), 2, "the poller checked it");
+    let html = app.get_html(&page).await;
+    assert!(html.contains("Erroring since"), "{html}");
+    assert!(html.contains("The server said: HTTP 503"), "{html}");
+
+    // Another account's feed cannot be checked.
+    let bob = crate::helpers::new_browser();
+    app.sign_up_as(&bob, "bob@example.com").await;
+    let theirs = app
+        .submit_as(&bob, "/feeds/new", &format!("{page}/check"), &[])
+        .await;
+    assert_eq!(theirs.status().as_u16(), 404);
+}
+on_both_backends!(the_feed_page_shows_its_health_and_checks_now_on_request);

@@ -339,6 +339,7 @@ async fn the_openapi_document_lists_every_operation() {
         "GET /api/v1/posts",
         "GET /api/v1/posts/{id}",
         "POST /api/v1/measure",
+        "POST /api/v1/preview",
     ]
     .into_iter()
     .map(String::from)

@@ -7,6 +7,7 @@ use super::error::ApiError;
 use super::rfc3339;
 use crate::subscriptions::{self, SubscribedFeed};
 use crate::web::add_feed::{add_feed, AddFeedError};
+use crate::web::check_now::{check_now, CheckNow};
 use crate::web::AppState;
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -180,39 +181,14 @@ pub async fn poll_now(
     user: ApiUser,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, subscription_id) = (user.id(), path.into_inner());
-    let plans = state.settings.billing.as_ref().map(|b| b.plans.clone());
-    let answer = state
-        .db
-        .run(move |conn| {
-            let Some(subscribed) = subscriptions::get(conn, &id, &subscription_id)? else {
-                return Ok::<_, ApiError>(None);
-            };
-            // With billing on, a request never checks a feed sooner than the plans allow.
-            let floor = match &plans {
-                Some(plans) => crate::billing::limits::feed_check_interval(
-                    conn,
-                    &subscribed.feed.id,
-                    plans,
-                    crate::db::now(),
-                )?
-                .unwrap_or(crate::poller::CHECK_FLOOR)
-                .max(crate::poller::CHECK_FLOOR),
-                None => crate::poller::CHECK_FLOOR,
-            };
-            let asked = crate::feeds::store::request_feed_check(conn, &subscribed.feed, floor)?;
-            Ok(Some((subscribed, asked)))
-        })
-        .await?;
-    let (subscribed, asked) = answer.ok_or(ApiError::NotFound)?;
-    match asked {
-        Ok(()) => {
-            state.poller_wake.notify_one();
-            Ok(HttpResponse::Accepted().json(FeedOut::from(subscribed)))
+    match check_now(&state, &user.id(), path.into_inner()).await? {
+        CheckNow::Asked(subscribed) => {
+            Ok(HttpResponse::Accepted().json(FeedOut::from(*subscribed)))
         }
-        Err(wait) if wait == std::time::Duration::MAX => Err(ApiError::Conflict(
+        CheckNow::NotFound => Err(ApiError::NotFound),
+        CheckNow::Gone => Err(ApiError::Conflict(
             "the feed answered 410 Gone and is no longer checked".into(),
         )),
-        Err(wait) => Err(ApiError::RateLimited(wait.as_secs().max(1))),
+        CheckNow::TooSoon(wait) => Err(ApiError::RateLimited(wait.as_secs().max(1))),
     }
 }

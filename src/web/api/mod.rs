@@ -9,6 +9,7 @@ mod feeds;
 mod measure;
 mod openapi;
 mod posts;
+mod preview;
 pub mod rate_limit;
 
 use actix_web::web;
@@ -47,6 +48,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/posts", web::get().to(posts::list))
             .route("/posts/{id}", web::get().to(posts::show))
             .route("/measure", web::post().to(measure::measure))
+            .route("/preview", web::post().to(preview::preview))
             .default_service(web::to(|| async {
                 Err::<actix_web::HttpResponse, _>(error::ApiError::NotFound)
             })),

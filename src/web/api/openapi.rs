@@ -18,6 +18,7 @@ use utoipa::{Modify, OpenApi};
         super::posts::list,
         super::posts::show,
         super::measure::measure,
+        super::preview::preview,
     ),
     components(schemas(
         super::error::ErrorBody,
@@ -33,6 +34,10 @@ use utoipa::{Modify, OpenApi};
         super::posts::PostWithCaptions,
         super::measure::MeasureIn,
         super::measure::MeasureOut,
+        super::preview::PreviewIn,
+        super::preview::PreviewOut,
+        super::preview::PreviewPostOut,
+        super::preview::PreviewCaptionOut,
     )),
     modifiers(&BearerAuth),
 )]

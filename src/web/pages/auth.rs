@@ -8,8 +8,10 @@ use super::{render, see_other, Layout};
 use crate::accounts::validate::{Email, Password, MIN_PASSWORD_CHARS};
 use crate::accounts::{password, sessions, users, verification, AccountError};
 use crate::db::now;
+use crate::web::add_feed::{add_feed, AddFeedError};
 use crate::web::csrf::CheckedForm;
 use crate::web::error::WebError;
+use crate::web::feed_url::parse_feed_url;
 use crate::web::session::{expired_session_cookie, session_cookie, MaybeUser, SESSION_COOKIE};
 use crate::web::AppState;
 
@@ -20,6 +22,8 @@ struct SignupPage {
     email: String,
     error: Option<String>,
     min_password: usize,
+    /// A feed tried on the front page, followed as soon as the account exists.
+    feed: Option<String>,
 }
 
 #[derive(Template)]
@@ -37,11 +41,31 @@ pub struct Credentials {
     password: String,
 }
 
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct SignupForm {
+    email: String,
+    password: String,
+    /// Carried from the front page's preview; checked again like any typed address.
+    feed: String,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct SignupQuery {
+    feed: String,
+}
+
+fn non_empty(s: String) -> Option<String> {
+    Some(s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
 #[get("/signup")]
 pub async fn signup_form(
     req: HttpRequest,
     state: web::Data<AppState>,
     user: MaybeUser,
+    query: web::Query<SignupQuery>,
 ) -> Result<HttpResponse, WebError> {
     if user.0.is_some() {
         return Ok(see_other("/captions"));
@@ -51,6 +75,7 @@ pub async fn signup_form(
         email: String::new(),
         error: None,
         min_password: MIN_PASSWORD_CHARS,
+        feed: non_empty(query.into_inner().feed),
     };
     render(StatusCode::OK, &page)
 }
@@ -59,12 +84,34 @@ pub async fn signup_form(
 pub async fn signup(
     req: HttpRequest,
     state: web::Data<AppState>,
-    form: CheckedForm<Credentials>,
+    form: CheckedForm<SignupForm>,
 ) -> Result<HttpResponse, WebError> {
-    let Credentials {
+    let SignupForm {
         email,
         password: raw_password,
+        feed,
     } = form.0;
+    let feed = non_empty(feed);
+    let refuse = |status, error: String, feed: Option<String>| {
+        let page = SignupPage {
+            layout: Layout::new(&req, &state, None),
+            email: email.clone(),
+            error: Some(error),
+            min_password: MIN_PASSWORD_CHARS,
+            feed,
+        };
+        render(status, &page)
+    };
+    // Before the account exists, so a refused address costs the person nothing.
+    if let Some(raw) = &feed {
+        if let Err(message) = parse_feed_url(raw, &state.settings.address_policy()) {
+            return refuse(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("The feed cannot be followed: {message} Sign up without it, then add your feed."),
+                None,
+            );
+        }
+    }
     let db = state.db.clone();
     let email_for_db = email.clone();
     let base_url = state.settings.base_url.clone();
@@ -79,13 +126,26 @@ pub async fn signup(
             let token = sessions::create(conn, &user.id)?;
             let mail =
                 verification::queue(conn, &base_url, &key, &user.user_id(), &user.email, now())?;
-            Ok::<_, AccountError>((token, mail))
+            Ok::<_, AccountError>((user.user_id(), token, mail))
         })
         .await;
     match created {
-        Ok((token, mail)) => {
+        Ok((user, token, mail)) => {
             state.account_mail.send_soon(vec![mail]);
-            Ok(logged_in(token, state.settings.secure_cookies()))
+            let secure = state.settings.secure_cookies();
+            let Some(feed) = feed else {
+                return Ok(logged_in(token, secure));
+            };
+            match add_feed(&state, &user, &feed).await {
+                Ok(_) => Ok(logged_in(token, secure)),
+                // The account exists either way: the person lands where the feed can be
+                // added by hand, its address already typed, and sees why it failed there.
+                Err(AddFeedError::Db(e)) => {
+                    tracing::error!(error = %e, "following the tried feed after sign-up failed");
+                    Ok(logged_in_to(token, secure, &add_feed_page(&feed)))
+                }
+                Err(_) => Ok(logged_in_to(token, secure, &add_feed_page(&feed))),
+            }
         }
         Err(AccountError::Db(e)) => Err(e.into()),
         Err(e) => {
@@ -93,15 +153,17 @@ pub async fn signup(
                 AccountError::EmailTaken => StatusCode::CONFLICT,
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
             };
-            let page = SignupPage {
-                layout: Layout::new(&req, &state, None),
-                email,
-                error: Some(super::sentence(&e.to_string())),
-                min_password: MIN_PASSWORD_CHARS,
-            };
-            render(status, &page)
+            refuse(status, super::sentence(&e.to_string()), feed)
         }
     }
+}
+
+/// The add-feed form with `feed` filled in.
+fn add_feed_page(feed: &str) -> String {
+    format!(
+        "/feeds/new?url={}",
+        url::form_urlencoded::byte_serialize(feed.as_bytes()).collect::<String>()
+    )
 }
 
 #[get("/login")]
@@ -191,8 +253,12 @@ pub async fn logout(
 }
 
 fn logged_in(token: String, secure: bool) -> HttpResponse {
+    logged_in_to(token, secure, "/captions")
+}
+
+fn logged_in_to(token: String, secure: bool, location: &str) -> HttpResponse {
     HttpResponse::SeeOther()
-        .insert_header((actix_web::http::header::LOCATION, "/captions"))
+        .insert_header((actix_web::http::header::LOCATION, location))
         .cookie(session_cookie(token, secure))
         .finish()
 }

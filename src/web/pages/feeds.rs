@@ -14,6 +14,7 @@ use crate::feeds::discover::Candidate;
 use crate::feeds::store::count_feed_posts;
 use crate::subscriptions::{self, SubscribedFeed};
 use crate::web::add_feed::{add_feed, AddFeedError};
+use crate::web::check_now::{check_now, CheckNow};
 use crate::web::csrf::CheckedForm;
 use crate::web::error::WebError;
 use crate::web::session::CurrentUser;
@@ -26,6 +27,8 @@ pub struct FeedRow {
     pub url: String,
     pub site_url: Option<String>,
     pub last_checked: String,
+    /// When the feed last answered with a feed (or 304); "never" until then.
+    pub last_success: String,
     pub next_check: String,
     pub last_error: Option<String>,
     pub error_count: i32,
@@ -53,6 +56,7 @@ impl From<&SubscribedFeed> for FeedRow {
             url: feed.url.clone(),
             site_url: feed.site_url.clone(),
             last_checked: format_optional_time(&feed.last_checked_at),
+            last_success: format_optional_time(&feed.last_success_at),
             next_check: format_time(&feed.next_check_at),
             last_error: feed.last_error.clone(),
             error_count: feed.error_count,
@@ -127,10 +131,12 @@ pub async fn new_form(
     req: HttpRequest,
     state: web::Data<AppState>,
     user: CurrentUser,
+    query: web::Query<NewFeedForm>,
 ) -> Result<HttpResponse, WebError> {
     let page = NewFeedPage {
         layout: Layout::new(&req, &state, Some(&user.user)),
-        url: String::new(),
+        // Filled in when sign-up could not follow the feed tried on the front page.
+        url: query.into_inner().url,
         error: None,
         existing: None,
         candidates: Vec::new(),
@@ -198,6 +204,14 @@ struct FeedPage {
     post_count: i64,
     groups: Vec<CaptionGroup>,
     settings: SettingsView,
+    /// What "Check now" did: a confirmation, or why it was not done.
+    check: Option<CheckNotice>,
+}
+
+/// The answer to "Check now", shown above the feed's health.
+pub struct CheckNotice {
+    pub done: bool,
+    pub message: String,
 }
 
 /// The caption settings form's values, as typed (so a refused form keeps them).
@@ -265,6 +279,8 @@ impl SettingsView {
 #[serde(default)]
 pub struct SettingsQuery {
     saved: Option<String>,
+    /// Set after "Check now" was accepted.
+    checking: Option<String>,
 }
 
 #[get("/feeds/{id}")]
@@ -275,6 +291,10 @@ pub async fn show(
     path: web::Path<String>,
     query: web::Query<SettingsQuery>,
 ) -> Result<HttpResponse, WebError> {
+    let check = query.checking.is_some().then(|| CheckNotice {
+        done: true,
+        message: "Checking now. New posts and their captions appear here within a minute; reload to see them.".into(),
+    });
     show_page(
         &req,
         &state,
@@ -284,7 +304,48 @@ pub async fn show(
             saved: query.saved.is_some(),
             ..SettingsView::of(s)
         },
+        check,
         StatusCode::OK,
+    )
+    .await
+}
+
+#[post("/feeds/{id}/check")]
+pub async fn check_feed(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+    _form: CheckedForm<super::auth::NoFields>,
+) -> Result<HttpResponse, WebError> {
+    let subscription_id = path.into_inner();
+    let (status, message) = match check_now(&state, &user.id(), subscription_id.clone()).await? {
+        CheckNow::Asked(_) => return Ok(see_other(&format!("/feeds/{subscription_id}?checking=1"))),
+        CheckNow::NotFound => return Err(WebError::NotFound),
+        CheckNow::Gone => (
+            StatusCode::CONFLICT,
+            "This feed is gone (the site answered 410 Gone), so it is no longer checked.".to_string(),
+        ),
+        CheckNow::TooSoon(wait) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "This feed was checked less than a minute ago. To spare the blog's server, you can check it again in {} second{}.",
+                wait.as_secs().max(1),
+                if wait.as_secs() > 1 { "s" } else { "" }
+            ),
+        ),
+    };
+    show_page(
+        &req,
+        &state,
+        &user,
+        subscription_id,
+        SettingsView::of,
+        Some(CheckNotice {
+            done: false,
+            message,
+        }),
+        status,
     )
     .await
 }
@@ -296,6 +357,7 @@ async fn show_page(
     user: &CurrentUser,
     subscription_id: String,
     settings: impl FnOnce(&subscriptions::Subscription) -> SettingsView,
+    check: Option<CheckNotice>,
     status: StatusCode,
 ) -> Result<HttpResponse, WebError> {
     let id = user.id();
@@ -319,6 +381,7 @@ async fn show_page(
         post_count,
         groups: caption_groups(groups),
         settings: settings(&subscribed.subscription),
+        check,
     };
     render(status, &page)
 }
@@ -346,6 +409,7 @@ pub async fn save_settings(
                 &user,
                 subscription_id,
                 |_| shown,
+                None,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await;
@@ -367,6 +431,7 @@ pub async fn save_settings(
                 &user,
                 subscription_id,
                 |_| shown,
+                None,
                 StatusCode::FORBIDDEN,
             )
             .await;

@@ -5,6 +5,7 @@ pub mod billing;
 pub mod captions;
 pub mod feeds;
 pub mod home;
+pub mod images;
 pub mod reset;
 pub mod settings;
 pub mod templates;

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Dashboard load benchmark (issue 8): one account with 50 feeds and 5,000 captions, on
+# SQLite and on PostgreSQL; wrk at 64 connections against /captions and, in the same run,
+# against /healthz (one database round trip, no template) as the reference, so the ratio
+# means something on a shared, noisy machine; and against one feed's page (105 captions),
+# which shows what a smaller dashboard page would cost.
+#
+# Usage: benches/dashboard-load.sh [DURATION]   (default 15s)
+#   BENCH_POSTGRES_URL   server to create a scratch database on
+#                        (default postgres://postgres@127.0.0.1:5432/test)
+#   BENCH_BACKENDS       "sqlite postgres" (default) or one of them
+set -euo pipefail
+cd "$(dirname "$0")/.."
+duration=${1:-15s}
+pg_base=${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
+backends=${BENCH_BACKENDS:-sqlite postgres}
+command -v wrk >/dev/null || apt-get install -y wrk >/dev/null
+cargo build --release --quiet --bin captionfeed --example seed_dashboard
+target=${CARGO_TARGET_DIR:-target}/release
+work=$(mktemp -d)
+server=
+pg_db=
+cleanup() {
+  [ -n "$server" ] && kill "$server" 2>/dev/null || true
+  [ -n "$pg_db" ] && psql -q "$pg_base" -c "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+for backend in $backends; do
+  if [ "$backend" = sqlite ]; then
+    url="sqlite://$work/bench.db"
+  else
+    pg_db="cf_bench_$$"
+    psql -q "$pg_base" -c "CREATE DATABASE $pg_db"
+    url="${pg_base%/*}/$pg_db"
+  fi
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  export CAPTIONFEED_DATABASE_URL=$url CAPTIONFEED_BIND=127.0.0.1:$port \
+         CAPTIONFEED_BASE_URL=http://127.0.0.1:$port/ CAPTIONFEED_LOG=warn
+  token=$("$target/examples/seed_dashboard")
+  # Steady state: autovacuum would have analyzed the tables; fresh from seeding the planner
+  # guesses 31 captions instead of 5,000 and sorts the whole join (14 ms instead of 1 ms).
+  if [ "$backend" = postgres ]; then psql -q "$url" -c ANALYZE; fi
+  "$target/captionfeed" serve >"$work/serve-$backend.log" 2>&1 &
+  server=$!
+  for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+  page=$(curl -s -H "Cookie: cf_session=$token" -H 'Accept-Encoding: gzip' "http://127.0.0.1:$port/captions" | wc -c)
+  plain=$(curl -s -H "Cookie: cf_session=$token" "http://127.0.0.1:$port/captions" | wc -c)
+  echo "== $backend: /captions is $plain bytes ($page gzipped); pool ${CAPTIONFEED_DATABASE_POOL_SIZE:-8}"
+  # One feed's page lists its 105 captions: what a dashboard paged at 15 posts would cost.
+  feed=$(curl -s -H "Cookie: cf_session=$token" "http://127.0.0.1:$port/feeds" | grep -o 'href="/feeds/[0-9a-f]\{32\}"' | head -1 | cut -d'"' -f2)
+  for path in /healthz /captions "$feed"; do
+    echo "-- $backend $path"
+    wrk -t2 -c64 -d"$duration" --latency -H "Cookie: cf_session=$token" -H 'Accept-Encoding: gzip' \
+        "http://127.0.0.1:$port$path" | grep -E 'Requests/sec|99%|50%|Non-2xx|Socket errors'
+  done
+  kill "$server"; wait "$server" 2>/dev/null || true; server=
+  if [ "$backend" = postgres ]; then psql -q "$pg_base" -c "DROP DATABASE $pg_db WITH (FORCE)"; pg_db=; fi
+done

@@ -1,0 +1,3 @@
+DROP INDEX captions_subscription_created;
+DROP INDEX captions_post;
+DROP TABLE post_images;

@@ -1,0 +1,441 @@
+//! Post images: the feed's enclosure or media image, else the post page's `og:image`,
+//! fetched in the background (never while a page waits) and kept in `post_images`.
+//!
+//! Pages and images come through the guarded fetcher like feeds, so an image URL cannot
+//! reach the server's own network. Images are capped at [`MAX_IMAGE_BYTES`] and must say
+//! they are raster images: SVG can carry scripts, and these bytes are served from our origin.
+//! They live in the database, not in files, because replicas share the database and not a
+//! disk; the cap and the one-image-per-post rule bound its growth.
+
+use std::cell::RefCell;
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+use diesel::dsl::{exists, not};
+use diesel::prelude::*;
+use html5ever::tendril::StrTendril;
+use html5ever::tokenizer::states::RawKind;
+use html5ever::tokenizer::{
+    BufferQueue, Tag, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
+};
+use url::Url;
+
+use crate::accounts::UserId;
+use crate::config::Settings;
+use crate::db::schema::{captions, post_images, posts, subscriptions};
+use crate::db::{now, AnyConnection, Db, DbError};
+use crate::feeds::{FetchConfig, FetchError, FetchOutcome, Fetcher, Validators};
+
+pub const MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
+/// A post page is read only for its `<head>`; a megabyte is plenty.
+const MAX_PAGE_BYTES: usize = 1024 * 1024;
+/// Tries before an image is given up (a refused, oversized or non-image one at once).
+const MAX_ATTEMPTS: i32 = 3;
+/// Images fetched per pass; the rest wait for the next.
+const BATCH: i64 = 20;
+const TICK: Duration = Duration::from_secs(15);
+
+/// An image as served: its type and bytes.
+pub struct StoredImage {
+    pub content_type: String,
+    pub data: Vec<u8>,
+}
+
+/// The image of `post_id`, if the account follows the post's feed and the image is stored.
+pub fn image_for_account(
+    conn: &mut AnyConnection,
+    user: &UserId,
+    post_id: &str,
+) -> QueryResult<Option<StoredImage>> {
+    let row: Option<(Option<String>, Option<Vec<u8>>)> = post_images::table
+        .inner_join(posts::table)
+        .filter(post_images::post_id.eq(post_id))
+        .filter(exists(
+            subscriptions::table
+                .filter(subscriptions::user_id.eq(user.as_str()))
+                .filter(subscriptions::feed_id.eq(posts::feed_id)),
+        ))
+        .select((post_images::content_type, post_images::data))
+        .first(conn)
+        .optional()?;
+    Ok(match row {
+        Some((Some(content_type), Some(data))) => Some(StoredImage { content_type, data }),
+        _ => None,
+    })
+}
+
+/// A post waiting for its image (feed-level: for the worker).
+#[derive(Debug, Queryable)]
+struct Due {
+    id: String,
+    url: Option<String>,
+    image_url: Option<String>,
+}
+
+/// Posts some account has captions for (those the dashboard shows) with no image yet,
+/// newest first, then earlier tries that are due again.
+fn due_posts(conn: &mut AnyConnection, at: NaiveDateTime) -> QueryResult<Vec<(Due, i32)>> {
+    let fresh: Vec<Due> = posts::table
+        .filter(exists(
+            captions::table.filter(captions::post_id.eq(posts::id)),
+        ))
+        .filter(not(exists(
+            post_images::table.filter(post_images::post_id.eq(posts::id)),
+        )))
+        .order(posts::first_seen_at.desc())
+        .limit(BATCH)
+        .select((posts::id, posts::url, posts::image_url))
+        .load(conn)?;
+    let mut due: Vec<(Due, i32)> = fresh.into_iter().map(|d| (d, 0)).collect();
+    let retries: Vec<(Due, i32)> = posts::table
+        .inner_join(post_images::table)
+        .filter(post_images::data.is_null())
+        .filter(post_images::attempts.lt(MAX_ATTEMPTS))
+        .filter(post_images::next_attempt_at.le(at))
+        .order(post_images::next_attempt_at.asc())
+        .limit(BATCH)
+        .select((
+            (posts::id, posts::url, posts::image_url),
+            post_images::attempts,
+        ))
+        .load(conn)?;
+    due.extend(retries);
+    due.truncate(BATCH as usize);
+    Ok(due)
+}
+
+/// What one try found.
+enum Outcome {
+    Stored {
+        source: String,
+        content_type: String,
+        data: Vec<u8>,
+    },
+    /// Worth another try later (timeouts, server errors).
+    Retry { source: Option<String>, why: String },
+    /// Never worth another try (no image, refused address, too large, not an image).
+    GiveUp { source: Option<String>, why: String },
+}
+
+fn record(
+    conn: &mut AnyConnection,
+    post_id: &str,
+    attempts: i32,
+    outcome: Outcome,
+) -> QueryResult<()> {
+    let at = now();
+    let (source, content_type, data, error, attempts, next) = match outcome {
+        Outcome::Stored {
+            source,
+            content_type,
+            data,
+        } => (
+            Some(source),
+            Some(content_type),
+            Some(data),
+            None,
+            attempts + 1,
+            at,
+        ),
+        Outcome::Retry { source, why } => {
+            let wait = chrono::Duration::minutes(15 * (1 << attempts.clamp(0, 8)));
+            (source, None, None, Some(why), attempts + 1, at + wait)
+        }
+        Outcome::GiveUp { source, why } => (source, None, None, Some(why), MAX_ATTEMPTS, at),
+    };
+    let fetched_at = data.as_ref().map(|_| at);
+    conn.transaction(|conn| {
+        diesel::delete(post_images::table.filter(post_images::post_id.eq(post_id)))
+            .execute(conn)?;
+        diesel::insert_into(post_images::table)
+            .values((
+                post_images::post_id.eq(post_id),
+                post_images::source_url.eq(source),
+                post_images::content_type.eq(content_type),
+                post_images::data.eq(data),
+                post_images::error.eq(error),
+                post_images::attempts.eq(attempts),
+                post_images::next_attempt_at.eq(next),
+                post_images::fetched_at.eq(fetched_at),
+            ))
+            .execute(conn)
+            .map(|_| ())
+    })
+    .or_else(|e| match e {
+        // Another replica recorded the same post at the same moment: its row stands.
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        ) => Ok(()),
+        other => Err(other),
+    })
+}
+
+/// Fetches post images in the background.
+#[derive(Clone)]
+pub struct Images {
+    db: Db,
+    pages: Fetcher,
+    images: Fetcher,
+}
+
+/// What one pass did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ImagesReport {
+    pub stored: usize,
+    pub failed: usize,
+}
+
+impl Images {
+    pub fn new(db: Db, settings: &Settings) -> Result<Self, FetchError> {
+        let fetcher = |max_body_bytes, timeout| {
+            Fetcher::new(FetchConfig {
+                allow_private_networks: settings.allow_private_networks,
+                allowed_networks: settings.allowed_networks.clone(),
+                timeout,
+                max_body_bytes,
+                user_agent: String::new(),
+            })
+        };
+        Ok(Images {
+            db,
+            pages: fetcher(MAX_PAGE_BYTES, Duration::from_secs(15))?,
+            images: fetcher(MAX_IMAGE_BYTES, Duration::from_secs(30))?,
+        })
+    }
+
+    /// One pass: the image of each due post, one after another (a pass is small, and
+    /// images are a courtesy, not worth many connections to one blog at once).
+    pub async fn run_once(&self) -> Result<ImagesReport, DbError> {
+        let due = self
+            .db
+            .run(|conn| Ok::<_, DbError>(due_posts(conn, now())?))
+            .await?;
+        let mut report = ImagesReport::default();
+        for (post, attempts) in due {
+            let outcome = self.fetch_image(&post).await;
+            match outcome {
+                Outcome::Stored { .. } => report.stored += 1,
+                _ => report.failed += 1,
+            }
+            let id = post.id.clone();
+            self.db
+                .run(move |conn| Ok::<_, DbError>(record(conn, &id, attempts, outcome)?))
+                .await?;
+        }
+        Ok(report)
+    }
+
+    pub async fn run_until_stopped(self, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            match self.run_once().await {
+                Ok(report) if report != ImagesReport::default() => {
+                    tracing::info!(?report, "post image pass")
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::error!(%error, "post image pass failed; retrying on the next tick")
+                }
+            }
+            tokio::select! {
+                _ = &mut shutdown => break,
+                _ = tokio::time::sleep(TICK) => {}
+            }
+        }
+        tracing::info!("post image fetcher stopped");
+    }
+
+    async fn fetch_image(&self, post: &Due) -> Outcome {
+        let source = match &post.image_url {
+            Some(url) => url.clone(),
+            None => match self.og_image(post.url.as_deref()).await {
+                Ok(Some(url)) => url,
+                Ok(None) => {
+                    return Outcome::GiveUp {
+                        source: None,
+                        why: "the post names no image".into(),
+                    }
+                }
+                Err(outcome) => return outcome,
+            },
+        };
+        match self.images.fetch(&source, &Validators::default()).await {
+            Ok(FetchOutcome::Fetched {
+                body, content_type, ..
+            }) => match raster_type(content_type.as_deref()) {
+                Some(content_type) if !body.is_empty() => Outcome::Stored {
+                    source,
+                    content_type,
+                    data: body.to_vec(),
+                },
+                _ => Outcome::GiveUp {
+                    source: Some(source),
+                    why: format!(
+                        "not an image (Content-Type: {})",
+                        content_type.as_deref().unwrap_or("none")
+                    ),
+                },
+            },
+            Ok(FetchOutcome::NotModified) => Outcome::Retry {
+                source: Some(source),
+                why: "the server answered 304 to an unconditional request".into(),
+            },
+            Err(e) => failed(Some(source), e),
+        }
+    }
+
+    /// The `og:image` of the post's page, when the post links to one.
+    async fn og_image(&self, page: Option<&str>) -> Result<Option<String>, Outcome> {
+        let Some(page) = page else {
+            return Ok(None);
+        };
+        match self.pages.fetch(page, &Validators::default()).await {
+            Ok(FetchOutcome::Fetched {
+                body, final_url, ..
+            }) => Ok(og_image(&String::from_utf8_lossy(&body), &final_url)),
+            Ok(FetchOutcome::NotModified) => Ok(None),
+            Err(e) => Err(failed(None, e)),
+        }
+    }
+}
+
+fn failed(source: Option<String>, e: FetchError) -> Outcome {
+    let why = e.to_string();
+    match e {
+        FetchError::Refused(_) | FetchError::InvalidUrl(_) | FetchError::TooLarge { .. } => {
+            Outcome::GiveUp { source, why }
+        }
+        FetchError::Status { status, .. } if (400..500).contains(&status) && status != 429 => {
+            Outcome::GiveUp { source, why }
+        }
+        _ => Outcome::Retry { source, why },
+    }
+}
+
+/// The media type when it names a raster image; SVG is refused (it can carry scripts).
+fn raster_type(content_type: Option<&str>) -> Option<String> {
+    let essence = content_type?.split(';').next()?.trim().to_ascii_lowercase();
+    (essence.starts_with("image/") && !essence.starts_with("image/svg") && essence.len() > 6)
+        .then_some(essence)
+}
+
+/// The file extension for a stored image's type, for downloads.
+pub fn extension(content_type: &str) -> &'static str {
+    match content_type {
+        "image/png" => "png",
+        "image/jpeg" | "image/jpg" | "image/pjpeg" => "jpg",
+        "image/gif" => "gif",
+        "image/webp" => "webp",
+        "image/avif" => "avif",
+        _ => "img",
+    }
+}
+
+/// A page's `og:image` (else `twitter:image`), absolute, http(s) only.
+pub fn og_image(html: &str, base: &Url) -> Option<String> {
+    let tokenizer = Tokenizer::new(MetaSink::default(), TokenizerOpts::default());
+    let input = BufferQueue::default();
+    input.push_back(StrTendril::from(html));
+    let _ = tokenizer.feed(&input);
+    tokenizer.end();
+    let found = tokenizer.sink.found.into_inner();
+    let pick = |names: &[&str]| {
+        found
+            .iter()
+            .filter(|(name, _)| names.contains(&name.as_str()))
+            .filter_map(|(_, content)| base.join(content.trim()).ok())
+            .find(|url| matches!(url.scheme(), "http" | "https"))
+            .map(String::from)
+    };
+    pick(&["og:image", "og:image:url", "og:image:secure_url"])
+        .or_else(|| pick(&["twitter:image", "twitter:image:src"]))
+}
+
+#[derive(Default)]
+struct MetaSink {
+    /// (property or name, lowercased; content)
+    found: RefCell<Vec<(String, String)>>,
+}
+
+impl TokenSink for MetaSink {
+    type Handle = ();
+
+    fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
+        let Token::TagToken(tag) = token else {
+            return TokenSinkResult::Continue;
+        };
+        self.tag(&tag)
+    }
+}
+
+impl MetaSink {
+    fn tag(&self, tag: &Tag) -> TokenSinkResult<()> {
+        if tag.kind != TagKind::StartTag {
+            return TokenSinkResult::Continue;
+        }
+        match &*tag.name {
+            // Their contents are not markup; a "<meta" in a script is not a meta tag.
+            "script" => return TokenSinkResult::RawData(RawKind::ScriptData),
+            "style" => return TokenSinkResult::RawData(RawKind::Rawtext),
+            "meta" => {}
+            _ => return TokenSinkResult::Continue,
+        }
+        let attr = |name: &str| {
+            tag.attrs
+                .iter()
+                .find(|a| &*a.name.local == name)
+                .map(|a| a.value.to_string())
+        };
+        let key = attr("property").or_else(|| attr("name"));
+        if let (Some(key), Some(content)) = (key, attr("content")) {
+            self.found
+                .borrow_mut()
+                .push((key.trim().to_ascii_lowercase(), content));
+        }
+        TokenSinkResult::Continue
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn og_image_is_found_and_made_absolute() {
+        let base = Url::parse("https://blog.example/posts/1").unwrap();
+        let html = r#"<html><head>
+            <script>var s = '<meta property="og:image" content="/fake.png">';</script>
+            <meta name="twitter:image" content="/twitter.png">
+            <meta property="og:image" content="javascript:alert(1)">
+            <meta property="OG:IMAGE" content=" /img/cover.jpg ">
+            </head></html>"#;
+        assert_eq!(
+            og_image(html, &base).as_deref(),
+            Some("https://blog.example/img/cover.jpg")
+        );
+        let only_twitter = r#"<meta name="twitter:image" content="t.png">"#;
+        assert_eq!(
+            og_image(only_twitter, &base).as_deref(),
+            Some("https://blog.example/posts/t.png")
+        );
+        assert_eq!(og_image("<p>no image</p>", &base), None);
+    }
+
+    #[test]
+    fn only_raster_images_are_kept() {
+        assert_eq!(
+            raster_type(Some("Image/PNG; charset=binary")).as_deref(),
+            Some("image/png")
+        );
+        for refused in [
+            Some("image/svg+xml"),
+            Some("text/html"),
+            Some("image/"),
+            Some(""),
+            None,
+        ] {
+            assert_eq!(raster_type(refused), None, "{refused:?}");
+        }
+    }
+}

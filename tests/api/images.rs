@@ -1,0 +1,213 @@
+//! Post images: fetched in the background through the address guard, capped, checked,
+//! stored, and served only to the accounts that follow the post's feed.
+
+use captionfeed::images::{Images, ImagesReport};
+
+use crate::helpers::{new_browser, spawn_app_with, Backend, FeedServer, TestApp};
+use crate::on_both_backends;
+
+/// A small but real PNG header and some bytes; the server only checks the type it is told.
+fn png() -> Vec<u8> {
+    let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
+    bytes.extend((0..2000u32).map(|i| (i % 251) as u8));
+    bytes
+}
+
+/// A feed of posts whose images are given by `items`: (guid, enclosure URL or none).
+fn feed_with_images(feeds: &FeedServer, items: &[(&str, Option<&str>)]) -> String {
+    let mut xml = String::from(
+        r#"<?xml version="1.0"?><rss version="2.0"><channel><title>Pictures</title><link>https://blog.example/</link><description>d</description>"#,
+    );
+    for (i, (guid, image)) in items.iter().enumerate() {
+        let enclosure = image
+            .map(|url| format!(r#"<enclosure url="{url}" type="image/png" length="2008"/>"#))
+            .unwrap_or_default();
+        xml.push_str(&format!(
+            "<item><guid>{guid}</guid><title>Post {guid}</title><link>{base}/posts/{guid}</link>\
+             <pubDate>Mon, {day:02} Nov 2026 10:00:00 +0000</pubDate>{enclosure}</item>",
+            base = feeds.base,
+            day = 20 - i,
+        ));
+    }
+    xml.push_str("</channel></rss>");
+    feeds.set("/feed.xml", "application/rss+xml", xml)
+}
+
+async fn post_id(app: &TestApp, guid: &str) -> String {
+    use captionfeed::db::schema::posts;
+    use diesel::prelude::*;
+    let key = format!("id:{guid}");
+    app.db
+        .run(move |conn| {
+            posts::table
+                .filter(posts::entry_key.eq(key))
+                .select(posts::id)
+                .first::<String>(conn)
+                .map_err(captionfeed::db::DbError::from)
+        })
+        .await
+        .expect("post stored")
+}
+
+async fn image_errors(app: &TestApp) -> Vec<String> {
+    use captionfeed::db::schema::post_images;
+    use diesel::prelude::*;
+    app.db
+        .run(|conn| {
+            post_images::table
+                .filter(post_images::error.is_not_null())
+                .select(post_images::error.assume_not_null())
+                .load::<String>(conn)
+                .map_err(captionfeed::db::DbError::from)
+        })
+        .await
+        .expect("rows")
+}
+
+/// Feeds on loopback (127.0.0.1) are allowed, nothing else that is not public.
+async fn app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |s| {
+        s.allow_private_networks = false;
+        s.allowed_networks = vec!["127.0.0.1/32".parse().expect("range")];
+        // Every post gets captions, so every post gets its image.
+        s.backfill = 10;
+    })
+    .await
+}
+
+async fn images_are_fetched_in_the_background_and_served_to_followers(backend: Backend) {
+    let app = app(backend).await;
+    let feeds = FeedServer::start().await;
+    let enclosure = feeds.set("/img/a.png", "image/png", png());
+    feeds.set(
+        "/img/cover.jpg",
+        "image/jpeg",
+        b"\xff\xd8\xff\xe0 jpeg bytes".to_vec(),
+    );
+    feeds.set(
+        "/posts/b",
+        "text/html",
+        r#"<!doctype html><html><head><meta property="og:image" content="/img/cover.jpg"></head><body>Post</body></html>"#,
+    );
+    let feed = feed_with_images(&feeds, &[("a", Some(&enclosure)), ("b", None)]);
+    app.sign_up("ann@example.com").await;
+    app.add_feed(&feed).await;
+    app.poll().await;
+    assert_eq!(
+        feeds.hits("/img/a.png"),
+        0,
+        "no image is fetched while polling"
+    );
+
+    let images = Images::new(app.db.clone(), &app.settings).expect("image fetcher");
+    let report = images.run_once().await.expect("pass");
+    assert_eq!(
+        report,
+        ImagesReport {
+            stored: 2,
+            failed: 0
+        }
+    );
+    assert_eq!(
+        images.run_once().await.expect("pass"),
+        ImagesReport::default(),
+        "each image is fetched once"
+    );
+
+    let (a, b) = (post_id(&app, "a").await, post_id(&app, "b").await);
+    let shown = app.get(&format!("/posts/{a}/image")).await;
+    assert_eq!(shown.status().as_u16(), 200);
+    assert_eq!(shown.headers()["content-type"], "image/png");
+    assert!(shown.headers().get("content-disposition").is_none());
+    assert_eq!(shown.bytes().await.unwrap().to_vec(), png());
+
+    let from_page = app.get(&format!("/posts/{b}/image?download=1")).await;
+    assert_eq!(from_page.status().as_u16(), 200);
+    assert_eq!(from_page.headers()["content-type"], "image/jpeg");
+    let disposition = from_page.headers()["content-disposition"].to_str().unwrap();
+    assert!(
+        disposition.starts_with("attachment;") && disposition.ends_with(".jpg\""),
+        "{disposition}"
+    );
+
+    // Another account, and nobody at all, see nothing.
+    let bob = new_browser();
+    app.sign_up_as(&bob, "bob@example.com").await;
+    let theirs = app.get_as(&bob, &format!("/posts/{a}/image")).await;
+    assert_eq!(theirs.status().as_u16(), 404);
+    let anonymous = app
+        .get_as(&new_browser(), &format!("/posts/{a}/image"))
+        .await;
+    assert_ne!(anonymous.status().as_u16(), 200);
+    assert_eq!(app.get("/posts/nothing/image").await.status().as_u16(), 404);
+}
+on_both_backends!(images_are_fetched_in_the_background_and_served_to_followers);
+
+async fn hostile_oversize_and_non_images_are_refused(backend: Backend) {
+    let app = app(backend).await;
+    let feeds = FeedServer::start().await;
+    let huge = feeds.set(
+        "/img/huge.png",
+        "image/png",
+        vec![7u8; captionfeed::images::MAX_IMAGE_BYTES + 1],
+    );
+    let html = feeds.set("/img/page.png", "text/html", "<html>not an image</html>");
+    let svg = feeds.set(
+        "/img/logo.svg",
+        "image/svg+xml",
+        r#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>"#,
+    );
+    let feed = feed_with_images(
+        &feeds,
+        &[
+            (
+                "metadata",
+                Some("http://169.254.169.254/latest/meta-data/x.png"),
+            ),
+            ("loopback", Some("http://127.0.0.2:1/x.png")),
+            ("huge", Some(&huge)),
+            ("html", Some(&html)),
+            ("svg", Some(&svg)),
+        ],
+    );
+    app.sign_up("ann@example.com").await;
+    app.add_feed(&feed).await;
+    app.poll().await;
+    let images = Images::new(app.db.clone(), &app.settings).expect("image fetcher");
+    let report = images.run_once().await.expect("pass");
+    assert_eq!(
+        report,
+        ImagesReport {
+            stored: 0,
+            failed: 5
+        }
+    );
+    let mut errors = image_errors(&app).await;
+    errors.sort();
+    assert_eq!(errors.len(), 5, "{errors:?}");
+    assert_eq!(
+        errors.iter().filter(|e| e.starts_with("refused")).count(),
+        2,
+        "{errors:?}"
+    );
+    assert!(
+        errors.iter().any(|e| e.contains("larger than 5 MiB")),
+        "{errors:?}"
+    );
+    assert!(errors.iter().any(|e| e.contains("text/html")), "{errors:?}");
+    assert!(
+        errors.iter().any(|e| e.contains("image/svg+xml")),
+        "{errors:?}"
+    );
+    for guid in ["metadata", "huge", "html", "svg"] {
+        let id = post_id(&app, guid).await;
+        let shown = app.get(&format!("/posts/{id}/image")).await;
+        assert_eq!(shown.status().as_u16(), 404, "{guid}");
+    }
+    assert_eq!(
+        images.run_once().await.expect("pass"),
+        ImagesReport::default(),
+        "refusals are final"
+    );
+}
+on_both_backends!(hostile_oversize_and_non_images_are_refused);
