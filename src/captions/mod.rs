@@ -106,31 +106,38 @@ pub fn generate_with(
     settings: &Settings,
 ) -> Vec<Caption> {
     let ctx = template::Context::from_post(post);
+    // Converted to template values once for every platform and shortening.
+    let prepared = engine::Prepared::new(&ctx);
     requests
         .iter()
-        .map(|(platform, variant)| caption(templates, &ctx, *platform, variant, settings))
+        .map(|(platform, variant)| {
+            caption(templates, &ctx, &prepared, *platform, variant, settings)
+        })
         .collect()
 }
 
 fn caption(
     templates: &TemplateSet,
     ctx: &template::Context,
+    prepared: &engine::Prepared,
     platform: Platform,
     variant: &str,
     settings: &Settings,
 ) -> Caption {
     let rules = Rules::for_platform(platform, settings.mastodon_limit);
-    let tagged;
-    let ctx = if settings.utm && !ctx.url.is_empty() {
+    let (tagged, tagged_values);
+    let (ctx, prepared) = if settings.utm && !ctx.url.is_empty() {
         tagged = template::Context {
             url: utm::add_utm(&ctx.url, platform),
             ..ctx.clone()
         };
-        &tagged
+        tagged_values = prepared.with_url(&tagged.url);
+        (&tagged, &tagged_values)
     } else {
-        ctx
+        (ctx, prepared)
     };
-    let render = |c: &template::Context| templates.render(platform, variant, c);
+    let render =
+        |s: &template::Shortened| templates.render_prepared(platform, variant, prepared, s);
     let (text, error) = match fit::fit_with(platform, &rules, ctx, &render) {
         // An empty caption is never silent: the page says why it is empty.
         Ok(text) if text.is_empty() => (

@@ -133,6 +133,47 @@ impl Context {
     }
 }
 
+/// What fitting changes in a [`Context`]: the rest stays as in the full one.
+#[derive(Debug, Clone)]
+pub(crate) struct Shortened<'a> {
+    pub title: std::borrow::Cow<'a, str>,
+    pub summary: std::borrow::Cow<'a, str>,
+    pub excerpt: std::borrow::Cow<'a, str>,
+    /// How many of the hashtags are kept, from the front.
+    pub hashtags: usize,
+    pub url: bool,
+}
+
+impl<'a> Shortened<'a> {
+    /// Nothing shortened.
+    pub(crate) fn whole(ctx: &'a Context) -> Self {
+        Shortened {
+            title: ctx.title.as_str().into(),
+            summary: ctx.summary.as_str().into(),
+            excerpt: ctx.excerpt.as_str().into(),
+            hashtags: ctx.hashtags.len(),
+            url: true,
+        }
+    }
+
+    /// The full context with these parts shortened.
+    #[cfg(test)]
+    pub(crate) fn apply(&self, full: &Context) -> Context {
+        Context {
+            title: self.title.clone().into_owned(),
+            summary: self.summary.clone().into_owned(),
+            excerpt: self.excerpt.clone().into_owned(),
+            url: if self.url {
+                full.url.clone()
+            } else {
+                String::new()
+            },
+            hashtags: full.hashtags[..self.hashtags.min(full.hashtags.len())].to_vec(),
+            ..full.clone()
+        }
+    }
+}
+
 /// Renders `platform`'s default template (tests compare against it).
 #[cfg(test)]
 pub(crate) fn render(platform: Platform, ctx: &Context) -> Result<String, String> {
@@ -164,11 +205,7 @@ pub(crate) fn tidy(text: &str) -> String {
 /// (NUL, stray escape codes), since every field ends up on one line of a
 /// plain-text post.
 pub(crate) fn clean_text(s: &str) -> String {
-    let visible: String = s
-        .chars()
-        .filter(|c| c.is_whitespace() || !c.is_control())
-        .collect();
-    visible.split_whitespace().collect::<Vec<_>>().join(" ")
+    clean_words(s, usize::MAX)
 }
 
 /// [`clean_text`] of the first `n` words only (one more is enough for
@@ -180,14 +217,19 @@ fn clean_words(s: &str, n: usize) -> String {
         if kept == n {
             break;
         }
-        let visible: String = word.chars().filter(|c| !c.is_control()).collect();
+        let visible = word.trim_matches(|c: char| c.is_control());
         if visible.is_empty() {
             continue;
         }
         if kept > 0 {
             out.push(' ');
         }
-        out.push_str(&visible);
+        // Copied whole unless a control character hides inside the word.
+        if visible.chars().any(char::is_control) {
+            out.extend(visible.chars().filter(|c| !c.is_control()));
+        } else {
+            out.push_str(visible);
+        }
         kept += 1;
     }
     out
@@ -224,6 +266,58 @@ fn strip_leading_title(article: &str, title: &str) -> String {
 /// anything was cut. Cutting already-cut text again is consistent, which the
 /// fitting search relies on.
 pub(crate) fn cut_words(text: &str, n: usize) -> String {
+    WordCuts::new(text).cut(n).into_owned()
+}
+
+/// [`cut_words`] of one text for many `n`: fitting cuts the same prose and
+/// title again and again, so where the words end is found once. On text
+/// with single spaces only (all the context's text) a cut is then a slice;
+/// other text is split and joined as it comes.
+pub(crate) struct WordCuts<'a> {
+    text: &'a str,
+    /// Where each space is, when the text is single-spaced.
+    spaces: Option<Vec<usize>>,
+}
+
+impl<'a> WordCuts<'a> {
+    pub(crate) fn new(text: &'a str) -> Self {
+        let single_spaced = !(text.starts_with(' ') || text.ends_with(' ') || text.contains("  "));
+        let spaces = single_spaced.then(|| {
+            text.bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b' ')
+                .map(|(i, _)| i)
+                .collect()
+        });
+        WordCuts { text, spaces }
+    }
+
+    /// How many words a cut can keep at most (space-separated, as cut).
+    pub(crate) fn words(&self) -> usize {
+        match &self.spaces {
+            _ if self.text.is_empty() => 0,
+            Some(spaces) => spaces.len() + 1,
+            None => self.text.split(' ').filter(|w| !w.is_empty()).count(),
+        }
+    }
+
+    /// The first `n` words, with "…" when anything was cut.
+    pub(crate) fn cut(&self, n: usize) -> std::borrow::Cow<'a, str> {
+        let Some(spaces) = &self.spaces else {
+            return cut_words_split(self.text, n).into();
+        };
+        if self.text.is_empty() || n == 0 {
+            return "".into();
+        }
+        match spaces.get(n - 1) {
+            None => self.text.into(),
+            Some(&end) => with_ellipsis(&self.text[..end]).into(),
+        }
+    }
+}
+
+/// [`cut_words`] for any spacing: splits and joins.
+fn cut_words_split(text: &str, n: usize) -> String {
     let mut words = text.split(' ').filter(|w| !w.is_empty());
     let kept: Vec<&str> = words.by_ref().take(n).collect();
     if words.next().is_none() {
@@ -232,12 +326,14 @@ pub(crate) fn cut_words(text: &str, n: usize) -> String {
     if kept.is_empty() {
         return String::new();
     }
-    let mut out = kept.join(" ");
+    with_ellipsis(&kept.join(" "))
+}
+
+fn with_ellipsis(kept: &str) -> String {
     // "word,…" reads badly; the ellipsis already marks the break.
-    let trimmed_len = out
-        .trim_end_matches([',', ';', ':', '.', '-', '–', '—'])
-        .len();
-    out.truncate(trimmed_len);
+    let kept = kept.trim_end_matches([',', ';', ':', '.', '-', '–', '—']);
+    let mut out = String::with_capacity(kept.len() + '…'.len_utf8());
+    out.push_str(kept);
     if !out.ends_with('…') {
         out.push('…');
     }
@@ -406,6 +502,43 @@ mod tests {
         assert_eq!(cut_words("one two three", 0), "");
         assert_eq!(cut_words(&cut_words("a b c d e", 3), 3), "a b c…");
         assert_eq!(cut_words(&cut_words("a b c d e", 3), 2), "a b…");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// The slicing fast path cuts exactly where splitting and joining does.
+        #[test]
+        fn cut_words_slices_like_it_splits(
+            words in proptest::collection::vec("[a-c,.…;—]{0,3}", 0..12),
+            spaces in proptest::collection::vec(1usize..3, 12),
+            n in 0usize..14,
+        ) {
+            let mut text = String::new();
+            for (w, gap) in words.iter().zip(&spaces) {
+                text.push_str(w);
+                text.push_str(&" ".repeat(*gap));
+            }
+            for text in [text.trim().to_owned(), text.clone(), text.split_whitespace().collect::<Vec<_>>().join(" ")] {
+                proptest::prop_assert_eq!(cut_words(&text, n), cut_words_split(&text, n), "{:?}", text);
+                let all = WordCuts::new(&text).words();
+                proptest::prop_assert_eq!(cut_words(&text, all), cut_words_split(&text, usize::MAX), "{:?}", text);
+                if all > 1 {
+                    proptest::prop_assert!(cut_words(&text, all - 1).ends_with('…'), "{:?}", text);
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Word by word, text is cleaned as filtering the whole text and
+        /// splitting it would.
+        #[test]
+        fn clean_text_drops_controls_and_collapses_whitespace(s in "[a \u{0}\u{7}\t\n\u{A0}\u{85}é\u{1F}]{0,24}") {
+            let visible: String = s.chars().filter(|c| c.is_whitespace() || !c.is_control()).collect();
+            let expected = visible.split_whitespace().collect::<Vec<_>>().join(" ");
+            proptest::prop_assert_eq!(clean_text(&s), expected);
+        }
     }
 
     #[test]
