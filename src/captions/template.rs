@@ -92,9 +92,9 @@ impl Context {
         // Only the first words of long texts are ever used; cleaning whole
         // articles dominated caption generation.
         let title_words = title.split(' ').count();
-        let article = strip_leading_title(
-            &clean_words(&post.content_text, EXCERPT_MAX_WORDS + title_words + 1),
-            &title,
+        let article = clean_words(
+            without_leading_title(&post.content_text, &title),
+            EXCERPT_MAX_WORDS + 1,
         );
         let mut summary = clean_words(&post.summary, SUMMARY_MAX_WORDS + title_words + 1);
         // Feeds often repeat the title as the description.
@@ -253,12 +253,61 @@ fn clean_url(s: &str) -> String {
     }
 }
 
-fn strip_leading_title(article: &str, title: &str) -> String {
-    match article.get(..title.len()) {
-        Some(head) if !title.is_empty() && head.eq_ignore_ascii_case(title) => {
-            article[title.len()..].trim_start().to_owned()
+/// `article` without a leading copy of `title` (a cleaned title), when that
+/// copy stands alone: the whole text, a line of its own, or a sentence of its
+/// own ("Title." or a title ending in `.!?…`). A title that only begins the
+/// first sentence ("Rust is fast" in "Rust is fast because …") is part of the
+/// article and stays. Compared word by word, ASCII case ignored, so the
+/// article's own spacing and line breaks decide.
+fn without_leading_title<'a>(article: &'a str, title: &str) -> &'a str {
+    let words: Vec<&str> = title.split(' ').filter(|w| !w.is_empty()).collect();
+    let Some((&last, first)) = words.split_last() else {
+        return article;
+    };
+    let mut rest = article;
+    for &word in first {
+        rest = rest.trim_start();
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        if !same_word(&rest[..end], word) {
+            return article;
         }
-        _ => article.to_owned(),
+        rest = &rest[end..];
+    }
+    rest = rest.trim_start();
+    let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+    let found = &rest[..end];
+    let ends_sentence = |w: &str| w.ends_with(['.', '!', '?', '…']);
+    let sentence = if same_word(found, last) {
+        ends_sentence(last)
+    } else {
+        // "Title." where the title has no full stop of its own.
+        match found.char_indices().next_back() {
+            Some((i, c)) if ".!?…".contains(c) && same_word(&found[..i], last) => true,
+            _ => return article,
+        }
+    };
+    let after = &rest[end..];
+    let spacing = &after[..after.len() - after.trim_start().len()];
+    let own_line =
+        after.trim().is_empty() || spacing.contains(['\n', '\r', '\u{2028}', '\u{2029}']);
+    if own_line || sentence {
+        after.trim_start()
+    } else {
+        article
+    }
+}
+
+/// Whether a word of raw text is `clean` once its control characters are
+/// dropped, ignoring ASCII case.
+fn same_word(raw: &str, clean: &str) -> bool {
+    let mut raw = raw.chars().filter(|c| !c.is_control());
+    let mut clean = clean.chars();
+    loop {
+        match (raw.next(), clean.next()) {
+            (None, None) => return true,
+            (Some(a), Some(b)) if a.eq_ignore_ascii_case(&b) => {}
+            _ => return false,
+        }
     }
 }
 
@@ -553,6 +602,46 @@ mod tests {
         assert_eq!(tidy("  a  \n\n\n\n b \n \n\nc\n\n"), "a\n\nb\n\nc");
         assert_eq!(tidy("\n\n a\nb"), "a\nb");
         assert_eq!(tidy(" \n "), "");
+    }
+
+    #[test]
+    fn a_title_repeated_as_the_first_line_or_sentence_is_dropped_from_the_excerpt() {
+        let title = "Rust is fast";
+        for (content, excerpt) in [
+            ("Rust is fast\n\nBecause of LLVM.", "Because of LLVM."),
+            ("  rust IS fast\nBecause of LLVM.", "Because of LLVM."),
+            ("Rust is fast. Because of LLVM.", "Because of LLVM."),
+            (
+                "Rust is fast: a look at LLVM.",
+                "Rust is fast: a look at LLVM.",
+            ),
+            ("Rust is fast", ""),
+            // Only the start of the first sentence: it is the article's text.
+            (
+                "Rust is fast because of LLVM.",
+                "Rust is fast because of LLVM.",
+            ),
+            (
+                "Rust is faster than you think.",
+                "Rust is faster than you think.",
+            ),
+            ("Rust is", "Rust is"),
+            ("Go is fast\nToo.", "Go is fast Too."),
+        ] {
+            let ctx = Context::from_post(&PostView {
+                title: title.into(),
+                content_text: content.into(),
+                ..PostView::default()
+            });
+            assert_eq!(ctx.excerpt, excerpt, "{content:?}");
+        }
+        // A title that is a sentence itself, then more on the same line.
+        let ctx = Context::from_post(&PostView {
+            title: "It works!".into(),
+            content_text: "It works! Here is how.".into(),
+            ..PostView::default()
+        });
+        assert_eq!(ctx.excerpt, "Here is how.");
     }
 
     #[test]

@@ -46,6 +46,10 @@ fn mastodon_len(text: &str) -> usize {
 }
 
 fn mastodon_plain_len(text: &str) -> usize {
+    // Without an `@` there is no mention to shorten.
+    if !text.contains('@') {
+        return text.chars().count();
+    }
     let mut total = 0;
     let mut pos = 0;
     let mut prev: Option<char> = None;

@@ -9,6 +9,7 @@ mod feeds;
 mod measure;
 mod openapi;
 pub mod rate_limit;
+mod templates;
 
 use actix_web::web;
 use chrono::NaiveDateTime;
@@ -43,6 +44,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/feeds/{id}/poll", web::post().to(feeds::poll_now))
             .route("/captions", web::get().to(captions::list))
             .route("/measure", web::post().to(measure::measure))
+            .route("/templates", web::get().to(templates::list))
+            .route(
+                "/templates/{platform}/{variant}",
+                web::put().to(templates::put),
+            )
+            .route(
+                "/templates/{platform}/{variant}",
+                web::delete().to(templates::delete),
+            )
             .default_service(web::to(|| async {
                 Err::<actix_web::HttpResponse, _>(error::ApiError::NotFound)
             })),

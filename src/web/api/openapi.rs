@@ -15,6 +15,9 @@ use utoipa::{Modify, OpenApi};
         super::feeds::poll_now,
         super::captions::list,
         super::measure::measure,
+        super::templates::list,
+        super::templates::put,
+        super::templates::delete,
     ),
     components(schemas(
         super::error::ErrorBody,
@@ -26,6 +29,11 @@ use utoipa::{Modify, OpenApi};
         super::captions::CaptionPage,
         super::measure::MeasureIn,
         super::measure::MeasureOut,
+        super::templates::TemplateOut,
+        super::templates::TemplateList,
+        super::templates::TemplateIn,
+        super::templates::TemplateErrorBody,
+        super::templates::TemplateErrorDetail,
     )),
     modifiers(&BearerAuth),
 )]
