@@ -67,10 +67,8 @@ fn scan_run(
         let i = start + i;
         if i >= skip_to && prev.is_none_or(valid_preceding) {
             if let Some(m) = url_at(text, i, prev, bare_domains) {
-                if let Some(url) = m.url {
-                    found.push(url);
-                }
-                skip_to = m.consumed_to;
+                found.extend(m.urls);
+                skip_to = after_match(text, m.consumed_to);
             } else {
                 skip_to = dotless_run_end(text, i);
             }
@@ -95,10 +93,8 @@ fn find_urls_everywhere(text: &str, bare_domains: bool) -> Vec<Range<usize>> {
     for (i, c) in text.char_indices() {
         if i >= skip_to && prev.is_none_or(valid_preceding) {
             if let Some(m) = url_at(text, i, prev, bare_domains) {
-                if let Some(url) = m.url {
-                    found.push(url);
-                }
-                skip_to = m.consumed_to;
+                found.extend(m.urls);
+                skip_to = after_match(text, m.consumed_to);
             } else {
                 skip_to = dotless_run_end(text, i);
             }
@@ -126,10 +122,18 @@ fn dotless_run_end(text: &str, start: usize) -> usize {
     }
 }
 
+/// Where the next link may start after a match ending at `end`: the regex
+/// consumes the character before a link as its "preceding character", so the
+/// character right after a match can only precede the next link, not begin it
+/// ("http://twitter.com/これは…example.com" links "example.com").
+fn after_match(text: &str, end: usize) -> usize {
+    end + text[end..].chars().next().map_or(0, char::len_utf8)
+}
+
 struct Match {
-    /// `None` when the text matched the URL pattern but failed validation; the
+    /// Empty when the text matched the URL pattern but failed validation; the
     /// scan still resumes after it, as the global regex does.
-    url: Option<Range<usize>>,
+    urls: Vec<Range<usize>>,
     consumed_to: usize,
 }
 
@@ -150,13 +154,23 @@ fn url_at(text: &str, start: usize, prev: Option<char>, bare_domains: bool) -> O
     }
     let (domain, end) = domain_and_tail(text, start)?;
     let valid_before = prev.is_none_or(|p| !matches!(p, '-' | '_' | '.' | '/'));
-    let ascii_start = ascii_domain_start(&text[domain.clone()]).map(|s| domain.start + s);
-    let url = match ascii_start {
-        Some(s) if valid_before && valid_host(&text[domain.clone()], end - start) => Some(s..end),
-        _ => None,
-    };
+    let mut urls = Vec::new();
+    if valid_before && valid_host(&text[domain.clone()], end - start) {
+        // Every ASCII domain inside is a link of its own ("twitter.com日本語
+        // example.com" holds two); the last one takes the path, if any, along
+        // with the port and query, which otherwise stay plain text.
+        urls = ascii_domains(text, domain.clone());
+        let has_path = text[domain.end..]
+            .trim_start_matches(|c: char| c == ':' || c.is_ascii_digit())
+            .starts_with('/');
+        if let Some(last) = urls.last_mut() {
+            if has_path {
+                last.end = end;
+            }
+        }
+    }
     Some(Match {
-        url,
+        urls,
         consumed_to: end,
     })
 }
@@ -164,10 +178,85 @@ fn url_at(text: &str, start: usize, prev: Option<char>, bare_domains: bool) -> O
 fn url_after_scheme(text: &str, start: usize, host_start: usize) -> Option<Match> {
     let (domain, end) = domain_and_tail(text, host_start)?;
     let valid = valid_host(&text[domain], end - start);
+    let url = if valid {
+        tco_end(text, host_start, end).map(|e| start..e)
+    } else {
+        None
+    };
     Some(Match {
-        url: valid.then_some(start..end),
+        urls: url.into_iter().collect(),
         consumed_to: end,
     })
+}
+
+/// twitter-text's `validTcoUrl`: a t.co link ends with its slug (and query);
+/// what follows the slug ("'s", "-", "/more") is text. A slug over 40
+/// characters is no link at all (`None`). Other links end at `end`.
+fn tco_end(text: &str, host_start: usize, end: usize) -> Option<usize> {
+    let host = &text[host_start..end];
+    if !host
+        .get(..5)
+        .is_some_and(|h| h.eq_ignore_ascii_case("t.co/"))
+    {
+        return Some(end);
+    }
+    let slug_start = host_start + 5;
+    let slug = text[slug_start..end]
+        .bytes()
+        .take_while(u8::is_ascii_alphanumeric)
+        .count();
+    if slug == 0 {
+        return Some(end);
+    }
+    if slug > 40 {
+        return None;
+    }
+    let slug_end = slug_start + slug;
+    if text.as_bytes().get(slug_end) == Some(&b'?') {
+        if let Some(q) = query_end(text, slug_end + 1) {
+            return Some(q);
+        }
+    }
+    Some(slug_end)
+}
+
+/// `validAsciiDomain` matched over and over inside `domain`: labels of ASCII
+/// letters, digits, `-` and Latin accents, then a known TLD.
+fn ascii_domains(text: &str, domain: Range<usize>) -> Vec<Range<usize>> {
+    let is_label_char = |c: char| c.is_ascii_alphanumeric() || c == '-' || is_latin_accent(c);
+    let mut found = Vec::new();
+    let mut i = domain.start;
+    while i < domain.end {
+        // Greedy labels and dots from `i`, then the longest run of them
+        // followed by a TLD (the regex backtracks the same way).
+        let mut after_dots = Vec::new();
+        let mut p = i;
+        loop {
+            let label: usize = text[p..domain.end]
+                .chars()
+                .take_while(|&c| is_label_char(c))
+                .map(char::len_utf8)
+                .sum();
+            let dot = p + label;
+            if label == 0 || dot >= domain.end || text.as_bytes().get(dot) != Some(&b'.') {
+                break;
+            }
+            p += label + 1;
+            after_dots.push(p);
+        }
+        let matched = after_dots
+            .iter()
+            .rev()
+            .find_map(|&t| tld_at(text, t).filter(|&e| e <= domain.end));
+        match matched {
+            Some(e) => {
+                found.push(i..e);
+                i = e;
+            }
+            None => i += text[i..].chars().next().map_or(1, char::len_utf8),
+        }
+    }
+    found
 }
 
 /// The domain at `start` and the end of the whole URL (port, path, query).
@@ -274,23 +363,6 @@ fn known_tld(lowercase: &str) -> bool {
             && lowercase[4..]
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-'))
-}
-
-/// Scheme-less links are ASCII only (`validAsciiDomain`): "日本example.com"
-/// links "example.com". Returns where the ASCII domain begins.
-fn ascii_domain_start(domain: &str) -> Option<usize> {
-    let is_ascii_domain_char =
-        |c: char| c.is_ascii_alphanumeric() || c == '-' || is_latin_accent(c);
-    let start = domain
-        .char_indices()
-        .rev()
-        .take_while(|&(_, c)| is_ascii_domain_char(c) || c == '.')
-        .last()
-        .map(|(i, _)| i)?;
-    let ascii = &domain[start..];
-    let ascii = ascii.trim_start_matches('.');
-    let start = domain.len() - ascii.len();
-    (ascii.contains('.') && !ascii.starts_with('.')).then_some(start)
 }
 
 /// `isValidUrl`: the host must survive IDNA (every label at most 63

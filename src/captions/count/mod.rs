@@ -305,6 +305,47 @@ mod tests {
         assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
 
+    /// Every link twitter-text autolinks weighs 23, with or without a scheme,
+    /// in parentheses or before punctuation: the links found and the weighted
+    /// length match the official package on its URL conformance texts.
+    #[test]
+    fn x_links_match_twitter_text_conformance() {
+        #[derive(serde::Deserialize)]
+        struct Fixture {
+            vectors: Vec<Vector>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Vector {
+            description: String,
+            text: String,
+            weighted_length: usize,
+            urls: Vec<String>,
+        }
+        let fixture: Fixture = serde_json::from_str(include_str!(
+            "../../../tests/fixtures/twitter_text_extract_urls.json"
+        ))
+        .unwrap();
+        assert!(fixture.vectors.len() > 80);
+        let failures: Vec<String> = fixture
+            .vectors
+            .iter()
+            .filter_map(|v| {
+                let urls: Vec<&str> = find_urls(&v.text, true)
+                    .into_iter()
+                    .map(|r| &v.text[r])
+                    .collect();
+                let got = measure(Platform::X, &v.text);
+                (got != v.weighted_length || urls != v.urls).then(|| {
+                    format!(
+                        "{}: got {got} {urls:?}, twitter-text says {} {:?}",
+                        v.description, v.weighted_length, v.urls
+                    )
+                })
+            })
+            .collect();
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
     #[test]
     fn bluesky_fast_path_agrees_with_segmentation() {
         for text in [
