@@ -70,6 +70,7 @@ pub(crate) fn fit(
     fit_with(platform, rules, full, &|s: &Shortened| {
         Ok(render(&s.apply(full)))
     })
+    .map(|f| f.text)
     .unwrap_or_default()
 }
 
@@ -81,12 +82,16 @@ pub(crate) fn fit_with<'a>(
     rules: &'a Rules,
     full: &'a Context,
     render: &'a Render<'a>,
-) -> Result<String, TemplateError> {
+) -> Result<Found, TemplateError> {
     // The common case: everything fits as rendered.
     let whole = render(&Shortened::whole(full))?;
     let (whole_length, fits) = measure_and_fit(platform, rules, &whole);
     if fits {
-        return Ok(whole);
+        return Ok(Found {
+            n: 0,
+            text: whole,
+            length: whole_length,
+        });
     }
     let fitter = Fitter {
         platform,
@@ -148,7 +153,7 @@ impl<'a> Fitter<'a> {
 
     /// With `hashtags` tags kept: the full title and as much prose as fits,
     /// else no prose and as many title words as fit (at least the first).
-    fn fit_keeping(&self, url: bool, hashtags: usize) -> Option<String> {
+    fn fit_keeping(&self, url: bool, hashtags: usize) -> Option<Found> {
         let draft = |prose_words, title| Draft {
             prose_words,
             hashtags,
@@ -183,7 +188,7 @@ impl<'a> Fitter<'a> {
 
     /// No prose or hashtags; a title too long even as one word is cut by
     /// graphemes.
-    fn fit_title_graphemes(&self, url: bool) -> Option<String> {
+    fn fit_title_graphemes(&self, url: bool) -> Option<Found> {
         let draft = |n| Draft {
             prose_words: Some(0),
             hashtags: 0,
@@ -202,7 +207,7 @@ impl<'a> Fitter<'a> {
     }
 
     /// Last resort when even the template's fixed text does not fit.
-    fn hard_cut(&self, text: &str) -> String {
+    fn hard_cut(&self, text: &str) -> Found {
         let graphemes = text.graphemes(true).count();
         let attempt = |n| {
             let cut = cut_graphemes(text, n);
@@ -228,11 +233,12 @@ impl<'a> Fitter<'a> {
     }
 }
 
-/// The best shortening found so far: `n` fits with this text and length.
-struct Found {
+/// The best shortening found so far: `n` fits with this text, whose length
+/// (as the platform counts it) is `length`.
+pub(crate) struct Found {
     n: usize,
-    text: String,
-    length: usize,
+    pub text: String,
+    pub length: usize,
 }
 
 impl Found {
@@ -262,7 +268,7 @@ fn largest_fitting(
     mut hi_length: Option<usize>,
     limit: usize,
     attempt: impl Fn(usize) -> Option<Tried>,
-) -> String {
+) -> Found {
     let mut step = 0;
     while hi > lo.n + 1 {
         let may_guess = step < 2 || step % 2 == 0;
@@ -288,7 +294,7 @@ fn largest_fitting(
             }
         }
     }
-    lo.text
+    lo
 }
 
 /// Moves a cut at `end` back to the start of the link or hashtag it would

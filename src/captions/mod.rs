@@ -138,19 +138,20 @@ fn caption(
     };
     let render =
         |s: &template::Shortened| templates.render_prepared(platform, variant, prepared, s);
-    let (text, error) = match fit::fit_with(platform, &rules, ctx, &render) {
+    let (text, length, error) = match fit::fit_with(platform, &rules, ctx, &render) {
         // An empty caption is never silent: the page says why it is empty.
-        Ok(text) if text.is_empty() => (
-            text,
+        Ok(fitted) if fitted.text.is_empty() => (
+            fitted.text,
+            0,
             Some("the template made no text for this post".to_owned()),
         ),
-        Ok(text) => (text, None),
-        Err(e) => (String::new(), Some(e.to_string())),
+        Ok(fitted) => (fitted.text, fitted.length, None),
+        Err(e) => (String::new(), 0, Some(e.to_string())),
     };
     Caption {
         platform,
         variant: variant.to_owned(),
-        length: measure(platform, &text),
+        length,
         limit: rules.limit,
         text,
         error,
