@@ -68,7 +68,9 @@ pub struct TemplateErrorDetail {
     pub message: String,
     /// 1-based line of the template the problem is on, when known.
     pub line: Option<usize>,
-    pub reason: String,
+    /// The reason without the line. Absent when the request itself was
+    /// malformed (then the body is the usual error body).
+    pub reason: Option<String>,
 }
 
 /// The platform of a path: an unknown one is no resource at all.
@@ -126,13 +128,13 @@ pub async fn put(
         .db
         .run(move |conn| Ok::<_, DbError>(templates_store::save(conn, &id, platform, &v, &source)))
         .await?;
-    let refused = |code: &str, message: String, line, reason| {
+    let refused = |code: &str, message: String, line, reason: String| {
         HttpResponse::UnprocessableEntity().json(TemplateErrorBody {
             error: TemplateErrorDetail {
                 code: code.into(),
                 message,
                 line,
-                reason,
+                reason: Some(reason),
             },
         })
     };
