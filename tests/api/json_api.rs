@@ -484,6 +484,16 @@ async fn the_openapi_document_lists_every_operation() {
     .map(String::from)
     .collect();
     assert_eq!(operations, exercised);
+    // Every operation id once: tools link operations by id.
+    let ids: Vec<&str> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .filter_map(|op| op["operationId"].as_str())
+        .collect();
+    let unique: BTreeSet<&str> = ids.iter().copied().collect();
+    assert_eq!(ids.len(), unique.len(), "{ids:?}");
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
     // Undocumented API paths answer 404 as JSON.
     let response = reqwest::get(app.url("/api/v1/nothing")).await.unwrap();

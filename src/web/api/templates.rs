@@ -87,7 +87,9 @@ async fn load(state: &AppState, user: &ApiUser) -> Result<Vec<InForce>, ApiError
     Ok(templates_store::in_force(&stored))
 }
 
-#[utoipa::path(get, path = "/api/v1/templates", tag = "templates",
+// Operation ids are spelled out: the handlers' names (list, delete) are also the
+// feeds handlers', and OpenAPI wants every id once.
+#[utoipa::path(get, path = "/api/v1/templates", tag = "templates", operation_id = "list_templates",
     responses((status = 200, body = TemplateList), (status = 401, body = super::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list(
@@ -101,7 +103,7 @@ pub async fn list(
     }))
 }
 
-#[utoipa::path(put, path = "/api/v1/templates/{platform}/{variant}", tag = "templates",
+#[utoipa::path(put, path = "/api/v1/templates/{platform}/{variant}", tag = "templates", operation_id = "put_template",
     params(
         ("platform" = String, Path, description = "x, mastodon, bluesky, threads, linkedin, instagram or facebook"),
         ("variant" = String, Path, description = "1 to 32 lowercase letters, digits, - or _; `default` for the platform's main template"),
@@ -156,7 +158,7 @@ pub async fn put(
     Ok(HttpResponse::Ok().json(TemplateOut::from(saved)))
 }
 
-#[utoipa::path(delete, path = "/api/v1/templates/{platform}/{variant}", tag = "templates",
+#[utoipa::path(delete, path = "/api/v1/templates/{platform}/{variant}", tag = "templates", operation_id = "delete_template",
     params(
         ("platform" = String, Path, description = "x, mastodon, bluesky, threads, linkedin, instagram or facebook"),
         ("variant" = String, Path, description = "the variant's name"),
