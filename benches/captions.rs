@@ -76,12 +76,24 @@ By {{ author|default('someone') }} on {{ published|date('%A %d %B %Y') }}\n\
 {{ url }}\n\
 {{ categories|hashtags|join(' ') }} {{ hashtags[:3]|join(' ') }}";
 
-/// Runs `f` over the posts repeatedly for at least MIN_TIME; returns captions per second.
+/// Fixed number of rounds over the posts instead of MIN_TIME, from `CAPTIONS_BENCH_ROUNDS`:
+/// under `valgrind --tool=callgrind` the instruction count of a fixed amount of work is
+/// repeatable where wall-clock time on a shared machine is not.
+fn fixed_rounds() -> Option<usize> {
+    std::env::var("CAPTIONS_BENCH_ROUNDS").ok()?.parse().ok()
+}
+
+/// Runs `f` over the posts repeatedly for at least MIN_TIME (or the fixed rounds);
+/// returns captions per second.
 fn rate(posts: &[PostView], per_post: usize, mut f: impl FnMut(&PostView) -> usize) -> f64 {
     let started = Instant::now();
     let mut captions = 0usize;
     let mut rounds = 0;
-    while started.elapsed() < MIN_TIME || rounds == 0 {
+    let fixed = fixed_rounds();
+    while match fixed {
+        Some(n) => rounds < n,
+        None => started.elapsed() < MIN_TIME || rounds == 0,
+    } {
         for post in posts {
             captions += black_box(f(post));
         }
@@ -91,6 +103,12 @@ fn rate(posts: &[PostView], per_post: usize, mut f: impl FnMut(&PostView) -> usi
     captions as f64 / started.elapsed().as_secs_f64()
 }
 
+/// Whether a case runs: all of them, or only the one `CAPTIONS_BENCH_CASE` names
+/// (reference, defaults, utm, heavy, platforms), to profile one at a time.
+fn wanted(case: &str) -> bool {
+    std::env::var("CAPTIONS_BENCH_CASE").map_or(true, |only| only == case)
+}
+
 fn main() {
     let posts = posts();
     let all: Vec<(Platform, String)> = Platform::ALL
@@ -98,80 +116,87 @@ fn main() {
         .map(|&p| (p, DEFAULT_VARIANT.to_owned()))
         .collect();
     let settings = Settings::default();
+    println!("caption generation, one core, {POSTS} posts × 7 platforms");
 
-    // Reference: minijinja alone, X's built-in template, no counting or fitting.
-    let mut env = minijinja::Environment::new();
-    env.add_template(
-        "x",
-        "{{ title }}\n{{ url }}\n\n{{ hashtags[:2]|join(' ') }}",
-    )
-    .expect("reference template compiles");
-    let tmpl = env.get_template("x").expect("reference template");
-    let contexts: Vec<minijinja::Value> = posts
-        .iter()
-        .map(|p| {
-            minijinja::context! {
-                title => p.title, url => p.url, summary => p.summary,
-                hashtags => vec!["#Rust", "#WebFeeds", "#SocialMedia"],
-            }
-        })
-        .collect();
-    let mut i = 0;
-    let reference = rate(&posts, 1, |_| {
-        i = (i + 1) % contexts.len();
-        black_box(tmpl.render(&contexts[i]).map(|s| s.len()).unwrap_or(0));
-        1
-    });
+    if wanted("reference") {
+        // Reference: minijinja alone, X's built-in template, no counting or fitting.
+        let mut env = minijinja::Environment::new();
+        env.add_template(
+            "x",
+            "{{ title }}\n{{ url }}\n\n{{ hashtags[:2]|join(' ') }}",
+        )
+        .expect("reference template compiles");
+        let tmpl = env.get_template("x").expect("reference template");
+        let contexts: Vec<minijinja::Value> = posts
+            .iter()
+            .map(|p| {
+                minijinja::context! {
+                    title => p.title, url => p.url, summary => p.summary,
+                    hashtags => vec!["#Rust", "#WebFeeds", "#SocialMedia"],
+                }
+            })
+            .collect();
+        let mut i = 0;
+        let reference = rate(&posts, 1, |_| {
+            i = (i + 1) % contexts.len();
+            black_box(tmpl.render(&contexts[i]).map(|s| s.len()).unwrap_or(0));
+            1
+        });
+        println!("  reference: minijinja render alone   {reference:>12.0} renders/s");
+    }
 
     let defaults = TemplateSet::defaults();
-    let default_rate = rate(&posts, all.len(), |post| {
-        generate_with(defaults, post, &all, &settings).len()
-    });
-    let utm = Settings {
-        utm: true,
-        ..Settings::default()
-    };
-    let utm_rate = rate(&posts, all.len(), |post| {
-        generate_with(defaults, post, &all, &utm).len()
-    });
-
-    let (heavy, broken) = TemplateSet::with_overrides(
-        Platform::ALL
-            .iter()
-            .map(|&p| (p, "heavy".to_owned(), HEAVY.to_owned())),
-    );
-    assert!(broken.is_empty(), "{broken:?}");
-    let heavy_requests: Vec<(Platform, String)> = Platform::ALL
-        .iter()
-        .map(|&p| (p, "heavy".to_owned()))
-        .collect();
-    let sample = generate_with(&heavy, &posts[0], &heavy_requests, &settings);
-    assert!(
-        sample
-            .iter()
-            .all(|c| c.error.is_none() && c.length <= c.limit),
-        "{sample:?}"
-    );
-    let heavy_rate = rate(&posts, all.len(), |post| {
-        generate_with(&heavy, post, &heavy_requests, &settings).len()
-    });
-
-    println!("caption generation, one core, {POSTS} posts × 7 platforms");
-    println!("  reference: minijinja render alone   {reference:>12.0} renders/s");
-    println!("  built-in templates                  {default_rate:>12.0} captions/s  ({:.2}× the reference time per caption)", reference / default_rate);
-    println!("  built-in templates + UTM            {utm_rate:>12.0} captions/s");
-    println!(
-        "  heavy custom template               {heavy_rate:>12.0} captions/s  ({:.2}×)",
-        reference / heavy_rate
-    );
-    for p in Platform::ALL {
-        let one = [(p, DEFAULT_VARIANT.to_owned())];
-        let r = rate(&posts[..50], 1, |post| {
-            generate_with(defaults, post, &one, &settings).len()
+    if wanted("defaults") {
+        let default_rate = rate(&posts, all.len(), |post| {
+            generate_with(defaults, post, &all, &settings).len()
         });
-        println!(
-            "    {:<10} built-in               {r:>12.0} captions/s",
-            p.id()
+        println!("  built-in templates                  {default_rate:>12.0} captions/s");
+    }
+    if wanted("utm") {
+        let utm = Settings {
+            utm: true,
+            ..Settings::default()
+        };
+        let utm_rate = rate(&posts, all.len(), |post| {
+            generate_with(defaults, post, &all, &utm).len()
+        });
+        println!("  built-in templates + UTM            {utm_rate:>12.0} captions/s");
+    }
+
+    if wanted("heavy") {
+        let (heavy, broken) = TemplateSet::with_overrides(
+            Platform::ALL
+                .iter()
+                .map(|&p| (p, "heavy".to_owned(), HEAVY.to_owned())),
         );
+        assert!(broken.is_empty(), "{broken:?}");
+        let heavy_requests: Vec<(Platform, String)> = Platform::ALL
+            .iter()
+            .map(|&p| (p, "heavy".to_owned()))
+            .collect();
+        let sample = generate_with(&heavy, &posts[0], &heavy_requests, &settings);
+        assert!(
+            sample
+                .iter()
+                .all(|c| c.error.is_none() && c.length <= c.limit),
+            "{sample:?}"
+        );
+        let heavy_rate = rate(&posts, all.len(), |post| {
+            generate_with(&heavy, post, &heavy_requests, &settings).len()
+        });
+        println!("  heavy custom template               {heavy_rate:>12.0} captions/s");
+    }
+
+    if wanted("platforms") {
+        for p in Platform::ALL {
+            let one = [(p, DEFAULT_VARIANT.to_owned())];
+            let r = rate(&posts[..50], 1, |post| {
+                generate_with(defaults, post, &one, &settings).len()
+            });
+            println!(
+                "    {:<10} built-in               {r:>12.0} captions/s",
+                p.id()
+            );
+        }
     }
 }

@@ -8,13 +8,15 @@
 
 use std::collections::HashSet;
 use std::io;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
-use minijinja::value::Value;
+use minijinja::value::{Enumerator, Object, ObjectRepr, Value};
 use minijinja::{AutoEscape, Environment, Error, ErrorKind, UndefinedBehavior};
 
 use super::platform::Platform;
-use super::template::{clean_text, cut_words, default_template, hashtags, tidy, Context};
+use super::template::{
+    clean_text, cut_words, default_template, hashtags, tidy, Context, Shortened,
+};
 
 /// Per-render instruction budget. The defaults need a few hundred; this only
 /// stops a runaway loop from pinning a worker.
@@ -25,7 +27,8 @@ const MAX_OUTPUT_BYTES: usize = 256 * 1024;
 /// Largest template source accepted on save.
 pub const MAX_SOURCE_BYTES: usize = 8 * 1024;
 
-/// The names a template can use; anything else is refused on save.
+/// The names a template can use; anything else is refused on save. In the
+/// order of [`Prepared`]'s fields.
 pub const VARIABLES: &[&str] = &[
     "title",
     "summary",
@@ -131,26 +134,145 @@ impl TemplateSet {
         self.keys.contains(&key(platform, variant))
     }
 
-    /// Renders one template and tidies the result (blank runs collapsed,
-    /// lines trimmed).
+    /// Renders one template with `ctx` and tidies the result (blank runs
+    /// collapsed, lines trimmed).
+    #[cfg(test)]
     pub(crate) fn render(
         &self,
         platform: Platform,
         variant: &str,
         ctx: &Context,
     ) -> Result<String, TemplateError> {
+        let prepared = Prepared::new(ctx);
+        self.render_prepared(platform, variant, &prepared, &Shortened::whole(ctx))
+    }
+
+    /// Renders one template with `prepared` shortened as `shortened` says,
+    /// and tidies the result.
+    pub(crate) fn render_prepared(
+        &self,
+        platform: Platform,
+        variant: &str,
+        prepared: &Prepared,
+        shortened: &Shortened,
+    ) -> Result<String, TemplateError> {
         let tmpl = self
             .env
             .get_template(&key(platform, variant))
             .map_err(|e| TemplateError::from_minijinja(&e))?;
-        let mut out = CappedWriter::default();
-        tmpl.render_captured_to(ctx, &mut out)
-            .map_err(|e| TemplateError::from_minijinja(&e))?;
-        let text = String::from_utf8(out.buf).map_err(|_| TemplateError {
-            line: None,
-            reason: "output is not valid text".into(),
-        })?;
-        Ok(tidy(&text))
+        render_capped(&tmpl, prepared.view(shortened))
+    }
+}
+
+fn render_capped(tmpl: &minijinja::Template, ctx: Value) -> Result<String, TemplateError> {
+    let mut out = CappedWriter::default();
+    tmpl.render_captured_to(ctx, &mut out)
+        .map_err(|e| TemplateError::from_minijinja(&e))?;
+    let text = String::from_utf8(out.buf).map_err(|_| TemplateError {
+        line: None,
+        reason: "output is not valid text".into(),
+    })?;
+    Ok(tidy(&text))
+}
+
+/// A context turned into template values once. Fitting renders many
+/// shortenings of one context; each reuses the values that did not change
+/// (sharing them costs a reference count) instead of converting every field
+/// and list again, which was a large part of the cost of a render.
+pub(crate) struct Prepared {
+    /// One per name of [`VARIABLES`], in order.
+    fields: [Value; 10],
+    /// The hashtags one by one, to keep a prefix of.
+    hashtags: Vec<Value>,
+}
+
+const TITLE: usize = 0;
+const SUMMARY: usize = 1;
+const EXCERPT: usize = 2;
+const URL: usize = 3;
+const HASHTAGS: usize = 7;
+
+impl Prepared {
+    pub(crate) fn new(ctx: &Context) -> Self {
+        let hashtags: Vec<Value> = ctx
+            .hashtags
+            .iter()
+            .map(|h| Value::from(h.as_str()))
+            .collect();
+        let categories: Vec<Value> = ctx
+            .categories
+            .iter()
+            .map(|c| Value::from(c.as_str()))
+            .collect();
+        Prepared {
+            fields: [
+                Value::from(ctx.title.as_str()),
+                Value::from(ctx.summary.as_str()),
+                Value::from(ctx.excerpt.as_str()),
+                Value::from(ctx.url.as_str()),
+                Value::from(ctx.author.as_str()),
+                Value::from(ctx.published.as_str()),
+                Value::from(categories),
+                Value::from(hashtags.clone()),
+                Value::from(ctx.image.as_str()),
+                Value::from(ctx.feed_title.as_str()),
+            ],
+            hashtags,
+        }
+    }
+
+    /// The same context with another link (UTM parameters per platform).
+    pub(crate) fn with_url(&self, url: &str) -> Self {
+        let mut fields = self.fields.clone();
+        fields[URL] = Value::from(url);
+        Prepared {
+            fields,
+            hashtags: self.hashtags.clone(),
+        }
+    }
+
+    /// The root value a template sees.
+    fn view(&self, shortened: &Shortened) -> Value {
+        let mut fields = self.fields.clone();
+        let mut set = |i: usize, text: &str| {
+            // Unchanged text keeps its ready value.
+            if fields[i].as_str() != Some(text) {
+                fields[i] = Value::from(text);
+            }
+        };
+        set(TITLE, &shortened.title);
+        set(SUMMARY, &shortened.summary);
+        set(EXCERPT, &shortened.excerpt);
+        if !shortened.url {
+            fields[URL] = Value::from("");
+        }
+        if shortened.hashtags < self.hashtags.len() {
+            fields[HASHTAGS] = Value::from(self.hashtags[..shortened.hashtags].to_vec());
+        }
+        Value::from_object(ContextObject(fields))
+    }
+}
+
+/// What a template sees at its top level: the [`VARIABLES`] and nothing else.
+#[derive(Debug)]
+struct ContextObject([Value; 10]);
+
+impl Object for ContextObject {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        self.get_value_by_str(key.as_str()?)
+    }
+
+    fn get_value_by_str(self: &Arc<Self>, key: &str) -> Option<Value> {
+        let i = VARIABLES.iter().position(|v| *v == key)?;
+        self.0.get(i).cloned()
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(VARIABLES)
     }
 }
 
@@ -186,9 +308,11 @@ pub fn validate(source: &str) -> Result<(), TemplateError> {
             ),
         });
     }
-    let mut out = CappedWriter::default();
-    tmpl.render_captured_to(Context::sample(), &mut out)
-        .map_err(|e| TemplateError::from_minijinja(&e))?;
+    let sample = Context::sample();
+    render_capped(
+        &tmpl,
+        Prepared::new(&sample).view(&Shortened::whole(&sample)),
+    )?;
     Ok(())
 }
 
@@ -270,9 +394,17 @@ fn date(value: String, format: Option<String>) -> Result<String, Error> {
 }
 
 /// Refuses to grow past [`MAX_OUTPUT_BYTES`], which aborts the render.
-#[derive(Default)]
 struct CappedWriter {
     buf: Vec<u8>,
+}
+
+impl Default for CappedWriter {
+    fn default() -> Self {
+        // Room for a typical caption, so most renders allocate once.
+        CappedWriter {
+            buf: Vec::with_capacity(1024),
+        }
+    }
 }
 
 impl io::Write for CappedWriter {

@@ -15,8 +15,8 @@ use unicode_segmentation::UnicodeSegmentation;
 use super::count::find_urls;
 use super::engine::TemplateError;
 use super::platform::Platform;
-use super::rules::{fits, Rules};
-use super::template::{cut_words, Context};
+use super::rules::{measure_and_fit, Rules};
+use super::template::{Context, Shortened, WordCuts};
 
 #[derive(Debug, Clone, Copy)]
 enum TitleCut {
@@ -36,14 +36,30 @@ struct Draft {
     url: bool,
 }
 
+/// How a caption is rendered from a shortening of its full context.
+pub(crate) type Render<'r> = dyn Fn(&Shortened) -> Result<String, TemplateError> + 'r;
+
 struct Fitter<'a> {
     platform: Platform,
     rules: &'a Rules,
     full: &'a Context,
-    render: &'a dyn Fn(&Context) -> Result<String, TemplateError>,
+    render: &'a Render<'a>,
+    title: WordCuts<'a>,
+    summary: WordCuts<'a>,
+    excerpt: WordCuts<'a>,
+    /// Length of the whole render (every word, tag and the link), which did
+    /// not fit: the upper end of the first search.
+    whole_length: usize,
 }
 
-/// [`fit_with`] for a render that cannot fail.
+/// A rendered shortening, measured.
+struct Tried {
+    text: String,
+    length: usize,
+    fits: bool,
+}
+
+/// [`fit_with`] for a render of whole contexts that cannot fail.
 #[cfg(test)]
 pub(crate) fn fit(
     platform: Platform,
@@ -51,29 +67,42 @@ pub(crate) fn fit(
     full: &Context,
     render: &dyn Fn(&Context) -> String,
 ) -> String {
-    fit_with(platform, rules, full, &|c| Ok(render(c))).unwrap_or_default()
+    fit_with(platform, rules, full, &|s: &Shortened| {
+        Ok(render(&s.apply(full)))
+    })
+    .map(|f| f.text)
+    .unwrap_or_default()
 }
 
 /// Renders `full` with `render` and shortens it until `platform` accepts it
 /// under `rules`. Fails only when the full render fails; a shortened
 /// variant that fails to render is treated as not fitting.
-pub(crate) fn fit_with(
+pub(crate) fn fit_with<'a>(
     platform: Platform,
-    rules: &Rules,
-    full: &Context,
-    render: &dyn Fn(&Context) -> Result<String, TemplateError>,
-) -> Result<String, TemplateError> {
+    rules: &'a Rules,
+    full: &'a Context,
+    render: &'a Render<'a>,
+) -> Result<Found, TemplateError> {
+    // The common case: everything fits as rendered.
+    let whole = render(&Shortened::whole(full))?;
+    let (whole_length, fits) = measure_and_fit(platform, rules, &whole);
+    if fits {
+        return Ok(Found {
+            n: 0,
+            text: whole,
+            length: whole_length,
+        });
+    }
     let fitter = Fitter {
         platform,
         rules,
         full,
         render,
+        title: WordCuts::new(&full.title),
+        summary: WordCuts::new(&full.summary),
+        excerpt: WordCuts::new(&full.excerpt),
+        whole_length,
     };
-    // The common case: everything fits as rendered.
-    let whole = render(full)?;
-    if fitter.fits(&whole) {
-        return Ok(whole);
-    }
     let all_tags = full.hashtags.len();
     for url in [true, false] {
         if !url && full.url.is_empty() {
@@ -91,63 +120,75 @@ pub(crate) fn fit_with(
     Ok(fitter.hard_cut(&whole))
 }
 
-impl Fitter<'_> {
-    fn fits(&self, text: &str) -> bool {
-        fits(self.platform, self.rules, text)
-    }
-
-    fn attempt(&self, draft: Draft) -> Option<String> {
+impl<'a> Fitter<'a> {
+    /// The draft rendered and measured; `None` when it does not render.
+    fn attempt(&self, draft: Draft) -> Option<Tried> {
         let text = (self.render)(&self.build(draft)).ok()?;
-        self.fits(&text).then_some(text)
+        let (length, fits) = measure_and_fit(self.platform, self.rules, &text);
+        Some(Tried { text, length, fits })
     }
 
-    fn build(&self, draft: Draft) -> Context {
+    fn attempt_fitting(&self, draft: Draft) -> Option<Tried> {
+        self.attempt(draft).filter(|t| t.fits)
+    }
+
+    fn build(&self, draft: Draft) -> Shortened<'a> {
         let full = self.full;
-        let mut ctx = full.clone();
-        if let Some(n) = draft.prose_words {
-            ctx.summary = cut_words(&full.summary, n);
-            ctx.excerpt = cut_words(&full.excerpt, n);
-        }
-        ctx.hashtags.truncate(draft.hashtags);
-        if !draft.url {
-            ctx.url.clear();
-        }
-        ctx.title = match draft.title {
-            TitleCut::Full => ctx.title,
-            TitleCut::Words(n) => cut_words(&full.title, n),
-            TitleCut::Graphemes(n) => cut_graphemes(&full.title, n),
+        let (summary, excerpt) = match draft.prose_words {
+            Some(n) => (self.summary.cut(n), self.excerpt.cut(n)),
+            None => (full.summary.as_str().into(), full.excerpt.as_str().into()),
         };
-        ctx
+        Shortened {
+            title: match draft.title {
+                TitleCut::Full => full.title.as_str().into(),
+                TitleCut::Words(n) => self.title.cut(n),
+                TitleCut::Graphemes(n) => cut_graphemes(&full.title, n).into(),
+            },
+            summary,
+            excerpt,
+            hashtags: draft.hashtags,
+            url: draft.url,
+        }
     }
 
     /// With `hashtags` tags kept: the full title and as much prose as fits,
     /// else no prose and as many title words as fit (at least the first).
-    fn fit_keeping(&self, url: bool, hashtags: usize) -> Option<String> {
+    fn fit_keeping(&self, url: bool, hashtags: usize) -> Option<Found> {
         let draft = |prose_words, title| Draft {
             prose_words,
             hashtags,
             title,
             url,
         };
-        if let Some(none) = self.attempt(draft(Some(0), TitleCut::Full)) {
-            let max_words = word_count(&self.full.summary).max(word_count(&self.full.excerpt));
-            return Some(largest_fitting(0, none, max_words + 1, |n| {
+        let limit = self.rules.limit;
+        let bare = self.attempt(draft(Some(0), TitleCut::Full));
+        if let Some(none) = bare.as_ref().filter(|t| t.fits) {
+            let max_words = self.summary.words().max(self.excerpt.words());
+            // Every word is the whole render, but only with every tag and the link.
+            let whole = (url && hashtags == self.full.hashtags.len()).then_some(self.whole_length);
+            let lo = Found::new(0, none);
+            return Some(largest_fitting(lo, max_words + 1, whole, limit, |n| {
                 self.attempt(draft(Some(n), TitleCut::Full))
             }));
         }
-        let words = word_count(&self.full.title);
+        let words = self.title.words();
         if words <= 1 {
             return None;
         }
-        let one = self.attempt(draft(Some(0), TitleCut::Words(1)))?;
-        Some(largest_fitting(1, one, words, |n| {
-            self.attempt(draft(Some(0), TitleCut::Words(n)))
-        }))
+        let one = self.attempt_fitting(draft(Some(0), TitleCut::Words(1)))?;
+        let whole_title = bare.map(|t| t.length);
+        Some(largest_fitting(
+            Found::new(1, &one),
+            words,
+            whole_title,
+            limit,
+            |n| self.attempt(draft(Some(0), TitleCut::Words(n))),
+        ))
     }
 
     /// No prose or hashtags; a title too long even as one word is cut by
     /// graphemes.
-    fn fit_title_graphemes(&self, url: bool) -> Option<String> {
+    fn fit_title_graphemes(&self, url: bool) -> Option<Found> {
         let draft = |n| Draft {
             prose_words: Some(0),
             hashtags: 0,
@@ -155,44 +196,105 @@ impl Fitter<'_> {
             url,
         };
         let graphemes = self.full.title.graphemes(true).count();
-        let none = self.attempt(draft(0))?;
-        Some(largest_fitting(0, none, graphemes, |n| {
-            self.attempt(draft(n))
-        }))
+        let none = self.attempt_fitting(draft(0))?;
+        Some(largest_fitting(
+            Found::new(0, &none),
+            graphemes,
+            None,
+            self.rules.limit,
+            |n| self.attempt(draft(n)),
+        ))
     }
 
     /// Last resort when even the template's fixed text does not fit.
-    fn hard_cut(&self, text: &str) -> String {
+    fn hard_cut(&self, text: &str) -> Found {
         let graphemes = text.graphemes(true).count();
         let attempt = |n| {
             let cut = cut_graphemes(text, n);
-            self.fits(&cut).then_some(cut)
+            let (length, fits) = measure_and_fit(self.platform, self.rules, &cut);
+            Some(Tried {
+                text: cut,
+                length,
+                fits,
+            })
         };
-        largest_fitting(0, String::new(), graphemes, attempt)
+        let empty = Tried {
+            text: String::new(),
+            length: 0,
+            fits: true,
+        };
+        largest_fitting(
+            Found::new(0, &empty),
+            graphemes,
+            None,
+            self.rules.limit,
+            attempt,
+        )
     }
 }
 
-/// The largest `n` in `lo..hi` whose attempt fits, given that `lo` fits with
-/// `lo_text` and `hi` does not. Length grows with `n` almost everywhere; a
-/// local dip can only make the search settle on a shorter caption, never on
-/// one that does not fit, because only checked attempts are returned.
-fn largest_fitting(
-    mut lo: usize,
-    mut lo_text: String,
-    mut hi: usize,
-    attempt: impl Fn(usize) -> Option<String>,
-) -> String {
-    while hi > lo + 1 {
-        let mid = lo + (hi - lo) / 2;
-        match attempt(mid) {
-            Some(text) => {
-                lo = mid;
-                lo_text = text;
-            }
-            None => hi = mid,
+/// The best shortening found so far: `n` fits with this text, whose length
+/// (as the platform counts it) is `length`.
+pub(crate) struct Found {
+    n: usize,
+    pub text: String,
+    pub length: usize,
+}
+
+impl Found {
+    fn new(n: usize, tried: &Tried) -> Self {
+        Found {
+            n,
+            text: tried.text.clone(),
+            length: tried.length,
         }
     }
-    lo_text
+}
+
+/// The largest `n` in `lo.n..hi` whose attempt fits, given that `lo.n` fits
+/// and `hi` does not (`hi_length` is its length, when known).
+///
+/// Length grows with `n` almost everywhere, roughly by the same amount per
+/// step, so the next `n` is guessed by interpolating between the two ends
+/// (where the limit falls between their lengths); that usually lands next to
+/// the answer in two or three renders where halving takes six or more. After
+/// the first two guesses, guesses alternate with halving, which bounds the
+/// renders at about twice halving's. A local dip can only make
+/// the search settle on a shorter caption, never on one that does not fit,
+/// because only checked attempts are returned.
+fn largest_fitting(
+    mut lo: Found,
+    mut hi: usize,
+    mut hi_length: Option<usize>,
+    limit: usize,
+    attempt: impl Fn(usize) -> Option<Tried>,
+) -> Found {
+    let mut step = 0;
+    while hi > lo.n + 1 {
+        let may_guess = step < 2 || step % 2 == 0;
+        step += 1;
+        let guess = hi_length
+            .filter(|&h| may_guess && h > limit && limit >= lo.length)
+            .map(|h| lo.n + (limit - lo.length) * (hi - lo.n) / (h - lo.length));
+        let mid = match guess {
+            Some(g) => g.clamp(lo.n + 1, hi - 1),
+            None => lo.n + (hi - lo.n) / 2,
+        };
+        match attempt(mid) {
+            Some(t) if t.fits => {
+                lo = Found {
+                    n: mid,
+                    text: t.text,
+                    length: t.length,
+                }
+            }
+            t => {
+                hi = mid;
+                hi_length = t.map(|t| t.length);
+            }
+        }
+    }
+    lo
 }
 
 /// Moves a cut at `end` back to the start of the link or hashtag it would
@@ -218,10 +320,6 @@ fn outside_links_and_tags(text: &str, end: usize) -> usize {
         Some(hash) => word_start + hash,
         None => end,
     }
-}
-
-fn word_count(text: &str) -> usize {
-    text.split_whitespace().count()
 }
 
 /// The first `n` grapheme clusters and "…"; never splits an emoji or a
@@ -253,7 +351,11 @@ mod tests {
     use super::*;
     use crate::captions::count::measure;
     use crate::captions::rules::check;
-    use crate::captions::template::{hashtags, render};
+    use crate::captions::template::{cut_words, hashtags, render};
+
+    fn word_count(text: &str) -> usize {
+        text.split_whitespace().count()
+    }
 
     fn long_url() -> String {
         format!("https://example.com/{}", "very-long-slug-".repeat(15))

@@ -106,44 +106,52 @@ pub fn generate_with(
     settings: &Settings,
 ) -> Vec<Caption> {
     let ctx = template::Context::from_post(post);
+    // Converted to template values once for every platform and shortening.
+    let prepared = engine::Prepared::new(&ctx);
     requests
         .iter()
-        .map(|(platform, variant)| caption(templates, &ctx, *platform, variant, settings))
+        .map(|(platform, variant)| {
+            caption(templates, &ctx, &prepared, *platform, variant, settings)
+        })
         .collect()
 }
 
 fn caption(
     templates: &TemplateSet,
     ctx: &template::Context,
+    prepared: &engine::Prepared,
     platform: Platform,
     variant: &str,
     settings: &Settings,
 ) -> Caption {
     let rules = Rules::for_platform(platform, settings.mastodon_limit);
-    let tagged;
-    let ctx = if settings.utm && !ctx.url.is_empty() {
+    let (tagged, tagged_values);
+    let (ctx, prepared) = if settings.utm && !ctx.url.is_empty() {
         tagged = template::Context {
             url: utm::add_utm(&ctx.url, platform),
             ..ctx.clone()
         };
-        &tagged
+        tagged_values = prepared.with_url(&tagged.url);
+        (&tagged, &tagged_values)
     } else {
-        ctx
+        (ctx, prepared)
     };
-    let render = |c: &template::Context| templates.render(platform, variant, c);
-    let (text, error) = match fit::fit_with(platform, &rules, ctx, &render) {
+    let render =
+        |s: &template::Shortened| templates.render_prepared(platform, variant, prepared, s);
+    let (text, length, error) = match fit::fit_with(platform, &rules, ctx, &render) {
         // An empty caption is never silent: the page says why it is empty.
-        Ok(text) if text.is_empty() => (
-            text,
+        Ok(fitted) if fitted.text.is_empty() => (
+            fitted.text,
+            0,
             Some("the template made no text for this post".to_owned()),
         ),
-        Ok(text) => (text, None),
-        Err(e) => (String::new(), Some(e.to_string())),
+        Ok(fitted) => (fitted.text, fitted.length, None),
+        Err(e) => (String::new(), 0, Some(e.to_string())),
     };
     Caption {
         platform,
         variant: variant.to_owned(),
-        length: measure(platform, &text),
+        length,
         limit: rules.limit,
         text,
         error,

@@ -1,7 +1,7 @@
 //! Each platform's acceptance rules beyond its length unit: byte caps, link
 //! and hashtag caps, and the limit a subscription may change (Mastodon).
 
-use super::count::{count_hashtags, find_urls, measure};
+use super::count::{count_hashtags, count_hashtags_outside, find_urls, measure};
 use super::platform::Platform;
 
 /// What a caption must satisfy to be accepted by its platform.
@@ -66,15 +66,31 @@ impl Check {
     }
 }
 
-/// Whether `platform` accepts `text` under `rules`; [`check`] without the
-/// report, computing only what the platform caps (fitting calls it often).
-pub(crate) fn fits(platform: Platform, rules: &Rules, text: &str) -> bool {
-    rules.max_bytes.is_none_or(|m| text.len() <= m)
-        && measure(platform, text) <= rules.limit
-        && rules
-            .max_links
-            .is_none_or(|m| find_urls(text, true).len() <= m)
-        && rules.max_hashtags.is_none_or(|m| count_hashtags(text) <= m)
+/// [`measure`] of `text` and whether `platform` accepts it under `rules`:
+/// [`check`] without the report, computing only what the platform caps
+/// (fitting calls it for every shortening, and steers by the length even when
+/// one does not fit).
+pub(crate) fn measure_and_fit(platform: Platform, rules: &Rules, text: &str) -> (usize, bool) {
+    let length = measure(platform, text);
+    let fits = length <= rules.limit
+        && rules.max_bytes.is_none_or(|m| text.len() <= m)
+        && (rules.max_links.is_none() && rules.max_hashtags.is_none() || {
+            // Links are found once for both caps (a `#` inside a link is no
+            // hashtag), and not at all when only hashtags are capped and
+            // there is no `#`.
+            let tagged = rules.max_hashtags.is_some() && text.contains(['#', '＃']);
+            let links = if rules.max_links.is_some() || tagged {
+                find_urls(text, true)
+            } else {
+                Vec::new()
+            };
+            rules.max_links.is_none_or(|m| links.len() <= m)
+                && (!tagged
+                    || rules
+                        .max_hashtags
+                        .is_none_or(|m| count_hashtags_outside(text, &links) <= m))
+        });
+    (length, fits)
 }
 
 /// Measures `text` for `platform` and lists every rule it breaks.

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use std::collections::HashMap;
 
 use super::templates_store;
-use super::{generate_with, Platform, PostView, TemplateSet};
+use super::{generate_with, Platform, PostView, Settings, TemplateSet};
 use crate::accounts::UserId;
 use crate::db::schema::{captions, feeds, posts, subscriptions};
 use crate::db::{new_id, now, AnyConnection};
@@ -340,22 +340,29 @@ pub fn list_account_captions(
     Ok(grouped)
 }
 
-/// The account's newest posts across its feeds, as caption input: what the
-/// template page previews against.
+/// The account's newest posts across its feeds, as caption input, each with
+/// the settings of the subscription it comes through (its Mastodon limit,
+/// UTM): what the template page previews against, so a preview is the
+/// caption the account would get.
 pub fn latest_account_posts(
     conn: &mut AnyConnection,
     user: &UserId,
     n: i64,
-) -> QueryResult<Vec<PostView>> {
-    let rows: Vec<(Post, Feed)> = posts::table
+) -> QueryResult<Vec<(PostView, Settings)>> {
+    let rows: Vec<(Post, (Feed, Subscription))> = posts::table
         .inner_join(feeds::table.inner_join(subscriptions::table))
         .filter(subscriptions::user_id.eq(user.as_str()))
         .order((posts::first_seen_at.desc(), posts::id.asc()))
         .limit(n)
-        .select((Post::as_select(), Feed::as_select()))
+        .select((
+            Post::as_select(),
+            (Feed::as_select(), Subscription::as_select()),
+        ))
         .load(conn)?;
     Ok(rows
         .iter()
-        .map(|(post, feed)| post_view(post, feed))
+        .map(|(post, (feed, subscription))| {
+            (post_view(post, feed), subscription.caption_settings())
+        })
         .collect())
 }

@@ -92,9 +92,9 @@ impl Context {
         // Only the first words of long texts are ever used; cleaning whole
         // articles dominated caption generation.
         let title_words = title.split(' ').count();
-        let article = strip_leading_title(
-            &clean_words(&post.content_text, EXCERPT_MAX_WORDS + title_words + 1),
-            &title,
+        let article = clean_words(
+            without_leading_title(&post.content_text, &title),
+            EXCERPT_MAX_WORDS + 1,
         );
         let mut summary = clean_words(&post.summary, SUMMARY_MAX_WORDS + title_words + 1);
         // Feeds often repeat the title as the description.
@@ -133,6 +133,47 @@ impl Context {
     }
 }
 
+/// What fitting changes in a [`Context`]: the rest stays as in the full one.
+#[derive(Debug, Clone)]
+pub(crate) struct Shortened<'a> {
+    pub title: std::borrow::Cow<'a, str>,
+    pub summary: std::borrow::Cow<'a, str>,
+    pub excerpt: std::borrow::Cow<'a, str>,
+    /// How many of the hashtags are kept, from the front.
+    pub hashtags: usize,
+    pub url: bool,
+}
+
+impl<'a> Shortened<'a> {
+    /// Nothing shortened.
+    pub(crate) fn whole(ctx: &'a Context) -> Self {
+        Shortened {
+            title: ctx.title.as_str().into(),
+            summary: ctx.summary.as_str().into(),
+            excerpt: ctx.excerpt.as_str().into(),
+            hashtags: ctx.hashtags.len(),
+            url: true,
+        }
+    }
+
+    /// The full context with these parts shortened.
+    #[cfg(test)]
+    pub(crate) fn apply(&self, full: &Context) -> Context {
+        Context {
+            title: self.title.clone().into_owned(),
+            summary: self.summary.clone().into_owned(),
+            excerpt: self.excerpt.clone().into_owned(),
+            url: if self.url {
+                full.url.clone()
+            } else {
+                String::new()
+            },
+            hashtags: full.hashtags[..self.hashtags.min(full.hashtags.len())].to_vec(),
+            ..full.clone()
+        }
+    }
+}
+
 /// Renders `platform`'s default template (tests compare against it).
 #[cfg(test)]
 pub(crate) fn render(platform: Platform, ctx: &Context) -> Result<String, String> {
@@ -164,11 +205,7 @@ pub(crate) fn tidy(text: &str) -> String {
 /// (NUL, stray escape codes), since every field ends up on one line of a
 /// plain-text post.
 pub(crate) fn clean_text(s: &str) -> String {
-    let visible: String = s
-        .chars()
-        .filter(|c| c.is_whitespace() || !c.is_control())
-        .collect();
-    visible.split_whitespace().collect::<Vec<_>>().join(" ")
+    clean_words(s, usize::MAX)
 }
 
 /// [`clean_text`] of the first `n` words only (one more is enough for
@@ -180,14 +217,19 @@ fn clean_words(s: &str, n: usize) -> String {
         if kept == n {
             break;
         }
-        let visible: String = word.chars().filter(|c| !c.is_control()).collect();
+        let visible = word.trim_matches(|c: char| c.is_control());
         if visible.is_empty() {
             continue;
         }
         if kept > 0 {
             out.push(' ');
         }
-        out.push_str(&visible);
+        // Copied whole unless a control character hides inside the word.
+        if visible.chars().any(char::is_control) {
+            out.extend(visible.chars().filter(|c| !c.is_control()));
+        } else {
+            out.push_str(visible);
+        }
         kept += 1;
     }
     out
@@ -211,12 +253,61 @@ fn clean_url(s: &str) -> String {
     }
 }
 
-fn strip_leading_title(article: &str, title: &str) -> String {
-    match article.get(..title.len()) {
-        Some(head) if !title.is_empty() && head.eq_ignore_ascii_case(title) => {
-            article[title.len()..].trim_start().to_owned()
+/// `article` without a leading copy of `title` (a cleaned title), when that
+/// copy stands alone: the whole text, a line of its own, or a sentence of its
+/// own ("Title." or a title ending in `.!?…`). A title that only begins the
+/// first sentence ("Rust is fast" in "Rust is fast because …") is part of the
+/// article and stays. Compared word by word, ASCII case ignored, so the
+/// article's own spacing and line breaks decide.
+fn without_leading_title<'a>(article: &'a str, title: &str) -> &'a str {
+    let words: Vec<&str> = title.split(' ').filter(|w| !w.is_empty()).collect();
+    let Some((&last, first)) = words.split_last() else {
+        return article;
+    };
+    let mut rest = article;
+    for &word in first {
+        rest = rest.trim_start();
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        if !same_word(&rest[..end], word) {
+            return article;
         }
-        _ => article.to_owned(),
+        rest = &rest[end..];
+    }
+    rest = rest.trim_start();
+    let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+    let found = &rest[..end];
+    let ends_sentence = |w: &str| w.ends_with(['.', '!', '?', '…']);
+    let sentence = if same_word(found, last) {
+        ends_sentence(last)
+    } else {
+        // "Title." where the title has no full stop of its own.
+        match found.char_indices().next_back() {
+            Some((i, c)) if ".!?…".contains(c) && same_word(&found[..i], last) => true,
+            _ => return article,
+        }
+    };
+    let after = &rest[end..];
+    let spacing = &after[..after.len() - after.trim_start().len()];
+    let own_line =
+        after.trim().is_empty() || spacing.contains(['\n', '\r', '\u{2028}', '\u{2029}']);
+    if own_line || sentence {
+        after.trim_start()
+    } else {
+        article
+    }
+}
+
+/// Whether a word of raw text is `clean` once its control characters are
+/// dropped, ignoring ASCII case.
+fn same_word(raw: &str, clean: &str) -> bool {
+    let mut raw = raw.chars().filter(|c| !c.is_control());
+    let mut clean = clean.chars();
+    loop {
+        match (raw.next(), clean.next()) {
+            (None, None) => return true,
+            (Some(a), Some(b)) if a.eq_ignore_ascii_case(&b) => {}
+            _ => return false,
+        }
     }
 }
 
@@ -224,6 +315,58 @@ fn strip_leading_title(article: &str, title: &str) -> String {
 /// anything was cut. Cutting already-cut text again is consistent, which the
 /// fitting search relies on.
 pub(crate) fn cut_words(text: &str, n: usize) -> String {
+    WordCuts::new(text).cut(n).into_owned()
+}
+
+/// [`cut_words`] of one text for many `n`: fitting cuts the same prose and
+/// title again and again, so where the words end is found once. On text
+/// with single spaces only (all the context's text) a cut is then a slice;
+/// other text is split and joined as it comes.
+pub(crate) struct WordCuts<'a> {
+    text: &'a str,
+    /// Where each space is, when the text is single-spaced.
+    spaces: Option<Vec<usize>>,
+}
+
+impl<'a> WordCuts<'a> {
+    pub(crate) fn new(text: &'a str) -> Self {
+        let single_spaced = !(text.starts_with(' ') || text.ends_with(' ') || text.contains("  "));
+        let spaces = single_spaced.then(|| {
+            text.bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b' ')
+                .map(|(i, _)| i)
+                .collect()
+        });
+        WordCuts { text, spaces }
+    }
+
+    /// How many words a cut can keep at most (space-separated, as cut).
+    pub(crate) fn words(&self) -> usize {
+        match &self.spaces {
+            _ if self.text.is_empty() => 0,
+            Some(spaces) => spaces.len() + 1,
+            None => self.text.split(' ').filter(|w| !w.is_empty()).count(),
+        }
+    }
+
+    /// The first `n` words, with "…" when anything was cut.
+    pub(crate) fn cut(&self, n: usize) -> std::borrow::Cow<'a, str> {
+        let Some(spaces) = &self.spaces else {
+            return cut_words_split(self.text, n).into();
+        };
+        if self.text.is_empty() || n == 0 {
+            return "".into();
+        }
+        match spaces.get(n - 1) {
+            None => self.text.into(),
+            Some(&end) => with_ellipsis(&self.text[..end]).into(),
+        }
+    }
+}
+
+/// [`cut_words`] for any spacing: splits and joins.
+fn cut_words_split(text: &str, n: usize) -> String {
     let mut words = text.split(' ').filter(|w| !w.is_empty());
     let kept: Vec<&str> = words.by_ref().take(n).collect();
     if words.next().is_none() {
@@ -232,12 +375,14 @@ pub(crate) fn cut_words(text: &str, n: usize) -> String {
     if kept.is_empty() {
         return String::new();
     }
-    let mut out = kept.join(" ");
+    with_ellipsis(&kept.join(" "))
+}
+
+fn with_ellipsis(kept: &str) -> String {
     // "word,…" reads badly; the ellipsis already marks the break.
-    let trimmed_len = out
-        .trim_end_matches([',', ';', ':', '.', '-', '–', '—'])
-        .len();
-    out.truncate(trimmed_len);
+    let kept = kept.trim_end_matches([',', ';', ':', '.', '-', '–', '—']);
+    let mut out = String::with_capacity(kept.len() + '…'.len_utf8());
+    out.push_str(kept);
     if !out.ends_with('…') {
         out.push('…');
     }
@@ -408,6 +553,43 @@ mod tests {
         assert_eq!(cut_words(&cut_words("a b c d e", 3), 2), "a b…");
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// The slicing fast path cuts exactly where splitting and joining does.
+        #[test]
+        fn cut_words_slices_like_it_splits(
+            words in proptest::collection::vec("[a-c,.…;—]{0,3}", 0..12),
+            spaces in proptest::collection::vec(1usize..3, 12),
+            n in 0usize..14,
+        ) {
+            let mut text = String::new();
+            for (w, gap) in words.iter().zip(&spaces) {
+                text.push_str(w);
+                text.push_str(&" ".repeat(*gap));
+            }
+            for text in [text.trim().to_owned(), text.clone(), text.split_whitespace().collect::<Vec<_>>().join(" ")] {
+                proptest::prop_assert_eq!(cut_words(&text, n), cut_words_split(&text, n), "{:?}", text);
+                let all = WordCuts::new(&text).words();
+                proptest::prop_assert_eq!(cut_words(&text, all), cut_words_split(&text, usize::MAX), "{:?}", text);
+                if all > 1 {
+                    proptest::prop_assert!(cut_words(&text, all - 1).ends_with('…'), "{:?}", text);
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Word by word, text is cleaned as filtering the whole text and
+        /// splitting it would.
+        #[test]
+        fn clean_text_drops_controls_and_collapses_whitespace(s in "[a \u{0}\u{7}\t\n\u{A0}\u{85}é\u{1F}]{0,24}") {
+            let visible: String = s.chars().filter(|c| c.is_whitespace() || !c.is_control()).collect();
+            let expected = visible.split_whitespace().collect::<Vec<_>>().join(" ");
+            proptest::prop_assert_eq!(clean_text(&s), expected);
+        }
+    }
+
     #[test]
     fn clean_words_keeps_the_first_words_only() {
         assert_eq!(clean_words("  a\u{0}b \n c  d e", 3), "ab c d");
@@ -420,6 +602,46 @@ mod tests {
         assert_eq!(tidy("  a  \n\n\n\n b \n \n\nc\n\n"), "a\n\nb\n\nc");
         assert_eq!(tidy("\n\n a\nb"), "a\nb");
         assert_eq!(tidy(" \n "), "");
+    }
+
+    #[test]
+    fn a_title_repeated_as_the_first_line_or_sentence_is_dropped_from_the_excerpt() {
+        let title = "Rust is fast";
+        for (content, excerpt) in [
+            ("Rust is fast\n\nBecause of LLVM.", "Because of LLVM."),
+            ("  rust IS fast\nBecause of LLVM.", "Because of LLVM."),
+            ("Rust is fast. Because of LLVM.", "Because of LLVM."),
+            (
+                "Rust is fast: a look at LLVM.",
+                "Rust is fast: a look at LLVM.",
+            ),
+            ("Rust is fast", ""),
+            // Only the start of the first sentence: it is the article's text.
+            (
+                "Rust is fast because of LLVM.",
+                "Rust is fast because of LLVM.",
+            ),
+            (
+                "Rust is faster than you think.",
+                "Rust is faster than you think.",
+            ),
+            ("Rust is", "Rust is"),
+            ("Go is fast\nToo.", "Go is fast Too."),
+        ] {
+            let ctx = Context::from_post(&PostView {
+                title: title.into(),
+                content_text: content.into(),
+                ..PostView::default()
+            });
+            assert_eq!(ctx.excerpt, excerpt, "{content:?}");
+        }
+        // A title that is a sentence itself, then more on the same line.
+        let ctx = Context::from_post(&PostView {
+            title: "It works!".into(),
+            content_text: "It works! Here is how.".into(),
+            ..PostView::default()
+        });
+        assert_eq!(ctx.excerpt, "Here is how.");
     }
 
     #[test]

@@ -36,6 +36,15 @@ impl Api<'_> {
     async fn get(&self, path: &str) -> (u16, Value) {
         self.call(reqwest::Method::GET, path, None).await
     }
+
+    async fn put_source(&self, path: &str, source: &str) -> (u16, Value) {
+        self.call(
+            reqwest::Method::PUT,
+            path,
+            Some(json!({ "source": source })),
+        )
+        .await
+    }
 }
 
 async fn api_for<'a>(app: &'a TestApp, email: &str) -> Api<'a> {
@@ -310,6 +319,137 @@ async fn measure_counts_as_the_platform_does(backend: Backend) {
 }
 on_both_backends!(measure_counts_as_the_platform_does);
 
+async fn templates_are_listed_saved_with_reasons_and_removed(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.sign_up("ann@example.com").await;
+    let api = api_for(&app, "ann@example.com").await;
+
+    // Before any edit: one built-in default per platform.
+    let (status, list) = api.get("/api/v1/templates").await;
+    assert_eq!(status, 200);
+    let templates = list["templates"].as_array().unwrap();
+    assert_eq!(templates.len(), 7);
+    assert!(templates
+        .iter()
+        .all(|t| t["variant"] == "default" && t["builtin"] == true && t["updated_at"].is_null()));
+    assert_eq!(templates[0]["platform"], "x");
+    assert!(list["variables"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("title")));
+
+    let (status, saved) = api
+        .put_source("/api/v1/templates/x/default", "NEW: {{ title }}\n{{ url }}")
+        .await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(saved["source"], "NEW: {{ title }}\n{{ url }}");
+    assert_eq!(saved["builtin"], false);
+    assert!(saved["updated_at"].is_string());
+    let (status, _) = api
+        .put_source("/api/v1/templates/bluesky/teaser", "Teaser: {{ summary }}")
+        .await;
+    assert_eq!(status, 200);
+
+    // Refused with line and reason as data; what was saved stays in force.
+    let (status, refused) = api
+        .put_source("/api/v1/templates/x/default", "{{ title }}\n{{ titel }}")
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(refused["error"]["code"], "invalid_template");
+    assert_eq!(refused["error"]["line"], 2);
+    assert!(refused["error"]["reason"]
+        .as_str()
+        .unwrap()
+        .starts_with("unknown variable \"titel\""));
+    assert!(refused["error"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("line 2: unknown variable"));
+    let (status, refused) = api
+        .put_source("/api/v1/templates/x/Bad Name", "{{ title }}")
+        .await;
+    assert_eq!(
+        (status, refused["error"]["code"].clone()),
+        (422, json!("invalid"))
+    );
+    let (status, _) = api
+        .put_source("/api/v1/templates/myspace/default", "{{ title }}")
+        .await;
+    assert_eq!(status, 404);
+
+    let (_, list) = api.get("/api/v1/templates").await;
+    let listed: Vec<(String, String, bool)> = list["templates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["platform"].as_str().unwrap().to_owned(),
+                t["variant"].as_str().unwrap().to_owned(),
+                t["builtin"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(listed.len(), 8);
+    assert_eq!(listed[0], ("x".into(), "default".into(), false));
+    assert!(listed.contains(&("bluesky".into(), "teaser".into(), false)));
+    assert_eq!(
+        list["templates"][0]["source"],
+        "NEW: {{ title }}\n{{ url }}"
+    );
+
+    // Deleting the default goes back to the built-in one; a variant goes away.
+    let (status, _) = api
+        .call(reqwest::Method::DELETE, "/api/v1/templates/x/default", None)
+        .await;
+    assert_eq!(status, 204);
+    let (status, _) = api
+        .call(
+            reqwest::Method::DELETE,
+            "/api/v1/templates/bluesky/teaser",
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    let (status, _) = api
+        .call(
+            reqwest::Method::DELETE,
+            "/api/v1/templates/bluesky/teaser",
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (_, list) = api.get("/api/v1/templates").await;
+    assert_eq!(list["templates"].as_array().unwrap().len(), 7);
+    assert_eq!(list["templates"][0]["builtin"], true);
+    assert_eq!(
+        list["templates"][0]["source"],
+        "{{ title }}\n{{ url }}\n\n{{ hashtags[:2]|join(' ') }}"
+    );
+
+    // Another account sees only its own templates.
+    api.put_source("/api/v1/templates/threads/default", "Ann: {{ title }}")
+        .await;
+    let client = crate::helpers::new_browser();
+    app.sign_up_as(&client, "bob@example.com").await;
+    let bob = api_for(&app, "bob@example.com").await;
+    let (_, list) = bob.get("/api/v1/templates").await;
+    assert!(list["templates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|t| t["builtin"] == true));
+    let (status, _) = bob
+        .call(
+            reqwest::Method::DELETE,
+            "/api/v1/templates/threads/default",
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+}
+on_both_backends!(templates_are_listed_saved_with_reasons_and_removed);
+
 /// Every operation the OpenAPI document names is one the tests above exercise, and the
 /// document describes exactly the routes that answer.
 #[tokio::test]
@@ -340,11 +480,24 @@ async fn the_openapi_document_lists_every_operation() {
         "GET /api/v1/posts/{id}",
         "POST /api/v1/measure",
         "POST /api/v1/preview",
+        "GET /api/v1/templates",
+        "PUT /api/v1/templates/{platform}/{variant}",
+        "DELETE /api/v1/templates/{platform}/{variant}",
     ]
     .into_iter()
     .map(String::from)
     .collect();
     assert_eq!(operations, exercised);
+    // Every operation id once: tools link operations by id.
+    let ids: Vec<&str> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .filter_map(|op| op["operationId"].as_str())
+        .collect();
+    let unique: BTreeSet<&str> = ids.iter().copied().collect();
+    assert_eq!(ids.len(), unique.len(), "{ids:?}");
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
     // Undocumented API paths answer 404 as JSON.
     let response = reqwest::get(app.url("/api/v1/nothing")).await.unwrap();

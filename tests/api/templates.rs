@@ -133,6 +133,28 @@ async fn preview_renders_latest_posts_without_saving(backend: Backend) {
 }
 on_both_backends!(preview_renders_latest_posts_without_saving);
 
+async fn preview_uses_the_subscriptions_mastodon_limit(backend: Backend) {
+    let (app, _feeds, feed_page) = with_feed(backend).await;
+    let ok = app
+        .submit(
+            &feed_page,
+            &format!("{feed_page}/settings"),
+            &[("mastodon_limit", "1000")],
+        )
+        .await;
+    assert_eq!(ok.status().as_u16(), 303);
+    app.poll().await;
+    // 600 characters: over the default 500, within this instance's 1000.
+    let source = format!("{{{{ title }}}} {}", "x".repeat(600));
+    let preview = save_template(&app, "mastodon", "default", &source, "preview").await;
+    assert_eq!(preview.status().as_u16(), 200);
+    let body = preview.text().await.unwrap();
+    assert!(body.contains("/1000"), "{body}");
+    assert!(!body.contains("/500"), "{body}");
+    assert!(body.contains(&"x".repeat(600)), "not shortened: {body}");
+}
+on_both_backends!(preview_uses_the_subscriptions_mastodon_limit);
+
 async fn a_render_failure_is_shown_on_the_caption(backend: Backend) {
     let (app, _feeds, _) = with_feed(backend).await;
     // Valid against the sample post (three categories), fails on these posts (one).

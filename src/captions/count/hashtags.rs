@@ -1,5 +1,7 @@
 //! Counting hashtags as the platforms that cap them (Threads, Instagram) see them.
 
+use std::ops::Range;
+
 /// Number of hashtags in `text`: `#` not glued to a word, followed by letters,
 /// marks, digits or `_` with at least one non-digit (`#2024` is no tag on
 /// any platform). Inside links, `#fragment` is not a tag.
@@ -7,24 +9,25 @@ pub(crate) fn count_hashtags(text: &str) -> usize {
     if !text.contains(['#', '＃']) {
         return 0;
     }
-    let links = super::find_urls(text, true);
-    let mut count = 0;
-    let mut prev: Option<char> = None;
-    for (i, c) in text.char_indices() {
-        let in_link = links.iter().any(|l| l.contains(&i));
-        let glued = prev.is_some_and(|p| p.is_alphanumeric() || p == '_' || p == '&');
-        if (c == '#' || c == '＃') && !in_link && !glued {
-            let body: String = text[i + c.len_utf8()..]
+    count_hashtags_outside(text, &super::find_urls(text, true))
+}
+
+/// [`count_hashtags`] when the links (`find_urls(text, true)`) are known.
+pub(crate) fn count_hashtags_outside(text: &str, links: &[Range<usize>]) -> usize {
+    text.match_indices(['#', '＃'])
+        .filter(|&(i, hash)| {
+            let glued = text[..i]
                 .chars()
-                .take_while(|&t| t.is_alphanumeric() || t == '_' || is_mark(t))
-                .collect();
-            if body.chars().any(|t| !t.is_ascii_digit()) {
-                count += 1;
-            }
-        }
-        prev = Some(c);
-    }
-    count
+                .next_back()
+                .is_some_and(|p| p.is_alphanumeric() || p == '_' || p == '&');
+            !glued
+                && !links.iter().any(|l| l.contains(&i))
+                && text[i + hash.len()..]
+                    .chars()
+                    .take_while(|&t| t.is_alphanumeric() || t == '_' || is_mark(t))
+                    .any(|t| !t.is_ascii_digit())
+        })
+        .count()
 }
 
 fn is_mark(c: char) -> bool {

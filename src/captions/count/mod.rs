@@ -7,11 +7,13 @@
 
 use unicode_segmentation::UnicodeSegmentation;
 
+mod clusters;
 mod hashtags;
 mod links;
 mod x;
 
-pub(crate) use hashtags::count_hashtags;
+pub(crate) use clusters::{stretches, Stretch};
+pub(crate) use hashtags::{count_hashtags, count_hashtags_outside};
 pub(crate) use links::find_urls;
 
 use super::platform::Platform;
@@ -24,8 +26,7 @@ pub fn measure(platform: Platform, text: &str) -> usize {
     match platform {
         Platform::X => x::weighted_len(text),
         Platform::Mastodon => mastodon_len(text),
-        Platform::Bluesky if text.chars().all(alone_is_grapheme) => text.chars().count(),
-        Platform::Bluesky => text.graphemes(true).count(),
+        Platform::Bluesky => clusters::grapheme_count(text),
         Platform::Threads => threads_len(text),
         Platform::Linkedin | Platform::Instagram | Platform::Facebook => text.chars().count(),
     }
@@ -45,6 +46,10 @@ fn mastodon_len(text: &str) -> usize {
 }
 
 fn mastodon_plain_len(text: &str) -> usize {
+    // Without an `@` there is no mention to shorten.
+    if !text.contains('@') {
+        return text.chars().count();
+    }
     let mut total = 0;
     let mut pos = 0;
     let mut prev: Option<char> = None;
@@ -98,13 +103,19 @@ fn threads_len(text: &str) -> usize {
     if !text.chars().any(may_be_emoji) {
         return text.chars().count();
     }
-    text.graphemes(true)
-        .map(|g| {
-            if is_emoji_cluster(g) {
-                g.len()
-            } else {
-                g.chars().count()
-            }
+    clusters::stretches(text)
+        .map(|s| match s {
+            clusters::Stretch::Simple(run) => run.chars().count(),
+            clusters::Stretch::Complex(stretch) => stretch
+                .graphemes(true)
+                .map(|g| {
+                    if is_emoji_cluster(g) {
+                        g.len()
+                    } else {
+                        g.chars().count()
+                    }
+                })
+                .sum(),
         })
         .sum()
 }
@@ -121,13 +132,6 @@ fn is_word_char(c: char) -> bool {
 pub(crate) fn is_emoji_cluster(g: &str) -> bool {
     g.chars()
         .any(|c| is_emoji_char(c) || c == '\u{20E3}' || c == '\u{FE0F}')
-}
-
-/// Characters that never join a neighbour into one grapheme cluster: text
-/// made only of them needs no (slow) segmentation. Latin before the combining
-/// marks, CJK ideographs and kana (without the combining sound marks).
-fn alone_is_grapheme(c: char) -> bool {
-    matches!(c, '\u{0}'..='\u{C}' | '\u{E}'..='\u{2FF}' | '\u{3041}'..='\u{3096}' | '\u{30A0}'..='\u{30FF}' | '\u{4E00}'..='\u{9FFF}')
 }
 
 /// Whether `c` can be part of what [`is_emoji_cluster`] calls an emoji; text
@@ -294,6 +298,47 @@ mod tests {
                     format!(
                         "{}: got {got}, twitter-text says {}",
                         v.description, v.weighted_length
+                    )
+                })
+            })
+            .collect();
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    /// Every link twitter-text autolinks weighs 23, with or without a scheme,
+    /// in parentheses or before punctuation: the links found and the weighted
+    /// length match the official package on its URL conformance texts.
+    #[test]
+    fn x_links_match_twitter_text_conformance() {
+        #[derive(serde::Deserialize)]
+        struct Fixture {
+            vectors: Vec<Vector>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Vector {
+            description: String,
+            text: String,
+            weighted_length: usize,
+            urls: Vec<String>,
+        }
+        let fixture: Fixture = serde_json::from_str(include_str!(
+            "../../../tests/fixtures/twitter_text_extract_urls.json"
+        ))
+        .unwrap();
+        assert!(fixture.vectors.len() > 80);
+        let failures: Vec<String> = fixture
+            .vectors
+            .iter()
+            .filter_map(|v| {
+                let urls: Vec<&str> = find_urls(&v.text, true)
+                    .into_iter()
+                    .map(|r| &v.text[r])
+                    .collect();
+                let got = measure(Platform::X, &v.text);
+                (got != v.weighted_length || urls != v.urls).then(|| {
+                    format!(
+                        "{}: got {got} {urls:?}, twitter-text says {} {:?}",
+                        v.description, v.weighted_length, v.urls
                     )
                 })
             })

@@ -1,6 +1,7 @@
 //! X's weighted length (twitter-text v3 `parseTweet` with the v3 config).
 
 use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
+
 use unicode_segmentation::UnicodeSegmentation;
 
 use super::links::find_urls;
@@ -34,7 +35,12 @@ fn plain_weight(text: &str) -> usize {
     if !text.chars().any(super::may_be_emoji) {
         return text.chars().map(char_weight).sum();
     }
-    text.graphemes(true).map(cluster_weight).sum()
+    super::stretches(text)
+        .map(|s| match s {
+            super::Stretch::Simple(run) => run.chars().map(char_weight).sum::<usize>(),
+            super::Stretch::Complex(stretch) => stretch.graphemes(true).map(cluster_weight).sum(),
+        })
+        .sum::<usize>()
 }
 
 /// An emoji sequence (ZWJ family, flag, keycap, skin tone, tag sequence)

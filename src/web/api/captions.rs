@@ -77,7 +77,7 @@ pub struct CaptionPage {
     pub next_cursor: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/captions", tag = "captions", params(CaptionQuery),
+#[utoipa::path(get, path = "/api/v1/captions", tag = "captions", operation_id = "list_captions", params(CaptionQuery),
     responses(
         (status = 200, body = CaptionPage),
         (status = 401, body = super::error::ErrorBody),
@@ -187,7 +187,7 @@ pub struct CaptionPatch {
     pub status: Option<String>,
 }
 
-#[utoipa::path(patch, path = "/api/v1/captions/{id}", tag = "captions",
+#[utoipa::path(patch, path = "/api/v1/captions/{id}", tag = "captions", operation_id = "update_caption",
     params(("id" = String, Path, description = "caption id")),
     request_body = CaptionPatch,
     responses(

@@ -62,7 +62,8 @@ pub struct NewFeed {
     pub url: String,
 }
 
-#[utoipa::path(get, path = "/api/v1/feeds", tag = "feeds",
+// "list" alone would also be the captions listing's id; ids must be unique.
+#[utoipa::path(get, path = "/api/v1/feeds", tag = "feeds", operation_id = "list_feeds",
     responses((status = 200, body = [FeedOut]), (status = 401, body = super::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list(

@@ -11,6 +11,7 @@ mod openapi;
 mod posts;
 mod preview;
 pub mod rate_limit;
+mod templates;
 
 use actix_web::web;
 use chrono::NaiveDateTime;
@@ -49,6 +50,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/posts/{id}", web::get().to(posts::show))
             .route("/measure", web::post().to(measure::measure))
             .route("/preview", web::post().to(preview::preview))
+            .route("/templates", web::get().to(templates::list))
+            .route(
+                "/templates/{platform}/{variant}",
+                web::put().to(templates::put),
+            )
+            .route(
+                "/templates/{platform}/{variant}",
+                web::delete().to(templates::delete),
+            )
             .default_service(web::to(|| async {
                 Err::<actix_web::HttpResponse, _>(error::ApiError::NotFound)
             })),

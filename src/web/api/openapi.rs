@@ -19,6 +19,9 @@ use utoipa::{Modify, OpenApi};
         super::posts::show,
         super::measure::measure,
         super::preview::preview,
+        super::templates::list,
+        super::templates::put,
+        super::templates::delete,
     ),
     components(schemas(
         super::error::ErrorBody,
@@ -38,6 +41,11 @@ use utoipa::{Modify, OpenApi};
         super::preview::PreviewOut,
         super::preview::PreviewPostOut,
         super::preview::PreviewCaptionOut,
+        super::templates::TemplateOut,
+        super::templates::TemplateList,
+        super::templates::TemplateIn,
+        super::templates::TemplateErrorBody,
+        super::templates::TemplateErrorDetail,
     )),
     modifiers(&BearerAuth),
 )]

@@ -71,7 +71,7 @@ fn summary(p: AccountPost) -> PostSummary {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/posts", tag = "posts", params(PostQuery),
+#[utoipa::path(get, path = "/api/v1/posts", tag = "posts", operation_id = "list_posts", params(PostQuery),
     responses(
         (status = 200, body = PostPage),
         (status = 401, body = super::error::ErrorBody),
@@ -120,7 +120,7 @@ pub async fn list(
     }))
 }
 
-#[utoipa::path(get, path = "/api/v1/posts/{id}", tag = "posts",
+#[utoipa::path(get, path = "/api/v1/posts/{id}", tag = "posts", operation_id = "show_post",
     params(("id" = String, Path, description = "post id")),
     responses(
         (status = 200, body = PostWithCaptions),

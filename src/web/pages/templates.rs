@@ -90,23 +90,24 @@ impl Loaded {
     }
 
     fn variants(&self, platform: Platform, selected: &str) -> Vec<VariantLink> {
-        let mut names: Vec<String> = vec![DEFAULT_VARIANT.to_owned()];
-        for t in self.stored.iter().filter(|t| t.platform == platform.id()) {
-            if !names.contains(&t.variant) {
-                names.push(t.variant.clone());
-            }
-        }
-        if valid_variant(selected) && !names.iter().any(|n| n == selected) {
-            names.push(selected.to_owned());
-        }
-        names
+        let mut links: Vec<VariantLink> = templates_store::in_force(&self.stored)
             .into_iter()
-            .map(|name| VariantLink {
-                selected: name == selected,
-                custom: self.source_of(platform, &name).is_some(),
-                name,
+            .filter(|t| t.platform == platform)
+            .map(|t| VariantLink {
+                selected: t.variant == selected,
+                custom: !t.builtin,
+                name: t.variant,
             })
-            .collect()
+            .collect();
+        // A new variant being written is listed before it is saved.
+        if valid_variant(selected) && !links.iter().any(|l| l.name == selected) {
+            links.push(VariantLink {
+                name: selected.to_owned(),
+                selected: true,
+                custom: false,
+            });
+        }
+        links
     }
 }
 
@@ -272,20 +273,21 @@ pub async fn submit(
     }
 }
 
-/// The unsaved template rendered and fitted for each post, as it would be stored.
+/// The unsaved template rendered and fitted for each post, as it would be
+/// stored: with the settings of the subscription the post comes through.
 fn previews(
     platform: Platform,
     variant: &str,
     source: &str,
-    posts: &[crate::captions::PostView],
+    posts: &[(crate::captions::PostView, Settings)],
 ) -> Vec<PreviewView> {
     let (set, _) = TemplateSet::with_overrides([(platform, variant.to_owned(), source.to_owned())]);
     let requests = [(platform, variant.to_owned())];
-    let rules = Rules::for_platform(platform, None);
     posts
         .iter()
-        .filter_map(|post| {
-            let caption = generate_with(&set, post, &requests, &Settings::default())
+        .filter_map(|(post, settings)| {
+            let rules = Rules::for_platform(platform, settings.mastodon_limit);
+            let caption = generate_with(&set, post, &requests, settings)
                 .into_iter()
                 .next()?;
             Some(PreviewView {
