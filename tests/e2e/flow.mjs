@@ -1,5 +1,6 @@
 // A subscriber's first visit, in headless Chromium, at a desktop and a phone size:
-// sign up → add the feed → see captions → copy one (and read the clipboard back) → edit one
+// try the blog on the front page without an account → create an account with that feed →
+// see captions → copy one (and read the clipboard back) → edit one
 // while watching its counter → save → mark it as posted → filter → log out. Every page
 // visited is scanned with axe-core; serious or critical findings fail the run.
 //
@@ -69,22 +70,24 @@ async function run({ name, ...options }) {
     page.setDefaultTimeout(15000);
     const email = `e2e-${name}-${Date.now()}@example.com`;
 
-    // Sign up.
-    await page.goto(`${BASE}/signup`);
-    await scan(page, `${name} /signup`);
+    // Try the blog without an account: real captions on the front page.
+    await page.goto(`${BASE}/`);
+    await scan(page, `${name} / (front page)`);
+    await page.getByLabel("Your blog's address, or its feed's").fill(FEED);
+    await shot(page, "try");
+    await Promise.all([page.waitForURL(/\?url=/), page.getByRole("button", { name: "Show my captions" }).click()]);
+    const tried = page.locator("textarea[id^=text-]");
+    assert.ok(await tried.count() >= 7, "captions for each platform before any account exists");
+    await scan(page, `${name} /?url= (tried)`);
+    await shot(page, "tried");
+
+    // One click turns that into an account that already follows the feed.
+    await Promise.all([page.waitForURL(/\/signup/), page.getByRole("button", { name: "Create an account with this feed" }).click()]);
+    await scan(page, `${name} /signup?feed=`);
     await page.getByLabel("Email").fill(email);
     await page.getByLabel(/^Password/).fill("correct horse battery");
     await shot(page, "signup");
     await Promise.all([page.waitForURL(/\/captions/), page.getByRole("button", { name: /sign up/i }).click()]);
-    await scan(page, `${name} /captions (empty)`);
-    await shot(page, "empty-desk");
-
-    // Add the feed.
-    await page.goto(`${BASE}/feeds/new`);
-    await scan(page, `${name} /feeds/new`);
-    await page.getByLabel(/Feed address/).fill(FEED);
-    await shot(page, "add-feed");
-    await Promise.all([page.waitForURL(/\/feeds\/[^/]+$/), page.locator("form[action='/feeds'] button[type=submit]").click()]);
 
     // The captions arrive once the poller has read the feed.
     const deadline = Date.now() + 30000;
