@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod digests;
 pub mod feeds;
+pub mod hex;
 pub mod images;
 pub mod mail;
 pub mod metrics;

@@ -42,7 +42,7 @@ pub fn verify(
         };
         match key {
             "t" => timestamp = value.parse::<i64>().ok(),
-            "v1" => signatures.extend(decode_hex(value)),
+            "v1" => signatures.extend(crate::hex::decode(value)),
             _ => {}
         }
     }
@@ -81,16 +81,6 @@ pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
         .into_bytes();
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     format!("t={timestamp},v1={hex}")
-}
-
-fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 #[cfg(test)]

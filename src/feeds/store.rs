@@ -38,6 +38,10 @@ pub struct Feed {
     /// The WebSub hub and topic the feed named at its last fetch.
     pub websub_hub: Option<String>,
     pub websub_topic: Option<String>,
+    /// Our WebSub subscription at that hub: see `crate::websub::store`.
+    pub websub_state: String,
+    pub websub_lease_until: Option<NaiveDateTime>,
+    pub websub_error: Option<String>,
 }
 
 impl Feed {

@@ -109,6 +109,9 @@ mod tests {
             lease_token: None,
             websub_hub: None,
             websub_topic: None,
+            websub_state: "none".into(),
+            websub_lease_until: None,
+            websub_error: None,
         }
     }
 

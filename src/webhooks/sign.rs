@@ -54,7 +54,7 @@ pub fn verify(secret: &str, header: &str, body: &[u8], now: i64) -> Result<(), V
                 timestamp = Some(value.parse::<i64>().map_err(|_| VerifyError::Malformed)?)
             }
             Some(("v1", value)) => {
-                signatures.push(decode_hex(value).ok_or(VerifyError::Malformed)?)
+                signatures.push(crate::hex::decode(value).ok_or(VerifyError::Malformed)?)
             }
             _ => {}
         }
@@ -75,16 +75,6 @@ pub fn verify(secret: &str, header: &str, body: &[u8], now: i64) -> Result<(), V
     } else {
         Err(VerifyError::Mismatch)
     }
-}
-
-fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 #[cfg(test)]

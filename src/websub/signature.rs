@@ -22,7 +22,7 @@ pub fn verify(secret: &str, header: Option<&str>, body: &[u8]) -> Result<(), Sig
         .trim()
         .split_once('=')
         .ok_or(SignatureError::Malformed)?;
-    let expected = decode_hex(hex).ok_or(SignatureError::Malformed)?;
+    let expected = crate::hex::decode(hex).ok_or(SignatureError::Malformed)?;
     let key = secret.as_bytes();
     let matches = match algorithm.to_ascii_lowercase().as_str() {
         "sha1" => check::<Hmac<sha1::Sha1>>(key, body, &expected),
@@ -55,23 +55,10 @@ pub fn sign_sha256(secret: &str, body: &[u8]) -> String {
             Err(_) => unreachable!("HMAC accepts any key length"),
         };
     mac.update(body);
-    let hex: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("sha256={hex}")
-}
-
-fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
+    format!(
+        "sha256={}",
+        crate::hex::encode(&mac.finalize().into_bytes())
+    )
 }
 
 #[cfg(test)]

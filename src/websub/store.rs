@@ -209,5 +209,5 @@ pub fn push_secret(
 fn new_secret() -> String {
     use rand::Rng as _;
     let bytes: [u8; 32] = rand::thread_rng().gen();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::hex::encode(&bytes)
 }

@@ -79,13 +79,14 @@ async fn a_hub_named_by_a_feed_gets_a_subscription_and_its_signed_pushes_arrive_
     );
     let app = spawn_app(backend).await;
     app.sign_up("ann@example.com").await;
-    app.add_feed(&topic).await;
+    let feed_page = app.add_feed(&topic).await;
     app.poll().await;
     let websub = WebSub::new(app.db.clone(), &app.settings).expect("websub");
 
     let report = websub.run_once().await.expect("websub pass");
 
     assert_eq!((report.requested, report.failed), (1, 0));
+    assert!(app.get_html(&feed_page).await.contains("Asking the hub"));
     let request = requests.lock().expect("requests").remove(0);
     assert_eq!(
         request.get("hub.mode").map(String::as_str),
@@ -119,6 +120,11 @@ async fn a_hub_named_by_a_feed_gets_a_subscription_and_its_signed_pushes_arrive_
     let right = verify(&topic).await.expect("answers");
     assert_eq!(right.status().as_u16(), 200);
     assert_eq!(right.text().await.expect("body"), "c4a11en9e");
+    let page = app.get_html(&feed_page).await;
+    assert!(
+        page.contains("pushed by the hub"),
+        "the feed's page says posts are pushed"
+    );
 
     // A push signed with another secret changes nothing.
     let pushed = feed_naming(&hub, &topic, &[("b", "Pushed post"), ("a", "First post")]);
@@ -185,13 +191,18 @@ async fn a_hub_that_refuses_is_noted_and_nothing_is_pushed_without_a_subscriptio
     );
     let app = spawn_app(backend).await;
     app.sign_up("ann@example.com").await;
-    app.add_feed(&topic).await;
+    let feed_page = app.add_feed(&topic).await;
     app.poll().await;
     let websub = WebSub::new(app.db.clone(), &app.settings).expect("websub");
 
     let report = websub.run_once().await.expect("websub pass");
 
     assert_eq!((report.requested, report.failed), (0, 1));
+    let page = app.get_html(&feed_page).await;
+    assert!(
+        page.contains("does not push to us"),
+        "the refusal is on the feed's page"
+    );
     let feed_id = app.feed_rows().await.remove(0).id;
     // Not subscribed, so a push is refused whatever it carries.
     let push = reqwest::Client::new()

@@ -41,6 +41,27 @@ pub struct FeedRow {
     pub gone_since: Option<String>,
     /// Paused because the account's plan runs fewer feeds (billing).
     pub paused_by_plan: bool,
+    /// Where push updates (WebSub) stand, when the feed names a hub.
+    pub push: Option<String>,
+}
+
+/// One line on WebSub for the feed's page: readers of the page want to know whether new
+/// posts arrive in seconds or at the next check.
+fn push_state(feed: &crate::feeds::store::Feed) -> Option<String> {
+    use crate::websub::store::{ACTIVE, FAILED, REQUESTED, WANTED};
+    let hub = feed.websub_hub.as_deref()?;
+    Some(match feed.websub_state.as_str() {
+        ACTIVE => format!(
+            "New posts are pushed by the hub {hub} within seconds (subscription renewed before {}).",
+            format_optional_time(&feed.websub_lease_until)
+        ),
+        REQUESTED | WANTED => format!("Asking the hub {hub} to push new posts; until it confirms, checks find them."),
+        FAILED => format!(
+            "The hub {hub} does not push to us ({}); checks find new posts, and we ask it again daily.",
+            feed.websub_error.as_deref().unwrap_or("no reason given")
+        ),
+        _ => return None,
+    })
 }
 
 impl From<&SubscribedFeed> for FeedRow {
@@ -65,6 +86,7 @@ impl From<&SubscribedFeed> for FeedRow {
             last_status: feed.last_status.map(|s| format!("HTTP {s}")),
             gone_since: feed.gone_at.as_ref().map(format_time),
             paused_by_plan: s.subscription.paused_by_plan,
+            push: push_state(feed),
         }
     }
 }
