@@ -256,3 +256,42 @@ fn keeps_feed_order() {
     let titles: Vec<&str> = feed.entries.iter().map(|e| e.title.as_str()).collect();
     assert_eq!(titles[..2], ["Has a link only", "Has neither"]);
 }
+
+#[test]
+fn a_hub_and_self_link_name_the_websub_subscription() {
+    let atom = br#"<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">
+      <title>T</title><id>urn:t</id><updated>2026-11-16T10:00:00Z</updated>
+      <link rel="hub" href="https://hub.example/"/><link rel="self" href="/feed.atom"/>
+    </feed>"#;
+    let feed = parse_feed(atom, Some(&url("https://blog.example/index.atom"))).unwrap();
+    assert_eq!(
+        feed.websub,
+        Some(WebSubLinks {
+            hub: "https://hub.example/".into(),
+            topic: "https://blog.example/feed.atom".into(),
+        }),
+        "relative links are resolved against the feed's address"
+    );
+}
+
+#[test]
+fn without_a_self_link_the_topic_is_the_fetched_address_and_odd_hubs_are_ignored() {
+    let rss = |hub: &str| {
+        format!(
+            r#"<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><link>https://blog.example/</link><description>d</description><atom:link xmlns:atom="http://www.w3.org/2005/Atom" rel="hub" href="{hub}"/></channel></rss>"#
+        )
+    };
+    let source = url("https://blog.example/rss");
+    let feed = parse_feed(rss("http://hub.example/push").as_bytes(), Some(&source)).unwrap();
+    assert_eq!(
+        feed.websub.map(|w| w.topic),
+        Some("https://blog.example/rss".to_owned())
+    );
+    let feed = parse_feed(rss("ftp://hub.example/").as_bytes(), Some(&source)).unwrap();
+    assert_eq!(feed.websub, None, "only http(s) hubs");
+    assert_eq!(
+        parse_feed(RSS2, None).unwrap().websub,
+        None,
+        "no hub, no WebSub"
+    );
+}
