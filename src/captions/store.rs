@@ -114,6 +114,7 @@ pub fn feeds_wanting_captions(
     let wanting: Vec<String> = subscriptions::table
         .filter(subscriptions::feed_id.eq_any(feed_ids))
         .filter(subscriptions::paused.eq(false))
+        .filter(subscriptions::paused_by_plan.eq(false))
         .filter(
             subscriptions::backfilled_at
                 .is_null()

@@ -2,7 +2,8 @@
 //! for captions: a cursor per endpoint and event, moved in the same transaction as the
 //! deliveries are inserted, and the outbox's unique key against doubles.
 //!
-//! - post.created: a post first seen on a feed the account follows (not paused).
+//! - post.created: a post first seen on a feed the account follows (not paused, by the
+//!   subscriber or by the plan).
 //! - feed.error: a feed the account follows starts failing; one event per run of errors
 //!   (its id is the feed and the time the run began), none while it keeps failing.
 
@@ -73,6 +74,7 @@ pub fn enqueue_posts(
         .inner_join(feeds::table.on(feeds::id.eq(posts::feed_id)))
         .filter(subscriptions::user_id.eq(&endpoint.user_id))
         .filter(subscriptions::paused.eq(false))
+        .filter(subscriptions::paused_by_plan.eq(false))
         .filter(
             posts::first_seen_at
                 .gt(since)
@@ -156,6 +158,7 @@ pub fn enqueue_feed_errors(
         .inner_join(subscriptions::table.on(subscriptions::feed_id.eq(feeds::id)))
         .filter(subscriptions::user_id.eq(&endpoint.user_id))
         .filter(subscriptions::paused.eq(false))
+        .filter(subscriptions::paused_by_plan.eq(false))
         .filter(feeds::erroring_since.is_not_null())
         .filter(
             feeds::erroring_since
