@@ -317,3 +317,41 @@ async fn the_api_refuses_private_addresses_at_once() {
     }
     assert!(started.elapsed() < std::time::Duration::from_secs(2));
 }
+
+#[tokio::test]
+async fn a_tried_address_that_cannot_be_followed_still_leaves_an_account_and_says_so() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let feeds = FeedServer::start().await;
+    // Passes the address check, but the page names no feed, so following it fails.
+    let page = feeds.set(
+        "/about",
+        "text/html; charset=utf-8",
+        "<!doctype html><html><head><title>About</title></head><body>No feed here.</body></html>",
+    );
+    let form = app.get_html("/signup").await;
+    let token = crate::helpers::csrf_token(&form);
+    let response = app
+        .client
+        .post(app.url("/signup"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("email", "ann@example.com"),
+            ("password", "correct horse battery"),
+            ("feed", page.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    let next = crate::helpers::location(&response);
+    assert!(next.starts_with("/feeds/new?url="), "{next}");
+    let html = app.get_html(&next).await;
+    assert!(
+        html.contains("Your account is ready, but the feed you tried could not be followed"),
+        "{html}"
+    );
+    assert!(html.contains(&page), "the address is filled in");
+    // Any other notice value shows nothing: the page never echoes text from its address.
+    let plain = app.get_html("/feeds/new?notice=Pay+now").await;
+    assert!(!plain.contains("Pay now") && !plain.contains("could not be followed"));
+}

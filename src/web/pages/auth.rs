@@ -139,7 +139,7 @@ pub async fn signup(
             match add_feed(&state, &user, &feed).await {
                 Ok(_) => Ok(logged_in(token, secure)),
                 // The account exists either way: the person lands where the feed can be
-                // added by hand, its address already typed, and sees why it failed there.
+                // added by hand, its address already typed; adding it there says why.
                 Err(AddFeedError::Db(e)) => {
                     tracing::error!(error = %e, "following the tried feed after sign-up failed");
                     Ok(logged_in_to(token, secure, &add_feed_page(&feed)))
@@ -158,10 +158,11 @@ pub async fn signup(
     }
 }
 
-/// The add-feed form with `feed` filled in.
+/// The add-feed form with `feed` filled in, and a fixed notice saying the account exists
+/// but the feed was not followed (the page never shows text taken from its address).
 fn add_feed_page(feed: &str) -> String {
     format!(
-        "/feeds/new?url={}",
+        "/feeds/new?url={}&notice=not_followed",
         url::form_urlencoded::byte_serialize(feed.as_bytes()).collect::<String>()
     )
 }

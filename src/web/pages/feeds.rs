@@ -155,11 +155,16 @@ pub async fn new_form(
     user: CurrentUser,
     query: web::Query<NewFeedForm>,
 ) -> Result<HttpResponse, WebError> {
+    let query = query.into_inner();
     let page = NewFeedPage {
         layout: Layout::new(&req, &state, Some(&user.user)),
         // Filled in when sign-up could not follow the feed tried on the front page.
-        url: query.into_inner().url,
-        error: None,
+        url: query.url,
+        error: (query.notice == "not_followed").then(|| {
+            "Your account is ready, but the feed you tried could not be followed. \
+             Add it again below to see why, or try another address."
+                .to_owned()
+        }),
         existing: None,
         candidates: Vec::new(),
         upgrade: false,
@@ -171,6 +176,8 @@ pub async fn new_form(
 #[serde(default)]
 pub struct NewFeedForm {
     url: String,
+    /// `not_followed`: sign-up could not follow the feed tried on the front page.
+    notice: String,
 }
 
 #[post("/feeds")]
