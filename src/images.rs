@@ -227,23 +227,7 @@ impl Images {
     }
 
     pub async fn run_until_stopped(self, shutdown: impl std::future::Future<Output = ()>) {
-        tokio::pin!(shutdown);
-        loop {
-            match self.run_once().await {
-                Ok(report) if report != ImagesReport::default() => {
-                    tracing::info!(?report, "post image pass")
-                }
-                Ok(_) => {}
-                Err(error) => {
-                    tracing::error!(%error, "post image pass failed; retrying on the next tick")
-                }
-            }
-            tokio::select! {
-                _ = &mut shutdown => break,
-                _ = tokio::time::sleep(TICK) => {}
-            }
-        }
-        tracing::info!("post image fetcher stopped");
+        crate::workers::run_every("post image fetcher", TICK, shutdown, || self.run_once()).await
     }
 
     async fn fetch_image(&self, post: &Due) -> Outcome {

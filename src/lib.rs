@@ -19,4 +19,5 @@ pub mod telemetry;
 pub mod web;
 pub mod webhooks;
 pub mod websub;
+pub mod workers;
 pub mod xml_text;

@@ -151,23 +151,7 @@ impl Webhooks {
 
     /// Runs passes until `shutdown` resolves; a failed pass is logged and retried.
     pub async fn run_until_stopped(self, shutdown: impl std::future::Future<Output = ()>) {
-        tokio::pin!(shutdown);
-        loop {
-            match self.run_once().await {
-                Ok(report) if report != WebhookReport::default() => {
-                    tracing::info!(?report, "webhook pass")
-                }
-                Ok(_) => {}
-                Err(error) => {
-                    tracing::error!(%error, "webhook pass failed; retrying on the next tick")
-                }
-            }
-            tokio::select! {
-                _ = &mut shutdown => break,
-                _ = tokio::time::sleep(TICK) => {}
-            }
-        }
-        tracing::info!("webhook sender stopped");
+        crate::workers::run_every("webhook sender", TICK, shutdown, || self.run_once()).await
     }
 }
 

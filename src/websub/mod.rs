@@ -89,22 +89,6 @@ impl WebSub {
 
     /// Runs passes until `shutdown` resolves; a failed pass is logged and retried.
     pub async fn run_until_stopped(self, shutdown: impl std::future::Future<Output = ()>) {
-        tokio::pin!(shutdown);
-        loop {
-            match self.run_once().await {
-                Ok(report) if report != WebSubReport::default() => {
-                    tracing::info!(?report, "WebSub pass")
-                }
-                Ok(_) => {}
-                Err(error) => {
-                    tracing::error!(%error, "WebSub pass failed; retrying on the next tick")
-                }
-            }
-            tokio::select! {
-                _ = &mut shutdown => break,
-                _ = tokio::time::sleep(TICK) => {}
-            }
-        }
-        tracing::info!("WebSub subscriber stopped");
+        crate::workers::run_every("WebSub subscriber", TICK, shutdown, || self.run_once()).await
     }
 }

@@ -1,0 +1,36 @@
+//! The loop every background sender shares: run a pass, log what it did or why it
+//! failed, wait for the next tick or for shutdown. A failed pass never ends the loop: a
+//! worker must not stop quietly.
+
+use std::fmt::{Debug, Display};
+use std::future::Future;
+use std::time::Duration;
+
+/// Runs `pass` every `tick` until `shutdown` resolves. `what` names the worker in logs.
+pub async fn run_every<R, E, F, Fut>(
+    what: &str,
+    tick: Duration,
+    shutdown: impl Future<Output = ()>,
+    mut pass: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<R, E>>,
+    R: Debug + Default + PartialEq,
+    E: Display,
+{
+    tokio::pin!(shutdown);
+    loop {
+        match pass().await {
+            Ok(report) if report != R::default() => tracing::info!(?report, "{what} pass"),
+            Ok(_) => {}
+            Err(error) => {
+                tracing::error!(%error, "{what} pass failed; retrying on the next tick")
+            }
+        }
+        tokio::select! {
+            _ = &mut shutdown => break,
+            _ = tokio::time::sleep(tick) => {}
+        }
+    }
+    tracing::info!("{what} stopped");
+}
