@@ -92,19 +92,7 @@ async fn a_visitor_tries_a_blog_then_signs_up_with_its_feed(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(hidden(&form, "feed").as_deref(), Some(feed.as_str()));
-    let token = crate::helpers::csrf_token(&form);
-    let signed_up = app
-        .client
-        .post(app.url("/signup"))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("email", "ann@example.com"),
-            ("password", "correct horse battery"),
-            ("feed", carried.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let signed_up = sign_up_carrying(&app, &form, &carried).await;
     assert_eq!(signed_up.status().as_u16(), 303);
     assert_eq!(location(&signed_up), "/captions");
 
@@ -164,19 +152,7 @@ async fn private_addresses_are_refused_without_a_request() {
 
     // The sign-up form checks the carried address again.
     let form = app.get_html("/signup").await;
-    let token = crate::helpers::csrf_token(&form);
-    let refused = app
-        .client
-        .post(app.url("/signup"))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("email", "ann@example.com"),
-            ("password", "correct horse battery"),
-            ("feed", feed.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let refused = sign_up_carrying(&app, &form, &feed).await;
     assert_eq!(refused.status().as_u16(), 422);
     let html = refused.text().await.unwrap();
     assert!(html.contains("The feed cannot be followed"), "{html}");
@@ -329,19 +305,7 @@ async fn a_tried_address_that_cannot_be_followed_still_leaves_an_account_and_say
         "<!doctype html><html><head><title>About</title></head><body>No feed here.</body></html>",
     );
     let form = app.get_html("/signup").await;
-    let token = crate::helpers::csrf_token(&form);
-    let response = app
-        .client
-        .post(app.url("/signup"))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("email", "ann@example.com"),
-            ("password", "correct horse battery"),
-            ("feed", page.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response = sign_up_carrying(&app, &form, &page).await;
     assert_eq!(response.status().as_u16(), 303);
     let next = crate::helpers::location(&response);
     assert!(next.starts_with("/feeds/new?url="), "{next}");
@@ -354,4 +318,21 @@ async fn a_tried_address_that_cannot_be_followed_still_leaves_an_account_and_say
     // Any other notice value shows nothing: the page never echoes text from its address.
     let plain = app.get_html("/feeds/new?notice=Pay+now").await;
     assert!(!plain.contains("Pay now") && !plain.contains("could not be followed"));
+}
+
+/// Submits the sign-up form (its CSRF token taken from `form`) for ann@example.com,
+/// carrying `feed` as the front page's "Create an account with this feed" does.
+async fn sign_up_carrying(app: &TestApp, form: &str, feed: &str) -> reqwest::Response {
+    let token = crate::helpers::csrf_token(form);
+    app.client
+        .post(app.url("/signup"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("email", "ann@example.com"),
+            ("password", "correct horse battery"),
+            ("feed", feed),
+        ])
+        .send()
+        .await
+        .expect("sign-up answers")
 }
