@@ -27,6 +27,28 @@ pub fn verify(password: &str, stored: &str) -> bool {
     }
 }
 
+/// [`hash`] on the blocking thread pool, holding no database connection: argon2 takes
+/// tens of milliseconds, and a burst of sign-ups must not take the pool's connections.
+pub async fn hash_blocking(password: Password) -> Result<String, AccountError> {
+    tokio::task::spawn_blocking(move || hash(&password))
+        .await
+        .map_err(|e| AccountError::Invalid(format!("could not hash the password: {e}")))?
+}
+
+/// Whether `password` matches `stored`, on the blocking thread pool (as
+/// [`hash_blocking`]); with no stored hash, false after the same work.
+pub async fn verify_blocking(password: String, stored: Option<String>) -> bool {
+    tokio::task::spawn_blocking(move || match stored {
+        Some(stored) => verify(&password, &stored),
+        None => {
+            verify_against_nothing(&password);
+            false
+        }
+    })
+    .await
+    .unwrap_or(false)
+}
+
 /// Spends the time of one verification, so that a login for an unknown email takes as
 /// long as one with a wrong password and does not reveal which emails have accounts.
 pub fn verify_against_nothing(password: &str) {

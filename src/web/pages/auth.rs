@@ -116,19 +116,32 @@ pub async fn signup(
     let email_for_db = email.clone();
     let base_url = state.settings.base_url.clone();
     let key = state.signing_key.clone();
+    let checked = match (Email::parse(&email_for_db), Password::parse(&raw_password)) {
+        (Ok(email), Ok(password)) => password::hash_blocking(password)
+            .await
+            .map(|hash| (email, hash)),
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    };
     // One transaction: the verification mail is queued if and only if the account exists.
-    let created = db
-        .transaction(move |conn| {
-            let email = Email::parse(&email_for_db)?;
-            let password = Password::parse(&raw_password)?;
-            let hash = password::hash(&password)?;
-            let user = users::create(conn, &email, &hash)?;
-            let token = sessions::create(conn, &user.id)?;
-            let mail =
-                verification::queue(conn, &base_url, &key, &user.user_id(), &user.email, now())?;
-            Ok::<_, AccountError>((user.user_id(), token, mail))
-        })
-        .await;
+    let created = match checked {
+        Err(e) => Err(e),
+        Ok((email, hash)) => {
+            db.transaction(move |conn| {
+                let user = users::create(conn, &email, &hash)?;
+                let token = sessions::create(conn, &user.id)?;
+                let mail = verification::queue(
+                    conn,
+                    &base_url,
+                    &key,
+                    &user.user_id(),
+                    &user.email,
+                    now(),
+                )?;
+                Ok::<_, AccountError>((user.user_id(), token, mail))
+            })
+            .await
+        }
+    };
     match created {
         Ok((user, token, mail)) => {
             state.account_mail.send_soon(vec![mail]);
@@ -196,27 +209,7 @@ pub async fn login(
         email,
         password: raw_password,
     } = form.0;
-    let email_for_db = email.clone();
-    let result = state
-        .db
-        .run(move |conn| {
-            // Every failure below is the same answer, after the same amount of hashing work.
-            let Ok(email) = Email::parse(&email_for_db) else {
-                password::verify_against_nothing(&raw_password);
-                return Err(AccountError::BadCredentials);
-            };
-            match users::find_by_email(conn, &email)? {
-                Some(user) if password::verify(&raw_password, &user.password_hash) => {
-                    sessions::create(conn, &user.id)
-                }
-                Some(_) => Err(AccountError::BadCredentials),
-                None => {
-                    password::verify_against_nothing(&raw_password);
-                    Err(AccountError::BadCredentials)
-                }
-            }
-        })
-        .await;
+    let result = log_in(&state, &email, raw_password).await;
     match result {
         Ok(token) => Ok(logged_in(token, state.settings.secure_cookies())),
         Err(AccountError::Db(e)) => Err(e.into()),
@@ -228,6 +221,33 @@ pub async fn login(
             };
             render(StatusCode::UNAUTHORIZED, &page)
         }
+    }
+}
+
+/// A new session for the account these credentials open. Every failure is the same
+/// answer after the same amount of hashing work, and the hashing holds no database
+/// connection.
+async fn log_in(state: &AppState, email: &str, password: String) -> Result<String, AccountError> {
+    let user = match Email::parse(email) {
+        Ok(email) => {
+            state
+                .db
+                .run(move |conn| users::find_by_email(conn, &email))
+                .await?
+        }
+        Err(_) => None,
+    };
+    // Without an account this does the decoy verification, so the time is the same.
+    let verified =
+        password::verify_blocking(password, user.as_ref().map(|u| u.password_hash.clone())).await;
+    match user {
+        Some(user) if verified => {
+            state
+                .db
+                .run(move |conn| sessions::create(conn, &user.id))
+                .await
+        }
+        _ => Err(AccountError::BadCredentials),
     }
 }
 

@@ -156,7 +156,10 @@ pub async fn reset_password(
             return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
-    let hash = password::hash(&new_password).map_err(|e| WebError::Internal(e.to_string()))?;
+    // Off the request thread, which argon2 would hold for tens of milliseconds.
+    let hash = password::hash_blocking(new_password)
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?;
     let key = state.signing_key.clone();
     let done = state
         .db
