@@ -186,9 +186,15 @@ impl Digests {
             .join("settings")
             .map(|u| u.to_string())
             .unwrap_or_default();
+        let desk_url = self
+            .base_url
+            .join("captions")
+            .map(|u| u.to_string())
+            .unwrap_or_default();
         let message = render::message(
             &render::Envelope {
                 from: self.mailer.from_address(),
+                desk_url: &desk_url,
                 settings_url: &settings_url,
                 unsubscribe_url: &unsubscribe_url,
             },

@@ -62,11 +62,18 @@ pub fn group(captions: Vec<DigestCaption>) -> Vec<PostGroup> {
     groups.into_iter().map(|(_, g)| g).collect()
 }
 
+/// The most posts one message shows. A digest after a long pause (or from a very busy
+/// account) would otherwise grow without bound, and mail servers refuse large messages;
+/// the rest are on the desk, and the message says how many and where.
+pub const MAX_POSTS_SHOWN: usize = 30;
+
 #[derive(Template)]
 #[template(path = "email/digest.txt")]
 struct TextPart<'a> {
     summary: &'a str,
     posts: &'a [PostGroup],
+    more: Option<&'a str>,
+    desk_url: &'a str,
     settings_url: &'a str,
     unsubscribe_url: &'a str,
 }
@@ -77,6 +84,8 @@ struct HtmlPart<'a> {
     subject: &'a str,
     summary: &'a str,
     posts: &'a [PostGroup],
+    more: Option<&'a str>,
+    desk_url: &'a str,
     settings_url: &'a str,
     unsubscribe_url: &'a str,
 }
@@ -110,11 +119,67 @@ pub fn subject(posts: &[PostGroup]) -> String {
     header_safe(&text, 120)
 }
 
+/// What the message leaves out, said in a sentence; `None` when it shows everything.
+fn more_than_shown(rest: &[PostGroup]) -> Option<String> {
+    if rest.is_empty() {
+        return None;
+    }
+    let captions: usize = rest.iter().map(|p| p.captions.len()).sum();
+    Some(format!(
+        "{captions} more caption{} for {} more post{} {} waiting on your desk:",
+        if captions == 1 { "" } else { "s" },
+        rest.len(),
+        if rest.len() == 1 { "" } else { "s" },
+        if captions == 1 { "is" } else { "are" },
+    ))
+}
+
 /// Everything a message needs besides the captions.
 pub struct Envelope<'a> {
     pub from: &'a Mailbox,
+    /// The copy desk, where every caption is, shown or not.
+    pub desk_url: &'a str,
     pub settings_url: &'a str,
     pub unsubscribe_url: &'a str,
+}
+
+/// The plain-text and HTML parts.
+fn bodies(
+    envelope: &Envelope<'_>,
+    subject: &str,
+    posts: &[PostGroup],
+) -> Result<(String, String), DigestError> {
+    let captions: usize = posts.iter().map(|p| p.captions.len()).sum();
+    let summary = format!(
+        "{captions} new caption{} for {} post{}, ready to copy.",
+        if captions == 1 { "" } else { "s" },
+        posts.len(),
+        if posts.len() == 1 { "" } else { "s" }
+    );
+    let shown = &posts[..posts.len().min(MAX_POSTS_SHOWN)];
+    let more = more_than_shown(&posts[shown.len()..]);
+    let text = TextPart {
+        summary: &summary,
+        posts: shown,
+        more: more.as_deref(),
+        desk_url: envelope.desk_url,
+        settings_url: envelope.settings_url,
+        unsubscribe_url: envelope.unsubscribe_url,
+    }
+    .render()
+    .map_err(|e| DigestError::Render(e.to_string()))?;
+    let html = HtmlPart {
+        subject,
+        summary: &summary,
+        posts: shown,
+        more: more.as_deref(),
+        desk_url: envelope.desk_url,
+        settings_url: envelope.settings_url,
+        unsubscribe_url: envelope.unsubscribe_url,
+    }
+    .render()
+    .map_err(|e| DigestError::Render(e.to_string()))?;
+    Ok((text, html))
 }
 
 pub fn message(
@@ -123,30 +188,7 @@ pub fn message(
     posts: &[PostGroup],
 ) -> Result<Message, DigestError> {
     let subject = subject(posts);
-    let captions: usize = posts.iter().map(|p| p.captions.len()).sum();
-    let summary = format!(
-        "{captions} new caption{} for {} post{}, ready to copy.",
-        if captions == 1 { "" } else { "s" },
-        posts.len(),
-        if posts.len() == 1 { "" } else { "s" }
-    );
-    let text = TextPart {
-        summary: &summary,
-        posts,
-        settings_url: envelope.settings_url,
-        unsubscribe_url: envelope.unsubscribe_url,
-    }
-    .render()
-    .map_err(|e| DigestError::Render(e.to_string()))?;
-    let html = HtmlPart {
-        subject: &subject,
-        summary: &summary,
-        posts,
-        settings_url: envelope.settings_url,
-        unsubscribe_url: envelope.unsubscribe_url,
-    }
-    .render()
-    .map_err(|e| DigestError::Render(e.to_string()))?;
+    let (text, html) = bodies(envelope, &subject, posts)?;
     let to: Mailbox = digest
         .recipient
         .parse()
@@ -252,6 +294,7 @@ mod tests {
         let message = message(
             &Envelope {
                 from: &from,
+                desk_url: "https://captions.example/captions",
                 settings_url: "https://captions.example/settings",
                 unsubscribe_url: "https://captions.example/unsubscribe/u1/sig",
             },
@@ -269,6 +312,8 @@ mod tests {
             subject: "s",
             summary: "s",
             posts: &posts,
+            more: None,
+            desk_url: "",
             settings_url: "",
             unsubscribe_url: "",
         }
@@ -279,6 +324,62 @@ mod tests {
         if let Ok(path) = std::env::var("CAPTIONFEED_TEST_WRITE_DIGEST_EXAMPLE") {
             std::fs::write(path, &raw).unwrap();
         }
+    }
+
+    fn text_part(posts: &[PostGroup]) -> String {
+        let from: Mailbox = "captionfeed <digest@captions.example>".parse().unwrap();
+        let envelope = Envelope {
+            from: &from,
+            desk_url: "https://captions.example/captions",
+            settings_url: "https://captions.example/settings",
+            unsubscribe_url: "https://captions.example/unsubscribe/u1/sig",
+        };
+        bodies(&envelope, "subject", posts).unwrap().0
+    }
+
+    #[test]
+    fn the_text_part_has_one_blank_line_between_blocks() {
+        let (_, posts) = sample();
+        let text = text_part(&posts);
+        assert!(!text.contains("\n\n\n\n"), "{text}");
+        assert!(
+            text.contains("https://blog.example/p1\n\n--- Mastodon"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_long_digest_shows_the_first_posts_and_says_where_the_rest_are() {
+        let (_, sample_posts) = sample();
+        let one = &sample_posts[1];
+        let posts: Vec<PostGroup> = (0..MAX_POSTS_SHOWN + 2)
+            .map(|i| PostGroup {
+                title: format!("Post number {i}"),
+                url: one.url.clone(),
+                feed_title: one.feed_title.clone(),
+                captions: one
+                    .captions
+                    .iter()
+                    .map(|c| CaptionBlock {
+                        platform: c.platform.clone(),
+                        text: c.text.clone(),
+                        length: c.length,
+                        limit: c.limit,
+                    })
+                    .collect(),
+            })
+            .collect();
+        let text = text_part(&posts);
+        assert!(text.contains("Post number 29"), "{text}");
+        assert!(!text.contains("Post number 30"), "{text}");
+        assert!(
+            text.contains("2 more captions for 2 more posts are waiting on your desk: https://captions.example/captions"),
+            "{text}"
+        );
+        assert!(
+            text.starts_with("32 new captions for 32 posts, ready to copy."),
+            "{text}"
+        );
     }
 
     #[test]
