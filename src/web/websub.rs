@@ -69,7 +69,24 @@ pub async fn verify(
                 Err(_) => plain(StatusCode::SERVICE_UNAVAILABLE, "try again later"),
             }
         }
-        // We never ask to unsubscribe: a hub saying we did is mistaken or forged.
+        "unsubscribe" => {
+            let Some(challenge) = field("hub.challenge").map(str::to_owned) else {
+                return plain(StatusCode::BAD_REQUEST, "hub.challenge is required");
+            };
+            let confirmed = state
+                .db
+                .run(move |conn| Ok::<_, DbError>(store::confirm_leaving(conn, &feed_id, &topic)?))
+                .await;
+            match confirmed {
+                Ok(true) => plain(StatusCode::OK, challenge),
+                // Not asked for: a hub saying we did is mistaken or forged.
+                Ok(false) => plain(StatusCode::NOT_FOUND, "no such request was made"),
+                Err(error) => {
+                    tracing::error!(%error, "WebSub verification failed");
+                    plain(StatusCode::SERVICE_UNAVAILABLE, "try again later")
+                }
+            }
+        }
         _ => plain(StatusCode::NOT_FOUND, "no such request was made"),
     }
 }

@@ -11,13 +11,31 @@ pub fn callback_url(base_url: &url::Url, feed_id: &str) -> String {
     format!("{base}/websub/{feed_id}")
 }
 
-/// Asks the hub to send us the topic's updates. The hub answers 202 Accepted and then
-/// verifies our intent with a GET to the callback; any other answer is a refusal.
-pub async fn subscribe(
+/// What we ask a hub for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Subscribe,
+    Unsubscribe,
+}
+
+impl Mode {
+    fn as_str(self) -> &'static str {
+        match self {
+            Mode::Subscribe => "subscribe",
+            Mode::Unsubscribe => "unsubscribe",
+        }
+    }
+}
+
+/// Asks the hub to start (or stop) sending us the topic's updates. The hub answers 202
+/// Accepted and then verifies our intent with a GET to the callback; any other answer is
+/// a refusal.
+pub async fn request(
     client: &reqwest::Client,
     policy: &AddressPolicy,
     wanted: &Wanted,
     callback: &str,
+    mode: Mode,
 ) -> Result<(), String> {
     let hub =
         url::Url::parse(&wanted.hub).map_err(|e| format!("the hub address is invalid: {e}"))?;
@@ -25,7 +43,7 @@ pub async fn subscribe(
     check_url(&hub, policy).map_err(|e| format!("the hub's address is refused: {e}"))?;
     let lease = LEASE_SECONDS.to_string();
     let form = [
-        ("hub.mode", "subscribe"),
+        ("hub.mode", mode.as_str()),
         ("hub.topic", wanted.topic.as_str()),
         ("hub.callback", callback),
         ("hub.secret", wanted.secret.as_str()),
@@ -44,7 +62,11 @@ pub async fn subscribe(
         let body = response.text().await.unwrap_or_default();
         let body: String = body.chars().take(200).collect();
         Err(format!(
-            "the hub refused the subscription (HTTP {}): {body}",
+            "the hub refused the {} (HTTP {}): {body}",
+            match mode {
+                Mode::Subscribe => "subscription",
+                Mode::Unsubscribe => "unsubscription",
+            },
             status.as_u16()
         ))
     }

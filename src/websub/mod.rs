@@ -29,6 +29,8 @@ const TICK: Duration = Duration::from_secs(60);
 pub struct WebSubReport {
     pub requested: usize,
     pub failed: usize,
+    /// Unsubscriptions asked for: feeds nobody follows any more.
+    pub left: usize,
 }
 
 #[derive(Clone)]
@@ -62,7 +64,14 @@ impl WebSub {
         let mut report = WebSubReport::default();
         for wanted in due {
             let callback = hub::callback_url(&self.base_url, &wanted.feed_id);
-            let sent = hub::subscribe(&self.client, &self.policy, &wanted, &callback).await;
+            let sent = hub::request(
+                &self.client,
+                &self.policy,
+                &wanted,
+                &callback,
+                hub::Mode::Subscribe,
+            )
+            .await;
             let feed_id = wanted.feed_id.clone();
             match sent {
                 Ok(()) => {
@@ -84,7 +93,40 @@ impl WebSub {
                 }
             }
         }
+        report.left = self.leave_unwanted().await?;
         Ok(report)
+    }
+
+    /// Asks hubs to stop pushing feeds nobody follows any more. Whatever the hub answers,
+    /// we stop accepting its pushes; a hub that does not hear us lets the lease lapse.
+    async fn leave_unwanted(&self) -> Result<usize, DbError> {
+        let unwanted = self
+            .db
+            .run(|conn| Ok::<_, DbError>(store::unwanted(conn, BATCH)?))
+            .await?;
+        let mut left = 0;
+        for wanted in unwanted {
+            let callback = hub::callback_url(&self.base_url, &wanted.feed_id);
+            let sent = hub::request(
+                &self.client,
+                &self.policy,
+                &wanted,
+                &callback,
+                hub::Mode::Unsubscribe,
+            )
+            .await;
+            match sent {
+                Ok(()) => left += 1,
+                Err(message) => {
+                    tracing::info!(hub = %wanted.hub, %message, "WebSub unsubscription refused; the lease will lapse")
+                }
+            }
+            let feed_id = wanted.feed_id.clone();
+            self.db
+                .run(move |conn| Ok::<_, DbError>(store::mark_leaving(conn, &feed_id, now())?))
+                .await?;
+        }
+        Ok(left)
     }
 
     /// Runs passes until `shutdown` resolves; a failed pass is logged and retried.

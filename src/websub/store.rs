@@ -20,6 +20,8 @@ pub const REQUESTED: &str = "requested";
 pub const ACTIVE: &str = "active";
 /// The hub refused or could not be reached; tried again a day later.
 pub const FAILED: &str = "failed";
+/// Nobody follows the feed any more: we asked the hub to stop, and wait for it to verify.
+pub const LEAVING: &str = "leaving";
 
 /// Records the hub a fetched feed names, when it changed: a new hub or topic needs a new
 /// subscription, with a new secret; a feed that stopped naming one is no longer pushed.
@@ -52,6 +54,21 @@ pub fn note_hub(
     Ok(())
 }
 
+/// The subscriptions of the feed row being looked at that are not paused.
+type ActiveSubscriptions = diesel::dsl::Filter<
+    diesel::dsl::Filter<subscriptions::table, diesel::dsl::Eq<subscriptions::feed_id, feeds::id>>,
+    diesel::dsl::Eq<subscriptions::paused, bool>,
+>;
+
+/// Someone follows the feed and has not paused it.
+fn followed() -> diesel::dsl::exists<ActiveSubscriptions> {
+    exists(
+        subscriptions::table
+            .filter(subscriptions::feed_id.eq(feeds::id))
+            .filter(subscriptions::paused.eq(false)),
+    )
+}
+
 /// A subscription request to send.
 #[derive(Debug, Clone, Queryable)]
 pub struct Wanted {
@@ -82,13 +99,11 @@ pub fn due(conn: &mut AnyConnection, now: NaiveDateTime, limit: i64) -> QueryRes
                     .and(feeds::websub_requested_at.lt(unverified_since)))
                 .or(feeds::websub_state
                     .eq(FAILED)
-                    .and(feeds::websub_requested_at.lt(failed_since))),
+                    .and(feeds::websub_requested_at.lt(failed_since)))
+                // Followed again while we were leaving.
+                .or(feeds::websub_state.eq(LEAVING)),
         )
-        .filter(exists(
-            subscriptions::table
-                .filter(subscriptions::feed_id.eq(feeds::id))
-                .filter(subscriptions::paused.eq(false)),
-        ))
+        .filter(followed())
         .limit(limit)
         .select((
             feeds::id,
@@ -97,6 +112,55 @@ pub fn due(conn: &mut AnyConnection, now: NaiveDateTime, limit: i64) -> QueryRes
             feeds::websub_secret.assume_not_null(),
         ))
         .load(conn)
+}
+
+/// The hub subscriptions to end at once: nobody follows their feed any more (or the feed
+/// is gone), so the hub should stop pushing rather than wait for the lease to lapse.
+pub fn unwanted(conn: &mut AnyConnection, limit: i64) -> QueryResult<Vec<Wanted>> {
+    feeds::table
+        .filter(feeds::websub_hub.is_not_null())
+        .filter(feeds::websub_state.eq_any([ACTIVE, REQUESTED]))
+        .filter(
+            feeds::gone_at
+                .is_not_null()
+                .or(diesel::dsl::not(followed())),
+        )
+        .limit(limit)
+        .select((
+            feeds::id,
+            feeds::websub_hub.assume_not_null(),
+            feeds::websub_topic.assume_not_null(),
+            feeds::websub_secret.assume_not_null(),
+        ))
+        .load(conn)
+}
+
+/// We asked the hub to stop: pushes are refused from now on, and its verification of
+/// the unsubscription is answered.
+pub fn mark_leaving(conn: &mut AnyConnection, feed_id: &str, at: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(feeds::table.find(feed_id))
+        .set((
+            feeds::websub_state.eq(LEAVING),
+            feeds::websub_requested_at.eq(at),
+            feeds::websub_lease_until.eq(None::<NaiveDateTime>),
+            feeds::websub_error.eq(None::<String>),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The hub's verification of an unsubscription (§5.3), answered yes only while we are
+/// leaving that topic. The feed goes back to "wanted": subscribed again if followed again.
+pub fn confirm_leaving(conn: &mut AnyConnection, feed_id: &str, topic: &str) -> QueryResult<bool> {
+    let confirmed = diesel::update(
+        feeds::table
+            .find(feed_id)
+            .filter(feeds::websub_topic.eq(topic))
+            .filter(feeds::websub_state.eq(LEAVING)),
+    )
+    .set(feeds::websub_state.eq(WANTED))
+    .execute(conn)?;
+    Ok(confirmed == 1)
 }
 
 pub fn mark_requested(

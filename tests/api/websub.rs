@@ -218,3 +218,102 @@ async fn a_hub_that_refuses_is_noted_and_nothing_is_pushed_without_a_subscriptio
     assert_eq!(websub.run_once().await.expect("pass").failed, 0);
 }
 on_both_backends!(a_hub_that_refuses_is_noted_and_nothing_is_pushed_without_a_subscription);
+
+async fn an_unfollowed_feed_is_unsubscribed_from_its_hub_and_followed_again_later(
+    backend: Backend,
+) {
+    let (hub, requests) = start_hub().await;
+    let feeds = FeedServer::start().await;
+    let topic = feeds.url("/feed.xml");
+    feeds.set(
+        "/feed.xml",
+        "application/rss+xml",
+        feed_naming(&hub, &topic, &[("a", "First post")]),
+    );
+    let app = spawn_app(backend).await;
+    app.sign_up("ann@example.com").await;
+    let feed_page = app.add_feed(&topic).await;
+    app.poll().await;
+    let websub = WebSub::new(app.db.clone(), &app.settings).expect("websub");
+    websub.run_once().await.expect("websub pass");
+    let request = requests.lock().expect("requests").remove(0);
+    let secret = request.get("hub.secret").cloned().unwrap_or_default();
+    let callback = request.get("hub.callback").cloned().unwrap_or_default();
+    let path = callback[callback.find("/websub/").expect("callback path")..].to_owned();
+    let client = reqwest::Client::new();
+    let verify = |mode: &'static str, topic: String| {
+        client
+            .get(app.url(&path))
+            .query(&[
+                ("hub.mode", mode),
+                ("hub.topic", topic.as_str()),
+                ("hub.challenge", "ch4llenge"),
+            ])
+            .send()
+    };
+    // Nobody asked to leave yet: a hub (or anyone) claiming so is refused.
+    let early = verify("unsubscribe", topic.clone()).await.expect("answers");
+    assert_eq!(early.status().as_u16(), 404);
+    assert_eq!(
+        verify("subscribe", topic.clone())
+            .await
+            .expect("answers")
+            .status()
+            .as_u16(),
+        200
+    );
+
+    // Ann stops following the feed: the next pass asks the hub to stop pushing.
+    let deleted = app
+        .submit(&feed_page, &format!("{feed_page}/delete"), &[])
+        .await;
+    assert_eq!(deleted.status().as_u16(), 303);
+    let report = websub.run_once().await.expect("websub pass");
+    assert_eq!((report.requested, report.left), (0, 1));
+    let request = requests.lock().expect("requests").remove(0);
+    assert_eq!(
+        request.get("hub.mode").map(String::as_str),
+        Some("unsubscribe")
+    );
+    assert_eq!(request.get("hub.topic"), Some(&topic));
+    assert_eq!(request.get("hub.callback"), Some(&callback));
+
+    // From then on a push is refused, however well signed.
+    let pushed = feed_naming(&hub, &topic, &[("b", "Pushed post"), ("a", "First post")]);
+    let push = client
+        .post(app.url(&path))
+        .header("x-hub-signature", sign_sha256(&secret, pushed.as_bytes()))
+        .body(pushed)
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(push.status().as_u16(), 404);
+    assert_eq!(count(&app, "posts").await, 1);
+
+    // The hub verifies the unsubscription: only for our topic.
+    let wrong = verify("unsubscribe", "https://elsewhere.example/feed".into())
+        .await
+        .expect("answers");
+    assert_eq!(wrong.status().as_u16(), 404);
+    let right = verify("unsubscribe", topic.clone()).await.expect("answers");
+    assert_eq!(right.status().as_u16(), 200);
+    assert_eq!(right.text().await.expect("body"), "ch4llenge");
+    let report = websub.run_once().await.expect("websub pass");
+    assert_eq!(
+        (report.requested, report.left),
+        (0, 0),
+        "nothing more to ask"
+    );
+    assert!(requests.lock().expect("requests").is_empty());
+
+    // Followed again: subscribed again.
+    app.add_feed(&topic).await;
+    let report = websub.run_once().await.expect("websub pass");
+    assert_eq!((report.requested, report.left), (1, 0));
+    let request = requests.lock().expect("requests").remove(0);
+    assert_eq!(
+        request.get("hub.mode").map(String::as_str),
+        Some("subscribe")
+    );
+}
+on_both_backends!(an_unfollowed_feed_is_unsubscribed_from_its_hub_and_followed_again_later);
