@@ -337,5 +337,7 @@ mod tests {
 }
 pub mod desk;
 pub mod query;
+pub mod regenerate;
+pub mod served;
 pub mod store;
 pub mod templates_store;

@@ -92,6 +92,26 @@ pub fn list_captions_page(
         .collect())
 }
 
+/// [`list_captions_page`] for a reader outside the desk (the API, a caption feed, a CSV
+/// export): the first `serve` of the listed captions are stamped as served, since their
+/// text now leaves the desk (the rest, if any, only tell whether another page exists).
+pub fn serve_captions_page(
+    conn: &mut AnyConnection,
+    user: &UserId,
+    filter: &CaptionFilter,
+    limit: i64,
+    serve: usize,
+) -> QueryResult<Vec<CaptionWithPost>> {
+    let rows = list_captions_page(conn, user, filter, limit)?;
+    let ids: Vec<&str> = rows
+        .iter()
+        .take(serve)
+        .map(|r| r.caption.id.as_str())
+        .collect();
+    super::served::mark(conn, &ids, crate::db::now())?;
+    Ok(rows)
+}
+
 /// A post of one of the account's feeds, with the id of the account's subscription to it.
 #[derive(Debug, Clone)]
 pub struct AccountPost {

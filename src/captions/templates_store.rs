@@ -5,6 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::engine::{validate, TemplateError, TemplateSet};
+use super::regenerate::Regenerated;
 use super::Platform;
 use crate::accounts::UserId;
 use crate::db::schema::templates;
@@ -30,6 +31,12 @@ pub enum SaveError {
     BadVariant,
     #[error(transparent)]
     Db(#[from] DbError),
+}
+
+impl crate::db::IsBusy for SaveError {
+    fn is_busy(&self) -> bool {
+        matches!(self, SaveError::Db(e) if e.is_busy())
+    }
 }
 
 impl From<diesel::result::Error> for SaveError {
@@ -112,15 +119,17 @@ pub fn list(conn: &mut AnyConnection, user: &UserId) -> QueryResult<Vec<StoredTe
         .load(conn)
 }
 
-/// Validates and saves a template. A refused template changes nothing: the
-/// one saved before stays in force.
+/// Validates and saves a template, then rewrites the account's captions not used yet
+/// (see [`super::regenerate`]). A refused template changes nothing: the one saved before
+/// stays in force. Call inside a transaction, so the captions follow the template or
+/// neither changes.
 pub fn save(
     conn: &mut AnyConnection,
     user: &UserId,
     platform: Platform,
     variant: &str,
     source: &str,
-) -> Result<(), SaveError> {
+) -> Result<Regenerated, SaveError> {
     if !valid_variant(variant) {
         return Err(SaveError::BadVariant);
     }
@@ -152,17 +161,18 @@ pub fn save(
             )
         )?;
     }
-    Ok(())
+    Ok(super::regenerate::for_account(conn, user, now())?)
 }
 
 /// Removes one of the account's templates (back to the built-in one for
-/// `default`); false when there was none.
+/// `default`) and rewrites the captions not used yet as [`save`] does; `None` when there
+/// was none. Call inside a transaction.
 pub fn delete(
     conn: &mut AnyConnection,
     user: &UserId,
     platform: Platform,
     variant: &str,
-) -> QueryResult<bool> {
+) -> QueryResult<Option<Regenerated>> {
     let removed = diesel::delete(
         templates::table
             .filter(templates::user_id.eq(user.as_str()))
@@ -170,7 +180,10 @@ pub fn delete(
             .filter(templates::variant.eq(variant)),
     )
     .execute(conn)?;
-    Ok(removed > 0)
+    if removed == 0 {
+        return Ok(None);
+    }
+    super::regenerate::for_account(conn, user, now()).map(Some)
 }
 
 /// The account's templates compiled once, with the built-in defaults for

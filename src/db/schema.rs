@@ -105,6 +105,7 @@ diesel::table! {
         posted_at -> Nullable<Timestamp>,
         original_body -> Nullable<Text>,
         edited_at -> Nullable<Timestamp>,
+        served_at -> Nullable<Timestamp>,
     }
 }
 

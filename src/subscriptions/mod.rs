@@ -75,6 +75,15 @@ pub fn split_list(s: &str) -> Vec<String> {
         .collect()
 }
 
+/// Platforms as stored: their ids, comma-separated.
+fn platform_ids(platforms: &[Platform]) -> String {
+    platforms
+        .iter()
+        .map(|p| p.id())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// A subscription with its feed, as the pages show it.
 #[derive(Debug, Clone)]
 pub struct SubscribedFeed {
@@ -113,7 +122,6 @@ pub fn subscribe(
 ) -> Result<Subscription, SubscriptionError> {
     let feed = find_or_create_feed(conn, url)?;
     let id = new_id();
-    let platforms: Vec<&str> = platforms.iter().map(|p| p.id()).collect();
     let inserted = crate::insert_or_ignore!(
         conn,
         subscriptions::table,
@@ -121,7 +129,7 @@ pub fn subscribe(
             subscriptions::id.eq(&id),
             subscriptions::user_id.eq(user.as_str()),
             subscriptions::feed_id.eq(&feed.id),
-            subscriptions::platforms.eq(platforms.join(",")),
+            subscriptions::platforms.eq(platform_ids(platforms)),
             subscriptions::paused.eq(false),
             subscriptions::backfill.eq(i32::try_from(backfill).unwrap_or(i32::MAX)),
             subscriptions::created_at.eq(now()),
@@ -185,6 +193,8 @@ pub fn delete(
 /// A subscription's caption settings as a form sends them (already validated).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CaptionSettings {
+    /// `None` leaves the platforms as they are.
+    pub platforms: Option<Vec<Platform>>,
     pub variants: Vec<String>,
     pub mastodon_limit: Option<i32>,
     pub utm: bool,
@@ -193,26 +203,33 @@ pub struct CaptionSettings {
 }
 
 /// Saves one of the account's subscriptions' caption settings; false if not found.
-/// They apply to captions made from now on.
+/// They apply to captions made from now on; [`crate::captions::regenerate`] brings the
+/// ones not used yet up to date.
 pub fn update_settings(
     conn: &mut AnyConnection,
     user: &UserId,
     subscription_id: &str,
     settings: &CaptionSettings,
 ) -> Result<bool, DbError> {
-    let updated = diesel::update(
+    let target = || {
         subscriptions::table
             .filter(subscriptions::user_id.eq(user.as_str()))
-            .filter(subscriptions::id.eq(subscription_id)),
-    )
-    .set((
-        subscriptions::variants.eq(settings.variants.join(",")),
-        subscriptions::mastodon_limit.eq(settings.mastodon_limit),
-        subscriptions::utm.eq(settings.utm),
-        subscriptions::include_keywords.eq(settings.include_keywords.join(",")),
-        subscriptions::exclude_keywords.eq(settings.exclude_keywords.join(",")),
-    ))
-    .execute(conn)?;
+            .filter(subscriptions::id.eq(subscription_id))
+    };
+    if let Some(platforms) = &settings.platforms {
+        diesel::update(target())
+            .set(subscriptions::platforms.eq(platform_ids(platforms)))
+            .execute(conn)?;
+    }
+    let updated = diesel::update(target())
+        .set((
+            subscriptions::variants.eq(settings.variants.join(",")),
+            subscriptions::mastodon_limit.eq(settings.mastodon_limit),
+            subscriptions::utm.eq(settings.utm),
+            subscriptions::include_keywords.eq(settings.include_keywords.join(",")),
+            subscriptions::exclude_keywords.eq(settings.exclude_keywords.join(",")),
+        ))
+        .execute(conn)?;
     Ok(updated == 1)
 }
 

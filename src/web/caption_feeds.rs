@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use super::AppState;
 use crate::accounts::{feed_keys, AccountError};
-use crate::captions::query::{list_captions_page, CaptionFilter, CaptionWithPost};
+use crate::captions::query::{serve_captions_page, CaptionFilter, CaptionWithPost};
 use crate::captions::Platform;
 use crate::db::DbError;
 use crate::xml_text::escape as xml;
@@ -115,7 +115,13 @@ pub async fn caption_feed(
                     return Err(FeedError::NotInPlan(plan.name));
                 }
             }
-            Ok::<_, FeedError>(list_captions_page(conn, &user.user_id(), &filter, ITEMS)?)
+            Ok::<_, FeedError>(serve_captions_page(
+                conn,
+                &user.user_id(),
+                &filter,
+                ITEMS,
+                ITEMS as usize,
+            )?)
         })
         .await;
     let items = match loaded {

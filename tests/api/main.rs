@@ -23,6 +23,7 @@ mod mail;
 mod operators;
 mod politeness;
 mod poller;
+mod regenerate;
 mod reset;
 mod smtp;
 mod templates;

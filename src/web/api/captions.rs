@@ -9,7 +9,7 @@ use super::auth::ApiUser;
 use super::error::ApiError;
 use super::rfc3339;
 use crate::captions::desk::{self, CaptionStatus, EditError};
-use crate::captions::query::{list_captions_page, CaptionFilter, CaptionWithPost};
+use crate::captions::query::{serve_captions_page, CaptionFilter, CaptionWithPost};
 use crate::captions::store::StoredCaption;
 use crate::captions::Platform;
 use crate::web::AppState;
@@ -128,7 +128,8 @@ pub async fn list(
     let mut rows = state
         .db
         .run(move |conn| {
-            list_captions_page(conn, &id, &filter, i64::from(limit) + 1).map_err(ApiError::from)
+            serve_captions_page(conn, &id, &filter, i64::from(limit) + 1, limit as usize)
+                .map_err(ApiError::from)
         })
         .await?;
     let more = rows.len() > limit as usize;

@@ -136,7 +136,14 @@ pub async fn show(
     let (id, post_id) = (user.id(), path.into_inner());
     let (post, captions) = state
         .db
-        .run(move |conn| post_with_captions(conn, &id, &post_id).map_err(ApiError::from))
+        .run(move |conn| {
+            let found = post_with_captions(conn, &id, &post_id)?;
+            if let Some((_, captions)) = &found {
+                let ids: Vec<&str> = captions.iter().map(|c| c.id.as_str()).collect();
+                crate::captions::served::mark(conn, &ids, crate::db::now())?;
+            }
+            Ok::<_, ApiError>(found)
+        })
         .await?
         .ok_or(ApiError::NotFound)?;
     let post_out = || PostOut {

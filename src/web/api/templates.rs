@@ -110,7 +110,7 @@ pub async fn list(
     ),
     request_body = TemplateIn,
     responses(
-        (status = 200, description = "saved; in force for the next captions", body = TemplateOut),
+        (status = 200, description = "saved; in force for the next captions, and the account's captions not used yet (not posted, edited or served) of the last 7 days are rewritten with it", body = TemplateOut),
         (status = 401, body = super::error::ErrorBody),
         (status = 404, description = "unknown platform", body = super::error::ErrorBody),
         (status = 422, description = "refused (the saved template stays in force): a bad variant name (`invalid`), or a template that does not compile, uses an unknown variable or fails on a sample post (`invalid_template`, with `line` and `reason`)", body = TemplateErrorBody),
@@ -128,8 +128,8 @@ pub async fn put(
     let (v, source) = (variant.clone(), body.into_inner().source);
     let saved = state
         .db
-        .run(move |conn| Ok::<_, DbError>(templates_store::save(conn, &id, platform, &v, &source)))
-        .await?;
+        .transaction(move |conn| templates_store::save(conn, &id, platform, &v, &source))
+        .await;
     let refused = |code: &str, message: String, line, reason: String| {
         HttpResponse::UnprocessableEntity().json(TemplateErrorBody {
             error: TemplateErrorDetail {
@@ -141,7 +141,7 @@ pub async fn put(
         })
     };
     match saved {
-        Ok(()) => {}
+        Ok(_) => {}
         Err(SaveError::Invalid(e)) => {
             return Ok(refused("invalid_template", e.to_string(), e.line, e.reason))
         }
@@ -179,9 +179,11 @@ pub async fn delete(
     let id = user.id();
     let removed = state
         .db
-        .run(move |conn| Ok::<_, DbError>(templates_store::delete(conn, &id, platform, &variant)?))
+        .transaction(move |conn| {
+            Ok::<_, DbError>(templates_store::delete(conn, &id, platform, &variant)?)
+        })
         .await?;
-    if removed {
+    if removed.is_some() {
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(ApiError::NotFound)

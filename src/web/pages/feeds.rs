@@ -6,9 +6,10 @@ use askama::Template;
 
 use super::captions::{caption_groups, CaptionGroup};
 use super::{format_optional_time, format_time, render, see_other, see_other_if_found, Layout};
+use crate::captions::regenerate::{self, Regenerated};
 use crate::captions::store::list_account_captions;
 use crate::captions::templates_store::valid_variant;
-use crate::captions::{MASTODON_MAX_LIMIT, MASTODON_MIN_LIMIT};
+use crate::captions::{Platform, MASTODON_MAX_LIMIT, MASTODON_MIN_LIMIT};
 use crate::db::DbError;
 use crate::feeds::discover::Candidate;
 use crate::feeds::store::count_feed_posts;
@@ -48,7 +49,7 @@ pub struct FeedRow {
 /// One line on WebSub for the feed's page: readers of the page want to know whether new
 /// posts arrive in seconds or at the next check.
 fn push_state(feed: &crate::feeds::store::Feed) -> Option<String> {
-    use crate::websub::store::{ACTIVE, FAILED, REQUESTED, WANTED};
+    use crate::websub::store::{ACTIVE, FAILED, LEAVING, REQUESTED, WANTED};
     let hub = feed.websub_hub.as_deref()?;
     Some(match feed.websub_state.as_str() {
         ACTIVE => format!(
@@ -60,6 +61,7 @@ fn push_state(feed: &crate::feeds::store::Feed) -> Option<String> {
             "The hub {hub} does not push to us ({}); checks find new posts, and we ask it again daily.",
             feed.websub_error.as_deref().unwrap_or("no reason given")
         ),
+        LEAVING => format!("The hub {hub} was asked to stop pushing: nobody checks this feed now."),
         _ => return None,
     })
 }
@@ -247,6 +249,17 @@ pub struct CheckNotice {
 #[derive(serde::Deserialize, Default, Clone)]
 #[serde(default)]
 pub struct SettingsView {
+    /// Set by the form that shows the platform boxes: without it (an older form, a
+    /// script) the platforms are left as they are rather than read as all unchecked.
+    platforms_shown: Option<String>,
+    // One checkbox per platform: an unchecked box is simply absent from the form.
+    platform_x: Option<String>,
+    platform_mastodon: Option<String>,
+    platform_bluesky: Option<String>,
+    platform_threads: Option<String>,
+    platform_linkedin: Option<String>,
+    platform_instagram: Option<String>,
+    platform_facebook: Option<String>,
     variants: String,
     mastodon_limit: String,
     utm: Option<String>,
@@ -256,11 +269,31 @@ pub struct SettingsView {
     saved: bool,
     #[serde(skip)]
     error: Option<String>,
+    /// What saving did to the captions not used yet.
+    #[serde(skip)]
+    changes: Option<String>,
+}
+
+/// One platform's checkbox in the settings form.
+pub struct PlatformBox {
+    id: &'static str,
+    name: &'static str,
+    checked: bool,
 }
 
 impl SettingsView {
     fn of(s: &subscriptions::Subscription) -> Self {
+        let chosen = s.platform_list();
+        let on = |p: Platform| chosen.contains(&p).then(|| "on".to_owned());
         SettingsView {
+            platforms_shown: Some("1".to_owned()),
+            platform_x: on(Platform::X),
+            platform_mastodon: on(Platform::Mastodon),
+            platform_bluesky: on(Platform::Bluesky),
+            platform_threads: on(Platform::Threads),
+            platform_linkedin: on(Platform::Linkedin),
+            platform_instagram: on(Platform::Instagram),
+            platform_facebook: on(Platform::Facebook),
             variants: s.variant_list().join(", "),
             mastodon_limit: s.mastodon_limit.map(|n| n.to_string()).unwrap_or_default(),
             utm: s.utm.then(|| "on".to_owned()),
@@ -268,7 +301,40 @@ impl SettingsView {
             exclude_keywords: subscriptions::split_list(&s.exclude_keywords).join(", "),
             saved: false,
             error: None,
+            changes: None,
         }
+    }
+
+    fn checked(&self, platform: Platform) -> bool {
+        match platform {
+            Platform::X => &self.platform_x,
+            Platform::Mastodon => &self.platform_mastodon,
+            Platform::Bluesky => &self.platform_bluesky,
+            Platform::Threads => &self.platform_threads,
+            Platform::Linkedin => &self.platform_linkedin,
+            Platform::Instagram => &self.platform_instagram,
+            Platform::Facebook => &self.platform_facebook,
+        }
+        .is_some()
+    }
+
+    fn platforms(&self) -> Vec<Platform> {
+        Platform::ALL
+            .into_iter()
+            .filter(|p| self.checked(*p))
+            .collect()
+    }
+
+    /// The checkboxes, in the platforms' usual order.
+    pub fn platform_boxes(&self) -> Vec<PlatformBox> {
+        Platform::ALL
+            .into_iter()
+            .map(|p| PlatformBox {
+                id: p.id(),
+                name: p.display_name(),
+                checked: self.checked(p),
+            })
+            .collect()
     }
 
     fn utm(&self) -> bool {
@@ -277,6 +343,10 @@ impl SettingsView {
 
     /// The settings to store, or why they cannot be.
     fn parse(&self) -> Result<subscriptions::CaptionSettings, String> {
+        let platforms = self.platforms_shown.is_some().then(|| self.platforms());
+        if platforms.as_ref().is_some_and(Vec::is_empty) {
+            return Err("pick at least one platform to make captions for".to_owned());
+        }
         let variants = subscriptions::split_list(&self.variants);
         if let Some(bad) = variants.iter().find(|v| !valid_variant(v)) {
             return Err(format!(
@@ -295,6 +365,7 @@ impl SettingsView {
             },
         };
         Ok(subscriptions::CaptionSettings {
+            platforms,
             variants,
             mastodon_limit,
             utm: self.utm(),
@@ -308,6 +379,8 @@ impl SettingsView {
 #[serde(default)]
 pub struct SettingsQuery {
     saved: Option<String>,
+    /// What saving did to the captions not used yet ([`Regenerated::to_param`]).
+    changes: Option<String>,
     /// Set after "Check now" was accepted.
     checking: Option<String>,
 }
@@ -331,6 +404,11 @@ pub async fn show(
         path.into_inner(),
         |s| SettingsView {
             saved: query.saved.is_some(),
+            changes: query
+                .changes
+                .as_deref()
+                .and_then(Regenerated::from_param)
+                .and_then(|c| c.summary()),
             ..SettingsView::of(s)
         },
         check,
@@ -468,14 +546,30 @@ pub async fn save_settings(
     }
     let id = user.id();
     let target = subscription_id.clone();
-    let updated = state
+    // The settings and the captions they rewrite change together or not at all.
+    let changed = state
         .db
-        .run(move |conn| subscriptions::update_settings(conn, &id, &target, &parsed))
+        .transaction(move |conn| {
+            if !subscriptions::update_settings(conn, &id, &target, &parsed)? {
+                return Ok(None);
+            }
+            Ok::<_, DbError>(Some(regenerate::for_subscription(
+                conn,
+                &id,
+                &target,
+                crate::db::now(),
+            )?))
+        })
         .await?;
-    if updated {
-        Ok(see_other(&format!("/feeds/{subscription_id}?saved=1")))
-    } else {
-        Err(WebError::NotFound)
+    match changed {
+        Some(changed) if changed == Regenerated::default() => {
+            Ok(see_other(&format!("/feeds/{subscription_id}?saved=1")))
+        }
+        Some(changed) => Ok(see_other(&format!(
+            "/feeds/{subscription_id}?saved=1&changes={}",
+            changed.to_param()
+        ))),
+        None => Err(WebError::NotFound),
     }
 }
 

@@ -6,6 +6,7 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use askama::Template;
 
 use super::{render, see_other, Layout};
+use crate::captions::regenerate::Regenerated;
 use crate::captions::store::latest_account_posts;
 use crate::captions::templates_store::{self, valid_variant, SaveError};
 use crate::captions::{
@@ -55,6 +56,8 @@ struct TemplatesPage {
     custom: bool,
     error: Option<String>,
     saved: bool,
+    /// What the last save did to the captions not used yet.
+    changes: Option<String>,
     previews: Option<Vec<PreviewView>>,
     variables: String,
 }
@@ -65,6 +68,7 @@ pub struct Selection {
     platform: Option<String>,
     variant: Option<String>,
     saved: Option<String>,
+    changes: Option<String>,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -138,6 +142,7 @@ fn page(
         source,
         error: None,
         saved: false,
+        changes: None,
         previews: None,
         variables: TEMPLATE_VARIABLES.join(", "),
     }
@@ -181,6 +186,11 @@ pub async fn edit(
         .unwrap_or_default();
     let mut page = page(&req, &state, &user, &loaded, platform, &variant, source);
     page.saved = query.saved.is_some();
+    page.changes = query
+        .changes
+        .as_deref()
+        .and_then(Regenerated::from_param)
+        .and_then(|c| c.summary());
     render(StatusCode::OK, &page)
 }
 
@@ -217,13 +227,13 @@ pub async fn submit(
         "delete" => {
             let id = user.id();
             let v = variant.clone();
-            state
+            let changed = state
                 .db
-                .run(move |conn| {
+                .transaction(move |conn| {
                     Ok::<_, DbError>(templates_store::delete(conn, &id, platform, &v)?)
                 })
                 .await?;
-            Ok(see_other(&back))
+            Ok(see_other(&with_changes(back, changed.unwrap_or_default())))
         }
         "preview" => {
             if let Err(e) = validate_template(&form.source) {
@@ -256,12 +266,10 @@ pub async fn submit(
             let (v, source) = (variant.clone(), form.source.clone());
             let saved = state
                 .db
-                .run(move |conn| {
-                    Ok::<_, DbError>(templates_store::save(conn, &id, platform, &v, &source))
-                })
-                .await?;
+                .transaction(move |conn| templates_store::save(conn, &id, platform, &v, &source))
+                .await;
             match saved {
-                Ok(()) => Ok(see_other(&format!("{back}&saved=1"))),
+                Ok(changed) => Ok(see_other(&with_changes(format!("{back}&saved=1"), changed))),
                 Err(SaveError::Db(e)) => Err(e.into()),
                 // Refused: the page shows why and the saved template is untouched.
                 Err(e) => {
@@ -270,6 +278,15 @@ pub async fn submit(
                 }
             }
         }
+    }
+}
+
+/// `back` with what a change did to the captions, for the page to say.
+fn with_changes(back: String, changed: Regenerated) -> String {
+    if changed == Regenerated::default() {
+        back
+    } else {
+        format!("{back}&changes={}", changed.to_param())
     }
 }
 

@@ -6,7 +6,7 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use askama::Template;
 
 use super::{render, Layout};
-use crate::captions::query::{list_captions_page, CaptionFilter};
+use crate::captions::query::{serve_captions_page, CaptionFilter};
 use crate::captions::Platform;
 use crate::db::DbError;
 use crate::opml::{self, OpmlFeed};
@@ -89,7 +89,10 @@ pub async fn export_csv(
     };
     let rows = state
         .db
-        .run(move |conn| list_captions_page(conn, &id, &filter, CSV_ROWS).map_err(DbError::from))
+        .run(move |conn| {
+            serve_captions_page(conn, &id, &filter, CSV_ROWS, CSV_ROWS as usize)
+                .map_err(DbError::from)
+        })
         .await?;
     let mut out = csv::Writer::from_writer(Vec::new());
     let header_row = [
