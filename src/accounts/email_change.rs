@@ -10,11 +10,27 @@ use crate::db::schema::users as users_table;
 use crate::db::AnyConnection;
 use crate::mail::outbox::{Draft, Kind};
 
-/// Changes the address; returns the old one.
+/// The account's password hash, for [`checked_password`].
+pub fn password_hash(conn: &mut AnyConnection, user: &UserId) -> Result<String, AccountError> {
+    Ok(users_table::table
+        .find(user.as_str())
+        .select(users_table::password_hash)
+        .first(conn)?)
+}
+
+/// Whether `current_password` opens the account whose hash is `hash`, checked on the
+/// blocking pool with no database connection held (argon2 is slow on purpose).
+pub async fn checked_password(current_password: String, hash: String) -> bool {
+    password::verify_blocking(current_password, Some(hash)).await
+}
+
+/// Changes the address; returns the old one. `verified_hash` is the password hash the
+/// person's password was checked against ([`checked_password`]): if the password changed
+/// since, the change is refused.
 pub fn change(
     conn: &mut AnyConnection,
     user: &UserId,
-    current_password: &str,
+    verified_hash: &str,
     new: &Email,
 ) -> Result<String, AccountError> {
     let stored: (String, String) = users_table::table
@@ -22,7 +38,7 @@ pub fn change(
         .select((users_table::email, users_table::password_hash))
         .first(conn)?;
     let (old, hash) = stored;
-    if !password::verify(current_password, &hash) {
+    if hash != verified_hash {
         return Err(AccountError::BadCredentials);
     }
     if old == new.as_str() {

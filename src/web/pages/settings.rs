@@ -280,13 +280,22 @@ pub async fn change_email(
         .join("forgot-password")
         .map(|u| u.to_string())
         .unwrap_or_default();
+    let who = id.clone();
+    let hash = state
+        .db
+        .run(move |conn| email_change::password_hash(conn, &who))
+        .await?;
+    let verified = email_change::checked_password(password, hash.clone()).await;
     // One transaction: the change, the notice to the old address and the link to the new
     // one are written together or not at all.
     let changed = state
         .db
         .transaction(move |conn| {
             let new = Email::parse(&email)?;
-            let old = email_change::change(conn, &id, &password, &new)?;
+            if !verified {
+                return Err(AccountError::BadCredentials);
+            }
+            let old = email_change::change(conn, &id, &hash, &new)?;
             let at = now();
             let notice = outbox::enqueue(
                 conn,
