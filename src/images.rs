@@ -104,6 +104,48 @@ fn due_posts(conn: &mut AnyConnection, at: NaiveDateTime) -> QueryResult<Vec<(Du
     Ok(due)
 }
 
+/// How long a claimed post is left to the replica that claimed it: longer than a page and
+/// an image fetch (15 s + 30 s). A replica that dies mid-fetch frees it after this.
+const CLAIM: chrono::Duration = chrono::Duration::minutes(5);
+
+/// Takes one due post for this replica, so that replicas never fetch the same image at
+/// once. The row's next attempt time is the lease: a fresh post gets a placeholder row due
+/// after [`CLAIM`] (only one insert wins), a retry is moved out of reach by a conditional
+/// update (only one wins). [`record`] replaces the row with the outcome.
+fn claim(
+    conn: &mut AnyConnection,
+    post_id: &str,
+    attempts: i32,
+    at: NaiveDateTime,
+) -> QueryResult<bool> {
+    let taken = if attempts == 0 {
+        crate::insert_or_ignore!(
+            conn,
+            post_images::table,
+            (
+                post_images::post_id.eq(post_id),
+                post_images::attempts.eq(0),
+                post_images::next_attempt_at.eq(at + CLAIM),
+            )
+        )?
+    } else {
+        0
+    };
+    if taken == 1 {
+        return Ok(true);
+    }
+    let moved = diesel::update(
+        post_images::table
+            .filter(post_images::post_id.eq(post_id))
+            .filter(post_images::data.is_null())
+            .filter(post_images::attempts.eq(attempts))
+            .filter(post_images::next_attempt_at.le(at)),
+    )
+    .set(post_images::next_attempt_at.eq(at + CLAIM))
+    .execute(conn)?;
+    Ok(moved == 1)
+}
+
 /// What one try found.
 enum Outcome {
     Stored {
@@ -213,11 +255,34 @@ impl Images {
             .await?;
         let mut report = ImagesReport::default();
         for (post, attempts) in due {
-            let outcome = self.fetch_image(&post).await;
-            match outcome {
-                Outcome::Stored { .. } => report.stored += 1,
-                _ => report.failed += 1,
+            let id = post.id.clone();
+            let claimed = self
+                .db
+                .run(move |conn| Ok::<_, DbError>(claim(conn, &id, attempts, now())?))
+                .await?;
+            if !claimed {
+                // Another replica has it.
+                continue;
             }
+            let outcome = self.fetch_image(&post).await;
+            let label = match outcome {
+                Outcome::Stored { .. } => {
+                    report.stored += 1;
+                    "stored"
+                }
+                Outcome::Retry { .. } => {
+                    report.failed += 1;
+                    "retry"
+                }
+                Outcome::GiveUp { .. } => {
+                    report.failed += 1;
+                    "gave_up"
+                }
+            };
+            crate::metrics::metrics()
+                .images
+                .with_label_values(&[label])
+                .inc();
             let id = post.id.clone();
             self.db
                 .run(move |conn| Ok::<_, DbError>(record(conn, &id, attempts, outcome)?))

@@ -22,6 +22,8 @@ pub struct Metrics {
     pub results_discarded: IntCounter,
     /// Age of the oldest overdue feed, set on each scrape.
     pub queue_lag_seconds: Gauge,
+    /// Post image fetches by outcome: `stored`, `retry` (tried again later), `gave_up`.
+    pub images: IntCounterVec,
 }
 
 static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
@@ -60,6 +62,11 @@ impl Metrics {
             "How long the oldest overdue feed has been waiting",
         )
         .expect("valid lag metric");
+        let images = IntCounterVec::new(
+            Opts::new("images_total", "Post image fetches by outcome"),
+            &["outcome"],
+        )
+        .expect("valid images metric");
         for collector in [
             Box::new(fetches.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(fetch_seconds.clone()),
@@ -67,6 +74,7 @@ impl Metrics {
             Box::new(captions_made.clone()),
             Box::new(results_discarded.clone()),
             Box::new(queue_lag_seconds.clone()),
+            Box::new(images.clone()),
         ] {
             registry
                 .register(collector)
@@ -80,6 +88,7 @@ impl Metrics {
             captions_made,
             results_discarded,
             queue_lag_seconds,
+            images,
         }
     }
 

@@ -211,3 +211,64 @@ async fn hostile_oversize_and_non_images_are_refused(backend: Backend) {
     );
 }
 on_both_backends!(hostile_oversize_and_non_images_are_refused);
+
+async fn two_replicas_fetch_each_image_once(backend: Backend) {
+    let app = app(backend).await;
+    let feeds = FeedServer::start().await;
+    let first = feeds.set("/img/a.png", "image/png", png());
+    let second = feeds.set("/img/b.png", "image/png", png());
+    // Slow enough that both replicas are at work at the same time.
+    feeds.set_delay(std::time::Duration::from_millis(200));
+    let feed = feed_with_images(&feeds, &[("a", Some(&first)), ("b", Some(&second))]);
+    app.sign_up("ann@example.com").await;
+    app.add_feed(&feed).await;
+    app.poll().await;
+
+    let one = Images::new(app.db.clone(), &app.settings).expect("image fetcher");
+    let other = Images::new(app.db.clone(), &app.settings).expect("image fetcher");
+    let (a, b) = tokio::join!(one.run_once(), other.run_once());
+    let (a, b) = (a.expect("pass"), b.expect("pass"));
+
+    assert_eq!((a.stored + b.stored, a.failed + b.failed), (2, 0));
+    assert_eq!(feeds.hits("/img/a.png"), 1, "claimed by one replica only");
+    assert_eq!(feeds.hits("/img/b.png"), 1, "claimed by one replica only");
+    let metrics = app.get("/metrics").await.text().await.expect("metrics");
+    assert!(
+        metrics.contains("captionfeed_images_total{outcome=\"stored\"}"),
+        "{metrics}"
+    );
+}
+on_both_backends!(two_replicas_fetch_each_image_once);
+
+async fn a_claim_left_by_a_dead_replica_is_taken_over_after_its_lease(backend: Backend) {
+    let app = app(backend).await;
+    let feeds = FeedServer::start().await;
+    let image = feeds.set("/img/a.png", "image/png", png());
+    let feed = feed_with_images(&feeds, &[("a", Some(&image))]);
+    app.sign_up("ann@example.com").await;
+    app.add_feed(&feed).await;
+    app.poll().await;
+    // A replica claimed the post and died before recording anything.
+    let post = post_id(&app, "a").await;
+    let in_a_minute = match backend {
+        Backend::Sqlite => "datetime('now', '+1 minute')",
+        Backend::Postgres => "(now() AT TIME ZONE 'UTC') + INTERVAL '1 minute'",
+    };
+    app.sql(&format!(
+        "INSERT INTO post_images (post_id, attempts, next_attempt_at) VALUES ('{post}', 0, {in_a_minute})"
+    ))
+    .await;
+    let images = Images::new(app.db.clone(), &app.settings).expect("image fetcher");
+    assert_eq!(
+        images.run_once().await.expect("pass"),
+        ImagesReport::default(),
+        "still claimed"
+    );
+    assert_eq!(feeds.hits("/img/a.png"), 0);
+
+    app.sql("UPDATE post_images SET next_attempt_at = '2000-01-01 00:00:00'")
+        .await;
+    assert_eq!(images.run_once().await.expect("pass").stored, 1);
+    assert_eq!(feeds.hits("/img/a.png"), 1);
+}
+on_both_backends!(a_claim_left_by_a_dead_replica_is_taken_over_after_its_lease);
