@@ -317,3 +317,75 @@ async fn an_unfollowed_feed_is_unsubscribed_from_its_hub_and_followed_again_late
     );
 }
 on_both_backends!(an_unfollowed_feed_is_unsubscribed_from_its_hub_and_followed_again_later);
+
+async fn a_lease_near_its_end_is_renewed_and_an_unreachable_hub_is_noted(backend: Backend) {
+    let (hub, requests) = start_hub().await;
+    let feeds = FeedServer::start().await;
+    let topic = feeds.url("/feed.xml");
+    feeds.set(
+        "/feed.xml",
+        "application/rss+xml",
+        feed_naming(&hub, &topic, &[("a", "First post")]),
+    );
+    let app = spawn_app(backend).await;
+    app.sign_up("ann@example.com").await;
+    let feed_page = app.add_feed(&topic).await;
+    app.poll().await;
+    let websub = WebSub::new(app.db.clone(), &app.settings).expect("websub");
+    websub.run_once().await.expect("websub pass");
+    let request = requests.lock().expect("requests").remove(0);
+    let callback = request.get("hub.callback").cloned().unwrap_or_default();
+    let path = &callback[callback.find("/websub/").expect("callback path")..];
+    let verified = reqwest::Client::new()
+        .get(app.url(path))
+        .query(&[
+            ("hub.mode", "subscribe"),
+            ("hub.topic", topic.as_str()),
+            ("hub.challenge", "c"),
+            ("hub.lease_seconds", "864000"),
+        ])
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(verified.status().as_u16(), 200);
+    assert_eq!(websub.run_once().await.expect("pass").requested, 0);
+
+    // Twelve hours left on the lease: renewed with the same secret, still active meanwhile.
+    let in_twelve_hours = match backend {
+        Backend::Sqlite => "datetime('now', '+12 hours')",
+        Backend::Postgres => "(now() AT TIME ZONE 'UTC') + INTERVAL '12 hours'",
+    };
+    app.sql(&format!(
+        "UPDATE feeds SET websub_lease_until = {in_twelve_hours}"
+    ))
+    .await;
+    assert_eq!(websub.run_once().await.expect("pass").requested, 1);
+    let renewal = requests.lock().expect("requests").remove(0);
+    assert_eq!(
+        renewal.get("hub.mode").map(String::as_str),
+        Some("subscribe")
+    );
+    assert_eq!(renewal.get("hub.secret"), request.get("hub.secret"));
+    assert!(app.get_html(&feed_page).await.contains("pushed by the hub"));
+
+    // The feed moves to a hub nobody listens on: the failure is noted on the feed's page
+    // and not retried at every pass.
+    let dead = crate::helpers::unused_loopback_address();
+    feeds.set(
+        "/feed.xml",
+        "application/rss+xml",
+        feed_naming(
+            &format!("http://{dead}/hub"),
+            &topic,
+            &[("a", "First post")],
+        ),
+    );
+    app.make_all_due().await;
+    app.poll().await;
+    let report = websub.run_once().await.expect("pass");
+    assert_eq!((report.requested, report.failed), (0, 1));
+    let page = app.get_html(&feed_page).await;
+    assert!(page.contains("the hub did not answer"), "{page}");
+    assert_eq!(websub.run_once().await.expect("pass").failed, 0);
+}
+on_both_backends!(a_lease_near_its_end_is_renewed_and_an_unreachable_hub_is_noted);
