@@ -419,3 +419,31 @@ async fn posts_still_to_post_come_first_newest_first(backend: Backend) {
     );
 }
 on_both_backends!(posts_still_to_post_come_first_newest_first);
+
+async fn plain_forms_on_a_feed_page_come_back_to_that_page(backend: Backend) {
+    let feeds = FeedServer::start().await;
+    let url = feeds.set("/feed.xml", "application/rss+xml", three_posts());
+    let app = spawn_app(backend).await;
+    app.sign_up("ann@example.com").await;
+    let feed_page = app.add_feed(&url).await;
+    app.poll().await;
+    let html = app.get_html(&feed_page).await;
+    assert!(
+        html.contains(&format!(r#"name="back" value="{feed_page}""#)),
+        "{html}"
+    );
+    let (id, _) = captions_on(&html).into_iter().next().expect("a caption");
+    let response = app
+        .submit(
+            &feed_page,
+            &format!("/captions/{id}/status"),
+            &[("status", "posted"), ("back", &feed_page)],
+        )
+        .await;
+    assert_eq!(location(&response), format!("{feed_page}#c-{id}"));
+    assert!(app
+        .get_html(&feed_page)
+        .await
+        .contains("Mark as not posted"));
+}
+on_both_backends!(plain_forms_on_a_feed_page_come_back_to_that_page);

@@ -74,8 +74,9 @@ fn query_value(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
-/// The groups of a feed's page (which lists them without filters).
-pub fn caption_groups(groups: Vec<PostCaptions>) -> Vec<CaptionGroup> {
+/// The groups of a feed's page (which lists them without filters); its forms come back
+/// to `back`, the feed's page.
+pub fn caption_groups(groups: Vec<PostCaptions>, back: &str) -> Vec<CaptionGroup> {
     groups
         .into_iter()
         .map(|g| CaptionGroup {
@@ -86,8 +87,8 @@ pub fn caption_groups(groups: Vec<PostCaptions>) -> Vec<CaptionGroup> {
             feed_title: g.feed_title.unwrap_or(g.feed_url),
             has_image: g.image_url.is_some(),
             captions: g.captions.into_iter().map(CaptionView::from).collect(),
-            back: "/captions".into(),
-            back_query: query_value("/captions"),
+            back: back.to_string(),
+            back_query: query_value(back),
         })
         .collect()
 }

@@ -486,7 +486,7 @@ async fn show_page(
         layout: Layout::new(req, state, Some(&user.user)),
         feed: FeedRow::from(&subscribed),
         post_count,
-        groups: caption_groups(groups),
+        groups: caption_groups(groups, &format!("/feeds/{}", subscribed.subscription.id)),
         settings: settings(&subscribed.subscription),
         check,
     };
