@@ -63,15 +63,7 @@ impl WebSub {
             .await?;
         let mut report = WebSubReport::default();
         for wanted in due {
-            let callback = hub::callback_url(&self.base_url, &wanted.feed_id);
-            let sent = hub::request(
-                &self.client,
-                &self.policy,
-                &wanted,
-                &callback,
-                hub::Mode::Subscribe,
-            )
-            .await;
+            let sent = self.ask(&wanted, hub::Mode::Subscribe).await;
             let feed_id = wanted.feed_id.clone();
             match sent {
                 Ok(()) => {
@@ -106,15 +98,7 @@ impl WebSub {
             .await?;
         let mut left = 0;
         for wanted in unwanted {
-            let callback = hub::callback_url(&self.base_url, &wanted.feed_id);
-            let sent = hub::request(
-                &self.client,
-                &self.policy,
-                &wanted,
-                &callback,
-                hub::Mode::Unsubscribe,
-            )
-            .await;
+            let sent = self.ask(&wanted, hub::Mode::Unsubscribe).await;
             match sent {
                 Ok(()) => left += 1,
                 Err(message) => {
@@ -127,6 +111,12 @@ impl WebSub {
                 .await?;
         }
         Ok(left)
+    }
+
+    /// Sends one request to a feed's hub, with our callback for that feed.
+    async fn ask(&self, wanted: &store::Wanted, mode: hub::Mode) -> Result<(), String> {
+        let callback = hub::callback_url(&self.base_url, &wanted.feed_id);
+        hub::request(&self.client, &self.policy, wanted, &callback, mode).await
     }
 
     /// Runs passes until `shutdown` resolves; a failed pass is logged and retried.

@@ -70,11 +70,19 @@ fn followed() -> diesel::dsl::exists<ActiveSubscriptions> {
 }
 
 /// A subscription request to send.
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = feeds)]
 pub struct Wanted {
+    #[diesel(column_name = id)]
     pub feed_id: String,
+    #[diesel(select_expression = feeds::websub_hub.assume_not_null())]
+    #[diesel(select_expression_type = diesel::dsl::AssumeNotNull<feeds::websub_hub>)]
     pub hub: String,
+    #[diesel(select_expression = feeds::websub_topic.assume_not_null())]
+    #[diesel(select_expression_type = diesel::dsl::AssumeNotNull<feeds::websub_topic>)]
     pub topic: String,
+    #[diesel(select_expression = feeds::websub_secret.assume_not_null())]
+    #[diesel(select_expression_type = diesel::dsl::AssumeNotNull<feeds::websub_secret>)]
     pub secret: String,
 }
 
@@ -105,12 +113,7 @@ pub fn due(conn: &mut AnyConnection, now: NaiveDateTime, limit: i64) -> QueryRes
         )
         .filter(followed())
         .limit(limit)
-        .select((
-            feeds::id,
-            feeds::websub_hub.assume_not_null(),
-            feeds::websub_topic.assume_not_null(),
-            feeds::websub_secret.assume_not_null(),
-        ))
+        .select(Wanted::as_select())
         .load(conn)
 }
 
@@ -126,12 +129,7 @@ pub fn unwanted(conn: &mut AnyConnection, limit: i64) -> QueryResult<Vec<Wanted>
                 .or(diesel::dsl::not(followed())),
         )
         .limit(limit)
-        .select((
-            feeds::id,
-            feeds::websub_hub.assume_not_null(),
-            feeds::websub_topic.assume_not_null(),
-            feeds::websub_secret.assume_not_null(),
-        ))
+        .select(Wanted::as_select())
         .load(conn)
 }
 

@@ -69,25 +69,20 @@ async fn count(app: &TestApp, table: &'static str) -> i64 {
 async fn a_hub_named_by_a_feed_gets_a_subscription_and_its_signed_pushes_arrive_at_once(
     backend: Backend,
 ) {
-    let (hub, requests) = start_hub().await;
-    let feeds = FeedServer::start().await;
-    let topic = feeds.url("/feed.xml");
-    feeds.set(
-        "/feed.xml",
-        "application/rss+xml",
-        feed_naming(&hub, &topic, &[("a", "First post")]),
-    );
-    let app = spawn_app(backend).await;
-    app.sign_up("ann@example.com").await;
-    let feed_page = app.add_feed(&topic).await;
-    app.poll().await;
-    let websub = WebSub::new(app.db.clone(), &app.settings).expect("websub");
+    let Subscribing {
+        app,
+        feeds,
+        hub,
+        requests,
+        topic,
+        feed_page,
+        websub,
+        request,
+        path,
+    } = subscribing(backend).await;
 
-    let report = websub.run_once().await.expect("websub pass");
-
-    assert_eq!((report.requested, report.failed), (1, 0));
     assert!(app.get_html(&feed_page).await.contains("Asking the hub"));
-    let request = requests.lock().expect("requests").remove(0);
+    assert!(requests.lock().expect("requests").is_empty(), "asked once");
     assert_eq!(
         request.get("hub.mode").map(String::as_str),
         Some("subscribe")
@@ -95,8 +90,7 @@ async fn a_hub_named_by_a_feed_gets_a_subscription_and_its_signed_pushes_arrive_
     assert_eq!(request.get("hub.topic"), Some(&topic));
     let secret = request.get("hub.secret").cloned().unwrap_or_default();
     assert!(secret.len() >= 32, "a secret of its own: {secret:?}");
-    let callback = request.get("hub.callback").cloned().unwrap_or_default();
-    let path = &callback[callback.find("/websub/").expect("callback path")..];
+    let path = path.as_str();
     // Asked once: the next pass has nothing to request until the lease nears its end.
     assert_eq!(websub.run_once().await.expect("pass").requested, 0);
 
@@ -219,9 +213,22 @@ async fn a_hub_that_refuses_is_noted_and_nothing_is_pushed_without_a_subscriptio
 }
 on_both_backends!(a_hub_that_refuses_is_noted_and_nothing_is_pushed_without_a_subscription);
 
-async fn an_unfollowed_feed_is_unsubscribed_from_its_hub_and_followed_again_later(
-    backend: Backend,
-) {
+/// Ann follows a feed naming a hub, and the first pass has asked the hub to subscribe.
+struct Subscribing {
+    app: TestApp,
+    feeds: FeedServer,
+    hub: String,
+    requests: Requests,
+    topic: String,
+    feed_page: String,
+    websub: WebSub,
+    /// The subscription request the hub received.
+    request: HashMap<String, String>,
+    /// The callback's path, where the hub verifies and pushes.
+    path: String,
+}
+
+async fn subscribing(backend: Backend) -> Subscribing {
     let (hub, requests) = start_hub().await;
     let feeds = FeedServer::start().await;
     let topic = feeds.url("/feed.xml");
@@ -237,9 +244,37 @@ async fn an_unfollowed_feed_is_unsubscribed_from_its_hub_and_followed_again_late
     let websub = WebSub::new(app.db.clone(), &app.settings).expect("websub");
     websub.run_once().await.expect("websub pass");
     let request = requests.lock().expect("requests").remove(0);
-    let secret = request.get("hub.secret").cloned().unwrap_or_default();
     let callback = request.get("hub.callback").cloned().unwrap_or_default();
     let path = callback[callback.find("/websub/").expect("callback path")..].to_owned();
+    Subscribing {
+        app,
+        feeds,
+        hub,
+        requests,
+        topic,
+        feed_page,
+        websub,
+        request,
+        path,
+    }
+}
+
+async fn an_unfollowed_feed_is_unsubscribed_from_its_hub_and_followed_again_later(
+    backend: Backend,
+) {
+    let Subscribing {
+        app,
+        hub,
+        requests,
+        topic,
+        feed_page,
+        websub,
+        request,
+        path,
+        ..
+    } = subscribing(backend).await;
+    let secret = request.get("hub.secret").cloned().unwrap_or_default();
+    let callback = request.get("hub.callback").cloned().unwrap_or_default();
     let client = reqwest::Client::new();
     let verify = |mode: &'static str, topic: String| {
         client
@@ -319,25 +354,19 @@ async fn an_unfollowed_feed_is_unsubscribed_from_its_hub_and_followed_again_late
 on_both_backends!(an_unfollowed_feed_is_unsubscribed_from_its_hub_and_followed_again_later);
 
 async fn a_lease_near_its_end_is_renewed_and_an_unreachable_hub_is_noted(backend: Backend) {
-    let (hub, requests) = start_hub().await;
-    let feeds = FeedServer::start().await;
-    let topic = feeds.url("/feed.xml");
-    feeds.set(
-        "/feed.xml",
-        "application/rss+xml",
-        feed_naming(&hub, &topic, &[("a", "First post")]),
-    );
-    let app = spawn_app(backend).await;
-    app.sign_up("ann@example.com").await;
-    let feed_page = app.add_feed(&topic).await;
-    app.poll().await;
-    let websub = WebSub::new(app.db.clone(), &app.settings).expect("websub");
-    websub.run_once().await.expect("websub pass");
-    let request = requests.lock().expect("requests").remove(0);
-    let callback = request.get("hub.callback").cloned().unwrap_or_default();
-    let path = &callback[callback.find("/websub/").expect("callback path")..];
+    let Subscribing {
+        app,
+        feeds,
+        requests,
+        topic,
+        feed_page,
+        websub,
+        request,
+        path,
+        ..
+    } = subscribing(backend).await;
     let verified = reqwest::Client::new()
-        .get(app.url(path))
+        .get(app.url(&path))
         .query(&[
             ("hub.mode", "subscribe"),
             ("hub.topic", topic.as_str()),
