@@ -69,7 +69,49 @@ pub fn parse_feed(bytes: &[u8], source_url: Option<&url::Url>) -> Result<ParsedF
         .id_generator(|_, _, _| String::new())
         .build();
     let feed = parser.parse(bytes).map_err(|e| describe(&e, bytes))?;
-    Ok(convert(feed, source_url))
+    let json = feed.feed_type == FeedType::JSON;
+    let mut parsed = convert(feed, source_url);
+    if json && parsed.websub.is_none() {
+        parsed.websub = json_feed_hub(bytes, source_url);
+    }
+    Ok(parsed)
+}
+
+/// The WebSub hub of a JSON Feed (its `hubs` list, which feed-rs does not keep), with
+/// `feed_url` as the topic, else the address it was fetched from.
+fn json_feed_hub(bytes: &[u8], source_url: Option<&Url>) -> Option<WebSubLinks> {
+    #[derive(serde::Deserialize)]
+    struct Hub {
+        #[serde(rename = "type")]
+        kind: String,
+        url: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct Hubs {
+        feed_url: Option<String>,
+        #[serde(default)]
+        hubs: Vec<Hub>,
+    }
+    let declared: Hubs = serde_json::from_slice(bytes).ok()?;
+    let http = |raw: &str| {
+        normalize::absolute_url(raw, source_url).filter(|u| matches!(u.scheme(), "http" | "https"))
+    };
+    let hub = declared.hubs.iter().find_map(|h| {
+        // "WebSub", and "PubSubHubbub" from before it was renamed.
+        let kind = h.kind.to_ascii_lowercase();
+        (kind == "websub" || kind == "pubsubhubbub")
+            .then(|| http(&h.url))
+            .flatten()
+    })?;
+    let topic = declared
+        .feed_url
+        .as_deref()
+        .and_then(http)
+        .or_else(|| source_url.cloned())?;
+    Some(WebSubLinks {
+        hub: hub.to_string(),
+        topic: topic.to_string(),
+    })
 }
 
 fn describe(err: &ParseFeedError, bytes: &[u8]) -> ParseError {

@@ -295,3 +295,53 @@ fn without_a_self_link_the_topic_is_the_fetched_address_and_odd_hubs_are_ignored
         "no hub, no WebSub"
     );
 }
+
+#[test]
+fn a_json_feed_names_its_hub_in_hubs() {
+    let json = |hubs: &str, feed_url: &str| {
+        format!(
+            r#"{{"version":"https://jsonfeed.org/version/1.1","title":"T",{feed_url}"hubs":{hubs},"items":[{{"id":"1","content_text":"x"}}]}}"#
+        )
+    };
+    let source = url("https://blog.example/feed.json");
+    let feed = parse_feed(
+        json(
+            r#"[{"type":"rssCloud","url":"https://cloud.example/"},{"type":"WebSub","url":"https://hub.example/"}]"#,
+            r#""feed_url":"https://blog.example/canonical.json","#,
+        )
+        .as_bytes(),
+        Some(&source),
+    )
+    .unwrap();
+    assert_eq!(
+        feed.websub,
+        Some(WebSubLinks {
+            hub: "https://hub.example/".into(),
+            topic: "https://blog.example/canonical.json".into(),
+        }),
+        "the WebSub hub, not the rssCloud one; the feed's own URL as the topic"
+    );
+    let without_feed_url = parse_feed(
+        json(r#"[{"type":"websub","url":"/hub"}]"#, "").as_bytes(),
+        Some(&source),
+    )
+    .unwrap();
+    assert_eq!(
+        without_feed_url.websub,
+        Some(WebSubLinks {
+            hub: "https://blog.example/hub".into(),
+            topic: "https://blog.example/feed.json".into(),
+        })
+    );
+    let only_cloud = parse_feed(
+        json(
+            r#"[{"type":"rssCloud","url":"https://cloud.example/"}]"#,
+            "",
+        )
+        .as_bytes(),
+        Some(&source),
+    )
+    .unwrap();
+    assert_eq!(only_cloud.websub, None);
+    assert_eq!(parse_feed(JSON, Some(&source)).unwrap().websub, None);
+}
