@@ -182,6 +182,18 @@ async function run({ name, ...options }) {
     await scan(page, `${name} /captions/{id}/edit`);
     await shot(page, "edit-page");
 
+    // The feed's page: its health, its captions and its settings; choosing platforms
+    // there says what happened to the captions not used yet.
+    await page.goto(`${BASE}/feeds`);
+    await Promise.all([page.waitForURL(/\/feeds\/[^/]+$/), page.locator("a[href^='/feeds/']:not([href='/feeds/new'])").first().click()]);
+    await scan(page, `${name} /feeds/{id}`);
+    await page.getByRole("checkbox", { name: "Facebook" }).uncheck();
+    await Promise.all([page.waitForURL(/saved=1/), page.getByRole("button", { name: "Save settings" }).click()]);
+    assert.equal(await page.getByRole("checkbox", { name: "Facebook" }).isChecked(), false);
+    assert.match(await page.locator("p.notice[role=status]").first().textContent(), /Settings saved/);
+    await scan(page, `${name} /feeds/{id} saved`);
+    await shot(page, "feed-settings-saved");
+
     // Log out.
     await Promise.all([page.waitForURL((u) => !u.pathname.startsWith("/captions")), page.getByRole("button", { name: "Log out" }).click()]);
     await page.goto(`${BASE}/captions`);
