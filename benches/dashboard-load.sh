@@ -16,8 +16,12 @@ pg_base=${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
 backends=${BENCH_BACKENDS:-sqlite postgres}
 command -v wrk >/dev/null || apt-get install -y wrk >/dev/null
 cargo build --release --quiet --bin captionfeed --example seed_dashboard
-target=${CARGO_TARGET_DIR:-target}/release
 work=$(mktemp -d)
+# Copies: the target folder may be shared with other builds that replace these files.
+target=$work/bin
+mkdir -p "$target/examples"
+cp "${CARGO_TARGET_DIR:-target}/release/captionfeed" "$target/"
+cp "${CARGO_TARGET_DIR:-target}/release/examples/seed_dashboard" "$target/examples/"
 server=
 pg_db=
 cleanup() {

@@ -367,6 +367,27 @@ pub fn desk_page(
     Ok(DeskPage { posts, more })
 }
 
+/// Who holds a live session (by its token's hash) and their desk's change version, in one
+/// round trip: the desk asks this on every request, before anything else, and serves a
+/// page it rendered before when the version has not moved. The version is `None` only for
+/// an account without a version row, whose pages are then never reused.
+pub fn viewer(
+    conn: &mut AnyConnection,
+    session_hash: &str,
+) -> QueryResult<Option<(crate::accounts::User, Option<i64>)>> {
+    use crate::db::schema::{desk_versions, sessions, users};
+    sessions::table
+        .inner_join(users::table.left_join(desk_versions::table))
+        .filter(sessions::id.eq(session_hash))
+        .filter(sessions::expires_at.gt(now()))
+        .select((
+            crate::accounts::User::as_select(),
+            desk_versions::version.nullable(),
+        ))
+        .first(conn)
+        .optional()
+}
+
 /// How many of the account's captions are still to post (leaving out those without text).
 pub fn count_new(conn: &mut AnyConnection, user: &UserId) -> QueryResult<i64> {
     captions::table

@@ -323,3 +323,14 @@ diesel::allow_tables_to_appear_in_same_query!(post_images, posts);
 diesel::allow_tables_to_appear_in_same_query!(post_images, subscriptions);
 diesel::allow_tables_to_appear_in_same_query!(post_images, captions);
 diesel::allow_tables_to_appear_in_same_query!(post_images, feeds);
+
+diesel::table! {
+    desk_versions (user_id) {
+        user_id -> Text,
+        version -> BigInt,
+    }
+}
+
+diesel::joinable!(desk_versions -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(desk_versions, users);
+diesel::allow_tables_to_appear_in_same_query!(desk_versions, sessions);

@@ -1,0 +1,53 @@
+-- The copy desk's change version: one number per account, raised by the database itself
+-- whenever anything the desk shows changes (a caption, its status or wording, a
+-- subscription, a post's title, link, date or image, a feed's title or address). A server
+-- keeps rendered desk pages keyed by it, so every replica sharing this database sees a
+-- change at once, whichever code path made it. Triggers rather than application code:
+-- a write path added later cannot forget to raise it.
+CREATE TABLE desk_versions (
+    user_id TEXT PRIMARY KEY NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    version BIGINT NOT NULL DEFAULT 1
+);
+INSERT INTO desk_versions (user_id) SELECT id FROM users;
+
+CREATE TRIGGER desk_versions_new_user AFTER INSERT ON users BEGIN
+    INSERT INTO desk_versions (user_id) VALUES (NEW.id);
+END;
+
+CREATE TRIGGER desk_versions_caption_insert AFTER INSERT ON captions BEGIN
+    UPDATE desk_versions SET version = version + 1 WHERE user_id = NEW.user_id;
+END;
+CREATE TRIGGER desk_versions_caption_update AFTER UPDATE ON captions BEGIN
+    UPDATE desk_versions SET version = version + 1 WHERE user_id IN (OLD.user_id, NEW.user_id);
+END;
+CREATE TRIGGER desk_versions_caption_delete AFTER DELETE ON captions BEGIN
+    UPDATE desk_versions SET version = version + 1 WHERE user_id = OLD.user_id;
+END;
+
+CREATE TRIGGER desk_versions_subscription_insert AFTER INSERT ON subscriptions BEGIN
+    UPDATE desk_versions SET version = version + 1 WHERE user_id = NEW.user_id;
+END;
+CREATE TRIGGER desk_versions_subscription_update AFTER UPDATE ON subscriptions BEGIN
+    UPDATE desk_versions SET version = version + 1 WHERE user_id IN (OLD.user_id, NEW.user_id);
+END;
+CREATE TRIGGER desk_versions_subscription_delete AFTER DELETE ON subscriptions BEGIN
+    UPDATE desk_versions SET version = version + 1 WHERE user_id = OLD.user_id;
+END;
+
+-- Only the columns the desk shows: the poller rewrites the rest on every check.
+CREATE TRIGGER desk_versions_post_update
+AFTER UPDATE OF title, url, published_at, image_url, first_seen_at ON posts
+WHEN OLD.title IS NOT NEW.title OR OLD.url IS NOT NEW.url
+  OR OLD.published_at IS NOT NEW.published_at OR OLD.image_url IS NOT NEW.image_url
+  OR OLD.first_seen_at IS NOT NEW.first_seen_at
+BEGIN
+    UPDATE desk_versions SET version = version + 1
+    WHERE user_id IN (SELECT user_id FROM captions WHERE post_id = NEW.id);
+END;
+
+CREATE TRIGGER desk_versions_feed_update AFTER UPDATE OF title, url ON feeds
+WHEN OLD.title IS NOT NEW.title OR OLD.url IS NOT NEW.url
+BEGIN
+    UPDATE desk_versions SET version = version + 1
+    WHERE user_id IN (SELECT user_id FROM subscriptions WHERE feed_id = NEW.id);
+END;

@@ -1,0 +1,290 @@
+//! The copy desk serves pages it rendered before while nothing on them changed: every
+//! change shows at once, on every replica sharing the database, and no account or session
+//! ever gets another's page.
+
+use std::io::Read as _;
+use std::sync::Arc;
+
+use captionfeed::web::Application;
+use tokio::sync::Notify;
+
+use crate::helpers::{location, new_browser, rss, spawn_app, Backend, FeedServer, TestApp};
+use crate::on_both_backends;
+
+/// A second web server on the same database, as another replica behind a load balancer.
+async fn another_web_replica(app: &TestApp) -> String {
+    let db = captionfeed::cli::open_database(&app.settings)
+        .await
+        .expect("the replica's pool opens");
+    let replica = Application::build(app.settings.clone(), db, Arc::new(Notify::new()))
+        .await
+        .expect("replica builds");
+    let address = format!("http://127.0.0.1:{}", replica.port());
+    tokio::spawn(replica.run_until_stopped());
+    address
+}
+
+async fn page_at(client: &reqwest::Client, address: &str, path: &str) -> String {
+    client
+        .get(format!("{address}{path}"))
+        .send()
+        .await
+        .expect("GET answers")
+        .text()
+        .await
+        .expect("body")
+}
+
+fn caption_ids(html: &str) -> Vec<String> {
+    html.split(r#"data-caption=""#)
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next().map(str::to_string))
+        .collect()
+}
+
+async fn desk_with_captions(backend: Backend) -> (TestApp, FeedServer, String) {
+    let feeds = FeedServer::start().await;
+    let url = feeds.set(
+        "/feed.xml",
+        "application/rss+xml",
+        rss("Blog", &[("p2", "Two"), ("p1", "One")]),
+    );
+    let app = spawn_app(backend).await;
+    app.sign_up("ann@example.com").await;
+    app.add_feed(&url).await;
+    app.poll().await;
+    (app, feeds, url)
+}
+
+async fn every_change_shows_at_once_on_every_replica(backend: Backend) {
+    let (app, feeds, _url) = desk_with_captions(backend).await;
+    let other = another_web_replica(&app).await;
+    let (a, b) = (app.address.clone(), other);
+    let client = &app.client;
+    for address in [&a, &b] {
+        let html = page_at(client, address, "/captions").await;
+        assert!(html.contains("14 captions waiting to be posted."), "{html}");
+    }
+    let first = caption_ids(&page_at(client, &a, "/captions").await)[0].clone();
+
+    // Marked as posted through one replica: the other's page (rendered before) shows it.
+    let response = app
+        .submit(
+            "/captions",
+            &format!("/captions/{first}/status"),
+            &[("status", "posted"), ("back", "/captions")],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    for address in [&a, &b] {
+        let html = page_at(client, address, "/captions").await;
+        assert!(html.contains("13 captions waiting to be posted."), "{html}");
+        assert!(html.contains("Mark as not posted"));
+    }
+
+    // Edited through the other replica's form.
+    let page = page_at(client, &b, "/captions").await;
+    let token = crate::helpers::csrf_token(&page);
+    let response = client
+        .post(format!("{b}/captions/{first}/text"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("text", "Words of my own"),
+            ("back", "/captions"),
+        ])
+        .send()
+        .await
+        .expect("POST answers");
+    assert_eq!(response.status().as_u16(), 303);
+    for address in [&a, &b] {
+        let html = page_at(client, address, "/captions").await;
+        assert!(html.contains(">Words of my own</textarea>"), "{html}");
+    }
+
+    // Changes the poller and operators make, straight in the database.
+    app.sql("UPDATE posts SET title = 'Two, retitled' WHERE title = 'Two'")
+        .await;
+    app.sql("UPDATE feeds SET title = 'The renamed blog'").await;
+    for address in [&a, &b] {
+        let html = page_at(client, address, "/captions").await;
+        assert!(html.contains("Two, retitled"), "{html}");
+        assert!(html.contains("The renamed blog"), "{html}");
+    }
+    app.sql("UPDATE captions SET status = 'posted'").await;
+    for address in [&a, &b] {
+        let html = page_at(client, address, "/captions").await;
+        assert!(html.contains("Nothing waiting to be posted."), "{html}");
+    }
+
+    // A new post's captions, written by the poller.
+    feeds.set(
+        "/feed.xml",
+        "application/rss+xml",
+        rss("Blog", &[("p3", "Three"), ("p2", "Two"), ("p1", "One")]),
+    );
+    app.make_all_due().await;
+    app.poll().await;
+    for address in [&a, &b] {
+        let html = page_at(client, address, "/captions").await;
+        assert!(html.contains("7 captions waiting to be posted."), "{html}");
+        assert!(html.contains(">Three<"), "{html}");
+    }
+
+    // The feed unfollowed: its captions go with it.
+    app.sql("DELETE FROM subscriptions").await;
+    for address in [&a, &b] {
+        let html = page_at(client, address, "/captions").await;
+        assert!(caption_ids(&html).is_empty(), "{html}");
+        assert!(html.contains("No captions yet."), "{html}");
+    }
+}
+on_both_backends!(every_change_shows_at_once_on_every_replica);
+
+async fn no_account_or_session_gets_anothers_page(backend: Backend) {
+    let (app, _feeds, url) = desk_with_captions(backend).await;
+    let ann_page = app.get_html("/captions").await;
+    let ann_ids = caption_ids(&ann_page);
+    assert_eq!(ann_ids.len(), 14);
+
+    // Bob follows the same feed: the same view, his own captions, token and address.
+    let bob = new_browser();
+    app.sign_up_as(&bob, "bob@example.com").await;
+    app.add_feed_as(&bob, &url).await;
+    app.poll().await;
+    let bob_page = page_at(&bob, &app.address, "/captions").await;
+    let bob_ids = caption_ids(&bob_page);
+    assert_eq!(bob_ids.len(), 14);
+    assert!(bob_ids.iter().all(|id| !ann_ids.contains(id)));
+    assert!(bob_page.contains("bob@example.com") && !bob_page.contains("ann@example.com"));
+    assert_ne!(
+        crate::helpers::csrf_token(&bob_page),
+        crate::helpers::csrf_token(&ann_page)
+    );
+    // Ann's page, asked again, is still hers.
+    let again = app.get_html("/captions").await;
+    assert_eq!(caption_ids(&again), ann_ids);
+
+    // A second session of Ann's gets its own CSRF token, not the first session's page.
+    let second = new_browser();
+    let response = app
+        .submit_as(
+            &second,
+            "/login",
+            "/login",
+            &[
+                ("email", "ann@example.com"),
+                ("password", "correct horse battery"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303, "logged in");
+    let second_page = page_at(&second, &app.address, "/captions").await;
+    assert_eq!(caption_ids(&second_page), ann_ids);
+    assert_ne!(
+        crate::helpers::csrf_token(&second_page),
+        crate::helpers::csrf_token(&ann_page)
+    );
+
+    // Logged out on one replica: the page rendered before is not served on the other.
+    let replica = another_web_replica(&app).await;
+    assert_eq!(
+        caption_ids(&page_at(&bob, &replica, "/captions").await).len(),
+        14
+    );
+    let response = app.submit_as(&bob, "/captions", "/logout", &[]).await;
+    assert_eq!(response.status().as_u16(), 303);
+    let response = bob
+        .get(format!("{replica}/captions"))
+        .send()
+        .await
+        .expect("GET answers");
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(location(&response), "/login");
+}
+on_both_backends!(no_account_or_session_gets_anothers_page);
+
+/// A browser that shows encodings as they travel: it neither asks for nor unpacks gzip.
+fn raw_browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .no_gzip()
+        .no_brotli()
+        .no_deflate()
+        .build()
+        .expect("client builds")
+}
+
+async fn unchanged_pages_answer_304_and_travel_gzipped(backend: Backend) {
+    let (app, _feeds, url) = desk_with_captions(backend).await;
+    let raw = raw_browser();
+    app.sign_up_as(&raw, "cat@example.com").await;
+    app.add_feed_as(&raw, &url).await;
+    app.poll().await;
+    let get = |path: &str, headers: &[(&str, &str)]| {
+        let mut request = raw.get(app.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send()
+    };
+    let first = get("/captions", &[]).await.expect("GET answers");
+    assert_eq!(first.status().as_u16(), 200);
+    assert!(first.headers().get("content-encoding").is_none());
+    let etag = first
+        .headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .expect("an ETag")
+        .to_string();
+    let html = first.text().await.expect("body");
+    assert_eq!(caption_ids(&html).len(), 14);
+
+    let again = get("/captions", &[("If-None-Match", &etag)])
+        .await
+        .expect("GET answers");
+    assert_eq!(again.status().as_u16(), 304);
+    // Another view has its own tag.
+    let filtered = get("/captions?platform=x", &[("If-None-Match", &etag)])
+        .await
+        .expect("GET answers");
+    assert_eq!(filtered.status().as_u16(), 200);
+
+    let gzipped = get("/captions", &[("Accept-Encoding", "gzip")])
+        .await
+        .expect("GET answers");
+    assert_eq!(
+        gzipped
+            .headers()
+            .get("content-encoding")
+            .and_then(|v| v.to_str().ok()),
+        Some("gzip")
+    );
+    let bytes = gzipped.bytes().await.expect("body");
+    let mut unzipped = String::new();
+    flate2::read::GzDecoder::new(&bytes[..])
+        .read_to_string(&mut unzipped)
+        .expect("valid gzip");
+    assert_eq!(unzipped, html);
+
+    // After a change the old tag no longer matches.
+    let id = caption_ids(&html)[0].clone();
+    let response = app
+        .submit_as(
+            &raw,
+            "/captions",
+            &format!("/captions/{id}/status"),
+            &[("status", "posted"), ("back", "/captions")],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let changed = get("/captions", &[("If-None-Match", &etag)])
+        .await
+        .expect("GET answers");
+    assert_eq!(changed.status().as_u16(), 200);
+    assert_ne!(
+        changed.headers().get("etag").and_then(|v| v.to_str().ok()),
+        Some(etag.as_str())
+    );
+}
+on_both_backends!(unchanged_pages_answer_304_and_travel_gzipped);
