@@ -367,23 +367,35 @@ pub fn desk_page(
     Ok(DeskPage { posts, more })
 }
 
-/// Who holds a live session (by its token's hash) and their desk's change version, in one
-/// round trip: the desk asks this on every request, before anything else, and serves a
-/// page it rendered before when the version has not moved. The version is `None` only for
-/// an account without a version row, whose pages are then never reused.
+/// Which account holds a live session (by its token's hash) and that desk's change
+/// version, in one round trip of two primary-key lookups: the desk asks this on every
+/// request, before anything else, and serves a page it rendered before when the version
+/// has not moved (the version also moves when the account's address changes, which the
+/// page shows). The version is `None` only for an account without a version row, whose
+/// pages are then never reused.
 pub fn viewer(
     conn: &mut AnyConnection,
     session_hash: &str,
-) -> QueryResult<Option<(crate::accounts::User, Option<i64>)>> {
-    use crate::db::schema::{desk_versions, sessions, users};
+) -> QueryResult<Option<(String, Option<i64>)>> {
+    use crate::db::schema::{desk_versions, sessions};
     sessions::table
-        .inner_join(users::table.left_join(desk_versions::table))
+        .left_join(desk_versions::table.on(desk_versions::user_id.eq(sessions::user_id)))
         .filter(sessions::id.eq(session_hash))
         .filter(sessions::expires_at.gt(now()))
-        .select((
-            crate::accounts::User::as_select(),
-            desk_versions::version.nullable(),
-        ))
+        .select((sessions::user_id, desk_versions::version.nullable()))
+        .first(conn)
+        .optional()
+}
+
+/// The account of a live session's holder, by id (what the desk needs to render a page).
+pub fn account(
+    conn: &mut AnyConnection,
+    user_id: &str,
+) -> QueryResult<Option<crate::accounts::User>> {
+    use crate::db::schema::users;
+    users::table
+        .filter(users::id.eq(user_id))
+        .select(crate::accounts::User::as_select())
         .first(conn)
         .optional()
 }

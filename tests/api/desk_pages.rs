@@ -110,6 +110,11 @@ async fn every_change_shows_at_once_on_every_replica(backend: Backend) {
         assert!(html.contains("Two, retitled"), "{html}");
         assert!(html.contains("The renamed blog"), "{html}");
     }
+    app.sql("UPDATE users SET email = 'ann@example.org'").await;
+    for address in [&a, &b] {
+        let html = page_at(client, address, "/captions").await;
+        assert!(html.contains("ann@example.org"), "{html}");
+    }
     app.sql("UPDATE captions SET status = 'posted'").await;
     for address in [&a, &b] {
         let html = page_at(client, address, "/captions").await;

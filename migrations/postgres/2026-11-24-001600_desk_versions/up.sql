@@ -1,8 +1,8 @@
 -- The copy desk's change version: one number per account, raised by the database itself
 -- whenever anything the desk shows changes (a caption, its status or wording, a
--- subscription, a post's title, link, date or image, a feed's title or address). A server
--- keeps rendered desk pages keyed by it, so every replica sharing this database sees a
--- change at once, whichever code path made it. Triggers rather than application code:
+-- subscription, the account's address, a post's title, link, date or image, a feed's
+-- title or address). A server keeps rendered desk pages keyed by it, so every replica
+-- sharing this database sees a change at once, whichever code path made it. Triggers rather than application code:
 -- a write path added later cannot forget to raise it.
 CREATE TABLE desk_versions (
     user_id TEXT PRIMARY KEY NOT NULL REFERENCES users(id) ON DELETE CASCADE,
@@ -17,6 +17,15 @@ BEGIN
 END $$;
 CREATE TRIGGER desk_versions_new_user AFTER INSERT ON users
     FOR EACH ROW EXECUTE FUNCTION desk_versions_new_user();
+
+CREATE FUNCTION desk_versions_user_email() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE desk_versions SET version = version + 1 WHERE user_id = NEW.id;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER desk_versions_user_email AFTER UPDATE OF email ON users
+    FOR EACH ROW WHEN (OLD.email IS DISTINCT FROM NEW.email)
+    EXECUTE FUNCTION desk_versions_user_email();
 
 -- For tables with a user_id column: the row's account (both, if it moved).
 CREATE FUNCTION desk_versions_row_user() RETURNS trigger LANGUAGE plpgsql AS $$

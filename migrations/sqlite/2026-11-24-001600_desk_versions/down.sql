@@ -6,5 +6,6 @@ DROP TRIGGER IF EXISTS desk_versions_subscription_insert;
 DROP TRIGGER IF EXISTS desk_versions_caption_delete;
 DROP TRIGGER IF EXISTS desk_versions_caption_update;
 DROP TRIGGER IF EXISTS desk_versions_caption_insert;
+DROP TRIGGER IF EXISTS desk_versions_user_email;
 DROP TRIGGER IF EXISTS desk_versions_new_user;
 DROP TABLE desk_versions;

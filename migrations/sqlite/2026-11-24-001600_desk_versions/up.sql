@@ -1,8 +1,8 @@
 -- The copy desk's change version: one number per account, raised by the database itself
 -- whenever anything the desk shows changes (a caption, its status or wording, a
--- subscription, a post's title, link, date or image, a feed's title or address). A server
--- keeps rendered desk pages keyed by it, so every replica sharing this database sees a
--- change at once, whichever code path made it. Triggers rather than application code:
+-- subscription, the account's address, a post's title, link, date or image, a feed's
+-- title or address). A server keeps rendered desk pages keyed by it, so every replica
+-- sharing this database sees a change at once, whichever code path made it. Triggers rather than application code:
 -- a write path added later cannot forget to raise it.
 CREATE TABLE desk_versions (
     user_id TEXT PRIMARY KEY NOT NULL REFERENCES users(id) ON DELETE CASCADE,
@@ -12,6 +12,12 @@ INSERT INTO desk_versions (user_id) SELECT id FROM users;
 
 CREATE TRIGGER desk_versions_new_user AFTER INSERT ON users BEGIN
     INSERT INTO desk_versions (user_id) VALUES (NEW.id);
+END;
+
+CREATE TRIGGER desk_versions_user_email AFTER UPDATE OF email ON users
+WHEN OLD.email IS NOT NEW.email
+BEGIN
+    UPDATE desk_versions SET version = version + 1 WHERE user_id = NEW.id;
 END;
 
 CREATE TRIGGER desk_versions_caption_insert AFTER INSERT ON captions BEGIN

@@ -211,7 +211,7 @@ pub async fn list(
         .ok_or(WebError::LoginRequired)?;
     let session = sessions::token_hash(&token);
     let lookup = session.clone();
-    let (user, version) = state
+    let (user_id, version) = state
         .db
         .run(move |conn| desk::viewer(conn, &lookup).map_err(DbError::from))
         .await
@@ -222,8 +222,7 @@ pub async fn list(
     let page = query.page.unwrap_or(1).max(1);
     let key = version.map(|version| PageKey {
         session,
-        user_id: user.id.clone(),
-        email: user.email.clone(),
+        user_id: user_id.clone(),
         view: query.path(page),
         version,
     });
@@ -231,6 +230,12 @@ pub async fn list(
     let stored = match cached {
         Some(stored) => stored,
         None => {
+            let user = state
+                .db
+                .run(move |conn| desk::account(conn, &user_id).map_err(DbError::from))
+                .await
+                .map_err(WebError::from)?
+                .ok_or(WebError::LoginRequired)?;
             let html =
                 render_desk(&req, &state, CurrentUser { user }, &query, filter, page).await?;
             let Some(key) = key else {
