@@ -293,3 +293,40 @@ async fn unchanged_pages_answer_304_and_travel_gzipped(backend: Backend) {
     );
 }
 on_both_backends!(unchanged_pages_answer_304_and_travel_gzipped);
+
+async fn the_desk_pages_ten_posts_at_a_time(backend: Backend) {
+    let feeds = FeedServer::start().await;
+    let items: Vec<(String, String)> = (1..=12)
+        .rev()
+        .map(|i| (format!("p{i}"), format!("Post number {i}")))
+        .collect();
+    let items: Vec<(&str, &str)> = items
+        .iter()
+        .map(|(g, t)| (g.as_str(), t.as_str()))
+        .collect();
+    let url = feeds.set("/feed.xml", "application/rss+xml", rss("Blog", &items));
+    let app = crate::helpers::spawn_app_with(backend, |s| s.backfill = 20).await;
+    app.sign_up("ann@example.com").await;
+    app.add_feed(&url).await;
+    app.poll().await;
+
+    let first = app.get_html("/captions?platform=x").await;
+    assert_eq!(caption_ids(&first).len(), 10);
+    assert!(first.contains(">Post number 12<") && first.contains(">Post number 3<"));
+    assert!(!first.contains(">Post number 2<"));
+    assert!(
+        first.contains(r#"<a href="/captions?platform=x&#38;page=2">Older posts →</a>"#),
+        "{first}"
+    );
+    assert!(!first.contains("Newer posts"));
+
+    let second = app.get_html("/captions?platform=x&page=2").await;
+    assert_eq!(caption_ids(&second).len(), 2);
+    assert!(second.contains(">Post number 2<") && second.contains(">Post number 1<"));
+    assert!(
+        second.contains(r#"<a href="/captions?platform=x">← Newer posts</a>"#),
+        "{second}"
+    );
+    assert!(!second.contains("Older posts"));
+}
+on_both_backends!(the_desk_pages_ten_posts_at_a_time);
