@@ -368,21 +368,27 @@ pub fn desk_page(
 }
 
 /// Which account holds a live session (by its token's hash) and that desk's change
-/// version, in one round trip of two primary-key lookups: the desk asks this on every
-/// request, before anything else, and serves a page it rendered before when the version
-/// has not moved (the version also moves when the account's address changes, which the
-/// page shows). The version is `None` only for an account without a version row, whose
-/// pages are then never reused.
+/// version, in one round trip: the desk asks this on every request, before anything else,
+/// and serves a page it rendered before when the version has not moved. The version is
+/// the sum of the account's counters in `desk_versions` (one per subscription and one for
+/// the account, raised by triggers; see the migration); `None` only for an account without
+/// any, whose pages are then never reused.
 pub fn viewer(
     conn: &mut AnyConnection,
     session_hash: &str,
 ) -> QueryResult<Option<(String, Option<i64>)>> {
-    use crate::db::schema::{desk_versions, sessions};
+    use crate::db::schema::sessions;
+    use diesel::sql_types::{BigInt, Nullable};
+    // A correlated subquery diesel's DSL does not express; PostgreSQL's SUM of BIGINT is
+    // NUMERIC, hence the cast.
+    let version = diesel::dsl::sql::<Nullable<BigInt>>(
+        "(SELECT CAST(SUM(desk_versions.version) AS BIGINT) FROM desk_versions \
+         WHERE desk_versions.user_id = sessions.user_id)",
+    );
     sessions::table
-        .left_join(desk_versions::table.on(desk_versions::user_id.eq(sessions::user_id)))
         .filter(sessions::id.eq(session_hash))
         .filter(sessions::expires_at.gt(now()))
-        .select((sessions::user_id, desk_versions::version.nullable()))
+        .select((sessions::user_id, version))
         .first(conn)
         .optional()
 }
