@@ -330,3 +330,84 @@ async fn the_desk_pages_ten_posts_at_a_time(backend: Backend) {
     assert!(!second.contains("Older posts"));
 }
 on_both_backends!(the_desk_pages_ten_posts_at_a_time);
+
+/// PostgreSQL only (SQLite lets one writer at a time): two feeds' caption writes, for the
+/// same two accounts in opposite orders, as two poller transactions may make them at once,
+/// never wait on each other's desk-version counters (which could deadlock).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_feeds_caption_writes_for_shared_accounts_never_wait_on_each_other() {
+    use diesel::connection::SimpleConnection as _;
+    use diesel::Connection as _;
+    if crate::helpers::postgres_base_url().is_none() {
+        eprintln!("CAPTIONFEED_TEST_POSTGRES_URL is not set: PostgreSQL case not run");
+        return;
+    }
+    let feeds = FeedServer::start().await;
+    let one = feeds.set(
+        "/one.xml",
+        "application/rss+xml",
+        rss("One", &[("a1", "Alpha")]),
+    );
+    let two = feeds.set(
+        "/two.xml",
+        "application/rss+xml",
+        rss("Two", &[("b1", "Beta")]),
+    );
+    let app = spawn_app(Backend::Postgres).await;
+    app.sign_up("ann@example.com").await;
+    app.add_feed(&one).await;
+    app.add_feed(&two).await;
+    let bob = new_browser();
+    app.sign_up_as(&bob, "bob@example.com").await;
+    app.add_feed_as(&bob, &two).await;
+    app.add_feed_as(&bob, &one).await;
+    app.poll().await;
+    for client in [&app.client, &bob] {
+        let html = page_at(client, &app.address, "/captions").await;
+        assert!(html.contains("14 captions waiting to be posted."), "{html}");
+    }
+    let captionfeed::db::DatabaseUrl::Postgres(url) = app.settings.database_url.clone() else {
+        panic!("a PostgreSQL test app");
+    };
+    let mark = |email: &str, title: &str| {
+        format!(
+            "UPDATE captions SET status = 'posted' \
+             WHERE user_id = (SELECT id FROM users WHERE email = '{email}') \
+             AND post_id IN (SELECT id FROM posts WHERE title = '{title}')"
+        )
+    };
+    let (one_ann, one_bob) = (
+        mark("ann@example.com", "Alpha"),
+        mark("bob@example.com", "Alpha"),
+    );
+    let (two_bob, two_ann) = (
+        mark("bob@example.com", "Beta"),
+        mark("ann@example.com", "Beta"),
+    );
+    let outcome = tokio::task::spawn_blocking(move || -> Result<(), String> {
+        let mut first = diesel::PgConnection::establish(&url).map_err(|e| e.to_string())?;
+        let mut second = diesel::PgConnection::establish(&url).map_err(|e| e.to_string())?;
+        // A statement that has to wait fails after 2 s instead of hanging the test.
+        let begin = "BEGIN; SET LOCAL lock_timeout = '2s';";
+        first.batch_execute(begin).map_err(|e| e.to_string())?;
+        second.batch_execute(begin).map_err(|e| e.to_string())?;
+        first.batch_execute(&one_ann).map_err(|e| e.to_string())?;
+        second.batch_execute(&two_bob).map_err(|e| e.to_string())?;
+        first
+            .batch_execute(&one_bob)
+            .map_err(|e| format!("feed one waited: {e}"))?;
+        second
+            .batch_execute(&two_ann)
+            .map_err(|e| format!("feed two waited: {e}"))?;
+        first.batch_execute("COMMIT").map_err(|e| e.to_string())?;
+        second.batch_execute("COMMIT").map_err(|e| e.to_string())?;
+        Ok(())
+    })
+    .await
+    .expect("the writes ran");
+    assert_eq!(outcome, Ok(()));
+    for client in [&app.client, &bob] {
+        let html = page_at(client, &app.address, "/captions").await;
+        assert!(html.contains("Nothing waiting to be posted."), "{html}");
+    }
+}
