@@ -367,6 +367,45 @@ pub fn desk_page(
     Ok(DeskPage { posts, more })
 }
 
+/// Which account holds a live session (by its token's hash) and that desk's change
+/// version, in one round trip: the desk asks this on every request, before anything else,
+/// and serves a page it rendered before when the version has not moved. The version is
+/// the sum of the account's counters in `desk_versions` (one per subscription and one for
+/// the account, raised by triggers; see the migration); `None` only for an account without
+/// any, whose pages are then never reused.
+pub fn viewer(
+    conn: &mut AnyConnection,
+    session_hash: &str,
+) -> QueryResult<Option<(String, Option<i64>)>> {
+    use crate::db::schema::sessions;
+    use diesel::sql_types::{BigInt, Nullable};
+    // A correlated subquery diesel's DSL does not express; PostgreSQL's SUM of BIGINT is
+    // NUMERIC, hence the cast.
+    let version = diesel::dsl::sql::<Nullable<BigInt>>(
+        "(SELECT CAST(SUM(desk_versions.version) AS BIGINT) FROM desk_versions \
+         WHERE desk_versions.user_id = sessions.user_id)",
+    );
+    sessions::table
+        .filter(sessions::id.eq(session_hash))
+        .filter(sessions::expires_at.gt(now()))
+        .select((sessions::user_id, version))
+        .first(conn)
+        .optional()
+}
+
+/// The account of a live session's holder, by id (what the desk needs to render a page).
+pub fn account(
+    conn: &mut AnyConnection,
+    user_id: &str,
+) -> QueryResult<Option<crate::accounts::User>> {
+    use crate::db::schema::users;
+    users::table
+        .filter(users::id.eq(user_id))
+        .select(crate::accounts::User::as_select())
+        .first(conn)
+        .optional()
+}
+
 /// How many of the account's captions are still to post (leaving out those without text).
 pub fn count_new(conn: &mut AnyConnection, user: &UserId) -> QueryResult<i64> {
     captions::table

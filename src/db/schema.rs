@@ -324,3 +324,14 @@ diesel::allow_tables_to_appear_in_same_query!(post_images, posts);
 diesel::allow_tables_to_appear_in_same_query!(post_images, subscriptions);
 diesel::allow_tables_to_appear_in_same_query!(post_images, captions);
 diesel::allow_tables_to_appear_in_same_query!(post_images, feeds);
+
+diesel::table! {
+    desk_versions (user_id, scope) {
+        user_id -> Text,
+        scope -> Text,
+        version -> BigInt,
+    }
+}
+
+diesel::joinable!(desk_versions -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(desk_versions, users);

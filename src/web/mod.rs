@@ -43,6 +43,8 @@ pub struct AppState {
     pub fetcher: crate::feeds::Fetcher,
     /// Landing-page previews per client address: each one fetches from the internet.
     pub preview_limiter: api::rate_limit::ApiLimiter,
+    /// Rendered copy-desk pages, reused while the account's desk version holds.
+    pub desk_pages: pages::desk_cache::DeskCache,
 }
 
 /// The web server, bound and ready to run.
@@ -82,6 +84,7 @@ impl Application {
             preview_limiter: api::rate_limit::ApiLimiter::per_minute(
                 pages::home::PREVIEWS_PER_MINUTE,
             ),
+            desk_pages: pages::desk_cache::DeskCache::default(),
         });
         let server = HttpServer::new(move || {
             App::new()

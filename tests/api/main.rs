@@ -11,6 +11,7 @@ mod caption_feeds;
 mod captions;
 mod cli;
 mod desk;
+mod desk_pages;
 mod digests;
 mod discovery;
 mod email_change;

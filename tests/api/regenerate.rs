@@ -112,6 +112,7 @@ async fn a_saved_template_rewrites_only_the_captions_nobody_used(backend: Backen
     );
     let posted_x = find(&before, "First post", "x").clone();
     mark_posted(&app, &posted_x.id).await;
+    assert!(!app.get_html("/captions").await.contains("NEW: SECOND POST"));
 
     let saved = save_template(&app, "x", "NEW: {{ title|upper }} {{ url }}").await;
     assert_eq!(
@@ -133,6 +134,10 @@ async fn a_saved_template_rewrites_only_the_captions_nobody_used(backend: Backen
     );
     let rewritten = find(&after, "Second post", "x");
     assert_eq!(rewritten.body, "NEW: SECOND POST https://blog.example/a2");
+    assert!(
+        app.get_html("/captions").await.contains("NEW: SECOND POST"),
+        "the desk shows the rewrite at once"
+    );
     assert_eq!(
         rewritten.id,
         find(&before, "Second post", "x").id,
@@ -396,3 +401,55 @@ async fn another_accounts_change_touches_nothing_of_ann(backend: Backend) {
     assert_eq!(rows(&app).await, before);
 }
 on_both_backends!(another_accounts_change_touches_nothing_of_ann);
+
+async fn the_desk_shows_a_rewrite_at_once_and_a_served_stamp_changes_nothing_there(
+    backend: Backend,
+) {
+    let (app, _feeds, _) = ann_with_captions(backend).await;
+    let desk = |etag: Option<String>| {
+        let mut request = app.client.get(app.url("/captions"));
+        if let Some(etag) = etag {
+            request = request.header("If-None-Match", etag);
+        }
+        request.send()
+    };
+    let first = desk(None).await.expect("desk");
+    let etag = first.headers()["etag"].to_str().expect("etag").to_owned();
+    assert!(!first.text().await.expect("page").contains("NEW: "));
+
+    // A program reads every caption: they are stamped served, and the desk page is the same.
+    let token = app.api_token("ann@example.com").await;
+    let listed = reqwest::Client::new()
+        .get(app.url("/api/v1/captions?limit=100"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(listed.status().as_u16(), 200);
+    assert!(rows(&app).await.iter().all(|r| r.served));
+    let unchanged = desk(Some(etag.clone())).await.expect("desk");
+    assert_eq!(
+        unchanged.status().as_u16(),
+        304,
+        "a served stamp is not a change on the desk"
+    );
+
+    // A change the desk does show (her own edit) still reaches it at once.
+    let x = find(&rows(&app).await, "First post", "x").clone();
+    let edited = app
+        .submit(
+            "/captions",
+            &format!("/captions/{}/text", x.id),
+            &[("text", "NEW: my words"), ("back", "/captions")],
+        )
+        .await;
+    assert_eq!(edited.status().as_u16(), 303);
+    let changed = desk(Some(etag)).await.expect("desk");
+    assert_eq!(changed.status().as_u16(), 200);
+    assert!(changed
+        .text()
+        .await
+        .expect("page")
+        .contains("NEW: my words"));
+}
+on_both_backends!(the_desk_shows_a_rewrite_at_once_and_a_served_stamp_changes_nothing_there);

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod billing;
 pub mod captions;
+pub mod desk_cache;
 pub mod feeds;
 pub mod home;
 pub mod images;

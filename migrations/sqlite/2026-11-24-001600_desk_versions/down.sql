@@ -1,0 +1,11 @@
+DROP TRIGGER IF EXISTS desk_versions_feed_update;
+DROP TRIGGER IF EXISTS desk_versions_post_update;
+DROP TRIGGER IF EXISTS desk_versions_caption_delete;
+DROP TRIGGER IF EXISTS desk_versions_caption_update;
+DROP TRIGGER IF EXISTS desk_versions_caption_insert;
+DROP TRIGGER IF EXISTS desk_versions_subscription_delete;
+DROP TRIGGER IF EXISTS desk_versions_subscription_update;
+DROP TRIGGER IF EXISTS desk_versions_subscription_insert;
+DROP TRIGGER IF EXISTS desk_versions_user_email;
+DROP TRIGGER IF EXISTS desk_versions_new_user;
+DROP TABLE desk_versions;

@@ -1,0 +1,413 @@
+//! The copy desk serves pages it rendered before while nothing on them changed: every
+//! change shows at once, on every replica sharing the database, and no account or session
+//! ever gets another's page.
+
+use std::io::Read as _;
+use std::sync::Arc;
+
+use captionfeed::web::Application;
+use tokio::sync::Notify;
+
+use crate::helpers::{location, new_browser, rss, spawn_app, Backend, FeedServer, TestApp};
+use crate::on_both_backends;
+
+/// A second web server on the same database, as another replica behind a load balancer.
+async fn another_web_replica(app: &TestApp) -> String {
+    let db = captionfeed::cli::open_database(&app.settings)
+        .await
+        .expect("the replica's pool opens");
+    let replica = Application::build(app.settings.clone(), db, Arc::new(Notify::new()))
+        .await
+        .expect("replica builds");
+    let address = format!("http://127.0.0.1:{}", replica.port());
+    tokio::spawn(replica.run_until_stopped());
+    address
+}
+
+async fn page_at(client: &reqwest::Client, address: &str, path: &str) -> String {
+    client
+        .get(format!("{address}{path}"))
+        .send()
+        .await
+        .expect("GET answers")
+        .text()
+        .await
+        .expect("body")
+}
+
+fn caption_ids(html: &str) -> Vec<String> {
+    html.split(r#"data-caption=""#)
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next().map(str::to_string))
+        .collect()
+}
+
+async fn desk_with_captions(backend: Backend) -> (TestApp, FeedServer, String) {
+    let feeds = FeedServer::start().await;
+    let url = feeds.set(
+        "/feed.xml",
+        "application/rss+xml",
+        rss("Blog", &[("p2", "Two"), ("p1", "One")]),
+    );
+    let app = spawn_app(backend).await;
+    app.sign_up("ann@example.com").await;
+    app.add_feed(&url).await;
+    app.poll().await;
+    (app, feeds, url)
+}
+
+async fn every_change_shows_at_once_on_every_replica(backend: Backend) {
+    let (app, feeds, _url) = desk_with_captions(backend).await;
+    let other = another_web_replica(&app).await;
+    let (a, b) = (app.address.clone(), other);
+    let client = &app.client;
+    for address in [&a, &b] {
+        let html = page_at(client, address, "/captions").await;
+        assert!(html.contains("14 captions waiting to be posted."), "{html}");
+    }
+    let first = caption_ids(&page_at(client, &a, "/captions").await)[0].clone();
+
+    // Marked as posted through one replica: the other's page (rendered before) shows it.
+    let response = app
+        .submit(
+            "/captions",
+            &format!("/captions/{first}/status"),
+            &[("status", "posted"), ("back", "/captions")],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    for address in [&a, &b] {
+        let html = page_at(client, address, "/captions").await;
+        assert!(html.contains("13 captions waiting to be posted."), "{html}");
+        assert!(html.contains("Mark as not posted"));
+    }
+
+    // Edited through the other replica's form.
+    let page = page_at(client, &b, "/captions").await;
+    let token = crate::helpers::csrf_token(&page);
+    let response = client
+        .post(format!("{b}/captions/{first}/text"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("text", "Words of my own"),
+            ("back", "/captions"),
+        ])
+        .send()
+        .await
+        .expect("POST answers");
+    assert_eq!(response.status().as_u16(), 303);
+    for address in [&a, &b] {
+        let html = page_at(client, address, "/captions").await;
+        assert!(html.contains(">Words of my own</textarea>"), "{html}");
+    }
+
+    // Changes the poller and operators make, straight in the database.
+    app.sql("UPDATE posts SET title = 'Two, retitled' WHERE title = 'Two'")
+        .await;
+    app.sql("UPDATE feeds SET title = 'The renamed blog'").await;
+    for address in [&a, &b] {
+        let html = page_at(client, address, "/captions").await;
+        assert!(html.contains("Two, retitled"), "{html}");
+        assert!(html.contains("The renamed blog"), "{html}");
+    }
+    app.sql("UPDATE users SET email = 'ann@example.org'").await;
+    for address in [&a, &b] {
+        let html = page_at(client, address, "/captions").await;
+        assert!(html.contains("ann@example.org"), "{html}");
+    }
+    app.sql("UPDATE captions SET status = 'posted'").await;
+    for address in [&a, &b] {
+        let html = page_at(client, address, "/captions").await;
+        assert!(html.contains("Nothing waiting to be posted."), "{html}");
+    }
+
+    // A new post's captions, written by the poller.
+    feeds.set(
+        "/feed.xml",
+        "application/rss+xml",
+        rss("Blog", &[("p3", "Three"), ("p2", "Two"), ("p1", "One")]),
+    );
+    app.make_all_due().await;
+    app.poll().await;
+    for address in [&a, &b] {
+        let html = page_at(client, address, "/captions").await;
+        assert!(html.contains("7 captions waiting to be posted."), "{html}");
+        assert!(html.contains(">Three<"), "{html}");
+    }
+
+    // The feed unfollowed: its captions go with it.
+    app.sql("DELETE FROM subscriptions").await;
+    for address in [&a, &b] {
+        let html = page_at(client, address, "/captions").await;
+        assert!(caption_ids(&html).is_empty(), "{html}");
+        assert!(html.contains("No captions yet."), "{html}");
+    }
+}
+on_both_backends!(every_change_shows_at_once_on_every_replica);
+
+async fn no_account_or_session_gets_anothers_page(backend: Backend) {
+    let (app, _feeds, url) = desk_with_captions(backend).await;
+    let ann_page = app.get_html("/captions").await;
+    let ann_ids = caption_ids(&ann_page);
+    assert_eq!(ann_ids.len(), 14);
+
+    // Bob follows the same feed: the same view, his own captions, token and address.
+    let bob = new_browser();
+    app.sign_up_as(&bob, "bob@example.com").await;
+    app.add_feed_as(&bob, &url).await;
+    app.poll().await;
+    let bob_page = page_at(&bob, &app.address, "/captions").await;
+    let bob_ids = caption_ids(&bob_page);
+    assert_eq!(bob_ids.len(), 14);
+    assert!(bob_ids.iter().all(|id| !ann_ids.contains(id)));
+    assert!(bob_page.contains("bob@example.com") && !bob_page.contains("ann@example.com"));
+    assert_ne!(
+        crate::helpers::csrf_token(&bob_page),
+        crate::helpers::csrf_token(&ann_page)
+    );
+    // Ann's page, asked again, is still hers.
+    let again = app.get_html("/captions").await;
+    assert_eq!(caption_ids(&again), ann_ids);
+
+    // A second session of Ann's gets its own CSRF token, not the first session's page.
+    let second = new_browser();
+    let response = app
+        .submit_as(
+            &second,
+            "/login",
+            "/login",
+            &[
+                ("email", "ann@example.com"),
+                ("password", "correct horse battery"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303, "logged in");
+    let second_page = page_at(&second, &app.address, "/captions").await;
+    assert_eq!(caption_ids(&second_page), ann_ids);
+    assert_ne!(
+        crate::helpers::csrf_token(&second_page),
+        crate::helpers::csrf_token(&ann_page)
+    );
+
+    // Logged out on one replica: the page rendered before is not served on the other.
+    let replica = another_web_replica(&app).await;
+    assert_eq!(
+        caption_ids(&page_at(&bob, &replica, "/captions").await).len(),
+        14
+    );
+    let response = app.submit_as(&bob, "/captions", "/logout", &[]).await;
+    assert_eq!(response.status().as_u16(), 303);
+    let response = bob
+        .get(format!("{replica}/captions"))
+        .send()
+        .await
+        .expect("GET answers");
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(location(&response), "/login");
+}
+on_both_backends!(no_account_or_session_gets_anothers_page);
+
+/// A browser that shows encodings as they travel: it neither asks for nor unpacks gzip.
+fn raw_browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .no_gzip()
+        .no_brotli()
+        .no_deflate()
+        .build()
+        .expect("client builds")
+}
+
+async fn unchanged_pages_answer_304_and_travel_gzipped(backend: Backend) {
+    let (app, _feeds, url) = desk_with_captions(backend).await;
+    let raw = raw_browser();
+    app.sign_up_as(&raw, "cat@example.com").await;
+    app.add_feed_as(&raw, &url).await;
+    app.poll().await;
+    let get = |path: &str, headers: &[(&str, &str)]| {
+        let mut request = raw.get(app.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send()
+    };
+    let first = get("/captions", &[]).await.expect("GET answers");
+    assert_eq!(first.status().as_u16(), 200);
+    assert!(first.headers().get("content-encoding").is_none());
+    let etag = first
+        .headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .expect("an ETag")
+        .to_string();
+    let html = first.text().await.expect("body");
+    assert_eq!(caption_ids(&html).len(), 14);
+
+    let again = get("/captions", &[("If-None-Match", &etag)])
+        .await
+        .expect("GET answers");
+    assert_eq!(again.status().as_u16(), 304);
+    // Another view has its own tag.
+    let filtered = get("/captions?platform=x", &[("If-None-Match", &etag)])
+        .await
+        .expect("GET answers");
+    assert_eq!(filtered.status().as_u16(), 200);
+
+    let gzipped = get("/captions", &[("Accept-Encoding", "gzip")])
+        .await
+        .expect("GET answers");
+    assert_eq!(
+        gzipped
+            .headers()
+            .get("content-encoding")
+            .and_then(|v| v.to_str().ok()),
+        Some("gzip")
+    );
+    let bytes = gzipped.bytes().await.expect("body");
+    let mut unzipped = String::new();
+    flate2::read::GzDecoder::new(&bytes[..])
+        .read_to_string(&mut unzipped)
+        .expect("valid gzip");
+    assert_eq!(unzipped, html);
+
+    // After a change the old tag no longer matches.
+    let id = caption_ids(&html)[0].clone();
+    let response = app
+        .submit_as(
+            &raw,
+            "/captions",
+            &format!("/captions/{id}/status"),
+            &[("status", "posted"), ("back", "/captions")],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let changed = get("/captions", &[("If-None-Match", &etag)])
+        .await
+        .expect("GET answers");
+    assert_eq!(changed.status().as_u16(), 200);
+    assert_ne!(
+        changed.headers().get("etag").and_then(|v| v.to_str().ok()),
+        Some(etag.as_str())
+    );
+}
+on_both_backends!(unchanged_pages_answer_304_and_travel_gzipped);
+
+async fn the_desk_pages_ten_posts_at_a_time(backend: Backend) {
+    let feeds = FeedServer::start().await;
+    let items: Vec<(String, String)> = (1..=12)
+        .rev()
+        .map(|i| (format!("p{i}"), format!("Post number {i}")))
+        .collect();
+    let items: Vec<(&str, &str)> = items
+        .iter()
+        .map(|(g, t)| (g.as_str(), t.as_str()))
+        .collect();
+    let url = feeds.set("/feed.xml", "application/rss+xml", rss("Blog", &items));
+    let app = crate::helpers::spawn_app_with(backend, |s| s.backfill = 20).await;
+    app.sign_up("ann@example.com").await;
+    app.add_feed(&url).await;
+    app.poll().await;
+
+    let first = app.get_html("/captions?platform=x").await;
+    assert_eq!(caption_ids(&first).len(), 10);
+    assert!(first.contains(">Post number 12<") && first.contains(">Post number 3<"));
+    assert!(!first.contains(">Post number 2<"));
+    assert!(
+        first.contains(r#"<a href="/captions?platform=x&#38;page=2">Older posts →</a>"#),
+        "{first}"
+    );
+    assert!(!first.contains("Newer posts"));
+
+    let second = app.get_html("/captions?platform=x&page=2").await;
+    assert_eq!(caption_ids(&second).len(), 2);
+    assert!(second.contains(">Post number 2<") && second.contains(">Post number 1<"));
+    assert!(
+        second.contains(r#"<a href="/captions?platform=x">← Newer posts</a>"#),
+        "{second}"
+    );
+    assert!(!second.contains("Older posts"));
+}
+on_both_backends!(the_desk_pages_ten_posts_at_a_time);
+
+/// PostgreSQL only (SQLite lets one writer at a time): two feeds' caption writes, for the
+/// same two accounts in opposite orders, as two poller transactions may make them at once,
+/// never wait on each other's desk-version counters (which could deadlock).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_feeds_caption_writes_for_shared_accounts_never_wait_on_each_other() {
+    use diesel::connection::SimpleConnection as _;
+    use diesel::Connection as _;
+    if crate::helpers::postgres_base_url().is_none() {
+        eprintln!("CAPTIONFEED_TEST_POSTGRES_URL is not set: PostgreSQL case not run");
+        return;
+    }
+    let feeds = FeedServer::start().await;
+    let one = feeds.set(
+        "/one.xml",
+        "application/rss+xml",
+        rss("One", &[("a1", "Alpha")]),
+    );
+    let two = feeds.set(
+        "/two.xml",
+        "application/rss+xml",
+        rss("Two", &[("b1", "Beta")]),
+    );
+    let app = spawn_app(Backend::Postgres).await;
+    app.sign_up("ann@example.com").await;
+    app.add_feed(&one).await;
+    app.add_feed(&two).await;
+    let bob = new_browser();
+    app.sign_up_as(&bob, "bob@example.com").await;
+    app.add_feed_as(&bob, &two).await;
+    app.add_feed_as(&bob, &one).await;
+    app.poll().await;
+    for client in [&app.client, &bob] {
+        let html = page_at(client, &app.address, "/captions").await;
+        assert!(html.contains("14 captions waiting to be posted."), "{html}");
+    }
+    let captionfeed::db::DatabaseUrl::Postgres(url) = app.settings.database_url.clone() else {
+        panic!("a PostgreSQL test app");
+    };
+    let mark = |email: &str, title: &str| {
+        format!(
+            "UPDATE captions SET status = 'posted' \
+             WHERE user_id = (SELECT id FROM users WHERE email = '{email}') \
+             AND post_id IN (SELECT id FROM posts WHERE title = '{title}')"
+        )
+    };
+    let (one_ann, one_bob) = (
+        mark("ann@example.com", "Alpha"),
+        mark("bob@example.com", "Alpha"),
+    );
+    let (two_bob, two_ann) = (
+        mark("bob@example.com", "Beta"),
+        mark("ann@example.com", "Beta"),
+    );
+    let outcome = tokio::task::spawn_blocking(move || -> Result<(), String> {
+        let mut first = diesel::PgConnection::establish(&url).map_err(|e| e.to_string())?;
+        let mut second = diesel::PgConnection::establish(&url).map_err(|e| e.to_string())?;
+        // A statement that has to wait fails after 2 s instead of hanging the test.
+        let begin = "BEGIN; SET LOCAL lock_timeout = '2s';";
+        first.batch_execute(begin).map_err(|e| e.to_string())?;
+        second.batch_execute(begin).map_err(|e| e.to_string())?;
+        first.batch_execute(&one_ann).map_err(|e| e.to_string())?;
+        second.batch_execute(&two_bob).map_err(|e| e.to_string())?;
+        first
+            .batch_execute(&one_bob)
+            .map_err(|e| format!("feed one waited: {e}"))?;
+        second
+            .batch_execute(&two_ann)
+            .map_err(|e| format!("feed two waited: {e}"))?;
+        first.batch_execute("COMMIT").map_err(|e| e.to_string())?;
+        second.batch_execute("COMMIT").map_err(|e| e.to_string())?;
+        Ok(())
+    })
+    .await
+    .expect("the writes ran");
+    assert_eq!(outcome, Ok(()));
+    for client in [&app.client, &bob] {
+        let html = page_at(client, &app.address, "/captions").await;
+        assert!(html.contains("Nothing waiting to be posted."), "{html}");
+    }
+}
