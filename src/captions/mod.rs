@@ -9,7 +9,8 @@
 //! - `rules`: [`check`], the byte, link and hashtag caps on top of the length.
 //! - `template`: the default templates and the context they see.
 //! - `engine`: the sandboxed minijinja environment subscriber templates run in.
-//! - `fit`: shortening a rendered caption until it is within the limit.
+//! - `fit`: shortening a rendered caption until it is within the limit;
+//!   `meter`: measuring its shortenings line by line, each line once.
 //! - `filter`: include/exclude keywords; `utm`: tracking parameters on links.
 //! - `store`: the captions table; `templates_store`: the templates table.
 //!
@@ -22,6 +23,7 @@ mod count;
 mod engine;
 mod filter;
 mod fit;
+mod meter;
 mod platform;
 mod rules;
 mod template;
