@@ -14,8 +14,8 @@ use unicode_segmentation::UnicodeSegmentation;
 
 use super::count::find_urls;
 use super::engine::TemplateError;
-use super::platform::Platform;
 use super::meter::Meter;
+use super::platform::Platform;
 use super::rules::Rules;
 use super::template::{Context, Shortened, WordCuts};
 
