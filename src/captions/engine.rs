@@ -6,7 +6,8 @@
 //! by an output cap. Templates are compiled once into a [`TemplateSet`] and
 //! reused for every post.
 
-use std::collections::HashSet;
+use std::cell::OnceCell;
+use std::collections::HashMap;
 use std::io;
 use std::sync::{Arc, LazyLock};
 
@@ -14,6 +15,7 @@ use minijinja::value::{Enumerator, Object, ObjectRepr, Value};
 use minijinja::{AutoEscape, Environment, Error, ErrorKind, UndefinedBehavior};
 
 use super::platform::Platform;
+use super::segments::Segments;
 use super::template::{
     clean_text, cut_words, default_template, hashtags, tidy, Context, Shortened,
 };
@@ -23,7 +25,7 @@ use super::template::{
 const FUEL: u64 = 20_000;
 /// Largest rendered output before fitting; far above every platform limit,
 /// small enough that a template multiplying text cannot eat memory.
-const MAX_OUTPUT_BYTES: usize = 256 * 1024;
+pub(crate) const MAX_OUTPUT_BYTES: usize = 256 * 1024;
 /// Largest template source accepted on save.
 pub const MAX_SOURCE_BYTES: usize = 8 * 1024;
 
@@ -83,7 +85,16 @@ fn kind_text(kind: ErrorKind) -> &'static str {
 /// always present as variant `default` unless overridden.
 pub struct TemplateSet {
     env: Environment<'static>,
-    keys: HashSet<String>,
+    /// Every template's key, with its pieces when it is simple enough to be
+    /// rendered by pasting them (see [`Segments`]).
+    keys: HashMap<String, Option<Segments>>,
+}
+
+/// One template of a set, looked up once per caption and rendered for each
+/// shortening fitting tries.
+pub(crate) struct Compiled<'s> {
+    tmpl: minijinja::Template<'s, 's>,
+    segments: Option<&'s Segments>,
 }
 
 static DEFAULTS: LazyLock<TemplateSet> = LazyLock::new(|| TemplateSet::with_overrides([]).0);
@@ -103,7 +114,7 @@ impl TemplateSet {
     ) -> (Self, Vec<(Platform, String, TemplateError)>) {
         let mut set = TemplateSet {
             env: sandbox(),
-            keys: HashSet::new(),
+            keys: HashMap::new(),
         };
         for platform in Platform::ALL {
             let key = key(platform, super::DEFAULT_VARIANT);
@@ -114,15 +125,17 @@ impl TemplateSet {
                 .add_template_owned(key.clone(), default_template(platform))
                 .is_ok()
             {
-                set.keys.insert(key);
+                set.keys
+                    .insert(key, Segments::compile(default_template(platform)));
             }
         }
         let mut broken = Vec::new();
         for (platform, variant, source) in templates {
             let key = key(platform, &variant);
+            let segments = Segments::compile(&source);
             match set.env.add_template_owned(key.clone(), source) {
                 Ok(()) => {
-                    set.keys.insert(key);
+                    set.keys.insert(key, segments);
                 }
                 Err(e) => broken.push((platform, variant, TemplateError::from_minijinja(&e))),
             }
@@ -131,7 +144,33 @@ impl TemplateSet {
     }
 
     pub fn has(&self, platform: Platform, variant: &str) -> bool {
-        self.keys.contains(&key(platform, variant))
+        self.keys.contains_key(&key(platform, variant))
+    }
+
+    /// The same set rendering everything with minijinja, to compare with.
+    #[cfg(test)]
+    pub(crate) fn without_segments(mut self) -> Self {
+        for segments in self.keys.values_mut() {
+            *segments = None;
+        }
+        self
+    }
+
+    /// The template for (`platform`, `variant`).
+    pub(crate) fn compiled(
+        &self,
+        platform: Platform,
+        variant: &str,
+    ) -> Result<Compiled<'_>, TemplateError> {
+        let key = key(platform, variant);
+        let tmpl = self
+            .env
+            .get_template(&key)
+            .map_err(|e| TemplateError::from_minijinja(&e))?;
+        Ok(Compiled {
+            tmpl,
+            segments: self.keys.get(&key).and_then(Option::as_ref),
+        })
     }
 
     /// Renders one template with `ctx` and tidies the result (blank runs
@@ -143,24 +182,25 @@ impl TemplateSet {
         variant: &str,
         ctx: &Context,
     ) -> Result<String, TemplateError> {
-        let prepared = Prepared::new(ctx);
-        self.render_prepared(platform, variant, &prepared, &Shortened::whole(ctx))
+        self.compiled(platform, variant)?
+            .render(ctx, &OnceCell::new(), &Shortened::whole(ctx))
     }
+}
 
-    /// Renders one template with `prepared` shortened as `shortened` says,
-    /// and tidies the result.
-    pub(crate) fn render_prepared(
+impl Compiled<'_> {
+    /// Renders `ctx` shortened as `shortened` says, and tidies the result.
+    /// `prepared` holds `ctx` as template values once minijinja needed them.
+    pub(crate) fn render(
         &self,
-        platform: Platform,
-        variant: &str,
-        prepared: &Prepared,
+        ctx: &Context,
+        prepared: &OnceCell<Prepared>,
         shortened: &Shortened,
     ) -> Result<String, TemplateError> {
-        let tmpl = self
-            .env
-            .get_template(&key(platform, variant))
-            .map_err(|e| TemplateError::from_minijinja(&e))?;
-        render_capped(&tmpl, prepared.view(shortened))
+        if let Some(text) = self.segments.and_then(|s| s.render(ctx, shortened)) {
+            return Ok(tidy(&text));
+        }
+        let prepared = prepared.get_or_init(|| Prepared::new(ctx));
+        render_capped(&self.tmpl, prepared.view(shortened))
     }
 }
 
@@ -218,16 +258,6 @@ impl Prepared {
                 Value::from(ctx.feed_title.as_str()),
             ],
             hashtags,
-        }
-    }
-
-    /// The same context with another link (UTM parameters per platform).
-    pub(crate) fn with_url(&self, url: &str) -> Self {
-        let mut fields = self.fields.clone();
-        fields[URL] = Value::from(url);
-        Prepared {
-            fields,
-            hashtags: self.hashtags.clone(),
         }
     }
 

@@ -14,8 +14,9 @@ use unicode_segmentation::UnicodeSegmentation;
 
 use super::count::find_urls;
 use super::engine::TemplateError;
+use super::meter::Meter;
 use super::platform::Platform;
-use super::rules::{measure_and_fit, Rules};
+use super::rules::Rules;
 use super::template::{Context, Shortened, WordCuts};
 
 #[derive(Debug, Clone, Copy)]
@@ -40,8 +41,8 @@ struct Draft {
 pub(crate) type Render<'r> = dyn Fn(&Shortened) -> Result<String, TemplateError> + 'r;
 
 struct Fitter<'a> {
-    platform: Platform,
     rules: &'a Rules,
+    meter: Meter<'a>,
     full: &'a Context,
     render: &'a Render<'a>,
     title: WordCuts<'a>,
@@ -85,7 +86,8 @@ pub(crate) fn fit_with<'a>(
 ) -> Result<Found, TemplateError> {
     // The common case: everything fits as rendered.
     let whole = render(&Shortened::whole(full))?;
-    let (whole_length, fits) = measure_and_fit(platform, rules, &whole);
+    let meter = Meter::new(platform, rules);
+    let (whole_length, fits) = meter.measure_and_fit(&whole);
     if fits {
         return Ok(Found {
             n: 0,
@@ -94,8 +96,8 @@ pub(crate) fn fit_with<'a>(
         });
     }
     let fitter = Fitter {
-        platform,
         rules,
+        meter,
         full,
         render,
         title: WordCuts::new(&full.title),
@@ -124,7 +126,7 @@ impl<'a> Fitter<'a> {
     /// The draft rendered and measured; `None` when it does not render.
     fn attempt(&self, draft: Draft) -> Option<Tried> {
         let text = (self.render)(&self.build(draft)).ok()?;
-        let (length, fits) = measure_and_fit(self.platform, self.rules, &text);
+        let (length, fits) = self.meter.measure_and_fit(&text);
         Some(Tried { text, length, fits })
     }
 
@@ -211,7 +213,7 @@ impl<'a> Fitter<'a> {
         let graphemes = text.graphemes(true).count();
         let attempt = |n| {
             let cut = cut_graphemes(text, n);
-            let (length, fits) = measure_and_fit(self.platform, self.rules, &cut);
+            let (length, fits) = self.meter.measure_and_fit(&cut);
             Some(Tried {
                 text: cut,
                 length,

@@ -8,13 +8,17 @@
 //! - `count`: [`measure`], each platform's own idea of text length.
 //! - `rules`: [`check`], the byte, link and hashtag caps on top of the length.
 //! - `template`: the default templates and the context they see.
-//! - `engine`: the sandboxed minijinja environment subscriber templates run in.
-//! - `fit`: shortening a rendered caption until it is within the limit.
+//! - `engine`: the sandboxed minijinja environment subscriber templates run in;
+//!   `segments`: templates simple enough to render by pasting fields.
+//! - `fit`: shortening a rendered caption until it is within the limit;
+//!   `meter`: measuring its shortenings line by line, each line once.
 //! - `filter`: include/exclude keywords; `utm`: tracking parameters on links.
 //! - `store`: the captions table; `templates_store`: the templates table.
 //!
 //! Feed text is untrusted but this module only produces plain text; nothing
 //! is HTML-escaped here. Pages escape captions when they display them.
+
+use std::cell::OnceCell;
 
 use chrono::{DateTime, Utc};
 
@@ -22,8 +26,10 @@ mod count;
 mod engine;
 mod filter;
 mod fit;
+mod meter;
 mod platform;
 mod rules;
+mod segments;
 mod template;
 mod utm;
 
@@ -106,8 +112,9 @@ pub fn generate_with(
     settings: &Settings,
 ) -> Vec<Caption> {
     let ctx = template::Context::from_post(post);
-    // Converted to template values once for every platform and shortening.
-    let prepared = engine::Prepared::new(&ctx);
+    // Converted to template values once for every platform and shortening,
+    // when a template needs minijinja.
+    let prepared = OnceCell::new();
     requests
         .iter()
         .map(|(platform, variant)| {
@@ -119,26 +126,28 @@ pub fn generate_with(
 fn caption(
     templates: &TemplateSet,
     ctx: &template::Context,
-    prepared: &engine::Prepared,
+    prepared: &OnceCell<engine::Prepared>,
     platform: Platform,
     variant: &str,
     settings: &Settings,
 ) -> Caption {
     let rules = Rules::for_platform(platform, settings.mastodon_limit);
-    let (tagged, tagged_values);
+    let tagged;
+    let tagged_values = OnceCell::new();
     let (ctx, prepared) = if settings.utm && !ctx.url.is_empty() {
         tagged = template::Context {
             url: utm::add_utm(&ctx.url, platform),
             ..ctx.clone()
         };
-        tagged_values = prepared.with_url(&tagged.url);
         (&tagged, &tagged_values)
     } else {
         (ctx, prepared)
     };
-    let render =
-        |s: &template::Shortened| templates.render_prepared(platform, variant, prepared, s);
-    let (text, length, error) = match fit::fit_with(platform, &rules, ctx, &render) {
+    let fitted = templates.compiled(platform, variant).and_then(|template| {
+        let render = |s: &template::Shortened| template.render(ctx, prepared, s);
+        fit::fit_with(platform, &rules, ctx, &render)
+    });
+    let (text, length, error) = match fitted {
         // An empty caption is never silent: the page says why it is empty.
         Ok(fitted) if fitted.text.is_empty() => (
             fitted.text,

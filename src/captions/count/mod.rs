@@ -12,7 +12,7 @@ mod hashtags;
 mod links;
 mod x;
 
-pub(crate) use clusters::{stretches, Stretch};
+pub(crate) use clusters::{is_simple, stretches, Stretch};
 pub(crate) use hashtags::{count_hashtags, count_hashtags_outside};
 pub(crate) use links::find_urls;
 
