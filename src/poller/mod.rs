@@ -26,6 +26,8 @@ use crate::feeds::Fetcher;
 
 /// How many feeds one pass claims.
 const BATCH: i64 = 256;
+/// How many claims one pass makes at most, so that passes still end now and then.
+const CLAIMS_PER_PASS: usize = 8;
 /// How many fetches are in flight at the same time (each host still gets at most
 /// [`hosts::PER_HOST`] of them).
 const CONCURRENCY: usize = 32;
@@ -122,20 +124,49 @@ impl Poller {
 
     /// Claims the due feeds and refreshes them; errors of single feeds are recorded on
     /// the feeds, only a database failure ends the pass early.
+    ///
+    /// A pass claims [`BATCH`] feeds at a time, up to [`CLAIMS_PER_PASS`] times: the next
+    /// claim is made once every feed of the previous one has started, while the last of
+    /// them are still being fetched and the writer stores the others, so that neither
+    /// the network nor the database waits for the other between batches.
     pub async fn run_once(&self) -> Result<PassReport, crate::db::DbError> {
         if self.is_stopping() {
             return Ok(PassReport::default());
         }
-        let claimed = self
-            .db
+        let first = self.claim().await?;
+        let full = first.len() >= BATCH as usize;
+        let more = futures_util::stream::unfold(
+            (self.clone(), full, 1),
+            |(poller, full, made)| async move {
+                if !full || made >= CLAIMS_PER_PASS || poller.is_stopping() {
+                    return None;
+                }
+                match poller.claim().await {
+                    Ok(feeds) => {
+                        let full = feeds.len() >= BATCH as usize;
+                        Some((futures_util::stream::iter(feeds), (poller, full, made + 1)))
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "claiming more feeds failed; the next pass tries again");
+                        None
+                    }
+                }
+            },
+        )
+        .flatten();
+        self.refresh(futures_util::stream::iter(first).chain(more))
+            .await
+    }
+
+    async fn claim(&self) -> Result<Vec<Feed>, crate::db::DbError> {
+        self.db
             .run(|conn| {
                 let at = now();
                 let lease =
                     chrono::Duration::from_std(LEASE).unwrap_or(chrono::Duration::minutes(5));
                 Ok::<_, crate::db::DbError>(leases::claim_due_feeds(conn, at, at + lease, BATCH)?)
             })
-            .await?;
-        self.refresh_claimed(claimed).await
+            .await
     }
 
     /// Refreshes feeds claimed with [`leases::claim_due_feeds`]; a feed whose claim lost
@@ -146,6 +177,13 @@ impl Poller {
     pub async fn refresh_claimed(
         &self,
         claimed: Vec<Feed>,
+    ) -> Result<PassReport, crate::db::DbError> {
+        self.refresh(futures_util::stream::iter(claimed)).await
+    }
+
+    async fn refresh(
+        &self,
+        claimed: impl futures_util::Stream<Item = Feed>,
     ) -> Result<PassReport, crate::db::DbError> {
         let (to_writer, mut fetched) = tokio::sync::mpsc::channel(WRITE_BATCH * 2);
         let writer = {
@@ -160,7 +198,7 @@ impl Poller {
                 Ok::<_, crate::db::DbError>(outcomes)
             })
         };
-        let unwritten: Vec<_> = futures_util::stream::iter(claimed)
+        let unwritten: Vec<_> = claimed
             .map(|feed| {
                 let to_writer = to_writer.clone();
                 async move {
