@@ -33,6 +33,8 @@ const CLAIMS_PER_PASS: usize = 8;
 const CONCURRENCY: usize = 32;
 /// How many fetched feeds one write transaction records.
 const WRITE_BATCH: usize = 64;
+/// How many write batches are stored at the same time on PostgreSQL.
+const PG_WRITERS: usize = 2;
 /// How long a claim lasts; well beyond a fetch's timeout, so only a crash lets it expire.
 const LEASE: Duration = Duration::from_secs(5 * 60);
 /// How often the loop looks for due feeds when nobody wakes it.
@@ -185,15 +187,30 @@ impl Poller {
         &self,
         claimed: impl futures_util::Stream<Item = Feed>,
     ) -> Result<PassReport, crate::db::DbError> {
-        let (to_writer, mut fetched) = tokio::sync::mpsc::channel(WRITE_BATCH * 2);
+        let (to_writer, fetched) = tokio::sync::mpsc::channel(WRITE_BATCH * 2);
         let writer = {
             let poller = self.clone();
+            // SQLite takes one writer at a time; PostgreSQL stores one batch while the
+            // next is being prepared (its captions generated, say).
+            let writers = if poller.db.url().is_sqlite() {
+                1
+            } else {
+                PG_WRITERS
+            };
             tokio::spawn(async move {
+                let batches = futures_util::stream::unfold(fetched, |mut fetched| async move {
+                    let mut batch = Vec::with_capacity(WRITE_BATCH);
+                    (fetched.recv_many(&mut batch, WRITE_BATCH).await > 0)
+                        .then_some((batch, fetched))
+                });
+                let written: Vec<_> = batches
+                    .map(|batch| refresh::record_batch(&poller, batch))
+                    .buffer_unordered(writers)
+                    .collect()
+                    .await;
                 let mut outcomes = Vec::new();
-                let mut batch = Vec::with_capacity(WRITE_BATCH);
-                while fetched.recv_many(&mut batch, WRITE_BATCH).await > 0 {
-                    let written = refresh::record_batch(&poller, std::mem::take(&mut batch));
-                    outcomes.extend(written.await?);
+                for batch in written {
+                    outcomes.extend(batch?);
                 }
                 Ok::<_, crate::db::DbError>(outcomes)
             })
