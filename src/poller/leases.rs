@@ -91,8 +91,8 @@ fn claim_in_one_statement(
 }
 
 /// Which of these feeds the claim with `token` still holds at `now`, in one statement
-/// (two on SQLite) whatever their number. Call it first in the transaction that records results: on
-/// PostgreSQL the update also locks the rows, so a lease cannot change hands before
+/// (two on SQLite) whatever their number. Call it first in the transaction that records
+/// results: on PostgreSQL it also locks the rows, so a lease cannot change hands before
 /// that transaction commits.
 pub fn still_held(
     conn: &mut AnyConnection,
@@ -128,7 +128,8 @@ struct FeedId {
     id: String,
 }
 
-/// [`still_held`] on PostgreSQL: the locking update names the rows it kept, one statement.
+/// [`still_held`] on PostgreSQL in one statement: `FOR UPDATE` locks the rows still held
+/// without writing a new version of each, as an update would.
 struct HeldOnPostgres {
     ids: Vec<String>,
     token: String,
@@ -137,13 +138,13 @@ struct HeldOnPostgres {
 
 impl PgStatement for HeldOnPostgres {
     fn walk<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        out.push_sql("UPDATE feeds SET lease_token = lease_token WHERE id = ANY(");
+        out.push_sql("SELECT id FROM feeds WHERE id = ANY(");
         out.push_bind_param::<Array<Text>, _>(&self.ids)?;
         out.push_sql(") AND lease_token = ");
         out.push_bind_param::<Text, _>(&self.token)?;
         out.push_sql(" AND lease_until > ");
         out.push_bind_param::<Timestamp, _>(&self.now)?;
-        out.push_sql(" RETURNING id");
+        out.push_sql(" FOR UPDATE");
         Ok(())
     }
 }
