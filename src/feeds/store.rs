@@ -414,9 +414,12 @@ impl PgStatement for KnownKeysOnPostgres {
         out.push_bind_param::<Array<Text>, _>(&self.feed_ids)?;
         out.push_sql(", ");
         out.push_bind_param::<Array<Text>, _>(&self.keys)?;
+        // One index probe per key, whatever the size of the posts table: as a plain join,
+        // PostgreSQL would rather hash the whole table once the batch holds many keys.
         out.push_sql(
             ") AS k(feed_id, entry_key) \
-             JOIN posts p ON p.feed_id = k.feed_id AND p.entry_key = k.entry_key",
+             CROSS JOIN LATERAL (SELECT p.feed_id, p.entry_key FROM posts p \
+               WHERE p.feed_id = k.feed_id AND p.entry_key = k.entry_key OFFSET 0) p",
         );
         Ok(())
     }
