@@ -226,11 +226,11 @@ impl CaptionRow {
 
 /// Stores the captions not stored yet (one per subscription, post, platform and variant);
 /// returns how many each subscription got. One statement on PostgreSQL.
-fn insert_captions<'r>(
+fn insert_captions(
     conn: &mut AnyConnection,
-    rows: &'r [CaptionRow],
-) -> QueryResult<HashMap<&'r str, usize>> {
-    let mut written: HashMap<&str, usize> = HashMap::new();
+    rows: &[CaptionRow],
+) -> QueryResult<HashMap<String, usize>> {
+    let mut written: HashMap<String, usize> = HashMap::new();
     if rows.is_empty() {
         return Ok(written);
     }
@@ -238,12 +238,7 @@ fn insert_captions<'r>(
         AnyConnection::Postgresql(pg) => {
             let inserted: Vec<OfSubscription> = Prepared(CaptionsOnPostgres::new(rows)).load(pg)?;
             for row in inserted {
-                if let Some(r) = rows
-                    .iter()
-                    .find(|r| r.subscription_id == row.subscription_id)
-                {
-                    *written.entry(r.subscription_id.as_str()).or_default() += 1;
-                }
+                *written.entry(row.subscription_id).or_default() += 1;
             }
         }
         AnyConnection::Sqlite(_) => {
@@ -262,7 +257,7 @@ fn insert_captions<'r>(
                     error: row.error.as_deref(),
                 };
                 let n = crate::insert_or_ignore!(&mut *conn, captions::table, &new)?;
-                *written.entry(row.subscription_id.as_str()).or_default() += n;
+                *written.entry(row.subscription_id.clone()).or_default() += n;
             }
         }
     }

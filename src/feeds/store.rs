@@ -321,15 +321,13 @@ pub fn insert_posts_of_feeds(
                 return Ok(vec![0; feeds.len()]);
             }
             let inserted: Vec<OfFeed> = Prepared(columns).load(pg)?;
-            let mut per_feed: std::collections::HashMap<&str, usize> = Default::default();
-            for row in &inserted {
-                if let Some((id, _)) = feeds.iter().find(|(id, _)| *id == row.feed_id) {
-                    *per_feed.entry(id).or_default() += 1;
-                }
+            let mut per_feed: std::collections::HashMap<String, usize> = Default::default();
+            for row in inserted {
+                *per_feed.entry(row.feed_id).or_default() += 1;
             }
             Ok(feeds
                 .iter()
-                .map(|(id, _)| per_feed.get(id).copied().unwrap_or(0))
+                .map(|(id, _)| per_feed.get(*id).copied().unwrap_or(0))
                 .collect())
         }
         AnyConnection::Sqlite(_) => rows
