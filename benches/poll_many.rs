@@ -4,7 +4,8 @@
 //!
 //! `cargo bench --bench poll_many` (SQLite; with `CAPTIONFEED_TEST_POSTGRES_URL` set, also
 //! PostgreSQL in a database created for the run). `BENCH_FEEDS` sets the number of feeds
-//! (10,000 by default). The feeds are a mix like the web's: most RSS of 10–30 KB, some
+//! (10,000 by default); `BENCH_KEEP_DATABASE` keeps the PostgreSQL database afterwards,
+//! to look at its plans. The feeds are a mix like the web's: most RSS of 10–30 KB, some
 //! of about 200 KB, some Atom and some JSON Feed, spread over 64 loopback addresses so the
 //! poller's per-host limit applies as it would to 64 hosts. The server runs in this
 //! process and builds each answer when asked, so the peak memory reported is the
@@ -331,6 +332,16 @@ async fn bench(label: &str, url: DatabaseUrl, sqlite_file: Option<&std::path::Pa
     })
     .await
     .expect("subscribe");
+    // A running service's tables have planner statistics (autovacuum keeps them); fresh
+    // from one bulk insert they have none, and PostgreSQL would plan the claim as if
+    // the feeds table were nearly empty.
+    db.run(|conn| {
+        diesel::sql_query("ANALYZE")
+            .execute(conn)
+            .map_err(DbError::from)
+    })
+    .await
+    .expect("analyze");
 
     println!("{label}: {n} feeds over {HOSTS} loopback hosts");
     let report_cycle = |name: &str, (mut report, took): (PassReport, Duration), grew: i64| {
@@ -411,6 +422,10 @@ async fn main() {
         let mut url = url::Url::parse(&base).expect("url");
         url.set_path(&name);
         bench("postgres", DatabaseUrl::Postgres(url.to_string()), None, n).await;
-        let _ = admin.batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"));
+        if std::env::var("BENCH_KEEP_DATABASE").is_ok() {
+            println!("  kept the database {name} for inspection");
+        } else {
+            let _ = admin.batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"));
+        }
     }
 }

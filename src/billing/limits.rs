@@ -105,29 +105,50 @@ pub fn feed_check_interval(
     plans: &Plans,
     now: NaiveDateTime,
 ) -> QueryResult<Option<Duration>> {
-    let users: Vec<String> = subscriptions::table
-        .filter(subscriptions::feed_id.eq(feed_id))
-        .filter(subscriptions::paused.eq(false))
-        .filter(subscriptions::paused_by_plan.eq(false))
-        .select(subscriptions::user_id)
-        .load(conn)?;
-    if users.is_empty() {
-        return Ok(None);
+    Ok(feeds_check_intervals(conn, &[feed_id], plans, now)?.remove(feed_id))
+}
+
+/// [`feed_check_interval`] for a batch of feeds, in two statements whatever their
+/// number; feeds nobody follows are left out.
+pub fn feeds_check_intervals(
+    conn: &mut AnyConnection,
+    feed_ids: &[&str],
+    plans: &Plans,
+    now: NaiveDateTime,
+) -> QueryResult<std::collections::HashMap<String, Duration>> {
+    if feed_ids.is_empty() {
+        return Ok(Default::default());
     }
-    let rows: Vec<BillingAccount> = billing_accounts::table
-        .filter(billing_accounts::user_id.eq_any(&users))
-        .select(BillingAccount::as_select())
-        .load(conn)?;
+    let followers: Vec<(String, String)> = crate::on_backend!(&mut *conn, |c| {
+        subscriptions::table
+            .filter(subscriptions::feed_id.eq_any(feed_ids))
+            .filter(subscriptions::paused.eq(false))
+            .filter(subscriptions::paused_by_plan.eq(false))
+            .select((subscriptions::feed_id, subscriptions::user_id))
+            .load::<(String, String)>(c)
+    })?;
+    let mut users: Vec<&str> = followers.iter().map(|(_, user)| user.as_str()).collect();
+    users.sort_unstable();
+    users.dedup();
+    let accounts: std::collections::HashMap<String, BillingAccount> =
+        crate::on_backend!(&mut *conn, |c| billing_accounts::table
+            .filter(billing_accounts::user_id.eq_any(&users))
+            .select(BillingAccount::as_select())
+            .load::<BillingAccount>(c))?
+        .into_iter()
+        .map(|account| (account.user_id.clone(), account))
+        .collect();
     let free = plans.free().min_check_interval();
-    let best = users
-        .iter()
-        .map(|user| {
-            rows.iter()
-                .find(|r| &r.user_id == user)
-                .map(|r| r.effective_plan(plans, now).min_check_interval())
-                .unwrap_or(free)
-        })
-        .min();
+    let mut best: std::collections::HashMap<String, Duration> = Default::default();
+    for (feed_id, user) in followers {
+        let interval = accounts
+            .get(&user)
+            .map(|a| a.effective_plan(plans, now).min_check_interval())
+            .unwrap_or(free);
+        best.entry(feed_id)
+            .and_modify(|d| *d = (*d).min(interval))
+            .or_insert(interval);
+    }
     Ok(best)
 }
 

@@ -2,17 +2,21 @@
 
 use chrono::NaiveDateTime;
 use diesel::dsl::{exists, not};
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::AstPass;
+use diesel::sql_types::{Array, Integer, Nullable, Text, Timestamp};
 
 use std::collections::HashMap;
 
 use super::templates_store;
 use super::{generate_with, Platform, PostView, Settings, TemplateSet};
 use crate::accounts::UserId;
+use crate::db::prepared::{PgStatement, Prepared};
 use crate::db::schema::{captions, feeds, posts, subscriptions};
 use crate::db::{new_id, now, AnyConnection};
-use crate::feeds::store::{feed_by_id, latest_feed_posts, Feed, Post};
-use crate::subscriptions::{active_for_feed, mark_backfilled, Subscription};
+use crate::feeds::store::{latest_feed_posts, Feed, Post};
+use crate::subscriptions::{mark_backfilled, Subscription};
 
 /// How many posts one pass writes captions for per subscription, so that one
 /// enormous feed cannot hold a transaction for long; the rest follow on the next pass.
@@ -51,18 +55,58 @@ pub fn write_feed_captions_with(
     feed_id: &str,
     compiled: &mut CompiledTemplates,
 ) -> QueryResult<usize> {
-    let Some(feed) = feed_by_id(conn, feed_id)? else {
-        return Ok(0);
-    };
-    let mut written = 0;
-    for subscription in active_for_feed(conn, feed_id)? {
+    Ok(write_captions_for_feeds(conn, &[feed_id], compiled)?
+        .values()
+        .sum())
+}
+
+/// [`write_feed_captions`] for a batch of feeds: the feeds, their active subscriptions and
+/// the posts still without captions are read with one statement each whatever the number
+/// of feeds, and on PostgreSQL the captions are stored with one insert. Returns how many
+/// captions each feed got (feeds that got none are left out).
+pub fn write_captions_for_feeds(
+    conn: &mut AnyConnection,
+    feed_ids: &[&str],
+    compiled: &mut CompiledTemplates,
+) -> QueryResult<HashMap<String, usize>> {
+    if feed_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let feeds: HashMap<String, Feed> = crate::on_backend!(&mut *conn, |c| feeds::table
+        .filter(feeds::id.eq_any(feed_ids))
+        .select(Feed::as_select())
+        .load::<Feed>(c))?
+    .into_iter()
+    .map(|feed| (feed.id.clone(), feed))
+    .collect();
+    let subscriptions: Vec<Subscription> = crate::on_backend!(&mut *conn, |c| {
+        subscriptions::table
+            .filter(subscriptions::feed_id.eq_any(feed_ids))
+            .filter(subscriptions::paused.eq(false))
+            .filter(subscriptions::paused_by_plan.eq(false))
+            .order(subscriptions::id)
+            .select(Subscription::as_select())
+            .load::<Subscription>(c)
+    })?;
+    let backfilled: Vec<&str> = subscriptions
+        .iter()
+        .filter(|s| s.backfilled_at.is_some())
+        .map(|s| s.id.as_str())
+        .collect();
+    let mut uncaptioned = posts_without_captions_of(conn, &backfilled)?;
+    let created = now();
+    let mut rows = Vec::new();
+    for subscription in &subscriptions {
+        let Some(feed) = feeds.get(&subscription.feed_id) else {
+            continue;
+        };
         let posts = match subscription.backfilled_at {
-            Some(since) => posts_without_captions(conn, &subscription, since)?,
+            Some(_) => uncaptioned.remove(&subscription.id).unwrap_or_default(),
             // Until the first fetch succeeds there is nothing to choose the backfill from.
             None if feed.last_success_at.is_none() => continue,
             None => {
-                let posts = backfill_posts(conn, &feed, subscription.backfill)?;
-                mark_backfilled(conn, &subscription.id, now())?;
+                let posts = backfill_posts(conn, feed, subscription.backfill)?;
+                mark_backfilled(conn, &subscription.id, created)?;
                 posts
             }
         };
@@ -81,14 +125,214 @@ pub fn write_feed_captions_with(
             continue;
         };
         let filter = subscription.keyword_filter();
+        let wanted = requests(subscription, templates);
+        let settings = subscription.caption_settings();
         for post in &posts {
-            let view = post_view(post, &feed);
+            let view = post_view(post, feed);
             if filter.allows(&view) {
-                written += write_post_captions(conn, &subscription, templates, post, &view)?;
+                rows.extend(
+                    generate_with(templates, &view, &wanted, &settings)
+                        .into_iter()
+                        .map(|caption| CaptionRow::new(subscription, post, caption, created)),
+                );
+            }
+        }
+    }
+    let written = insert_captions(conn, &rows)?;
+    let mut per_feed: HashMap<String, usize> = HashMap::new();
+    for subscription in &subscriptions {
+        if let Some(n) = written.get(subscription.id.as_str()) {
+            *per_feed.entry(subscription.feed_id.clone()).or_default() += n;
+        }
+    }
+    Ok(per_feed)
+}
+
+/// For each of these (backfilled) subscriptions, the posts first seen since its backfill
+/// that it has no captions for yet, oldest first, at most [`POSTS_PER_PASS`].
+fn posts_without_captions_of(
+    conn: &mut AnyConnection,
+    subscription_ids: &[&str],
+) -> QueryResult<HashMap<String, Vec<Post>>> {
+    if subscription_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(String, Post)> = crate::on_backend!(&mut *conn, |c| {
+        posts::table
+            .inner_join(subscriptions::table.on(subscriptions::feed_id.eq(posts::feed_id)))
+            .filter(subscriptions::id.eq_any(subscription_ids))
+            .filter(
+                posts::first_seen_at
+                    .nullable()
+                    .gt(subscriptions::backfilled_at),
+            )
+            .filter(not(exists(
+                captions::table
+                    .filter(captions::subscription_id.eq(subscriptions::id))
+                    .filter(captions::post_id.eq(posts::id)),
+            )))
+            .order((posts::first_seen_at.asc(), posts::id.asc()))
+            .select((subscriptions::id, Post::as_select()))
+            .load::<(String, Post)>(c)
+    })?;
+    let mut by_subscription: HashMap<String, Vec<Post>> = HashMap::new();
+    for (subscription, post) in rows {
+        let posts = by_subscription.entry(subscription).or_default();
+        // The rest follow on the next pass, as with one subscription at a time.
+        if posts.len() < POSTS_PER_PASS as usize {
+            posts.push(post);
+        }
+    }
+    Ok(by_subscription)
+}
+
+/// One generated caption, ready to store.
+struct CaptionRow {
+    id: String,
+    user_id: String,
+    subscription_id: String,
+    post_id: String,
+    platform: &'static str,
+    variant: String,
+    body: String,
+    length: i32,
+    char_limit: i32,
+    created_at: NaiveDateTime,
+    error: Option<String>,
+}
+
+impl CaptionRow {
+    fn new(
+        subscription: &Subscription,
+        post: &Post,
+        caption: super::Caption,
+        created_at: NaiveDateTime,
+    ) -> Self {
+        CaptionRow {
+            id: new_id(),
+            user_id: subscription.user_id.clone(),
+            subscription_id: subscription.id.clone(),
+            post_id: post.id.clone(),
+            platform: caption.platform.id(),
+            variant: caption.variant,
+            body: caption.text,
+            length: i32::try_from(caption.length).unwrap_or(i32::MAX),
+            char_limit: i32::try_from(caption.limit).unwrap_or(i32::MAX),
+            created_at,
+            error: caption.error,
+        }
+    }
+}
+
+/// Stores the captions not stored yet (one per subscription, post, platform and variant);
+/// returns how many each subscription got. One statement on PostgreSQL.
+fn insert_captions(
+    conn: &mut AnyConnection,
+    rows: &[CaptionRow],
+) -> QueryResult<HashMap<String, usize>> {
+    let mut written: HashMap<String, usize> = HashMap::new();
+    if rows.is_empty() {
+        return Ok(written);
+    }
+    match conn {
+        AnyConnection::Postgresql(pg) => {
+            let inserted: Vec<OfSubscription> = Prepared(CaptionsOnPostgres::new(rows)).load(pg)?;
+            for row in inserted {
+                *written.entry(row.subscription_id).or_default() += 1;
+            }
+        }
+        AnyConnection::Sqlite(_) => {
+            for row in rows {
+                let new = NewCaption {
+                    id: row.id.clone(),
+                    user_id: &row.user_id,
+                    subscription_id: &row.subscription_id,
+                    post_id: &row.post_id,
+                    platform: row.platform,
+                    variant: &row.variant,
+                    body: &row.body,
+                    length: row.length,
+                    char_limit: row.char_limit,
+                    created_at: row.created_at,
+                    error: row.error.as_deref(),
+                };
+                let n = crate::insert_or_ignore!(&mut *conn, captions::table, &new)?;
+                *written.entry(row.subscription_id.clone()).or_default() += n;
             }
         }
     }
     Ok(written)
+}
+
+#[derive(QueryableByName)]
+struct OfSubscription {
+    #[diesel(sql_type = Text)]
+    subscription_id: String,
+}
+
+/// Captions of many posts and subscriptions as one insert on PostgreSQL, a column per array.
+struct CaptionsOnPostgres {
+    ids: Vec<String>,
+    user_ids: Vec<String>,
+    subscription_ids: Vec<String>,
+    post_ids: Vec<String>,
+    platforms: Vec<&'static str>,
+    variants: Vec<String>,
+    bodies: Vec<String>,
+    lengths: Vec<i32>,
+    char_limits: Vec<i32>,
+    created: Vec<NaiveDateTime>,
+    errors: Vec<Option<String>>,
+}
+
+impl CaptionsOnPostgres {
+    fn new(rows: &[CaptionRow]) -> Self {
+        CaptionsOnPostgres {
+            ids: rows.iter().map(|r| r.id.clone()).collect(),
+            user_ids: rows.iter().map(|r| r.user_id.clone()).collect(),
+            subscription_ids: rows.iter().map(|r| r.subscription_id.clone()).collect(),
+            post_ids: rows.iter().map(|r| r.post_id.clone()).collect(),
+            platforms: rows.iter().map(|r| r.platform).collect(),
+            variants: rows.iter().map(|r| r.variant.clone()).collect(),
+            bodies: rows.iter().map(|r| r.body.clone()).collect(),
+            lengths: rows.iter().map(|r| r.length).collect(),
+            char_limits: rows.iter().map(|r| r.char_limit).collect(),
+            created: rows.iter().map(|r| r.created_at).collect(),
+            errors: rows.iter().map(|r| r.error.clone()).collect(),
+        }
+    }
+}
+
+impl PgStatement for CaptionsOnPostgres {
+    fn walk<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql(
+            "INSERT INTO captions (id, user_id, subscription_id, post_id, platform, variant, \
+             body, length, char_limit, created_at, error) SELECT * FROM unnest(",
+        );
+        out.push_bind_param::<Array<Text>, _>(&self.ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.user_ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.subscription_ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.post_ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.platforms)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.variants)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.bodies)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Integer>, _>(&self.lengths)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Integer>, _>(&self.char_limits)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Timestamp>, _>(&self.created)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.errors)?;
+        out.push_sql(") ON CONFLICT DO NOTHING RETURNING subscription_id");
+        Ok(())
+    }
 }
 
 /// Which of these feeds have work for [`write_feed_captions`] besides new posts: an
@@ -111,7 +355,7 @@ pub fn feeds_wanting_captions(
                 .filter(captions::subscription_id.eq(subscriptions::id))
                 .filter(captions::post_id.eq(posts::id)),
         )));
-    let wanting: Vec<String> = subscriptions::table
+    let wanting: Vec<String> = crate::on_backend!(conn, |c| subscriptions::table
         .filter(subscriptions::feed_id.eq_any(feed_ids))
         .filter(subscriptions::paused.eq(false))
         .filter(subscriptions::paused_by_plan.eq(false))
@@ -122,7 +366,7 @@ pub fn feeds_wanting_captions(
         )
         .select(subscriptions::feed_id)
         .distinct()
-        .load(conn)?;
+        .load::<String>(c))?;
     Ok(wanting.into_iter().collect())
 }
 
@@ -141,25 +385,6 @@ fn backfill_posts(conn: &mut AnyConnection, feed: &Feed, n: i32) -> QueryResult<
     Ok(posts)
 }
 
-fn posts_without_captions(
-    conn: &mut AnyConnection,
-    subscription: &Subscription,
-    since: NaiveDateTime,
-) -> QueryResult<Vec<Post>> {
-    posts::table
-        .filter(posts::feed_id.eq(&subscription.feed_id))
-        .filter(posts::first_seen_at.gt(since))
-        .filter(not(exists(
-            captions::table
-                .filter(captions::subscription_id.eq(&subscription.id))
-                .filter(captions::post_id.eq(posts::id)),
-        )))
-        .order(posts::first_seen_at.asc())
-        .limit(POSTS_PER_PASS)
-        .select(Post::as_select())
-        .load(conn)
-}
-
 /// The (platform, variant) pairs a subscription wants that have a template:
 /// every platform has `default`; other variants exist where the account wrote one.
 pub fn requests(subscription: &Subscription, templates: &TemplateSet) -> Vec<(Platform, String)> {
@@ -170,39 +395,6 @@ pub fn requests(subscription: &Subscription, templates: &TemplateSet) -> Vec<(Pl
         .flat_map(|p| variants.iter().map(move |v| (p, v.clone())))
         .filter(|(p, v)| templates.has(*p, v))
         .collect()
-}
-
-fn write_post_captions(
-    conn: &mut AnyConnection,
-    subscription: &Subscription,
-    templates: &TemplateSet,
-    post: &Post,
-    view: &PostView,
-) -> QueryResult<usize> {
-    let created = now();
-    let captions = generate_with(
-        templates,
-        view,
-        &requests(subscription, templates),
-        &subscription.caption_settings(),
-    );
-    let rows: Vec<NewCaption> = captions
-        .iter()
-        .map(|caption| NewCaption {
-            id: new_id(),
-            user_id: &subscription.user_id,
-            subscription_id: &subscription.id,
-            post_id: &post.id,
-            platform: caption.platform.id(),
-            variant: &caption.variant,
-            body: &caption.text,
-            length: i32::try_from(caption.length).unwrap_or(i32::MAX),
-            char_limit: i32::try_from(caption.limit).unwrap_or(i32::MAX),
-            created_at: created,
-            error: caption.error.as_deref(),
-        })
-        .collect();
-    crate::insert_all_or_ignore!(conn, captions::table, &rows[..])
 }
 
 #[derive(Insertable)]

@@ -7,6 +7,7 @@
 pub mod dialect;
 mod migrate;
 mod pool;
+pub mod prepared;
 pub mod schema;
 
 use std::time::Duration;

@@ -2,9 +2,13 @@
 //! functions are feed-level (no account id): only the poller and `subscriptions` call them.
 
 use chrono::NaiveDateTime;
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::AstPass;
+use diesel::sql_types::{Array, Integer, Nullable, Text, Timestamp};
 
 use super::{NewEntry, ParsedFeed, Validators};
+use crate::db::prepared::{PgStatement, Prepared};
 use crate::db::schema::{feeds, posts};
 use crate::db::{new_id, now, AnyConnection};
 
@@ -53,7 +57,7 @@ impl Feed {
     }
 }
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = posts)]
 pub struct Post {
     pub id: String,
@@ -143,24 +147,129 @@ pub fn record_feed_fetched(
     next_check_at: NaiveDateTime,
     status: u16,
 ) -> QueryResult<usize> {
-    let new_posts = insert_new_posts(conn, feed_id, &parsed.entries)?;
+    let one = FetchedFeed {
+        feed_id,
+        parsed,
+        validators,
+        next_check_at,
+        status,
+    };
+    Ok(record_feeds_fetched(conn, &[one])?.iter().sum())
+}
+
+/// One successful fetch, for [`record_feeds_fetched`].
+pub struct FetchedFeed<'a> {
+    pub feed_id: &'a str,
+    pub parsed: &'a ParsedFeed,
+    pub validators: &'a Validators,
+    pub next_check_at: NaiveDateTime,
+    pub status: u16,
+}
+
+/// [`record_feed_fetched`] for a batch of feeds (each at most once): on PostgreSQL three
+/// statements whatever their number, as each statement costs a round trip. Returns how
+/// many posts were new for each feed, in the order given.
+pub fn record_feeds_fetched(
+    conn: &mut AnyConnection,
+    fetched: &[FetchedFeed<'_>],
+) -> QueryResult<Vec<usize>> {
+    if fetched.is_empty() {
+        return Ok(Vec::new());
+    }
+    let entries: Vec<(&str, &[NewEntry])> = fetched
+        .iter()
+        .map(|f| (f.feed_id, f.parsed.entries.as_slice()))
+        .collect();
+    let new_posts = insert_posts_of_feeds(conn, &entries)?;
     let checked = now();
-    diesel::update(feeds::table.find(feed_id))
-        .set((
-            feeds::title.eq(parsed.title.as_deref()),
-            feeds::site_url.eq(parsed.site_url.as_deref()),
-            feeds::etag.eq(validators.etag.as_deref()),
-            feeds::last_modified.eq(validators.last_modified.as_deref()),
-            feeds::last_checked_at.eq(checked),
-            feeds::last_success_at.eq(checked),
-            feeds::next_check_at.eq(next_check_at),
-            feeds::error_count.eq(0),
-            feeds::last_error.eq(None::<String>),
-            feeds::erroring_since.eq(None::<NaiveDateTime>),
-            feeds::last_status.eq(Some(i32::from(status))),
-        ))
-        .execute(conn)?;
+    match conn {
+        AnyConnection::Postgresql(pg) => {
+            Prepared(FetchedOnPostgres::new(fetched, checked)).execute(pg)?;
+        }
+        AnyConnection::Sqlite(_) => {
+            for f in fetched {
+                diesel::update(feeds::table.find(f.feed_id))
+                    .set((
+                        feeds::title.eq(f.parsed.title.as_deref()),
+                        feeds::site_url.eq(f.parsed.site_url.as_deref()),
+                        feeds::etag.eq(f.validators.etag.as_deref()),
+                        feeds::last_modified.eq(f.validators.last_modified.as_deref()),
+                        feeds::last_checked_at.eq(checked),
+                        feeds::last_success_at.eq(checked),
+                        feeds::next_check_at.eq(f.next_check_at),
+                        feeds::error_count.eq(0),
+                        feeds::last_error.eq(None::<String>),
+                        feeds::erroring_since.eq(None::<NaiveDateTime>),
+                        feeds::last_status.eq(Some(i32::from(f.status))),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+    }
     Ok(new_posts)
+}
+
+/// The feed rows of [`record_feeds_fetched`] on PostgreSQL, one column per array.
+struct FetchedOnPostgres {
+    checked: NaiveDateTime,
+    ids: Vec<String>,
+    titles: Vec<Option<String>>,
+    site_urls: Vec<Option<String>>,
+    etags: Vec<Option<String>>,
+    last_modified: Vec<Option<String>>,
+    next: Vec<NaiveDateTime>,
+    statuses: Vec<i32>,
+}
+
+impl FetchedOnPostgres {
+    fn new(fetched: &[FetchedFeed<'_>], checked: NaiveDateTime) -> Self {
+        FetchedOnPostgres {
+            checked,
+            ids: fetched.iter().map(|f| f.feed_id.to_owned()).collect(),
+            titles: fetched.iter().map(|f| f.parsed.title.clone()).collect(),
+            site_urls: fetched.iter().map(|f| f.parsed.site_url.clone()).collect(),
+            etags: fetched.iter().map(|f| f.validators.etag.clone()).collect(),
+            last_modified: fetched
+                .iter()
+                .map(|f| f.validators.last_modified.clone())
+                .collect(),
+            next: fetched.iter().map(|f| f.next_check_at).collect(),
+            statuses: fetched.iter().map(|f| i32::from(f.status)).collect(),
+        }
+    }
+}
+
+impl PgStatement for FetchedOnPostgres {
+    fn walk<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("UPDATE feeds SET last_checked_at = ");
+        out.push_bind_param::<Timestamp, _>(&self.checked)?;
+        out.push_sql(", last_success_at = ");
+        out.push_bind_param::<Timestamp, _>(&self.checked)?;
+        out.push_sql(
+            ", title = u.title, site_url = u.site_url, etag = u.etag, \
+             last_modified = u.last_modified, next_check_at = u.next, error_count = 0, \
+             last_error = NULL, erroring_since = NULL, last_status = u.status \
+             FROM unnest(",
+        );
+        out.push_bind_param::<Array<Text>, _>(&self.ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.titles)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.site_urls)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.etags)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.last_modified)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Timestamp>, _>(&self.next)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Integer>, _>(&self.statuses)?;
+        out.push_sql(
+            ") AS u(id, title, site_url, etag, last_modified, next, status) \
+             WHERE feeds.id = u.id",
+        );
+        Ok(())
+    }
 }
 
 /// Stores the entries not stored yet (by entry key); returns how many were new.
@@ -171,38 +280,220 @@ pub fn insert_new_posts(
     feed_id: &str,
     entries: &[NewEntry],
 ) -> QueryResult<usize> {
+    Ok(insert_posts_of_feeds(conn, &[(feed_id, entries)])?
+        .iter()
+        .sum())
+}
+
+/// [`insert_new_posts`] for many feeds (each at most once), in the order given: on
+/// PostgreSQL one lookup and one insert for them all.
+pub fn insert_posts_of_feeds(
+    conn: &mut AnyConnection,
+    feeds: &[(&str, &[NewEntry])],
+) -> QueryResult<Vec<usize>> {
     let seen = now();
     // Most fetches bring back entries already stored: asking for their keys first keeps
     // their whole text from being sent to the database again only to be ignored.
-    let keys: Vec<&str> = entries.iter().map(|e| e.entry_key.as_str()).collect();
-    let mut known = std::collections::HashSet::new();
-    for chunk in keys.chunks(KEY_CHUNK) {
-        known.extend(
-            posts::table
-                .filter(posts::feed_id.eq(feed_id))
-                .filter(posts::entry_key.eq_any(chunk))
-                .select(posts::entry_key)
-                .load::<String>(conn)?,
-        );
-    }
-    let rows: Vec<NewPost> = entries
+    let known = known_entry_keys(conn, feeds)?;
+    let rows: Vec<Vec<NewPost>> = feeds
         .iter()
-        .enumerate()
-        .filter(|(_, entry)| !known.contains(&entry.entry_key))
-        // Entries seen in one fetch keep the feed's order: the first is the newest seen.
-        .map(|(position, entry)| {
-            NewPost::new(
-                feed_id,
-                entry,
-                seen - chrono::Duration::microseconds(position as i64),
-            )
+        .map(|(feed_id, entries)| {
+            entries
+                .iter()
+                .enumerate()
+                .filter(|(_, entry)| !known.contains(&(*feed_id, entry.entry_key.as_str())))
+                // Entries seen in one fetch keep the feed's order: the first is the newest
+                // seen.
+                .map(|(position, entry)| {
+                    NewPost::new(
+                        feed_id,
+                        entry,
+                        seen - chrono::Duration::microseconds(position as i64),
+                    )
+                })
+                .collect()
         })
         .collect();
-    let mut new_posts = 0;
-    for chunk in rows.chunks(INSERT_CHUNK) {
-        new_posts += crate::insert_all_or_ignore!(conn, posts::table, chunk)?;
+    match conn {
+        AnyConnection::Postgresql(pg) => {
+            let columns = PostsOnPostgres::new(rows.iter().flatten());
+            if columns.ids.is_empty() {
+                return Ok(vec![0; feeds.len()]);
+            }
+            let inserted: Vec<OfFeed> = Prepared(columns).load(pg)?;
+            let mut per_feed: std::collections::HashMap<String, usize> = Default::default();
+            for row in inserted {
+                *per_feed.entry(row.feed_id).or_default() += 1;
+            }
+            Ok(feeds
+                .iter()
+                .map(|(id, _)| per_feed.get(*id).copied().unwrap_or(0))
+                .collect())
+        }
+        AnyConnection::Sqlite(_) => rows
+            .iter()
+            .map(|rows| {
+                let mut new_posts = 0;
+                for chunk in rows.chunks(INSERT_CHUNK) {
+                    new_posts += crate::insert_all_or_ignore!(&mut *conn, posts::table, chunk)?;
+                }
+                Ok(new_posts)
+            })
+            .collect(),
     }
-    Ok(new_posts)
+}
+
+/// The (feed, entry key) pairs among these entries that are stored already.
+fn known_entry_keys<'a>(
+    conn: &mut AnyConnection,
+    feeds: &[(&'a str, &'a [NewEntry])],
+) -> QueryResult<std::collections::HashSet<(&'a str, &'a str)>> {
+    let pairs = feeds.iter().flat_map(|(feed_id, entries)| {
+        entries
+            .iter()
+            .map(move |entry| (*feed_id, entry.entry_key.as_str()))
+    });
+    let mut stored: Vec<(String, String)> = Vec::new();
+    match conn {
+        AnyConnection::Postgresql(pg) => {
+            let (feed_ids, keys) = pairs
+                .clone()
+                .map(|(f, k)| (f.to_owned(), k.to_owned()))
+                .unzip();
+            if !feeds.iter().all(|(_, entries)| entries.is_empty()) {
+                let rows: Vec<StoredKey> =
+                    Prepared(KnownKeysOnPostgres { feed_ids, keys }).load(pg)?;
+                stored.extend(rows.into_iter().map(|r| (r.feed_id, r.entry_key)));
+            }
+        }
+        AnyConnection::Sqlite(_) => {
+            for (feed_id, entries) in feeds {
+                let keys: Vec<&str> = entries.iter().map(|e| e.entry_key.as_str()).collect();
+                for chunk in keys.chunks(KEY_CHUNK) {
+                    let found: Vec<String> = posts::table
+                        .filter(posts::feed_id.eq(feed_id))
+                        .filter(posts::entry_key.eq_any(chunk))
+                        .select(posts::entry_key)
+                        .load(conn)?;
+                    stored.extend(found.into_iter().map(|k| (feed_id.to_string(), k)));
+                }
+            }
+        }
+    }
+    let stored: std::collections::HashSet<(String, String)> = stored.into_iter().collect();
+    Ok(pairs
+        .filter(|(f, k)| stored.contains(&(f.to_string(), k.to_string())))
+        .collect())
+}
+
+#[derive(QueryableByName)]
+struct StoredKey {
+    #[diesel(sql_type = Text)]
+    feed_id: String,
+    #[diesel(sql_type = Text)]
+    entry_key: String,
+}
+
+#[derive(QueryableByName)]
+struct OfFeed {
+    #[diesel(sql_type = Text)]
+    feed_id: String,
+}
+
+/// The known-keys lookup on PostgreSQL: one pair of arrays, one statement.
+struct KnownKeysOnPostgres {
+    feed_ids: Vec<String>,
+    keys: Vec<String>,
+}
+
+impl PgStatement for KnownKeysOnPostgres {
+    fn walk<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("SELECT p.feed_id, p.entry_key FROM unnest(");
+        out.push_bind_param::<Array<Text>, _>(&self.feed_ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.keys)?;
+        // One index probe per key, whatever the size of the posts table: as a plain join,
+        // PostgreSQL would rather hash the whole table once the batch holds many keys.
+        out.push_sql(
+            ") AS k(feed_id, entry_key) \
+             CROSS JOIN LATERAL (SELECT p.feed_id, p.entry_key FROM posts p \
+               WHERE p.feed_id = k.feed_id AND p.entry_key = k.entry_key OFFSET 0) p",
+        );
+        Ok(())
+    }
+}
+
+/// New posts of many feeds as one insert on PostgreSQL, one column per array.
+struct PostsOnPostgres {
+    ids: Vec<String>,
+    feed_ids: Vec<String>,
+    entry_keys: Vec<String>,
+    titles: Vec<String>,
+    urls: Vec<Option<String>>,
+    summaries: Vec<String>,
+    contents: Vec<String>,
+    authors: Vec<Option<String>>,
+    published: Vec<Option<NaiveDateTime>>,
+    categories: Vec<String>,
+    image_urls: Vec<Option<String>>,
+    first_seen: Vec<NaiveDateTime>,
+}
+
+impl PostsOnPostgres {
+    fn new<'p, 'a: 'p>(rows: impl Iterator<Item = &'p NewPost<'a>> + Clone) -> Self {
+        PostsOnPostgres {
+            ids: rows.clone().map(|r| r.id.clone()).collect(),
+            feed_ids: rows.clone().map(|r| r.feed_id.to_owned()).collect(),
+            entry_keys: rows.clone().map(|r| r.entry_key.to_owned()).collect(),
+            titles: rows.clone().map(|r| r.title.to_owned()).collect(),
+            urls: rows.clone().map(|r| r.url.map(str::to_owned)).collect(),
+            summaries: rows.clone().map(|r| r.summary.to_owned()).collect(),
+            contents: rows.clone().map(|r| r.content_text.to_owned()).collect(),
+            authors: rows.clone().map(|r| r.author.map(str::to_owned)).collect(),
+            published: rows.clone().map(|r| r.published_at).collect(),
+            categories: rows.clone().map(|r| r.categories.clone()).collect(),
+            image_urls: rows
+                .clone()
+                .map(|r| r.image_url.map(str::to_owned))
+                .collect(),
+            first_seen: rows.map(|r| r.first_seen_at).collect(),
+        }
+    }
+}
+
+impl PgStatement for PostsOnPostgres {
+    fn walk<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql(
+            "INSERT INTO posts (id, feed_id, entry_key, title, url, summary, content_text, \
+             author, published_at, categories, image_url, first_seen_at) \
+             SELECT * FROM unnest(",
+        );
+        out.push_bind_param::<Array<Text>, _>(&self.ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.feed_ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.entry_keys)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.titles)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.urls)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.summaries)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.contents)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.authors)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Timestamp>>, _>(&self.published)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.categories)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.image_urls)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Timestamp>, _>(&self.first_seen)?;
+        out.push_sql(") ON CONFLICT DO NOTHING RETURNING feed_id");
+        Ok(())
+    }
 }
 
 /// Rows per multi-row insert; keeps every statement far under the bound-parameter limits.
@@ -273,21 +564,17 @@ pub fn record_feeds_not_modified(
     conn: &mut AnyConnection,
     feeds_next: &[(String, NaiveDateTime)],
 ) -> QueryResult<()> {
-    use diesel::sql_types::{Array, Text, Timestamp};
     match conn {
         AnyConnection::Postgresql(pg) => {
-            let (ids, next): (Vec<&str>, Vec<NaiveDateTime>) =
-                feeds_next.iter().map(|(id, at)| (id.as_str(), *at)).unzip();
-            diesel::sql_query(
-                "UPDATE feeds SET last_checked_at = $1, last_success_at = $1, \
-                   next_check_at = u.next, error_count = 0, last_error = NULL, \
-                   erroring_since = NULL, last_status = 304 \
-                 FROM unnest($2::text[], $3::timestamp[]) AS u(id, next) \
-                 WHERE feeds.id = u.id",
-            )
-            .bind::<Timestamp, _>(now())
-            .bind::<Array<Text>, _>(ids)
-            .bind::<Array<Timestamp>, _>(next)
+            if feeds_next.is_empty() {
+                return Ok(());
+            }
+            let (ids, next) = feeds_next.iter().cloned().unzip();
+            Prepared(NotModifiedOnPostgres {
+                checked: now(),
+                ids,
+                next,
+            })
             .execute(pg)?;
         }
         AnyConnection::Sqlite(_) => {
@@ -297,6 +584,30 @@ pub fn record_feeds_not_modified(
         }
     }
     Ok(())
+}
+
+struct NotModifiedOnPostgres {
+    checked: NaiveDateTime,
+    ids: Vec<String>,
+    next: Vec<NaiveDateTime>,
+}
+
+impl PgStatement for NotModifiedOnPostgres {
+    fn walk<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("UPDATE feeds SET last_checked_at = ");
+        out.push_bind_param::<Timestamp, _>(&self.checked)?;
+        out.push_sql(", last_success_at = ");
+        out.push_bind_param::<Timestamp, _>(&self.checked)?;
+        out.push_sql(
+            ", next_check_at = u.next, error_count = 0, last_error = NULL, \
+             erroring_since = NULL, last_status = 304 FROM unnest(",
+        );
+        out.push_bind_param::<Array<Text>, _>(&self.ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Timestamp>, _>(&self.next)?;
+        out.push_sql(") AS u(id, next) WHERE feeds.id = u.id");
+        Ok(())
+    }
 }
 
 /// A failed fetch or parse: the posts stay, the error is shown on the feed's page.

@@ -4,9 +4,12 @@
 
 use chrono::NaiveDateTime;
 use diesel::dsl::exists;
+use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text, Timestamp};
+use diesel::query_builder::AstPass;
+use diesel::sql_types::{Array, BigInt, Text, Timestamp};
 
+use crate::db::prepared::{PgStatement, Prepared};
 use crate::db::schema::{feeds, subscriptions};
 use crate::db::AnyConnection;
 use crate::feeds::store::Feed;
@@ -87,9 +90,9 @@ fn claim_in_one_statement(
     .load(conn)
 }
 
-/// Which of these feeds the claim with `token` still holds at `now`, in two statements
-/// whatever their number. Call it first in the transaction that records results: on
-/// PostgreSQL the update also locks the rows, so a lease cannot change hands before
+/// Which of these feeds the claim with `token` still holds at `now`, in one statement
+/// (two on SQLite) whatever their number. Call it first in the transaction that records
+/// results: on PostgreSQL it also locks the rows, so a lease cannot change hands before
 /// that transaction commits.
 pub fn still_held(
     conn: &mut AnyConnection,
@@ -97,6 +100,15 @@ pub fn still_held(
     token: &str,
     now: NaiveDateTime,
 ) -> QueryResult<std::collections::HashSet<String>> {
+    if let AnyConnection::Postgresql(pg) = conn {
+        let held: Vec<FeedId> = Prepared(HeldOnPostgres {
+            ids: feed_ids.iter().map(|id| id.to_string()).collect(),
+            token: token.to_owned(),
+            now,
+        })
+        .load(pg)?;
+        return Ok(held.into_iter().map(|row| row.id).collect());
+    }
     let held = || {
         feeds::table
             .filter(feeds::id.eq_any(feed_ids))
@@ -110,8 +122,43 @@ pub fn still_held(
     Ok(ids.into_iter().collect())
 }
 
+#[derive(QueryableByName)]
+struct FeedId {
+    #[diesel(sql_type = Text)]
+    id: String,
+}
+
+/// [`still_held`] on PostgreSQL in one statement: `FOR UPDATE` locks the rows still held
+/// without writing a new version of each, as an update would.
+struct HeldOnPostgres {
+    ids: Vec<String>,
+    token: String,
+    now: NaiveDateTime,
+}
+
+impl PgStatement for HeldOnPostgres {
+    fn walk<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("SELECT id FROM feeds WHERE id = ANY(");
+        out.push_bind_param::<Array<Text>, _>(&self.ids)?;
+        out.push_sql(") AND lease_token = ");
+        out.push_bind_param::<Text, _>(&self.token)?;
+        out.push_sql(" AND lease_until > ");
+        out.push_bind_param::<Timestamp, _>(&self.now)?;
+        out.push_sql(" FOR UPDATE");
+        Ok(())
+    }
+}
+
 /// [`release_feed`] for a batch of feeds claimed under one token.
 pub fn release_feeds(conn: &mut AnyConnection, feed_ids: &[&str], token: &str) -> QueryResult<()> {
+    if let AnyConnection::Postgresql(pg) = conn {
+        Prepared(ReleaseOnPostgres {
+            ids: feed_ids.iter().map(|id| id.to_string()).collect(),
+            token: token.to_owned(),
+        })
+        .execute(pg)?;
+        return Ok(());
+    }
     diesel::update(
         feeds::table
             .filter(feeds::id.eq_any(feed_ids))
@@ -123,6 +170,21 @@ pub fn release_feeds(conn: &mut AnyConnection, feed_ids: &[&str], token: &str) -
     ))
     .execute(conn)?;
     Ok(())
+}
+
+struct ReleaseOnPostgres {
+    ids: Vec<String>,
+    token: String,
+}
+
+impl PgStatement for ReleaseOnPostgres {
+    fn walk<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("UPDATE feeds SET lease_until = NULL, lease_token = NULL WHERE id = ANY(");
+        out.push_bind_param::<Array<Text>, _>(&self.ids)?;
+        out.push_sql(") AND lease_token = ");
+        out.push_bind_param::<Text, _>(&self.token)?;
+        Ok(())
+    }
 }
 
 /// Gives a feed back once its refresh is done; a claim that lost the lease changes nothing.

@@ -26,11 +26,15 @@ use crate::feeds::Fetcher;
 
 /// How many feeds one pass claims.
 const BATCH: i64 = 256;
+/// How many claims one pass makes at most, so that passes still end now and then.
+const CLAIMS_PER_PASS: usize = 8;
 /// How many fetches are in flight at the same time (each host still gets at most
 /// [`hosts::PER_HOST`] of them).
 const CONCURRENCY: usize = 32;
 /// How many fetched feeds one write transaction records.
 const WRITE_BATCH: usize = 64;
+/// How many write batches are stored at the same time on PostgreSQL.
+const PG_WRITERS: usize = 2;
 /// How long a claim lasts; well beyond a fetch's timeout, so only a crash lets it expire.
 const LEASE: Duration = Duration::from_secs(5 * 60);
 /// How often the loop looks for due feeds when nobody wakes it.
@@ -122,20 +126,49 @@ impl Poller {
 
     /// Claims the due feeds and refreshes them; errors of single feeds are recorded on
     /// the feeds, only a database failure ends the pass early.
+    ///
+    /// A pass claims [`BATCH`] feeds at a time, up to [`CLAIMS_PER_PASS`] times: the next
+    /// claim is made once every feed of the previous one has started, while the last of
+    /// them are still being fetched and the writer stores the others, so that neither
+    /// the network nor the database waits for the other between batches.
     pub async fn run_once(&self) -> Result<PassReport, crate::db::DbError> {
         if self.is_stopping() {
             return Ok(PassReport::default());
         }
-        let claimed = self
-            .db
+        let first = self.claim().await?;
+        let full = first.len() >= BATCH as usize;
+        let more = futures_util::stream::unfold(
+            (self.clone(), full, 1),
+            |(poller, full, made)| async move {
+                if !full || made >= CLAIMS_PER_PASS || poller.is_stopping() {
+                    return None;
+                }
+                match poller.claim().await {
+                    Ok(feeds) => {
+                        let full = feeds.len() >= BATCH as usize;
+                        Some((futures_util::stream::iter(feeds), (poller, full, made + 1)))
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "claiming more feeds failed; the next pass tries again");
+                        None
+                    }
+                }
+            },
+        )
+        .flatten();
+        self.refresh(futures_util::stream::iter(first).chain(more))
+            .await
+    }
+
+    async fn claim(&self) -> Result<Vec<Feed>, crate::db::DbError> {
+        self.db
             .run(|conn| {
                 let at = now();
                 let lease =
                     chrono::Duration::from_std(LEASE).unwrap_or(chrono::Duration::minutes(5));
                 Ok::<_, crate::db::DbError>(leases::claim_due_feeds(conn, at, at + lease, BATCH)?)
             })
-            .await?;
-        self.refresh_claimed(claimed).await
+            .await
     }
 
     /// Refreshes feeds claimed with [`leases::claim_due_feeds`]; a feed whose claim lost
@@ -147,20 +180,42 @@ impl Poller {
         &self,
         claimed: Vec<Feed>,
     ) -> Result<PassReport, crate::db::DbError> {
-        let (to_writer, mut fetched) = tokio::sync::mpsc::channel(WRITE_BATCH * 2);
+        self.refresh(futures_util::stream::iter(claimed)).await
+    }
+
+    async fn refresh(
+        &self,
+        claimed: impl futures_util::Stream<Item = Feed>,
+    ) -> Result<PassReport, crate::db::DbError> {
+        let (to_writer, fetched) = tokio::sync::mpsc::channel(WRITE_BATCH * 2);
         let writer = {
             let poller = self.clone();
+            // SQLite takes one writer at a time; PostgreSQL stores one batch while the
+            // next is being prepared (its captions generated, say).
+            let writers = if poller.db.url().is_sqlite() {
+                1
+            } else {
+                PG_WRITERS
+            };
             tokio::spawn(async move {
+                let batches = futures_util::stream::unfold(fetched, |mut fetched| async move {
+                    let mut batch = Vec::with_capacity(WRITE_BATCH);
+                    (fetched.recv_many(&mut batch, WRITE_BATCH).await > 0)
+                        .then_some((batch, fetched))
+                });
+                let written: Vec<_> = batches
+                    .map(|batch| refresh::record_batch(&poller, batch))
+                    .buffer_unordered(writers)
+                    .collect()
+                    .await;
                 let mut outcomes = Vec::new();
-                let mut batch = Vec::with_capacity(WRITE_BATCH);
-                while fetched.recv_many(&mut batch, WRITE_BATCH).await > 0 {
-                    let written = refresh::record_batch(&poller, std::mem::take(&mut batch));
-                    outcomes.extend(written.await?);
+                for batch in written {
+                    outcomes.extend(batch?);
                 }
                 Ok::<_, crate::db::DbError>(outcomes)
             })
         };
-        let unwritten: Vec<_> = futures_util::stream::iter(claimed)
+        let unwritten: Vec<_> = claimed
             .map(|feed| {
                 let to_writer = to_writer.clone();
                 async move {

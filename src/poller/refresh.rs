@@ -2,11 +2,11 @@
 
 use std::time::Duration;
 
-use crate::captions::store::{feeds_wanting_captions, write_feed_captions_with, CompiledTemplates};
+use crate::captions::store::{feeds_wanting_captions, write_captions_for_feeds, CompiledTemplates};
 use crate::db::{now, AnyConnection, DbError};
 use crate::feeds::store::{
-    move_feed_url, record_feed_error, record_feed_fetched, record_feed_gone,
-    record_feeds_not_modified, record_redirect_seen, Feed, FeedFailure,
+    move_feed_url, record_feed_error, record_feed_gone, record_feeds_fetched,
+    record_feeds_not_modified, record_redirect_seen, Feed, FeedFailure, FetchedFeed,
 };
 use crate::feeds::{parse_feed, FetchOutcome, FetchReport};
 use crate::metrics::{error_outcome, metrics};
@@ -281,20 +281,27 @@ struct Intervals {
 }
 
 impl Intervals {
-    fn for_feed(&self, conn: &mut AnyConnection, feed_id: &str) -> Result<Duration, DbError> {
-        Ok(match &self.plans {
+    /// Each feed's interval, asked once for the whole batch.
+    fn for_feeds(
+        &self,
+        conn: &mut AnyConnection,
+        feed_ids: &[&str],
+    ) -> Result<impl Fn(&str) -> Duration, DbError> {
+        let by_plan = match &self.plans {
             Some(plans) => {
-                crate::billing::limits::feed_check_interval(conn, feed_id, plans, now())?
-                    .unwrap_or(self.default)
+                crate::billing::limits::feeds_check_intervals(conn, feed_ids, plans, now())?
             }
-            None => self.default,
-        })
+            None => Default::default(),
+        };
+        let default = self.default;
+        Ok(move |feed_id: &str| by_plan.get(feed_id).copied().unwrap_or(default))
     }
 }
 
-/// Records each feed of a batch in the caller's transaction: which claims still hold
-/// their lease and which feeds have captions to write besides new posts are asked once
-/// for the batch, and the leases are given back together at the end.
+/// Records each feed of a batch in the caller's transaction with statements for the whole
+/// batch, not for each feed: which claims still hold their lease, which feeds have captions
+/// to write besides new posts, the posts and feed rows of the fetched feeds, the 304s, the
+/// captions and the release of the leases.
 fn record_all(
     conn: &mut AnyConnection,
     batch: &[Pending],
@@ -313,113 +320,111 @@ fn record_all(
     for (token, ids) in &by_token {
         held.extend(still_held(conn, ids, token, at)?);
     }
-    let ids: Vec<&str> = batch.iter().map(|p| p.feed.id.as_str()).collect();
+    let held: Vec<&Pending> = batch
+        .iter()
+        .filter(|pending| {
+            let kept = held.contains(&pending.feed.id);
+            if !kept {
+                tracing::warn!(
+                    feed = %pending.feed.url,
+                    "lease lost (expired or claimed by another worker); result discarded"
+                );
+            }
+            kept
+        })
+        .collect();
+    let ids: Vec<&str> = held.iter().map(|p| p.feed.id.as_str()).collect();
     let wanting = feeds_wanting_captions(conn, &ids)?;
-    let mut templates = CompiledTemplates::new();
-    // 304s change only check times: recorded together after the loop.
+    let interval = intervals.for_feeds(conn, &ids)?;
     let mut not_modified = Vec::new();
-    let mut outcomes = Vec::with_capacity(batch.len());
-    for pending in batch {
+    let mut fetched = Vec::new();
+    let mut recorded: std::collections::HashMap<&str, RefreshOutcome> = Default::default();
+    for pending in &held {
         let feed = &pending.feed;
-        if !held.contains(&feed.id) {
-            tracing::warn!(
-                feed = %feed.url,
-                "lease lost (expired or claimed by another worker); result discarded"
-            );
-            outcomes.push(RefreshOutcome::discarded());
-            continue;
+        let interval = interval(&feed.id);
+        let (failed, kept) = match &pending.fetched {
+            Fetched::NotModified => {
+                let next = next_check_after_success(at, interval, pending.wait_hint);
+                not_modified.push((feed.id.clone(), next));
+                (false, true)
+            }
+            Fetched::Parsed(parsed, validators) => {
+                let ttl = parsed
+                    .ttl_minutes
+                    .map(|m| Duration::from_secs(u64::from(m) * 60));
+                let wish = pending.wait_hint.max(ttl);
+                fetched.push(FetchedFeed {
+                    feed_id: &feed.id,
+                    parsed,
+                    validators,
+                    next_check_at: next_check_after_success(at, interval, wish),
+                    status: pending.status.unwrap_or(200),
+                });
+                crate::websub::store::note_hub(conn, feed, parsed.websub.as_ref())?;
+                (false, true)
+            }
+            Fetched::Gone => {
+                tracing::warn!(feed = %feed.url, "feed answered 410 Gone; it will not be checked again");
+                record_feed_gone(conn, &feed.id)?;
+                (true, false)
+            }
+            Fetched::Failed(message) => {
+                let errors = u32::try_from(feed.error_count).unwrap_or(0) + 1;
+                let next = next_check_after_error(at, interval, errors, pending.wait_hint);
+                let failure = FeedFailure {
+                    message,
+                    status: pending.status,
+                    since: feed.erroring_since.unwrap_or(at),
+                };
+                record_feed_error(conn, &feed.id, &failure, next)?;
+                (true, false)
+            }
+        };
+        // Only a check that got the feed confirms where it lives now.
+        if kept {
+            follow_redirects(conn, feed, &pending.redirects, at)?;
         }
-        let wants_captions = wanting.contains(&feed.id);
-        let interval = intervals.for_feed(conn, &feed.id)?;
-        outcomes.push(record(
-            conn,
-            pending,
-            interval,
-            wants_captions,
-            &mut templates,
-            &mut not_modified,
-        )?);
+        recorded.insert(
+            &feed.id,
+            RefreshOutcome {
+                failed,
+                ..RefreshOutcome::recorded()
+            },
+        );
     }
+    let new_posts = record_feeds_fetched(conn, &fetched)?;
     record_feeds_not_modified(conn, &not_modified)?;
+    let mut wants_captions: Vec<&str> = Vec::new();
+    for (f, new) in fetched.iter().zip(new_posts) {
+        if let Some(outcome) = recorded.get_mut(f.feed_id) {
+            outcome.new_posts = new;
+        }
+        if new > 0 {
+            wants_captions.push(f.feed_id);
+        }
+    }
+    // Captions are written even after a failed fetch: a new subscriber of a feed that is
+    // down still gets captions for the posts already stored.
+    wants_captions.extend(ids.iter().filter(|id| wanting.contains(**id)));
+    wants_captions.sort_unstable();
+    wants_captions.dedup();
+    let captions = write_captions_for_feeds(conn, &wants_captions, &mut CompiledTemplates::new())?;
+    for (feed_id, written) in captions {
+        if let Some(outcome) = recorded.get_mut(feed_id.as_str()) {
+            outcome.captions_written = written;
+        }
+    }
     for (token, ids) in &by_token {
         release_feeds(conn, ids, token)?;
     }
-    Ok(outcomes)
-}
-
-/// Records one feed whose claim still holds its lease.
-fn record(
-    conn: &mut AnyConnection,
-    pending: &Pending,
-    interval: Duration,
-    wants_captions: bool,
-    templates: &mut CompiledTemplates,
-    not_modified: &mut Vec<(String, chrono::NaiveDateTime)>,
-) -> Result<RefreshOutcome, DbError> {
-    let Pending {
-        feed,
-        fetched,
-        status,
-        wait_hint,
-        redirects,
-        started: _,
-    } = pending;
-    let (status, wait_hint) = (*status, *wait_hint);
-    let at = now();
-    let feed_id = feed.id.as_str();
-    let (failed, new_posts) = match fetched {
-        Fetched::NotModified => {
-            let next = next_check_after_success(at, interval, wait_hint);
-            not_modified.push((feed.id.clone(), next));
-            (false, 0)
-        }
-        Fetched::Parsed(parsed, validators) => {
-            let ttl = parsed
-                .ttl_minutes
-                .map(|m| Duration::from_secs(u64::from(m) * 60));
-            let wish = wait_hint.max(ttl);
-            let next = next_check_after_success(at, interval, wish);
-            let status = status.unwrap_or(200);
-            let new = record_feed_fetched(conn, feed_id, parsed, validators, next, status)?;
-            crate::websub::store::note_hub(conn, feed, parsed.websub.as_ref())?;
-            (false, new)
-        }
-        Fetched::Gone => {
-            tracing::warn!("feed answered 410 Gone; it will not be checked again");
-            record_feed_gone(conn, feed_id)?;
-            (true, 0)
-        }
-        Fetched::Failed(message) => {
-            let errors = u32::try_from(feed.error_count).unwrap_or(0) + 1;
-            let next = next_check_after_error(at, interval, errors, wait_hint);
-            let failure = FeedFailure {
-                message,
-                status,
-                since: feed.erroring_since.unwrap_or(at),
-            };
-            record_feed_error(conn, feed_id, &failure, next)?;
-            (true, 0)
-        }
-    };
-    // Only a check that got the feed confirms where it lives now.
-    if !failed {
-        follow_redirects(conn, feed, redirects, at)?;
-    }
-    // Captions are written even after a failed fetch: a new subscriber of a
-    // feed that is down still gets captions for the posts already stored.
-    let captions_written = if new_posts > 0 || wants_captions {
-        write_feed_captions_with(conn, feed_id, templates)?
-    } else {
-        0
-    };
-    Ok(RefreshOutcome {
-        released: false,
-        discarded: false,
-        failed,
-        new_posts,
-        captions_written,
-        took: None,
-    })
+    Ok(batch
+        .iter()
+        .map(|pending| {
+            recorded
+                .remove(pending.feed.id.as_str())
+                .unwrap_or_else(RefreshOutcome::discarded)
+        })
+        .collect())
 }
 
 fn follow_redirects(

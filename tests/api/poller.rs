@@ -260,3 +260,99 @@ async fn a_new_subscriber_of_an_unchanged_feed_gets_its_captions(backend: Backen
     assert_eq!(app.poll().await.captions_written, 0);
 }
 on_both_backends!(a_new_subscriber_of_an_unchanged_feed_gets_its_captions);
+
+async fn one_batch_records_new_posts_unchanged_feeds_and_a_failure_each_as_its_own(
+    backend: Backend,
+) {
+    let feeds = FeedServer::start().await;
+    let app = spawn_app(backend).await;
+    app.sign_up("ann@example.com").await;
+    let two = [("a", "A"), ("b", "B")];
+    let three = [("c", "C"), ("a", "A"), ("b", "B")];
+    let unchanged = feeds.respond(
+        "/unchanged.xml",
+        200,
+        &[("content-type", RSS), ("etag", "\"v1\"")],
+        rss("Unchanged", &two),
+    );
+    let growing = feeds.set("/growing.xml", RSS, rss("Growing", &two));
+    let shared = feeds.set("/shared.xml", RSS, rss("Shared", &two));
+    let failing = feeds.set("/failing.xml", RSS, rss("Failing", &two));
+    for url in [&unchanged, &growing, &shared, &failing] {
+        app.add_feed(url).await;
+    }
+    let bob = crate::helpers::new_browser();
+    app.sign_up_as(&bob, "bob@example.com").await;
+    app.add_feed_as(&bob, &shared).await;
+    let first = app.poll().await;
+    assert_eq!(first.captions_written, (4 + 1) * 2 * 7, "{first:?}");
+    app.sql(
+        "UPDATE subscriptions SET paused = TRUE \
+         WHERE user_id = (SELECT id FROM users WHERE email = 'bob@example.com')",
+    )
+    .await;
+
+    // One pass, one write batch: two feeds with a new post, one unchanged, one down.
+    feeds.set("/growing.xml", RSS, rss("Growing", &three));
+    feeds.set("/shared.xml", RSS, rss("Shared", &three));
+    feeds.set_status("/failing.xml", 500, "text/plain", "down for maintenance");
+    app.make_all_due().await;
+    let report = app.poll().await;
+
+    assert_eq!(report.feeds_checked, 4, "{report:?}");
+    assert_eq!(report.feeds_failed, 1, "{report:?}");
+    assert_eq!(report.new_posts, 2, "{report:?}");
+    // Ann's captions for both new posts; none for Bob, who paused the shared feed.
+    assert_eq!(report.captions_written, 2 * 7, "{report:?}");
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) AS n FROM posts").await,
+        4 * 2 + 2
+    );
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) AS n FROM captions").await,
+        (first.captions_written + report.captions_written) as i64
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) AS n FROM captions c JOIN users u ON u.id = c.user_id \
+             WHERE u.email = 'bob@example.com'"
+        )
+        .await,
+        2 * 7
+    );
+    let rows = app.feed_rows().await;
+    let row = |url: &str| {
+        let Some(feed) = rows.iter().find(|f| f.url == url) else {
+            panic!("no feed row for {url}");
+        };
+        feed.clone()
+    };
+    assert_eq!(row(&unchanged).last_status, Some(304));
+    assert_eq!(row(&unchanged).error_count, 0);
+    for url in [&growing, &shared] {
+        let feed = row(url);
+        assert_eq!(
+            (feed.last_status, feed.error_count),
+            (Some(200), 0),
+            "{url}"
+        );
+        assert!(feed.last_error.is_none(), "{url}");
+    }
+    let down = row(&failing);
+    assert_eq!((down.last_status, down.error_count), (Some(500), 1));
+    assert!(down.last_error.is_some());
+    assert!(rows
+        .iter()
+        .all(|f| f.lease_until.is_none() && f.lease_token.is_none()));
+
+    // Nothing is recorded twice on the next pass: no new posts, no new captions.
+    app.make_all_due().await;
+    let again = app.poll().await;
+    assert_eq!(
+        (again.new_posts, again.captions_written),
+        (0, 0),
+        "{again:?}"
+    );
+}
+on_both_backends!(one_batch_records_new_posts_unchanged_feeds_and_a_failure_each_as_its_own);
