@@ -1,11 +1,13 @@
 DROP TRIGGER IF EXISTS desk_versions_feed ON feeds;
 DROP TRIGGER IF EXISTS desk_versions_post ON posts;
+DROP TRIGGER IF EXISTS desk_versions_captions_inserted ON captions;
 DROP TRIGGER IF EXISTS desk_versions_caption ON captions;
 DROP TRIGGER IF EXISTS desk_versions_subscription ON subscriptions;
 DROP TRIGGER IF EXISTS desk_versions_user_email ON users;
 DROP TRIGGER IF EXISTS desk_versions_new_user ON users;
 DROP FUNCTION IF EXISTS desk_versions_feed();
 DROP FUNCTION IF EXISTS desk_versions_post();
+DROP FUNCTION IF EXISTS desk_versions_captions_inserted();
 DROP FUNCTION IF EXISTS desk_versions_caption();
 DROP FUNCTION IF EXISTS desk_versions_subscription();
 DROP FUNCTION IF EXISTS desk_versions_user_email();

@@ -71,9 +71,23 @@ END $$;
 -- Updates only of what the desk shows: stamping a caption as served (an API read, a
 -- webhook, a digest) changes nothing on the page, and must not take the counters' locks.
 CREATE TRIGGER desk_versions_caption
-AFTER INSERT OR DELETE OR UPDATE OF body, length, char_limit, error, status, posted_at,
+AFTER DELETE OR UPDATE OF body, length, char_limit, error, status, posted_at,
     original_body, edited_at, user_id, subscription_id, post_id, platform, variant ON captions
     FOR EACH ROW EXECUTE FUNCTION desk_versions_caption();
+
+-- Inserts once per statement: the poller writes a whole batch's captions (hundreds of
+-- rows) in one insert, and one counter update per row cost it about a fifth of its
+-- throughput in poll_many (b). Each subscription's counter is raised once.
+CREATE FUNCTION desk_versions_captions_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE desk_versions d SET version = d.version + 1
+    FROM (SELECT DISTINCT user_id, subscription_id FROM inserted) n
+    WHERE d.user_id = n.user_id AND d.scope = n.subscription_id;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER desk_versions_captions_inserted AFTER INSERT ON captions
+    REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION desk_versions_captions_inserted();
 
 -- Only the columns the desk shows: the poller rewrites the rest on every check.
 CREATE FUNCTION desk_versions_post() RETURNS trigger LANGUAGE plpgsql AS $$
