@@ -21,8 +21,10 @@ work=$(mktemp -d)
 # Copies: the target folder may be shared with other builds that replace these files.
 target=$work/bin
 mkdir -p "$target/examples"
-cp "${CARGO_TARGET_DIR:-target}/release/captionfeed" "$target/"
-cp "${CARGO_TARGET_DIR:-target}/release/examples/seed_dashboard" "$target/examples/"
+# Where cargo put the build: CARGO_TARGET_DIR or a cargo config may move it from target/.
+built=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release
+cp "$built/captionfeed" "$target/"
+cp "$built/examples/seed_dashboard" "$target/examples/"
 server=
 pg_db=
 cleanup() {
