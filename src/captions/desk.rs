@@ -228,17 +228,7 @@ pub struct DeskFilter {
 }
 
 /// A post on the desk, with its captions that pass the filter.
-#[derive(Debug, Clone)]
-pub struct DeskPost {
-    pub post_id: String,
-    pub title: String,
-    pub url: Option<String>,
-    pub published_at: Option<NaiveDateTime>,
-    pub image_url: Option<String>,
-    pub feed_title: Option<String>,
-    pub feed_url: String,
-    pub captions: Vec<StoredCaption>,
-}
+pub type DeskPost = super::store::PostCaptions;
 
 /// One page of the desk: posts with a caption still to post first, then the rest, each
 /// group newest post first; `more` when another page follows.

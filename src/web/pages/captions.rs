@@ -12,7 +12,7 @@ use std::sync::Arc;
 use super::desk_cache::{accepts_gzip, matches_etag, PageKey, StoredPage};
 use super::{format_time, render, see_other, Layout};
 use crate::accounts::sessions;
-use crate::captions::desk::{self, CaptionStatus, DeskFilter, DeskPost, EditError};
+use crate::captions::desk::{self, CaptionStatus, DeskFilter, EditError};
 use crate::captions::store::{PostCaptions, StoredCaption};
 use crate::captions::Platform;
 use crate::db::DbError;
@@ -80,27 +80,10 @@ fn query_value(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
-/// The groups of a feed's page (which lists them without filters); its forms come back
-/// to `back`, the feed's page.
+/// Posts with their captions as the desk and a feed's page show them; the caption forms
+/// come back to `back`, the page they are on.
 pub fn caption_groups(groups: Vec<PostCaptions>, back: &str) -> Vec<CaptionGroup> {
     groups
-        .into_iter()
-        .map(|g| CaptionGroup {
-            post_id: g.post_id,
-            title: g.title,
-            url: g.url,
-            published: g.published_at.as_ref().map(format_time),
-            feed_title: g.feed_title.unwrap_or(g.feed_url),
-            has_image: g.image_url.is_some(),
-            captions: g.captions.into_iter().map(CaptionView::from).collect(),
-            back: back.to_string(),
-            back_query: query_value(back),
-        })
-        .collect()
-}
-
-fn desk_groups(posts: Vec<DeskPost>, back: &str) -> Vec<CaptionGroup> {
-    posts
         .into_iter()
         .map(|g| CaptionGroup {
             post_id: g.post_id,
@@ -355,7 +338,7 @@ async fn render_desk(
     let back = query.path(page);
     let page_view = CaptionsPage {
         layout: Layout::new(req, state, Some(&user.user)),
-        groups: desk_groups(desk_page.posts, &back),
+        groups: caption_groups(desk_page.posts, &back),
         has_feeds: !feeds.is_empty(),
         filtered: filter.feed.is_some() || filter.platform.is_some() || filter.status.is_some(),
         empty_message,
