@@ -2,20 +2,16 @@
 //! as posted and rewriting its text.
 
 use actix_web::web;
-use base64::Engine as _;
-use chrono::NaiveDateTime;
 
 use super::auth::ApiUser;
 use super::error::ApiError;
+use super::paging::{decode_cursor, encode_cursor, page_limit};
 use super::rfc3339;
 use crate::captions::desk::{self, CaptionStatus, EditError};
 use crate::captions::query::{serve_captions_page, CaptionFilter, CaptionWithPost};
 use crate::captions::store::StoredCaption;
 use crate::captions::Platform;
 use crate::web::AppState;
-
-const DEFAULT_LIMIT: u32 = 50;
-const MAX_LIMIT: u32 = 200;
 
 #[derive(serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -90,12 +86,7 @@ pub async fn list(
     query: web::Query<CaptionQuery>,
 ) -> Result<web::Json<CaptionPage>, ApiError> {
     let query = query.into_inner();
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::Invalid(format!(
-            "limit must be from 1 to {MAX_LIMIT}"
-        )));
-    }
+    let limit = page_limit(query.limit)?;
     if let Some(p) = &query.platform {
         p.parse::<Platform>()
             .map_err(|e| ApiError::Invalid(e.to_string()))?;
@@ -242,23 +233,4 @@ pub async fn update(
     updated
         .map(|row| web::Json(caption_out(row)))
         .ok_or(ApiError::NotFound)
-}
-
-pub(super) fn encode_cursor(at: &NaiveDateTime, id: &str) -> String {
-    let raw = format!("{}:{id}", at.and_utc().timestamp_micros());
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
-}
-
-pub(super) fn decode_cursor(cursor: &str) -> Result<(NaiveDateTime, String), ApiError> {
-    let invalid = || ApiError::Invalid("cursor: not a cursor from a previous page".into());
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(cursor)
-        .map_err(|_| invalid())?;
-    let raw = String::from_utf8(raw).map_err(|_| invalid())?;
-    let (micros, id) = raw.split_once(':').ok_or_else(invalid)?;
-    let micros: i64 = micros.parse().map_err(|_| invalid())?;
-    let at = chrono::DateTime::from_timestamp_micros(micros)
-        .ok_or_else(invalid)?
-        .naive_utc();
-    Ok((at, id.to_string()))
 }

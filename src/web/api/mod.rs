@@ -8,6 +8,7 @@ pub mod error;
 mod feeds;
 mod measure;
 mod openapi;
+mod paging;
 mod posts;
 mod preview;
 pub mod rate_limit;

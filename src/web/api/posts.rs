@@ -4,14 +4,12 @@
 use actix_web::web;
 
 use super::auth::ApiUser;
-use super::captions::{decode_cursor, encode_cursor, stored_caption_out, CaptionOut, PostOut};
+use super::captions::{stored_caption_out, CaptionOut, PostOut};
 use super::error::ApiError;
+use super::paging::{decode_cursor, encode_cursor, page_limit};
 use super::rfc3339;
 use crate::captions::query::{list_posts_page, post_with_captions, AccountPost};
 use crate::web::AppState;
-
-const DEFAULT_LIMIT: u32 = 50;
-const MAX_LIMIT: u32 = 200;
 
 #[derive(serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -84,12 +82,7 @@ pub async fn list(
     query: web::Query<PostQuery>,
 ) -> Result<web::Json<PostPage>, ApiError> {
     let query = query.into_inner();
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::Invalid(format!(
-            "limit must be from 1 to {MAX_LIMIT}"
-        )));
-    }
+    let limit = page_limit(query.limit)?;
     let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
     let (id, feed) = (user.id(), query.feed);
     // One more than asked tells whether another page exists.
