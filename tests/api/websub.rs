@@ -174,20 +174,10 @@ on_both_backends!(a_hub_named_by_a_feed_gets_a_subscription_and_its_signed_pushe
 async fn a_hub_that_refuses_is_noted_and_nothing_is_pushed_without_a_subscription(
     backend: Backend,
 ) {
-    let feeds = FeedServer::start().await;
-    let topic = feeds.url("/feed.xml");
     // The "hub" is the feed server itself, which has no /hub: it answers 404.
+    let (app, feeds, topic, feed_page, websub) =
+        ann_follows_a_feed_naming(backend, |feeds| feeds.url("/hub")).await;
     let hub = feeds.url("/hub");
-    feeds.set(
-        "/feed.xml",
-        "application/rss+xml",
-        feed_naming(&hub, &topic, &[("a", "First post")]),
-    );
-    let app = spawn_app(backend).await;
-    app.sign_up("ann@example.com").await;
-    let feed_page = app.add_feed(&topic).await;
-    app.poll().await;
-    let websub = WebSub::new(app.db.clone(), &app.settings).expect("websub");
 
     let report = websub.run_once().await.expect("websub pass");
 
@@ -228,10 +218,15 @@ struct Subscribing {
     path: String,
 }
 
-async fn subscribing(backend: Backend) -> Subscribing {
-    let (hub, requests) = start_hub().await;
+/// Ann follows a feed naming the hub `hub` gives (from the feed server), and it has been
+/// polled: (app, feed server, topic, feed page, a WebSub worker).
+async fn ann_follows_a_feed_naming(
+    backend: Backend,
+    hub: impl FnOnce(&FeedServer) -> String,
+) -> (TestApp, FeedServer, String, String, WebSub) {
     let feeds = FeedServer::start().await;
     let topic = feeds.url("/feed.xml");
+    let hub = hub(&feeds);
     feeds.set(
         "/feed.xml",
         "application/rss+xml",
@@ -242,6 +237,14 @@ async fn subscribing(backend: Backend) -> Subscribing {
     let feed_page = app.add_feed(&topic).await;
     app.poll().await;
     let websub = WebSub::new(app.db.clone(), &app.settings).expect("websub");
+    (app, feeds, topic, feed_page, websub)
+}
+
+async fn subscribing(backend: Backend) -> Subscribing {
+    let (hub, requests) = start_hub().await;
+    let at = hub.clone();
+    let (app, feeds, topic, feed_page, websub) =
+        ann_follows_a_feed_naming(backend, move |_| at).await;
     websub.run_once().await.expect("websub pass");
     let request = requests.lock().expect("requests").remove(0);
     let callback = request.get("hub.callback").cloned().unwrap_or_default();
