@@ -1112,9 +1112,14 @@ async fn a_payment_still_failing_after_the_grace_period_falls_back_to_free(backe
 }
 on_both_backends!(a_payment_still_failing_after_the_grace_period_falls_back_to_free);
 
-async fn features_follow_the_plan(backend: Backend) {
-    let app = billing_app(backend, "http://127.0.0.1:1/").await;
-    customer(&app, "features@example.com", "cus_feat").await;
+/// What each paid feature answers for the account now, in a fixed order: an API token, a
+/// webhook, a custom template, template variants, a caption feed, weekly digests (with the
+/// page's text when it refuses).
+async fn paid_feature_answers(
+    app: &TestApp,
+    feed_page: &str,
+    feed_base: &str,
+) -> ([u16; 6], String) {
     let status = |r: reqwest::Response| r.status().as_u16();
     let template = [
         ("platform", "x"),
@@ -1129,57 +1134,66 @@ async fn features_follow_the_plan(backend: Backend) {
         ("hour", "7"),
         ("time_zone", "UTC"),
     ];
-    let feed_base = crate::caption_feeds::caption_feed_base(&app, &app.client).await;
-    let server = FeedServer::start().await;
-    let url = server.set("/v.xml", "application/rss+xml", rss("V", &[("p", "Post")]));
-    let feed_page = app.add_feed(&url).await;
-    let variants = [("variants", "default, teaser")];
-
-    // Free: none of the paid features.
-    assert_eq!(
+    let settings_path = format!("{feed_page}/settings");
+    let answers = [
         status(
             app.submit("/settings/tokens", "/settings/tokens", &[("name", "ci")])
-                .await
+                .await,
         ),
-        403
-    );
-    assert_eq!(
         status(
             app.submit(
                 "/settings/webhooks",
                 "/settings/webhooks",
-                &[("url", "https://hooks.example/x")]
+                &[("url", "https://hooks.example/x")],
             )
-            .await
+            .await,
         ),
-        403
-    );
-    assert_eq!(
         status(app.submit("/templates", "/templates", &template).await),
-        403
-    );
-    let settings_path = format!("{feed_page}/settings");
-    assert_eq!(
-        status(app.submit(&feed_page, &settings_path, &variants).await),
-        403
-    );
-    assert_eq!(
+        status(
+            app.submit(
+                feed_page,
+                &settings_path,
+                &[("variants", "default, teaser")],
+            )
+            .await,
+        ),
         status(
             app.get(&format!(
                 "{}/rss",
                 feed_base.trim_start_matches(&app.address)
             ))
-            .await
+            .await,
         ),
-        403
-    );
-    let refused = app.submit("/settings", "/settings", &weekly).await;
-    assert_eq!(refused.status().as_u16(), 422);
-    assert!(refused
-        .text()
-        .await
-        .unwrap()
-        .contains("not part of the Free plan"));
+    ];
+    let digests = app.submit("/settings", "/settings", &weekly).await;
+    let digests_status = digests.status().as_u16();
+    let page = digests.text().await.unwrap_or_default();
+    let [token, webhook, template, variants, caption_feed] = answers;
+    (
+        [
+            token,
+            webhook,
+            template,
+            variants,
+            caption_feed,
+            digests_status,
+        ],
+        page,
+    )
+}
+
+async fn features_follow_the_plan(backend: Backend) {
+    let app = billing_app(backend, "http://127.0.0.1:1/").await;
+    customer(&app, "features@example.com", "cus_feat").await;
+    let feed_base = crate::caption_feeds::caption_feed_base(&app, &app.client).await;
+    let server = FeedServer::start().await;
+    let url = server.set("/v.xml", "application/rss+xml", rss("V", &[("p", "Post")]));
+    let feed_page = app.add_feed(&url).await;
+
+    // Free: none of the paid features.
+    let (free, refusal) = paid_feature_answers(&app, &feed_page, &feed_base).await;
+    assert_eq!(free, [403, 403, 403, 403, 403, 422]);
+    assert!(refusal.contains("not part of the Free plan"), "{refusal}");
 
     // Business: all of them.
     let business = subscription_event(
@@ -1192,47 +1206,8 @@ async fn features_follow_the_plan(backend: Backend) {
         "price_business",
     );
     assert_eq!(app.deliver(&business).await, 200);
-    assert_eq!(
-        status(
-            app.submit("/settings/tokens", "/settings/tokens", &[("name", "ci")])
-                .await
-        ),
-        201
-    );
-    assert_eq!(
-        status(
-            app.submit(
-                "/settings/webhooks",
-                "/settings/webhooks",
-                &[("url", "https://hooks.example/x")]
-            )
-            .await
-        ),
-        201
-    );
-    assert_eq!(
-        status(app.submit("/templates", "/templates", &template).await),
-        303
-    );
-    let settings_path = format!("{feed_page}/settings");
-    assert_eq!(
-        status(app.submit(&feed_page, &settings_path, &variants).await),
-        303
-    );
-    assert_eq!(
-        status(
-            app.get(&format!(
-                "{}/rss",
-                feed_base.trim_start_matches(&app.address)
-            ))
-            .await
-        ),
-        200
-    );
-    assert_eq!(
-        status(app.submit("/settings", "/settings", &weekly).await),
-        303
-    );
+    let (paid, _) = paid_feature_answers(&app, &feed_page, &feed_base).await;
+    assert_eq!(paid, [201, 201, 303, 303, 200, 303]);
 }
 on_both_backends!(features_follow_the_plan);
 
