@@ -438,14 +438,7 @@ pub async fn success_page(
     state: web::Data<AppState>,
     user: CurrentUser,
 ) -> Result<HttpResponse, WebError> {
-    billing(&state)?;
-    render(
-        StatusCode::OK,
-        &ReturnPage {
-            layout: Layout::new(&req, &state, Some(&user.user)),
-            paid: true,
-        },
-    )
+    return_page(&req, &state, &user, true)
 }
 
 #[get("/billing/cancel")]
@@ -454,12 +447,22 @@ pub async fn cancel_page(
     state: web::Data<AppState>,
     user: CurrentUser,
 ) -> Result<HttpResponse, WebError> {
-    billing(&state)?;
+    return_page(&req, &state, &user, false)
+}
+
+/// Where Stripe's Checkout sends the person back: after paying, or after turning back.
+fn return_page(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &CurrentUser,
+    paid: bool,
+) -> Result<HttpResponse, WebError> {
+    billing(state)?;
     render(
         StatusCode::OK,
         &ReturnPage {
-            layout: Layout::new(&req, &state, Some(&user.user)),
-            paid: false,
+            layout: Layout::new(req, state, Some(&user.user)),
+            paid,
         },
     )
 }
