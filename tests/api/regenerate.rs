@@ -453,3 +453,53 @@ async fn the_desk_shows_a_rewrite_at_once_and_a_served_stamp_changes_nothing_the
         .contains("NEW: my words"));
 }
 on_both_backends!(the_desk_shows_a_rewrite_at_once_and_a_served_stamp_changes_nothing_there);
+
+async fn the_templates_api_brings_unused_captions_along_too(backend: Backend) {
+    let (app, _feeds, _) = ann_with_captions(backend).await;
+    let token = app.api_token("ann@example.com").await;
+    let api = reqwest::Client::new();
+    let before = rows(&app).await;
+
+    let saved = api
+        .put(app.url("/api/v1/templates/x/default"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "source": "API: {{ title }} {{ url }}" }))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(saved.status().as_u16(), 200);
+    let after = rows(&app).await;
+    assert_eq!(
+        find(&after, "Second post", "x").body,
+        "API: Second post https://blog.example/a2"
+    );
+    assert_eq!(
+        find(&after, "First post", "x").body,
+        "API: First post https://blog.example/a1"
+    );
+
+    // A refused template changes no caption.
+    let refused = api
+        .put(app.url("/api/v1/templates/x/default"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "source": "{{ titel }}" }))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(refused.status().as_u16(), 422);
+    assert_eq!(rows(&app).await, after);
+
+    let removed = api
+        .delete(app.url("/api/v1/templates/x/default"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(removed.status().as_u16(), 204);
+    assert_eq!(
+        rows(&app).await,
+        before,
+        "back to the built-in template's text"
+    );
+}
+on_both_backends!(the_templates_api_brings_unused_captions_along_too);

@@ -421,3 +421,62 @@ async fn a_lease_near_its_end_is_renewed_and_an_unreachable_hub_is_noted(backend
     assert_eq!(websub.run_once().await.expect("pass").failed, 0);
 }
 on_both_backends!(a_lease_near_its_end_is_renewed_and_an_unreachable_hub_is_noted);
+
+async fn a_hub_refusing_the_unsubscription_is_no_longer_listened_to(backend: Backend) {
+    let Subscribing {
+        app,
+        feeds,
+        topic,
+        feed_page,
+        websub,
+        request,
+        path,
+        ..
+    } = subscribing(backend).await;
+    let verified = reqwest::Client::new()
+        .get(app.url(&path))
+        .query(&[
+            ("hub.mode", "subscribe"),
+            ("hub.topic", topic.as_str()),
+            ("hub.challenge", "c"),
+        ])
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(verified.status().as_u16(), 200);
+    // The hub moves to an address that answers 404 to everything.
+    app.sql(&format!(
+        "UPDATE feeds SET websub_hub = '{}'",
+        feeds.url("/gone-hub")
+    ))
+    .await;
+    let deleted = app
+        .submit(&feed_page, &format!("{feed_page}/delete"), &[])
+        .await;
+    assert_eq!(deleted.status().as_u16(), 303);
+
+    let report = websub.run_once().await.expect("websub pass");
+    assert_eq!(report.left, 0, "the hub refused");
+    let secret = request.get("hub.secret").cloned().unwrap_or_default();
+    let pushed = feed_naming(&topic, &topic, &[("b", "Pushed post"), ("a", "First post")]);
+    let push = reqwest::Client::new()
+        .post(app.url(&path))
+        .header("x-hub-signature", sign_sha256(&secret, pushed.as_bytes()))
+        .body(pushed)
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(
+        push.status().as_u16(),
+        404,
+        "we stopped listening all the same"
+    );
+    assert_eq!(count(&app, "posts").await, 1);
+    assert_eq!(
+        websub.run_once().await.expect("pass").left,
+        0,
+        "asked once, not at every pass"
+    );
+    assert_eq!(feeds.hits("/gone-hub"), 1);
+}
+on_both_backends!(a_hub_refusing_the_unsubscription_is_no_longer_listened_to);
