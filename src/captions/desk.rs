@@ -357,16 +357,22 @@ pub fn desk_page(
     Ok(DeskPage { posts, more })
 }
 
+/// A live session's holder and desk, as the desk checks them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Viewer {
+    pub user_id: String,
+    pub expires_at: chrono::NaiveDateTime,
+    pub version: Option<i64>,
+}
+
 /// Which account holds a live session (by its token's hash) and that desk's change
-/// version, in one round trip: the desk asks this on every request, before anything else,
-/// and serves a page it rendered before when the version has not moved. The version is
+/// version, in one round trip: the desk asks this before anything else (unless it knows
+/// the answer, see `web::pages::desk_watch`), and serves a page it rendered before when
+/// the version has not moved. The version is
 /// the sum of the account's counters in `desk_versions` (one per subscription and one for
 /// the account, raised by triggers; see the migration); `None` only for an account without
 /// any, whose pages are then never reused.
-pub fn viewer(
-    conn: &mut AnyConnection,
-    session_hash: &str,
-) -> QueryResult<Option<(String, Option<i64>)>> {
+pub fn viewer(conn: &mut AnyConnection, session_hash: &str) -> QueryResult<Option<Viewer>> {
     use crate::db::schema::sessions;
     use diesel::sql_types::{BigInt, Nullable};
     // A correlated subquery diesel's DSL does not express; PostgreSQL's SUM of BIGINT is
@@ -378,9 +384,16 @@ pub fn viewer(
     sessions::table
         .filter(sessions::id.eq(session_hash))
         .filter(sessions::expires_at.gt(now()))
-        .select((sessions::user_id, version))
+        .select((sessions::user_id, sessions::expires_at, version))
         .first(conn)
         .optional()
+        .map(|row| {
+            row.map(|(user_id, expires_at, version)| Viewer {
+                user_id,
+                expires_at,
+                version,
+            })
+        })
 }
 
 /// The account of a live session's holder, by id (what the desk needs to render a page).

@@ -6,6 +6,7 @@
 
 pub mod dialect;
 mod migrate;
+pub mod notifications;
 mod pool;
 pub mod prepared;
 pub mod schema;

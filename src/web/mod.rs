@@ -45,6 +45,8 @@ pub struct AppState {
     pub preview_limiter: api::rate_limit::ApiLimiter,
     /// Rendered copy-desk pages, reused while the account's desk version holds.
     pub desk_pages: pages::desk_cache::DeskCache,
+    /// Sessions and desk versions known without asking the database (PostgreSQL only).
+    pub desk_watch: Arc<pages::desk_watch::DeskWatch>,
 }
 
 /// The web server, bound and ready to run.
@@ -72,6 +74,14 @@ impl Application {
         let mailer = crate::mail::Mailer::from_settings(&settings)?;
         let fetcher = crate::cli::fetcher(&settings)?;
         let account_mail = crate::mail::sender::AccountMail::new(db.clone(), mailer.clone());
+        let desk_watch = Arc::new(pages::desk_watch::DeskWatch::default());
+        if let crate::db::DatabaseUrl::Postgres(url) = db.url() {
+            crate::db::notifications::spawn(
+                url.clone(),
+                pages::desk_watch::CHANNEL,
+                desk_watch.clone(),
+            );
+        }
         let state = web::Data::new(AppState {
             db,
             settings,
@@ -85,12 +95,14 @@ impl Application {
                 pages::home::PREVIEWS_PER_MINUTE,
             ),
             desk_pages: pages::desk_cache::DeskCache::default(),
+            desk_watch,
         });
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
                 .app_data(web::FormConfig::default().limit(64 * 1024))
                 .wrap(from_fn(csrf::ensure_csrf_cookie))
+                .wrap(from_fn(pages::desk_watch::forget_after_writes))
                 .wrap(
                     DefaultHeaders::new()
                         .add(("X-Content-Type-Options", "nosniff"))

@@ -1,9 +1,11 @@
 //! The copy desk serves pages it rendered before while nothing on them changed: every
-//! change shows at once, on every replica sharing the database, and no account or session
-//! ever gets another's page.
+//! change shows, on every replica sharing the database (at once on SQLite and on the
+//! replica that made it; on PostgreSQL's other replicas as soon as the database's
+//! notification arrives), and no account or session ever gets another's page.
 
 use std::io::Read as _;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use captionfeed::web::Application;
 use tokio::sync::Notify;
@@ -35,6 +37,47 @@ async fn page_at(client: &reqwest::Client, address: &str, path: &str) -> String 
         .expect("body")
 }
 
+/// How long a change may take to reach another process on PostgreSQL. It travels as a
+/// notification, in well under a millisecond here; the allowance is for a loaded machine.
+const TOLD_WITHIN: Duration = Duration::from_secs(5);
+
+/// Asks `ask` until `done` holds of the answer: once on SQLite, where every request reads
+/// the database; on PostgreSQL until the change's notification has arrived. Returns the
+/// last answer, for the caller's assertion to show.
+async fn once_told<T, F, Fut>(backend: Backend, ask: F, done: impl Fn(&T) -> bool) -> T
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    let patience = match backend {
+        Backend::Sqlite => Duration::ZERO,
+        Backend::Postgres => TOLD_WITHIN,
+    };
+    let deadline = Instant::now() + patience;
+    loop {
+        let answer = ask().await;
+        if done(&answer) || Instant::now() >= deadline {
+            return answer;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// The desk page once `shows` holds of it (see [`once_told`]).
+async fn page_showing(
+    backend: Backend,
+    client: &reqwest::Client,
+    address: &str,
+    shows: impl Fn(&str) -> bool,
+) -> String {
+    once_told(
+        backend,
+        || page_at(client, address, "/captions"),
+        |html| shows(html),
+    )
+    .await
+}
+
 fn caption_ids(html: &str) -> Vec<String> {
     html.split(r#"data-caption=""#)
         .skip(1)
@@ -56,7 +99,7 @@ async fn desk_with_captions(backend: Backend) -> (TestApp, FeedServer, String) {
     (app, feeds, url)
 }
 
-async fn every_change_shows_at_once_on_every_replica(backend: Backend) {
+async fn every_change_shows_on_every_replica(backend: Backend) {
     let (app, feeds, _url) = desk_with_captions(backend).await;
     let other = another_web_replica(&app).await;
     let (a, b) = (app.address.clone(), other);
@@ -67,7 +110,8 @@ async fn every_change_shows_at_once_on_every_replica(backend: Backend) {
     }
     let first = caption_ids(&page_at(client, &a, "/captions").await)[0].clone();
 
-    // Marked as posted through one replica: the other's page (rendered before) shows it.
+    // Marked as posted through one replica: at once there, and the other's page (rendered
+    // before) shows it too.
     let response = app
         .submit(
             "/captions",
@@ -76,11 +120,12 @@ async fn every_change_shows_at_once_on_every_replica(backend: Backend) {
         )
         .await;
     assert_eq!(response.status().as_u16(), 303);
-    for address in [&a, &b] {
-        let html = page_at(client, address, "/captions").await;
-        assert!(html.contains("13 captions waiting to be posted."), "{html}");
-        assert!(html.contains("Mark as not posted"));
-    }
+    let html = page_at(client, &a, "/captions").await;
+    assert!(html.contains("13 captions waiting to be posted."), "{html}");
+    let posted = |html: &str| html.contains("13 captions waiting to be posted.");
+    let html = page_showing(backend, client, &b, posted).await;
+    assert!(posted(&html), "{html}");
+    assert!(html.contains("Mark as not posted"));
 
     // Edited through the other replica's form.
     let page = page_at(client, &b, "/captions").await;
@@ -96,29 +141,31 @@ async fn every_change_shows_at_once_on_every_replica(backend: Backend) {
         .await
         .expect("POST answers");
     assert_eq!(response.status().as_u16(), 303);
-    for address in [&a, &b] {
-        let html = page_at(client, address, "/captions").await;
-        assert!(html.contains(">Words of my own</textarea>"), "{html}");
-    }
+    let edited = |html: &str| html.contains(">Words of my own</textarea>");
+    let html = page_at(client, &b, "/captions").await;
+    assert!(edited(&html), "{html}");
+    let html = page_showing(backend, client, &a, edited).await;
+    assert!(edited(&html), "{html}");
 
     // Changes the poller and operators make, straight in the database.
     app.sql("UPDATE posts SET title = 'Two, retitled' WHERE title = 'Two'")
         .await;
     app.sql("UPDATE feeds SET title = 'The renamed blog'").await;
+    let renamed = |html: &str| html.contains("Two, retitled") && html.contains("The renamed blog");
     for address in [&a, &b] {
-        let html = page_at(client, address, "/captions").await;
-        assert!(html.contains("Two, retitled"), "{html}");
-        assert!(html.contains("The renamed blog"), "{html}");
+        let html = page_showing(backend, client, address, renamed).await;
+        assert!(renamed(&html), "{html}");
     }
     app.sql("UPDATE users SET email = 'ann@example.org'").await;
     for address in [&a, &b] {
-        let html = page_at(client, address, "/captions").await;
+        let html = page_showing(backend, client, address, |h| h.contains("ann@example.org")).await;
         assert!(html.contains("ann@example.org"), "{html}");
     }
     app.sql("UPDATE captions SET status = 'posted'").await;
+    let caught_up = |html: &str| html.contains("Nothing waiting to be posted.");
     for address in [&a, &b] {
-        let html = page_at(client, address, "/captions").await;
-        assert!(html.contains("Nothing waiting to be posted."), "{html}");
+        let html = page_showing(backend, client, address, caught_up).await;
+        assert!(caught_up(&html), "{html}");
     }
 
     // A new post's captions, written by the poller.
@@ -129,21 +176,22 @@ async fn every_change_shows_at_once_on_every_replica(backend: Backend) {
     );
     app.make_all_due().await;
     app.poll().await;
+    let new_post =
+        |html: &str| html.contains("7 captions waiting to be posted.") && html.contains(">Three<");
     for address in [&a, &b] {
-        let html = page_at(client, address, "/captions").await;
-        assert!(html.contains("7 captions waiting to be posted."), "{html}");
-        assert!(html.contains(">Three<"), "{html}");
+        let html = page_showing(backend, client, address, new_post).await;
+        assert!(new_post(&html), "{html}");
     }
 
     // The feed unfollowed: its captions go with it.
     app.sql("DELETE FROM subscriptions").await;
+    let emptied = |html: &str| caption_ids(html).is_empty() && html.contains("No captions yet.");
     for address in [&a, &b] {
-        let html = page_at(client, address, "/captions").await;
-        assert!(caption_ids(&html).is_empty(), "{html}");
-        assert!(html.contains("No captions yet."), "{html}");
+        let html = page_showing(backend, client, address, emptied).await;
+        assert!(emptied(&html), "{html}");
     }
 }
-on_both_backends!(every_change_shows_at_once_on_every_replica);
+on_both_backends!(every_change_shows_on_every_replica);
 
 async fn no_account_or_session_gets_anothers_page(backend: Backend) {
     let (app, _feeds, url) = desk_with_captions(backend).await;
@@ -198,11 +246,17 @@ async fn no_account_or_session_gets_anothers_page(backend: Backend) {
     );
     let response = app.submit_as(&bob, "/captions", "/logout", &[]).await;
     assert_eq!(response.status().as_u16(), 303);
-    let response = bob
-        .get(format!("{replica}/captions"))
-        .send()
-        .await
-        .expect("GET answers");
+    let response = once_told(
+        backend,
+        || async {
+            bob.get(format!("{replica}/captions"))
+                .send()
+                .await
+                .expect("GET answers")
+        },
+        |response| response.status().as_u16() == 303,
+    )
+    .await;
     assert_eq!(response.status().as_u16(), 303);
     assert_eq!(location(&response), "/login");
 }
@@ -410,4 +464,141 @@ async fn two_feeds_caption_writes_for_shared_accounts_never_wait_on_each_other()
         let html = page_at(client, &app.address, "/captions").await;
         assert!(html.contains("Nothing waiting to be posted."), "{html}");
     }
+}
+
+/// Where the desk found the session and its version: "memory" or "database".
+fn viewer_source(response: &reqwest::Response) -> String {
+    let timing = response
+        .headers()
+        .get("server-timing")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    timing
+        .split(',')
+        .find_map(|metric| metric.trim().strip_prefix("viewer;desc=\""))
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A signed-up subscriber's session cookie, to send by hand: a browser forgets the
+/// cookie when it logs out, while a stolen copy would not.
+async fn session_cookie(app: &TestApp, email: &str, feed: &str) -> String {
+    use reqwest::cookie::CookieStore as _;
+    let jar = Arc::new(reqwest::cookie::Jar::default());
+    let browser = reqwest::Client::builder()
+        .cookie_provider(jar.clone())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client builds");
+    app.sign_up_as(&browser, email).await;
+    app.add_feed_as(&browser, feed).await;
+    let address = url::Url::parse(&app.address).expect("the app's address");
+    let cookies = jar.cookies(&address).expect("cookies were set");
+    let cookies = cookies.to_str().expect("ASCII cookies");
+    cookies
+        .split("; ")
+        .find(|c| c.starts_with("cf_session="))
+        .expect("a session cookie")
+        .to_string()
+}
+
+async fn desk_as(address: &str, cookie: &str) -> reqwest::Response {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client builds")
+        .get(format!("{address}/captions"))
+        .header("Cookie", cookie)
+        .send()
+        .await
+        .expect("GET answers")
+}
+
+/// On PostgreSQL a desk page asked again needs no database at all (its session and desk
+/// version are kept in memory while the database tells of changes); on SQLite every
+/// request reads them. Either way a session removed anywhere ends on every replica.
+async fn a_session_ended_elsewhere_is_never_served(backend: Backend) {
+    let (app, _feeds, url) = desk_with_captions(backend).await;
+    let cookie = session_cookie(&app, "cat@example.com", &url).await;
+    app.poll().await;
+    let replica = another_web_replica(&app).await;
+    let expected = match backend {
+        Backend::Sqlite => "database",
+        Backend::Postgres => "memory",
+    };
+    // The replica's listener connects in the background: memory is used once it listens.
+    let response = once_told(
+        backend,
+        || desk_as(&replica, &cookie),
+        |r| viewer_source(r) == expected,
+    )
+    .await;
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(viewer_source(&response), expected);
+    let again = desk_as(&replica, &cookie).await;
+    assert_eq!(viewer_source(&again), expected);
+    assert!(again
+        .text()
+        .await
+        .expect("body")
+        .contains("14 captions waiting to be posted."));
+
+    // Logged out (or revoked by an operator) through the other replica or the database.
+    app.sql("DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE email = 'cat@example.com')")
+        .await;
+    let response = once_told(
+        backend,
+        || desk_as(&replica, &cookie),
+        |r| r.status().as_u16() == 303,
+    )
+    .await;
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(location(&response), "/login");
+}
+on_both_backends!(a_session_ended_elsewhere_is_never_served);
+
+/// PostgreSQL only: when the listening connection is lost, nothing kept from before is
+/// trusted; a change made meanwhile shows, and memory is used again once it listens again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn losing_the_listening_connection_loses_no_change() {
+    if crate::helpers::postgres_base_url().is_none() {
+        eprintln!("CAPTIONFEED_TEST_POSTGRES_URL is not set: PostgreSQL case not run");
+        return;
+    }
+    let backend = Backend::Postgres;
+    let (app, _feeds, url) = desk_with_captions(backend).await;
+    let cookie = session_cookie(&app, "cat@example.com", &url).await;
+    app.poll().await;
+    let from = |source: &'static str| move |r: &reqwest::Response| viewer_source(r) == source;
+    let response = once_told(backend, || desk_as(&app.address, &cookie), from("memory")).await;
+    assert_eq!(viewer_source(&response), "memory");
+    // Ann's requests watch the listener; Cat's page and version stay as they were kept.
+    let ann = || async {
+        app.client
+            .get(app.url("/captions"))
+            .send()
+            .await
+            .expect("GET answers")
+    };
+
+    app.sql(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE application_name = 'captionfeed listener' AND datname = current_database()",
+    )
+    .await;
+    let response = once_told(backend, ann, from("database")).await;
+    assert_eq!(viewer_source(&response), "database", "the loss was noticed");
+    // No notification can tell of this change: nobody listens.
+    app.sql("UPDATE posts SET title = 'Two, retitled' WHERE title = 'Two'")
+        .await;
+    let response = once_told(backend, ann, from("memory")).await;
+    assert_eq!(viewer_source(&response), "memory", "listening again");
+
+    let response = desk_as(&app.address, &cookie).await;
+    assert_eq!(viewer_source(&response), "database");
+    let html = response.text().await.expect("body");
+    assert!(html.contains("Two, retitled"), "{html}");
+    let response = desk_as(&app.address, &cookie).await;
+    assert_eq!(viewer_source(&response), "memory");
 }

@@ -8,6 +8,7 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use askama::Template;
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use super::desk_cache::{accepts_gzip, matches_etag, PageKey, StoredPage};
 use super::{format_time, render, see_other, Layout};
@@ -189,20 +190,21 @@ pub async fn list(
     state: web::Data<AppState>,
     query: Result<web::Query<DeskQuery>, actix_web::Error>,
 ) -> Result<HttpResponse, actix_web::Error> {
-    // The session and the desk's version in one round trip, before anything else: most
-    // requests end with a page rendered before.
+    // The session and the desk's version before anything else: most requests end with a
+    // page rendered before.
     let token = req
         .cookie(SESSION_COOKIE)
         .map(|c| c.value().to_string())
         .ok_or(WebError::LoginRequired)?;
     let session = sessions::token_hash(&token);
-    let lookup = session.clone();
-    let (user_id, version) = state
-        .db
-        .run(move |conn| desk::viewer(conn, &lookup).map_err(DbError::from))
-        .await
-        .map_err(WebError::from)?
-        .ok_or(WebError::LoginRequired)?;
+    let started = Instant::now();
+    let (user_id, version, from_memory) = viewer(&state, &session).await?;
+    let mut timing = Timing {
+        viewer: if from_memory { "memory" } else { "database" },
+        viewer_took: (!from_memory).then(|| started.elapsed()),
+        page: "stored",
+        page_took: None,
+    };
     let query = query?.into_inner();
     let filter = query.filter().ok_or(WebError::NotFound)?;
     let page = query.page.unwrap_or(1).max(1);
@@ -216,6 +218,7 @@ pub async fn list(
     let stored = match cached {
         Some(stored) => stored,
         None => {
+            let started = Instant::now();
             let user = state
                 .db
                 .run(move |conn| desk::account(conn, &user_id).map_err(DbError::from))
@@ -224,8 +227,10 @@ pub async fn list(
                 .ok_or(WebError::LoginRequired)?;
             let html =
                 render_desk(&req, &state, CurrentUser { user }, &query, filter, page).await?;
+            timing.page = "rendered";
+            timing.page_took = Some(started.elapsed());
             let Some(key) = key else {
-                return Ok(html_response(html));
+                return Ok(html_response(html, &timing));
             };
             let stored = Arc::new(
                 StoredPage::new(key, &html).map_err(|e| WebError::Internal(e.to_string()))?,
@@ -234,11 +239,66 @@ pub async fn list(
             stored
         }
     };
-    Ok(stored_response(&req, &stored)?)
+    Ok(stored_response(&req, &stored, &timing)?)
+}
+
+/// Where a desk request's time went, as `Server-Timing` tells the browser's developer
+/// tools: the session checked from memory or with the database, the page stored or
+/// rendered.
+struct Timing {
+    viewer: &'static str,
+    viewer_took: Option<Duration>,
+    page: &'static str,
+    page_took: Option<Duration>,
+}
+
+impl Timing {
+    fn header(&self) -> (header::HeaderName, String) {
+        let metric = |name: &str, desc: &str, took: Option<Duration>| match took {
+            Some(took) => format!(
+                "{name};desc=\"{desc}\";dur={:.2}",
+                took.as_secs_f64() * 1000.0
+            ),
+            None => format!("{name};desc=\"{desc}\""),
+        };
+        (
+            header::HeaderName::from_static("server-timing"),
+            format!(
+                "{}, {}",
+                metric("viewer", self.viewer, self.viewer_took),
+                metric("page", self.page, self.page_took)
+            ),
+        )
+    }
+}
+
+/// The session's account and desk version, and whether they came from memory (kept while
+/// the database tells this process of changes) rather than a round trip.
+async fn viewer(state: &AppState, session: &str) -> Result<(String, Option<i64>, bool), WebError> {
+    if let Some((user_id, version)) = state.desk_watch.known(session, crate::db::now()) {
+        return Ok((user_id, Some(version), true));
+    }
+    let ticket = state.desk_watch.ticket();
+    let lookup = session.to_string();
+    let viewer = state
+        .db
+        .run(move |conn| desk::viewer(conn, &lookup).map_err(DbError::from))
+        .await?
+        .ok_or(WebError::LoginRequired)?;
+    if let (Some(ticket), Some(version)) = (ticket, viewer.version) {
+        state
+            .desk_watch
+            .learn(ticket, session, &viewer.user_id, viewer.expires_at, version);
+    }
+    Ok((viewer.user_id, viewer.version, false))
 }
 
 /// A stored desk page: 304 when the browser has it, else gzipped (or, rarely, plain).
-fn stored_response(req: &HttpRequest, stored: &StoredPage) -> Result<HttpResponse, WebError> {
+fn stored_response(
+    req: &HttpRequest,
+    stored: &StoredPage,
+    timing: &Timing,
+) -> Result<HttpResponse, WebError> {
     let header_text = |name| {
         req.headers()
             .get(name)
@@ -255,7 +315,8 @@ fn stored_response(req: &HttpRequest, stored: &StoredPage) -> Result<HttpRespons
         .insert_header((header::ETAG, stored.etag.clone()))
         // Private to this session, and checked with the server before each use.
         .insert_header((header::CACHE_CONTROL, "private, no-cache"))
-        .insert_header((header::VARY, "Accept-Encoding, Cookie"));
+        .insert_header((header::VARY, "Accept-Encoding, Cookie"))
+        .insert_header(timing.header());
     if unchanged {
         return Ok(response.finish());
     }
@@ -272,8 +333,9 @@ fn stored_response(req: &HttpRequest, stored: &StoredPage) -> Result<HttpRespons
     }
 }
 
-fn html_response(html: String) -> HttpResponse {
+fn html_response(html: String, timing: &Timing) -> HttpResponse {
     HttpResponse::Ok()
+        .insert_header(timing.header())
         .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
         .insert_header((header::CACHE_CONTROL, "private, no-cache"))
         .body(html)

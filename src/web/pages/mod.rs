@@ -4,6 +4,7 @@ pub mod auth;
 pub mod billing;
 pub mod captions;
 pub mod desk_cache;
+pub mod desk_watch;
 pub mod feeds;
 pub mod home;
 pub mod images;

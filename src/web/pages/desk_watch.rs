@@ -1,0 +1,267 @@
+//! What the desk checks on every request, known without asking the database: whose a
+//! session is, until when, and the account's desk version.
+//!
+//! Only while PostgreSQL tells this process of every change to either (LISTEN, see
+//! `db::notifications`): the database's triggers notify on channel [`CHANNEL`] whenever a
+//! desk version rises (`u:<user id>`) and whenever a session is removed or changed
+//! (`s:<session hash>`), and what they name is forgotten here, to be read again from the
+//! database on its next request. Without that connection (SQLite, or PostgreSQL while the
+//! connection is down) nothing is kept, and each request reads the database as before.
+//!
+//! A change shows here once its notification arrives, a fraction of a millisecond after
+//! commit on one host. A subscriber's own changes through this process show at once: a
+//! request that may write (anything but GET and HEAD) forgets its session here before its
+//! answer leaves.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::middleware::Next;
+use actix_web::web;
+use chrono::NaiveDateTime;
+
+use crate::accounts::sessions::token_hash;
+use crate::db::notifications::{Event, Listener};
+use crate::web::session::SESSION_COOKIE;
+use crate::web::AppState;
+
+/// The channel the triggers of migration `desk_notify` notify on.
+pub const CHANNEL: &str = "captionfeed_desk";
+
+/// Sessions kept at most; past that all are dropped, each one read again when next used.
+const MAX_SESSIONS: usize = 100_000;
+
+#[derive(Default)]
+pub struct DeskWatch {
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    listening: bool,
+    /// Raised whenever something is forgotten: a database answer read before that may be
+    /// stale, and is not kept (see [`Ticket`]).
+    generation: u64,
+    /// By session hash: the account and when the session ends.
+    sessions: HashMap<String, (String, NaiveDateTime)>,
+    /// By account: its desk version.
+    versions: HashMap<String, i64>,
+}
+
+impl State {
+    fn forget_all(&mut self) {
+        self.sessions.clear();
+        self.versions.clear();
+        self.generation += 1;
+    }
+}
+
+/// Taken before reading the database: what is read is kept only if nothing was forgotten
+/// in between (a change may have been committed after the read saw the rows).
+#[derive(Debug, Clone, Copy)]
+pub struct Ticket(u64);
+
+impl DeskWatch {
+    /// The account and desk version of a session that is still live at `at`, if known.
+    pub fn known(&self, session: &str, at: NaiveDateTime) -> Option<(String, i64)> {
+        let state = self.state.lock().ok()?;
+        if !state.listening {
+            return None;
+        }
+        let (user_id, expires_at) = state.sessions.get(session)?;
+        if *expires_at <= at {
+            return None;
+        }
+        let version = state.versions.get(user_id)?;
+        Some((user_id.clone(), *version))
+    }
+
+    /// A ticket for keeping what is about to be read, if anything can be kept now.
+    pub fn ticket(&self) -> Option<Ticket> {
+        let state = self.state.lock().ok()?;
+        state.listening.then_some(Ticket(state.generation))
+    }
+
+    /// Keeps a session's account, its end and the account's desk version, read from the
+    /// database after `ticket` was taken.
+    pub fn learn(
+        &self,
+        ticket: Ticket,
+        session: &str,
+        user_id: &str,
+        expires_at: NaiveDateTime,
+        version: i64,
+    ) {
+        let Ok(mut state) = self.state.lock() else {
+            return;
+        };
+        if !state.listening || state.generation != ticket.0 {
+            return;
+        }
+        if state.sessions.len() >= MAX_SESSIONS {
+            // Not a forgetting of changes: what is kept stays true, there is just less of it.
+            state.sessions.clear();
+            state.versions.clear();
+        }
+        state
+            .sessions
+            .insert(session.to_string(), (user_id.to_string(), expires_at));
+        state.versions.insert(user_id.to_string(), version);
+    }
+
+    /// Forgets a session and its account's version (after a change it may have made).
+    pub fn forget_session(&self, session: &str) {
+        let Ok(mut state) = self.state.lock() else {
+            return;
+        };
+        if let Some((user_id, _)) = state.sessions.remove(session) {
+            state.versions.remove(&user_id);
+        }
+        state.generation += 1;
+    }
+
+    fn forget_user(&self, user_id: &str) {
+        let Ok(mut state) = self.state.lock() else {
+            return;
+        };
+        state.versions.remove(user_id);
+        state.generation += 1;
+    }
+}
+
+impl Listener for DeskWatch {
+    fn event(&self, event: Event<'_>) {
+        match event {
+            Event::Notified(payload) => match payload.split_once(':') {
+                Some(("u", user_id)) => self.forget_user(user_id),
+                Some(("s", session)) => self.forget_session(session),
+                _ => {
+                    tracing::warn!(payload, "unknown desk notification; forgetting all");
+                    if let Ok(mut state) = self.state.lock() {
+                        state.forget_all();
+                    }
+                }
+            },
+            Event::Listening | Event::Lost => {
+                if let Ok(mut state) = self.state.lock() {
+                    // Changes made while nobody listened were not told: start again empty.
+                    state.forget_all();
+                    state.listening = event == Event::Listening;
+                }
+            }
+        }
+    }
+}
+
+/// Middleware: a request that may have changed something forgets its session's desk
+/// version once it is done, so the subscriber's next page is read afresh even if the
+/// notification has not arrived yet.
+pub async fn forget_after_writes(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let writes = !matches!(*req.method(), Method::GET | Method::HEAD);
+    let session = writes
+        .then(|| req.cookie(SESSION_COOKIE).map(|c| token_hash(c.value())))
+        .flatten();
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let res = next.call(req).await;
+    if let (Some(session), Some(state)) = (session, state) {
+        state.desk_watch.forget_session(&session);
+    }
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(hour: u32) -> NaiveDateTime {
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 24)
+            .and_then(|d| d.and_hms_opt(hour, 0, 0))
+            .expect("a valid time")
+    }
+
+    fn listening() -> DeskWatch {
+        let watch = DeskWatch::default();
+        watch.event(Event::Listening);
+        watch
+    }
+
+    fn learned(watch: &DeskWatch, session: &str, user: &str, version: i64) {
+        let ticket = watch.ticket().expect("listening");
+        watch.learn(ticket, session, user, at(12), version);
+    }
+
+    #[test]
+    fn keeps_nothing_until_listening() {
+        let watch = DeskWatch::default();
+        assert!(watch.ticket().is_none());
+        watch.event(Event::Listening);
+        learned(&watch, "s1", "ann", 7);
+        assert_eq!(watch.known("s1", at(9)), Some(("ann".into(), 7)));
+    }
+
+    #[test]
+    fn a_session_past_its_end_is_not_known() {
+        let watch = listening();
+        learned(&watch, "s1", "ann", 7);
+        assert_eq!(watch.known("s1", at(12)), None);
+        assert_eq!(watch.known("s1", at(13)), None);
+    }
+
+    #[test]
+    fn a_desk_change_forgets_the_accounts_version_only() {
+        let watch = listening();
+        learned(&watch, "s1", "ann", 7);
+        learned(&watch, "s2", "bob", 3);
+        watch.event(Event::Notified("u:ann"));
+        assert_eq!(watch.known("s1", at(9)), None);
+        assert_eq!(watch.known("s2", at(9)), Some(("bob".into(), 3)));
+    }
+
+    #[test]
+    fn a_removed_session_is_forgotten() {
+        let watch = listening();
+        learned(&watch, "s1", "ann", 7);
+        watch.event(Event::Notified("s:s1"));
+        assert_eq!(watch.known("s1", at(9)), None);
+    }
+
+    #[test]
+    fn a_read_that_a_change_overtook_is_not_kept() {
+        let watch = listening();
+        let ticket = watch.ticket().expect("listening");
+        // The change commits (and is told) after the read saw the old version.
+        watch.event(Event::Notified("u:ann"));
+        watch.learn(ticket, "s1", "ann", at(12), 7);
+        assert_eq!(watch.known("s1", at(9)), None);
+    }
+
+    #[test]
+    fn losing_the_connection_forgets_everything_and_keeps_nothing_new() {
+        let watch = listening();
+        learned(&watch, "s1", "ann", 7);
+        let ticket = watch.ticket().expect("listening");
+        watch.event(Event::Lost);
+        assert_eq!(watch.known("s1", at(9)), None);
+        watch.learn(ticket, "s1", "ann", at(12), 7);
+        assert_eq!(watch.known("s1", at(9)), None);
+        assert!(watch.ticket().is_none());
+        // Listening again starts from nothing: what was told in between is unknown.
+        watch.event(Event::Listening);
+        watch.learn(ticket, "s1", "ann", at(12), 7);
+        assert_eq!(watch.known("s1", at(9)), None);
+    }
+
+    #[test]
+    fn an_unknown_notification_forgets_everything() {
+        let watch = listening();
+        learned(&watch, "s1", "ann", 7);
+        watch.event(Event::Notified("something new"));
+        assert_eq!(watch.known("s1", at(9)), None);
+    }
+}
