@@ -76,11 +76,14 @@ impl Application {
         let account_mail = crate::mail::sender::AccountMail::new(db.clone(), mailer.clone());
         let desk_watch = Arc::new(pages::desk_watch::DeskWatch::default());
         if let crate::db::DatabaseUrl::Postgres(url) = db.url() {
-            crate::db::notifications::spawn(
-                url.clone(),
-                pages::desk_watch::CHANNEL,
-                desk_watch.clone(),
-            );
+            let listener: std::sync::Weak<dyn crate::db::notifications::Listener> =
+                Arc::downgrade(&desk_watch) as _;
+            if let Err(e) =
+                crate::db::notifications::spawn(url.clone(), pages::desk_watch::CHANNEL, listener)
+            {
+                // The desk still works, reading the database on every request.
+                tracing::warn!(error = %e, "cannot start listening for desk changes");
+            }
         }
         let state = web::Data::new(AppState {
             db,

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::desk_cache::{accepts_gzip, matches_etag, PageKey, StoredPage};
+use super::desk_watch::FRESH_COOKIE;
 use super::{format_time, render, see_other, Layout};
 use crate::accounts::sessions;
 use crate::captions::desk::{self, CaptionStatus, DeskFilter, EditError};
@@ -198,7 +199,9 @@ pub async fn list(
         .ok_or(WebError::LoginRequired)?;
     let session = sessions::token_hash(&token);
     let started = Instant::now();
-    let (user_id, version, from_memory) = viewer(&state, &session).await?;
+    // Just after the subscriber changed something, this replica may not have been told.
+    let fresh = req.cookie(FRESH_COOKIE).is_some();
+    let (user_id, version, from_memory) = viewer(&state, &session, fresh).await?;
     let mut timing = Timing {
         viewer: if from_memory { "memory" } else { "database" },
         viewer_took: (!from_memory).then(|| started.elapsed()),
@@ -273,9 +276,17 @@ impl Timing {
 }
 
 /// The session's account and desk version, and whether they came from memory (kept while
-/// the database tells this process of changes) rather than a round trip.
-async fn viewer(state: &AppState, session: &str) -> Result<(String, Option<i64>, bool), WebError> {
-    if let Some((user_id, version)) = state.desk_watch.known(session, crate::db::now()) {
+/// the database tells this process of changes) rather than a round trip; always the
+/// database when `fresh` (the subscriber has just changed something).
+async fn viewer(
+    state: &AppState,
+    session: &str,
+    fresh: bool,
+) -> Result<(String, Option<i64>, bool), WebError> {
+    let known = (!fresh)
+        .then(|| state.desk_watch.known(session, crate::db::now()))
+        .flatten();
+    if let Some((user_id, version)) = known {
         return Ok((user_id, Some(version), true));
     }
     let ticket = state.desk_watch.ticket();

@@ -8,15 +8,19 @@
 //! database on its next request. Without that connection (SQLite, or PostgreSQL while the
 //! connection is down) nothing is kept, and each request reads the database as before.
 //!
-//! A change shows here once its notification arrives, a fraction of a millisecond after
-//! commit on one host. A subscriber's own changes through this process show at once: a
-//! request that may write (anything but GET and HEAD) forgets its session here before its
-//! answer leaves.
+//! A change shows here once its notification has arrived and been looked at: within 50 ms
+//! of commit (see `db::notifications`). A subscriber's own changes show at once, on every
+//! replica: a request that may write (anything but GET and HEAD) forgets its session here
+//! before its answer leaves, and gives the browser a cookie that lives two seconds
+//! ([`FRESH_COOKIE`]); while the browser sends it, the desk reads the database whichever
+//! replica answers, so the page after a form's redirect shows what the form changed.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use actix_web::body::MessageBody;
+use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::middleware::Next;
@@ -24,15 +28,25 @@ use actix_web::web;
 use chrono::NaiveDateTime;
 
 use crate::accounts::sessions::token_hash;
-use crate::db::notifications::{Event, Listener};
+use crate::db::notifications::{Event, Listener, PING_EVERY};
 use crate::web::session::SESSION_COOKIE;
 use crate::web::AppState;
 
 /// The channel the triggers of migration `desk_notify` notify on.
 pub const CHANNEL: &str = "captionfeed_desk";
 
+/// Sent for two seconds after the subscriber changed something: read the database, not
+/// memory, since this replica may not have been told yet.
+pub const FRESH_COOKIE: &str = "cf_fresh";
+const FRESH_FOR_SECONDS: i64 = 2;
+
 /// Sessions kept at most; past that all are dropped, each one read again when next used.
 const MAX_SESSIONS: usize = 100_000;
+
+/// How long what is kept is trusted without word from the listening connection: a
+/// connection whose periodic question hangs (a peer gone silent) may have stopped telling.
+/// Notifications queued meanwhile still arrive, in order, before its next answer.
+const TRUSTED_FOR: Duration = Duration::from_secs(3 * PING_EVERY.as_secs());
 
 #[derive(Default)]
 pub struct DeskWatch {
@@ -41,7 +55,9 @@ pub struct DeskWatch {
 
 #[derive(Default)]
 struct State {
-    listening: bool,
+    /// Set while the database tells this process of changes, and refreshed by each sign
+    /// of life from the listening connection.
+    trusted_until: Option<Instant>,
     /// Raised whenever something is forgotten: a database answer read before that may be
     /// stale, and is not kept (see [`Ticket`]).
     generation: u64,
@@ -52,6 +68,10 @@ struct State {
 }
 
 impl State {
+    fn trusted(&self, now: Instant) -> bool {
+        self.trusted_until.is_some_and(|until| now < until)
+    }
+
     fn forget_all(&mut self) {
         self.sessions.clear();
         self.versions.clear();
@@ -68,7 +88,7 @@ impl DeskWatch {
     /// The account and desk version of a session that is still live at `at`, if known.
     pub fn known(&self, session: &str, at: NaiveDateTime) -> Option<(String, i64)> {
         let state = self.state.lock().ok()?;
-        if !state.listening {
+        if !state.trusted(Instant::now()) {
             return None;
         }
         let (user_id, expires_at) = state.sessions.get(session)?;
@@ -82,7 +102,9 @@ impl DeskWatch {
     /// A ticket for keeping what is about to be read, if anything can be kept now.
     pub fn ticket(&self) -> Option<Ticket> {
         let state = self.state.lock().ok()?;
-        state.listening.then_some(Ticket(state.generation))
+        state
+            .trusted(Instant::now())
+            .then_some(Ticket(state.generation))
     }
 
     /// Keeps a session's account, its end and the account's desk version, read from the
@@ -98,7 +120,7 @@ impl DeskWatch {
         let Ok(mut state) = self.state.lock() else {
             return;
         };
-        if !state.listening || state.generation != ticket.0 {
+        if !state.trusted(Instant::now()) || state.generation != ticket.0 {
             return;
         }
         if state.sessions.len() >= MAX_SESSIONS {
@@ -145,11 +167,19 @@ impl Listener for DeskWatch {
                     }
                 }
             },
+            Event::Alive => {
+                if let Ok(mut state) = self.state.lock() {
+                    if state.trusted_until.is_some() {
+                        state.trusted_until = Some(Instant::now() + TRUSTED_FOR);
+                    }
+                }
+            }
             Event::Listening | Event::Lost => {
                 if let Ok(mut state) = self.state.lock() {
                     // Changes made while nobody listened were not told: start again empty.
                     state.forget_all();
-                    state.listening = event == Event::Listening;
+                    state.trusted_until =
+                        (event == Event::Listening).then(|| Instant::now() + TRUSTED_FOR);
                 }
             }
         }
@@ -168,11 +198,21 @@ pub async fn forget_after_writes(
         .then(|| req.cookie(SESSION_COOKIE).map(|c| token_hash(c.value())))
         .flatten();
     let state = req.app_data::<web::Data<AppState>>().cloned();
-    let res = next.call(req).await;
+    let mut res = next.call(req).await?;
     if let (Some(session), Some(state)) = (session, state) {
         state.desk_watch.forget_session(&session);
+        let fresh = Cookie::build(FRESH_COOKIE, "1")
+            .path("/")
+            .http_only(true)
+            .secure(state.settings.secure_cookies())
+            .same_site(SameSite::Lax)
+            .max_age(CookieDuration::seconds(FRESH_FOR_SECONDS))
+            .finish();
+        if let Err(e) = res.response_mut().add_cookie(&fresh) {
+            tracing::warn!(error = %e, "cannot set the fresh-read cookie");
+        }
     }
-    res
+    Ok(res)
 }
 
 #[cfg(test)]
@@ -255,6 +295,25 @@ mod tests {
         watch.event(Event::Listening);
         watch.learn(ticket, "s1", "ann", at(12), 7);
         assert_eq!(watch.known("s1", at(9)), None);
+    }
+
+    #[test]
+    fn a_listener_that_goes_quiet_is_trusted_for_a_while_only() {
+        let watch = listening();
+        let state = watch.state.lock().expect("not poisoned");
+        assert!(state.trusted(Instant::now()));
+        assert!(!state.trusted(Instant::now() + TRUSTED_FOR));
+        drop(state);
+        // Each sign of life extends the trust.
+        let before = watch.state.lock().expect("not poisoned").trusted_until;
+        std::thread::sleep(Duration::from_millis(2));
+        watch.event(Event::Alive);
+        let after = watch.state.lock().expect("not poisoned").trusted_until;
+        assert!(after > before, "{after:?} after {before:?}");
+        // But never revives a lost connection.
+        watch.event(Event::Lost);
+        watch.event(Event::Alive);
+        assert!(watch.ticket().is_none());
     }
 
     #[test]
