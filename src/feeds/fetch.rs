@@ -151,6 +151,26 @@ impl Fetcher {
     /// [`Fetcher::fetch`] plus what the poller needs to be polite: the final status,
     /// how long the server asked us to wait, and each redirect hop taken.
     pub async fn fetch_report(&self, url: &str, v: &Validators) -> FetchReport {
+        self.fetch_report_through(url, v, (), |_| std::future::ready(()))
+            .await
+    }
+
+    /// [`Fetcher::fetch_report`], asking for a slot of each hop's host before its request:
+    /// `first_slot` is the one the caller took for `url`, `next_slot` gives one for where
+    /// a redirect leads. A slot is held until the hop's answer is read, and given back
+    /// before the next one is asked for (holding one host while waiting for another could
+    /// deadlock). Waiting for a redirect target's slot counts against the fetch's timeout.
+    pub async fn fetch_report_through<S, F, Fut>(
+        &self,
+        url: &str,
+        v: &Validators,
+        first_slot: S,
+        next_slot: F,
+    ) -> FetchReport
+    where
+        F: FnMut(&Url) -> Fut,
+        Fut: std::future::Future<Output = S>,
+    {
         let mut report = FetchReport {
             result: Err(FetchError::Other("not fetched".into())),
             status: None,
@@ -158,8 +178,8 @@ impl Fetcher {
             redirects: Vec::new(),
         };
         // reqwest's timeout is per request; this one bounds all hops together.
-        let outcome =
-            tokio::time::timeout(self.timeout, self.fetch_hops(url, v, &mut report)).await;
+        let hops = self.fetch_hops(url, v, &mut report, first_slot, next_slot);
+        let outcome = tokio::time::timeout(self.timeout, hops).await;
         report.result = match outcome {
             Ok(result) => result,
             Err(_) => Err(FetchError::Timeout(self.timeout)),
@@ -169,16 +189,27 @@ impl Fetcher {
 
     /// Follows redirects by hand (the client follows none) so every hop is seen:
     /// the poller decides from them whether the stored URL moves.
-    async fn fetch_hops(
+    async fn fetch_hops<S, F, Fut>(
         &self,
         url: &str,
         v: &Validators,
         report: &mut FetchReport,
-    ) -> Result<FetchOutcome, FetchError> {
+        first_slot: S,
+        mut next_slot: F,
+    ) -> Result<FetchOutcome, FetchError>
+    where
+        F: FnMut(&Url) -> Fut,
+        Fut: std::future::Future<Output = S>,
+    {
         let mut current =
             Url::parse(url.trim()).map_err(|e| FetchError::InvalidUrl(format!("{e}")))?;
+        let mut slot = Some(first_slot);
         loop {
             check_url(&current, &self.addresses)?;
+            let _slot = match slot.take() {
+                Some(first) => first,
+                None => next_slot(&current).await,
+            };
             let mut request = self.client.get(current.clone());
             if let Some(value) = v.etag.as_deref().and_then(header_value) {
                 request = request.header(header::IF_NONE_MATCH, value);

@@ -97,11 +97,15 @@ pub(super) async fn fetch_claimed(poller: &Poller, feed: Feed) -> Result<Step, D
             return Ok(Step::Done(RefreshOutcome::discarded()));
         }
         let started = std::time::Instant::now();
+        // A redirect to another host waits for a slot of that host too.
+        let hosts = &poller.hosts;
         let report = poller
             .fetcher
-            .fetch_report(&feed.url, &feed.validators())
+            .fetch_report_through(&feed.url, &feed.validators(), slot, |next| {
+                let next = next.to_string();
+                async move { hosts.acquire(&next).await }
+            })
             .await;
-        drop(slot);
         metrics()
             .fetch_seconds
             .observe(started.elapsed().as_secs_f64());

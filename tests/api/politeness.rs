@@ -268,3 +268,25 @@ async fn at_most_two_requests_at_a_time_reach_one_host(backend: Backend) {
     assert_eq!(feeds.max_in_flight(), 2);
 }
 on_both_backends!(at_most_two_requests_at_a_time_reach_one_host);
+
+async fn the_host_limit_holds_for_where_redirects_lead(backend: Backend) {
+    // Four blogs on four hosts, all moved to one host: a redirect's next request is a
+    // request to that host like any other.
+    let target = FeedServer::start().await;
+    let app = spawn_app(backend).await;
+    app.sign_up("ann@example.com").await;
+    let mut sources = Vec::new();
+    for i in 0..4 {
+        let source = FeedServer::start().await;
+        let moved = target.set(&format!("/blog{i}.xml"), RSS, two_posts());
+        let url = source.respond("/feed.xml", 302, &[("location", &moved)], "");
+        app.add_feed(&url).await;
+        sources.push(source);
+    }
+    target.set_delay(std::time::Duration::from_millis(150));
+    let report = app.poll().await;
+    assert_eq!((report.feeds_checked, report.feeds_failed), (4, 0));
+    // The poller refreshes four feeds at a time; their redirects all lead to one host.
+    assert_eq!(target.max_in_flight(), 2);
+}
+on_both_backends!(the_host_limit_holds_for_where_redirects_lead);
