@@ -30,7 +30,7 @@ const TEST_PLANS: &str = r#"[
    "custom_templates":true,"variants":true,"api":true,"caption_feeds":true,"webhooks":true}
 ]"#;
 
-fn billing_settings(api_base: &str) -> BillingSettings {
+pub(crate) fn billing_settings(api_base: &str) -> BillingSettings {
     BillingSettings {
         secret_key: Secret::new("sk_test_captionfeed"),
         webhook_secrets: vec![Secret::new(OLD_SECRET), Secret::new(WEBHOOK_SECRET)],
@@ -882,9 +882,9 @@ async fn a_stripe_outage_shows_a_message_and_charges_nothing(backend: Backend) {
 on_both_backends!(a_stripe_outage_shows_a_message_and_charges_nothing);
 
 /// localstripe in a child process on a port of its own, stopped when dropped.
-struct LocalStripe {
+pub(crate) struct LocalStripe {
     child: std::process::Child,
-    base: String,
+    pub(crate) base: String,
 }
 
 impl Drop for LocalStripe {
@@ -896,7 +896,7 @@ impl Drop for LocalStripe {
 
 impl LocalStripe {
     /// Fails the test, never skips it, when localstripe is not installed.
-    async fn start() -> LocalStripe {
+    pub(crate) async fn start() -> LocalStripe {
         let program = std::env::var_os("PATH")
             .into_iter()
             .flat_map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::helpers::{spawn_app, Backend, FeedServer};
+use crate::helpers::{spawn_app_with, Backend, FeedServer};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -79,7 +79,10 @@ async fn a_subscriber_uses_the_desk_in_a_real_browser() {
     require_browser(&e2e);
     let feeds = FeedServer::start().await;
     let feed_url = feeds.set("/feed.xml", "application/rss+xml", blog_feed());
-    let app = spawn_app(Backend::Sqlite).await;
+    // Billing on, against localstripe, so the billing page is part of the tour.
+    let stripe = crate::billing::LocalStripe::start().await;
+    let billing = crate::billing::billing_settings(&stripe.base);
+    let app = spawn_app_with(Backend::Sqlite, move |s| s.billing = Some(billing)).await;
     let shots = root.join("target/e2e-screenshots");
 
     let mut node = Command::new("node");

@@ -26,6 +26,8 @@ if (!BASE || !FEED) {
   console.error("BASE_URL and FEED_URL must be set (tests/api/browser.rs sets them)");
   process.exit(2);
 }
+// Only this run's screenshots: the folder is what CI keeps.
+rmSync(SHOTS, { recursive: true, force: true });
 mkdirSync(SHOTS, { recursive: true });
 
 const VIEWPORTS = [
@@ -193,6 +195,24 @@ async function run({ name, ...options }) {
     assert.match(await page.locator("p.notice[role=status]").first().textContent(), /Settings saved/);
     await scan(page, `${name} /feeds/{id} saved`);
     await shot(page, "feed-settings-saved");
+
+    // Every other page a subscriber reaches from the menu, each with its empty state.
+    for (const [path, what, heading] of [
+      ["/feeds", "feeds", /Your feeds/],
+      ["/feeds/new", "add-feed", /Add a feed/],
+      ["/templates", "templates", /Caption templates/],
+      ["/settings", "settings", /Settings/],
+      ["/settings/tokens", "tokens", /API and caption feeds/],
+      ["/settings/webhooks", "webhooks", /Webhooks/],
+      ["/import/opml", "import", /Import feeds/],
+      ["/billing", "billing", /Billing/],
+    ]) {
+      const response = await page.goto(`${BASE}${path}`);
+      assert.equal(response.status(), 200, `${path} answers`);
+      assert.match(await page.locator("main h1").first().textContent(), heading, `${path} says what it is`);
+      await scan(page, `${name} ${path}`);
+      await shot(page, what);
+    }
 
     // Log out.
     await Promise.all([page.waitForURL((u) => !u.pathname.startsWith("/captions")), page.getByRole("button", { name: "Log out" }).click()]);
