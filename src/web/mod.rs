@@ -78,9 +78,12 @@ impl Application {
         if let crate::db::DatabaseUrl::Postgres(url) = db.url() {
             let listener: std::sync::Weak<dyn crate::db::notifications::Listener> =
                 Arc::downgrade(&desk_watch) as _;
-            if let Err(e) =
-                crate::db::notifications::spawn(url.clone(), pages::desk_watch::CHANNEL, listener)
-            {
+            if let Err(e) = crate::db::notifications::spawn(
+                url.clone(),
+                db.clone(),
+                pages::desk_watch::CHANNEL,
+                listener,
+            ) {
                 // The desk still works, reading the database on every request.
                 tracing::warn!(error = %e, "cannot start listening for desk changes");
             }

@@ -20,6 +20,7 @@ mod health;
 mod images;
 mod isolation;
 mod json_api;
+mod listener;
 mod mail;
 mod operators;
 mod politeness;

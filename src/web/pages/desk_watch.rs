@@ -28,7 +28,7 @@ use actix_web::web;
 use chrono::NaiveDateTime;
 
 use crate::accounts::sessions::token_hash;
-use crate::db::notifications::{Event, Listener, PING_EVERY};
+use crate::db::notifications::{Event, Listener, BEAT_EVERY};
 use crate::web::session::SESSION_COOKIE;
 use crate::web::AppState;
 
@@ -43,10 +43,10 @@ const FRESH_FOR_SECONDS: i64 = 2;
 /// Sessions kept at most; past that all are dropped, each one read again when next used.
 const MAX_SESSIONS: usize = 100_000;
 
-/// How long what is kept is trusted without word from the listening connection: a
-/// connection whose periodic question hangs (a peer gone silent) may have stopped telling.
-/// Notifications queued meanwhile still arrive, in order, before its next answer.
-const TRUSTED_FOR: Duration = Duration::from_secs(3 * PING_EVERY.as_secs());
+/// How long what is kept is trusted without a heartbeat from the listening connection (a
+/// connection stuck sending one, to a peer gone silent, may have stopped telling).
+/// Notifications queued meanwhile still arrive, in order, before the next heartbeat.
+const TRUSTED_FOR: Duration = Duration::from_secs(3 * BEAT_EVERY.as_secs());
 
 #[derive(Default)]
 pub struct DeskWatch {
