@@ -368,10 +368,10 @@ pub struct Viewer {
 /// Which account holds a live session (by its token's hash) and that desk's change
 /// version, in one round trip: the desk asks this before anything else (unless it knows
 /// the answer, see `web::pages::desk_watch`), and serves a page it rendered before when
-/// the version has not moved. The version is
-/// the sum of the account's counters in `desk_versions` (one per subscription and one for
-/// the account, raised by triggers; see the migration); `None` only for an account without
-/// any, whose pages are then never reused.
+/// the version has not moved. The version is the sum of the account's counters in
+/// `desk_versions` (one per subscription and one for the account, raised by triggers; see
+/// the migration); `None` only for an account without any, whose pages are then never
+/// reused.
 pub fn viewer(conn: &mut AnyConnection, session_hash: &str) -> QueryResult<Option<Viewer>> {
     use crate::db::schema::sessions;
     use diesel::sql_types::{BigInt, Nullable};

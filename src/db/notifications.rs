@@ -42,9 +42,9 @@ pub trait Listener: Send + Sync + 'static {
 /// throughout cost an idle server 1% of a core).
 const LOOK_SOON: Duration = Duration::from_millis(2);
 const LOOK_LATEST: Duration = Duration::from_millis(50);
-/// A heartbeat through the channel this often: a notification of this connection's own,
-/// which must come back within [`BEAT_TIMEOUT`] or the connection is given up on (and,
-/// by [`Event::Alive`] not coming, even while sending it hangs).
+/// A heartbeat through the channel this often: a notification with this connection's own
+/// token, which must come back within [`BEAT_TIMEOUT`] or the connection is given up on
+/// (and, by [`Event::Alive`] not coming, even while sending it hangs).
 pub const BEAT_EVERY: Duration = Duration::from_secs(10);
 const BEAT_TIMEOUT: Duration = Duration::from_secs(5);
 /// What heartbeats' payloads start with; they are not passed on.
@@ -182,7 +182,7 @@ fn listen(url: &str, senders: &Db, channel: &str, listener: &Weak<dyn Listener>)
         }
         if beat_sent.is_some_and(|sent| sent.elapsed() >= BEAT_TIMEOUT) {
             let mut why = format!(
-                "a notification sent on this connection did not come back within {} s",
+                "a heartbeat sent through the pool did not come back within {} s",
                 BEAT_TIMEOUT.as_secs()
             );
             if !listening {

@@ -186,9 +186,9 @@ impl Listener for DeskWatch {
     }
 }
 
-/// Middleware: a request that may have changed something forgets its session's desk
-/// version once it is done, so the subscriber's next page is read afresh even if the
-/// notification has not arrived yet.
+/// Middleware: a request that may have changed something forgets its session's entry
+/// once it is done and gives the browser the fresh-read cookie, so the subscriber's next
+/// pages are read afresh on any replica, told of the change yet or not.
 pub async fn forget_after_writes(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
