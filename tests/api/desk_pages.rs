@@ -409,8 +409,7 @@ on_both_backends!(the_desk_pages_ten_posts_at_a_time);
 async fn two_feeds_caption_writes_for_shared_accounts_never_wait_on_each_other() {
     use diesel::connection::SimpleConnection as _;
     use diesel::Connection as _;
-    if crate::helpers::postgres_base_url().is_none() {
-        eprintln!("CAPTIONFEED_TEST_POSTGRES_URL is not set: PostgreSQL case not run");
+    if !crate::helpers::postgres_configured() {
         return;
     }
     let feeds = FeedServer::start().await;
@@ -579,8 +578,7 @@ on_both_backends!(a_session_ended_elsewhere_is_never_served);
 /// trusted; a change made meanwhile shows, and memory is used again once it listens again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn losing_the_listening_connection_loses_no_change() {
-    if crate::helpers::postgres_base_url().is_none() {
-        eprintln!("CAPTIONFEED_TEST_POSTGRES_URL is not set: PostgreSQL case not run");
+    if !crate::helpers::postgres_configured() {
         return;
     }
     let backend = Backend::Postgres;
@@ -622,8 +620,7 @@ async fn losing_the_listening_connection_loses_no_change() {
 /// memory too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_desk_listens_over_tls_like_the_pool() {
-    if crate::helpers::postgres_base_url().is_none() {
-        eprintln!("CAPTIONFEED_TEST_POSTGRES_URL is not set: PostgreSQL case not run");
+    if !crate::helpers::postgres_configured() {
         return;
     }
     let feeds = FeedServer::start().await;

@@ -32,14 +32,22 @@ macro_rules! on_both_backends {
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                if $crate::helpers::postgres_base_url().is_none() {
-                    eprintln!("CAPTIONFEED_TEST_POSTGRES_URL is not set: PostgreSQL case not run");
+                if !$crate::helpers::postgres_configured() {
                     return;
                 }
                 super::$name($crate::helpers::Backend::Postgres).await
             }
         }
     };
+}
+
+/// Whether a PostgreSQL-only test can run; says so when it cannot.
+pub fn postgres_configured() -> bool {
+    let configured = postgres_base_url().is_some();
+    if !configured {
+        eprintln!("CAPTIONFEED_TEST_POSTGRES_URL is not set: PostgreSQL case not run");
+    }
+    configured
 }
 
 pub fn postgres_base_url() -> Option<String> {

@@ -11,7 +11,7 @@ use captionfeed::db::{DatabaseUrl, Db};
 use diesel::connection::SimpleConnection as _;
 use diesel::Connection as _;
 
-use crate::helpers::{postgres_base_url, Backend, TestDatabase};
+use crate::helpers::{postgres_configured, Backend, TestDatabase};
 
 const CHANNEL: &str = "captionfeed_desk";
 
@@ -73,8 +73,7 @@ fn count(told: &[String], line: &str) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_listener_tells_changes_in_commit_order_and_comes_back_after_a_loss() {
-    if postgres_base_url().is_none() {
-        eprintln!("CAPTIONFEED_TEST_POSTGRES_URL is not set: PostgreSQL case not run");
+    if !postgres_configured() {
         return;
     }
     let database = TestDatabase::new(Backend::Postgres);
@@ -137,8 +136,7 @@ async fn the_listener_tells_changes_in_commit_order_and_comes_back_after_a_loss(
 /// listens (the desk would keep pages no change can reach).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_listener_that_cannot_hear_the_services_writes_never_claims_to_listen() {
-    if postgres_base_url().is_none() {
-        eprintln!("CAPTIONFEED_TEST_POSTGRES_URL is not set: PostgreSQL case not run");
+    if !postgres_configured() {
         return;
     }
     let heard = TestDatabase::new(Backend::Postgres);

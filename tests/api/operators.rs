@@ -1,6 +1,6 @@
 //! What operators rely on: readiness, Prometheus metrics, a clean stop.
 
-use crate::helpers::{postgres_base_url, rss, spawn_app, Backend, FeedServer, TestApp};
+use crate::helpers::{rss, spawn_app, Backend, FeedServer, TestApp};
 use crate::on_both_backends;
 
 const RSS: &str = "application/rss+xml";
@@ -14,8 +14,7 @@ on_both_backends!(readyz_answers_when_the_database_does);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readyz_fails_when_the_database_is_gone() {
-    if postgres_base_url().is_none() {
-        eprintln!("CAPTIONFEED_TEST_POSTGRES_URL is not set: not run");
+    if !crate::helpers::postgres_configured() {
         return;
     }
     let app = spawn_app(Backend::Postgres).await;
