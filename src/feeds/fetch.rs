@@ -71,6 +71,12 @@ pub struct FetchReport {
     pub redirects: Vec<Hop>,
 }
 
+/// Where one request of a fetch led.
+enum Step {
+    Redirect(Url),
+    Done(FetchOutcome),
+}
+
 /// One redirect: its status (301, 302, 307, 308...) and where it pointed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hop {
@@ -159,7 +165,8 @@ impl Fetcher {
     /// `first_slot` is the one the caller took for `url`, `next_slot` gives one for where
     /// a redirect leads. A slot is held until the hop's answer is read, and given back
     /// before the next one is asked for (holding one host while waiting for another could
-    /// deadlock). Waiting for a redirect target's slot counts against the fetch's timeout.
+    /// deadlock). Waiting for a slot does not count against the fetch's timeout: that is
+    /// our queue, not the server's slowness.
     pub async fn fetch_report_through<S, F, Fut>(
         &self,
         url: &str,
@@ -177,18 +184,15 @@ impl Fetcher {
             wait_hint: None,
             redirects: Vec::new(),
         };
-        // reqwest's timeout is per request; this one bounds all hops together.
-        let hops = self.fetch_hops(url, v, &mut report, first_slot, next_slot);
-        let outcome = tokio::time::timeout(self.timeout, hops).await;
-        report.result = match outcome {
-            Ok(result) => result,
-            Err(_) => Err(FetchError::Timeout(self.timeout)),
-        };
+        report.result = self
+            .fetch_hops(url, v, &mut report, first_slot, next_slot)
+            .await;
         report
     }
 
     /// Follows redirects by hand (the client follows none) so every hop is seen:
-    /// the poller decides from them whether the stored URL moves.
+    /// the poller decides from them whether the stored URL moves. reqwest's timeout is per
+    /// request; the fetch's timeout bounds all hops' requests together.
     async fn fetch_hops<S, F, Fut>(
         &self,
         url: &str,
@@ -204,69 +208,87 @@ impl Fetcher {
         let mut current =
             Url::parse(url.trim()).map_err(|e| FetchError::InvalidUrl(format!("{e}")))?;
         let mut slot = Some(first_slot);
+        let mut left = self.timeout;
         loop {
             check_url(&current, &self.addresses)?;
             let _slot = match slot.take() {
                 Some(first) => first,
                 None => next_slot(&current).await,
             };
-            let mut request = self.client.get(current.clone());
-            if let Some(value) = v.etag.as_deref().and_then(header_value) {
-                request = request.header(header::IF_NONE_MATCH, value);
-            }
-            if let Some(value) = v.last_modified.as_deref().and_then(header_value) {
-                request = request.header(header::IF_MODIFIED_SINCE, value);
-            }
-            let response = request
-                .send()
+            let started = std::time::Instant::now();
+            let hop = tokio::time::timeout(left, self.hop(&current, v, report))
                 .await
-                .map_err(|e| FetchError::from_reqwest(&e, self.timeout))?;
-            let status = response.status();
-            report.status = Some(status.as_u16());
-            report.wait_hint = wait_hint(response.headers(), chrono::Utc::now());
-
-            if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
-                let next = response
-                    .headers()
-                    .get(header::LOCATION)
-                    .and_then(|l| l.to_str().ok())
-                    .and_then(|l| current.join(l).ok());
-                let Some(next) = next else {
-                    let mut err = FetchError::status(status);
-                    if let FetchError::Status { reason, .. } = &mut err {
-                        reason.push_str(" (redirect not followed)");
-                    }
-                    return Err(err);
-                };
-                if report.redirects.len() >= MAX_REDIRECTS {
-                    return Err(FetchError::TooManyRedirects(MAX_REDIRECTS));
-                }
-                report.redirects.push(Hop {
-                    status: status.as_u16(),
-                    to: next.clone(),
-                });
-                current = next;
-                continue;
+                .map_err(|_| FetchError::Timeout(self.timeout))??;
+            left = left.saturating_sub(started.elapsed());
+            match hop {
+                Step::Redirect(next) => current = next,
+                Step::Done(outcome) => return Ok(outcome),
             }
-            if status == StatusCode::NOT_MODIFIED {
-                return Ok(FetchOutcome::NotModified);
-            }
-            if !status.is_success() {
-                return Err(FetchError::status(status));
-            }
-            let validators = Validators {
-                etag: header_string(response.headers(), header::ETAG),
-                last_modified: header_string(response.headers(), header::LAST_MODIFIED),
-            };
-            let content_type = header_string(response.headers(), header::CONTENT_TYPE);
-            let body = self.read_capped(response).await?;
-            return Ok(FetchOutcome::Fetched {
-                body,
-                final_url: current,
-                validators,
-                content_type,
-            });
         }
+    }
+
+    /// One request, and its body when it is the feed.
+    async fn hop(
+        &self,
+        current: &Url,
+        v: &Validators,
+        report: &mut FetchReport,
+    ) -> Result<Step, FetchError> {
+        let mut request = self.client.get(current.clone());
+        if let Some(value) = v.etag.as_deref().and_then(header_value) {
+            request = request.header(header::IF_NONE_MATCH, value);
+        }
+        if let Some(value) = v.last_modified.as_deref().and_then(header_value) {
+            request = request.header(header::IF_MODIFIED_SINCE, value);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| FetchError::from_reqwest(&e, self.timeout))?;
+        let status = response.status();
+        report.status = Some(status.as_u16());
+        report.wait_hint = wait_hint(response.headers(), chrono::Utc::now());
+
+        if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
+            let next = response
+                .headers()
+                .get(header::LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .and_then(|l| current.join(l).ok());
+            let Some(next) = next else {
+                let mut err = FetchError::status(status);
+                if let FetchError::Status { reason, .. } = &mut err {
+                    reason.push_str(" (redirect not followed)");
+                }
+                return Err(err);
+            };
+            if report.redirects.len() >= MAX_REDIRECTS {
+                return Err(FetchError::TooManyRedirects(MAX_REDIRECTS));
+            }
+            report.redirects.push(Hop {
+                status: status.as_u16(),
+                to: next.clone(),
+            });
+            return Ok(Step::Redirect(next));
+        }
+        if status == StatusCode::NOT_MODIFIED {
+            return Ok(Step::Done(FetchOutcome::NotModified));
+        }
+        if !status.is_success() {
+            return Err(FetchError::status(status));
+        }
+        let validators = Validators {
+            etag: header_string(response.headers(), header::ETAG),
+            last_modified: header_string(response.headers(), header::LAST_MODIFIED),
+        };
+        let content_type = header_string(response.headers(), header::CONTENT_TYPE);
+        let body = self.read_capped(response).await?;
+        Ok(Step::Done(FetchOutcome::Fetched {
+            body,
+            final_url: current.clone(),
+            validators,
+            content_type,
+        }))
     }
 
     /// Streams the body so an oversized (or decompression-bomb) response is
