@@ -537,7 +537,9 @@ impl<'a> NewPost<'a> {
     }
 }
 
-/// A 304: nothing changed but the check times (and an error state, if any, is over).
+/// A 304: nothing changed but the check times (and an error state, if any, is over). The
+/// claim's lease ends in the same write: the caller checked in this transaction that it
+/// still holds it.
 pub fn record_feed_not_modified(
     conn: &mut AnyConnection,
     feed_id: &str,
@@ -553,6 +555,8 @@ pub fn record_feed_not_modified(
             feeds::last_error.eq(None::<String>),
             feeds::erroring_since.eq(None::<NaiveDateTime>),
             feeds::last_status.eq(Some(304)),
+            feeds::lease_until.eq(None::<NaiveDateTime>),
+            feeds::lease_token.eq(None::<String>),
         ))
         .execute(conn)?;
     Ok(())
@@ -600,7 +604,8 @@ impl PgStatement for NotModifiedOnPostgres {
         out.push_bind_param::<Timestamp, _>(&self.checked)?;
         out.push_sql(
             ", next_check_at = u.next, error_count = 0, last_error = NULL, \
-             erroring_since = NULL, last_status = 304 FROM unnest(",
+             erroring_since = NULL, last_status = 304, lease_until = NULL, lease_token = NULL \
+             FROM unnest(",
         );
         out.push_bind_param::<Array<Text>, _>(&self.ids)?;
         out.push_sql(", ");

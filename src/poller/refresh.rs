@@ -418,8 +418,18 @@ fn record_all(
             outcome.captions_written = written;
         }
     }
+    // A 304's write ended its lease already: one update per feed row instead of two.
+    let released: std::collections::HashSet<&str> =
+        not_modified.iter().map(|(id, _)| id.as_str()).collect();
     for (token, ids) in &by_token {
-        release_feeds(conn, ids, token)?;
+        let ids: Vec<&str> = ids
+            .iter()
+            .copied()
+            .filter(|id| !released.contains(id))
+            .collect();
+        if !ids.is_empty() {
+            release_feeds(conn, &ids, token)?;
+        }
     }
     Ok(batch
         .iter()
