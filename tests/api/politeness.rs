@@ -269,9 +269,9 @@ async fn at_most_two_requests_at_a_time_reach_one_host(backend: Backend) {
 }
 on_both_backends!(at_most_two_requests_at_a_time_reach_one_host);
 
-async fn the_host_limit_holds_for_where_redirects_lead(backend: Backend) {
-    // Four blogs on four hosts, all moved to one host: a redirect's next request is a
-    // request to that host like any other.
+/// Four blogs on four hosts, each moved (302) to the same host: the app with Ann
+/// following them, that host, and the four old ones.
+async fn four_blogs_moved_to_one_host(backend: Backend) -> (TestApp, FeedServer, Vec<FeedServer>) {
     let target = FeedServer::start().await;
     let app = spawn_app(backend).await;
     app.sign_up("ann@example.com").await;
@@ -283,6 +283,13 @@ async fn the_host_limit_holds_for_where_redirects_lead(backend: Backend) {
         app.add_feed(&url).await;
         sources.push(source);
     }
+    (app, target, sources)
+}
+
+async fn the_host_limit_holds_for_where_redirects_lead(backend: Backend) {
+    // Four blogs on four hosts, all moved to one host: a redirect's next request is a
+    // request to that host like any other.
+    let (app, target, _sources) = four_blogs_moved_to_one_host(backend).await;
     target.set_delay(std::time::Duration::from_millis(150));
     let report = app.poll().await;
     assert_eq!((report.feeds_checked, report.feeds_failed), (4, 0));
@@ -294,17 +301,7 @@ on_both_backends!(the_host_limit_holds_for_where_redirects_lead);
 async fn waiting_for_a_busy_redirect_target_is_not_a_timeout(backend: Backend) {
     // Four blogs moved to one host that takes 0.6 s per answer, fetched with a 1 s timeout:
     // two of them wait 0.6 s for the host's slots, which is our queue, not its slowness.
-    let target = FeedServer::start().await;
-    let app = spawn_app(backend).await;
-    app.sign_up("ann@example.com").await;
-    let mut sources = Vec::new();
-    for i in 0..4 {
-        let source = FeedServer::start().await;
-        let moved = target.set(&format!("/blog{i}.xml"), RSS, two_posts());
-        let url = source.respond("/feed.xml", 302, &[("location", &moved)], "");
-        app.add_feed(&url).await;
-        sources.push(source);
-    }
+    let (app, target, _sources) = four_blogs_moved_to_one_host(backend).await;
     target.set_delay(std::time::Duration::from_millis(600));
     let fetcher = captionfeed::feeds::Fetcher::new(captionfeed::feeds::FetchConfig {
         allow_private_networks: true,
