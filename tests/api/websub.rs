@@ -95,25 +95,19 @@ async fn a_hub_named_by_a_feed_gets_a_subscription_and_its_signed_pushes_arrive_
     assert_eq!(websub.run_once().await.expect("pass").requested, 0);
 
     // The hub verifies our intent: a topic we never asked for is denied, ours confirmed.
-    let client = reqwest::Client::new();
-    let verify = |topic: &str| {
-        client
-            .get(app.url(path))
-            .query(&[
-                ("hub.mode", "subscribe"),
-                ("hub.topic", topic),
-                ("hub.challenge", "c4a11en9e"),
-                ("hub.lease_seconds", "86400"),
-            ])
-            .send()
-    };
-    let wrong = verify("https://elsewhere.example/feed")
-        .await
-        .expect("answers");
+    let lease = Some("86400");
+    let wrong = hub_verifies(
+        &app,
+        path,
+        "subscribe",
+        "https://elsewhere.example/feed",
+        lease,
+    )
+    .await;
     assert_eq!(wrong.status().as_u16(), 404);
-    let right = verify(&topic).await.expect("answers");
+    let right = hub_verifies(&app, path, "subscribe", &topic, lease).await;
     assert_eq!(right.status().as_u16(), 200);
-    assert_eq!(right.text().await.expect("body"), "c4a11en9e");
+    assert_eq!(right.text().await.expect("body"), CHALLENGE);
     let page = app.get_html(&feed_page).await;
     assert!(
         page.contains("pushed by the hub"),
@@ -122,46 +116,20 @@ async fn a_hub_named_by_a_feed_gets_a_subscription_and_its_signed_pushes_arrive_
 
     // A push signed with another secret changes nothing.
     let pushed = feed_naming(&hub, &topic, &[("b", "Pushed post"), ("a", "First post")]);
-    let forged = client
-        .post(app.url(path))
-        .header(
-            "x-hub-signature",
-            sign_sha256("not-the-secret", pushed.as_bytes()),
-        )
-        .body(pushed.clone())
-        .send()
-        .await
-        .expect("answers");
+    let forged = hub_pushes(&app, path, Some("not-the-secret"), &pushed).await;
     assert_eq!(forged.status().as_u16(), 400);
-    let unsigned = client
-        .post(app.url(path))
-        .body(pushed.clone())
-        .send()
-        .await
-        .expect("answers");
+    let unsigned = hub_pushes(&app, path, None, &pushed).await;
     assert_eq!(unsigned.status().as_u16(), 400);
     assert_eq!(count(&app, "posts").await, 1);
 
     // The hub's signed push stores the new post and its captions without any poll.
-    let genuine = client
-        .post(app.url(path))
-        .header("x-hub-signature", sign_sha256(&secret, pushed.as_bytes()))
-        .body(pushed.clone())
-        .send()
-        .await
-        .expect("answers");
+    let genuine = hub_pushes(&app, path, Some(&secret), &pushed).await;
     assert_eq!(genuine.status().as_u16(), 200);
     assert_eq!(count(&app, "posts").await, 2);
     assert_eq!(count(&app, "captions").await, 2 * 7);
 
     // The same push again, and then a poll of the feed with the same post: nothing doubles.
-    client
-        .post(app.url(path))
-        .header("x-hub-signature", sign_sha256(&secret, pushed.as_bytes()))
-        .body(pushed.clone())
-        .send()
-        .await
-        .expect("answers");
+    hub_pushes(&app, path, Some(&secret), &pushed).await;
     feeds.set("/feed.xml", "application/rss+xml", pushed);
     app.make_all_due().await;
     let polled = app.poll().await;
@@ -202,6 +170,46 @@ async fn a_hub_that_refuses_is_noted_and_nothing_is_pushed_without_a_subscriptio
     assert_eq!(websub.run_once().await.expect("pass").failed, 0);
 }
 on_both_backends!(a_hub_that_refuses_is_noted_and_nothing_is_pushed_without_a_subscription);
+
+/// The challenge the test's hub sends; a confirmed verification answers it back.
+const CHALLENGE: &str = "ch4llenge";
+
+/// The hub verifying a subscription (or its end) at our callback `path`, with a lease as
+/// hubs send one on subscribing, or none.
+async fn hub_verifies(
+    app: &TestApp,
+    path: &str,
+    mode: &str,
+    topic: &str,
+    lease: Option<&str>,
+) -> reqwest::Response {
+    let mut query = vec![
+        ("hub.mode", mode),
+        ("hub.topic", topic),
+        ("hub.challenge", CHALLENGE),
+    ];
+    query.extend(lease.map(|lease| ("hub.lease_seconds", lease)));
+    reqwest::Client::new()
+        .get(app.url(path))
+        .query(&query)
+        .send()
+        .await
+        .expect("answers")
+}
+
+/// The hub pushing `body` to our callback `path`, signed with `secret`, or unsigned.
+async fn hub_pushes(
+    app: &TestApp,
+    path: &str,
+    secret: Option<&str>,
+    body: &str,
+) -> reqwest::Response {
+    let mut request = reqwest::Client::new().post(app.url(path));
+    if let Some(secret) = secret {
+        request = request.header("x-hub-signature", sign_sha256(secret, body.as_bytes()));
+    }
+    request.body(body.to_owned()).send().await.expect("answers")
+}
 
 /// Ann follows a feed naming a hub, and the first pass has asked the hub to subscribe.
 struct Subscribing {
@@ -278,24 +286,12 @@ async fn an_unfollowed_feed_is_unsubscribed_from_its_hub_and_followed_again_late
     } = subscribing(backend).await;
     let secret = request.get("hub.secret").cloned().unwrap_or_default();
     let callback = request.get("hub.callback").cloned().unwrap_or_default();
-    let client = reqwest::Client::new();
-    let verify = |mode: &'static str, topic: String| {
-        client
-            .get(app.url(&path))
-            .query(&[
-                ("hub.mode", mode),
-                ("hub.topic", topic.as_str()),
-                ("hub.challenge", "ch4llenge"),
-            ])
-            .send()
-    };
     // Nobody asked to leave yet: a hub (or anyone) claiming so is refused.
-    let early = verify("unsubscribe", topic.clone()).await.expect("answers");
+    let early = hub_verifies(&app, &path, "unsubscribe", &topic, None).await;
     assert_eq!(early.status().as_u16(), 404);
     assert_eq!(
-        verify("subscribe", topic.clone())
+        hub_verifies(&app, &path, "subscribe", &topic, None)
             .await
-            .expect("answers")
             .status()
             .as_u16(),
         200
@@ -318,24 +314,17 @@ async fn an_unfollowed_feed_is_unsubscribed_from_its_hub_and_followed_again_late
 
     // From then on a push is refused, however well signed.
     let pushed = feed_naming(&hub, &topic, &[("b", "Pushed post"), ("a", "First post")]);
-    let push = client
-        .post(app.url(&path))
-        .header("x-hub-signature", sign_sha256(&secret, pushed.as_bytes()))
-        .body(pushed)
-        .send()
-        .await
-        .expect("answers");
+    let push = hub_pushes(&app, &path, Some(&secret), &pushed).await;
     assert_eq!(push.status().as_u16(), 404);
     assert_eq!(count(&app, "posts").await, 1);
 
     // The hub verifies the unsubscription: only for our topic.
-    let wrong = verify("unsubscribe", "https://elsewhere.example/feed".into())
-        .await
-        .expect("answers");
+    let elsewhere = "https://elsewhere.example/feed";
+    let wrong = hub_verifies(&app, &path, "unsubscribe", elsewhere, None).await;
     assert_eq!(wrong.status().as_u16(), 404);
-    let right = verify("unsubscribe", topic.clone()).await.expect("answers");
+    let right = hub_verifies(&app, &path, "unsubscribe", &topic, None).await;
     assert_eq!(right.status().as_u16(), 200);
-    assert_eq!(right.text().await.expect("body"), "ch4llenge");
+    assert_eq!(right.text().await.expect("body"), CHALLENGE);
     let report = websub.run_once().await.expect("websub pass");
     assert_eq!(
         (report.requested, report.left),
@@ -368,17 +357,7 @@ async fn a_lease_near_its_end_is_renewed_and_an_unreachable_hub_is_noted(backend
         path,
         ..
     } = subscribing(backend).await;
-    let verified = reqwest::Client::new()
-        .get(app.url(&path))
-        .query(&[
-            ("hub.mode", "subscribe"),
-            ("hub.topic", topic.as_str()),
-            ("hub.challenge", "c"),
-            ("hub.lease_seconds", "864000"),
-        ])
-        .send()
-        .await
-        .expect("answers");
+    let verified = hub_verifies(&app, &path, "subscribe", &topic, Some("864000")).await;
     assert_eq!(verified.status().as_u16(), 200);
     assert_eq!(websub.run_once().await.expect("pass").requested, 0);
 
@@ -433,16 +412,7 @@ async fn a_hub_refusing_the_unsubscription_is_no_longer_listened_to(backend: Bac
         path,
         ..
     } = subscribing(backend).await;
-    let verified = reqwest::Client::new()
-        .get(app.url(&path))
-        .query(&[
-            ("hub.mode", "subscribe"),
-            ("hub.topic", topic.as_str()),
-            ("hub.challenge", "c"),
-        ])
-        .send()
-        .await
-        .expect("answers");
+    let verified = hub_verifies(&app, &path, "subscribe", &topic, None).await;
     assert_eq!(verified.status().as_u16(), 200);
     // The hub moves to an address that answers 404 to everything.
     app.sql(&format!(
@@ -459,13 +429,7 @@ async fn a_hub_refusing_the_unsubscription_is_no_longer_listened_to(backend: Bac
     assert_eq!(report.left, 0, "the hub refused");
     let secret = request.get("hub.secret").cloned().unwrap_or_default();
     let pushed = feed_naming(&topic, &topic, &[("b", "Pushed post"), ("a", "First post")]);
-    let push = reqwest::Client::new()
-        .post(app.url(&path))
-        .header("x-hub-signature", sign_sha256(&secret, pushed.as_bytes()))
-        .body(pushed)
-        .send()
-        .await
-        .expect("answers");
+    let push = hub_pushes(&app, &path, Some(&secret), &pushed).await;
     assert_eq!(
         push.status().as_u16(),
         404,
