@@ -291,6 +291,40 @@ mod tests {
             })
     }
 
+    /// On every platform, with its rules and with tight caps (so that links and tags
+    /// decide too), one meter (its memo warming up text after text) judges each text as
+    /// measuring it whole does.
+    fn meter_agrees_with_whole_measure(
+        texts: &[String],
+        limit: usize,
+    ) -> Result<(), proptest::test_runner::TestCaseError> {
+        for p in Platform::ALL {
+            let rules = Rules {
+                limit,
+                ..Rules::for_platform(p, None)
+            };
+            let capped = Rules {
+                max_links: Some(1),
+                max_hashtags: Some(1),
+                max_bytes: Some(limit),
+                ..rules
+            };
+            for rules in [rules, capped] {
+                let meter = Meter::new(p, &rules);
+                for text in texts {
+                    prop_assert_eq!(
+                        meter.measure_and_fit(text),
+                        measure_and_fit(p, &rules, text),
+                        "{:?} {:?}",
+                        p,
+                        text
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(3000))]
 
@@ -298,33 +332,14 @@ mod tests {
         /// what measuring it whole does.
         #[test]
         fn cuts_of_a_line_add_up(texts in cuts(), limit in 0usize..120) {
-            for p in Platform::ALL {
-                let rules = Rules { limit, ..Rules::for_platform(p, None) };
-                let capped = Rules { max_links: Some(1), max_hashtags: Some(1), max_bytes: Some(limit), ..rules };
-                for rules in [rules, capped] {
-                    let meter = Meter::new(p, &rules);
-                    for text in &texts {
-                        prop_assert_eq!(meter.measure_and_fit(text), measure_and_fit(p, &rules, text), "{:?} {:?}", p, text);
-                    }
-                }
-            }
+            meter_agrees_with_whole_measure(&texts, limit)?;
         }
 
         /// Line by line, with or without a warm memo, the meter counts and
         /// judges every text exactly as the whole-text measure does.
         #[test]
         fn lines_add_up(texts in prop::collection::vec(text(), 1..4), limit in 0usize..120) {
-            for p in Platform::ALL {
-                let rules = Rules { limit, ..Rules::for_platform(p, None) };
-                // Tight caps, so that links and tags decide too.
-                let capped = Rules { max_links: Some(1), max_hashtags: Some(1), max_bytes: Some(limit), ..rules };
-                for rules in [rules, capped] {
-                    let meter = Meter::new(p, &rules);
-                    for text in &texts {
-                        prop_assert_eq!(meter.measure_and_fit(text), measure_and_fit(p, &rules, text), "{:?} {:?}", p, text);
-                    }
-                }
-            }
+            meter_agrees_with_whole_measure(&texts, limit)?;
         }
     }
 

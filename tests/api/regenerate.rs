@@ -103,6 +103,18 @@ async fn mark_posted(app: &TestApp, caption_id: &str) {
     assert_eq!(done.status().as_u16(), 303);
 }
 
+/// The subscriber's own words for a caption, through the desk's form.
+async fn edit_caption(app: &TestApp, caption_id: &str, text: &str) {
+    let edited = app
+        .submit(
+            "/captions",
+            &format!("/captions/{caption_id}/text"),
+            &[("text", text), ("back", "/captions")],
+        )
+        .await;
+    assert_eq!(edited.status().as_u16(), 303);
+}
+
 async fn a_saved_template_rewrites_only_the_captions_nobody_used(backend: Backend) {
     let (app, _feeds, _) = ann_with_captions(backend).await;
     let before = rows(&app).await;
@@ -194,14 +206,7 @@ async fn captions_a_program_or_an_edit_took_are_never_rewritten(backend: Backend
     assert_eq!(served[0].platform, "bluesky");
 
     let threads = find(&rows(&app).await, "Second post", "threads").clone();
-    let edited = app
-        .submit(
-            "/captions",
-            &format!("/captions/{}/text", threads.id),
-            &[("text", "My own words"), ("back", "/captions")],
-        )
-        .await;
-    assert_eq!(edited.status().as_u16(), 303);
+    edit_caption(&app, &threads.id, "My own words").await;
 
     let saved = save_template(&app, "bluesky", "B: {{ title }} {{ url }}").await;
     assert_eq!(
@@ -436,14 +441,7 @@ async fn the_desk_shows_a_rewrite_at_once_and_a_served_stamp_changes_nothing_the
 
     // A change the desk does show (her own edit) still reaches it at once.
     let x = find(&rows(&app).await, "First post", "x").clone();
-    let edited = app
-        .submit(
-            "/captions",
-            &format!("/captions/{}/text", x.id),
-            &[("text", "NEW: my words"), ("back", "/captions")],
-        )
-        .await;
-    assert_eq!(edited.status().as_u16(), 303);
+    edit_caption(&app, &x.id, "NEW: my words").await;
     let changed = desk(Some(etag)).await.expect("desk");
     assert_eq!(changed.status().as_u16(), 200);
     assert!(changed
