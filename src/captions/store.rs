@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use super::templates_store;
 use super::{generate_with, Platform, PostView, Settings, TemplateSet};
 use crate::accounts::UserId;
-use crate::db::prepared::{PgStatement, Prepared};
+use crate::db::prepared::{BindList, PgStatement, Prepared};
 use crate::db::schema::{captions, feeds, posts, subscriptions};
 use crate::db::{new_id, now, AnyConnection};
 use crate::feeds::store::{latest_feed_posts, Feed, Post};
@@ -309,27 +309,18 @@ impl PgStatement for CaptionsOnPostgres {
             "INSERT INTO captions (id, user_id, subscription_id, post_id, platform, variant, \
              body, length, char_limit, created_at, error) SELECT * FROM unnest(",
         );
-        out.push_bind_param::<Array<Text>, _>(&self.ids)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.user_ids)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.subscription_ids)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.post_ids)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.platforms)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.variants)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.bodies)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Integer>, _>(&self.lengths)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Integer>, _>(&self.char_limits)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Timestamp>, _>(&self.created)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.errors)?;
+        BindList::new(&mut out)
+            .bind::<Array<Text>, _>(&self.ids)?
+            .bind::<Array<Text>, _>(&self.user_ids)?
+            .bind::<Array<Text>, _>(&self.subscription_ids)?
+            .bind::<Array<Text>, _>(&self.post_ids)?
+            .bind::<Array<Text>, _>(&self.platforms)?
+            .bind::<Array<Text>, _>(&self.variants)?
+            .bind::<Array<Text>, _>(&self.bodies)?
+            .bind::<Array<Integer>, _>(&self.lengths)?
+            .bind::<Array<Integer>, _>(&self.char_limits)?
+            .bind::<Array<Timestamp>, _>(&self.created)?
+            .bind::<Array<Nullable<Text>>, _>(&self.errors)?;
         out.push_sql(") ON CONFLICT DO NOTHING RETURNING subscription_id");
         Ok(())
     }

@@ -8,6 +8,8 @@
 
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::serialize::ToSql;
+use diesel::sql_types::HasSqlType;
 use diesel::QueryResult;
 
 /// A statement whose text is the same at every run; only its bound values change.
@@ -38,6 +40,31 @@ impl<S: PgStatement> Query for Prepared<S> {
 
 impl<S, Conn> diesel::RunQueryDsl<Conn> for Prepared<S> {}
 
+/// Binds values one after another, comma-separated: the columns of an `unnest(...)`.
+pub struct BindList<'o, 'a, 'b> {
+    out: &'o mut AstPass<'a, 'b, Pg>,
+    first: bool,
+}
+
+impl<'o, 'a, 'b> BindList<'o, 'a, 'b> {
+    pub fn new(out: &'o mut AstPass<'a, 'b, Pg>) -> Self {
+        BindList { out, first: true }
+    }
+
+    pub fn bind<T, U>(&mut self, value: &'b U) -> QueryResult<&mut Self>
+    where
+        Pg: HasSqlType<T>,
+        U: ToSql<T, Pg> + ?Sized,
+    {
+        if !self.first {
+            self.out.push_sql(", ");
+        }
+        self.first = false;
+        self.out.push_bind_param::<T, U>(value)?;
+        Ok(self)
+    }
+}
+
 /// Runs a query built with diesel's DSL on the backend's own connection rather than
 /// through [`super::AnyConnection`]: there, on PostgreSQL, `eq_any` binds one array
 /// (`= ANY($1)`) and the statement stays prepared, where the multi-backend form spells
@@ -66,6 +93,30 @@ mod tests {
             out.push_sql(") AS x");
             Ok(())
         }
+    }
+
+    struct Three(Vec<String>, Vec<String>, Vec<i32>);
+
+    impl PgStatement for Three {
+        fn walk<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+            out.push_sql("SELECT * FROM unnest(");
+            BindList::new(&mut out)
+                .bind::<Array<Text>, _>(&self.0)?
+                .bind::<Array<Text>, _>(&self.1)?
+                .bind::<Array<diesel::sql_types::Integer>, _>(&self.2)?;
+            out.push_sql(")");
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_bind_list_separates_its_binds_with_commas() {
+        let statement = Prepared(Three(vec!["a".into()], vec!["b".into()], vec![1]));
+        let text = diesel::debug_query::<Pg, _>(&statement).to_string();
+        assert!(
+            text.starts_with("SELECT * FROM unnest($1, $2, $3) -- binds"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@ use diesel::query_builder::AstPass;
 use diesel::sql_types::{Array, Integer, Nullable, Text, Timestamp};
 
 use super::{NewEntry, ParsedFeed, Validators};
-use crate::db::prepared::{PgStatement, Prepared};
+use crate::db::prepared::{BindList, PgStatement, Prepared};
 use crate::db::schema::{feeds, posts};
 use crate::db::{new_id, now, AnyConnection};
 
@@ -251,19 +251,14 @@ impl PgStatement for FetchedOnPostgres {
              last_error = NULL, erroring_since = NULL, last_status = u.status \
              FROM unnest(",
         );
-        out.push_bind_param::<Array<Text>, _>(&self.ids)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.titles)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.site_urls)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.etags)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.last_modified)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Timestamp>, _>(&self.next)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Integer>, _>(&self.statuses)?;
+        BindList::new(&mut out)
+            .bind::<Array<Text>, _>(&self.ids)?
+            .bind::<Array<Nullable<Text>>, _>(&self.titles)?
+            .bind::<Array<Nullable<Text>>, _>(&self.site_urls)?
+            .bind::<Array<Nullable<Text>>, _>(&self.etags)?
+            .bind::<Array<Nullable<Text>>, _>(&self.last_modified)?
+            .bind::<Array<Timestamp>, _>(&self.next)?
+            .bind::<Array<Integer>, _>(&self.statuses)?;
         out.push_sql(
             ") AS u(id, title, site_url, etag, last_modified, next, status) \
              WHERE feeds.id = u.id",
@@ -468,29 +463,19 @@ impl PgStatement for PostsOnPostgres {
              author, published_at, categories, image_url, first_seen_at) \
              SELECT * FROM unnest(",
         );
-        out.push_bind_param::<Array<Text>, _>(&self.ids)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.feed_ids)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.entry_keys)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.titles)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.urls)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.summaries)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.contents)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.authors)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Timestamp>>, _>(&self.published)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.categories)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.image_urls)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Timestamp>, _>(&self.first_seen)?;
+        BindList::new(&mut out)
+            .bind::<Array<Text>, _>(&self.ids)?
+            .bind::<Array<Text>, _>(&self.feed_ids)?
+            .bind::<Array<Text>, _>(&self.entry_keys)?
+            .bind::<Array<Text>, _>(&self.titles)?
+            .bind::<Array<Nullable<Text>>, _>(&self.urls)?
+            .bind::<Array<Text>, _>(&self.summaries)?
+            .bind::<Array<Text>, _>(&self.contents)?
+            .bind::<Array<Nullable<Text>>, _>(&self.authors)?
+            .bind::<Array<Nullable<Timestamp>>, _>(&self.published)?
+            .bind::<Array<Text>, _>(&self.categories)?
+            .bind::<Array<Nullable<Text>>, _>(&self.image_urls)?
+            .bind::<Array<Timestamp>, _>(&self.first_seen)?;
         out.push_sql(") ON CONFLICT DO NOTHING RETURNING feed_id");
         Ok(())
     }
