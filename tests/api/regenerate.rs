@@ -458,11 +458,13 @@ async fn the_templates_api_brings_unused_captions_along_too(backend: Backend) {
     let api = reqwest::Client::new();
     let before = rows(&app).await;
 
-    let saved = api
-        .put(app.url("/api/v1/templates/x/default"))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({ "source": "API: {{ title }} {{ url }}" }))
-        .send()
+    let put_template = |source: &'static str| {
+        api.put(app.url("/api/v1/templates/x/default"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({ "source": source }))
+            .send()
+    };
+    let saved = put_template("API: {{ title }} {{ url }}")
         .await
         .expect("answers");
     assert_eq!(saved.status().as_u16(), 200);
@@ -477,13 +479,7 @@ async fn the_templates_api_brings_unused_captions_along_too(backend: Backend) {
     );
 
     // A refused template changes no caption.
-    let refused = api
-        .put(app.url("/api/v1/templates/x/default"))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({ "source": "{{ titel }}" }))
-        .send()
-        .await
-        .expect("answers");
+    let refused = put_template("{{ titel }}").await.expect("answers");
     assert_eq!(refused.status().as_u16(), 422);
     assert_eq!(rows(&app).await, after);
 
