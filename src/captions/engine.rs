@@ -14,11 +14,11 @@ use std::sync::{Arc, LazyLock};
 use minijinja::value::{Enumerator, Object, ObjectRepr, Value};
 use minijinja::{AutoEscape, Environment, Error, ErrorKind, UndefinedBehavior};
 
+use super::bounds::{self, MAX_FIELD_BYTES};
+use super::filters;
 use super::platform::Platform;
 use super::segments::Segments;
-use super::template::{
-    clean_text, cut_words, default_template, hashtags, tidy, Context, Shortened,
-};
+use super::template::{default_template, tidy, Context, Shortened};
 
 /// Per-render instruction budget. The defaults need a few hundred; this only
 /// stops a runaway loop from pinning a worker.
@@ -53,6 +53,13 @@ pub struct TemplateError {
 }
 
 impl TemplateError {
+    fn from_refusal(refusal: bounds::Refusal) -> Self {
+        TemplateError {
+            line: Some(refusal.line),
+            reason: refusal.reason,
+        }
+    }
+
     fn from_minijinja(e: &Error) -> Self {
         let reason = match e.detail() {
             Some(detail) => format!("{} ({detail})", kind_text(e.kind())),
@@ -133,11 +140,11 @@ impl TemplateSet {
         for (platform, variant, source) in templates {
             let key = key(platform, &variant);
             let segments = Segments::compile(&source);
-            match set.env.add_template_owned(key.clone(), source) {
+            match add_bounded(&mut set.env, key.clone(), source) {
                 Ok(()) => {
                     set.keys.insert(key, segments);
                 }
-                Err(e) => broken.push((platform, variant, TemplateError::from_minijinja(&e))),
+                Err(e) => broken.push((platform, variant, e)),
             }
         }
         (set, broken)
@@ -234,28 +241,20 @@ const HASHTAGS: usize = 7;
 
 impl Prepared {
     pub(crate) fn new(ctx: &Context) -> Self {
-        let hashtags: Vec<Value> = ctx
-            .hashtags
-            .iter()
-            .map(|h| Value::from(h.as_str()))
-            .collect();
-        let categories: Vec<Value> = ctx
-            .categories
-            .iter()
-            .map(|c| Value::from(c.as_str()))
-            .collect();
+        let hashtags = list_field(&ctx.hashtags);
+        let categories = list_field(&ctx.categories);
         Prepared {
             fields: [
-                Value::from(ctx.title.as_str()),
-                Value::from(ctx.summary.as_str()),
-                Value::from(ctx.excerpt.as_str()),
-                Value::from(ctx.url.as_str()),
-                Value::from(ctx.author.as_str()),
-                Value::from(ctx.published.as_str()),
+                text_field(&ctx.title),
+                text_field(&ctx.summary),
+                text_field(&ctx.excerpt),
+                text_field(&ctx.url),
+                text_field(&ctx.author),
+                text_field(&ctx.published),
                 Value::from(categories),
                 Value::from(hashtags.clone()),
-                Value::from(ctx.image.as_str()),
-                Value::from(ctx.feed_title.as_str()),
+                text_field(&ctx.image),
+                text_field(&ctx.feed_title),
             ],
             hashtags,
         }
@@ -266,8 +265,8 @@ impl Prepared {
         let mut fields = self.fields.clone();
         let mut set = |i: usize, text: &str| {
             // Unchanged text keeps its ready value.
-            if fields[i].as_str() != Some(text) {
-                fields[i] = Value::from(text);
+            if fields[i].as_str() != Some(within_field(text)) {
+                fields[i] = text_field(text);
             }
         };
         set(TITLE, &shortened.title);
@@ -281,6 +280,41 @@ impl Prepared {
         }
         Value::from_object(ContextObject(fields))
     }
+}
+
+/// `text` cut to [`MAX_FIELD_BYTES`] on a character boundary: the size
+/// [`bounds`] assumes every variable stays within. No real title or summary
+/// comes near it.
+fn within_field(text: &str) -> &str {
+    if text.len() <= MAX_FIELD_BYTES {
+        return text;
+    }
+    let mut end = MAX_FIELD_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+fn text_field(text: &str) -> Value {
+    Value::from(within_field(text))
+}
+
+/// As many items as fit in [`MAX_FIELD_BYTES`] written out as a list.
+fn list_field(items: &[String]) -> Vec<Value> {
+    let mut room = MAX_FIELD_BYTES;
+    items
+        .iter()
+        .map(|item| within_field(item))
+        .take_while(|item| {
+            // Quotes, comma and space around each item when printed whole.
+            let size = item.len() + 4;
+            let fits = size <= room;
+            room = room.saturating_sub(size);
+            fits
+        })
+        .map(Value::from)
+        .collect()
 }
 
 /// What a template sees at its top level: the [`VARIABLES`] and nothing else.
@@ -319,6 +353,7 @@ pub fn validate(source: &str) -> Result<(), TemplateError> {
             reason: format!("template is longer than {MAX_SOURCE_BYTES} bytes"),
         });
     }
+    bounds::check(source).map_err(TemplateError::from_refusal)?;
     let env = sandbox();
     let tmpl = env
         .template_from_str(source)
@@ -362,65 +397,27 @@ fn line_of(source: &str, name: &str) -> Option<usize> {
 }
 
 fn sandbox() -> Environment<'static> {
-    let mut env = Environment::new();
+    // Empty: only the filters, tests and functions `filters` vets are added.
+    let mut env = Environment::empty();
     // Captions are plain text pasted into a compose box; nothing is escaped.
     env.set_auto_escape_callback(|_| AutoEscape::None);
     // Every context field is always present (empty when unknown), so an
     // undefined name can only be a typo in a template; fail loudly on it.
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_fuel(Some(FUEL));
-    env.add_filter("truncate_words", truncate_words);
-    env.add_filter("hashtags", hashtags_filter);
-    env.add_filter("strip", |s: String| s.trim().to_owned());
-    env.add_filter("date", date);
+    filters::register(&mut env);
     env
 }
 
-/// `{{ summary|truncate_words(20) }}`: whole words and an ellipsis.
-fn truncate_words(s: String, n: usize) -> String {
-    cut_words(&clean_text(&s), n)
-}
-
-/// `{{ categories|hashtags|join(' ') }}`: tags made from words, as the
-/// `hashtags` variable is; a single string becomes a single tag.
-fn hashtags_filter(value: Value) -> Result<Value, Error> {
-    let words: Vec<String> = if let Some(s) = value.as_str() {
-        vec![s.to_owned()]
-    } else {
-        value
-            .try_iter()?
-            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
-            .collect()
-    };
-    Ok(Value::from(hashtags(&words)))
-}
-
-/// `{{ published|date("%d %B %Y") }}`: chrono's strftime; `published` is
-/// `YYYY-MM-DD`, RFC 3339 is accepted too. An invalid format is an error, not
-/// a panic (chrono panics when displaying one).
-fn date(value: String, format: Option<String>) -> Result<String, Error> {
-    use chrono::format::{Item, StrftimeItems};
-    if value.is_empty() {
-        return Ok(String::new());
-    }
-    let format = format.unwrap_or_else(|| "%Y-%m-%d".to_owned());
-    let items: Vec<Item> = StrftimeItems::new(&format).collect();
-    if items.iter().any(|i| matches!(i, Item::Error)) {
-        return Err(Error::new(
-            ErrorKind::InvalidOperation,
-            format!("invalid date format {format:?}"),
-        ));
-    }
-    let date = chrono::NaiveDate::parse_from_str(&value, "%Y-%m-%d")
-        .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default())
-        .or_else(|_| chrono::DateTime::parse_from_rfc3339(&value).map(|d| d.naive_utc()))
-        .map_err(|_| {
-            Error::new(
-                ErrorKind::InvalidOperation,
-                format!("not a date: {value:?}"),
-            )
-        })?;
-    Ok(date.format_with_items(items.into_iter()).to_string())
+/// Compiles `source` into `env` under `key` once its sizes are bounded.
+fn add_bounded(
+    env: &mut Environment<'static>,
+    key: String,
+    source: String,
+) -> Result<(), TemplateError> {
+    bounds::check(&source).map_err(TemplateError::from_refusal)?;
+    env.add_template_owned(key, source)
+        .map_err(|e| TemplateError::from_minijinja(&e))
 }
 
 /// Refuses to grow past [`MAX_OUTPUT_BYTES`], which aborts the render.
@@ -500,18 +497,26 @@ mod tests {
         let err = validate("{{ published|date('%Q') }}").unwrap_err();
         assert!(err.reason.contains("invalid date format"), "{err}");
         // Loop variables and builtins are not unknown.
-        assert_eq!(validate("{% for h in hashtags %}{{ loop.index }}{{ h }}{% endfor %}{{ range(3)|list|length }}"), Ok(()));
+        assert_eq!(
+            validate(
+                "{% for h in hashtags %}{{ loop.index }}{{ h }}{% endfor %}{{ range(3)|length }}"
+            ),
+            Ok(())
+        );
     }
 
     #[test]
     fn runaway_templates_are_stopped() {
-        let err = validate("{% for i in range(100000) %}{{ i }}{% endfor %}").unwrap_err();
+        let err = validate(
+            "{% for i in range(1000) %}{% for j in range(1000) %}{{ j }}{% endfor %}{% endfor %}",
+        )
+        .unwrap_err();
         assert!(err.reason.contains("too much work"), "{err}");
         let ctx = Context {
             title: "x".repeat(10_000),
             ..Context::sample()
         };
-        let err = render_one("{% for i in range(100) %}{{ title }}{% endfor %}", &ctx).unwrap_err();
+        let err = render_one("{% for i in range(200) %}{{ title }}{% endfor %}", &ctx).unwrap_err();
         assert!(
             err.reason.contains("output too long") || err.reason.contains("template error"),
             "{err}"

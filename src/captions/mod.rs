@@ -22,9 +22,11 @@ use std::cell::OnceCell;
 
 use chrono::{DateTime, Utc};
 
+mod bounds;
 mod count;
 mod engine;
 mod filter;
+mod filters;
 mod fit;
 mod meter;
 mod platform;

@@ -43,6 +43,9 @@ pub struct AppState {
     pub fetcher: crate::feeds::Fetcher,
     /// Landing-page previews per client address: each one fetches from the internet.
     pub preview_limiter: api::rate_limit::ApiLimiter,
+    /// Template saves and previews per account, pages and API together: each one
+    /// compiles and runs a subscriber's template.
+    pub template_limiter: api::rate_limit::ApiLimiter,
     /// Rendered copy-desk pages, reused while the account's desk version holds.
     pub desk_pages: pages::desk_cache::DeskCache,
     /// Sessions and desk versions known without asking the database (PostgreSQL only).
@@ -99,6 +102,9 @@ impl Application {
             fetcher,
             preview_limiter: api::rate_limit::ApiLimiter::per_minute(
                 pages::home::PREVIEWS_PER_MINUTE,
+            ),
+            template_limiter: api::rate_limit::ApiLimiter::per_minute(
+                pages::templates::CHECKS_PER_MINUTE,
             ),
             desk_pages: pages::desk_cache::DeskCache::default(),
             desk_watch,

@@ -28,6 +28,7 @@ mod poller;
 mod regenerate;
 mod reset;
 mod smtp;
+mod template_bombs;
 mod templates;
 mod transfer;
 mod try_feed;

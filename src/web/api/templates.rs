@@ -113,6 +113,7 @@ pub async fn list(
         (status = 200, description = "saved; in force for the next captions, and the account's captions not used yet (not posted, edited or served) of the last 7 days are rewritten with it", body = TemplateOut),
         (status = 401, body = super::error::ErrorBody),
         (status = 404, description = "unknown platform", body = super::error::ErrorBody),
+        (status = 429, description = "more than 30 template saves and previews in a minute for this account (pages and API together); `Retry-After` says when to try again", body = super::error::ErrorBody),
         (status = 422, description = "refused (the saved template stays in force): a bad variant name (`invalid`), or a template that does not compile, uses an unknown variable or fails on a sample post (`invalid_template`, with `line` and `reason`)", body = TemplateErrorBody),
     ),
     security(("bearer" = [])))]
@@ -124,6 +125,7 @@ pub async fn put(
 ) -> Result<HttpResponse, ApiError> {
     let (platform, variant) = path.into_inner();
     let platform = platform_of(&platform)?;
+    state.template_limiter.check(user.id().as_str())?;
     let id = user.id();
     let (v, source) = (variant.clone(), body.into_inner().source);
     let saved = state

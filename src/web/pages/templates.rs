@@ -14,10 +14,15 @@ use crate::captions::{
     DEFAULT_VARIANT, TEMPLATE_VARIABLES,
 };
 use crate::db::DbError;
+use crate::web::api::error::ApiError;
 use crate::web::csrf::CheckedForm;
 use crate::web::error::WebError;
 use crate::web::session::CurrentUser;
 use crate::web::AppState;
+
+/// Template previews and saves an account may make per minute, pages and API
+/// together. Far above anyone editing by hand; each one runs the template.
+pub const CHECKS_PER_MINUTE: u32 = 30;
 
 /// Posts the preview renders against.
 const PREVIEW_POSTS: i64 = 3;
@@ -223,6 +228,21 @@ pub async fn submit(
         return render(StatusCode::UNPROCESSABLE_ENTITY, &view);
     }
     let back = format!("/templates?platform={}&variant={variant}", platform.id());
+    if form.action != "delete" {
+        if let Err(ApiError::RateLimited(seconds)) =
+            state.template_limiter.check(user.id().as_str())
+        {
+            view.error = Some(format!(
+                "You have tried {CHECKS_PER_MINUTE} templates in the last minute; try again in {seconds} s."
+            ));
+            let mut response = render(StatusCode::TOO_MANY_REQUESTS, &view)?;
+            response.headers_mut().insert(
+                actix_web::http::header::RETRY_AFTER,
+                actix_web::http::header::HeaderValue::from(seconds),
+            );
+            return Ok(response);
+        }
+    }
     match form.action.as_str() {
         "delete" => {
             let id = user.id();
