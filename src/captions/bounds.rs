@@ -51,7 +51,7 @@ pub(crate) fn check(source: &str) -> Result<(), Refusal> {
     let Ok(tree) = parse(
         source,
         "<template>",
-        SyntaxConfig::default(),
+        SyntaxConfig,
         WhitespaceConfig::default(),
     ) else {
         return Ok(());
