@@ -298,3 +298,41 @@ async fn templates_and_settings_are_private(backend: Backend) {
     assert_eq!(forged.status().as_u16(), 403);
 }
 on_both_backends!(templates_and_settings_are_private);
+
+async fn page_previews_and_api_saves_share_one_limit(backend: Backend) {
+    let (app, _feeds, _) = with_feed(backend).await;
+    let token = app.api_token("ann@example.com").await;
+    // A bomb previewed on the page is refused like one saved.
+    let bomb = "{{ ('x' * 1000)|replace('x', 'x' * 1000) }}";
+    let refused = save_template(&app, "x", "default", bomb, "preview").await;
+    assert_eq!(refused.status().as_u16(), 422);
+    assert!(refused.text().await.unwrap().contains("longer than 16 KiB"));
+    let client = reqwest::Client::new();
+    let mut answers = Vec::new();
+    for i in 0..40 {
+        let status = if i % 2 == 0 {
+            save_template(&app, "x", "default", "{{ title }}", "preview")
+                .await
+                .status()
+        } else {
+            client
+                .put(app.url("/api/v1/templates/x/default"))
+                .bearer_auth(&token)
+                .json(&serde_json::json!({ "source": "{{ title }} {{ url }}" }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        };
+        answers.push(status.as_u16());
+    }
+    // The bomb counted too: 29 more pass, whichever door they come through
+    // (one more for every 2 s the loop took, as the limit refills).
+    let first_refusal = answers.iter().position(|s| *s == 429);
+    assert!(
+        first_refusal.is_some_and(|i| (29..35).contains(&i)),
+        "{answers:?}"
+    );
+    assert!(answers[..29].iter().all(|s| *s == 200), "{answers:?}");
+}
+on_both_backends!(page_previews_and_api_saves_share_one_limit);
