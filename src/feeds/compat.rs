@@ -51,12 +51,12 @@ pub(super) fn translate(doc: &[u8]) -> Translated<'_> {
     };
     let (mark, body) = doc.split_at(bom);
     match Rewriter::new(body).run() {
-        Ok((edits, entries)) if edits.is_empty() => untouched(entries),
-        Ok((edits, entries)) => Translated {
+        Some((edits, entries)) if edits.is_empty() => untouched(entries),
+        Some((edits, entries)) => Translated {
             bytes: Cow::Owned([mark, &apply(body, edits)].concat()),
             entries,
         },
-        Err(_) => untouched(0),
+        None => untouched(0),
     }
 }
 
@@ -350,6 +350,10 @@ impl TextKind {
     }
 }
 
+/// Open elements beyond which a document is passed on untouched: feeds nest a few dozen
+/// deep, and quick-xml's namespace scopes count to 65535 only.
+const MAX_DEPTH: usize = 10_000;
+
 struct Rewriter<'a> {
     doc: &'a [u8],
     reader: NsReader<&'a [u8]>,
@@ -380,18 +384,21 @@ impl<'a> Rewriter<'a> {
         usize::try_from(self.reader.buffer_position()).unwrap_or(usize::MAX)
     }
 
-    fn run(mut self) -> quick_xml::Result<(Vec<Edit>, usize)> {
+    /// The edits and the number of entries; `None` when quick-xml cannot read the document
+    /// or it nests too deep.
+    fn run(mut self) -> Option<(Vec<Edit>, usize)> {
         loop {
             let before = self.position();
-            let (ns, event) = self.reader.read_resolved_event()?;
+            let (ns, event) = self.reader.read_resolved_event().ok()?;
             let ns = match ns {
                 ResolveResult::Bound(uri) => classify(&String::from_utf8_lossy(uri.as_ref())),
                 ResolveResult::Unbound => Ns::Unbound,
                 ResolveResult::Unknown(_) => Ns::Other,
             };
             match event {
-                Event::Start(start) => self.element(before, ns, &start, false)?,
-                Event::Empty(start) => self.element(before, ns, &start, true)?,
+                Event::Start(_) if self.open.len() >= MAX_DEPTH => return None,
+                Event::Start(start) => self.element(before, ns, &start, false).ok()?,
+                Event::Empty(start) => self.element(before, ns, &start, true).ok()?,
                 Event::End(_) => {
                     let after = self.position();
                     let renamed = self.open.pop().flatten();
@@ -422,10 +429,10 @@ impl<'a> Rewriter<'a> {
             }
             if self.root.is_none() && !self.open.is_empty() {
                 // The root is not a feed this module knows: nothing to translate.
-                return Ok((Vec::new(), 0));
+                return Some((Vec::new(), 0));
             }
         }
-        Ok((self.edits, self.entries))
+        Some((self.edits, self.entries))
     }
 
     fn element(
@@ -783,6 +790,20 @@ impl<'a> Rewriter<'a> {
 /// elsewhere, and only in `<content>`).
 fn normalize_text_type(tag: &mut Tag, kind: TextKind, local: &str) {
     let declared = tag.get("type");
+    if local == "content" && tag.get("src").is_some() {
+        // Content elsewhere: feed-rs wants its type as a MIME type, or none.
+        let wanted = match (kind, declared.as_deref()) {
+            (_, None) => return,
+            (TextKind::Other, Some(t)) if is_mime(t) => return,
+            (TextKind::Html, _) => "text/html",
+            (TextKind::Xhtml, _) => "application/xhtml+xml",
+            _ => "text/plain",
+        };
+        if declared.as_deref() != Some(wanted) {
+            tag.set("type", wanted);
+        }
+        return;
+    }
     let wanted = match kind {
         TextKind::Text => "text",
         TextKind::Html => "html",
@@ -790,7 +811,8 @@ fn normalize_text_type(tag: &mut Tag, kind: TextKind, local: &str) {
         TextKind::Other if local == "content" && declared.as_deref().is_some_and(is_mime) => return,
         TextKind::Other => "text",
     };
-    if declared.as_deref() != Some(wanted) {
+    // No type is text to feed-rs too.
+    if declared.as_deref().is_some_and(|d| d != wanted) {
         tag.set("type", wanted);
     }
 }

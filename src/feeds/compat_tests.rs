@@ -280,6 +280,21 @@ fn atom_1_0_text_types_feed_rs_refuses_are_read() {
 }
 
 #[test]
+fn content_elsewhere_keeps_a_type_feed_rs_accepts() {
+    for content in [
+        r#"<content src="https://blog.example/post.html" type="html"/>"#,
+        r#"<content src="https://blog.example/post.html" type="text/html"/>"#,
+        r#"<content src="https://blog.example/post.html"/>"#,
+        r#"<content src="https://blog.example/video.mp4" type="video/mp4"/>"#,
+    ] {
+        let e = first(&format!(
+            r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>B</title><entry><id>urn:1</id><title>Out there</title>{content}</entry></feed>"#
+        ));
+        assert_eq!(e.title, "Out there", "{content}");
+    }
+}
+
+#[test]
 fn inline_xhtml_keeps_its_escaped_text() {
     let e = first(
         r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>B</title><entry><id>urn:1</id>
@@ -355,12 +370,48 @@ fn a_feed_whose_entries_cannot_be_read_says_so() {
 }
 
 #[test]
+fn many_entries_and_deep_nesting_are_handled_without_recursion() {
+    let nested = |depth: usize| {
+        let mut doc = String::from(r#"<rss><channel><title>B</title>"#);
+        for i in 0..20_000 {
+            doc += &format!("<item><guid>https://blog.example/{i}</guid></item>");
+        }
+        doc += r#"<item><title>Deep</title><x:deep xmlns:x="urn:x">"#;
+        doc += &"<x:d>".repeat(depth);
+        doc += &"</x:d>".repeat(depth);
+        doc += "</x:deep></item></channel></rss>";
+        doc
+    };
+    let doc = nested(5_000);
+    let translated = translate(doc.as_bytes());
+    assert_eq!(translated.entries, 20_001);
+    let text = String::from_utf8(translated.bytes.into_owned()).unwrap();
+    assert!(
+        text.starts_with(r#"<rss version="2.0">"#),
+        "{}",
+        &text[..40]
+    );
+    assert!(text.contains(
+        "<item><guid>https://blog.example/19999</guid><link>https://blog.example/19999</link></item>"
+    ));
+
+    let hostile = nested(100_000);
+    assert!(
+        matches!(translate(hostile.as_bytes()).bytes, Cow::Borrowed(_)),
+        "nesting deeper than any feed is passed on untouched"
+    );
+}
+
+#[test]
 fn documents_needing_nothing_are_passed_on_as_they_are() {
     for doc in [
         &br#"<rss version="2.0"><channel><title>B</title><item><title>T</title><link>https://b.example/</link></item></channel></rss>"#[..],
         br#"{"version":"https://jsonfeed.org/version/1.1","title":"J","items":[]}"#,
         b"<rss version=\"2.0\"><channel><title>Broken</ti",
         b"\xff\xfe<\x00r\x00s\x00s\x00",
+        include_bytes!("../../tests/fixtures/feeds/atom_xml_base.xml"),
+        include_bytes!("../../tests/fixtures/feeds/rss2_content_encoded.xml"),
+        include_bytes!("../../tests/fixtures/feeds/rss_iso8859_1.xml"),
     ] {
         assert!(
             matches!(translate(doc).bytes, Cow::Borrowed(_)),
