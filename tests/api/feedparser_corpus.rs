@@ -30,15 +30,19 @@ fn corpus() -> Option<PathBuf> {
         .join(".ci/cache")
         .join(FEEDPARSER)
         .join("tests/wellformed");
+    let version = FEEDPARSER.trim_start_matches("feedparser-");
     let feedparser_installed = std::process::Command::new("python3")
-        .args(["-c", "import feedparser"])
+        .args([
+            "-c",
+            &format!("import sys, feedparser; sys.exit(feedparser.__version__ != {version:?})"),
+        ])
         .status()
         .is_ok_and(|s| s.success());
     if dir.is_dir() && feedparser_installed {
         return Some(dir);
     }
     let missing = format!(
-        "feedparser's corpus ({}) or feedparser itself is missing: run `bash .ci/feedparser`",
+        "feedparser's corpus ({}) or feedparser {version} itself is missing: run `bash .ci/feedparser`",
         dir.display()
     );
     if std::env::var("CI").is_ok_and(|v| v == "true") {
