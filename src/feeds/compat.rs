@@ -867,11 +867,33 @@ fn inline_as_html(inner: &[u8]) -> Vec<u8> {
 }
 
 /// Markup inside a text construct that is not declared XHTML: Atom 0.3's default, or a
-/// writer that forgot to escape. CDATA, comments and PIs (`<!`, `<?`) are not elements.
+/// writer that forgot to escape. What CDATA sections and comments hold is text, not
+/// elements; PIs (`<?`) are not elements either.
 fn has_child_elements(inner: &[u8]) -> bool {
-    inner
-        .windows(2)
-        .any(|w| w[0] == b'<' && (w[1].is_ascii_alphabetic() || w[1] == b'_'))
+    let mut rest = inner;
+    loop {
+        let Some(open) = rest.iter().position(|b| *b == b'<') else {
+            return false;
+        };
+        rest = &rest[open..];
+        let skip_to = |end: &[u8], rest: &[u8]| find(rest, end).map(|i| i + end.len());
+        let skipped = if rest.starts_with(b"<![CDATA[") {
+            skip_to(b"]]>", rest)
+        } else if rest.starts_with(b"<!--") {
+            skip_to(b"-->", rest)
+        } else if rest
+            .get(1)
+            .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+        {
+            return true;
+        } else {
+            Some(1)
+        };
+        match skipped {
+            Some(n) => rest = &rest[n..],
+            None => return false,
+        }
+    }
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {

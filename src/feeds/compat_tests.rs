@@ -295,6 +295,17 @@ fn content_elsewhere_keeps_a_type_feed_rs_accepts() {
 }
 
 #[test]
+fn html_in_cdata_is_html_not_inline_markup() {
+    let e = first(
+        r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>B</title><entry><id>urn:1</id><title>T</title>
+        <content type="html"><![CDATA[<p>Kept as <b>HTML</b></p>]]></content>
+        <summary><!-- <b>not markup</b> -->Plain &lt;summary&gt;</summary></entry></feed>"#,
+    );
+    assert_eq!(e.content_text, "Kept as HTML");
+    assert_eq!(e.summary, "Plain <summary>");
+}
+
+#[test]
 fn inline_xhtml_keeps_its_escaped_text() {
     let e = first(
         r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>B</title><entry><id>urn:1</id>
