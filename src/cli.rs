@@ -182,7 +182,11 @@ pub async fn preview(
         let bytes = std::fs::read(source).with_context(|| format!("cannot read {source}"))?;
         parse_feed(&bytes, None)?
     };
-    for post in crate::preview::caption_posts(&parsed, &platforms, None) {
+    let posts = crate::preview::caption_posts(&parsed, &platforms, None);
+    if posts.is_empty() {
+        anyhow::bail!("{source} is a feed but has no posts yet: there is nothing to preview");
+    }
+    for post in posts {
         if json {
             let line = serde_json::json!({
                 "title": post.title,

@@ -3,9 +3,11 @@
 //! Subscribers hand us arbitrary URLs, so fetching is guarded against
 //! reaching internal addresses ([`guard`]) and bounded in time and size
 //! ([`fetch`]). Parsing accepts RSS, Atom and JSON Feed via feed-rs
-//! ([`parse`]) and flattens entries into plain text a caption template can
-//! use directly ([`normalize`], [`html`]).
+//! ([`parse`]), after older and looser dialects are rewritten into ones it
+//! reads (`compat`), and flattens entries into plain text a caption template
+//! can use directly ([`normalize`], [`html`]).
 
+mod compat;
 pub mod discover;
 pub mod error;
 pub mod fetch;

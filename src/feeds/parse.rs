@@ -5,6 +5,7 @@ use feed_rs::model::{Entry, Feed, FeedType, Link, Text};
 use feed_rs::parser::{Builder, ParseErrorKind, ParseFeedError};
 use url::Url;
 
+use super::compat;
 use super::normalize::{self, Markup};
 
 #[derive(Debug, Clone)]
@@ -68,7 +69,16 @@ pub fn parse_feed(bytes: &[u8], source_url: Option<&url::Url>) -> Result<ParsedF
         // entries without one; an empty id tells us to build our own key.
         .id_generator(|_, _, _| String::new())
         .build();
-    let feed = parser.parse(bytes).map_err(|e| describe(&e, bytes))?;
+    let translated = compat::translate(bytes);
+    let feed = parser
+        .parse(translated.bytes.as_ref())
+        .map_err(|e| describe(&e, bytes))?;
+    if feed.entries.is_empty() && translated.entries > 0 {
+        return Err(ParseError::Invalid(format!(
+            "not a feed: it holds {} but none of them could be read",
+            plural(translated.entries, "entry", "entries")
+        )));
+    }
     let json = feed.feed_type == FeedType::JSON;
     let mut parsed = convert(feed, source_url);
     if json && parsed.websub.is_none() {
@@ -129,6 +139,10 @@ fn describe(err: &ParseFeedError, bytes: &[u8]) -> ParseError {
         ParseFeedError::XmlReader(e) => format!("malformed XML: {e}"),
     };
     ParseError::Invalid(format!("not a feed: {why}"))
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Subscribers often paste a blog's home page instead of its feed; saying

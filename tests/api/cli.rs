@@ -105,6 +105,40 @@ fn preview_of_a_malformed_file_says_so() {
 }
 
 #[test]
+fn preview_of_a_feed_without_readable_posts_says_so() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let preview = |name: &str, doc: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, doc).expect("write feed");
+        captionfeed()
+            .args(["preview".as_ref(), path.as_os_str()])
+            .output()
+            .expect("runs")
+    };
+    let empty = preview(
+        "empty.xml",
+        r#"<rss version="2.0"><channel><title>New blog</title></channel></rss>"#,
+    );
+    assert!(!empty.status.success(), "an empty preview is not a success");
+    assert!(
+        String::from_utf8_lossy(&empty.stderr).contains("has no posts yet"),
+        "{}",
+        String::from_utf8_lossy(&empty.stderr)
+    );
+    let unreadable = preview(
+        "outside.xml",
+        r#"<rss version="2.0"><channel><title>B</title></channel><item><title>Lost</title></item></rss>"#,
+    );
+    assert!(!unreadable.status.success());
+    assert!(
+        String::from_utf8_lossy(&unreadable.stderr)
+            .contains("it holds 1 entry but none of them could be read"),
+        "{}",
+        String::from_utf8_lossy(&unreadable.stderr)
+    );
+}
+
+#[test]
 fn measure_prints_length_over_limit() {
     let output = captionfeed()
         .args(["measure", "--platform", "bluesky", "héllo"])

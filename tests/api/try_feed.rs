@@ -117,8 +117,17 @@ async fn problems_are_explained_on_the_page() {
         "<!doctype html><html><head><title>About</title></head><body>No feed here</body></html>",
     );
     feeds.set("/notes.txt", "text/plain", "just some notes");
+    feeds.set(
+        "/lost.xml",
+        "application/rss+xml",
+        r#"<rss version="2.0"><channel><title>B</title></channel><item><title>Lost</title></item></rss>"#,
+    );
     let dead = format!("http://{}/feed.xml", unused_loopback_address());
     for (url, says) in [
+        (
+            format!("{}/lost.xml", feeds.base),
+            "it holds 1 entry but none of them could be read",
+        ),
         (
             format!("{}/about", feeds.base),
             "names no RSS, Atom or JSON feed",
