@@ -18,7 +18,7 @@ use super::bounds::{self, MAX_FIELD_BYTES};
 use super::filters;
 use super::platform::Platform;
 use super::segments::Segments;
-use super::template::{default_template, tidy, Context, Shortened};
+use super::template::{default_template, tidy, within_bytes, Context, Shortened};
 
 /// Per-render instruction budget. The defaults need a few hundred; this only
 /// stops a runaway loop from pinning a worker.
@@ -282,18 +282,11 @@ impl Prepared {
     }
 }
 
-/// `text` cut to [`MAX_FIELD_BYTES`] on a character boundary: the size
-/// [`bounds`] assumes every variable stays within. No real title or summary
-/// comes near it.
+/// `text` cut to [`MAX_FIELD_BYTES`], the size [`bounds`] assumes every
+/// variable stays within. [`Context::from_post`] already cuts; this holds for
+/// contexts made any other way.
 fn within_field(text: &str) -> &str {
-    if text.len() <= MAX_FIELD_BYTES {
-        return text;
-    }
-    let mut end = MAX_FIELD_BYTES;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
+    within_bytes(text, MAX_FIELD_BYTES)
 }
 
 fn text_field(text: &str) -> Value {

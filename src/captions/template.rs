@@ -88,6 +88,33 @@ impl Context {
     }
 
     pub(crate) fn from_post(post: &PostView) -> Self {
+        Self::read(post).within_bounds()
+    }
+
+    /// Every field cut to what a template's variables may hold (see
+    /// `bounds`), so the pasting and minijinja paths see the same text. Only
+    /// degenerate posts (a title of 2,000 characters, a word of 3,000) are
+    /// touched; an address that long is dropped rather than broken.
+    fn within_bounds(mut self) -> Self {
+        for text in [
+            &mut self.title,
+            &mut self.summary,
+            &mut self.excerpt,
+            &mut self.author,
+            &mut self.feed_title,
+        ] {
+            let kept = within_bytes(text, super::bounds::MAX_FIELD_BYTES).len();
+            text.truncate(kept);
+        }
+        for address in [&mut self.url, &mut self.image] {
+            if address.len() > super::bounds::MAX_FIELD_BYTES {
+                address.clear();
+            }
+        }
+        self
+    }
+
+    fn read(post: &PostView) -> Self {
         let title = clean_text(&post.title);
         // Only the first words of long texts are ever used; cleaning whole
         // articles dominated caption generation.
@@ -204,6 +231,18 @@ pub(crate) fn tidy(text: &str) -> String {
 /// Collapses all whitespace to single spaces and drops control characters
 /// (NUL, stray escape codes), since every field ends up on one line of a
 /// plain-text post.
+/// The longest prefix of `text` within `max` bytes that ends on a character.
+pub(crate) fn within_bytes(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 pub(crate) fn clean_text(s: &str) -> String {
     clean_words(s, usize::MAX)
 }
