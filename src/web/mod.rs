@@ -6,6 +6,7 @@ pub mod api;
 mod assets;
 mod caption_feeds;
 pub mod check_now;
+pub mod client;
 pub mod csrf;
 pub mod error;
 pub mod feed_url;

@@ -16,6 +16,7 @@ mod digests;
 mod discovery;
 mod email_change;
 mod feeds;
+mod guessing;
 mod health;
 mod images;
 mod isolation;

@@ -6,7 +6,7 @@ use askama::Template;
 
 use super::{render, see_other, Layout};
 use crate::accounts::validate::{Email, Password, MIN_PASSWORD_CHARS};
-use crate::accounts::{password, sessions, users, verification, AccountError};
+use crate::accounts::{password, sessions, throttle, users, verification, AccountError};
 use crate::db::now;
 use crate::web::add_feed::{add_feed, AddFeedError};
 use crate::web::csrf::CheckedForm;
@@ -144,7 +144,7 @@ pub async fn signup(
     };
     match created {
         Ok((user, token, mail)) => {
-            state.account_mail.send_soon(vec![mail]);
+            state.account_mail.send_soon(mail.into_iter().collect());
             let secure = state.settings.secure_cookies();
             let Some(feed) = feed else {
                 return Ok(logged_in(token, secure));
@@ -209,17 +209,29 @@ pub async fn login(
         email,
         password: raw_password,
     } = form.0;
-    let result = log_in(&state, &email, raw_password).await;
+    let client = crate::web::client::address(&req);
+    let result = log_in(&state, &email, raw_password, &client).await;
     match result {
         Ok(token) => Ok(logged_in(token, state.settings.secure_cookies())),
         Err(AccountError::Db(e)) => Err(e.into()),
         Err(e) => {
+            let status = match e {
+                AccountError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
+                _ => StatusCode::UNAUTHORIZED,
+            };
             let page = LoginPage {
                 layout: Layout::new(&req, &state, None),
                 email,
                 error: Some(super::sentence(&e.to_string())),
             };
-            render(StatusCode::UNAUTHORIZED, &page)
+            let mut response = render(status, &page)?;
+            if let AccountError::TooManyAttempts(wait) = e {
+                response.headers_mut().insert(
+                    actix_web::http::header::RETRY_AFTER,
+                    actix_web::http::header::HeaderValue::from(throttle::retry_after_seconds(wait)),
+                );
+            }
+            Ok(response)
         }
     }
 }
@@ -227,16 +239,45 @@ pub async fn login(
 /// A new session for the account these credentials open. Every failure is the same
 /// answer after the same amount of hashing work, and the hashing holds no database
 /// connection.
-async fn log_in(state: &AppState, email: &str, password: String) -> Result<String, AccountError> {
-    let user = match Email::parse(email) {
-        Ok(email) => {
-            state
-                .db
-                .run(move |conn| users::find_by_email(conn, &email))
-                .await?
-        }
-        Err(_) => None,
-    };
+///
+/// Every try is counted for the address typed and for the client before the password is
+/// checked ([`throttle::begin_attempt`]); a right password takes the count back.
+async fn log_in(
+    state: &AppState,
+    email: &str,
+    password: String,
+    client: &str,
+) -> Result<String, AccountError> {
+    let parsed = Email::parse(email).ok();
+    let account_key = throttle::account_key(
+        &parsed
+            .as_ref()
+            .map_or_else(|| email.trim().to_lowercase(), |e| e.as_str().to_string()),
+    );
+    let client_key = throttle::client_key(client);
+    let keys = (account_key.clone(), client_key.clone());
+    let (refused, user) = state
+        .db
+        .run(move |conn| {
+            let (account, client) = &keys;
+            let refused = throttle::begin_attempt(
+                conn,
+                &[
+                    (account, throttle::PER_ACCOUNT),
+                    (client, throttle::PER_CLIENT),
+                ],
+                now(),
+            )?;
+            let user = match (&refused, &parsed) {
+                (None, Some(email)) => users::find_by_email(conn, email)?,
+                _ => None,
+            };
+            Ok::<_, AccountError>((refused, user))
+        })
+        .await?;
+    if let Some(wait) = refused {
+        return Err(AccountError::TooManyAttempts(wait));
+    }
     // Without an account this does the decoy verification, so the time is the same.
     let verified =
         password::verify_blocking(password, user.as_ref().map(|u| u.password_hash.clone())).await;
@@ -244,7 +285,11 @@ async fn log_in(state: &AppState, email: &str, password: String) -> Result<Strin
         Some(user) if verified => {
             state
                 .db
-                .run(move |conn| sessions::create(conn, &user.id))
+                .run(move |conn| {
+                    throttle::clear(conn, &account_key)?;
+                    throttle::forgive(conn, &client_key)?;
+                    sessions::create(conn, &user.id)
+                })
                 .await
         }
         _ => Err(AccountError::BadCredentials),

@@ -67,14 +67,13 @@ pub async fn forgot(
                 &user.password_hash,
                 reset::expiry_from(at),
             );
-            let id = outbox::enqueue(
+            Ok(outbox::enqueue_limited(
                 conn,
                 Some(&user.id),
                 &reset::draft(&user.email, &link),
                 at,
                 &message_host(&base_url),
-            )?;
-            Ok(Some(id))
+            )?)
         })
         .await
         .map_err(|e: AccountError| WebError::Internal(e.to_string()))?;
