@@ -5,6 +5,7 @@ pub mod feed_keys;
 pub mod password;
 pub mod reset;
 pub mod sessions;
+pub mod signup;
 pub mod throttle;
 pub mod tokens;
 pub mod users;

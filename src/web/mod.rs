@@ -149,6 +149,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(pages::home::home)
         .service(pages::auth::signup_form)
         .service(pages::auth::signup)
+        .service(pages::auth::signup_sent)
         .service(pages::auth::login_form)
         .service(pages::auth::login)
         .service(pages::auth::logout)

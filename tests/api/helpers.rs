@@ -250,11 +250,26 @@ impl TestApp {
         self.sign_up_as(&self.client, email).await
     }
 
+    /// Signs up as a person would: the sign-up form (whose answer never says whether the
+    /// address had an account), then the login form; returns the login's answer.
     pub async fn sign_up_as(&self, client: &reqwest::Client, email: &str) -> reqwest::Response {
+        let signed_up = self
+            .submit_as(
+                client,
+                "/signup",
+                "/signup",
+                &[("email", email), ("password", "correct horse battery")],
+            )
+            .await;
+        assert_eq!(
+            (signed_up.status().as_u16(), location(&signed_up)),
+            (303, "/signup/check-inbox".to_string()),
+            "signing up {email}"
+        );
         self.submit_as(
             client,
-            "/signup",
-            "/signup",
+            "/login",
+            "/login",
             &[("email", email), ("password", "correct horse battery")],
         )
         .await

@@ -5,8 +5,9 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use askama::Template;
 
 use super::{render, see_other, Layout};
+use crate::accounts::signup::{sign_up, SignedUp};
 use crate::accounts::validate::{Email, Password, MIN_PASSWORD_CHARS};
-use crate::accounts::{password, sessions, throttle, users, verification, AccountError};
+use crate::accounts::{password, sessions, throttle, users, AccountError};
 use crate::db::now;
 use crate::web::add_feed::{add_feed, AddFeedError};
 use crate::web::csrf::CheckedForm;
@@ -122,61 +123,63 @@ pub async fn signup(
             .map(|hash| (email, hash)),
         (Err(e), _) | (_, Err(e)) => Err(e),
     };
-    // One transaction: the verification mail is queued if and only if the account exists.
-    let created = match checked {
+    // One transaction: the mail is queued if and only if the account is made (or found).
+    let signed_up = match checked {
         Err(e) => Err(e),
         Ok((email, hash)) => {
-            db.transaction(move |conn| {
-                let user = users::create(conn, &email, &hash)?;
-                let token = sessions::create(conn, &user.id)?;
-                let mail = verification::queue(
-                    conn,
-                    &base_url,
-                    &key,
-                    &user.user_id(),
-                    &user.email,
-                    now(),
-                )?;
-                Ok::<_, AccountError>((user.user_id(), token, mail))
-            })
-            .await
+            db.transaction(move |conn| sign_up(conn, &base_url, &key, &email, &hash, now()))
+                .await
         }
     };
-    match created {
-        Ok((user, token, mail)) => {
-            state.account_mail.send_soon(mail.into_iter().collect());
-            let secure = state.settings.secure_cookies();
-            let Some(feed) = feed else {
-                return Ok(logged_in(token, secure));
-            };
-            match add_feed(&state, &user, &feed).await {
-                Ok(_) => Ok(logged_in(token, secure)),
-                // The account exists either way: the person lands where the feed can be
-                // added by hand, its address already typed; adding it there says why.
-                Err(AddFeedError::Db(e)) => {
-                    tracing::error!(error = %e, "following the tried feed after sign-up failed");
-                    Ok(logged_in_to(token, secure, &add_feed_page(&feed)))
-                }
-                Err(_) => Ok(logged_in_to(token, secure, &add_feed_page(&feed))),
+    match signed_up {
+        Ok(done) => {
+            state
+                .account_mail
+                .send_soon(done.mail().into_iter().collect());
+            if let (SignedUp::Created { user, .. }, Some(feed)) = (done, feed) {
+                // In the background: fetching the feed would make a new address's answer
+                // slower than a known one's. The person signs in later anyway.
+                let state = state.clone();
+                actix_web::rt::spawn(async move {
+                    match add_feed(&state, &user, &feed).await {
+                        Ok(_) => {}
+                        Err(AddFeedError::Db(e)) => {
+                            tracing::error!(error = %e, "following the tried feed after sign-up failed");
+                        }
+                        Err(_) => {
+                            tracing::info!("the feed tried before sign-up could not be followed");
+                        }
+                    }
+                });
             }
+            Ok(see_other("/signup/check-inbox"))
         }
         Err(AccountError::Db(e)) => Err(e.into()),
-        Err(e) => {
-            let status = match e {
-                AccountError::EmailTaken => StatusCode::CONFLICT,
-                _ => StatusCode::UNPROCESSABLE_ENTITY,
-            };
-            refuse(status, super::sentence(&e.to_string()), feed)
-        }
+        Err(e) => refuse(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            super::sentence(&e.to_string()),
+            feed,
+        ),
     }
 }
 
-/// The add-feed form with `feed` filled in, and a fixed notice saying the account exists
-/// but the feed was not followed (the page never shows text taken from its address).
-fn add_feed_page(feed: &str) -> String {
-    format!(
-        "/feeds/new?url={}&notice=not_followed",
-        url::form_urlencoded::byte_serialize(feed.as_bytes()).collect::<String>()
+#[derive(Template)]
+#[template(path = "signup_sent.html")]
+struct SignupSentPage {
+    layout: Layout,
+}
+
+/// The one answer to every accepted sign-up, new address or not.
+#[get("/signup/check-inbox")]
+pub async fn signup_sent(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, WebError> {
+    render(
+        StatusCode::OK,
+        &SignupSentPage {
+            layout: Layout::new(&req, &state, None),
+        },
     )
 }
 
