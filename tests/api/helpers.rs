@@ -345,6 +345,27 @@ impl TestApp {
             .expect("drop database");
     }
 
+    /// Ends every server process of the app's PostgreSQL database, as a PostgreSQL
+    /// restart or an administrator would; returns how many there were.
+    pub fn terminate_postgres_backends(&self) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct Ended {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        use diesel::RunQueryDsl as _;
+        let (base, name) = self._database.drop_pg.as_ref().expect("a PostgreSQL test");
+        let mut admin = diesel::PgConnection::establish(base).expect("admin connection");
+        diesel::sql_query(
+            "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity \
+             WHERE datname = $1 AND pid <> pg_backend_pid()",
+        )
+        .bind::<diesel::sql_types::Text, _>(name)
+        .get_result::<Ended>(&mut admin)
+        .expect("terminate backends")
+        .n
+    }
+
     /// Runs SQL on the test's database (to look at rows, or to move time along).
     pub async fn sql(&self, statement: &str) {
         let statement = statement.to_string();

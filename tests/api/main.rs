@@ -10,6 +10,7 @@ mod browser;
 mod caption_feeds;
 mod captions;
 mod cli;
+mod connection_loss;
 mod desk;
 mod desk_pages;
 mod digests;

@@ -110,7 +110,7 @@ pub async fn reset_form(
             Ok::<_, WebError>(reset::check(
                 conn,
                 &key,
-                &UserId(user),
+                &UserId(user.clone()),
                 expires,
                 &signature,
                 now(),
