@@ -163,7 +163,7 @@ fn record(
     conn: &mut AnyConnection,
     post_id: &str,
     attempts: i32,
-    outcome: Outcome,
+    outcome: &Outcome,
 ) -> QueryResult<()> {
     let at = now();
     let (source, content_type, data, error, attempts, next) = match outcome {
@@ -172,18 +172,32 @@ fn record(
             content_type,
             data,
         } => (
-            Some(source),
-            Some(content_type),
-            Some(data),
+            Some(source.as_str()),
+            Some(content_type.as_str()),
+            Some(data.as_slice()),
             None,
             attempts + 1,
             at,
         ),
         Outcome::Retry { source, why } => {
             let wait = chrono::Duration::minutes(15 * (1 << attempts.clamp(0, 8)));
-            (source, None, None, Some(why), attempts + 1, at + wait)
+            (
+                source.as_deref(),
+                None,
+                None,
+                Some(why.as_str()),
+                attempts + 1,
+                at + wait,
+            )
         }
-        Outcome::GiveUp { source, why } => (source, None, None, Some(why), MAX_ATTEMPTS, at),
+        Outcome::GiveUp { source, why } => (
+            source.as_deref(),
+            None,
+            None,
+            Some(why.as_str()),
+            MAX_ATTEMPTS,
+            at,
+        ),
     };
     let fetched_at = data.as_ref().map(|_| at);
     conn.transaction(|conn| {
@@ -285,7 +299,7 @@ impl Images {
                 .inc();
             let id = post.id.clone();
             self.db
-                .run(move |conn| Ok::<_, DbError>(record(conn, &id, attempts, outcome)?))
+                .run(move |conn| Ok::<_, DbError>(record(conn, &id, attempts, &outcome)?))
                 .await?;
         }
         Ok(report)

@@ -5,6 +5,8 @@ pub mod feed_keys;
 pub mod password;
 pub mod reset;
 pub mod sessions;
+pub mod signup;
+pub mod throttle;
 pub mod tokens;
 pub mod users;
 pub mod validate;
@@ -22,6 +24,9 @@ pub enum AccountError {
     /// Deliberately the same for an unknown email and a wrong password.
     #[error("email or password is incorrect")]
     BadCredentials,
+    /// Too many failed sign-ins for this address or from this client; try again after the wait.
+    #[error("too many failed sign-ins: try again in {} seconds, or reset your password", throttle::retry_after_seconds(*.0))]
+    TooManyAttempts(std::time::Duration),
     #[error(transparent)]
     Db(#[from] crate::db::DbError),
 }

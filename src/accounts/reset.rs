@@ -95,6 +95,12 @@ pub fn reset(
     diesel::update(users::table.find(user.as_str()))
         .set(users::password_hash.eq(new_hash))
         .execute(conn)?;
+    // Whoever was guessing, the owner of the mailbox gets to sign in with the new password.
+    let email: String = users::table
+        .find(user.as_str())
+        .select(users::email)
+        .first(conn)?;
+    super::throttle::clear(conn, &super::throttle::account_key(&email))?;
     diesel::delete(sessions::table.filter(sessions::user_id.eq(user.as_str()))).execute(conn)?;
     Ok(true)
 }

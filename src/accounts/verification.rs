@@ -90,7 +90,8 @@ pub fn mark_verified(conn: &mut AnyConnection, user: &UserId, email: &str) -> Qu
 }
 
 /// Queues the mail with a fresh link for `email`; call it in the transaction of the action
-/// that needs it, so the mail is written if and only if the action is. Returns the mail's id.
+/// that needs it, so the mail is written if and only if the action is. Returns the mail's id,
+/// or `None` when one went to this address minutes ago (the earlier link still works).
 pub fn queue(
     conn: &mut AnyConnection,
     base_url: &url::Url,
@@ -98,9 +99,9 @@ pub fn queue(
     user: &UserId,
     email: &str,
     at: NaiveDateTime,
-) -> QueryResult<String> {
+) -> QueryResult<Option<String>> {
     let link = link(base_url, key, user, email, expiry_from(at));
-    crate::mail::outbox::enqueue(
+    crate::mail::outbox::enqueue_limited(
         conn,
         Some(user.as_str()),
         &draft(email, &link),

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use super::plans::{Plan, Plans};
 use crate::accounts::UserId;
-use crate::db::schema::billing_accounts;
+use crate::db::schema::{billing_accounts, checkout_sessions};
 use crate::db::AnyConnection;
 
 /// How long a subscription whose payment failed keeps its plan.
@@ -144,6 +144,36 @@ pub fn set_customer(
     Ok(ensure(conn, user, plans, now)?
         .stripe_customer_id
         .unwrap_or_else(|| customer.to_string()))
+}
+
+/// Records a Checkout Session captionfeed created for the account: only such a session's
+/// completion may link the account to a Stripe customer.
+pub fn record_checkout(
+    conn: &mut AnyConnection,
+    session_id: &str,
+    user: &UserId,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    crate::insert_or_ignore!(
+        conn,
+        checkout_sessions::table,
+        (
+            checkout_sessions::id.eq(session_id),
+            checkout_sessions::user_id.eq(user.as_str()),
+            checkout_sessions::created_at.eq(now),
+        )
+    )?;
+    Ok(())
+}
+
+/// The account a Checkout Session was created for, if captionfeed created it.
+pub fn checkout_account(conn: &mut AnyConnection, session_id: &str) -> QueryResult<Option<UserId>> {
+    Ok(checkout_sessions::table
+        .find(session_id)
+        .select(checkout_sessions::user_id)
+        .first::<String>(conn)
+        .optional()?
+        .map(UserId))
 }
 
 /// A subscription state as Stripe reported it at `state_at`.

@@ -95,7 +95,7 @@ pub fn handle(
                     plans.free().id.clone()
                 }
             };
-            let Some((user, row)) = account_of(conn, object, plans, now)? else {
+            let Some((user, row)) = account_of(conn, object)? else {
                 return Ok(Outcome::Ignored("no account has this customer".into()));
             };
             let state = NewState {
@@ -113,7 +113,7 @@ pub fn handle(
             let Some(subscription_id) = subscription else {
                 return Ok(Outcome::Ignored("not a subscription invoice".into()));
             };
-            let Some((user, row)) = account_of(conn, object, plans, now)? else {
+            let Some((user, row)) = account_of(conn, object)? else {
                 return Ok(Outcome::Ignored("no account has this customer".into()));
             };
             if row.stripe_subscription_id.as_deref() != Some(subscription_id) {
@@ -143,55 +143,50 @@ pub fn handle(
     }
 }
 
-/// Links the account named by the session to its Stripe customer; the plan itself comes
-/// with the subscription's own events.
+/// Links the account a Checkout Session of ours was created for to the session's
+/// customer (unless the account has one already); the plan itself comes with the
+/// subscription's own events. The account named in the event is not trusted: a session
+/// made elsewhere on the Stripe account (a payment link, the dashboard) could name any.
 fn checkout_completed(
     conn: &mut AnyConnection,
     session: &serde_json::Value,
     plans: &Plans,
     now: NaiveDateTime,
 ) -> Result<Outcome, BillingError> {
-    let account =
-        text(session, "/client_reference_id").or_else(|| text(session, "/metadata/account_id"));
-    let (Some(account), Some(customer)) = (account, text(session, "/customer")) else {
+    let (Some(session_id), Some(customer)) = (text(session, "/id"), text(session, "/customer"))
+    else {
         return Ok(Outcome::Ignored(
-            "the session names no account or customer".into(),
+            "the session names no id or customer".into(),
         ));
     };
-    let user = UserId(account.to_string());
+    let Some(user) = account::checkout_account(conn, session_id)? else {
+        return Ok(Outcome::Ignored(
+            "not a Checkout Session captionfeed created".into(),
+        ));
+    };
     if !user_exists(conn, &user)? {
         return Ok(Outcome::Ignored("the account no longer exists".into()));
     }
-    account::set_customer(conn, &user, customer, plans, now)?;
+    let kept = account::set_customer(conn, &user, customer, plans, now)?;
+    if kept != customer {
+        return Ok(Outcome::Ignored(
+            "the account is linked to another customer".into(),
+        ));
+    }
     Ok(Outcome::Applied)
 }
 
-/// The account an object (subscription, invoice) belongs to: by its customer, else by the
-/// account id our Checkout Session put in the subscription's metadata.
+/// The account an object (subscription, invoice) belongs to: the one linked to its
+/// customer, and no other. Metadata naming an account is not enough, since anyone who can
+/// make a subscription on the Stripe account can write it.
 fn account_of(
     conn: &mut AnyConnection,
     object: &serde_json::Value,
-    plans: &Plans,
-    now: NaiveDateTime,
 ) -> Result<Option<(UserId, BillingAccount)>, BillingError> {
-    let customer = text(object, "/customer");
-    if let Some(customer) = customer {
-        if let Some(row) = account::find_by_customer(conn, customer)? {
-            return Ok(Some((UserId(row.user_id.clone()), row)));
-        }
-    }
-    let Some(account) = text(object, "/metadata/account_id") else {
+    let Some(customer) = text(object, "/customer") else {
         return Ok(None);
     };
-    let user = UserId(account.to_string());
-    if !user_exists(conn, &user)? {
-        return Ok(None);
-    }
-    if let Some(customer) = customer {
-        account::set_customer(conn, &user, customer, plans, now)?;
-    }
-    let row = account::ensure(conn, &user, plans, now)?;
-    Ok(Some((user, row)))
+    Ok(account::find_by_customer(conn, customer)?.map(|row| (UserId(row.user_id.clone()), row)))
 }
 
 fn apply_state(

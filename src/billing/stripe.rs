@@ -70,11 +70,12 @@ impl StripeClient {
         text_field(&answer, "id")
     }
 
-    /// Starts a Checkout Session in subscription mode; returns the page to send the person to.
+    /// Starts a Checkout Session in subscription mode; returns its id and the page to send
+    /// the person to.
     pub async fn create_checkout_session(
         &self,
         request: &CheckoutRequest<'_>,
-    ) -> Result<String, StripeError> {
+    ) -> Result<(String, String), StripeError> {
         let answer = self
             .post(
                 "v1/checkout/sessions",
@@ -96,7 +97,7 @@ impl StripeClient {
                 request.idempotency_key,
             )
             .await?;
-        text_field(&answer, "url")
+        Ok((text_field(&answer, "id")?, text_field(&answer, "url")?))
     }
 
     /// Opens a customer portal session; returns its page.

@@ -6,6 +6,38 @@ use diesel::Connection;
 
 use super::{AnyConnection, DatabaseUrl, DbError, SQLITE_BUSY_TIMEOUT};
 
+/// A pooled connection, and whether it was found dead (PostgreSQL restarted, or its
+/// backend terminated): such a one is dropped when given back instead of lent again.
+pub struct Conn {
+    inner: AnyConnection,
+    lost: bool,
+}
+
+impl std::ops::Deref for Conn {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.inner
+    }
+}
+
+impl std::ops::DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.inner
+    }
+}
+
+impl Conn {
+    /// After a failed statement: whether the connection itself is gone (a `SELECT 1`
+    /// fails too). Marks it so the pool drops it. Only ever asked after an error, so a
+    /// working request never pays the round trip.
+    fn check_lost(&mut self) -> bool {
+        if !self.lost && self.inner.batch_execute("SELECT 1").is_err() {
+            self.lost = true;
+        }
+        self.lost
+    }
+}
+
 /// Opens connections of the backend the URL names, and only that one.
 ///
 /// diesel's generated `establish` tries every backend in turn, which would turn a
@@ -16,10 +48,26 @@ pub struct Manager {
 }
 
 impl ManageConnection for Manager {
-    type Connection = AnyConnection;
+    type Connection = Conn;
     type Error = diesel::r2d2::Error;
 
-    fn connect(&self) -> Result<AnyConnection, Self::Error> {
+    fn connect(&self) -> Result<Conn, Self::Error> {
+        self.open().map(|inner| Conn { inner, lost: false })
+    }
+
+    fn is_valid(&self, conn: &mut Conn) -> Result<(), Self::Error> {
+        conn.inner
+            .batch_execute("SELECT 1")
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        conn.lost || diesel::r2d2::R2D2Connection::is_broken(&mut conn.inner)
+    }
+}
+
+impl Manager {
+    fn open(&self) -> Result<AnyConnection, diesel::r2d2::Error> {
         match &self.url {
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = diesel::SqliteConnection::establish(path)
@@ -43,15 +91,6 @@ impl ManageConnection for Manager {
                 Ok(AnyConnection::Postgresql(conn))
             }
         }
-    }
-
-    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), Self::Error> {
-        conn.batch_execute("SELECT 1")
-            .map_err(diesel::r2d2::Error::QueryError)
-    }
-
-    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
-        diesel::r2d2::R2D2Connection::is_broken(conn)
     }
 }
 
@@ -79,8 +118,8 @@ impl Db {
             .connection_timeout(std::time::Duration::from_secs(10))
             // r2d2 would run `SELECT 1` before lending each connection: a second round trip
             // for every request (half of /healthz, a third of a cached desk page on
-            // PostgreSQL). A connection that broke is still dropped when given back
-            // (`has_broken`), after the one request that met the error.
+            // PostgreSQL). Instead `run` checks a connection only after an error, drops it
+            // if it is dead and runs the work again on another (see `run`).
             .test_on_check_out(false)
             .build(Manager { url: url.clone() })
             .map_err(|e| DbError::Pool(format!("{}: {e}", url.redacted())))?;
@@ -100,18 +139,35 @@ impl Db {
     }
 
     /// Runs `f` with a connection on the blocking thread pool.
+    ///
+    /// When `f` fails because its connection was dead (PostgreSQL restarted or ended the
+    /// backend: every idle connection in the pool is then dead too), the connection is
+    /// dropped and `f` runs again on another, up to the pool's size and one fresh one, so
+    /// the person never sees the loss. Its statements all failed on the dead connection,
+    /// or were in a transaction that rolled back: nothing is done twice, unless `f` wrote
+    /// outside a transaction and lost the connection between two statements.
     pub async fn run<T, E, F>(&self, f: F) -> Result<T, E>
     where
-        F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+        F: Fn(&mut AnyConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn = pool
-                .get()
-                .map_err(|e| E::from(DbError::Pool(e.to_string())))?;
-            f(&mut conn)
+            let tries = pool.max_size() + 1;
+            let mut tried = 0;
+            loop {
+                let mut conn = pool
+                    .get()
+                    .map_err(|e| E::from(DbError::Pool(e.to_string())))?;
+                tried += 1;
+                match f(&mut conn) {
+                    Err(_) if tried < tries && conn.check_lost() => {
+                        tracing::warn!("a database connection was lost; trying on another");
+                    }
+                    other => return other,
+                }
+            }
         })
         .await
         .map_err(|e| E::from(DbError::Pool(format!("database task failed: {e}"))))?

@@ -335,3 +335,30 @@ diesel::table! {
 
 diesel::joinable!(desk_versions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(desk_versions, users);
+
+diesel::table! {
+    auth_failures (key) {
+        key -> Text,
+        failures -> Integer,
+        last_failure_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mail_limits (address, kind) {
+        address -> Text,
+        kind -> Text,
+        last_queued_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    checkout_sessions (id) {
+        id -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(checkout_sessions -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(checkout_sessions, users);

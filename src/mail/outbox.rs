@@ -9,7 +9,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::outgoing_mail;
+use crate::db::schema::{mail_limits, outgoing_mail};
 use crate::db::{new_id, AnyConnection};
 
 /// After this long unsent, a message is given up (its error is kept): verification links
@@ -24,6 +24,8 @@ pub enum Kind {
     VerifyEmail,
     PasswordReset,
     EmailChanged,
+    /// Someone signed up with an address that already has an account.
+    AccountExists,
     /// A subscription payment failed: the grace period has begun.
     BillingPastDue,
 }
@@ -34,6 +36,7 @@ impl Kind {
             Kind::VerifyEmail => "verify_email",
             Kind::PasswordReset => "password_reset",
             Kind::EmailChanged => "email_changed",
+            Kind::AccountExists => "account_exists",
             Kind::BillingPastDue => "billing_past_due",
         }
     }
@@ -112,6 +115,51 @@ pub fn enqueue(
         ))
         .execute(conn)?;
     Ok(id)
+}
+
+/// How often one kind of account mail may go to one address: asking again sooner answers
+/// the same page but queues nothing, so a form posted in a loop cannot flood a mailbox.
+pub const ONE_PER_ADDRESS_EVERY_MINUTES: i64 = 5;
+
+/// [`enqueue`], unless a message of the same kind was queued for the same address within
+/// [`ONE_PER_ADDRESS_EVERY_MINUTES`]; returns the id, or `None` when held back. One
+/// conditional update decides, so replicas asked at once queue one message between them.
+pub fn enqueue_limited(
+    conn: &mut AnyConnection,
+    user_id: Option<&str>,
+    draft: &Draft,
+    at: NaiveDateTime,
+    message_host: &str,
+) -> QueryResult<Option<String>> {
+    let address = draft.to.trim().to_lowercase();
+    let never = chrono::DateTime::from_timestamp(0, 0)
+        .unwrap_or_default()
+        .naive_utc();
+    crate::insert_or_ignore!(
+        conn,
+        mail_limits::table,
+        (
+            mail_limits::address.eq(&address),
+            mail_limits::kind.eq(draft.kind.id()),
+            mail_limits::last_queued_at.eq(never),
+        )
+    )?;
+    let won = diesel::update(
+        mail_limits::table.find((&address, draft.kind.id())).filter(
+            mail_limits::last_queued_at
+                .le(at - chrono::Duration::minutes(ONE_PER_ADDRESS_EVERY_MINUTES)),
+        ),
+    )
+    .set(mail_limits::last_queued_at.eq(at))
+    .execute(conn)?;
+    if won == 0 {
+        tracing::info!(
+            kind = draft.kind.id(),
+            "account mail held back: one was queued for this address minutes ago"
+        );
+        return Ok(None);
+    }
+    enqueue(conn, user_id, draft, at, message_host).map(Some)
 }
 
 /// Claims one message if it is unsent, due, not given up and not leased by a live claim.

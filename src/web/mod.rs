@@ -6,6 +6,7 @@ pub mod api;
 mod assets;
 mod caption_feeds;
 pub mod check_now;
+pub mod client;
 pub mod csrf;
 pub mod error;
 pub mod feed_url;
@@ -154,6 +155,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(pages::home::home)
         .service(pages::auth::signup_form)
         .service(pages::auth::signup)
+        .service(pages::auth::signup_sent)
         .service(pages::auth::login_form)
         .service(pages::auth::login)
         .service(pages::auth::logout)

@@ -236,6 +236,9 @@ async fn mail_unsent_when_its_link_expires_is_given_up_with_its_error(backend: B
     assert!(reset.given_up(two_hours));
     assert!(reset.last_error.is_some(), "the error is kept");
 
+    // Minutes later (sooner, the first link would stand and nothing be queued).
+    app.sql("UPDATE mail_limits SET last_queued_at = '2000-01-01 00:00:00'")
+        .await;
     assert_eq!(
         app.submit("/settings", "/settings/verify-email", &[])
             .await
@@ -252,3 +255,84 @@ async fn mail_unsent_when_its_link_expires_is_given_up_with_its_error(backend: B
     assert!(again.last_error.is_some());
 }
 on_both_backends!(mail_unsent_when_its_link_expires_is_given_up_with_its_error);
+
+/// How many messages of `kind` the outbox holds for `to`.
+async fn queued(app: &TestApp, kind: &str, to: &str) -> usize {
+    outbox_rows(app)
+        .await
+        .iter()
+        .filter(|m| m.kind == kind && m.to_address == to)
+        .count()
+}
+
+async fn account_mail_goes_at_most_once_per_address_every_few_minutes(backend: Backend) {
+    let smtp = SmtpServer::start().await;
+    let url = smtp.url();
+    let app = spawn_app_with(backend, |s| s.smtp_url = Some(Secret::new(url))).await;
+    app.sign_up("ann@example.com").await;
+    let stranger = new_browser();
+    let strip = |page: &str| {
+        page.lines()
+            .filter(|l| !l.contains("csrf"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let ask_reset = || async {
+        let answer = app
+            .submit_as(
+                &stranger,
+                "/forgot-password",
+                "/forgot-password",
+                &[("email", "ann@example.com")],
+            )
+            .await;
+        (
+            answer.status().as_u16(),
+            strip(&answer.text().await.unwrap()),
+        )
+    };
+    let first = ask_reset().await;
+    for _ in 0..9 {
+        assert_eq!(ask_reset().await, first, "the page answers the same");
+    }
+    assert_eq!(queued(&app, "password_reset", "ann@example.com").await, 1);
+
+    // Asking for the verification link again right after sign-up: the first link stands.
+    for _ in 0..3 {
+        let answer = app.submit("/settings", "/settings/verify-email", &[]).await;
+        assert_eq!(answer.status().as_u16(), 303);
+    }
+    assert_eq!(queued(&app, "verify_email", "ann@example.com").await, 1);
+
+    // Changing the address back and forth: one notice to the old address.
+    for new in ["bob@example.com", "ann@example.com", "bob@example.com"] {
+        let answer = app
+            .submit(
+                "/settings",
+                "/settings/email",
+                &[("email", new), ("password", "correct horse battery")],
+            )
+            .await;
+        assert_eq!(answer.status().as_u16(), 303);
+    }
+    assert_eq!(queued(&app, "email_changed", "ann@example.com").await, 1);
+    assert_eq!(queued(&app, "verify_email", "bob@example.com").await, 1);
+
+    // A few minutes later a new request is a new mail.
+    let reset_bob = || {
+        app.submit_as(
+            &stranger,
+            "/forgot-password",
+            "/forgot-password",
+            &[("email", "bob@example.com")],
+        )
+    };
+    reset_bob().await;
+    reset_bob().await;
+    assert_eq!(queued(&app, "password_reset", "bob@example.com").await, 1);
+    app.sql("UPDATE mail_limits SET last_queued_at = '2000-01-01 00:00:00'")
+        .await;
+    reset_bob().await;
+    assert_eq!(queued(&app, "password_reset", "bob@example.com").await, 2);
+}
+on_both_backends!(account_mail_goes_at_most_once_per_address_every_few_minutes);

@@ -364,6 +364,71 @@ async fn an_event_delivered_twice_or_concurrently_has_one_effect(backend: Backen
 }
 on_both_backends!(an_event_delivered_twice_or_concurrently_has_one_effect);
 
+async fn events_change_only_the_account_linked_to_their_customer(backend: Backend) {
+    let app = billing_app(backend, "http://127.0.0.1:1/").await;
+    let ann = customer(&app, "ann@example.com", "cus_ann").await;
+    app.sign_up_as(&crate::helpers::new_browser(), "bob@example.com")
+        .await;
+    let bob = app.user_id("bob@example.com").await;
+
+    // Validly signed, for a customer nobody is linked to, naming Ann in its metadata.
+    let mut stranger = subscription_event(
+        "evt_stranger",
+        "customer.subscription.created",
+        now(),
+        "sub_stranger",
+        "cus_stranger",
+        "active",
+        "price_business",
+    );
+    stranger["data"]["object"]["metadata"] = serde_json::json!({"account_id": ann.as_str()});
+    assert_eq!(
+        app.deliver(&stranger).await,
+        200,
+        "acknowledged, not applied"
+    );
+    let row = app.billing_row(&ann).await.expect("Ann's row");
+    assert_eq!(
+        (
+            row.stripe_customer_id.as_deref(),
+            row.plan.as_str(),
+            row.status.as_str()
+        ),
+        (Some("cus_ann"), "free", "none")
+    );
+
+    // A Checkout Session captionfeed never created links nobody, whichever account it names.
+    for (id, named) in [("evt_cs_ann", &ann), ("evt_cs_bob", &bob)] {
+        let completed = serde_json::json!({
+            "id": id, "type": "checkout.session.completed", "created": now(),
+            "data": {"object": {"id": format!("cs_not_ours_{id}"), "object": "checkout.session",
+                "customer": "cus_stranger", "client_reference_id": named.as_str(),
+                "metadata": {"account_id": named.as_str()}, "subscription": "sub_stranger"}}
+        });
+        assert_eq!(app.deliver(&completed).await, 200);
+    }
+    assert_eq!(
+        app.billing_row(&ann)
+            .await
+            .unwrap()
+            .stripe_customer_id
+            .as_deref(),
+        Some("cus_ann")
+    );
+    assert!(app
+        .billing_row(&bob)
+        .await
+        .and_then(|r| r.stripe_customer_id)
+        .is_none());
+    // The stranger's later events still change nobody.
+    let mut renewed = stranger.clone();
+    renewed["id"] = "evt_stranger_again".into();
+    assert_eq!(app.deliver(&renewed).await, 200);
+    assert_eq!(app.billing_row(&ann).await.unwrap().plan, "free");
+    assert!(app.billing_row(&bob).await.is_none_or(|r| r.plan == "free"));
+}
+on_both_backends!(events_change_only_the_account_linked_to_their_customer);
+
 async fn an_older_event_arriving_later_never_rolls_the_state_back(backend: Backend) {
     let app = billing_app(backend, "http://127.0.0.1:1/").await;
     let user = customer(&app, "order@example.com", "cus_order").await;

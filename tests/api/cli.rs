@@ -217,3 +217,95 @@ fn user_create_reads_the_password_from_stdin() {
     let short = create("bob@example.com", "short\n");
     assert!(String::from_utf8_lossy(&short.stderr).contains("at least 10 characters"));
 }
+
+/// A free loopback port for a child process to listen on.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// Kills the child when dropped, so a failed assertion leaves no server behind.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_starting_together_on_a_fresh_postgres_database_all_come_up() {
+    if !crate::helpers::postgres_configured() {
+        return;
+    }
+    let database = crate::helpers::TestDatabase::new(crate::helpers::Backend::Postgres);
+    let captionfeed::db::DatabaseUrl::Postgres(url) = database.url.clone() else {
+        unreachable!("a PostgreSQL test database")
+    };
+    let mail = tempfile::tempdir().expect("mail dir");
+    let command = |args: &[&str]| {
+        let mut cmd = captionfeed();
+        cmd.env("CAPTIONFEED_DATABASE_URL", &url)
+            .env("CAPTIONFEED_MAIL_DIR", mail.path())
+            .env("CAPTIONFEED_DATABASE_POOL_SIZE", "2")
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd
+    };
+    let logs = tempfile::tempdir().expect("log dir");
+    let ports = [free_port(), free_port()];
+    // Everything is spawned before anything is waited for: six processes racing.
+    let migrations: Vec<_> = (0..4)
+        .map(|_| command(&["migrate"]).spawn().expect("migrate starts"))
+        .collect();
+    let servers: Vec<Running> = ports
+        .iter()
+        .map(|port| {
+            let mut cmd = command(&["serve"]);
+            let log =
+                std::fs::File::create(logs.path().join(format!("{port}.log"))).expect("log file");
+            cmd.env("CAPTIONFEED_BIND", format!("127.0.0.1:{port}"))
+                .stdout(Stdio::null())
+                .stderr(log);
+            Running(cmd.spawn().expect("serve starts"))
+        })
+        .collect();
+    for child in migrations {
+        let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+            .await
+            .expect("joined")
+            .expect("migrate runs");
+        assert!(
+            output.status.success(),
+            "a migrate exited with {}: {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let client = reqwest::Client::new();
+    for (port, mut server) in ports.into_iter().zip(servers) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            if let Some(status) = server.0.try_wait().expect("child state") {
+                let log = std::fs::read_to_string(logs.path().join(format!("{port}.log")));
+                panic!("serve on port {port} exited with {status}: {log:?}");
+            }
+            let health = client
+                .get(format!("http://127.0.0.1:{port}/healthz"))
+                .send()
+                .await;
+            if health.is_ok_and(|r| r.status().is_success()) {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "serve on port {port} did not answer /healthz within 60 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+}

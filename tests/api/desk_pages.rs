@@ -14,7 +14,7 @@ use crate::helpers::{location, new_browser, rss, spawn_app, Backend, FeedServer,
 use crate::on_both_backends;
 
 /// A second web server on the same database, as another replica behind a load balancer.
-async fn another_web_replica(app: &TestApp) -> String {
+pub(crate) async fn another_web_replica(app: &TestApp) -> String {
     let db = captionfeed::cli::open_database(&app.settings)
         .await
         .expect("the replica's pool opens");

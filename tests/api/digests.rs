@@ -310,7 +310,7 @@ async fn each_caption_is_mailed_once_and_new_ones_in_the_next_digest(backend: Ba
         let url = format!("{}{}", feeds.base, path);
         app.db
             .run(move |conn| {
-                diesel::update(feeds::table.filter(feeds::url.eq(url)))
+                diesel::update(feeds::table.filter(feeds::url.eq(&url)))
                     .set(feeds::next_check_at.eq(now()))
                     .execute(conn)
                     .map_err(captionfeed::db::DbError::from)

@@ -250,11 +250,26 @@ impl TestApp {
         self.sign_up_as(&self.client, email).await
     }
 
+    /// Signs up as a person would: the sign-up form (whose answer never says whether the
+    /// address had an account), then the login form; returns the login's answer.
     pub async fn sign_up_as(&self, client: &reqwest::Client, email: &str) -> reqwest::Response {
+        let signed_up = self
+            .submit_as(
+                client,
+                "/signup",
+                "/signup",
+                &[("email", email), ("password", "correct horse battery")],
+            )
+            .await;
+        assert_eq!(
+            (signed_up.status().as_u16(), location(&signed_up)),
+            (303, "/signup/check-inbox".to_string()),
+            "signing up {email}"
+        );
         self.submit_as(
             client,
-            "/signup",
-            "/signup",
+            "/login",
+            "/login",
             &[("email", email), ("password", "correct horse battery")],
         )
         .await
@@ -328,6 +343,27 @@ impl TestApp {
         admin
             .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
             .expect("drop database");
+    }
+
+    /// Ends every server process of the app's PostgreSQL database, as a PostgreSQL
+    /// restart or an administrator would; returns how many there were.
+    pub fn terminate_postgres_backends(&self) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct Ended {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        use diesel::RunQueryDsl as _;
+        let (base, name) = self._database.drop_pg.as_ref().expect("a PostgreSQL test");
+        let mut admin = diesel::PgConnection::establish(base).expect("admin connection");
+        diesel::sql_query(
+            "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity \
+             WHERE datname = $1 AND pid <> pg_backend_pid()",
+        )
+        .bind::<diesel::sql_types::Text, _>(name)
+        .get_result::<Ended>(&mut admin)
+        .expect("terminate backends")
+        .n
     }
 
     /// Runs SQL on the test's database (to look at rows, or to move time along).

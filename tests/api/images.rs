@@ -40,7 +40,7 @@ async fn post_id(app: &TestApp, guid: &str) -> String {
     app.db
         .run(move |conn| {
             posts::table
-                .filter(posts::entry_key.eq(key))
+                .filter(posts::entry_key.eq(&key))
                 .select(posts::id)
                 .first::<String>(conn)
                 .map_err(captionfeed::db::DbError::from)

@@ -89,7 +89,10 @@ async function run({ name, ...options }) {
     await page.getByLabel("Email").fill(email);
     await page.getByLabel(/^Password/).fill("correct horse battery");
     await shot(page, "signup");
-    await Promise.all([page.waitForURL(/\/captions/), page.getByRole("button", { name: /sign up/i }).click()]);
+    await Promise.all([page.waitForURL(/\/signup\/check-inbox/), page.getByRole("button", { name: /sign up/i }).click()]);
+    // The same page whether or not the address had an account; then the person logs in.
+    await scan(page, `${name} /signup/check-inbox`);
+    await logIn(page, email);
 
     // The captions arrive once the poller has read the feed.
     const deadline = Date.now() + 30000;
@@ -227,6 +230,14 @@ async function run({ name, ...options }) {
   }
 }
 
+// Logs in from the page sign-up lands on (its link to the login form).
+async function logIn(page, email) {
+  await Promise.all([page.waitForURL(/\/login/), page.getByRole("link", { name: "Log in" }).first().click()]);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel(/^Password/).fill("correct horse battery");
+  await Promise.all([page.waitForURL(/\/captions/), page.getByRole("button", { name: "Log in" }).click()]);
+}
+
 // Without JavaScript the desk is plain links and forms: edit on a page of its own, mark as
 // posted with a form, filter with a GET form.
 async function runWithoutJavaScript() {
@@ -243,10 +254,12 @@ async function runWithoutJavaScript() {
   try {
     const page = context.pages()[0] || await context.newPage();
     page.setDefaultTimeout(15000);
+    const email = `e2e-${name}-${Date.now()}@example.com`;
     await page.goto(`${BASE}/signup`);
-    await page.getByLabel("Email").fill(`e2e-${name}-${Date.now()}@example.com`);
+    await page.getByLabel("Email").fill(email);
     await page.getByLabel(/^Password/).fill("correct horse battery");
-    await Promise.all([page.waitForURL(/\/captions/), page.getByRole("button", { name: /sign up/i }).click()]);
+    await Promise.all([page.waitForURL(/\/signup\/check-inbox/), page.getByRole("button", { name: /sign up/i }).click()]);
+    await logIn(page, email);
     await page.goto(`${BASE}/feeds/new`);
     await page.getByLabel(/Feed address/).fill(FEED);
     await Promise.all([page.waitForURL(/\/feeds\/[^/]+$/), page.locator("form[action='/feeds'] button[type=submit]").click()]);

@@ -7,7 +7,7 @@ use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
 
 use super::error::ApiError;
-use crate::accounts::{tokens, User, UserId};
+use crate::accounts::{throttle, tokens, User, UserId};
 use crate::web::AppState;
 
 /// The account an API request acts for.
@@ -36,14 +36,31 @@ impl FromRequest for ApiUser {
             })
             .map(|v| v.trim().to_string());
         let state = req.app_data::<web::Data<AppState>>().cloned();
+        let client = throttle::token_client_key(&crate::web::client::address(req));
         Box::pin(async move {
             let secret = secret.ok_or(ApiError::Unauthorized)?;
             let state =
                 state.ok_or_else(|| ApiError::Internal("application state missing".into()))?;
-            let found = state
+            // A token is 256 random bits, so guessing is hopeless; still, a client that keeps
+            // presenting wrong tokens waits like a sign-in guesser, and a waiting client's
+            // token is not even looked at.
+            let checked = state
                 .db
-                .run(move |conn| tokens::user_for_token(conn, &secret))
+                .run(move |conn| {
+                    let at = crate::db::now();
+                    let wait = throttle::wait(conn, &client, throttle::PER_CLIENT, at)?;
+                    if !wait.is_zero() {
+                        return Ok(Err(wait));
+                    }
+                    let found = tokens::user_for_token(conn, &secret)?;
+                    if found.is_none() {
+                        throttle::record_failure(conn, &client, at)?;
+                    }
+                    Ok::<_, crate::accounts::AccountError>(Ok(found))
+                })
                 .await?;
+            let found = checked
+                .map_err(|wait| ApiError::RateLimited(throttle::retry_after_seconds(wait)))?;
             let (user, _) = found.ok_or(ApiError::Unauthorized)?;
             state.api_limiter.check(&user.id)?;
             if let Some(plans) = state.settings.billing.as_ref().map(|b| b.plans.clone()) {

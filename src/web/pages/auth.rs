@@ -5,8 +5,9 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use askama::Template;
 
 use super::{render, see_other, Layout};
+use crate::accounts::signup::{sign_up, SignedUp};
 use crate::accounts::validate::{Email, Password, MIN_PASSWORD_CHARS};
-use crate::accounts::{password, sessions, users, verification, AccountError};
+use crate::accounts::{password, sessions, throttle, users, AccountError};
 use crate::db::now;
 use crate::web::add_feed::{add_feed, AddFeedError};
 use crate::web::csrf::CheckedForm;
@@ -122,61 +123,63 @@ pub async fn signup(
             .map(|hash| (email, hash)),
         (Err(e), _) | (_, Err(e)) => Err(e),
     };
-    // One transaction: the verification mail is queued if and only if the account exists.
-    let created = match checked {
+    // One transaction: the mail is queued if and only if the account is made (or found).
+    let signed_up = match checked {
         Err(e) => Err(e),
         Ok((email, hash)) => {
-            db.transaction(move |conn| {
-                let user = users::create(conn, &email, &hash)?;
-                let token = sessions::create(conn, &user.id)?;
-                let mail = verification::queue(
-                    conn,
-                    &base_url,
-                    &key,
-                    &user.user_id(),
-                    &user.email,
-                    now(),
-                )?;
-                Ok::<_, AccountError>((user.user_id(), token, mail))
-            })
-            .await
+            db.transaction(move |conn| sign_up(conn, &base_url, &key, &email, &hash, now()))
+                .await
         }
     };
-    match created {
-        Ok((user, token, mail)) => {
-            state.account_mail.send_soon(vec![mail]);
-            let secure = state.settings.secure_cookies();
-            let Some(feed) = feed else {
-                return Ok(logged_in(token, secure));
-            };
-            match add_feed(&state, &user, &feed).await {
-                Ok(_) => Ok(logged_in(token, secure)),
-                // The account exists either way: the person lands where the feed can be
-                // added by hand, its address already typed; adding it there says why.
-                Err(AddFeedError::Db(e)) => {
-                    tracing::error!(error = %e, "following the tried feed after sign-up failed");
-                    Ok(logged_in_to(token, secure, &add_feed_page(&feed)))
-                }
-                Err(_) => Ok(logged_in_to(token, secure, &add_feed_page(&feed))),
+    match signed_up {
+        Ok(done) => {
+            state
+                .account_mail
+                .send_soon(done.mail().into_iter().collect());
+            if let (SignedUp::Created { user, .. }, Some(feed)) = (done, feed) {
+                // In the background: fetching the feed would make a new address's answer
+                // slower than a known one's. The person signs in later anyway.
+                let state = state.clone();
+                actix_web::rt::spawn(async move {
+                    match add_feed(&state, &user, &feed).await {
+                        Ok(_) => {}
+                        Err(AddFeedError::Db(e)) => {
+                            tracing::error!(error = %e, "following the tried feed after sign-up failed");
+                        }
+                        Err(_) => {
+                            tracing::info!("the feed tried before sign-up could not be followed");
+                        }
+                    }
+                });
             }
+            Ok(see_other("/signup/check-inbox"))
         }
         Err(AccountError::Db(e)) => Err(e.into()),
-        Err(e) => {
-            let status = match e {
-                AccountError::EmailTaken => StatusCode::CONFLICT,
-                _ => StatusCode::UNPROCESSABLE_ENTITY,
-            };
-            refuse(status, super::sentence(&e.to_string()), feed)
-        }
+        Err(e) => refuse(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            super::sentence(&e.to_string()),
+            feed,
+        ),
     }
 }
 
-/// The add-feed form with `feed` filled in, and a fixed notice saying the account exists
-/// but the feed was not followed (the page never shows text taken from its address).
-fn add_feed_page(feed: &str) -> String {
-    format!(
-        "/feeds/new?url={}&notice=not_followed",
-        url::form_urlencoded::byte_serialize(feed.as_bytes()).collect::<String>()
+#[derive(Template)]
+#[template(path = "signup_sent.html")]
+struct SignupSentPage {
+    layout: Layout,
+}
+
+/// The one answer to every accepted sign-up, new address or not.
+#[get("/signup/check-inbox")]
+pub async fn signup_sent(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, WebError> {
+    render(
+        StatusCode::OK,
+        &SignupSentPage {
+            layout: Layout::new(&req, &state, None),
+        },
     )
 }
 
@@ -209,17 +212,29 @@ pub async fn login(
         email,
         password: raw_password,
     } = form.0;
-    let result = log_in(&state, &email, raw_password).await;
+    let client = crate::web::client::address(&req);
+    let result = log_in(&state, &email, raw_password, &client).await;
     match result {
         Ok(token) => Ok(logged_in(token, state.settings.secure_cookies())),
         Err(AccountError::Db(e)) => Err(e.into()),
         Err(e) => {
+            let status = match e {
+                AccountError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
+                _ => StatusCode::UNAUTHORIZED,
+            };
             let page = LoginPage {
                 layout: Layout::new(&req, &state, None),
                 email,
                 error: Some(super::sentence(&e.to_string())),
             };
-            render(StatusCode::UNAUTHORIZED, &page)
+            let mut response = render(status, &page)?;
+            if let AccountError::TooManyAttempts(wait) = e {
+                response.headers_mut().insert(
+                    actix_web::http::header::RETRY_AFTER,
+                    actix_web::http::header::HeaderValue::from(throttle::retry_after_seconds(wait)),
+                );
+            }
+            Ok(response)
         }
     }
 }
@@ -227,16 +242,45 @@ pub async fn login(
 /// A new session for the account these credentials open. Every failure is the same
 /// answer after the same amount of hashing work, and the hashing holds no database
 /// connection.
-async fn log_in(state: &AppState, email: &str, password: String) -> Result<String, AccountError> {
-    let user = match Email::parse(email) {
-        Ok(email) => {
-            state
-                .db
-                .run(move |conn| users::find_by_email(conn, &email))
-                .await?
-        }
-        Err(_) => None,
-    };
+///
+/// Every try is counted for the address typed and for the client before the password is
+/// checked ([`throttle::begin_attempt`]); a right password takes the count back.
+async fn log_in(
+    state: &AppState,
+    email: &str,
+    password: String,
+    client: &str,
+) -> Result<String, AccountError> {
+    let parsed = Email::parse(email).ok();
+    let account_key = throttle::account_key(
+        &parsed
+            .as_ref()
+            .map_or_else(|| email.trim().to_lowercase(), |e| e.as_str().to_string()),
+    );
+    let client_key = throttle::client_key(client);
+    let keys = (account_key.clone(), client_key.clone());
+    let (refused, user) = state
+        .db
+        .run(move |conn| {
+            let (account, client) = &keys;
+            let refused = throttle::begin_attempt(
+                conn,
+                &[
+                    (account, throttle::PER_ACCOUNT),
+                    (client, throttle::PER_CLIENT),
+                ],
+                now(),
+            )?;
+            let user = match (&refused, &parsed) {
+                (None, Some(email)) => users::find_by_email(conn, email)?,
+                _ => None,
+            };
+            Ok::<_, AccountError>((refused, user))
+        })
+        .await?;
+    if let Some(wait) = refused {
+        return Err(AccountError::TooManyAttempts(wait));
+    }
     // Without an account this does the decoy verification, so the time is the same.
     let verified =
         password::verify_blocking(password, user.as_ref().map(|u| u.password_hash.clone())).await;
@@ -244,7 +288,11 @@ async fn log_in(state: &AppState, email: &str, password: String) -> Result<Strin
         Some(user) if verified => {
             state
                 .db
-                .run(move |conn| sessions::create(conn, &user.id))
+                .run(move |conn| {
+                    throttle::clear(conn, &account_key)?;
+                    throttle::forgive(conn, &client_key)?;
+                    sessions::create(conn, &user.id)
+                })
                 .await
         }
         _ => Err(AccountError::BadCredentials),

@@ -302,7 +302,16 @@ pub async fn checkout(
         idempotency_key: &key,
     };
     match client.create_checkout_session(&request).await {
-        Ok(url) => Ok(see_other(&url)),
+        Ok((session, url)) => {
+            let id = user.id();
+            state
+                .db
+                .run(move |conn| {
+                    Ok::<_, DbError>(account::record_checkout(conn, &session, &id, now())?)
+                })
+                .await?;
+            Ok(see_other(&url))
+        }
         Err(e) => {
             page(
                 &req,

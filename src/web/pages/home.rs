@@ -116,12 +116,7 @@ pub async fn home(
     if typed.trim().is_empty() {
         return page(StatusCode::OK, None, None);
     }
-    // The peer, not X-Forwarded-For: a header anyone can write would make the limit moot.
-    // Behind a proxy every visitor shares the proxy's allowance, which errs on the safe side.
-    let client = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
+    let client = crate::web::client::address(&req);
     if let Err(ApiError::RateLimited(seconds)) = state.preview_limiter.check(&client) {
         let mut response = page(
             StatusCode::TOO_MANY_REQUESTS,

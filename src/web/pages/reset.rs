@@ -67,14 +67,13 @@ pub async fn forgot(
                 &user.password_hash,
                 reset::expiry_from(at),
             );
-            let id = outbox::enqueue(
+            Ok(outbox::enqueue_limited(
                 conn,
                 Some(&user.id),
                 &reset::draft(&user.email, &link),
                 at,
                 &message_host(&base_url),
-            )?;
-            Ok(Some(id))
+            )?)
         })
         .await
         .map_err(|e: AccountError| WebError::Internal(e.to_string()))?;
@@ -111,7 +110,7 @@ pub async fn reset_form(
             Ok::<_, WebError>(reset::check(
                 conn,
                 &key,
-                &UserId(user),
+                &UserId(user.clone()),
                 expires,
                 &signature,
                 now(),

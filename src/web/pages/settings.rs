@@ -297,7 +297,7 @@ pub async fn change_email(
             }
             let old = email_change::change(conn, &id, &hash, &new)?;
             let at = now();
-            let notice = outbox::enqueue(
+            let notice = outbox::enqueue_limited(
                 conn,
                 Some(id.as_str()),
                 &email_change::notice(&old, new.as_str(), &reset_url),
@@ -305,7 +305,7 @@ pub async fn change_email(
                 &message_host(&base_url),
             )?;
             let confirm = verification::queue(conn, &base_url, &key, &id, new.as_str(), at)?;
-            Ok::<_, AccountError>(vec![notice, confirm])
+            Ok::<_, AccountError>([notice, confirm].into_iter().flatten().collect::<Vec<_>>())
         })
         .await;
     let mails = match changed {

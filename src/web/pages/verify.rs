@@ -85,6 +85,6 @@ pub async fn resend(
             )?)
         })
         .await?;
-    state.account_mail.send_soon(vec![mail]);
+    state.account_mail.send_soon(mail.into_iter().collect());
     Ok(see_other("/settings?sent=1"))
 }
