@@ -4,16 +4,22 @@
 //! reaching internal addresses ([`guard`]) and bounded in time and size
 //! ([`fetch`]). Parsing accepts RSS, Atom and JSON Feed via feed-rs
 //! ([`parse`]) and flattens entries into plain text a caption template can
-//! use directly ([`normalize`], [`html`]).
+//! use directly ([`normalize`], [`html`]). Each post is read once as a reader would
+//! ([`reading`]: the article's text without its machinery ([`article`], [`lines`]), the
+//! best summary, the lead sentence ([`sentences`])), so captions never redo that work.
 
+pub mod article;
 pub mod discover;
 pub mod error;
 pub mod fetch;
 pub mod guard;
 pub mod hints;
 pub mod html;
+pub mod lines;
 pub mod normalize;
 pub mod parse;
+pub mod reading;
+pub mod sentences;
 
 pub use error::FetchError;
 pub use fetch::{FetchConfig, FetchOutcome, FetchReport, Fetcher, Hop, Validators};
