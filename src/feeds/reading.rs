@@ -16,6 +16,8 @@ const LEAD_MIN_CHARS_UNSPACED: usize = 12;
 /// Section headings kept per post, and characters per heading.
 const MAX_HEADINGS: usize = 30;
 const HEADING_MAX_CHARS: usize = 200;
+/// Words from which a title that merely opens the text is taken for an automatic one.
+const AUTO_TITLE_MIN_WORDS: usize = 5;
 /// Words of a label made from the text for a post without a title.
 const LABEL_WORDS: usize = 10;
 
@@ -106,7 +108,11 @@ pub fn read(
         given.is_empty() || (!heading_copy && is_cut_of(&given, &one_line_text(&body)));
     let body_text = one_line_text(&body);
 
-    let feed_summary = one_line_text(&summary_article);
+    let mut summary_read = summary_article.clone();
+    if !given.is_empty() && !cut_marked && !title_from_text {
+        drop_leading_title(&mut summary_read, &given);
+    }
+    let feed_summary = one_line_text(&summary_read);
     let not_a_summary = feed_summary.is_empty()
         || is_link_or_address(&feed_summary)
         || (has_content && is_copy_of(&feed_summary, &body_text))
@@ -177,11 +183,14 @@ fn is_copy_of(summary: &str, text: &str) -> bool {
 }
 
 /// `title` only repeats the beginning of `text`, cut mid-sentence: micro.blog's and
-/// Mastodon-style feeds' automatic titles.
+/// Mastodon-style feeds' automatic titles. Short titles that open the first sentence
+/// ("Barfi" in "Barfi to indyjski deser…") are the author's: automatic ones are cut from
+/// several words on, or say they were cut.
 fn is_cut_of(title: &str, text: &str) -> bool {
     let core = without_cut_mark(title);
     let cut_mark = core.len() < title.trim_end().len();
-    !core.is_empty()
+    (cut_mark || core.split_whitespace().count() >= AUTO_TITLE_MIN_WORDS)
+        && !core.is_empty()
         && text.chars().count() > core.chars().count()
         && starts_with_loosely(text, core)
         && (cut_mark || !ends_a_sentence(core) || text_continues_sentence(text, core))
@@ -214,6 +223,13 @@ fn drop_leading_title(body: &mut Article, title: &str) -> bool {
     if same(&first.text) {
         body.blocks.remove(0);
         return true;
+    }
+    // A heading glued to the text when the feed stripped its markup: "Join usWe welcome…".
+    if let Some(rest) = first.text.strip_prefix(title) {
+        if rest.chars().next().is_some_and(char::is_uppercase) {
+            first.text = rest.to_owned();
+            return true;
+        }
     }
     let sentences = sentences::sentences(&first.text);
     match sentences.first() {

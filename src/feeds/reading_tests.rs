@@ -124,6 +124,13 @@ fn a_title_that_only_repeats_the_texts_beginning_is_not_a_title() {
     // A real title that starts the first sentence is still the author's.
     let r = read("Netflix", text, None, None);
     assert!(!r.title_from_text);
+    let r = read(
+        "Barfi",
+        html("<p>Barfi to indyjski deser z mleka. Robi się go szybko.</p>"),
+        None,
+        None,
+    );
+    assert!(!r.title_from_text);
 }
 
 #[test]
@@ -146,6 +153,14 @@ fn a_copy_of_the_title_opening_the_body_is_dropped() {
         None,
     );
     assert_eq!(r.content_text, "First post here, welcome to it.");
+    // Hugo's plain summaries glue the heading to the text.
+    let r = read(
+        "Join the PKI Consortium",
+        html("Join the PKI ConsortiumWe welcome all organizations that are eligible."),
+        None,
+        None,
+    );
+    assert_eq!(r.summary, "We welcome all organizations that are eligible.");
 }
 
 #[test]
