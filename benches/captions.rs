@@ -62,6 +62,10 @@ fn posts() -> Vec<PostView> {
                 ],
                 image_url: Some("https://blog.example.dev/img/cover.png".into()),
                 feed_title: Some("Example Engineering".into()),
+                // Read once when the feed was, like the text above.
+                lead: "A paragraph of the article body with some words in it.".into(),
+                title_from_text: false,
+                headings: vec!["Why".into(), "How".into()],
             }
         })
         .collect()

@@ -1,6 +1,13 @@
 //! Post images: the feed's enclosure or media image, else the post page's `og:image`,
 //! fetched in the background (never while a page waits) and kept in `post_images`.
 //!
+//! The same page fetch brings the page's description (`og:description`, else
+//! `twitter:description`, else the meta description). A post whose summary was made from its
+//! text (the feed had no real one) takes it as its summary. Captions never wait for it: they
+//! are written when the post is read, and the description only improves what reads the post
+//! later (captions written for it afterwards, regenerated ones, the API). A page that fails
+//! leaves the post as it was.
+//!
 //! Pages and images come through the guarded fetcher like feeds, so an image URL cannot
 //! reach the server's own network. Images are capped at [`MAX_IMAGE_BYTES`] and must say
 //! they are raster images: SVG can carry scripts, and these bytes are served from our origin.
@@ -24,7 +31,10 @@ use crate::accounts::UserId;
 use crate::config::Settings;
 use crate::db::schema::{captions, post_images, posts, subscriptions};
 use crate::db::{now, AnyConnection, Db, DbError};
-use crate::feeds::{FetchConfig, FetchError, FetchOutcome, Fetcher, Validators};
+use crate::feeds::reading::{self, SummarySource};
+use crate::feeds::{
+    normalize, sentences, FetchConfig, FetchError, FetchOutcome, Fetcher, Validators,
+};
 
 pub const MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
 /// A post page is read only for its `<head>`; a megabyte is plenty.
@@ -70,6 +80,14 @@ struct Due {
     id: String,
     url: Option<String>,
     image_url: Option<String>,
+    summary_source: String,
+}
+
+impl Due {
+    /// The summary was made from the text, so the page's description would be better.
+    fn wants_description(&self) -> bool {
+        SummarySource::parse(&self.summary_source) == SummarySource::Text
+    }
 }
 
 /// Posts some account has captions for (those the dashboard shows) with no image yet,
@@ -84,7 +102,12 @@ fn due_posts(conn: &mut AnyConnection, at: NaiveDateTime) -> QueryResult<Vec<(Du
         )))
         .order(posts::first_seen_at.desc())
         .limit(BATCH)
-        .select((posts::id, posts::url, posts::image_url))
+        .select((
+            posts::id,
+            posts::url,
+            posts::image_url,
+            posts::summary_source,
+        ))
         .load(conn)?;
     let mut due: Vec<(Due, i32)> = fresh.into_iter().map(|d| (d, 0)).collect();
     let retries: Vec<(Due, i32)> = posts::table
@@ -95,7 +118,12 @@ fn due_posts(conn: &mut AnyConnection, at: NaiveDateTime) -> QueryResult<Vec<(Du
         .order(post_images::next_attempt_at.asc())
         .limit(BATCH)
         .select((
-            (posts::id, posts::url, posts::image_url),
+            (
+                posts::id,
+                posts::url,
+                posts::image_url,
+                posts::summary_source,
+            ),
             post_images::attempts,
         ))
         .load(conn)?;
@@ -278,7 +306,13 @@ impl Images {
                 // Another replica has it.
                 continue;
             }
-            let outcome = self.fetch_image(&post).await;
+            let (outcome, description) = self.fetch_image(&post).await;
+            if let Some(description) = description {
+                let id = post.id.clone();
+                self.db
+                    .run(move |conn| Ok::<_, DbError>(record_description(conn, &id, &description)?))
+                    .await?;
+            }
             let label = match outcome {
                 Outcome::Stored { .. } => {
                     report.stored += 1;
@@ -309,20 +343,34 @@ impl Images {
         crate::workers::run_every("post image fetcher", TICK, shutdown, || self.run_once()).await
     }
 
-    async fn fetch_image(&self, post: &Due) -> Outcome {
-        let source = match &post.image_url {
-            Some(url) => url.clone(),
-            None => match self.og_image(post.url.as_deref()).await {
-                Ok(Some(url)) => url,
-                Ok(None) => {
-                    return Outcome::GiveUp {
-                        source: None,
-                        why: "the post names no image".into(),
-                    }
-                }
-                Err(outcome) => return outcome,
-            },
+    /// The post's image, and its page's description when the post wants one.
+    async fn fetch_image(&self, post: &Due) -> (Outcome, Option<String>) {
+        let page = if post.image_url.is_none() || post.wants_description() {
+            self.page_meta(post.url.as_deref()).await
+        } else {
+            Ok(PageMeta::default())
         };
+        let (meta, page_failure) = match page {
+            Ok(meta) => (meta, None),
+            Err(outcome) => (PageMeta::default(), Some(outcome)),
+        };
+        let description = meta.description.filter(|_| post.wants_description());
+        let source = match (&post.image_url, meta.image, page_failure) {
+            (Some(url), _, _) => url.clone(),
+            (None, Some(url), _) => url,
+            (None, None, Some(outcome)) => return (outcome, description),
+            (None, None, None) => {
+                let outcome = Outcome::GiveUp {
+                    source: None,
+                    why: "the post names no image".into(),
+                };
+                return (outcome, description);
+            }
+        };
+        (self.fetch_source(source).await, description)
+    }
+
+    async fn fetch_source(&self, source: String) -> Outcome {
         match self.images.fetch(&source, &Validators::default()).await {
             Ok(FetchOutcome::Fetched {
                 body, content_type, ..
@@ -348,16 +396,16 @@ impl Images {
         }
     }
 
-    /// The `og:image` of the post's page, when the post links to one.
-    async fn og_image(&self, page: Option<&str>) -> Result<Option<String>, Outcome> {
+    /// The image and description of the post's page, when the post links to one.
+    async fn page_meta(&self, page: Option<&str>) -> Result<PageMeta, Outcome> {
         let Some(page) = page else {
-            return Ok(None);
+            return Ok(PageMeta::default());
         };
         match self.pages.fetch(page, &Validators::default()).await {
             Ok(FetchOutcome::Fetched {
                 body, final_url, ..
-            }) => Ok(og_image(&String::from_utf8_lossy(&body), &final_url)),
-            Ok(FetchOutcome::NotModified) => Ok(None),
+            }) => Ok(page_meta(&String::from_utf8_lossy(&body), &final_url)),
+            Ok(FetchOutcome::NotModified) => Ok(PageMeta::default()),
             Err(e) => Err(failed(None, e)),
         }
     }
@@ -395,8 +443,38 @@ pub fn extension(content_type: &str) -> &'static str {
     }
 }
 
-/// A page's `og:image` (else `twitter:image`), absolute, http(s) only.
-pub fn og_image(html: &str, base: &Url) -> Option<String> {
+/// Stores a page's description as the summary of a post whose summary was made from its
+/// text (a post whose summary changed meanwhile keeps it).
+fn record_description(
+    conn: &mut AnyConnection,
+    post_id: &str,
+    description: &str,
+) -> QueryResult<()> {
+    diesel::update(
+        posts::table
+            .filter(posts::id.eq(post_id))
+            .filter(posts::summary_source.eq(SummarySource::Text.as_str())),
+    )
+    .set((
+        posts::summary.eq(description),
+        posts::summary_source.eq(SummarySource::Page.as_str()),
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// What a post's page says about itself in its `<head>`.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct PageMeta {
+    /// `og:image` (else `twitter:image`), absolute, http(s) only.
+    pub image: Option<String>,
+    /// `og:description`, else `twitter:description`, else the meta description: plain text
+    /// ending on a whole sentence (or "…"), and none that is only a link or an address.
+    pub description: Option<String>,
+}
+
+/// A page's image and description.
+pub fn page_meta(html: &str, base: &Url) -> PageMeta {
     let tokenizer = Tokenizer::new(MetaSink::default(), TokenizerOpts::default());
     let input = BufferQueue::default();
     input.push_back(StrTendril::from(html));
@@ -411,8 +489,26 @@ pub fn og_image(html: &str, base: &Url) -> Option<String> {
             .find(|url| matches!(url.scheme(), "http" | "https"))
             .map(String::from)
     };
-    pick(&["og:image", "og:image:url", "og:image:secure_url"])
-        .or_else(|| pick(&["twitter:image", "twitter:image:src"]))
+    let describe = |name: &str| {
+        found
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, content)| normalize::one_line(content))
+            .find(|d| !d.is_empty() && !reading::is_link_or_address(d))
+            .map(|d| sentences::cut_to_sentences(&d, normalize::SUMMARY_CHARS))
+    };
+    PageMeta {
+        image: pick(&["og:image", "og:image:url", "og:image:secure_url"])
+            .or_else(|| pick(&["twitter:image", "twitter:image:src"])),
+        description: describe("og:description")
+            .or_else(|| describe("twitter:description"))
+            .or_else(|| describe("description")),
+    }
+}
+
+/// A page's `og:image` (else `twitter:image`), absolute, http(s) only.
+pub fn og_image(html: &str, base: &Url) -> Option<String> {
+    page_meta(html, base).image
 }
 
 #[derive(Default)]
@@ -483,6 +579,45 @@ mod tests {
             Some("https://blog.example/posts/t.png")
         );
         assert_eq!(og_image("<p>no image</p>", &base), None);
+    }
+
+    #[test]
+    fn the_page_description_is_a_summary_or_nothing() {
+        let base = Url::parse("https://blog.example/posts/1").unwrap();
+        let page = |head: &str| page_meta(&format!("<html><head>{head}</head></html>"), &base);
+        let meta = page(
+            r#"<meta name="description" content="Meta one.">
+               <meta name="twitter:description" content="Twitter one.">
+               <meta property="og:description" content=" Bears wake up
+                  hungry in spring &amp; eat sedges. ">"#,
+        );
+        assert_eq!(
+            meta.description.as_deref(),
+            Some("Bears wake up hungry in spring & eat sedges.")
+        );
+        assert_eq!(
+            page(r#"<meta name="twitter:description" content="Twitter one."><meta name="description" content="Meta one.">"#)
+                .description
+                .as_deref(),
+            Some("Twitter one.")
+        );
+        // A wallet address or a bare link is no description; the next one is taken.
+        assert_eq!(
+            page(r#"<meta property="og:description" content="bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"><meta name="description" content="Episode 12.">"#)
+                .description
+                .as_deref(),
+            Some("Episode 12.")
+        );
+        let long = format!(
+            r#"<meta name="description" content="{}">"#,
+            "A short sentence here. ".repeat(40)
+        );
+        let cut = page(&long).description.unwrap();
+        assert!(
+            cut.chars().count() <= normalize::SUMMARY_CHARS && cut.ends_with("here."),
+            "{cut}"
+        );
+        assert_eq!(page("").description, None);
     }
 
     #[test]

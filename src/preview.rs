@@ -138,6 +138,9 @@ pub fn caption_posts(
                 categories: entry.categories.clone(),
                 image_url: entry.image_url.clone(),
                 feed_title: parsed.title.clone(),
+                lead: entry.lead.clone(),
+                title_from_text: entry.title_from_text,
+                headings: entry.headings.clone(),
             };
             PostPreview {
                 captions: generate(&post, platforms),

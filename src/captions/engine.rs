@@ -42,6 +42,7 @@ pub const VARIABLES: &[&str] = &[
     "hashtags",
     "image",
     "feed_title",
+    "lead",
 ];
 
 /// Why a template was refused, with the line it happened on when known.
@@ -228,7 +229,7 @@ fn render_capped(tmpl: &minijinja::Template, ctx: Value) -> Result<String, Templ
 /// and list again, which was a large part of the cost of a render.
 pub(crate) struct Prepared {
     /// One per name of [`VARIABLES`], in order.
-    fields: [Value; 10],
+    fields: [Value; 11],
     /// The hashtags one by one, to keep a prefix of.
     hashtags: Vec<Value>,
 }
@@ -255,6 +256,7 @@ impl Prepared {
                 Value::from(hashtags.clone()),
                 text_field(&ctx.image),
                 text_field(&ctx.feed_title),
+                text_field(&ctx.lead),
             ],
             hashtags,
         }
@@ -312,7 +314,7 @@ fn list_field(items: &[String]) -> Vec<Value> {
 
 /// What a template sees at its top level: the [`VARIABLES`] and nothing else.
 #[derive(Debug)]
-struct ContextObject([Value; 10]);
+struct ContextObject([Value; 11]);
 
 impl Object for ContextObject {
     fn repr(self: &Arc<Self>) -> ObjectRepr {

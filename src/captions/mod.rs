@@ -56,6 +56,13 @@ pub struct PostView {
     pub categories: Vec<String>,
     pub image_url: Option<String>,
     pub feed_title: Option<String>,
+    /// The first strong sentence of the post, or empty.
+    pub lead: String,
+    /// The title is a label made from the text (the feed had none, or repeated the text's
+    /// beginning): captions carry the text once instead.
+    pub title_from_text: bool,
+    /// The post's section headings, in order.
+    pub headings: Vec<String>,
 }
 
 /// A caption ready to post; `length` is [`measure`] of `text` and never
@@ -202,6 +209,9 @@ mod tests {
             ],
             image_url: Some("https://blog.example.dev/img/migrations.png".into()),
             feed_title: Some("Example Engineering".into()),
+            lead: "Every deploy used to mean a maintenance window.".into(),
+            title_from_text: false,
+            headings: vec!["Expand and contract".into(), "Backfills".into()],
         }
     }
 
@@ -237,6 +247,58 @@ mod tests {
                 .contains("https://blog.example.dev/posts/zero-downtime-migrations");
             assert_eq!(has_url, c.platform != Platform::Instagram, "{:?}", c);
         }
+    }
+
+    #[test]
+    fn a_post_titled_from_its_text_is_captioned_from_its_text_once() {
+        let text = "After years, I finally got us a month of Netflix. Mostly, so our little one \
+                    can watch K-Pop Demon Hunters.";
+        let post = PostView {
+            title: "After years, I finally got".into(),
+            title_from_text: true,
+            url: Some("https://a.example/2025/10/07/after-years.html".into()),
+            summary: text.into(),
+            content_text: text.into(),
+            ..PostView::default()
+        };
+        for c in generate(&post, &Platform::ALL) {
+            assert_eq!(c.error, None, "{c:?}");
+            assert!(c.text.starts_with("After years, I finally got us"), "{c:?}");
+            assert_eq!(c.text.matches("After years").count(), 1, "{c:?}");
+            assert!(!c.text.contains("(untitled)"));
+        }
+        let x = &generate(&post, &[Platform::X])[0];
+        assert!(x.text.contains("Demon Hunters."), "{x:?}");
+        assert!(x.text.contains("https://a.example/"), "{x:?}");
+
+        // With no text at all, the label stands in.
+        let bare = PostView {
+            title: "after years".into(),
+            title_from_text: true,
+            ..PostView::default()
+        };
+        assert_eq!(generate(&bare, &[Platform::X])[0].text, "after years");
+    }
+
+    #[test]
+    fn the_lead_is_a_template_variable() {
+        let (set, errors) = TemplateSet::with_overrides([(
+            Platform::X,
+            DEFAULT_VARIANT.to_owned(),
+            "{{ lead }} {{ url }}".to_owned(),
+        )]);
+        assert!(errors.is_empty(), "{errors:?}");
+        let c = &generate_with(
+            &set,
+            &post(),
+            &[(Platform::X, DEFAULT_VARIANT.to_owned())],
+            &Settings::default(),
+        )[0];
+        assert_eq!(
+            c.text,
+            "Every deploy used to mean a maintenance window. \
+             https://blog.example.dev/posts/zero-downtime-migrations"
+        );
     }
 
     #[test]

@@ -50,6 +50,7 @@ enum Field {
     Published,
     Image,
     FeedTitle,
+    Lead,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -78,6 +79,7 @@ fn field(name: &str) -> Option<Field> {
         "published" => Field::Published,
         "image" => Field::Image,
         "feed_title" => Field::FeedTitle,
+        "lead" => Field::Lead,
         _ => return None,
     })
 }
@@ -109,6 +111,7 @@ impl Values<'_> {
             Field::Published => &ctx.published,
             Field::Image => &ctx.image,
             Field::FeedTitle => &ctx.feed_title,
+            Field::Lead => &ctx.lead,
         }
     }
 
@@ -515,6 +518,7 @@ mod tests {
                         hashtags,
                         image,
                         feed_title,
+                        lead: String::new(),
                     }
                 },
             )
@@ -540,6 +544,7 @@ mod tests {
                     categories,
                     image_url: None,
                     feed_title: fed.then(|| "Example Engineering".to_owned()),
+                    ..PostView::default()
                 },
             )
     }

@@ -34,6 +34,9 @@ pub fn post_view(post: &Post, feed: &Feed) -> PostView {
         categories: post.category_list(),
         image_url: post.image_url.clone(),
         feed_title: feed.title.clone(),
+        lead: post.lead.clone(),
+        title_from_text: post.title_from_text,
+        headings: post.heading_list(),
     }
 }
 

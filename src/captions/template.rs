@@ -63,6 +63,8 @@ pub(crate) struct Context {
     pub hashtags: Vec<String>,
     pub image: String,
     pub feed_title: String,
+    /// The post's first strong sentence, or empty.
+    pub lead: String,
 }
 
 impl Context {
@@ -84,6 +86,7 @@ impl Context {
             categories,
             image: "https://blog.example.com/fast-feeds.png".into(),
             feed_title: "Example Engineering".into(),
+            lead: "We profiled the service under real traffic and found three hot spots.".into(),
         }
     }
 
@@ -102,6 +105,7 @@ impl Context {
             &mut self.excerpt,
             &mut self.author,
             &mut self.feed_title,
+            &mut self.lead,
         ] {
             let kept = within_bytes(text, super::bounds::MAX_FIELD_BYTES).len();
             text.truncate(kept);
@@ -115,6 +119,9 @@ impl Context {
     }
 
     fn read(post: &PostView) -> Self {
+        if post.title_from_text {
+            return Self::from_untitled_post(post);
+        }
         let title = clean_text(&post.title);
         // Only the first words of long texts are ever used; cleaning whole
         // articles dominated caption generation.
@@ -155,8 +162,26 @@ impl Context {
                 .as_deref()
                 .map(clean_text)
                 .unwrap_or_default(),
+            lead: clean_text(&post.lead),
             title,
         }
+    }
+
+    /// A post whose title is only a label made from its text: the text itself stands where
+    /// a title would (fitting cuts it like one), once, with no summary or excerpt to repeat it.
+    fn from_untitled_post(post: &PostView) -> Self {
+        let titled = PostView {
+            title: if post.summary.trim().is_empty() {
+                post.title.clone()
+            } else {
+                post.summary.clone()
+            },
+            summary: String::new(),
+            content_text: String::new(),
+            title_from_text: false,
+            ..post.clone()
+        };
+        Self::from_post(&titled)
     }
 }
 
@@ -695,8 +720,11 @@ mod tests {
             categories: vec!["Rust".into(), " ".into()],
             image_url: Some("javascript:alert(1)".into()),
             feed_title: None,
+            lead: " First   paragraph. ".into(),
+            ..PostView::default()
         };
         let ctx = Context::from_post(&post);
+        assert_eq!(ctx.lead, "First paragraph.");
         assert_eq!(ctx.title, "Hello world");
         assert_eq!(ctx.summary, "First paragraph. Second.");
         assert_eq!(ctx.excerpt, "First paragraph. Second.");

@@ -66,6 +66,10 @@ diesel::table! {
         categories -> Text,
         image_url -> Nullable<Text>,
         first_seen_at -> Timestamp,
+        lead -> Text,
+        headings -> Text,
+        title_from_text -> Bool,
+        summary_source -> Text,
     }
 }
 

@@ -44,8 +44,11 @@ pub fn group(captions: Vec<DigestCaption>) -> Vec<PostGroup> {
             None => groups.push((
                 c.post_id,
                 PostGroup {
+                    // Posts are stored with a title or a label made from their text; one
+                    // with neither (no text, no address words) is named by its first
+                    // caption's beginning.
                     title: if c.post_title.trim().is_empty() {
-                        "(untitled post)".into()
+                        crate::feeds::normalize::fallback_title(&block.text)
                     } else {
                         c.post_title
                     },

@@ -5,8 +5,11 @@
 //! ([`fetch`]). Parsing accepts RSS, Atom and JSON Feed via feed-rs
 //! ([`parse`]), after older and looser dialects are rewritten into ones it
 //! reads (`compat`), and flattens entries into plain text a caption template
-//! can use directly ([`normalize`], [`html`]).
+//! can use directly ([`normalize`], [`html`]). Each post is read once as a reader would
+//! ([`reading`]: the article's text without its machinery ([`article`], [`lines`]), the
+//! best summary, the lead sentence ([`sentences`])), so captions never redo that work.
 
+pub mod article;
 mod compat;
 pub mod discover;
 pub mod error;
@@ -14,8 +17,11 @@ pub mod fetch;
 pub mod guard;
 pub mod hints;
 pub mod html;
+pub mod lines;
 pub mod normalize;
 pub mod parse;
+pub mod reading;
+pub mod sentences;
 
 pub use error::FetchError;
 pub use fetch::{FetchConfig, FetchOutcome, FetchReport, Fetcher, Hop, Validators};

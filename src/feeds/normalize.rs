@@ -13,7 +13,6 @@ use super::html;
 pub const SUMMARY_CHARS: usize = 300;
 /// Words taken from the summary when an entry has no title.
 pub const TITLE_FALLBACK_WORDS: usize = 10;
-pub const UNTITLED: &str = "(untitled)";
 
 /// How a feed field's text is to be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,12 +89,16 @@ pub fn title_text(raw: &str, markup: Markup) -> String {
     one_line(&body_text(raw, markup).text)
 }
 
-/// A title for an entry that has none, so lists never show a blank row.
+/// A label for an entry that has no title, from its first words: lists need one, and
+/// "(untitled)" says nothing. Empty when the text is.
 pub fn fallback_title(summary: &str) -> String {
     let words: Vec<&str> = summary.split_whitespace().collect();
     match words.len() {
-        0 => UNTITLED.to_owned(),
         n if n <= TITLE_FALLBACK_WORDS => words.join(" "),
+        // Ending on a sentence's end, the label is whole.
+        _ if words[TITLE_FALLBACK_WORDS - 1].ends_with(['.', '!', '?', '…']) => {
+            words[..TITLE_FALLBACK_WORDS].join(" ")
+        }
         _ => format!("{}…", words[..TITLE_FALLBACK_WORDS].join(" ")),
     }
 }
@@ -185,7 +188,7 @@ mod tests {
 
     #[test]
     fn titles_fall_back_to_summary_words() {
-        assert_eq!(fallback_title(""), UNTITLED);
+        assert_eq!(fallback_title(""), "");
         assert_eq!(fallback_title("  Just a note  "), "Just a note");
         assert_eq!(
             fallback_title(SUMMARY),
@@ -314,12 +317,16 @@ mod tests {
     }
 
     #[test]
-    fn long_content_without_summary_is_cut() {
+    fn long_content_without_summary_is_cut_at_a_sentence() {
         let bytes = include_bytes!("../../tests/fixtures/feeds/rss2_content_encoded.xml");
         let feed = parse_feed(bytes, None).unwrap();
         let pickles = &feed.entries[1];
         assert!(pickles.summary.chars().count() <= SUMMARY_CHARS);
-        assert!(pickles.summary.ends_with('…'), "{}", pickles.summary);
+        assert!(
+            crate::feeds::sentences::ends_a_sentence(&pickles.summary),
+            "{}",
+            pickles.summary
+        );
         assert!(pickles
             .summary
             .starts_with("Quick pickles need only vinegar"));

@@ -7,6 +7,7 @@ use url::Url;
 
 use super::compat;
 use super::normalize::{self, Markup};
+use super::reading::{self, SummarySource};
 
 #[derive(Debug, Clone)]
 pub struct ParsedFeed {
@@ -32,12 +33,20 @@ pub struct WebSubLinks {
 pub struct NewEntry {
     /// Stable across polls: `id:…`, `link:…` or `hash:…`.
     pub entry_key: String,
+    /// The feed's title, or a label made from the text (see `title_from_text`).
     pub title: String,
+    /// The feed gave no title of its own (none, or a cut of the text's beginning).
+    pub title_from_text: bool,
     pub url: Option<String>,
-    /// One line of text.
+    /// One line of text, ending on a whole sentence or "…".
     pub summary: String,
-    /// Blocks separated by `\n`.
+    pub summary_source: SummarySource,
+    /// Paragraphs as a reader sees them, separated by `\n`.
     pub content_text: String,
+    /// The first strong sentence of the post, or empty.
+    pub lead: String,
+    /// The post's section headings, in order.
+    pub headings: Vec<String>,
     pub author: Option<String>,
     pub published: Option<DateTime<Utc>>,
     pub categories: Vec<String>,
@@ -70,9 +79,20 @@ pub fn parse_feed(bytes: &[u8], source_url: Option<&url::Url>) -> Result<ParsedF
         .id_generator(|_, _, _| String::new())
         .build();
     let translated = compat::translate(bytes);
-    let feed = parser
-        .parse(translated.bytes.as_ref())
-        .map_err(|e| describe(&e, bytes))?;
+    let translated_bytes: &[u8] = translated.bytes.as_ref();
+    let feed = match parser.parse(translated_bytes) {
+        Ok(feed) => feed,
+        // A stray byte in a UTF-8 feed (a mis-encoded quote in one post) loses one
+        // character, not the whole feed: read it again with that byte replaced, as
+        // browsers and feedparser do.
+        Err(ParseFeedError::XmlReader(_)) if std::str::from_utf8(translated_bytes).is_err() => {
+            let lossy = String::from_utf8_lossy(translated_bytes);
+            parser
+                .parse(lossy.as_bytes())
+                .map_err(|e| describe(&e, bytes))?
+        }
+        Err(e) => return Err(describe(&e, bytes)),
+    };
     if feed.entries.is_empty() && translated.entries > 0 {
         return Err(ParseError::Invalid(format!(
             "not a feed: it holds {} but none of them could be read",
@@ -202,57 +222,45 @@ fn convert_entry(
         .and_then(|href| normalize::absolute_url(href, fallback_base))
         .map(String::from);
 
-    let summary_body = entry
-        .summary
-        .as_ref()
-        .map(|t| normalize::body_text(&t.content, markup_of(t)));
-    let content_body = entry.content.as_ref().and_then(|c| {
-        let body = c.body.as_deref()?;
-        Some(normalize::body_text(
-            body,
-            Markup::from_mime(c.content_type.as_str()),
-        ))
-    });
-
-    let summary_text = summary_body.as_ref().map(|b| b.text.as_str()).unwrap_or("");
-    let content_text = match &content_body {
-        Some(body) if !body.text.is_empty() => body.text.clone(),
-        _ => summary_text.to_owned(),
-    };
-    let summary = if summary_text.is_empty() {
-        normalize::truncate_words(
-            &normalize::one_line(&content_text),
-            normalize::SUMMARY_CHARS,
-        )
-    } else {
-        normalize::one_line(summary_text)
-    };
-
     let title = entry
         .title
         .as_ref()
         .map(|t| text_as_title(t, rss))
         .unwrap_or_default();
-    let title = if title.is_empty() {
-        normalize::fallback_title(&summary)
-    } else {
-        title
-    };
+    let summary_field = entry.summary.as_ref().map(|t| reading::Field {
+        raw: &t.content,
+        markup: markup_of(t),
+    });
+    let content_field = entry.content.as_ref().and_then(|c| {
+        Some(reading::Field {
+            raw: c.body.as_deref()?,
+            markup: Markup::from_mime(c.content_type.as_str()),
+        })
+    });
+    let read = reading::read(&title, summary_field, content_field, url.as_deref());
 
     let published = entry.published.or(entry.updated);
     let has_source_id = !entry.id.trim().is_empty();
-    let entry_key = normalize::entry_key(
-        has_source_id.then_some(entry.id.as_str()),
-        url.as_deref(),
-        &title,
-        published,
-        &content_text,
-    );
+    let entry_key = if has_source_id || url.is_some() {
+        normalize::entry_key(
+            has_source_id.then_some(entry.id.as_str()),
+            url.as_deref(),
+            "",
+            None,
+            "",
+        )
+    } else {
+        // Hashed as before reading got finer, so these entries keep their keys.
+        let text = [content_field, summary_field]
+            .into_iter()
+            .flatten()
+            .map(|f| normalize::body_text(f.raw, f.markup).text)
+            .find(|t| !t.is_empty())
+            .unwrap_or_default();
+        normalize::entry_key(None, None, &read.title, published, &text)
+    };
 
-    let inline_images = [content_body.as_ref(), summary_body.as_ref()]
-        .into_iter()
-        .flatten()
-        .filter_map(|b| b.first_image.as_deref());
+    let inline_images = read.images.iter().map(String::as_str);
     let image_url = declared_image(&entry)
         .into_iter()
         .chain(inline_images)
@@ -267,10 +275,14 @@ fn convert_entry(
 
     NewEntry {
         entry_key,
-        title,
+        title: read.title,
+        title_from_text: read.title_from_text,
         url,
-        summary,
-        content_text,
+        summary: read.summary,
+        summary_source: read.summary_source,
+        content_text: read.content_text,
+        lead: read.lead,
+        headings: read.headings,
         author,
         published,
         categories: normalize::categories(entry.categories.iter().map(|c| {

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::AstPass;
-use diesel::sql_types::{Array, Integer, Nullable, Text, Timestamp};
+use diesel::sql_types::{Array, Bool, Integer, Nullable, Text, Timestamp};
 
 use super::{NewEntry, ParsedFeed, Validators};
 use crate::db::prepared::{BindList, PgStatement, Prepared};
@@ -72,11 +72,23 @@ pub struct Post {
     pub categories: String,
     pub image_url: Option<String>,
     pub first_seen_at: NaiveDateTime,
+    /// The first strong sentence of the post, or empty.
+    pub lead: String,
+    /// The post's section headings, a JSON list.
+    pub headings: String,
+    /// The title is a label made from the text: captions use the text instead.
+    pub title_from_text: bool,
+    /// `feed`, `text` or `page` (see `feeds::reading::SummarySource`).
+    pub summary_source: String,
 }
 
 impl Post {
     pub fn category_list(&self) -> Vec<String> {
         serde_json::from_str(&self.categories).unwrap_or_default()
+    }
+
+    pub fn heading_list(&self) -> Vec<String> {
+        serde_json::from_str(&self.headings).unwrap_or_default()
     }
 }
 
@@ -432,6 +444,10 @@ struct PostsOnPostgres {
     categories: Vec<String>,
     image_urls: Vec<Option<String>>,
     first_seen: Vec<NaiveDateTime>,
+    leads: Vec<String>,
+    headings: Vec<String>,
+    titles_from_text: Vec<bool>,
+    summary_sources: Vec<String>,
 }
 
 impl PostsOnPostgres {
@@ -451,7 +467,11 @@ impl PostsOnPostgres {
                 .clone()
                 .map(|r| r.image_url.map(str::to_owned))
                 .collect(),
-            first_seen: rows.map(|r| r.first_seen_at).collect(),
+            first_seen: rows.clone().map(|r| r.first_seen_at).collect(),
+            leads: rows.clone().map(|r| r.lead.to_owned()).collect(),
+            headings: rows.clone().map(|r| r.headings.clone()).collect(),
+            titles_from_text: rows.clone().map(|r| r.title_from_text).collect(),
+            summary_sources: rows.map(|r| r.summary_source.to_owned()).collect(),
         }
     }
 }
@@ -460,7 +480,8 @@ impl PgStatement for PostsOnPostgres {
     fn walk<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         out.push_sql(
             "INSERT INTO posts (id, feed_id, entry_key, title, url, summary, content_text, \
-             author, published_at, categories, image_url, first_seen_at) \
+             author, published_at, categories, image_url, first_seen_at, lead, headings, \
+             title_from_text, summary_source) \
              SELECT * FROM unnest(",
         );
         BindList::new(&mut out)
@@ -475,7 +496,11 @@ impl PgStatement for PostsOnPostgres {
             .bind::<Array<Nullable<Timestamp>>, _>(&self.published)?
             .bind::<Array<Text>, _>(&self.categories)?
             .bind::<Array<Nullable<Text>>, _>(&self.image_urls)?
-            .bind::<Array<Timestamp>, _>(&self.first_seen)?;
+            .bind::<Array<Timestamp>, _>(&self.first_seen)?
+            .bind::<Array<Text>, _>(&self.leads)?
+            .bind::<Array<Text>, _>(&self.headings)?
+            .bind::<Array<Bool>, _>(&self.titles_from_text)?
+            .bind::<Array<Text>, _>(&self.summary_sources)?;
         out.push_sql(") ON CONFLICT DO NOTHING RETURNING feed_id");
         Ok(())
     }
@@ -501,6 +526,10 @@ struct NewPost<'a> {
     categories: String,
     image_url: Option<&'a str>,
     first_seen_at: NaiveDateTime,
+    lead: &'a str,
+    headings: String,
+    title_from_text: bool,
+    summary_source: &'static str,
 }
 
 impl<'a> NewPost<'a> {
@@ -518,6 +547,10 @@ impl<'a> NewPost<'a> {
             categories: serde_json::to_string(&entry.categories).unwrap_or_else(|_| "[]".into()),
             image_url: entry.image_url.as_deref(),
             first_seen_at,
+            lead: &entry.lead,
+            headings: serde_json::to_string(&entry.headings).unwrap_or_else(|_| "[]".into()),
+            title_from_text: entry.title_from_text,
+            summary_source: entry.summary_source.as_str(),
         }
     }
 }

@@ -272,3 +272,104 @@ async fn a_claim_left_by_a_dead_replica_is_taken_over_after_its_lease(backend: B
     assert_eq!(feeds.hits("/img/a.png"), 1);
 }
 on_both_backends!(a_claim_left_by_a_dead_replica_is_taken_over_after_its_lease);
+
+/// A server whose one page never ends: headers, then `<meta>` tags forever.
+async fn endless_page_server() -> (String, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let task = tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = [0u8; 4096];
+                let _ = socket.read(&mut request).await;
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\nconnection: close\r\n\r\n<html><head>";
+                if socket.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let chunk = r#"<meta name="x" content="more and more">"#.repeat(100);
+                // Bounded only by the client hanging up, which is what is tested.
+                while socket.write_all(chunk.as_bytes()).await.is_ok() {}
+            });
+        }
+    });
+    (base, task)
+}
+
+async fn post_summary(app: &TestApp, guid: &str) -> (String, String) {
+    use captionfeed::db::schema::posts;
+    use diesel::prelude::*;
+    let key = format!("id:{guid}");
+    app.db
+        .run(move |conn| {
+            posts::table
+                .filter(posts::entry_key.eq(key))
+                .select((posts::summary, posts::summary_source))
+                .first::<(String, String)>(conn)
+                .map_err(captionfeed::db::DbError::from)
+        })
+        .await
+        .expect("post stored")
+}
+
+async fn the_page_description_becomes_the_summary_and_an_endless_page_is_cut_off(backend: Backend) {
+    let app = app(backend).await;
+    let feeds = FeedServer::start().await;
+    let (endless, server) = endless_page_server().await;
+    feeds.set(
+        "/posts/described",
+        "text/html",
+        r#"<html><head><meta property="og:description" content="Bears wake up hungry &amp; eat sedges first. They do."></head><body>Post</body></html>"#,
+    );
+    let xml = format!(
+        r#"<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><link>{base}/</link><description>d</description>
+        <item><guid>described</guid><title>Bears</title><link>{base}/posts/described</link></item>
+        <item><guid>endless</guid><title>Endless</title><link>{endless}/posts/endless</link></item>
+        <item><guid>summarised</guid><title>Own words</title><link>{base}/posts/described</link><description>The feed's own summary, a real one.</description></item>
+        </channel></rss>"#,
+        base = feeds.base,
+    );
+    let feed = feeds.set("/feed.xml", "application/rss+xml", xml);
+    app.sign_up("ann@example.com").await;
+    app.add_feed(&feed).await;
+    app.poll().await;
+    // Captions were written at once, before any page was fetched.
+    assert_eq!(feeds.hits("/posts/described"), 0);
+    assert_eq!(post_summary(&app, "described").await.1, "text");
+
+    let images = Images::new(app.db.clone(), &app.settings).expect("image fetcher");
+    let started = std::time::Instant::now();
+    images.run_once().await.expect("pass");
+    // The endless page stops at the page cap (1 MiB), far sooner than this bound.
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+    server.abort();
+
+    assert_eq!(
+        post_summary(&app, "described").await,
+        (
+            "Bears wake up hungry & eat sedges first. They do.".to_owned(),
+            "page".to_owned()
+        )
+    );
+    let (summary, source) = post_summary(&app, "endless").await;
+    assert_eq!((summary.as_str(), source.as_str()), ("", "text"));
+    assert!(
+        image_errors(&app)
+            .await
+            .iter()
+            .any(|e| e.contains("large") || e.contains("MiB") || e.contains("bytes")),
+        "{:?}",
+        image_errors(&app).await
+    );
+    // A real feed summary is never replaced.
+    assert_eq!(
+        post_summary(&app, "summarised").await,
+        (
+            "The feed's own summary, a real one.".to_owned(),
+            "feed".to_owned()
+        )
+    );
+}
+on_both_backends!(the_page_description_becomes_the_summary_and_an_endless_page_is_cut_off);
