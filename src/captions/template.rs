@@ -3,6 +3,7 @@
 //! Output is plain text pasted into a compose box, so nothing is escaped;
 //! whoever puts a caption into HTML escapes it there.
 
+use super::hashtags::HashtagRules;
 use super::platform::Platform;
 use super::PostView;
 
@@ -18,21 +19,23 @@ const MAX_CATEGORIES: usize = 30;
 // Each default is written for how the platform's feed reads. Missing fields
 // leave blank lines behind on purpose: `tidy` collapses them, which keeps the
 // templates readable instead of a thicket of `{% if %}`.
-const X_TEMPLATE: &str = "{{ title }}\n{{ url }}\n\n{{ hashtags[:2]|join(' ') }}";
+// How many hashtags each platform gets is the feed's cap (see `hashtags`),
+// applied before a template runs; the templates show them all.
+const X_TEMPLATE: &str = "{{ title }}\n{{ url }}\n\n{{ hashtags|join(' ') }}";
 const MASTODON_TEMPLATE: &str =
-    "{{ title }}\n\n{{ summary }}\n\n{{ url }}\n{{ hashtags[:4]|join(' ') }}";
+    "{{ title }}\n\n{{ summary }}\n\n{{ url }}\n{{ hashtags|join(' ') }}";
 const BLUESKY_TEMPLATE: &str = "{{ title }}\n\n{{ summary }}\n\n{{ url }}";
-// Threads allows a single topic tag per post.
+// Threads allows a single topic tag per post (its cap is 1).
 const THREADS_TEMPLATE: &str =
-    "{{ title }}\n\n{{ summary }}\n\n{{ url }}\n{{ hashtags[:1]|join(' ') }}";
+    "{{ title }}\n\n{{ summary }}\n\n{{ url }}\n{{ hashtags|join(' ') }}";
 const LINKEDIN_TEMPLATE: &str = "{{ title }}\n\n\
 {{ excerpt if excerpt|length > summary|length else summary }}\n\n\
 {% if url %}Read more: {{ url }}{% endif %}\n\n\
-{{ hashtags[:3]|join(' ') }}";
+{{ hashtags|join(' ') }}";
 // Instagram captions cannot hold clickable links, so the URL is never pasted.
 const INSTAGRAM_TEMPLATE: &str = "{{ title }}\n\n{{ summary }}\n\n\
 {% if url %}Link in bio.{% endif %}\n\n\
-{{ hashtags[:5]|join(' ') }}";
+{{ hashtags|join(' ') }}";
 const FACEBOOK_TEMPLATE: &str = "{{ title }}\n\n{{ summary }}\n\n{{ url }}";
 
 /// Source of the default template for `platform`, e.g. to show in a preview.
@@ -87,7 +90,14 @@ impl Context {
         }
     }
 
+    /// The context of `post` with the built-in hashtag rules.
+    #[cfg(test)]
     pub(crate) fn from_post(post: &PostView) -> Self {
+        Self::from_post_with(post, &HashtagRules::default())
+    }
+
+    /// The context of `post`, its hashtags made under a feed's `rules`.
+    pub(crate) fn from_post_with(post: &PostView, rules: &HashtagRules) -> Self {
         let title = clean_text(&post.title);
         // Only the first words of long texts are ever used; cleaning whole
         // articles dominated caption generation.
@@ -120,7 +130,7 @@ impl Context {
                 .published
                 .map(|d| d.date_naive().to_string())
                 .unwrap_or_default(),
-            hashtags: hashtags(&categories),
+            hashtags: super::hashtags::hashtags(&categories, rules),
             categories,
             image: post.image_url.as_deref().map(clean_url).unwrap_or_default(),
             feed_title: post
@@ -177,8 +187,14 @@ impl<'a> Shortened<'a> {
 /// Renders `platform`'s default template (tests compare against it).
 #[cfg(test)]
 pub(crate) fn render(platform: Platform, ctx: &Context) -> Result<String, String> {
+    // As captions are made: with the platform's default hashtag cap.
+    let cap = super::hashtags::HashtagCaps::default().get(platform);
+    let ctx = Context {
+        hashtags: ctx.hashtags.iter().take(cap).cloned().collect(),
+        ..ctx.clone()
+    };
     super::engine::TemplateSet::defaults()
-        .render(platform, super::DEFAULT_VARIANT, ctx)
+        .render(platform, super::DEFAULT_VARIANT, &ctx)
         .map_err(|e| e.to_string())
 }
 
@@ -389,26 +405,10 @@ fn with_ellipsis(kept: &str) -> String {
     out
 }
 
-/// `#` + CamelCased alphanumerics of each category, deduplicated
-/// case-insensitively. Tags without a letter are dropped because no platform
-/// links all-digit tags.
+/// The hashtags of `categories` under the built-in rules (see
+/// [`super::hashtags`]); the `hashtags` filter and tests use it.
 pub(crate) fn hashtags(categories: &[String]) -> Vec<String> {
-    let mut seen = std::collections::HashSet::new();
-    let mut tags = Vec::new();
-    for category in categories {
-        let mut tag = String::from("#");
-        for word in category.split(|c: char| !c.is_alphanumeric()) {
-            let mut chars = word.chars();
-            if let Some(first) = chars.next() {
-                tag.extend(first.to_uppercase());
-                tag.push_str(chars.as_str());
-            }
-        }
-        if tag.chars().any(char::is_alphabetic) && seen.insert(tag.to_lowercase()) {
-            tags.push(tag);
-        }
-    }
-    tags
+    super::hashtags::hashtags(categories, &HashtagRules::default())
 }
 
 #[cfg(test)]
@@ -518,28 +518,6 @@ mod tests {
         assert_eq!(
             render(Platform::Facebook, &hostile).unwrap(),
             "<b>Tom & Jerry</b> {{ 7*7 }} {% raw %}"
-        );
-    }
-
-    #[test]
-    fn hashtag_rules() {
-        let cats: Vec<String> = [
-            "Rust programming",
-            "rust-programming",
-            "C++",
-            "",
-            "2024",
-            "  ",
-            "web/dev",
-            "Café culture",
-            "iOS",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        assert_eq!(
-            hashtags(&cats),
-            ["#RustProgramming", "#C", "#WebDev", "#CaféCulture", "#IOS"]
         );
     }
 

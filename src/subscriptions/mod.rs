@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::accounts::UserId;
-use crate::captions::Platform;
+use crate::captions::{parse_hashtag_list, HashtagCaps, HashtagRules, Platform};
 use crate::db::schema::{feeds, subscriptions};
 use crate::db::{new_id, now, AnyConnection, DbError};
 use crate::feeds::store::{find_or_create_feed, make_feed_due_now, Feed};
@@ -28,6 +28,12 @@ pub struct Subscription {
     pub exclude_keywords: String,
     /// Paused because the account's plan allows fewer feeds (billing), not by the subscriber.
     pub paused_by_plan: bool,
+    /// Hashtags: always added, never used, kept although cryptic (comma separated).
+    pub hashtags_always: String,
+    pub hashtags_blocked: String,
+    pub hashtags_kept: String,
+    /// Per-platform hashtag caps that differ from the defaults (`x=3, instagram=0`).
+    pub hashtag_caps: String,
 }
 
 impl Subscription {
@@ -54,6 +60,18 @@ impl Subscription {
         crate::captions::Settings {
             mastodon_limit: self.mastodon_limit.and_then(|n| usize::try_from(n).ok()),
             utm: self.utm,
+            hashtags: self.hashtag_rules(),
+        }
+    }
+
+    /// Which hashtags its captions carry. Caps were checked on save; a stored value
+    /// this version cannot read (an older or newer form) falls back to the defaults.
+    pub fn hashtag_rules(&self) -> HashtagRules {
+        HashtagRules {
+            always: parse_hashtag_list(&self.hashtags_always),
+            blocked: parse_hashtag_list(&self.hashtags_blocked),
+            kept: parse_hashtag_list(&self.hashtags_kept),
+            caps: HashtagCaps::parse(&self.hashtag_caps).unwrap_or_default(),
         }
     }
 
@@ -200,6 +218,7 @@ pub struct CaptionSettings {
     pub utm: bool,
     pub include_keywords: Vec<String>,
     pub exclude_keywords: Vec<String>,
+    pub hashtags: HashtagRules,
 }
 
 /// Saves one of the account's subscriptions' caption settings; false if not found.
@@ -228,6 +247,10 @@ pub fn update_settings(
             subscriptions::utm.eq(settings.utm),
             subscriptions::include_keywords.eq(settings.include_keywords.join(",")),
             subscriptions::exclude_keywords.eq(settings.exclude_keywords.join(",")),
+            subscriptions::hashtags_always.eq(settings.hashtags.always.join(", ")),
+            subscriptions::hashtags_blocked.eq(settings.hashtags.blocked.join(", ")),
+            subscriptions::hashtags_kept.eq(settings.hashtags.kept.join(", ")),
+            subscriptions::hashtag_caps.eq(settings.hashtags.caps.to_setting()),
         ))
         .execute(conn)?;
     Ok(updated == 1)

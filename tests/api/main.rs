@@ -15,6 +15,7 @@ mod desk_pages;
 mod digests;
 mod discovery;
 mod email_change;
+mod feed_voice;
 mod feeds;
 mod health;
 mod images;

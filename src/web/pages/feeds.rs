@@ -9,7 +9,10 @@ use super::{format_optional_time, format_time, render, see_other, see_other_if_f
 use crate::captions::regenerate::{self, Regenerated};
 use crate::captions::store::list_account_captions;
 use crate::captions::templates_store::valid_variant;
-use crate::captions::{Platform, MASTODON_MAX_LIMIT, MASTODON_MIN_LIMIT};
+use crate::captions::{
+    max_hashtag_cap, parse_hashtag_list, CapsError, HashtagCaps, HashtagRules, Platform,
+    MASTODON_MAX_LIMIT, MASTODON_MIN_LIMIT,
+};
 use crate::db::DbError;
 use crate::feeds::discover::Candidate;
 use crate::feeds::store::count_feed_posts;
@@ -265,6 +268,17 @@ pub struct SettingsView {
     utm: Option<String>,
     include_keywords: String,
     exclude_keywords: String,
+    hashtags_always: String,
+    hashtags_blocked: String,
+    hashtags_kept: String,
+    // One number per platform; empty means the built-in cap.
+    hashtag_cap_x: String,
+    hashtag_cap_mastodon: String,
+    hashtag_cap_bluesky: String,
+    hashtag_cap_threads: String,
+    hashtag_cap_linkedin: String,
+    hashtag_cap_instagram: String,
+    hashtag_cap_facebook: String,
     #[serde(skip)]
     saved: bool,
     #[serde(skip)]
@@ -281,10 +295,19 @@ pub struct PlatformBox {
     checked: bool,
 }
 
+/// One platform's hashtag cap in the settings form.
+pub struct CapField {
+    id: &'static str,
+    name: &'static str,
+    value: String,
+    max: usize,
+}
+
 impl SettingsView {
     fn of(s: &subscriptions::Subscription) -> Self {
         let chosen = s.platform_list();
         let on = |p: Platform| chosen.contains(&p).then(|| "on".to_owned());
+        let caps = s.hashtag_rules().caps;
         SettingsView {
             platforms_shown: Some("1".to_owned()),
             platform_x: on(Platform::X),
@@ -299,10 +322,73 @@ impl SettingsView {
             utm: s.utm.then(|| "on".to_owned()),
             include_keywords: subscriptions::split_list(&s.include_keywords).join(", "),
             exclude_keywords: subscriptions::split_list(&s.exclude_keywords).join(", "),
+            hashtags_always: parse_hashtag_list(&s.hashtags_always).join(", "),
+            hashtags_blocked: parse_hashtag_list(&s.hashtags_blocked).join(", "),
+            hashtags_kept: parse_hashtag_list(&s.hashtags_kept).join(", "),
             saved: false,
             error: None,
             changes: None,
+            ..SettingsView::default()
         }
+        .with_caps(&caps)
+    }
+
+    /// The view with `caps` in the cap fields.
+    fn with_caps(mut self, caps: &HashtagCaps) -> Self {
+        for (platform, n) in caps.all() {
+            *self.cap_mut(platform) = n.to_string();
+        }
+        self
+    }
+
+    fn cap_mut(&mut self, platform: Platform) -> &mut String {
+        match platform {
+            Platform::X => &mut self.hashtag_cap_x,
+            Platform::Mastodon => &mut self.hashtag_cap_mastodon,
+            Platform::Bluesky => &mut self.hashtag_cap_bluesky,
+            Platform::Threads => &mut self.hashtag_cap_threads,
+            Platform::Linkedin => &mut self.hashtag_cap_linkedin,
+            Platform::Instagram => &mut self.hashtag_cap_instagram,
+            Platform::Facebook => &mut self.hashtag_cap_facebook,
+        }
+    }
+
+    fn cap(&self, platform: Platform) -> &str {
+        match platform {
+            Platform::X => &self.hashtag_cap_x,
+            Platform::Mastodon => &self.hashtag_cap_mastodon,
+            Platform::Bluesky => &self.hashtag_cap_bluesky,
+            Platform::Threads => &self.hashtag_cap_threads,
+            Platform::Linkedin => &self.hashtag_cap_linkedin,
+            Platform::Instagram => &self.hashtag_cap_instagram,
+            Platform::Facebook => &self.hashtag_cap_facebook,
+        }
+    }
+
+    /// The hashtag cap fields, in the platforms' usual order.
+    pub fn cap_fields(&self) -> Vec<CapField> {
+        Platform::ALL
+            .into_iter()
+            .map(|p| CapField {
+                id: p.id(),
+                name: p.display_name(),
+                value: self.cap(p).to_owned(),
+                max: max_hashtag_cap(p),
+            })
+            .collect()
+    }
+
+    /// The caps as typed, or why they cannot be stored; an empty field is the default.
+    fn caps(&self) -> Result<HashtagCaps, String> {
+        let setting: Vec<String> = Platform::ALL
+            .into_iter()
+            .filter(|p| !self.cap(*p).trim().is_empty())
+            .map(|p| format!("{}={}", p.id(), self.cap(p).trim()))
+            .collect();
+        HashtagCaps::parse(&setting.join(",")).map_err(|e| match e {
+            CapsError::Shape(_) => "hashtag caps must be whole numbers from 0".to_owned(),
+            other => other.to_string(),
+        })
     }
 
     fn checked(&self, platform: Platform) -> bool {
@@ -371,6 +457,12 @@ impl SettingsView {
             utm: self.utm(),
             include_keywords: subscriptions::split_list(&self.include_keywords),
             exclude_keywords: subscriptions::split_list(&self.exclude_keywords),
+            hashtags: HashtagRules {
+                always: parse_hashtag_list(&self.hashtags_always),
+                blocked: parse_hashtag_list(&self.hashtags_blocked),
+                kept: parse_hashtag_list(&self.hashtags_kept),
+                caps: self.caps()?,
+            },
         })
     }
 }
