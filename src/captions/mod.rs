@@ -27,6 +27,7 @@ mod engine;
 mod filter;
 mod fit;
 mod hashtags;
+mod language;
 mod meter;
 mod platform;
 mod rules;
@@ -43,8 +44,10 @@ pub use hashtags::{
     max_cap as max_hashtag_cap, parse_list as parse_hashtag_list, CapsError, HashtagCaps,
     HashtagRules,
 };
+pub use language::Language;
 pub use platform::{Platform, UnknownPlatform};
 pub use rules::{check, Check, Rules, MASTODON_MAX_LIMIT, MASTODON_MIN_LIMIT};
+pub use utm::{feed_slug, UtmTags, MAX_UTM_LEN};
 
 /// The parts of a feed entry captions are made from, already reduced to
 /// plain text by the feed layer.
@@ -83,9 +86,12 @@ pub const DEFAULT_VARIANT: &str = "default";
 pub struct Settings {
     /// The subscriber's Mastodon instance limit, when not the default 500.
     pub mastodon_limit: Option<usize>,
-    /// Whether links get utm_source=<platform>, utm_medium=social,
-    /// utm_campaign=captionfeed.
+    /// Whether links get UTM parameters: `utm_tags`, by default
+    /// utm_source=<platform>, utm_medium=social, utm_campaign=captionfeed.
     pub utm: bool,
+    pub utm_tags: UtmTags,
+    /// The feed's name for `{feed}` in the UTM tags ([`feed_slug`]).
+    pub feed: String,
     /// Which hashtags the captions carry, and how many on each platform.
     pub hashtags: HashtagRules,
 }
@@ -143,7 +149,7 @@ fn caption(
     let tagged_values = OnceCell::new();
     let (ctx, prepared) = if settings.utm && !ctx.url.is_empty() {
         tagged = template::Context {
-            url: utm::add_utm(&ctx.url, platform),
+            url: utm::add_utm(&ctx.url, platform, &settings.utm_tags, &settings.feed),
             ..ctx.clone()
         };
         (&tagged, &tagged_values)
@@ -402,6 +408,7 @@ mod tests {
     }
 }
 pub mod desk;
+pub mod feed_templates;
 pub mod query;
 pub mod regenerate;
 pub mod served;

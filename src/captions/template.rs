@@ -3,7 +3,10 @@
 //! Output is plain text pasted into a compose box, so nothing is escaped;
 //! whoever puts a caption into HTML escapes it there.
 
+use std::borrow::Cow;
+
 use super::hashtags::HashtagRules;
+use super::language::Language;
 use super::platform::Platform;
 use super::PostView;
 
@@ -37,6 +40,22 @@ const INSTAGRAM_TEMPLATE: &str = "{{ title }}\n\n{{ summary }}\n\n\
 {% if url %}Link in bio.{% endif %}\n\n\
 {{ hashtags|join(' ') }}";
 const FACEBOOK_TEMPLATE: &str = "{{ title }}\n\n{{ summary }}\n\n{{ url }}";
+
+/// Source of the default template for `platform` with its fixed words in
+/// `language`.
+pub(crate) fn default_template_in(platform: Platform, language: Language) -> Cow<'static, str> {
+    let english = default_template(platform);
+    match (platform, language) {
+        (_, Language::En) => english.into(),
+        (Platform::Linkedin, _) => english
+            .replace(Language::En.read_more(), language.read_more())
+            .into(),
+        (Platform::Instagram, _) => english
+            .replace(Language::En.link_in_bio(), language.link_in_bio())
+            .into(),
+        _ => english.into(),
+    }
+}
 
 /// Source of the default template for `platform`, e.g. to show in a preview.
 pub(crate) fn default_template(platform: Platform) -> &'static str {
@@ -486,6 +505,33 @@ mod tests {
         assert!(!render(Platform::Instagram, &no_url)
             .unwrap()
             .contains("Link in bio"));
+    }
+
+    #[test]
+    fn fixed_words_come_in_the_feeds_language() {
+        let (set, _) = super::super::engine::TemplateSet::with_overrides_in(Language::De, []);
+        let de = |p| {
+            set.render(p, super::super::DEFAULT_VARIANT, &ctx())
+                .unwrap()
+        };
+        assert!(
+            de(Platform::Linkedin).contains("\n\nWeiterlesen: https://blog.example.com/async-rust")
+        );
+        assert!(de(Platform::Instagram).contains("\n\nLink in der Bio.\n\n"));
+        assert_eq!(
+            de(Platform::X),
+            render(Platform::X, &ctx())
+                .unwrap()
+                .replace("#Rust #Async", &ctx().hashtags.join(" "))
+        );
+        for language in Language::ALL {
+            let linkedin = default_template_in(Platform::Linkedin, language);
+            let instagram = default_template_in(Platform::Instagram, language);
+            assert!(linkedin.contains(language.read_more()), "{language:?}");
+            assert!(instagram.contains(language.link_in_bio()), "{language:?}");
+            assert!(super::super::engine::validate(&linkedin).is_ok());
+            assert!(super::super::engine::validate(&instagram).is_ok());
+        }
     }
 
     #[test]

@@ -12,7 +12,7 @@ ALTER TABLE subscriptions ADD COLUMN utm_medium TEXT NOT NULL DEFAULT '';
 ALTER TABLE subscriptions ADD COLUMN utm_campaign TEXT NOT NULL DEFAULT '';
 ALTER TABLE subscriptions ADD COLUMN language TEXT NOT NULL DEFAULT '';
 
--- The language the feed declares (RSS <language>, Atom xml:lang), as given.
+-- The language the feed declares (RSS <language>, Atom xml:lang), in lowercase.
 ALTER TABLE feeds ADD COLUMN language TEXT;
 
 -- Templates of one feed, overriding the account's for the same (platform, variant).

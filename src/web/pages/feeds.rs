@@ -6,12 +6,13 @@ use askama::Template;
 
 use super::captions::{caption_groups, CaptionGroup};
 use super::{format_optional_time, format_time, render, see_other, see_other_if_found, Layout};
+use crate::captions::feed_templates;
 use crate::captions::regenerate::{self, Regenerated};
 use crate::captions::store::list_account_captions;
-use crate::captions::templates_store::valid_variant;
+use crate::captions::templates_store::{valid_variant, SaveError};
 use crate::captions::{
-    max_hashtag_cap, parse_hashtag_list, CapsError, HashtagCaps, HashtagRules, Platform,
-    MASTODON_MAX_LIMIT, MASTODON_MIN_LIMIT,
+    max_hashtag_cap, parse_hashtag_list, CapsError, HashtagCaps, HashtagRules, Language, Platform,
+    UtmTags, MASTODON_MAX_LIMIT, MASTODON_MIN_LIMIT,
 };
 use crate::db::DbError;
 use crate::feeds::discover::Candidate;
@@ -240,6 +241,32 @@ struct FeedPage {
     settings: SettingsView,
     /// What "Check now" did: a confirmation, or why it was not done.
     check: Option<CheckNotice>,
+    /// The feed's own templates, and the form to write one.
+    templates: Vec<crate::captions::templates_store::StoredTemplate>,
+    template_form: FeedTemplateForm,
+}
+
+/// The form for one of the feed's own templates, as typed (a refused one keeps it).
+#[derive(serde::Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct FeedTemplateForm {
+    platform: String,
+    variant: String,
+    source: String,
+    /// `save` or `remove`.
+    action: String,
+    #[serde(skip)]
+    error: Option<String>,
+}
+
+impl FeedTemplateForm {
+    /// The platform choices, the form's one selected.
+    pub fn platform_options(&self) -> Vec<(&'static str, &'static str, bool)> {
+        Platform::ALL
+            .into_iter()
+            .map(|p| (p.id(), p.display_name(), self.platform == p.id()))
+            .collect()
+    }
 }
 
 /// The answer to "Check now", shown above the feed's health.
@@ -279,6 +306,14 @@ pub struct SettingsView {
     hashtag_cap_linkedin: String,
     hashtag_cap_instagram: String,
     hashtag_cap_facebook: String,
+    utm_source: String,
+    utm_medium: String,
+    utm_campaign: String,
+    /// A language code, or empty for the feed's own.
+    language: String,
+    /// The feed's own language, as the feed declares it (shown, not sent).
+    #[serde(skip)]
+    feed_language: Option<String>,
     #[serde(skip)]
     saved: bool,
     #[serde(skip)]
@@ -293,6 +328,13 @@ pub struct PlatformBox {
     id: &'static str,
     name: &'static str,
     checked: bool,
+}
+
+/// One choice of language in the settings form.
+pub struct LanguageOption {
+    code: &'static str,
+    name: String,
+    selected: bool,
 }
 
 /// One platform's hashtag cap in the settings form.
@@ -325,6 +367,13 @@ impl SettingsView {
             hashtags_always: parse_hashtag_list(&s.hashtags_always).join(", "),
             hashtags_blocked: parse_hashtag_list(&s.hashtags_blocked).join(", "),
             hashtags_kept: parse_hashtag_list(&s.hashtags_kept).join(", "),
+            utm_source: s.utm_source.clone(),
+            utm_medium: s.utm_medium.clone(),
+            utm_campaign: s.utm_campaign.clone(),
+            language: s
+                .chosen_language()
+                .map(|l| l.code().to_owned())
+                .unwrap_or_default(),
             saved: false,
             error: None,
             changes: None,
@@ -363,6 +412,28 @@ impl SettingsView {
             Platform::Instagram => &self.hashtag_cap_instagram,
             Platform::Facebook => &self.hashtag_cap_facebook,
         }
+    }
+
+    /// The language choices: the feed's own first, then each language of the fixed words.
+    pub fn language_options(&self) -> Vec<LanguageOption> {
+        let own = match &self.feed_language {
+            Some(tag) => match Language::from_tag(tag) {
+                Some(l) => format!("The feed's own ({tag}: {})", l.name()),
+                None => format!("The feed's own ({tag}: English words)"),
+            },
+            None => "The feed's own (none declared: English)".to_owned(),
+        };
+        std::iter::once(LanguageOption {
+            code: "",
+            name: own,
+            selected: self.language.is_empty(),
+        })
+        .chain(Language::ALL.into_iter().map(|l| LanguageOption {
+            code: l.code(),
+            name: l.name().to_owned(),
+            selected: self.language == l.code(),
+        }))
+        .collect()
     }
 
     /// The hashtag cap fields, in the platforms' usual order.
@@ -463,6 +534,15 @@ impl SettingsView {
                 kept: parse_hashtag_list(&self.hashtags_kept),
                 caps: self.caps()?,
             },
+            utm_tags: UtmTags::parse(&self.utm_source, &self.utm_medium, &self.utm_campaign)?,
+            language: match self.language.trim() {
+                "" => None,
+                code => {
+                    Some(Language::from_tag(code).ok_or_else(|| {
+                        format!("\"{code}\" is not a language of the fixed words")
+                    })?)
+                }
+            },
         })
     }
 }
@@ -559,6 +639,35 @@ async fn show_page(
     check: Option<CheckNotice>,
     status: StatusCode,
 ) -> Result<HttpResponse, WebError> {
+    show_page_with(
+        req,
+        state,
+        user,
+        subscription_id,
+        settings,
+        check,
+        status,
+        FeedTemplateForm {
+            platform: "linkedin".into(),
+            variant: crate::captions::DEFAULT_VARIANT.into(),
+            ..FeedTemplateForm::default()
+        },
+    )
+    .await
+}
+
+/// [`show_page`] with the feed template form as given.
+#[allow(clippy::too_many_arguments)]
+async fn show_page_with(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &CurrentUser,
+    subscription_id: String,
+    settings: impl FnOnce(&subscriptions::Subscription) -> SettingsView,
+    check: Option<CheckNotice>,
+    status: StatusCode,
+    template_form: FeedTemplateForm,
+) -> Result<HttpResponse, WebError> {
     let id = user.id();
     let found = state
         .db
@@ -568,10 +677,11 @@ async fn show_page(
             };
             let posts = count_feed_posts(conn, &subscribed.feed.id)?;
             let groups = list_account_captions(conn, &id, Some(&subscribed.subscription.id), 700)?;
-            Ok::<_, DbError>(Some((subscribed, posts, groups)))
+            let templates = feed_templates::list(conn, &id, &subscribed.subscription.id)?;
+            Ok::<_, DbError>(Some((subscribed, posts, groups, templates)))
         })
         .await?;
-    let Some((subscribed, post_count, groups)) = found else {
+    let Some((subscribed, post_count, groups, templates)) = found else {
         return Err(WebError::NotFound);
     };
     let page = FeedPage {
@@ -579,8 +689,13 @@ async fn show_page(
         feed: FeedRow::from(&subscribed),
         post_count,
         groups: caption_groups(groups, &format!("/feeds/{}", subscribed.subscription.id)),
-        settings: settings(&subscribed.subscription),
+        settings: SettingsView {
+            feed_language: subscribed.feed.language.clone(),
+            ..settings(&subscribed.subscription)
+        },
         check,
+        templates,
+        template_form,
     };
     render(status, &page)
 }
@@ -663,6 +778,69 @@ pub async fn save_settings(
         ))),
         None => Err(WebError::NotFound),
     }
+}
+
+/// Saves or removes one of the feed's own templates.
+#[post("/feeds/{id}/templates")]
+pub async fn save_template(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+    form: CheckedForm<FeedTemplateForm>,
+) -> Result<HttpResponse, WebError> {
+    let subscription_id = path.into_inner();
+    let typed = form.0;
+    let refuse = |error: String, status| {
+        let shown = FeedTemplateForm {
+            error: Some(error),
+            ..typed.clone()
+        };
+        (shown, status)
+    };
+    let Ok(platform) = typed.platform.parse::<Platform>() else {
+        return Err(WebError::NotFound);
+    };
+    let (id, target, variant, source) = (
+        user.id(),
+        subscription_id.clone(),
+        typed.variant.trim().to_owned(),
+        typed.source.clone(),
+    );
+    let removing = typed.action == "remove";
+    let done = state
+        .db
+        .transaction(move |conn| {
+            if removing {
+                return Ok(
+                    feed_templates::delete(conn, &id, &target, platform, &variant)?.map(|_| ()),
+                );
+            }
+            feed_templates::save(conn, &id, &target, platform, &variant, &source)
+                .map(|r| r.map(|_| ()))
+        })
+        .await;
+    let (shown, status) = match done {
+        Ok(Some(())) => return Ok(see_other(&format!("/feeds/{subscription_id}?saved=1"))),
+        Ok(None) if removing => refuse(
+            "this feed has no such template".into(),
+            StatusCode::NOT_FOUND,
+        ),
+        Ok(None) => return Err(WebError::NotFound),
+        Err(SaveError::Db(e)) => return Err(e.into()),
+        Err(e) => refuse(e.to_string(), StatusCode::UNPROCESSABLE_ENTITY),
+    };
+    show_page_with(
+        &req,
+        &state,
+        &user,
+        subscription_id,
+        SettingsView::of,
+        None,
+        status,
+        shown,
+    )
+    .await
 }
 
 #[post("/feeds/{id}/delete")]
