@@ -16,9 +16,10 @@ use minijinja::{AutoEscape, Environment, Error, ErrorKind, UndefinedBehavior};
 
 use super::bounds::{self, MAX_FIELD_BYTES};
 use super::filters;
+use super::language::Language;
 use super::platform::Platform;
 use super::segments::Segments;
-use super::template::{default_template, tidy, within_bytes, Context, Shortened};
+use super::template::{default_template_in, tidy, within_bytes, Context, Shortened};
 
 /// Per-render instruction budget. The defaults need a few hundred; this only
 /// stops a runaway loop from pinning a worker.
@@ -105,19 +106,38 @@ pub(crate) struct Compiled<'s> {
     segments: Option<&'s Segments>,
 }
 
-static DEFAULTS: LazyLock<TemplateSet> = LazyLock::new(|| TemplateSet::with_overrides([]).0);
+static DEFAULTS: LazyLock<Vec<TemplateSet>> = LazyLock::new(|| {
+    Language::ALL
+        .map(|language| TemplateSet::with_overrides_in(language, []).0)
+        .into()
+});
 
 impl TemplateSet {
     /// The built-in templates only, compiled once per process.
     pub fn defaults() -> &'static TemplateSet {
-        &DEFAULTS
+        Self::defaults_in(Language::En)
     }
 
-    /// The defaults plus an account's templates. A stored template that no
-    /// longer compiles (it was validated on save, so only after an engine
-    /// change) is left out and reported, so one bad template cannot stop the
-    /// account's other captions.
+    /// The built-in templates with their fixed words in `language`.
+    pub fn defaults_in(language: Language) -> &'static TemplateSet {
+        let i = Language::ALL.iter().position(|&l| l == language);
+        &DEFAULTS[i.unwrap_or_default()]
+    }
+
+    /// The English defaults plus an account's templates.
     pub fn with_overrides(
+        templates: impl IntoIterator<Item = (Platform, String, String)>,
+    ) -> (Self, Vec<(Platform, String, TemplateError)>) {
+        Self::with_overrides_in(Language::En, templates)
+    }
+
+    /// The defaults in `language` plus an account's templates, then a
+    /// feed's (a later one replaces an earlier one of the same platform and
+    /// variant). A stored template that no longer compiles (it was validated
+    /// on save, so only after an engine change) is left out and reported, so
+    /// one bad template cannot stop the account's other captions.
+    pub fn with_overrides_in(
+        language: Language,
         templates: impl IntoIterator<Item = (Platform, String, String)>,
     ) -> (Self, Vec<(Platform, String, TemplateError)>) {
         let mut set = TemplateSet {
@@ -126,15 +146,12 @@ impl TemplateSet {
         };
         for platform in Platform::ALL {
             let key = key(platform, super::DEFAULT_VARIANT);
+            let source = default_template_in(platform, language);
+            let segments = Segments::compile(&source);
             // The built-in sources are tested to compile; a failure here
             // would only leave that platform's default missing.
-            if set
-                .env
-                .add_template_owned(key.clone(), default_template(platform))
-                .is_ok()
-            {
-                set.keys
-                    .insert(key, Segments::compile(default_template(platform)));
+            if set.env.add_template_owned(key.clone(), source).is_ok() {
+                set.keys.insert(key, segments);
             }
         }
         let mut broken = Vec::new();

@@ -51,6 +51,8 @@ struct Fitter<'a> {
     /// Length of the whole render (every word, tag and the link), which did
     /// not fit: the upper end of the first search.
     whole_length: usize,
+    /// How many hashtags the whole render has: the platform's cap, or fewer.
+    all_tags: usize,
 }
 
 /// A rendered shortening, measured.
@@ -68,24 +70,30 @@ pub(crate) fn fit(
     full: &Context,
     render: &dyn Fn(&Context) -> String,
 ) -> String {
-    fit_with(platform, rules, full, &|s: &Shortened| {
+    fit_with(platform, rules, full, usize::MAX, &|s: &Shortened| {
         Ok(render(&s.apply(full)))
     })
     .map(|f| f.text)
     .unwrap_or_default()
 }
 
-/// Renders `full` with `render` and shortens it until `platform` accepts it
-/// under `rules`. Fails only when the full render fails; a shortened
-/// variant that fails to render is treated as not fitting.
+/// Renders `full` with at most `max_hashtags` of its hashtags with `render`
+/// and shortens it until `platform` accepts it under `rules`. Fails only
+/// when the full render fails; a shortened variant that fails to render is
+/// treated as not fitting.
 pub(crate) fn fit_with<'a>(
     platform: Platform,
     rules: &'a Rules,
     full: &'a Context,
+    max_hashtags: usize,
     render: &'a Render<'a>,
 ) -> Result<Found, TemplateError> {
+    let all_tags = full.hashtags.len().min(max_hashtags);
     // The common case: everything fits as rendered.
-    let whole = render(&Shortened::whole(full))?;
+    let whole = render(&Shortened {
+        hashtags: all_tags,
+        ..Shortened::whole(full)
+    })?;
     let meter = Meter::new(platform, rules);
     let (whole_length, fits) = meter.measure_and_fit(&whole);
     if fits {
@@ -104,8 +112,8 @@ pub(crate) fn fit_with<'a>(
         summary: WordCuts::new(&full.summary),
         excerpt: WordCuts::new(&full.excerpt),
         whole_length,
+        all_tags,
     };
-    let all_tags = full.hashtags.len();
     for url in [true, false] {
         if !url && full.url.is_empty() {
             break;
@@ -167,7 +175,7 @@ impl<'a> Fitter<'a> {
         if let Some(none) = bare.as_ref().filter(|t| t.fits) {
             let max_words = self.summary.words().max(self.excerpt.words());
             // Every word is the whole render, but only with every tag and the link.
-            let whole = (url && hashtags == self.full.hashtags.len()).then_some(self.whole_length);
+            let whole = (url && hashtags == self.all_tags).then_some(self.whole_length);
             let lo = Found::new(0, none);
             return Some(largest_fitting(lo, max_words + 1, whole, limit, |n| {
                 self.attempt(draft(Some(n), TitleCut::Full))

@@ -28,6 +28,8 @@ mod engine;
 mod filter;
 mod filters;
 mod fit;
+mod hashtags;
+mod language;
 mod meter;
 mod platform;
 mod rules;
@@ -40,8 +42,14 @@ pub use engine::{
     validate as validate_template, TemplateError, TemplateSet, VARIABLES as TEMPLATE_VARIABLES,
 };
 pub use filter::KeywordFilter;
+pub use hashtags::{
+    max_cap as max_hashtag_cap, parse_list as parse_hashtag_list, CapsError, HashtagCaps,
+    HashtagRules,
+};
+pub use language::Language;
 pub use platform::{Platform, UnknownPlatform};
 pub use rules::{check, Check, Rules, MASTODON_MAX_LIMIT, MASTODON_MIN_LIMIT};
+pub use utm::{feed_slug, UtmTags, MAX_UTM_LEN};
 
 /// The parts of a feed entry captions are made from, already reduced to
 /// plain text by the feed layer.
@@ -87,9 +95,14 @@ pub const DEFAULT_VARIANT: &str = "default";
 pub struct Settings {
     /// The subscriber's Mastodon instance limit, when not the default 500.
     pub mastodon_limit: Option<usize>,
-    /// Whether links get utm_source=<platform>, utm_medium=social,
-    /// utm_campaign=captionfeed.
+    /// Whether links get UTM parameters: `utm_tags`, by default
+    /// utm_source=<platform>, utm_medium=social, utm_campaign=captionfeed.
     pub utm: bool,
+    pub utm_tags: UtmTags,
+    /// The feed's name for `{feed}` in the UTM tags ([`feed_slug`]).
+    pub feed: String,
+    /// Which hashtags the captions carry, and how many on each platform.
+    pub hashtags: HashtagRules,
 }
 
 /// The built-in template of `platform`, as the template page shows it.
@@ -120,7 +133,7 @@ pub fn generate_with(
     requests: &[(Platform, String)],
     settings: &Settings,
 ) -> Vec<Caption> {
-    let ctx = template::Context::from_post(post);
+    let ctx = template::Context::from_post_with(post, &settings.hashtags);
     // Converted to template values once for every platform and shortening,
     // when a template needs minijinja.
     let prepared = OnceCell::new();
@@ -145,7 +158,7 @@ fn caption(
     let tagged_values = OnceCell::new();
     let (ctx, prepared) = if settings.utm && !ctx.url.is_empty() {
         tagged = template::Context {
-            url: utm::add_utm(&ctx.url, platform),
+            url: utm::add_utm(&ctx.url, platform, &settings.utm_tags, &settings.feed),
             ..ctx.clone()
         };
         (&tagged, &tagged_values)
@@ -154,7 +167,8 @@ fn caption(
     };
     let fitted = templates.compiled(platform, variant).and_then(|template| {
         let render = |s: &template::Shortened| template.render(ctx, prepared, s);
-        fit::fit_with(platform, &rules, ctx, &render)
+        let cap = settings.hashtags.caps.get(platform);
+        fit::fit_with(platform, &rules, ctx, cap, &render)
     });
     let (text, length, error) = match fitted {
         // An empty caption is never silent: the page says why it is empty.
@@ -373,6 +387,55 @@ mod tests {
     }
 
     #[test]
+    fn hashtags_follow_the_feeds_rules_and_caps() {
+        let requests = [
+            (Platform::X, DEFAULT_VARIANT.to_owned()),
+            (Platform::Instagram, DEFAULT_VARIANT.to_owned()),
+            (Platform::Mastodon, DEFAULT_VARIANT.to_owned()),
+            (Platform::X, "all".to_owned()),
+        ];
+        let (set, _) = TemplateSet::with_overrides([(
+            Platform::X,
+            "all".to_owned(),
+            "{{ title }} {{ hashtags[:10]|join(' ') }}".to_owned(),
+        )]);
+        let tags = |c: &Caption| -> Vec<String> {
+            c.text
+                .split_whitespace()
+                .filter(|w| w.starts_with('#'))
+                .map(str::to_owned)
+                .collect()
+        };
+        let default = generate_with(&set, &post(), &requests, &Settings::default());
+        assert_eq!(tags(&default[0]), ["#Rust", "#PostgreSQL"]);
+        assert_eq!(tags(&default[1]).len(), 5);
+        assert_eq!(tags(&default[2]).len(), 4);
+        // The cap holds for templates of the subscriber's own too.
+        assert_eq!(tags(&default[3]), ["#Rust", "#PostgreSQL"]);
+
+        let feed = Settings {
+            hashtags: HashtagRules {
+                always: vec!["Example Eng".into()],
+                blocked: vec!["#postgresql".into()],
+                caps: HashtagCaps::parse("x=3, instagram=0").unwrap(),
+                ..HashtagRules::default()
+            },
+            ..Settings::default()
+        };
+        let mine = generate_with(&set, &post(), &requests, &feed);
+        assert_eq!(
+            tags(&mine[0]),
+            ["#ExampleEng", "#Rust", "#DatabaseMigrations"]
+        );
+        assert_eq!(tags(&mine[1]), Vec::<String>::new());
+        assert!(!mine[1].text.ends_with('\n') && mine[1].error.is_none());
+        assert_eq!(
+            tags(&mine[2]),
+            ["#ExampleEng", "#Rust", "#DatabaseMigrations", "#DevOps"]
+        );
+    }
+
+    #[test]
     fn mastodon_limit_comes_from_the_settings() {
         let long = PostView {
             summary: "Incomprehensibilities ".repeat(400),
@@ -409,6 +472,7 @@ mod tests {
     }
 }
 pub mod desk;
+pub mod feed_templates;
 pub mod query;
 pub mod regenerate;
 pub mod served;

@@ -13,7 +13,8 @@ use diesel::prelude::*;
 
 use super::desk::CaptionStatus;
 use super::store::{post_view, requests};
-use super::{generate_with, templates_store, Caption, TemplateSet};
+use super::templates_store::TemplateCache;
+use super::{generate_with, Caption, TemplateSet};
 use crate::accounts::UserId;
 use crate::db::schema::{captions, feeds, posts, subscriptions};
 use crate::db::{new_id, AnyConnection};
@@ -129,8 +130,9 @@ pub fn for_subscription(
     let Some((subscription, feed)) = found.first() else {
         return Ok(Regenerated::default());
     };
-    let templates = templates_store::compiled(conn, user)?;
-    reconcile(conn, subscription, feed, &templates, at)
+    let mut cache = TemplateCache::new();
+    let templates = cache.for_subscription(conn, subscription, feed)?;
+    reconcile(conn, subscription, feed, templates, at)
 }
 
 /// Brings every active subscription of the account up to date with its templates (after
@@ -145,9 +147,10 @@ pub fn for_account(
     if rows.is_empty() {
         return Ok(total);
     }
-    let templates = templates_store::compiled(conn, user)?;
+    let mut cache = TemplateCache::new();
     for (subscription, feed) in &rows {
-        total.absorb(reconcile(conn, subscription, feed, &templates, at)?);
+        let templates = cache.for_subscription(conn, subscription, feed)?;
+        total.absorb(reconcile(conn, subscription, feed, templates, at)?);
     }
     Ok(total)
 }
@@ -253,7 +256,7 @@ fn reconcile(
         .load(conn)?;
 
     let wanted = requests(subscription, templates);
-    let settings = subscription.caption_settings();
+    let settings = subscription.caption_settings(feed);
     let filter = subscription.keyword_filter();
     let mut done = Regenerated::default();
     for post in &recent {

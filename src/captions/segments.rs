@@ -596,7 +596,7 @@ mod tests {
                 .iter()
                 .flat_map(|&p| [(p, DEFAULT_VARIANT.to_owned()), (p, "t".to_owned())])
                 .collect();
-            let settings = Settings { mastodon_limit, utm };
+            let settings = Settings { mastodon_limit, utm, ..Settings::default() };
             prop_assert_eq!(
                 generate_with(&set, &post, &requests, &settings),
                 generate_with(&vm, &post, &requests, &settings),

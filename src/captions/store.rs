@@ -49,8 +49,9 @@ pub fn write_feed_captions(conn: &mut AnyConnection, feed_id: &str) -> QueryResu
 }
 
 /// Each account's templates, compiled once for a whole batch of feeds whatever the
-/// number of its subscriptions and posts.
-pub type CompiledTemplates = HashMap<String, TemplateSet>;
+/// number of its subscriptions and posts (once per language and per feed with templates
+/// of its own).
+pub type CompiledTemplates = templates_store::TemplateCache;
 
 /// [`write_feed_captions`], with templates compiled earlier in the same batch reused.
 pub fn write_feed_captions_with(
@@ -117,19 +118,10 @@ pub fn write_captions_for_feeds(
         if posts.is_empty() {
             continue;
         }
-        if !compiled.contains_key(&subscription.user_id) {
-            let user = UserId(subscription.user_id.clone());
-            compiled.insert(
-                subscription.user_id.clone(),
-                templates_store::compiled(conn, &user)?,
-            );
-        }
-        let Some(templates) = compiled.get(&subscription.user_id) else {
-            continue;
-        };
+        let templates = compiled.for_subscription(conn, subscription, feed)?;
         let filter = subscription.keyword_filter();
         let wanted = requests(subscription, templates);
-        let settings = subscription.caption_settings();
+        let settings = subscription.caption_settings(feed);
         for post in &posts {
             let view = post_view(post, feed);
             if filter.allows(&view) {
@@ -549,7 +541,7 @@ pub fn latest_account_posts(
     Ok(rows
         .iter()
         .map(|(post, (feed, subscription))| {
-            (post_view(post, feed), subscription.caption_settings())
+            (post_view(post, feed), subscription.caption_settings(feed))
         })
         .collect())
 }

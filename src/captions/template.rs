@@ -3,6 +3,10 @@
 //! Output is plain text pasted into a compose box, so nothing is escaped;
 //! whoever puts a caption into HTML escapes it there.
 
+use std::borrow::Cow;
+
+use super::hashtags::HashtagRules;
+use super::language::Language;
 use super::platform::Platform;
 use super::PostView;
 
@@ -18,22 +22,40 @@ const MAX_CATEGORIES: usize = 30;
 // Each default is written for how the platform's feed reads. Missing fields
 // leave blank lines behind on purpose: `tidy` collapses them, which keeps the
 // templates readable instead of a thicket of `{% if %}`.
-const X_TEMPLATE: &str = "{{ title }}\n{{ url }}\n\n{{ hashtags[:2]|join(' ') }}";
+// How many hashtags each platform gets is the feed's cap (see `hashtags`),
+// applied before a template runs; the templates show them all.
+const X_TEMPLATE: &str = "{{ title }}\n{{ url }}\n\n{{ hashtags|join(' ') }}";
 const MASTODON_TEMPLATE: &str =
-    "{{ title }}\n\n{{ summary }}\n\n{{ url }}\n{{ hashtags[:4]|join(' ') }}";
+    "{{ title }}\n\n{{ summary }}\n\n{{ url }}\n{{ hashtags|join(' ') }}";
 const BLUESKY_TEMPLATE: &str = "{{ title }}\n\n{{ summary }}\n\n{{ url }}";
-// Threads allows a single topic tag per post.
+// Threads allows a single topic tag per post (its cap is 1).
 const THREADS_TEMPLATE: &str =
-    "{{ title }}\n\n{{ summary }}\n\n{{ url }}\n{{ hashtags[:1]|join(' ') }}";
+    "{{ title }}\n\n{{ summary }}\n\n{{ url }}\n{{ hashtags|join(' ') }}";
 const LINKEDIN_TEMPLATE: &str = "{{ title }}\n\n\
 {{ excerpt if excerpt|length > summary|length else summary }}\n\n\
 {% if url %}Read more: {{ url }}{% endif %}\n\n\
-{{ hashtags[:3]|join(' ') }}";
+{{ hashtags|join(' ') }}";
 // Instagram captions cannot hold clickable links, so the URL is never pasted.
 const INSTAGRAM_TEMPLATE: &str = "{{ title }}\n\n{{ summary }}\n\n\
 {% if url %}Link in bio.{% endif %}\n\n\
-{{ hashtags[:5]|join(' ') }}";
+{{ hashtags|join(' ') }}";
 const FACEBOOK_TEMPLATE: &str = "{{ title }}\n\n{{ summary }}\n\n{{ url }}";
+
+/// Source of the default template for `platform` with its fixed words in
+/// `language`.
+pub(crate) fn default_template_in(platform: Platform, language: Language) -> Cow<'static, str> {
+    let english = default_template(platform);
+    match (platform, language) {
+        (_, Language::En) => english.into(),
+        (Platform::Linkedin, _) => english
+            .replace(Language::En.read_more(), language.read_more())
+            .into(),
+        (Platform::Instagram, _) => english
+            .replace(Language::En.link_in_bio(), language.link_in_bio())
+            .into(),
+        _ => english.into(),
+    }
+}
 
 /// Source of the default template for `platform`, e.g. to show in a preview.
 pub(crate) fn default_template(platform: Platform) -> &'static str {
@@ -90,8 +112,15 @@ impl Context {
         }
     }
 
+    /// The context of `post` with the built-in hashtag rules.
+    #[cfg(test)]
     pub(crate) fn from_post(post: &PostView) -> Self {
-        Self::read(post).within_bounds()
+        Self::from_post_with(post, &HashtagRules::default())
+    }
+
+    /// The context of `post`, its hashtags made under a feed's `rules`.
+    pub(crate) fn from_post_with(post: &PostView, rules: &HashtagRules) -> Self {
+        Self::read(post, rules).within_bounds()
     }
 
     /// Every field cut to what a template's variables may hold (see
@@ -118,9 +147,9 @@ impl Context {
         self
     }
 
-    fn read(post: &PostView) -> Self {
+    fn read(post: &PostView, rules: &HashtagRules) -> Self {
         if post.title_from_text {
-            return Self::from_untitled_post(post);
+            return Self::from_untitled_post(post, rules);
         }
         let title = clean_text(&post.title);
         // Only the first words of long texts are ever used; cleaning whole
@@ -154,7 +183,7 @@ impl Context {
                 .published
                 .map(|d| d.date_naive().to_string())
                 .unwrap_or_default(),
-            hashtags: hashtags(&categories),
+            hashtags: super::hashtags::hashtags(&categories, rules),
             categories,
             image: post.image_url.as_deref().map(clean_url).unwrap_or_default(),
             feed_title: post
@@ -169,7 +198,7 @@ impl Context {
 
     /// A post whose title is only a label made from its text: the text itself stands where
     /// a title would (fitting cuts it like one), once, with no summary or excerpt to repeat it.
-    fn from_untitled_post(post: &PostView) -> Self {
+    fn from_untitled_post(post: &PostView, rules: &HashtagRules) -> Self {
         let titled = PostView {
             title: if post.summary.trim().is_empty() {
                 post.title.clone()
@@ -181,7 +210,7 @@ impl Context {
             title_from_text: false,
             ..post.clone()
         };
-        Self::from_post(&titled)
+        Self::read(&titled, rules)
     }
 }
 
@@ -229,8 +258,14 @@ impl<'a> Shortened<'a> {
 /// Renders `platform`'s default template (tests compare against it).
 #[cfg(test)]
 pub(crate) fn render(platform: Platform, ctx: &Context) -> Result<String, String> {
+    // As captions are made: with the platform's default hashtag cap.
+    let cap = super::hashtags::HashtagCaps::default().get(platform);
+    let ctx = Context {
+        hashtags: ctx.hashtags.iter().take(cap).cloned().collect(),
+        ..ctx.clone()
+    };
     super::engine::TemplateSet::defaults()
-        .render(platform, super::DEFAULT_VARIANT, ctx)
+        .render(platform, super::DEFAULT_VARIANT, &ctx)
         .map_err(|e| e.to_string())
 }
 
@@ -453,26 +488,10 @@ fn with_ellipsis(kept: &str) -> String {
     out
 }
 
-/// `#` + CamelCased alphanumerics of each category, deduplicated
-/// case-insensitively. Tags without a letter are dropped because no platform
-/// links all-digit tags.
+/// The hashtags of `categories` under the built-in rules (see
+/// [`super::hashtags`]); the `hashtags` filter and tests use it.
 pub(crate) fn hashtags(categories: &[String]) -> Vec<String> {
-    let mut seen = std::collections::HashSet::new();
-    let mut tags = Vec::new();
-    for category in categories {
-        let mut tag = String::from("#");
-        for word in category.split(|c: char| !c.is_alphanumeric()) {
-            let mut chars = word.chars();
-            if let Some(first) = chars.next() {
-                tag.extend(first.to_uppercase());
-                tag.push_str(chars.as_str());
-            }
-        }
-        if tag.chars().any(char::is_alphabetic) && seen.insert(tag.to_lowercase()) {
-            tags.push(tag);
-        }
-    }
-    tags
+    super::hashtags::hashtags(categories, &HashtagRules::default())
 }
 
 #[cfg(test)]
@@ -553,6 +572,33 @@ mod tests {
     }
 
     #[test]
+    fn fixed_words_come_in_the_feeds_language() {
+        let (set, _) = super::super::engine::TemplateSet::with_overrides_in(Language::De, []);
+        let de = |p| {
+            set.render(p, super::super::DEFAULT_VARIANT, &ctx())
+                .unwrap()
+        };
+        assert!(
+            de(Platform::Linkedin).contains("\n\nWeiterlesen: https://blog.example.com/async-rust")
+        );
+        assert!(de(Platform::Instagram).contains("\n\nLink in der Bio.\n\n"));
+        assert_eq!(
+            de(Platform::X),
+            render(Platform::X, &ctx())
+                .unwrap()
+                .replace("#Rust #Async", &ctx().hashtags.join(" "))
+        );
+        for language in Language::ALL {
+            let linkedin = default_template_in(Platform::Linkedin, language);
+            let instagram = default_template_in(Platform::Instagram, language);
+            assert!(linkedin.contains(language.read_more()), "{language:?}");
+            assert!(instagram.contains(language.link_in_bio()), "{language:?}");
+            assert!(super::super::engine::validate(&linkedin).is_ok());
+            assert!(super::super::engine::validate(&instagram).is_ok());
+        }
+    }
+
+    #[test]
     fn empty_fields_leave_no_gaps() {
         let bare = Context {
             title: "Only a title".into(),
@@ -582,28 +628,6 @@ mod tests {
         assert_eq!(
             render(Platform::Facebook, &hostile).unwrap(),
             "<b>Tom & Jerry</b> {{ 7*7 }} {% raw %}"
-        );
-    }
-
-    #[test]
-    fn hashtag_rules() {
-        let cats: Vec<String> = [
-            "Rust programming",
-            "rust-programming",
-            "C++",
-            "",
-            "2024",
-            "  ",
-            "web/dev",
-            "Café culture",
-            "iOS",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        assert_eq!(
-            hashtags(&cats),
-            ["#RustProgramming", "#C", "#WebDev", "#CaféCulture", "#IOS"]
         );
     }
 

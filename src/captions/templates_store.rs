@@ -6,10 +6,13 @@ use diesel::prelude::*;
 
 use super::engine::{validate, TemplateError, TemplateSet};
 use super::regenerate::Regenerated;
-use super::Platform;
+use super::{Language, Platform};
 use crate::accounts::UserId;
 use crate::db::schema::templates;
 use crate::db::{new_id, now, AnyConnection, DbError};
+use crate::feeds::store::Feed;
+use crate::subscriptions::Subscription;
+use std::collections::HashMap;
 
 /// Longest variant name; names appear in pages and URLs.
 const MAX_VARIANT_LEN: usize = 32;
@@ -189,15 +192,63 @@ pub fn delete(
 /// The account's templates compiled once, with the built-in defaults for
 /// whatever the account did not override.
 pub fn compiled(conn: &mut AnyConnection, user: &UserId) -> QueryResult<TemplateSet> {
+    compiled_in(conn, user, Language::En, Vec::new())
+}
+
+/// The built-in defaults in `language`, the account's templates over them, and a feed's
+/// own templates (`feed`) over those.
+fn compiled_in(
+    conn: &mut AnyConnection,
+    user: &UserId,
+    language: Language,
+    feed: Vec<StoredTemplate>,
+) -> QueryResult<TemplateSet> {
     let stored = list(conn, user)?;
-    let (set, broken) = TemplateSet::with_overrides(stored.into_iter().filter_map(|t| {
-        let platform: Platform = t.platform.parse().ok()?;
-        Some((platform, t.variant, t.source))
-    }));
+    let (set, broken) = TemplateSet::with_overrides_in(
+        language,
+        stored.into_iter().chain(feed).filter_map(|t| {
+            let platform: Platform = t.platform.parse().ok()?;
+            Some((platform, t.variant, t.source))
+        }),
+    );
     for (platform, variant, error) in broken {
         tracing::warn!(user = user.as_str(), platform = platform.id(), variant, %error, "stored template no longer compiles");
     }
     Ok(set)
+}
+
+/// Template sets compiled for a pass over many subscriptions: the subscriptions of one
+/// account in one language without templates of their own share a set.
+#[derive(Default)]
+pub struct TemplateCache {
+    sets: HashMap<String, TemplateSet>,
+}
+
+impl TemplateCache {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The templates `subscription` (of `feed`) makes its captions with.
+    pub fn for_subscription(
+        &mut self,
+        conn: &mut AnyConnection,
+        subscription: &Subscription,
+        feed: &Feed,
+    ) -> QueryResult<&TemplateSet> {
+        let user = UserId(subscription.user_id.clone());
+        let language = subscription.language(feed);
+        let own = super::feed_templates::list(conn, &user, &subscription.id)?;
+        let key = match own.is_empty() {
+            true => format!("{}/{}", user.as_str(), language.code()),
+            false => format!("{}/{}/{}", user.as_str(), language.code(), subscription.id),
+        };
+        if !self.sets.contains_key(&key) {
+            let set = compiled_in(conn, &user, language, own)?;
+            self.sets.insert(key.clone(), set);
+        }
+        self.sets.get(&key).ok_or(diesel::result::Error::NotFound)
+    }
 }
 
 #[cfg(test)]

@@ -49,6 +49,7 @@ diesel::table! {
         websub_lease_until -> Nullable<Timestamp>,
         websub_requested_at -> Nullable<Timestamp>,
         websub_error -> Nullable<Text>,
+        language -> Nullable<Text>,
     }
 }
 
@@ -89,6 +90,14 @@ diesel::table! {
         include_keywords -> Text,
         exclude_keywords -> Text,
         paused_by_plan -> Bool,
+        hashtags_always -> Text,
+        hashtags_blocked -> Text,
+        hashtags_kept -> Text,
+        hashtag_caps -> Text,
+        utm_source -> Text,
+        utm_medium -> Text,
+        utm_campaign -> Text,
+        language -> Text,
     }
 }
 
@@ -366,3 +375,18 @@ diesel::table! {
 
 diesel::joinable!(checkout_sessions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(checkout_sessions, users);
+
+diesel::table! {
+    feed_templates (id) {
+        id -> Text,
+        user_id -> Text,
+        subscription_id -> Text,
+        platform -> Text,
+        variant -> Text,
+        source -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(feed_templates -> subscriptions (subscription_id));
+diesel::allow_tables_to_appear_in_same_query!(feed_templates, subscriptions);

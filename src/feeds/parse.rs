@@ -15,6 +15,8 @@ pub struct ParsedFeed {
     pub site_url: Option<String>,
     /// RSS `<ttl>`: how long (minutes) the feed asks readers to cache it.
     pub ttl_minutes: Option<u32>,
+    /// The language the feed declares (RSS `<language>`, Atom `xml:lang`), in lowercase.
+    pub language: Option<String>,
     /// In the feed's own order; nothing is sorted.
     pub entries: Vec<NewEntry>,
     /// The WebSub hub the feed names (`<link rel="hub">`), and the topic URL to subscribe
@@ -189,6 +191,13 @@ fn convert(feed: Feed, source_url: Option<&Url>) -> ParsedFeed {
         .map(|t| text_as_title(t, rss))
         .filter(|t| !t.is_empty());
     let ttl_minutes = feed.ttl;
+    // A tag is short; anything longer or multi-line is not one.
+    let language = feed
+        .language
+        .as_deref()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && l.len() <= 35 && !l.contains(char::is_whitespace))
+        .map(str::to_owned);
     let websub = websub_links(&feed.links, source_url);
     let entries = feed
         .entries
@@ -199,6 +208,7 @@ fn convert(feed: Feed, source_url: Option<&Url>) -> ParsedFeed {
         title,
         site_url: site.map(String::from),
         ttl_minutes,
+        language,
         entries,
         websub,
     }

@@ -46,6 +46,8 @@ pub struct Feed {
     pub websub_state: String,
     pub websub_lease_until: Option<NaiveDateTime>,
     pub websub_error: Option<String>,
+    /// The language the feed declares (RSS `<language>`, Atom `xml:lang`), in lowercase.
+    pub language: Option<String>,
 }
 
 impl Feed {
@@ -204,6 +206,7 @@ pub fn record_feeds_fetched(
                     .set((
                         feeds::title.eq(f.parsed.title.as_deref()),
                         feeds::site_url.eq(f.parsed.site_url.as_deref()),
+                        feeds::language.eq(f.parsed.language.as_deref()),
                         feeds::etag.eq(f.validators.etag.as_deref()),
                         feeds::last_modified.eq(f.validators.last_modified.as_deref()),
                         feeds::last_checked_at.eq(checked),
@@ -227,6 +230,7 @@ struct FetchedOnPostgres {
     ids: Vec<String>,
     titles: Vec<Option<String>>,
     site_urls: Vec<Option<String>>,
+    languages: Vec<Option<String>>,
     etags: Vec<Option<String>>,
     last_modified: Vec<Option<String>>,
     next: Vec<NaiveDateTime>,
@@ -240,6 +244,7 @@ impl FetchedOnPostgres {
             ids: fetched.iter().map(|f| f.feed_id.to_owned()).collect(),
             titles: fetched.iter().map(|f| f.parsed.title.clone()).collect(),
             site_urls: fetched.iter().map(|f| f.parsed.site_url.clone()).collect(),
+            languages: fetched.iter().map(|f| f.parsed.language.clone()).collect(),
             etags: fetched.iter().map(|f| f.validators.etag.clone()).collect(),
             last_modified: fetched
                 .iter()
@@ -258,7 +263,7 @@ impl PgStatement for FetchedOnPostgres {
         out.push_sql(", last_success_at = ");
         out.push_bind_param::<Timestamp, _>(&self.checked)?;
         out.push_sql(
-            ", title = u.title, site_url = u.site_url, etag = u.etag, \
+            ", title = u.title, site_url = u.site_url, language = u.language, etag = u.etag, \
              last_modified = u.last_modified, next_check_at = u.next, error_count = 0, \
              last_error = NULL, erroring_since = NULL, last_status = u.status \
              FROM unnest(",
@@ -267,12 +272,13 @@ impl PgStatement for FetchedOnPostgres {
             .bind::<Array<Text>, _>(&self.ids)?
             .bind::<Array<Nullable<Text>>, _>(&self.titles)?
             .bind::<Array<Nullable<Text>>, _>(&self.site_urls)?
+            .bind::<Array<Nullable<Text>>, _>(&self.languages)?
             .bind::<Array<Nullable<Text>>, _>(&self.etags)?
             .bind::<Array<Nullable<Text>>, _>(&self.last_modified)?
             .bind::<Array<Timestamp>, _>(&self.next)?
             .bind::<Array<Integer>, _>(&self.statuses)?;
         out.push_sql(
-            ") AS u(id, title, site_url, etag, last_modified, next, status) \
+            ") AS u(id, title, site_url, language, etag, last_modified, next, status) \
              WHERE feeds.id = u.id",
         );
         Ok(())

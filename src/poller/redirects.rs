@@ -112,6 +112,7 @@ mod tests {
             websub_state: "none".into(),
             websub_lease_until: None,
             websub_error: None,
+            language: None,
         }
     }
 

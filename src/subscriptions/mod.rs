@@ -5,7 +5,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::accounts::UserId;
-use crate::captions::Platform;
+use crate::captions::{
+    feed_slug, parse_hashtag_list, HashtagCaps, HashtagRules, Language, Platform, UtmTags,
+};
 use crate::db::schema::{feeds, subscriptions};
 use crate::db::{new_id, now, AnyConnection, DbError};
 use crate::feeds::store::{find_or_create_feed, make_feed_due_now, Feed};
@@ -28,6 +30,18 @@ pub struct Subscription {
     pub exclude_keywords: String,
     /// Paused because the account's plan allows fewer feeds (billing), not by the subscriber.
     pub paused_by_plan: bool,
+    /// Hashtags: always added, never used, kept although cryptic (comma separated).
+    pub hashtags_always: String,
+    pub hashtags_blocked: String,
+    pub hashtags_kept: String,
+    /// Per-platform hashtag caps that differ from the defaults (`x=3, instagram=0`).
+    pub hashtag_caps: String,
+    /// UTM parameters with `{platform}` and `{feed}`; empty ones are the defaults.
+    pub utm_source: String,
+    pub utm_medium: String,
+    pub utm_campaign: String,
+    /// The language of the fixed words chosen for this feed (`de`); empty: the feed's own.
+    pub language: String,
 }
 
 impl Subscription {
@@ -49,11 +63,43 @@ impl Subscription {
         }
     }
 
-    /// How its captions are made.
-    pub fn caption_settings(&self) -> crate::captions::Settings {
+    /// How its captions are made, `feed` being the subscribed feed.
+    pub fn caption_settings(&self, feed: &Feed) -> crate::captions::Settings {
         crate::captions::Settings {
             mastodon_limit: self.mastodon_limit.and_then(|n| usize::try_from(n).ok()),
             utm: self.utm,
+            utm_tags: self.utm_tags(),
+            feed: feed_slug(feed.title.as_deref().unwrap_or_default()),
+            hashtags: self.hashtag_rules(),
+        }
+    }
+
+    /// Its UTM parameters. They were checked on save; one this version cannot use
+    /// falls back to the default rather than sending a broken link.
+    pub fn utm_tags(&self) -> UtmTags {
+        UtmTags::parse(&self.utm_source, &self.utm_medium, &self.utm_campaign).unwrap_or_default()
+    }
+
+    /// The language chosen for this feed, if any.
+    pub fn chosen_language(&self) -> Option<Language> {
+        Language::from_tag(&self.language)
+    }
+
+    /// The language of its fixed words: the one chosen, else the feed's own, else English.
+    pub fn language(&self, feed: &Feed) -> Language {
+        self.chosen_language()
+            .or_else(|| feed.language.as_deref().and_then(Language::from_tag))
+            .unwrap_or_default()
+    }
+
+    /// Which hashtags its captions carry. Caps were checked on save; a stored value
+    /// this version cannot read (an older or newer form) falls back to the defaults.
+    pub fn hashtag_rules(&self) -> HashtagRules {
+        HashtagRules {
+            always: parse_hashtag_list(&self.hashtags_always),
+            blocked: parse_hashtag_list(&self.hashtags_blocked),
+            kept: parse_hashtag_list(&self.hashtags_kept),
+            caps: HashtagCaps::parse(&self.hashtag_caps).unwrap_or_default(),
         }
     }
 
@@ -200,6 +246,10 @@ pub struct CaptionSettings {
     pub utm: bool,
     pub include_keywords: Vec<String>,
     pub exclude_keywords: Vec<String>,
+    pub hashtags: HashtagRules,
+    pub utm_tags: UtmTags,
+    /// `None`: the feed's own language.
+    pub language: Option<Language>,
 }
 
 /// Saves one of the account's subscriptions' caption settings; false if not found.
@@ -228,6 +278,14 @@ pub fn update_settings(
             subscriptions::utm.eq(settings.utm),
             subscriptions::include_keywords.eq(settings.include_keywords.join(",")),
             subscriptions::exclude_keywords.eq(settings.exclude_keywords.join(",")),
+            subscriptions::hashtags_always.eq(settings.hashtags.always.join(", ")),
+            subscriptions::hashtags_blocked.eq(settings.hashtags.blocked.join(", ")),
+            subscriptions::hashtags_kept.eq(settings.hashtags.kept.join(", ")),
+            subscriptions::hashtag_caps.eq(settings.hashtags.caps.to_setting()),
+            subscriptions::utm_source.eq(&settings.utm_tags.source),
+            subscriptions::utm_medium.eq(&settings.utm_tags.medium),
+            subscriptions::utm_campaign.eq(&settings.utm_tags.campaign),
+            subscriptions::language.eq(settings.language.map(Language::code).unwrap_or_default()),
         ))
         .execute(conn)?;
     Ok(updated == 1)

@@ -198,6 +198,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(pages::templates::edit)
         .service(pages::templates::submit)
         .service(pages::feeds::save_settings)
+        .service(pages::feeds::save_template)
         .service(websub::verify)
         .service(
             web::resource("/websub/{feed_id}")

@@ -305,7 +305,7 @@ async fn post_summary(app: &TestApp, guid: &str) -> (String, String) {
     app.db
         .run(move |conn| {
             posts::table
-                .filter(posts::entry_key.eq(key))
+                .filter(posts::entry_key.eq(&key))
                 .select((posts::summary, posts::summary_source))
                 .first::<(String, String)>(conn)
                 .map_err(captionfeed::db::DbError::from)

@@ -424,7 +424,7 @@ async fn templates_are_listed_saved_with_reasons_and_removed(backend: Backend) {
     assert_eq!(list["templates"][0]["builtin"], true);
     assert_eq!(
         list["templates"][0]["source"],
-        "{{ title }}\n{{ url }}\n\n{{ hashtags[:2]|join(' ') }}"
+        "{{ title }}\n{{ url }}\n\n{{ hashtags|join(' ') }}"
     );
 
     // Another account sees only its own templates.
@@ -474,6 +474,10 @@ async fn the_openapi_document_lists_every_operation() {
         "GET /api/v1/feeds/{id}",
         "DELETE /api/v1/feeds/{id}",
         "POST /api/v1/feeds/{id}/poll",
+        "PATCH /api/v1/feeds/{id}/settings",
+        "GET /api/v1/feeds/{id}/templates",
+        "PUT /api/v1/feeds/{id}/templates/{platform}/{variant}",
+        "DELETE /api/v1/feeds/{id}/templates/{platform}/{variant}",
         "GET /api/v1/captions",
         "PATCH /api/v1/captions/{id}",
         "GET /api/v1/posts",

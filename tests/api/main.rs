@@ -16,6 +16,7 @@ mod desk_pages;
 mod digests;
 mod discovery;
 mod email_change;
+mod feed_voice;
 mod feedparser_corpus;
 mod feeds;
 mod guessing;

@@ -10,9 +10,10 @@ use unicode_segmentation::UnicodeSegmentation;
 mod clusters;
 mod hashtags;
 mod links;
+mod twemoji;
 mod x;
 
-pub(crate) use clusters::{is_simple, stretches, Stretch};
+pub(crate) use clusters::is_simple;
 pub(crate) use hashtags::{count_hashtags, count_hashtags_outside};
 pub(crate) use links::find_urls;
 
@@ -344,6 +345,22 @@ mod tests {
             })
             .collect();
         assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    /// X skips the emoji table for text without any character `may_be_emoji`
+    /// knows; that is safe only if every emoji of the table without one is a
+    /// single code point that weighs 2 anyway.
+    #[test]
+    fn x_fast_path_skips_only_emoji_weighing_two_anyway() {
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            if may_be_emoji(c) {
+                continue;
+            }
+            let s = c.to_string();
+            if twemoji::emoji(&s).next() == Some(0..s.len()) {
+                assert_eq!(x::char_weight(c), 2, "{c:?}");
+            }
+        }
     }
 
     #[test]

@@ -29,6 +29,8 @@ pub struct FeedOut {
     /// When the feed answered 410 Gone; it is no longer checked.
     pub gone_at: Option<String>,
     pub platforms: Vec<String>,
+    /// How its captions are made; change with PATCH /api/v1/feeds/{id}/settings.
+    pub settings: super::feed_settings::FeedSettingsOut,
 }
 
 impl From<SubscribedFeed> for FeedOut {
@@ -39,6 +41,7 @@ impl From<SubscribedFeed> for FeedOut {
             .iter()
             .map(|p| p.id().to_string())
             .collect();
+        let settings = super::feed_settings::FeedSettingsOut::from(&s);
         FeedOut {
             id: s.subscription.id,
             url: s.feed.url,
@@ -52,6 +55,7 @@ impl From<SubscribedFeed> for FeedOut {
             last_status: s.feed.last_status,
             gone_at: s.feed.gone_at.as_ref().map(rfc3339),
             platforms,
+            settings,
         }
     }
 }

@@ -5,6 +5,7 @@
 mod auth;
 mod captions;
 pub mod error;
+mod feed_settings;
 mod feeds;
 mod measure;
 mod openapi;
@@ -45,6 +46,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/feeds/{id}", web::get().to(feeds::show))
             .route("/feeds/{id}", web::delete().to(feeds::delete))
             .route("/feeds/{id}/poll", web::post().to(feeds::poll_now))
+            .route(
+                "/feeds/{id}/settings",
+                web::patch().to(feed_settings::patch),
+            )
+            .route(
+                "/feeds/{id}/templates",
+                web::get().to(feed_settings::list_templates),
+            )
+            .route(
+                "/feeds/{id}/templates/{platform}/{variant}",
+                web::put().to(feed_settings::put_template),
+            )
+            .route(
+                "/feeds/{id}/templates/{platform}/{variant}",
+                web::delete().to(feed_settings::delete_template),
+            )
             .route("/captions", web::get().to(captions::list))
             .route("/captions/{id}", web::patch().to(captions::update))
             .route("/posts", web::get().to(posts::list))

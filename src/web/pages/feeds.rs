@@ -6,10 +6,14 @@ use askama::Template;
 
 use super::captions::{caption_groups, CaptionGroup};
 use super::{format_optional_time, format_time, render, see_other, see_other_if_found, Layout};
+use crate::captions::feed_templates;
 use crate::captions::regenerate::{self, Regenerated};
 use crate::captions::store::list_account_captions;
-use crate::captions::templates_store::valid_variant;
-use crate::captions::{Platform, MASTODON_MAX_LIMIT, MASTODON_MIN_LIMIT};
+use crate::captions::templates_store::{valid_variant, SaveError};
+use crate::captions::{
+    max_hashtag_cap, parse_hashtag_list, CapsError, HashtagCaps, HashtagRules, Language, Platform,
+    UtmTags, MASTODON_MAX_LIMIT, MASTODON_MIN_LIMIT,
+};
 use crate::db::DbError;
 use crate::feeds::discover::Candidate;
 use crate::feeds::store::count_feed_posts;
@@ -237,6 +241,32 @@ struct FeedPage {
     settings: SettingsView,
     /// What "Check now" did: a confirmation, or why it was not done.
     check: Option<CheckNotice>,
+    /// The feed's own templates, and the form to write one.
+    templates: Vec<crate::captions::templates_store::StoredTemplate>,
+    template_form: FeedTemplateForm,
+}
+
+/// The form for one of the feed's own templates, as typed (a refused one keeps it).
+#[derive(serde::Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct FeedTemplateForm {
+    platform: String,
+    variant: String,
+    source: String,
+    /// `save` or `remove`.
+    action: String,
+    #[serde(skip)]
+    error: Option<String>,
+}
+
+impl FeedTemplateForm {
+    /// The platform choices, the form's one selected.
+    pub fn platform_options(&self) -> Vec<(&'static str, &'static str, bool)> {
+        Platform::ALL
+            .into_iter()
+            .map(|p| (p.id(), p.display_name(), self.platform == p.id()))
+            .collect()
+    }
 }
 
 /// The answer to "Check now", shown above the feed's health.
@@ -265,6 +295,25 @@ pub struct SettingsView {
     utm: Option<String>,
     include_keywords: String,
     exclude_keywords: String,
+    hashtags_always: String,
+    hashtags_blocked: String,
+    hashtags_kept: String,
+    // One number per platform; empty means the built-in cap.
+    hashtag_cap_x: String,
+    hashtag_cap_mastodon: String,
+    hashtag_cap_bluesky: String,
+    hashtag_cap_threads: String,
+    hashtag_cap_linkedin: String,
+    hashtag_cap_instagram: String,
+    hashtag_cap_facebook: String,
+    utm_source: String,
+    utm_medium: String,
+    utm_campaign: String,
+    /// A language code, or empty for the feed's own.
+    language: String,
+    /// The feed's own language, as the feed declares it (shown, not sent).
+    #[serde(skip)]
+    feed_language: Option<String>,
     #[serde(skip)]
     saved: bool,
     #[serde(skip)]
@@ -281,10 +330,26 @@ pub struct PlatformBox {
     checked: bool,
 }
 
+/// One choice of language in the settings form.
+pub struct LanguageOption {
+    code: &'static str,
+    name: String,
+    selected: bool,
+}
+
+/// One platform's hashtag cap in the settings form.
+pub struct CapField {
+    id: &'static str,
+    name: &'static str,
+    value: String,
+    max: usize,
+}
+
 impl SettingsView {
     fn of(s: &subscriptions::Subscription) -> Self {
         let chosen = s.platform_list();
         let on = |p: Platform| chosen.contains(&p).then(|| "on".to_owned());
+        let caps = s.hashtag_rules().caps;
         SettingsView {
             platforms_shown: Some("1".to_owned()),
             platform_x: on(Platform::X),
@@ -299,10 +364,102 @@ impl SettingsView {
             utm: s.utm.then(|| "on".to_owned()),
             include_keywords: subscriptions::split_list(&s.include_keywords).join(", "),
             exclude_keywords: subscriptions::split_list(&s.exclude_keywords).join(", "),
+            hashtags_always: parse_hashtag_list(&s.hashtags_always).join(", "),
+            hashtags_blocked: parse_hashtag_list(&s.hashtags_blocked).join(", "),
+            hashtags_kept: parse_hashtag_list(&s.hashtags_kept).join(", "),
+            utm_source: s.utm_source.clone(),
+            utm_medium: s.utm_medium.clone(),
+            utm_campaign: s.utm_campaign.clone(),
+            language: s
+                .chosen_language()
+                .map(|l| l.code().to_owned())
+                .unwrap_or_default(),
             saved: false,
             error: None,
             changes: None,
+            ..SettingsView::default()
         }
+        .with_caps(&caps)
+    }
+
+    /// The view with `caps` in the cap fields.
+    fn with_caps(mut self, caps: &HashtagCaps) -> Self {
+        for (platform, n) in caps.all() {
+            *self.cap_mut(platform) = n.to_string();
+        }
+        self
+    }
+
+    fn cap_mut(&mut self, platform: Platform) -> &mut String {
+        match platform {
+            Platform::X => &mut self.hashtag_cap_x,
+            Platform::Mastodon => &mut self.hashtag_cap_mastodon,
+            Platform::Bluesky => &mut self.hashtag_cap_bluesky,
+            Platform::Threads => &mut self.hashtag_cap_threads,
+            Platform::Linkedin => &mut self.hashtag_cap_linkedin,
+            Platform::Instagram => &mut self.hashtag_cap_instagram,
+            Platform::Facebook => &mut self.hashtag_cap_facebook,
+        }
+    }
+
+    fn cap(&self, platform: Platform) -> &str {
+        match platform {
+            Platform::X => &self.hashtag_cap_x,
+            Platform::Mastodon => &self.hashtag_cap_mastodon,
+            Platform::Bluesky => &self.hashtag_cap_bluesky,
+            Platform::Threads => &self.hashtag_cap_threads,
+            Platform::Linkedin => &self.hashtag_cap_linkedin,
+            Platform::Instagram => &self.hashtag_cap_instagram,
+            Platform::Facebook => &self.hashtag_cap_facebook,
+        }
+    }
+
+    /// The language choices: the feed's own first, then each language of the fixed words.
+    pub fn language_options(&self) -> Vec<LanguageOption> {
+        let own = match &self.feed_language {
+            Some(tag) => match Language::from_tag(tag) {
+                Some(l) => format!("The feed's own ({tag}: {})", l.name()),
+                None => format!("The feed's own ({tag}: English words)"),
+            },
+            None => "The feed's own (none declared: English)".to_owned(),
+        };
+        std::iter::once(LanguageOption {
+            code: "",
+            name: own,
+            selected: self.language.is_empty(),
+        })
+        .chain(Language::ALL.into_iter().map(|l| LanguageOption {
+            code: l.code(),
+            name: l.name().to_owned(),
+            selected: self.language == l.code(),
+        }))
+        .collect()
+    }
+
+    /// The hashtag cap fields, in the platforms' usual order.
+    pub fn cap_fields(&self) -> Vec<CapField> {
+        Platform::ALL
+            .into_iter()
+            .map(|p| CapField {
+                id: p.id(),
+                name: p.display_name(),
+                value: self.cap(p).to_owned(),
+                max: max_hashtag_cap(p),
+            })
+            .collect()
+    }
+
+    /// The caps as typed, or why they cannot be stored; an empty field is the default.
+    fn caps(&self) -> Result<HashtagCaps, String> {
+        let setting: Vec<String> = Platform::ALL
+            .into_iter()
+            .filter(|p| !self.cap(*p).trim().is_empty())
+            .map(|p| format!("{}={}", p.id(), self.cap(p).trim()))
+            .collect();
+        HashtagCaps::parse(&setting.join(",")).map_err(|e| match e {
+            CapsError::Shape(_) => "hashtag caps must be whole numbers from 0".to_owned(),
+            other => other.to_string(),
+        })
     }
 
     fn checked(&self, platform: Platform) -> bool {
@@ -371,6 +528,21 @@ impl SettingsView {
             utm: self.utm(),
             include_keywords: subscriptions::split_list(&self.include_keywords),
             exclude_keywords: subscriptions::split_list(&self.exclude_keywords),
+            hashtags: HashtagRules {
+                always: parse_hashtag_list(&self.hashtags_always),
+                blocked: parse_hashtag_list(&self.hashtags_blocked),
+                kept: parse_hashtag_list(&self.hashtags_kept),
+                caps: self.caps()?,
+            },
+            utm_tags: UtmTags::parse(&self.utm_source, &self.utm_medium, &self.utm_campaign)?,
+            language: match self.language.trim() {
+                "" => None,
+                code => {
+                    Some(Language::from_tag(code).ok_or_else(|| {
+                        format!("\"{code}\" is not a language of the fixed words")
+                    })?)
+                }
+            },
         })
     }
 }
@@ -467,6 +639,35 @@ async fn show_page(
     check: Option<CheckNotice>,
     status: StatusCode,
 ) -> Result<HttpResponse, WebError> {
+    show_page_with(
+        req,
+        state,
+        user,
+        subscription_id,
+        settings,
+        check,
+        status,
+        FeedTemplateForm {
+            platform: "linkedin".into(),
+            variant: crate::captions::DEFAULT_VARIANT.into(),
+            ..FeedTemplateForm::default()
+        },
+    )
+    .await
+}
+
+/// [`show_page`] with the feed template form as given.
+#[allow(clippy::too_many_arguments)]
+async fn show_page_with(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &CurrentUser,
+    subscription_id: String,
+    settings: impl FnOnce(&subscriptions::Subscription) -> SettingsView,
+    check: Option<CheckNotice>,
+    status: StatusCode,
+    template_form: FeedTemplateForm,
+) -> Result<HttpResponse, WebError> {
     let id = user.id();
     let found = state
         .db
@@ -476,10 +677,11 @@ async fn show_page(
             };
             let posts = count_feed_posts(conn, &subscribed.feed.id)?;
             let groups = list_account_captions(conn, &id, Some(&subscribed.subscription.id), 700)?;
-            Ok::<_, DbError>(Some((subscribed, posts, groups)))
+            let templates = feed_templates::list(conn, &id, &subscribed.subscription.id)?;
+            Ok::<_, DbError>(Some((subscribed, posts, groups, templates)))
         })
         .await?;
-    let Some((subscribed, post_count, groups)) = found else {
+    let Some((subscribed, post_count, groups, templates)) = found else {
         return Err(WebError::NotFound);
     };
     let page = FeedPage {
@@ -487,8 +689,13 @@ async fn show_page(
         feed: FeedRow::from(&subscribed),
         post_count,
         groups: caption_groups(groups, &format!("/feeds/{}", subscribed.subscription.id)),
-        settings: settings(&subscribed.subscription),
+        settings: SettingsView {
+            feed_language: subscribed.feed.language.clone(),
+            ..settings(&subscribed.subscription)
+        },
         check,
+        templates,
+        template_form,
     };
     render(status, &page)
 }
@@ -571,6 +778,69 @@ pub async fn save_settings(
         ))),
         None => Err(WebError::NotFound),
     }
+}
+
+/// Saves or removes one of the feed's own templates.
+#[post("/feeds/{id}/templates")]
+pub async fn save_template(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+    form: CheckedForm<FeedTemplateForm>,
+) -> Result<HttpResponse, WebError> {
+    let subscription_id = path.into_inner();
+    let typed = form.0;
+    let refuse = |error: String, status| {
+        let shown = FeedTemplateForm {
+            error: Some(error),
+            ..typed.clone()
+        };
+        (shown, status)
+    };
+    let Ok(platform) = typed.platform.parse::<Platform>() else {
+        return Err(WebError::NotFound);
+    };
+    let (id, target, variant, source) = (
+        user.id(),
+        subscription_id.clone(),
+        typed.variant.trim().to_owned(),
+        typed.source.clone(),
+    );
+    let removing = typed.action == "remove";
+    let done = state
+        .db
+        .transaction(move |conn| {
+            if removing {
+                return Ok(
+                    feed_templates::delete(conn, &id, &target, platform, &variant)?.map(|_| ()),
+                );
+            }
+            feed_templates::save(conn, &id, &target, platform, &variant, &source)
+                .map(|r| r.map(|_| ()))
+        })
+        .await;
+    let (shown, status) = match done {
+        Ok(Some(())) => return Ok(see_other(&format!("/feeds/{subscription_id}?saved=1"))),
+        Ok(None) if removing => refuse(
+            "this feed has no such template".into(),
+            StatusCode::NOT_FOUND,
+        ),
+        Ok(None) => return Err(WebError::NotFound),
+        Err(SaveError::Db(e)) => return Err(e.into()),
+        Err(e) => refuse(e.to_string(), StatusCode::UNPROCESSABLE_ENTITY),
+    };
+    show_page_with(
+        &req,
+        &state,
+        &user,
+        subscription_id,
+        SettingsView::of,
+        None,
+        status,
+        shown,
+    )
+    .await
 }
 
 #[post("/feeds/{id}/delete")]

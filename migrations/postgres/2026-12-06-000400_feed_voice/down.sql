@@ -1,0 +1,10 @@
+DROP TABLE feed_templates;
+ALTER TABLE feeds DROP COLUMN language;
+ALTER TABLE subscriptions DROP COLUMN language;
+ALTER TABLE subscriptions DROP COLUMN utm_campaign;
+ALTER TABLE subscriptions DROP COLUMN utm_medium;
+ALTER TABLE subscriptions DROP COLUMN utm_source;
+ALTER TABLE subscriptions DROP COLUMN hashtag_caps;
+ALTER TABLE subscriptions DROP COLUMN hashtags_kept;
+ALTER TABLE subscriptions DROP COLUMN hashtags_blocked;
+ALTER TABLE subscriptions DROP COLUMN hashtags_always;
