@@ -3,6 +3,10 @@
 // form that works without JavaScript; this file only saves round trips.
 "use strict";
 
+// The stylesheet shows each desk caption in full until this runs: without JavaScript
+// nothing could open a folded one.
+document.documentElement.classList.add("js");
+
 // ---- Counting, as the server does it (approximately: the server measures again on save).
 
 const SHORT_URL = 23;
@@ -121,15 +125,17 @@ function blockOf(element) {
 
 // ---- Copy.
 
-async function copyCaption(block) {
-  const button = block.querySelector("button.copy");
-  const area = block.querySelector("textarea");
-  if (!button || !area) return;
+// The button names its text field (data-copy) and its label (aria-describedby), so Copy
+// works wherever a caption is shown: the desk, a feed's page, the front page's try-it.
+async function copyCaption(button) {
+  const area = button && document.getElementById(button.dataset.copy);
+  if (!area) return;
   const label = "Copy";
+  const name = document.getElementById(button.getAttribute("aria-describedby") || "")?.textContent || "The";
   try {
     await navigator.clipboard.writeText(area.value);
     button.textContent = "Copied ✓";
-    announce(`${block.querySelector("h3").textContent} caption copied`);
+    announce(`${name} caption copied`);
   } catch (_) {
     area.focus();
     area.select();
@@ -138,6 +144,15 @@ async function copyCaption(block) {
   button.classList.add("copied");
   clearTimeout(button._reset);
   button._reset = setTimeout(() => { button.textContent = label; button.classList.remove("copied"); }, 2000);
+}
+
+// ---- Opening a caption: its whole text and its buttons.
+
+function setOpen(block, open) {
+  if (!block || !block.classList.contains("chip")) return;
+  block.classList.toggle("open", open);
+  const more = block.querySelector("[data-more]");
+  if (more) more.setAttribute("aria-expanded", String(open));
 }
 
 // ---- Editing in place.
@@ -150,6 +165,7 @@ function show(block, selector, visible) {
 function startEditing(block) {
   const area = block.querySelector("textarea");
   if (!area || !block.querySelector("[data-save]")) return;
+  setOpen(block, true);
   if (area.readOnly) {
     area.dataset.saved = area.value;
     area.readOnly = false;
@@ -250,7 +266,9 @@ function adjustNewCount(delta) {
 
 function enhance() {
   for (const button of document.querySelectorAll("button.copy[hidden]")) button.hidden = false;
-  for (const button of document.querySelectorAll("[data-shortcuts-open]")) button.hidden = false;
+  for (const button of document.querySelectorAll("[data-shortcuts-open], [data-more][hidden]")) button.hidden = false;
+  const awaiting = document.querySelector("[data-awaiting-captions]");
+  if (awaiting) awaitCaptions();
   // The editor page: its counter follows the typing too.
   for (const area of document.querySelectorAll("textarea[data-live-count]")) {
     updateCount(blockOf(area), area.value);
@@ -261,11 +279,18 @@ document.addEventListener("click", (event) => {
   const target = event.target instanceof Element ? event.target : null;
   if (!target) return;
   const copy = target.closest("button.copy");
-  if (copy) { copyCaption(blockOf(copy)); return; }
+  if (copy) { copyCaption(copy); return; }
   const edit = target.closest("a[data-edit]");
   if (edit && blockOf(edit)?.querySelector("[data-save]")) {
     event.preventDefault();
     startEditing(blockOf(edit));
+    return;
+  }
+  const more = target.closest("[data-more]");
+  if (more) { setOpen(blockOf(more), !blockOf(more).classList.contains("open")); return; }
+  // A folded caption's text opens it.
+  if (target instanceof HTMLTextAreaElement && target.readOnly && blockOf(target)?.matches(".chip:not(.open)")) {
+    setOpen(blockOf(target), true);
     return;
   }
   const cancel = target.closest("[data-cancel]");
@@ -297,10 +322,34 @@ document.addEventListener("input", (event) => {
 // Posts without a fetched image yet: no broken picture.
 document.addEventListener("error", (event) => {
   const img = event.target;
-  if (img instanceof HTMLImageElement && img.closest(".post-image")) {
-    img.closest(".post-image").hidden = true;
-  }
+  if (img instanceof HTMLImageElement && img.matches(".post-thumb")) img.hidden = true;
 }, true);
+
+// ---- The first captions, right after sign-up: the feed is being read while the empty
+// desk shows. The desk answers from its stored page while nothing changed, so asking
+// every two seconds costs the server almost nothing; the page is swapped in once it
+// holds captions (for two minutes at most, then the message asks for a reload).
+async function awaitCaptions() {
+  const until = Date.now() + 120000;
+  while (Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    try {
+      const response = await fetch(location.href, { credentials: "same-origin", headers: { Accept: "text/html" } });
+      if (!response.ok) continue;
+      const next = new DOMParser().parseFromString(await response.text(), "text/html");
+      if (!next.querySelector("section[data-caption]")) continue;
+      const main = document.getElementById("main");
+      const fresh = next.getElementById("main");
+      if (!main || !fresh) { location.reload(); return; }
+      main.replaceChildren(...fresh.childNodes);
+      enhance();
+      announce("Your first captions are here");
+      return;
+    } catch (_) { /* the server did not answer: ask again */ }
+  }
+  const awaiting = document.querySelector("[data-awaiting-captions]");
+  if (awaiting) awaiting.textContent += " Reload the page to see them.";
+}
 
 function isTyping(element) {
   if (!element) return false;
@@ -354,9 +403,10 @@ document.addEventListener("keydown", (event) => {
   switch (event.key) {
     case "j": moveTo(1); break;
     case "k": moveTo(-1); break;
-    case "c": if (here) copyCaption(here); else return; break;
+    case "c": if (here) copyCaption(here.querySelector("button.copy")); else return; break;
     case "p": if (here) toggleStatus(here); else return; break;
     case "e": if (here) startEditing(here); else return; break;
+    case "o": if (here) setOpen(here, !here.classList.contains("open")); else return; break;
     case "?": {
       const dialog = document.getElementById("shortcuts");
       if (!dialog) return;

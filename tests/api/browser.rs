@@ -169,3 +169,79 @@ fn the_live_counter_counts_as_the_server_does() {
     assert_eq!(lengths.len(), samples.len());
     assert!(disagree.is_empty(), "{}", disagree.join("\n"));
 }
+
+/// A blog with `count` posts of realistic length, newest first.
+fn busy_blog_feed(count: usize) -> String {
+    let mut xml = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Field Notes</title><link>https://fieldnotes.dev/</link><description>Engineering notes</description>"#,
+    );
+    for i in 0..count {
+        xml.push_str(&format!(
+            "<item><guid>https://fieldnotes.dev/p/{i}</guid><title>Post {i}: what we learned moving our queue from Redis to PostgreSQL</title>\
+             <link>https://fieldnotes.dev/posts/{i}/moving-our-queue-to-postgresql</link>\
+             <description>Two engineers, six weeks, one rewrite: what we kept from the old service, what we measured, and the three changes that mattered most to our p99.</description>\
+             <pubDate>{}</pubDate><category>Rust</category><category>PostgreSQL</category></item>",
+            (chrono::DateTime::parse_from_rfc3339("2026-11-30T09:00:00Z").expect("date")
+                - chrono::Duration::hours(i as i64 * 7))
+            .to_rfc2822()
+        ));
+    }
+    xml.push_str("</channel></rss>");
+    xml
+}
+
+/// The desk made for a day's work: with 20 posts × 7 platforms waiting, the first page is
+/// under 3 screen heights at 1280×900, and nothing on it is wider than a 390-px phone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_days_work_fits_on_the_desk() {
+    let root = repo_root();
+    let e2e = root.join("tests/e2e");
+    require_browser(&e2e);
+    let feeds = FeedServer::start().await;
+    let feed_url = feeds.set("/feed.xml", "application/rss+xml", busy_blog_feed(20));
+    let app = spawn_app_with(Backend::Sqlite, |s| s.backfill = 20).await;
+    let email = "busy@example.com";
+    app.sign_up(email).await;
+    app.add_feed(&feed_url).await;
+    app.make_all_due().await;
+    app.poll().await;
+    let captions = app
+        .get_html("/captions")
+        .await
+        .matches("data-caption=")
+        .count();
+    assert_eq!(captions, 70, "10 posts × 7 platforms on the first page");
+    let shots = root.join("target/e2e-screenshots/desk");
+    let output = tokio::task::spawn_blocking({
+        let (e2e, address, shots) = (e2e.clone(), app.address.clone(), shots.clone());
+        move || {
+            Command::new("node")
+                .arg(e2e.join("desk.mjs"))
+                .current_dir(&e2e)
+                .env("BASE_URL", address)
+                .env("EMAIL", email)
+                .env("PASSWORD", "correct horse battery")
+                .env("SCREENSHOT_DIR", shots)
+                .env("CHROMIUM", CHROMIUM)
+                .output()
+        }
+    })
+    .await
+    .expect("the node task finishes")
+    .expect("node starts");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    println!("{stdout}");
+    assert!(
+        output.status.success(),
+        "the desk does not fit ({}); screenshots in {}\n{stdout}\n{stderr}",
+        output.status,
+        shots.display()
+    );
+    for size in ["desktop", "phone"] {
+        assert!(
+            stdout.contains(&format!("ok - {size}")),
+            "{size} did not run"
+        );
+    }
+}
