@@ -154,6 +154,8 @@ pub struct Envelope<'a> {
     pub desk_url: &'a str,
     pub settings_url: &'a str,
     pub unsubscribe_url: &'a str,
+    /// A test digest (sent on request, outside the schedule): its subject says so.
+    pub test: bool,
 }
 
 /// The plain-text and HTML parts (`pub` for the browser test that renders the HTML).
@@ -200,7 +202,11 @@ pub fn message(
     digest: &Digest,
     posts: &[PostGroup],
 ) -> Result<Message, DigestError> {
-    let subject = subject(posts);
+    let subject = if envelope.test {
+        format!("Test digest: {}", subject(posts))
+    } else {
+        subject(posts)
+    };
     let (text, html) = bodies(envelope, &subject, posts)?;
     let to: Mailbox = digest
         .recipient
@@ -310,6 +316,7 @@ mod tests {
                 desk_url: "https://captions.example/captions",
                 settings_url: "https://captions.example/settings",
                 unsubscribe_url: "https://captions.example/unsubscribe/u1/sig",
+                test: false,
             },
             &digest,
             &posts,
@@ -346,6 +353,7 @@ mod tests {
             desk_url: "https://captions.example/captions",
             settings_url: "https://captions.example/settings",
             unsubscribe_url: "https://captions.example/unsubscribe/u1/sig",
+            test: false,
         };
         bodies(&envelope, "subject", posts).unwrap().0
     }
