@@ -266,7 +266,7 @@ function adjustNewCount(delta) {
 
 function enhance() {
   for (const button of document.querySelectorAll("button.copy[hidden]")) button.hidden = false;
-  for (const button of document.querySelectorAll("[data-shortcuts-open], [data-more][hidden]")) button.hidden = false;
+  for (const button of document.querySelectorAll("[data-shortcuts-open], [data-focus-mode], [data-more][hidden]")) button.hidden = false;
   const awaiting = document.querySelector("[data-awaiting-captions]");
   if (awaiting) awaitCaptions();
   // The editor page: its counter follows the typing too.
@@ -296,6 +296,7 @@ document.addEventListener("click", (event) => {
   const cancel = target.closest("[data-cancel]");
   if (cancel) { cancelEditing(blockOf(cancel)); return; }
   if (target.closest("[data-shortcuts-open]")) document.getElementById("shortcuts")?.showModal();
+  if (target.closest("[data-focus-mode]")) enterFocus();
 });
 
 document.addEventListener("submit", (event) => {
@@ -382,6 +383,88 @@ function moveTo(step) {
   current.scrollIntoView({ block: "nearest", behavior: "smooth" });
 }
 
+// ---- Focus mode: the waiting captions one at a time, from the keyboard. The current one
+// is open and centred, the others dimmed; c copies, p marks it posted and moves on, n/j
+// and k move, Esc leaves.
+
+let focusMode = false;
+
+function waitingBlocks() {
+  return captionBlocks().filter((b) => !b.classList.contains("is-posted"));
+}
+
+function focusBar() {
+  let bar = document.getElementById("focus-bar");
+  if (!bar) {
+    bar = document.createElement("p");
+    bar.id = "focus-bar";
+    bar.className = "focus-bar";
+    bar.setAttribute("role", "status");
+    document.getElementById("main")?.prepend(bar);
+  }
+  return bar;
+}
+
+function focusOn(block) {
+  for (const b of document.querySelectorAll(".chip.focused")) {
+    b.classList.remove("focused");
+    setOpen(b, false);
+  }
+  if (!block) {
+    leaveFocus("No caption is waiting on this page.");
+    return;
+  }
+  block.classList.add("focused");
+  setOpen(block, true);
+  current = block;
+  block.focus({ preventScroll: true });
+  block.scrollIntoView({ block: "center" });
+  const waiting = waitingBlocks();
+  const name = block.querySelector("h3")?.textContent || "";
+  focusBar().textContent = `Focus: ${name}, ${waiting.indexOf(block) + 1} of ${waiting.length} waiting here. c copy · p posted, next · n next · k back · Esc leave`;
+}
+
+// The next waiting caption after (or before) `from` in page order.
+function waitingFrom(from, step) {
+  const all = captionBlocks();
+  let at = all.indexOf(from);
+  for (;;) {
+    at += step;
+    if (at < 0 || at >= all.length) return null;
+    if (!all[at].classList.contains("is-posted")) return all[at];
+  }
+}
+
+function enterFocus() {
+  const start = current && !current.classList.contains("is-posted") ? current : waitingBlocks()[0];
+  focusMode = true;
+  document.body.classList.add("focus-mode");
+  focusOn(start || null);
+}
+
+function leaveFocus(message) {
+  focusMode = false;
+  document.body.classList.remove("focus-mode");
+  for (const b of document.querySelectorAll(".chip.focused")) b.classList.remove("focused");
+  document.getElementById("focus-bar")?.remove();
+  if (message) announce(message);
+}
+
+async function focusKey(event, here) {
+  switch (event.key) {
+    case "n": case "j": focusOn(waitingFrom(here, 1) || here); break;
+    case "k": focusOn(waitingFrom(here, -1) || here); break;
+    case "p": {
+      await toggleStatus(here);
+      if (here.classList.contains("is-posted")) focusOn(waitingFrom(here, 1) || waitingFrom(here, -1));
+      break;
+    }
+    case "Escape": leaveFocus("Focus mode off"); break;
+    default: return false;
+  }
+  return true;
+}
+
 document.addEventListener("keydown", (event) => {
   const block = blockOf(event.target);
   // In the editor: Ctrl/Cmd+Enter saves, Escape cancels.
@@ -400,7 +483,13 @@ document.addEventListener("keydown", (event) => {
   if (isTyping(document.activeElement)) return;
   if (document.querySelector("dialog[open]")) return;
   const here = currentBlock();
+  if (focusMode && here && ["n", "j", "k", "p", "Escape"].includes(event.key)) {
+    event.preventDefault();
+    focusKey(event, here);
+    return;
+  }
   switch (event.key) {
+    case "f": if (captionBlocks().length) { if (focusMode) leaveFocus("Focus mode off"); else enterFocus(); } else return; break;
     case "j": moveTo(1); break;
     case "k": moveTo(-1); break;
     case "c": if (here) copyCaption(here.querySelector("button.copy")); else return; break;

@@ -71,6 +71,20 @@ for (const { name, ...options } of SIZES) {
     const width = await page.evaluate(tooWide);
     assert.ok(width.wide.length === 0 && width.scrollWidth <= width.width,
       `wider than the ${width.width}-px viewport (page ${width.scrollWidth} px): ${width.wide.join(", ")}`);
+    if (name === "desktop") {
+      // Focus mode walks the waiting captions: f starts on the first, p marks it posted
+      // and moves to the next one.
+      await page.keyboard.press("f");
+      const first = await page.locator("section.chip.focused.open").getAttribute("id");
+      await page.keyboard.press("p");
+      await page.locator(`#${first}.is-posted`).waitFor();
+      await page.waitForFunction((id) => {
+        const focused = document.querySelector("section.chip.focused.open");
+        return focused && focused.id !== id && document.activeElement === focused;
+      }, first);
+      await page.keyboard.press("Escape");
+      assert.equal(await page.locator("section.chip.focused").count(), 0, "Esc leaves focus mode");
+    }
     console.log(`ok - ${name}`);
   } catch (error) {
     failed += 1;
