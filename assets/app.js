@@ -3,6 +3,10 @@
 // form that works without JavaScript; this file only saves round trips.
 "use strict";
 
+// The stylesheet shows each desk caption in full until this runs: without JavaScript
+// nothing could open a folded one.
+document.documentElement.classList.add("js");
+
 // ---- Counting, as the server does it (approximately: the server measures again on save).
 
 const SHORT_URL = 23;
@@ -121,15 +125,17 @@ function blockOf(element) {
 
 // ---- Copy.
 
-async function copyCaption(block) {
-  const button = block.querySelector("button.copy");
-  const area = block.querySelector("textarea");
-  if (!button || !area) return;
+// The button names its text field (data-copy) and its label (aria-describedby), so Copy
+// works wherever a caption is shown: the desk, a feed's page, the front page's try-it.
+async function copyCaption(button) {
+  const area = button && document.getElementById(button.dataset.copy);
+  if (!area) return;
   const label = "Copy";
+  const name = document.getElementById(button.getAttribute("aria-describedby") || "")?.textContent || "The";
   try {
     await navigator.clipboard.writeText(area.value);
     button.textContent = "Copied ✓";
-    announce(`${block.querySelector("h3").textContent} caption copied`);
+    announce(`${name} caption copied`);
   } catch (_) {
     area.focus();
     area.select();
@@ -138,6 +144,15 @@ async function copyCaption(block) {
   button.classList.add("copied");
   clearTimeout(button._reset);
   button._reset = setTimeout(() => { button.textContent = label; button.classList.remove("copied"); }, 2000);
+}
+
+// ---- Opening a caption: its whole text and its buttons.
+
+function setOpen(block, open) {
+  if (!block || !block.classList.contains("chip")) return;
+  block.classList.toggle("open", open);
+  const more = block.querySelector("[data-more]");
+  if (more) more.setAttribute("aria-expanded", String(open));
 }
 
 // ---- Editing in place.
@@ -150,6 +165,7 @@ function show(block, selector, visible) {
 function startEditing(block) {
   const area = block.querySelector("textarea");
   if (!area || !block.querySelector("[data-save]")) return;
+  setOpen(block, true);
   if (area.readOnly) {
     area.dataset.saved = area.value;
     area.readOnly = false;
@@ -250,7 +266,9 @@ function adjustNewCount(delta) {
 
 function enhance() {
   for (const button of document.querySelectorAll("button.copy[hidden]")) button.hidden = false;
-  for (const button of document.querySelectorAll("[data-shortcuts-open]")) button.hidden = false;
+  for (const button of document.querySelectorAll("[data-shortcuts-open], [data-focus-mode], [data-more][hidden]")) button.hidden = false;
+  const awaiting = document.querySelector("[data-awaiting-captions]");
+  if (awaiting) awaitCaptions();
   // The editor page: its counter follows the typing too.
   for (const area of document.querySelectorAll("textarea[data-live-count]")) {
     updateCount(blockOf(area), area.value);
@@ -261,16 +279,24 @@ document.addEventListener("click", (event) => {
   const target = event.target instanceof Element ? event.target : null;
   if (!target) return;
   const copy = target.closest("button.copy");
-  if (copy) { copyCaption(blockOf(copy)); return; }
+  if (copy) { copyCaption(copy); return; }
   const edit = target.closest("a[data-edit]");
   if (edit && blockOf(edit)?.querySelector("[data-save]")) {
     event.preventDefault();
     startEditing(blockOf(edit));
     return;
   }
+  const more = target.closest("[data-more]");
+  if (more) { setOpen(blockOf(more), !blockOf(more).classList.contains("open")); return; }
+  // A folded caption's text opens it.
+  if (target instanceof HTMLTextAreaElement && target.readOnly && blockOf(target)?.matches(".chip:not(.open)")) {
+    setOpen(blockOf(target), true);
+    return;
+  }
   const cancel = target.closest("[data-cancel]");
   if (cancel) { cancelEditing(blockOf(cancel)); return; }
   if (target.closest("[data-shortcuts-open]")) document.getElementById("shortcuts")?.showModal();
+  if (target.closest("[data-focus-mode]")) enterFocus();
 });
 
 document.addEventListener("submit", (event) => {
@@ -297,10 +323,34 @@ document.addEventListener("input", (event) => {
 // Posts without a fetched image yet: no broken picture.
 document.addEventListener("error", (event) => {
   const img = event.target;
-  if (img instanceof HTMLImageElement && img.closest(".post-image")) {
-    img.closest(".post-image").hidden = true;
-  }
+  if (img instanceof HTMLImageElement && img.matches(".post-thumb")) img.hidden = true;
 }, true);
+
+// ---- The first captions, right after sign-up: the feed is being read while the empty
+// desk shows. The desk answers from its stored page while nothing changed, so asking
+// every two seconds costs the server almost nothing; the page is swapped in once it
+// holds captions (for two minutes at most, then the message asks for a reload).
+async function awaitCaptions() {
+  const until = Date.now() + 120000;
+  while (Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    try {
+      const response = await fetch(location.href, { credentials: "same-origin", headers: { Accept: "text/html" } });
+      if (!response.ok) continue;
+      const next = new DOMParser().parseFromString(await response.text(), "text/html");
+      if (!next.querySelector("section[data-caption]")) continue;
+      const main = document.getElementById("main");
+      const fresh = next.getElementById("main");
+      if (!main || !fresh) { location.reload(); return; }
+      main.replaceChildren(...fresh.childNodes);
+      enhance();
+      announce("Your first captions are here");
+      return;
+    } catch (_) { /* the server did not answer: ask again */ }
+  }
+  const awaiting = document.querySelector("[data-awaiting-captions]");
+  if (awaiting) awaiting.textContent += " Reload the page to see them.";
+}
 
 function isTyping(element) {
   if (!element) return false;
@@ -333,6 +383,88 @@ function moveTo(step) {
   current.scrollIntoView({ block: "nearest", behavior: "smooth" });
 }
 
+// ---- Focus mode: the waiting captions one at a time, from the keyboard. The current one
+// is open and centred, the others dimmed; c copies, p marks it posted and moves on, n/j
+// and k move, Esc leaves.
+
+let focusMode = false;
+
+function waitingBlocks() {
+  return captionBlocks().filter((b) => !b.classList.contains("is-posted"));
+}
+
+function focusBar() {
+  let bar = document.getElementById("focus-bar");
+  if (!bar) {
+    bar = document.createElement("p");
+    bar.id = "focus-bar";
+    bar.className = "focus-bar";
+    bar.setAttribute("role", "status");
+    document.getElementById("main")?.prepend(bar);
+  }
+  return bar;
+}
+
+function focusOn(block) {
+  for (const b of document.querySelectorAll(".chip.focused")) {
+    b.classList.remove("focused");
+    setOpen(b, false);
+  }
+  if (!block) {
+    leaveFocus("No caption is waiting on this page.");
+    return;
+  }
+  block.classList.add("focused");
+  setOpen(block, true);
+  current = block;
+  block.focus({ preventScroll: true });
+  block.scrollIntoView({ block: "center" });
+  const waiting = waitingBlocks();
+  const name = block.querySelector("h3")?.textContent || "";
+  focusBar().textContent = `Focus: ${name}, ${waiting.indexOf(block) + 1} of ${waiting.length} waiting here. c copy · p posted, next · n next · k back · Esc leave`;
+}
+
+// The next waiting caption after (or before) `from` in page order.
+function waitingFrom(from, step) {
+  const all = captionBlocks();
+  let at = all.indexOf(from);
+  for (;;) {
+    at += step;
+    if (at < 0 || at >= all.length) return null;
+    if (!all[at].classList.contains("is-posted")) return all[at];
+  }
+}
+
+function enterFocus() {
+  const start = current && !current.classList.contains("is-posted") ? current : waitingBlocks()[0];
+  focusMode = true;
+  document.body.classList.add("focus-mode");
+  focusOn(start || null);
+}
+
+function leaveFocus(message) {
+  focusMode = false;
+  document.body.classList.remove("focus-mode");
+  for (const b of document.querySelectorAll(".chip.focused")) b.classList.remove("focused");
+  document.getElementById("focus-bar")?.remove();
+  if (message) announce(message);
+}
+
+async function focusKey(event, here) {
+  switch (event.key) {
+    case "n": case "j": focusOn(waitingFrom(here, 1) || here); break;
+    case "k": focusOn(waitingFrom(here, -1) || here); break;
+    case "p": {
+      await toggleStatus(here);
+      if (here.classList.contains("is-posted")) focusOn(waitingFrom(here, 1) || waitingFrom(here, -1));
+      break;
+    }
+    case "Escape": leaveFocus("Focus mode off"); break;
+    default: return false;
+  }
+  return true;
+}
+
 document.addEventListener("keydown", (event) => {
   const block = blockOf(event.target);
   // In the editor: Ctrl/Cmd+Enter saves, Escape cancels.
@@ -351,12 +483,19 @@ document.addEventListener("keydown", (event) => {
   if (isTyping(document.activeElement)) return;
   if (document.querySelector("dialog[open]")) return;
   const here = currentBlock();
+  if (focusMode && here && ["n", "j", "k", "p", "Escape"].includes(event.key)) {
+    event.preventDefault();
+    focusKey(event, here);
+    return;
+  }
   switch (event.key) {
+    case "f": if (captionBlocks().length) { if (focusMode) leaveFocus("Focus mode off"); else enterFocus(); } else return; break;
     case "j": moveTo(1); break;
     case "k": moveTo(-1); break;
-    case "c": if (here) copyCaption(here); else return; break;
+    case "c": if (here) copyCaption(here.querySelector("button.copy")); else return; break;
     case "p": if (here) toggleStatus(here); else return; break;
     case "e": if (here) startEditing(here); else return; break;
+    case "o": if (here) setOpen(here, !here.classList.contains("open")); else return; break;
     case "?": {
       const dialog = document.getElementById("shortcuts");
       if (!dialog) return;

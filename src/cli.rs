@@ -13,6 +13,25 @@ use crate::feeds::{parse_feed, FetchConfig, Fetcher};
 use crate::poller::Poller;
 use crate::web::Application;
 
+/// Writes a line to standard output. Unlike `println!`, which panics there, a closed pipe
+/// (`captionfeed preview FEED | head -1`) comes back as an error for the caller to
+/// return; `main` ends quietly on it ([`is_closed_pipe`]).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
+
+/// Whether a command stopped because whoever read its output went away.
+pub fn is_closed_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 /// Opens the database and brings its schema up to date.
 pub async fn open_database(settings: &Settings) -> anyhow::Result<Db> {
     let db =
@@ -148,10 +167,10 @@ async fn wait_for_stop_signal() -> std::io::Result<()> {
 
 pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
     open_database(settings).await?;
-    println!(
+    say!(
         "database {} is up to date",
         settings.database_url.redacted()
-    );
+    )?;
     Ok(())
 }
 
@@ -199,41 +218,43 @@ pub async fn preview(
                     "limit": c.limit,
                 })).collect::<Vec<_>>(),
             });
-            println!("{line}");
+            say!("{line}")?;
         } else {
-            println!("# {}", post.title);
+            say!("# {}", post.title)?;
             for c in &post.captions {
-                println!(
+                say!(
                     "\n## {} ({}/{})\n{}",
                     c.platform.display_name(),
                     c.length,
                     c.limit,
                     c.text
-                );
+                )?;
             }
-            println!();
+            say!()?;
         }
     }
     Ok(())
 }
 
-pub fn measure(platform: &str, text: &str, json: bool) -> anyhow::Result<()> {
+/// Prints the length; says whether the text fits (every rule of the platform met), which
+/// `main` makes the exit status.
+pub fn measure(platform: &str, text: &str, json: bool) -> anyhow::Result<bool> {
     let platform: Platform = platform.parse()?;
     let length = count(platform, text);
+    let checked = check(platform, &Rules::for_platform(platform, None), text);
     if json {
-        let checked = check(platform, &Rules::for_platform(platform, None), text);
-        println!(
+        say!(
             "{}",
             serde_json::json!({
                 "platform": platform.id(), "length": length, "limit": platform.limit(),
                 "fits": checked.ok(), "bytes": checked.bytes, "links": checked.links,
                 "hashtags": checked.hashtags, "violations": checked.violations,
             })
-        );
+        )?;
     } else {
-        println!("{length}/{}", platform.limit());
+        say!("{length}/{}", platform.limit())?;
     }
-    Ok(())
+    Ok(checked.ok())
 }
 
 pub async fn create_user(
@@ -253,7 +274,7 @@ pub async fn create_user(
             Ok::<_, crate::accounts::AccountError>(user)
         })
         .await?;
-    println!("created account {} ({})", user.email, user.id);
+    say!("created account {} ({})", user.email, user.id)?;
     Ok(())
 }
 
@@ -269,6 +290,32 @@ pub async fn create_token(settings: &Settings, email: &str, name: &str) -> anyho
             tokens::create(conn, &user.user_id(), &name).map(|(_, secret)| secret)
         })
         .await?;
-    println!("{secret}");
+    say!("{secret}")?;
+    Ok(())
+}
+
+/// Mails the account a digest of its newest captions now ("Send me a test digest now" on
+/// the Settings page, from the command line).
+pub async fn send_test_digest(settings: &Settings, email: &str) -> anyhow::Result<()> {
+    let db = open_database(settings).await?;
+    let email = Email::parse(email)?;
+    let user = db
+        .run(move |conn| {
+            users::find_by_email(conn, &email)?.ok_or_else(|| {
+                AccountError::Invalid(format!("no account has the email {}", email.as_str()))
+            })
+        })
+        .await?;
+    let mailer = crate::mail::Mailer::from_settings(settings)?;
+    let digests = crate::digests::Digests::new(db, mailer, settings).await?;
+    let sent = digests.send_test(&user.user_id()).await?;
+    say!(
+        "sent a test digest of {} caption{} for {} post{} to {}",
+        sent.captions,
+        if sent.captions == 1 { "" } else { "s" },
+        sent.posts,
+        if sent.posts == 1 { "" } else { "s" },
+        sent.recipient
+    )?;
     Ok(())
 }

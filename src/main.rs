@@ -35,7 +35,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// The length of a text as a platform counts it (stdin when TEXT is absent).
+    /// The length of a text as a platform counts it (stdin when TEXT is absent). Exits 0
+    /// when the text fits, 1 when it does not, 2 on an error.
     Measure {
         #[arg(long)]
         platform: String,
@@ -52,6 +53,20 @@ enum Command {
     Token {
         #[command(subcommand)]
         command: TokenCommand,
+    },
+    /// Email digests.
+    Digest {
+        #[command(subcommand)]
+        command: DigestCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DigestCommand {
+    /// Mail an account a digest of its newest captions now (outside its schedule).
+    Send {
+        #[arg(long)]
+        email: String,
     },
 }
 
@@ -95,7 +110,9 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(async move {
+    // Measure's verdict: the status says whether the text fits; an error is 2 there.
+    let mut measured: Option<bool> = None;
+    let result = runtime.block_on(async {
         match cli.command {
             Command::Serve => cli::serve(settings).await,
             Command::Migrate => cli::migrate(&settings).await,
@@ -117,7 +134,9 @@ fn main() -> ExitCode {
                         buf
                     }
                 };
-                cli::measure(&platform, &text, json)
+                measured = Some(false);
+                measured = Some(cli::measure(&platform, &text, json)?);
+                Ok(())
             }
             Command::User {
                 command: UserCommand::Create { email },
@@ -129,13 +148,23 @@ fn main() -> ExitCode {
             Command::Token {
                 command: TokenCommand::Create { email, name },
             } => cli::create_token(&settings, &email, &name).await,
+            Command::Digest {
+                command: DigestCommand::Send { email },
+            } => cli::send_test_digest(&settings, &email).await,
         }
     });
     match result {
+        Ok(()) if measured == Some(false) => ExitCode::from(1),
         Ok(()) => ExitCode::SUCCESS,
+        // The reader of the output went away (`| head -1`): nothing more to say.
+        Err(e) if cli::is_closed_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            if measured.is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }

@@ -225,6 +225,8 @@ pub struct DeskFilter {
     pub feed: Option<String>,
     pub platform: Option<Platform>,
     pub status: Option<CaptionStatus>,
+    /// One post's captions only.
+    pub post: Option<String>,
 }
 
 /// A post on the desk, with its captions that pass the filter.
@@ -283,6 +285,9 @@ pub fn desk_page(
     }
     if let Some(status) = filter.status {
         groups = groups.filter(captions::status.eq(status.as_str()));
+    }
+    if let Some(post) = &filter.post {
+        groups = groups.filter(captions::post_id.eq(post.clone()));
     }
     let mut ids: Vec<(String, Option<String>)> = groups
         .limit(per_page + 1)
@@ -409,14 +414,25 @@ pub fn account(
         .optional()
 }
 
-/// How many of the account's captions are still to post (leaving out those without text).
-pub fn count_new(conn: &mut AnyConnection, user: &UserId) -> QueryResult<i64> {
-    captions::table
+/// How many of the account's captions that the filter's feed, platform and post let
+/// through are still to post (leaving out those without text): the number the desk's
+/// header gives is about what the page shows.
+pub fn count_new(conn: &mut AnyConnection, user: &UserId, filter: &DeskFilter) -> QueryResult<i64> {
+    let mut query = captions::table
         .filter(captions::user_id.eq(user.as_str()))
         .filter(captions::status.eq(CaptionStatus::New.as_str()))
         .filter(captions::error.is_null())
-        .count()
-        .get_result(conn)
+        .into_boxed();
+    if let Some(feed) = &filter.feed {
+        query = query.filter(captions::subscription_id.eq(feed.clone()));
+    }
+    if let Some(platform) = filter.platform {
+        query = query.filter(captions::platform.eq(platform.id()));
+    }
+    if let Some(post) = &filter.post {
+        query = query.filter(captions::post_id.eq(post.clone()));
+    }
+    query.count().get_result(conn)
 }
 
 #[cfg(test)]

@@ -153,6 +153,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         last_error_at -> Nullable<Timestamp>,
         updated_at -> Timestamp,
+        platforms -> Text,
     }
 }
 

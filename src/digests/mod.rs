@@ -9,6 +9,7 @@ pub mod outbox;
 pub mod render;
 pub mod schedule;
 pub mod settings;
+pub mod test_digest;
 pub mod unsubscribe;
 
 use std::time::Duration;
@@ -92,6 +93,23 @@ impl Digests {
         })
     }
 
+    /// A sender for pages that already hold the signing key (the web's "test digest").
+    pub fn from_parts(db: Db, mailer: Mailer, base_url: url::Url, signing_key: Vec<u8>) -> Self {
+        Digests {
+            db,
+            mailer,
+            base_url,
+            signing_key,
+        }
+    }
+
+    fn message_host(&self) -> String {
+        self.base_url
+            .host_str()
+            .unwrap_or("captionfeed.invalid")
+            .to_string()
+    }
+
     pub async fn run_once(&self) -> Result<DigestReport, DigestError> {
         self.run_once_at(now()).await
     }
@@ -103,11 +121,7 @@ impl Digests {
             .db
             .run(|conn| Ok::<_, DigestError>(settings::active(conn)?))
             .await?;
-        let host = self
-            .base_url
-            .host_str()
-            .unwrap_or("captionfeed.invalid")
-            .to_string();
+        let host = self.message_host();
         for account in accounts {
             let host = host.clone();
             let user = account.user_id.clone();
@@ -179,6 +193,16 @@ impl Digests {
             // Every caption was deleted with its feed since: nothing is left to say.
             return Ok(());
         }
+        self.mail(digest, &posts, false).await
+    }
+
+    /// Renders and sends one digest; a test one says so in its subject.
+    async fn mail(
+        &self,
+        digest: &Digest,
+        posts: &[render::PostGroup],
+        test: bool,
+    ) -> Result<(), DigestError> {
         let user = UserId(digest.user_id.clone());
         let unsubscribe_url = unsubscribe::link(&self.base_url, &self.signing_key, &user);
         let settings_url = self
@@ -197,9 +221,10 @@ impl Digests {
                 desk_url: &desk_url,
                 settings_url: &settings_url,
                 unsubscribe_url: &unsubscribe_url,
+                test,
             },
             digest,
-            &posts,
+            posts,
         )?;
         self.mailer.send(message).await?;
         Ok(())

@@ -12,8 +12,9 @@ use diesel::dsl::{exists, not};
 use diesel::prelude::*;
 
 use super::schedule::latest_period;
-use super::settings::{frequency_id, DigestSettingsRow};
+use super::settings::{frequency_id, platforms_from_stored, DigestSettingsRow};
 use super::DigestError;
+use crate::captions::Platform;
 use crate::db::schema::{captions, digest_captions, digest_settings, digests, feeds, posts, users};
 use crate::db::{new_id, AnyConnection};
 
@@ -47,13 +48,19 @@ pub struct DigestCaption {
     pub char_limit: i32,
 }
 
+/// The captions the next digest carries: made since `since`, of the chosen platforms (the
+/// others are never carried, so they stay "not served" and templates may still rewrite
+/// them), not carried before.
 fn pending_captions(
     conn: &mut AnyConnection,
     user_id: &str,
     since: NaiveDateTime,
+    platforms: &[Platform],
 ) -> QueryResult<Vec<String>> {
+    let ids: Vec<&str> = platforms.iter().map(|p| p.id()).collect();
     captions::table
         .filter(captions::user_id.eq(user_id))
+        .filter(captions::platform.eq_any(ids))
         .filter(captions::created_at.ge(since))
         // A caption whose template failed has no text to mail; its error is on the pages.
         .filter(captions::error.is_null())
@@ -74,6 +81,7 @@ pub fn close_period(
     message_host: &str,
 ) -> Result<Option<String>, DigestError> {
     let prefs = row.prefs();
+    let platforms = platforms_from_stored(&row.platforms);
     let Some(period) = latest_period(prefs.frequency, prefs.time_zone, at.and_utc()) else {
         return Ok(None);
     };
@@ -81,7 +89,7 @@ pub fn close_period(
     if period <= row.last_period_at {
         return Ok(None);
     }
-    let waiting = !pending_captions(conn, &row.user_id, row.enabled_at)?.is_empty();
+    let waiting = !pending_captions(conn, &row.user_id, row.enabled_at, &platforms)?.is_empty();
     if !waiting && !prefs.frequency.is_calendar() {
         // A batched period with nothing in it stays open: the next caption goes out at once.
         return Ok(None);
@@ -99,7 +107,7 @@ pub fn close_period(
         return Ok(None);
     }
     // Read again after the claim: on PostgreSQL this sees what committed meanwhile.
-    let caption_ids = pending_captions(conn, &row.user_id, row.enabled_at)?;
+    let caption_ids = pending_captions(conn, &row.user_id, row.enabled_at, &platforms)?;
     if caption_ids.is_empty() {
         return Ok(None);
     }
@@ -196,6 +204,56 @@ pub fn contents(conn: &mut AnyConnection, digest_id: &str) -> QueryResult<Vec<Di
     digest_captions::table
         .inner_join(captions::table.inner_join(posts::table.inner_join(feeds::table)))
         .filter(digest_captions::digest_id.eq(digest_id))
+        .order((
+            posts::published_at.desc(),
+            posts::first_seen_at.desc(),
+            posts::id.asc(),
+            captions::platform.asc(),
+            captions::variant.asc(),
+        ))
+        .select((
+            posts::id,
+            posts::title,
+            posts::url,
+            feeds::title,
+            feeds::url,
+            captions::platform,
+            captions::body,
+            captions::length,
+            captions::char_limit,
+        ))
+        .load(conn)
+}
+
+/// What a test digest shows: the captions of the account's `posts` newest posts, of the
+/// chosen platforms, whether or not a digest carried them (nothing is recorded).
+pub fn latest_for_account(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    platforms: &[Platform],
+    posts_shown: i64,
+) -> QueryResult<Vec<DigestCaption>> {
+    let ids: Vec<&str> = platforms.iter().map(|p| p.id()).collect();
+    let newest: Vec<String> = captions::table
+        .inner_join(posts::table)
+        .filter(captions::user_id.eq(user_id))
+        .filter(captions::error.is_null())
+        .filter(captions::platform.eq_any(ids.clone()))
+        .group_by(posts::id)
+        .select(posts::id)
+        .order_by((
+            diesel::dsl::max(posts::published_at).desc(),
+            diesel::dsl::max(posts::first_seen_at).desc(),
+            posts::id.asc(),
+        ))
+        .limit(posts_shown)
+        .load(conn)?;
+    captions::table
+        .inner_join(posts::table.inner_join(feeds::table))
+        .filter(captions::user_id.eq(user_id))
+        .filter(captions::error.is_null())
+        .filter(captions::platform.eq_any(ids))
+        .filter(captions::post_id.eq_any(newest))
         .order((
             posts::published_at.desc(),
             posts::first_seen_at.desc(),

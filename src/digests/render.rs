@@ -12,6 +12,8 @@ use super::DigestError;
 use crate::captions::Platform;
 
 pub struct CaptionBlock {
+    /// The desk's order of platforms (unknown ones last).
+    pub order: usize,
     pub platform: String,
     pub text: String,
     pub length: i32,
@@ -19,22 +21,27 @@ pub struct CaptionBlock {
 }
 
 pub struct PostGroup {
+    /// Opens the post on the desk: `{desk_url}?post={post_id}`.
+    pub post_id: String,
     pub title: String,
     pub url: Option<String>,
     pub feed_title: String,
     pub captions: Vec<CaptionBlock>,
 }
 
-/// Groups captions by post, keeping the order they came in.
+/// Groups captions by post, keeping the order the posts came in; each post's captions
+/// in the desk's order of platforms (X first).
 pub fn group(captions: Vec<DigestCaption>) -> Vec<PostGroup> {
     let mut groups: Vec<(String, PostGroup)> = Vec::new();
     for c in captions {
+        let platform = c.platform.parse::<Platform>().ok();
         let block = CaptionBlock {
-            platform: c
-                .platform
-                .parse::<Platform>()
+            order: platform
+                .and_then(|p| Platform::ALL.iter().position(|q| *q == p))
+                .unwrap_or(Platform::ALL.len()),
+            platform: platform
                 .map(|p| p.display_name().to_string())
-                .unwrap_or_else(|_| c.platform.clone()),
+                .unwrap_or_else(|| c.platform.clone()),
             text: c.body,
             length: c.length,
             limit: c.char_limit,
@@ -42,8 +49,9 @@ pub fn group(captions: Vec<DigestCaption>) -> Vec<PostGroup> {
         match groups.iter_mut().find(|(id, _)| *id == c.post_id) {
             Some((_, g)) => g.captions.push(block),
             None => groups.push((
-                c.post_id,
+                c.post_id.clone(),
                 PostGroup {
+                    post_id: c.post_id,
                     // Posts are stored with a title or a label made from their text; one
                     // with neither (no text, no address words) is named by its first
                     // caption's beginning.
@@ -62,7 +70,12 @@ pub fn group(captions: Vec<DigestCaption>) -> Vec<PostGroup> {
             )),
         }
     }
-    groups.into_iter().map(|(_, g)| g).collect()
+    let mut groups: Vec<PostGroup> = groups.into_iter().map(|(_, g)| g).collect();
+    for g in &mut groups {
+        // Stable: a platform's variants keep the order they came in.
+        g.captions.sort_by_key(|c| c.order);
+    }
+    groups
 }
 
 /// The most posts one message shows. A digest after a long pause (or from a very busy
@@ -144,10 +157,12 @@ pub struct Envelope<'a> {
     pub desk_url: &'a str,
     pub settings_url: &'a str,
     pub unsubscribe_url: &'a str,
+    /// A test digest (sent on request, outside the schedule): its subject says so.
+    pub test: bool,
 }
 
-/// The plain-text and HTML parts.
-fn bodies(
+/// The plain-text and HTML parts (`pub` for the browser test that renders the HTML).
+pub fn bodies(
     envelope: &Envelope<'_>,
     subject: &str,
     posts: &[PostGroup],
@@ -190,7 +205,11 @@ pub fn message(
     digest: &Digest,
     posts: &[PostGroup],
 ) -> Result<Message, DigestError> {
-    let subject = subject(posts);
+    let subject = if envelope.test {
+        format!("Test digest: {}", subject(posts))
+    } else {
+        subject(posts)
+    };
     let (text, html) = bodies(envelope, &subject, posts)?;
     let to: Mailbox = digest
         .recipient
@@ -300,6 +319,7 @@ mod tests {
                 desk_url: "https://captions.example/captions",
                 settings_url: "https://captions.example/settings",
                 unsubscribe_url: "https://captions.example/unsubscribe/u1/sig",
+                test: false,
             },
             &digest,
             &posts,
@@ -336,6 +356,7 @@ mod tests {
             desk_url: "https://captions.example/captions",
             settings_url: "https://captions.example/settings",
             unsubscribe_url: "https://captions.example/unsubscribe/u1/sig",
+            test: false,
         };
         bodies(&envelope, "subject", posts).unwrap().0
     }
@@ -357,6 +378,7 @@ mod tests {
         let one = &sample_posts[1];
         let posts: Vec<PostGroup> = (0..MAX_POSTS_SHOWN + 2)
             .map(|i| PostGroup {
+                post_id: format!("p{i}"),
                 title: format!("Post number {i}"),
                 url: one.url.clone(),
                 feed_title: one.feed_title.clone(),
@@ -364,6 +386,7 @@ mod tests {
                     .captions
                     .iter()
                     .map(|c| CaptionBlock {
+                        order: c.order,
                         platform: c.platform.clone(),
                         text: c.text.clone(),
                         length: c.length,
@@ -381,6 +404,22 @@ mod tests {
         );
         assert!(
             text.starts_with("32 new captions for 32 posts, ready to copy."),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn captions_come_in_the_desks_order_with_a_link_to_the_post_on_the_desk() {
+        let (_, posts) = sample();
+        let order: Vec<&str> = posts[0]
+            .captions
+            .iter()
+            .map(|c| c.platform.as_str())
+            .collect();
+        assert_eq!(order, ["X", "Mastodon"]);
+        let text = text_part(&posts);
+        assert!(
+            text.contains("Open on the desk: https://captions.example/captions?post=p1"),
             "{text}"
         );
     }

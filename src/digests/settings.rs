@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use super::schedule::{Frequency, BATCH_MINUTES};
 use super::DigestError;
 use crate::accounts::UserId;
+use crate::captions::Platform;
 use crate::db::schema::digest_settings;
 use crate::db::{now, AnyConnection};
 
@@ -41,6 +42,8 @@ pub struct DigestSettingsRow {
     pub last_error: Option<String>,
     pub last_error_at: Option<NaiveDateTime>,
     pub updated_at: NaiveDateTime,
+    /// The platforms digests carry (comma-separated ids); empty for every platform.
+    pub platforms: String,
 }
 
 /// Defaults the form shows for fields the current frequency does not use.
@@ -67,6 +70,52 @@ impl DigestSettingsRow {
             time_zone: self.time_zone.parse().unwrap_or(Tz::UTC),
         }
     }
+}
+
+/// The platforms a stored list names, in the desk's order; every platform when it names
+/// none (the default, and a list damaged by hand).
+pub fn platforms_from_stored(stored: &str) -> Vec<Platform> {
+    let named: Vec<Platform> = stored
+        .split(',')
+        .filter_map(|id| id.trim().parse().ok())
+        .collect();
+    if named.is_empty() {
+        return Platform::ALL.to_vec();
+    }
+    Platform::ALL
+        .iter()
+        .copied()
+        .filter(|p| named.contains(p))
+        .collect()
+}
+
+/// The platforms the account's digests carry.
+pub fn platforms(conn: &mut AnyConnection, user: &UserId) -> QueryResult<Vec<Platform>> {
+    Ok(platforms_from_stored(
+        &find(conn, user)?.map(|r| r.platforms).unwrap_or_default(),
+    ))
+}
+
+/// Keeps the platforms the account's digests carry (at least one; call after [`save`],
+/// which makes the row).
+pub fn save_platforms(
+    conn: &mut AnyConnection,
+    user: &UserId,
+    platforms: &[Platform],
+) -> QueryResult<()> {
+    let stored = if platforms.is_empty() || Platform::ALL.iter().all(|p| platforms.contains(p)) {
+        String::new()
+    } else {
+        platforms
+            .iter()
+            .map(|p| p.id())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    diesel::update(digest_settings::table.find(user.as_str()))
+        .set(digest_settings::platforms.eq(stored))
+        .execute(conn)?;
+    Ok(())
 }
 
 pub fn weekday_from_index(i: i32) -> Option<Weekday> {

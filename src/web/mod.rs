@@ -186,6 +186,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(pages::webhooks::replay)
         .service(pages::settings::show)
         .service(pages::settings::save)
+        .service(pages::settings::send_test_digest)
         .service(pages::settings::change_email)
         .service(pages::unsubscribe::confirm)
         .service(pages::unsubscribe::turn_off)

@@ -7,6 +7,7 @@
 pub mod endpoints;
 pub mod enqueue;
 pub mod events;
+pub mod health;
 pub mod send;
 pub mod sign;
 
@@ -60,6 +61,8 @@ pub struct Webhooks {
     policy: AddressPolicy,
     /// With billing on, an endpoint gets new events only while its account's plan has webhooks.
     plans: Option<crate::billing::Plans>,
+    /// Which endpoints are failing, so the log tells of each change once.
+    health: std::sync::Arc<health::EndpointHealth>,
 }
 
 impl Webhooks {
@@ -71,6 +74,7 @@ impl Webhooks {
             client,
             policy,
             plans: settings.billing.as_ref().map(|b| b.plans.clone()),
+            health: Default::default(),
         })
     }
 
@@ -118,11 +122,30 @@ impl Webhooks {
         ))
         .await;
         for (delivery, attempt) in attempts {
-            if attempt.succeeded() {
+            let error = (!attempt.succeeded()).then(|| {
+                attempt
+                    .error
+                    .clone()
+                    .unwrap_or_else(|| match attempt.status {
+                        Some(status) => format!("HTTP {status}"),
+                        None => "no answer".into(),
+                    })
+            });
+            if error.is_none() {
                 report.delivered += 1;
             } else {
                 report.failed += 1;
-                tracing::info!(delivery = %delivery.id, error = ?attempt.error, "webhook not delivered; will retry");
+                tracing::debug!(delivery = %delivery.id, error = ?error, "webhook not delivered; will retry");
+            }
+            match self.health.observe(&delivery.endpoint_id, error.as_deref()) {
+                Some(health::Change::Failing(error)) => tracing::warn!(
+                    endpoint = %delivery.endpoint_id, %error,
+                    "webhook endpoint failing; its deliveries are retried with backoff (said once until it recovers)"
+                ),
+                Some(health::Change::Recovered) => {
+                    tracing::info!(endpoint = %delivery.endpoint_id, "webhook endpoint delivering again")
+                }
+                None => {}
             }
             self.record(delivery, attempt).await?;
         }

@@ -169,3 +169,168 @@ fn the_live_counter_counts_as_the_server_does() {
     assert_eq!(lengths.len(), samples.len());
     assert!(disagree.is_empty(), "{}", disagree.join("\n"));
 }
+
+/// A blog with `count` posts of realistic length, newest first.
+fn busy_blog_feed(count: usize) -> String {
+    let mut xml = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Field Notes</title><link>https://fieldnotes.dev/</link><description>Engineering notes</description>"#,
+    );
+    for i in 0..count {
+        xml.push_str(&format!(
+            "<item><guid>https://fieldnotes.dev/p/{i}</guid><title>Post {i}: what we learned moving our queue from Redis to PostgreSQL</title>\
+             <link>https://fieldnotes.dev/posts/{i}/moving-our-queue-to-postgresql</link>\
+             <description>Two engineers, six weeks, one rewrite: what we kept from the old service, what we measured, and the three changes that mattered most to our p99.</description>\
+             <pubDate>{}</pubDate><category>Rust</category><category>PostgreSQL</category></item>",
+            (chrono::DateTime::parse_from_rfc3339("2026-11-30T09:00:00Z").expect("date")
+                - chrono::Duration::hours(i as i64 * 7))
+            .to_rfc2822()
+        ));
+    }
+    xml.push_str("</channel></rss>");
+    xml
+}
+
+/// The desk made for a day's work: with 20 posts × 7 platforms waiting, the first page is
+/// under 3 screen heights at 1280×900, and nothing on it is wider than a 390-px phone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_days_work_fits_on_the_desk() {
+    let root = repo_root();
+    let e2e = root.join("tests/e2e");
+    require_browser(&e2e);
+    let feeds = FeedServer::start().await;
+    let feed_url = feeds.set("/feed.xml", "application/rss+xml", busy_blog_feed(20));
+    let app = spawn_app_with(Backend::Sqlite, |s| s.backfill = 20).await;
+    let email = "busy@example.com";
+    app.sign_up(email).await;
+    app.add_feed(&feed_url).await;
+    app.make_all_due().await;
+    app.poll().await;
+    let captions = app
+        .get_html("/captions")
+        .await
+        .matches("data-caption=")
+        .count();
+    assert_eq!(captions, 70, "10 posts × 7 platforms on the first page");
+    let shots = root.join("target/e2e-screenshots/desk");
+    let output = tokio::task::spawn_blocking({
+        let (e2e, address, shots) = (e2e.clone(), app.address.clone(), shots.clone());
+        move || {
+            Command::new("node")
+                .arg(e2e.join("desk.mjs"))
+                .current_dir(&e2e)
+                .env("BASE_URL", address)
+                .env("EMAIL", email)
+                .env("PASSWORD", "correct horse battery")
+                .env("SCREENSHOT_DIR", shots)
+                .env("CHROMIUM", CHROMIUM)
+                .output()
+        }
+    })
+    .await
+    .expect("the node task finishes")
+    .expect("node starts");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    println!("{stdout}");
+    assert!(
+        output.status.success(),
+        "the desk does not fit ({}); screenshots in {}\n{stdout}\n{stderr}",
+        output.status,
+        shots.display()
+    );
+    for size in ["desktop", "phone"] {
+        assert!(
+            stdout.contains(&format!("ok - {size}")),
+            "{size} did not run"
+        );
+    }
+}
+
+/// A post of the kind that stretched a real digest past a phone's screen: a long link, a
+/// wallet address and a title without a space to break at.
+const UNBREAKABLE_POST: &str = r#"<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Long strings</title><link>https://longstrings.dev/</link><description>d</description>
+<item><guid>long-1</guid><title>Supercalifragilisticexpialidocious_and_then_some_more_characters_without_a_single_space</title>
+<link>https://longstrings.dev/posts/2026/11/30/a-very-long-slug-that-keeps-going-and-going-without-ever-stopping-for-breath?utm_source=newsletter&amp;utm_campaign=november</link>
+<description>Tips welcome: bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh0xy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh or 0x71C7656EC7ab88b098defB751B7401B5f6d8976F71C7656EC7ab88b098defB751B7401B5f6d8976F.</description>
+<pubDate>Mon, 30 Nov 2026 09:00:00 +0000</pubDate></item></channel></rss>"#;
+
+/// The digest's HTML, made from a real blog's posts (tests/fixtures/feeds/real_hugo_blog.xml,
+/// a Hugo blog's committed feed) and the post above with the default templates, rendered
+/// in chromium: nothing wider than a 390-px phone, and 600 px at most on a desktop.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_digest_reads_well_on_a_phone() {
+    use captionfeed::captions::Platform;
+    use captionfeed::digests::outbox::DigestCaption;
+    use captionfeed::digests::render;
+    let root = repo_root();
+    let e2e = root.join("tests/e2e");
+    require_browser(&e2e);
+    let real =
+        std::fs::read(root.join("tests/fixtures/feeds/real_hugo_blog.xml")).expect("fixture");
+    let mut captions = Vec::new();
+    for (feed, posts) in [(real.as_slice(), 5), (UNBREAKABLE_POST.as_bytes(), 1)] {
+        let parsed = captionfeed::feeds::parse_feed(feed, None).expect("a feed");
+        for (i, post) in captionfeed::preview::caption_posts(&parsed, &Platform::ALL, Some(posts))
+            .into_iter()
+            .enumerate()
+        {
+            for c in post.captions {
+                captions.push(DigestCaption {
+                    post_id: format!("{}-{i}", parsed.title.clone().unwrap_or_default()),
+                    post_title: post.title.clone(),
+                    post_url: post.url.clone(),
+                    feed_title: parsed.title.clone(),
+                    feed_url: "https://horriblyunderqualified.com/index.xml".into(),
+                    platform: c.platform.id().into(),
+                    body: c.text,
+                    length: i32::try_from(c.length).expect("length"),
+                    char_limit: i32::try_from(c.limit).expect("limit"),
+                });
+            }
+        }
+    }
+    let posts = render::group(captions);
+    assert_eq!(posts.len(), 6);
+    let from: lettre::message::Mailbox = "captionfeed <digest@captions.example>"
+        .parse()
+        .expect("from");
+    let (_, html) = render::bodies(
+        &render::Envelope {
+            from: &from,
+            desk_url: "https://captions.example/captions",
+            settings_url: "https://captions.example/settings",
+            unsubscribe_url: "https://captions.example/unsubscribe/0193a6f1c2d37e4b8a9c5d6e7f801234/8c1f0e2d4b6a89f7e3c5d1b2a4968f7e0c3d5b1a2f4e6d8c9b7a5f3e1d2c4b6a",
+            test: false,
+        },
+        "42 new captions for 6 posts",
+        &posts,
+    )
+    .expect("the digest renders");
+    let shots = root.join("target/e2e-screenshots/digest");
+    std::fs::create_dir_all(&shots).expect("screenshot folder");
+    let file = shots.join("digest.html");
+    std::fs::write(&file, html).expect("digest written");
+    let output = Command::new("node")
+        .arg(e2e.join("digest.mjs"))
+        .current_dir(&e2e)
+        .env("DIGEST_HTML", &file)
+        .env("SCREENSHOT_DIR", &shots)
+        .env("CHROMIUM", CHROMIUM)
+        .output()
+        .expect("node starts");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    println!("{stdout}");
+    assert!(
+        output.status.success(),
+        "the digest does not fit ({}); screenshots in {}\n{stdout}\n{stderr}",
+        output.status,
+        shots.display()
+    );
+    for size in ["phone", "desktop"] {
+        assert!(
+            stdout.contains(&format!("ok - {size}")),
+            "{size} did not run"
+        );
+    }
+}

@@ -153,6 +153,55 @@ fn measure_prints_length_over_limit() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown platform"));
 }
 
+/// Scripts can ask "does it fit?" with the exit status: 0 fits, 1 does not, 2 an error.
+#[test]
+fn measure_exits_1_when_the_text_does_not_fit() {
+    let fits = captionfeed()
+        .args(["measure", "--platform", "x", "short"])
+        .output()
+        .expect("runs");
+    assert_eq!(fits.status.code(), Some(0), "{fits:?}");
+    let long = "a".repeat(301);
+    for json in [false, true] {
+        let mut cmd = captionfeed();
+        cmd.args(["measure", "--platform", "x", &long]);
+        if json {
+            cmd.arg("--json");
+        }
+        let output = cmd.output().expect("runs");
+        assert_eq!(output.status.code(), Some(1), "{output:?}");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(stdout.contains("301"), "{stdout}");
+        assert!(output.stderr.is_empty(), "{output:?}");
+    }
+    let unknown = captionfeed()
+        .args(["measure", "--platform", "myspace", "x"])
+        .output()
+        .expect("runs");
+    assert_eq!(unknown.status.code(), Some(2), "{unknown:?}");
+}
+
+/// `captionfeed preview FEED | head -1`: the reader goes away after one line, and the
+/// command ends quietly, as command-line tools do.
+#[test]
+fn a_closed_pipe_ends_a_command_quietly() {
+    let mut child = captionfeed()
+        .args(["preview", "tests/fixtures/feeds/rss2_content_encoded.xml"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    // Closing our end at once: every line the command writes meets a closed pipe.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("ends");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+        "{stderr}"
+    );
+    assert!(output.status.success(), "{:?} {stderr}", output.status);
+}
+
 #[test]
 fn an_invalid_setting_stops_the_start_and_names_the_variable() {
     let output = captionfeed()

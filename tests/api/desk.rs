@@ -447,3 +447,58 @@ async fn plain_forms_on_a_feed_page_come_back_to_that_page(backend: Backend) {
         .contains("Mark as not posted"));
 }
 on_both_backends!(plain_forms_on_a_feed_page_come_back_to_that_page);
+
+/// The header's count is about what the filters show, and one post can be opened alone
+/// (a digest links to it).
+async fn the_count_follows_the_filters(backend: Backend) {
+    let (app, _feeds) = app_with_captions(backend, "cat@example.com").await;
+    let html = app.get_html("/captions?platform=x").await;
+    assert!(html.contains("3 captions waiting to be posted."), "{html}");
+    let html = app.get_html("/captions?platform=x&status=posted").await;
+    assert!(html.contains("3 captions waiting to be posted."), "{html}");
+    let all = app.get_html("/captions").await;
+    let post = all
+        .split(r#"<article class="post" id="p-"#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a post on the desk")
+        .to_string();
+    let one = app.get_html(&format!("/captions?post={post}")).await;
+    assert_eq!(captions_on(&one).len(), 7, "{one}");
+    assert!(one.contains("7 captions waiting to be posted."), "{one}");
+}
+
+on_both_backends!(the_count_follows_the_filters);
+
+/// Two feeds of one blog (its RSS and its Atom feed) carry the same title: the filter and
+/// the cards tell them apart by their addresses.
+async fn feeds_with_the_same_title_show_their_address(backend: Backend) {
+    let feeds = FeedServer::start().await;
+    let rss_url = feeds.set("/feed.xml", "application/rss+xml", three_posts());
+    let atom_url = feeds.set(
+        "/atom.xml",
+        "application/rss+xml",
+        rss("Blog", &[("a1", "Atom one")]),
+    );
+    let app = spawn_app(backend).await;
+    app.sign_up("dan@example.com").await;
+    app.add_feed(&rss_url).await;
+    app.add_feed(&atom_url).await;
+    app.poll().await;
+    let html = app.get_html("/captions").await;
+    let short = |url: &str| url.trim_start_matches("http://").to_string();
+    assert!(
+        html.contains(&format!(">Blog ({})</option>", short(&rss_url))),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!(">Blog ({})</option>", short(&atom_url))),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("Blog ({}) ·", short(&atom_url))),
+        "{html}"
+    );
+}
+
+on_both_backends!(feeds_with_the_same_title_show_their_address);

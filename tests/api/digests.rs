@@ -736,3 +736,140 @@ async fn a_caption_whose_template_failed_is_not_mailed(backend: Backend) {
     );
 }
 on_both_backends!(a_caption_whose_template_failed_is_not_mailed);
+
+/// The subscriber chooses the digest's platforms on Settings and asks for a test digest
+/// at once: it carries those platforms only, X first as on the desk, each post with a
+/// link to open it on the desk; the scheduled digests then carry the same platforms.
+async fn a_subscriber_picks_the_platforms_and_gets_a_test_digest_now(backend: Backend) {
+    let smtp = SmtpServer::start().await;
+    let smtp_url = smtp.url();
+    let app = crate::helpers::spawn_app_with(backend, move |s| {
+        s.smtp_url = Some(Secret::new(&smtp_url));
+    })
+    .await;
+    let feeds = FeedServer::start().await;
+    let url = feeds.set(
+        "/feed.xml",
+        "application/rss+xml",
+        rss("Blog", &[("p2", "Second post"), ("p1", "First post")]),
+    );
+    app.sign_up("pat@example.com").await;
+    app.add_feed(&url).await;
+    app.poll().await;
+
+    let unconfirmed = app.submit("/settings", "/settings/digest/test", &[]).await;
+    assert_eq!(unconfirmed.status().as_u16(), 422);
+    assert!(unconfirmed
+        .text()
+        .await
+        .unwrap()
+        .contains("Confirm pat@example.com first"));
+    let user = user_id(&app, "pat@example.com").await;
+    verify(&app, &user).await;
+
+    let none = app
+        .submit(
+            "/settings",
+            "/settings",
+            &[
+                ("frequency", "batched"),
+                ("batch_minutes", "5"),
+                ("hour", "8"),
+                ("weekday", "0"),
+                ("time_zone", "UTC"),
+                ("platforms_shown", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(none.status().as_u16(), 422);
+    assert!(none
+        .text()
+        .await
+        .unwrap()
+        .contains("Choose at least one platform"));
+    let saved = app
+        .submit(
+            "/settings",
+            "/settings",
+            &[
+                ("frequency", "batched"),
+                ("batch_minutes", "5"),
+                ("hour", "8"),
+                ("weekday", "0"),
+                ("time_zone", "UTC"),
+                ("platforms_shown", "1"),
+                ("platform_bluesky", "on"),
+                ("platform_x", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status().as_u16(), 303);
+    let page = app.get_html("/settings").await;
+    assert!(
+        page.contains(r#"name="platform_x" type="checkbox" value="on" checked"#),
+        "{page}"
+    );
+    assert!(!page.contains(r#"name="platform_mastodon" type="checkbox" value="on" checked"#));
+
+    let sent = app.submit("/settings", "/settings/digest/test", &[]).await;
+    assert_eq!(sent.status().as_u16(), 303);
+    assert_eq!(crate::helpers::location(&sent), "/settings?test_sent=2");
+    assert!(app
+        .get_html("/settings?test_sent=2")
+        .await
+        .contains("A test digest of your 2 newest posts is on its way to pat@example.com."));
+    // Besides the confirmation link mailed at sign-up.
+    let digests_sent = || {
+        smtp.messages()
+            .into_iter()
+            .filter(|m| {
+                m.header("Subject")
+                    .is_some_and(|s| s.contains("new captions"))
+            })
+            .collect::<Vec<_>>()
+    };
+    let messages = digests_sent();
+    assert_eq!(messages.len(), 1);
+    assert!(messages[0]
+        .header("Subject")
+        .unwrap()
+        .starts_with("Test digest: 4 new captions"));
+    let text = part(&messages[0], "text/plain");
+    let x = text.find("--- X ·").expect("X in the digest");
+    let bluesky = text.find("--- Bluesky ·").expect("Bluesky in the digest");
+    assert!(x < bluesky, "X first, as on the desk:\n{text}");
+    assert!(!text.contains("--- Mastodon"), "{text}");
+    assert_eq!(text.matches("/captions?post=").count(), 2, "{text}");
+    let html = part(&messages[0], "text/html");
+    assert!(html.contains(">Open on the desk</a>"), "{html}");
+
+    // The schedule carries the same platforms.
+    feeds.set(
+        "/feed.xml",
+        "application/rss+xml",
+        rss(
+            "Blog",
+            &[
+                ("p3", "Third post"),
+                ("p2", "Second post"),
+                ("p1", "First post"),
+            ],
+        ),
+    );
+    app.make_all_due().await;
+    app.poll().await;
+    let report = sender(&app, &smtp.url())
+        .await
+        .run_once_at(later(10))
+        .await
+        .unwrap();
+    assert_eq!(report.digests_sent, 1, "{report:?}");
+    let digest = part(&digests_sent()[1], "text/plain");
+    assert!(
+        digest.contains("Third post") && digest.contains("--- X ·"),
+        "{digest}"
+    );
+    assert!(!digest.contains("--- Mastodon"), "{digest}");
+}
+
+on_both_backends!(a_subscriber_picks_the_platforms_and_gets_a_test_digest_now);

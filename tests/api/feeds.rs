@@ -41,7 +41,7 @@ async fn a_new_feed_gets_captions_for_its_newest_posts_only(backend: Backend) {
     for title in ["Second post", "First post"] {
         assert!(!html.contains(title), "{title} is archive, not backfill");
     }
-    assert_eq!(html.matches(r#"class="caption""#).count(), 21);
+    assert_eq!(html.matches(r#"data-caption=""#).count(), 21);
     for platform in [
         "X",
         "Mastodon",
@@ -111,7 +111,7 @@ async fn repolling_never_duplicates_and_new_posts_get_captions(backend: Backend)
     assert_eq!((third.new_posts, third.captions_written), (1, 7));
     let html = app.get_html("/captions").await;
     assert!(html.contains("Sixth post"));
-    assert_eq!(html.matches(r#"class="caption""#).count(), 28);
+    assert_eq!(html.matches(r#"data-caption=""#).count(), 28);
     // The newest post comes first.
     assert!(html.find("Sixth post") < html.find("Fifth post"));
 }
@@ -143,7 +143,7 @@ async fn a_broken_feed_shows_its_error_and_keeps_its_posts(backend: Backend) {
     assert_eq!(
         app.get_html("/captions")
             .await
-            .matches(r#"class="caption""#)
+            .matches(r#"data-caption=""#)
             .count(),
         21
     );

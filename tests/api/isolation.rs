@@ -51,8 +51,8 @@ async fn another_account_sees_none_of_it(backend: Backend) {
     assert_eq!(report.captions_written, 7);
     assert_eq!(feeds.hits("/feed.xml"), 2);
     let bob_captions = app.get_as(&bob, "/captions").await.text().await.unwrap();
-    assert_eq!(bob_captions.matches(r#"class="caption""#).count(), 7);
+    assert_eq!(bob_captions.matches(r#"data-caption=""#).count(), 7);
     let ann_captions = app.get_html("/captions").await;
-    assert_eq!(ann_captions.matches(r#"class="caption""#).count(), 7);
+    assert_eq!(ann_captions.matches(r#"data-caption=""#).count(), 7);
 }
 on_both_backends!(another_account_sees_none_of_it);

@@ -99,6 +99,14 @@ async fn templates_are_validated_saved_and_used_with_variants(backend: Backend) 
         "{captions}"
     );
     assert!(captions.contains("Teaser: Summary of First…"), "{captions}");
+    // On the desk a variant's chip carries its name.
+    assert_eq!(
+        captions
+            .matches(r#"Bluesky <span class="variant">· teaser</span>"#)
+            .count(),
+        2,
+        "{captions}"
+    );
 }
 on_both_backends!(templates_are_validated_saved_and_used_with_variants);
 

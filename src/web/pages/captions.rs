@@ -32,6 +32,8 @@ pub struct CaptionView {
     pub id: String,
     pub platform: String,
     pub platform_name: String,
+    /// The variant's name, for any but the default one.
+    pub variant: Option<String>,
     pub text: String,
     pub length: i32,
     pub limit: i32,
@@ -53,6 +55,7 @@ impl From<StoredCaption> for CaptionView {
             posted: c.status() == CaptionStatus::Posted,
             posted_at: c.posted_at.as_ref().map(format_time).unwrap_or_default(),
             edited: c.is_edited(),
+            variant: Some(c.variant).filter(|v| v != "default"),
             id: c.id,
             platform: c.platform,
             over: c.length > c.char_limit,
@@ -70,6 +73,7 @@ pub struct CaptionGroup {
     pub url: Option<String>,
     pub published: Option<String>,
     pub feed_title: String,
+    pub feed_url: String,
     pub has_image: bool,
     pub captions: Vec<CaptionView>,
     /// Where the caption forms come back to.
@@ -92,7 +96,11 @@ pub fn caption_groups(groups: Vec<PostCaptions>, back: &str) -> Vec<CaptionGroup
             title: g.title,
             url: g.url,
             published: g.published_at.as_ref().map(format_time),
-            feed_title: g.feed_title.unwrap_or(g.feed_url),
+            feed_title: g
+                .feed_title
+                .filter(|t| !t.trim().is_empty())
+                .unwrap_or_else(|| g.feed_url.clone()),
+            feed_url: g.feed_url,
             has_image: g.image_url.is_some(),
             captions: g.captions.into_iter().map(CaptionView::from).collect(),
             back: back.to_string(),
@@ -110,6 +118,9 @@ pub struct DeskQuery {
     platform: String,
     #[serde(default)]
     status: String,
+    /// One post (a digest links to it).
+    #[serde(default)]
+    post: String,
     #[serde(default)]
     page: Option<u32>,
 }
@@ -129,6 +140,7 @@ impl DeskQuery {
             feed: Some(self.feed.clone()).filter(|f| !f.is_empty()),
             platform,
             status,
+            post: Some(self.post.clone()).filter(|p| !p.is_empty()),
         })
     }
 
@@ -144,6 +156,7 @@ impl DeskQuery {
             ("feed", &self.feed),
             ("platform", &self.platform),
             ("status", &self.status),
+            ("post", &self.post),
         ] {
             if !value.is_empty() {
                 query.append_pair(name, value);
@@ -175,6 +188,8 @@ struct CaptionsPage {
     has_feeds: bool,
     filtered: bool,
     empty_message: &'static str,
+    /// The account's feeds have not given it a caption yet: app.js shows them once they come.
+    awaiting: bool,
     new_count: i64,
     feeds: Vec<Choice>,
     platforms: Vec<Choice>,
@@ -368,7 +383,7 @@ async fn render_desk(
             let found =
                 desk::desk_page(conn, &id, &desk_filter, i64::from(page - 1), POSTS_PER_PAGE)?;
             let feeds = crate::subscriptions::list(conn, &id)?;
-            let new_count = desk::count_new(conn, &id)?;
+            let new_count = desk::count_new(conn, &id, &desk_filter)?;
             Ok::<_, DbError>((found, feeds, new_count))
         })
         .await?;
@@ -377,11 +392,18 @@ async fn render_desk(
         label: label.to_string(),
         selected: value == current,
     };
+    let labels = feed_labels(
+        feeds
+            .iter()
+            .map(|f| (f.feed.title.as_deref(), f.feed.url.as_str())),
+    );
     let mut feed_choices = vec![choice("", "All feeds", &query.feed)];
-    feed_choices.extend(feeds.iter().map(|f| {
-        let label = f.feed.title.clone().unwrap_or_else(|| f.feed.url.clone());
-        choice(&f.subscription.id, &label, &query.feed)
-    }));
+    feed_choices.extend(
+        feeds
+            .iter()
+            .zip(&labels)
+            .map(|(f, label)| choice(&f.subscription.id, label, &query.feed)),
+    );
     let mut platforms = vec![choice("", "All platforms", &query.platform)];
     platforms.extend(
         Platform::ALL
@@ -398,22 +420,38 @@ async fn render_desk(
         choice("new", "Not posted yet", current_status),
         choice("posted", "Posted", current_status),
     ];
+    let filtered = filter.feed.is_some()
+        || filter.platform.is_some()
+        || filter.status.is_some()
+        || filter.post.is_some();
     let empty_message = match (&filter.feed, filter.platform, filter.status) {
+        _ if filter.post.is_some() => "This post has no captions here any more.",
         (None, None, Some(CaptionStatus::New)) => "All caught up: every caption has been posted.",
         (None, None, Some(CaptionStatus::Posted)) => {
             "Nothing is marked as posted yet. Captions you mark as posted are kept here."
         }
         (None, None, None) => {
-            "Your feeds are being checked; captions for their newest posts appear here within a minute. Reload to see them."
+            "Your feeds are being checked; captions for their newest posts appear here within a minute."
         }
         _ => "No captions match these filters.",
     };
     let back = query.path(page);
+    let mut groups = caption_groups(desk_page.posts, &back);
+    for group in &mut groups {
+        if let Some((_, label)) = feeds
+            .iter()
+            .zip(&labels)
+            .find(|(f, _)| f.feed.url == group.feed_url)
+        {
+            group.feed_title = label.clone();
+        }
+    }
     let page_view = CaptionsPage {
         layout: Layout::new(req, state, Some(&user.user)),
-        groups: caption_groups(desk_page.posts, &back),
+        awaiting: groups.is_empty() && !feeds.is_empty() && !filtered && page == 1,
+        groups,
         has_feeds: !feeds.is_empty(),
-        filtered: filter.feed.is_some() || filter.platform.is_some() || filter.status.is_some(),
+        filtered,
         empty_message,
         new_count,
         feeds: feed_choices,
@@ -424,6 +462,47 @@ async fn render_desk(
         csv: query.with_filters("/export/captions.csv", 1),
     };
     Ok(page_view.render()?)
+}
+
+/// What names each feed in a list: its title, with its address's host when another feed
+/// has the same title (one blog followed as RSS and as Atom), and the path too when the
+/// host does not tell them apart; the address when there is no title.
+pub fn feed_labels<'a>(feeds: impl Iterator<Item = (Option<&'a str>, &'a str)>) -> Vec<String> {
+    let feeds: Vec<(Option<&str>, &str)> = feeds
+        .map(|(title, url)| (title.map(str::trim).filter(|t| !t.is_empty()), url))
+        .collect();
+    let host = |url: &str| {
+        url::Url::parse(url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            .unwrap_or_else(|| url.to_string())
+    };
+    let without_scheme = |url: &str| {
+        url.split_once("://")
+            .map_or(url, |(_, rest)| rest)
+            .trim_end_matches('/')
+            .to_string()
+    };
+    feeds
+        .iter()
+        .map(|&(title, url)| {
+            let Some(title) = title else {
+                return url.to_string();
+            };
+            let same_title: Vec<&str> = feeds
+                .iter()
+                .filter(|(t, u)| *t == Some(title) && *u != url)
+                .map(|(_, u)| *u)
+                .collect();
+            if same_title.is_empty() {
+                title.to_string()
+            } else if same_title.iter().all(|u| host(u) != host(url)) {
+                format!("{title} ({})", host(url))
+            } else {
+                format!("{title} ({})", without_scheme(url))
+            }
+        })
+        .collect()
 }
 
 /// Where a form goes back to: a path of this site, never another site's address.
@@ -601,5 +680,34 @@ pub async fn save_text(
             .await
         }
         Err(EditError::Db(e)) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::feed_labels;
+
+    #[test]
+    fn feeds_with_the_same_title_are_told_apart_by_their_address() {
+        let labels = feed_labels(
+            [
+                (Some("Field Notes"), "https://fieldnotes.dev/feed.xml"),
+                (Some("Field Notes"), "https://fieldnotes.dev/atom.xml"),
+                (Some("Field Notes"), "https://mirror.example/feed.xml"),
+                (Some("Other"), "https://other.example/rss"),
+                (None, "https://untitled.example/feed"),
+            ]
+            .into_iter(),
+        );
+        assert_eq!(
+            labels,
+            [
+                "Field Notes (fieldnotes.dev/feed.xml)",
+                "Field Notes (fieldnotes.dev/atom.xml)",
+                "Field Notes (mirror.example)",
+                "Other",
+                "https://untitled.example/feed",
+            ]
+        );
     }
 }

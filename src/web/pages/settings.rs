@@ -8,9 +8,10 @@ use chrono::Weekday;
 use super::{format_optional_time, render, see_other, Layout};
 use crate::accounts::validate::Email;
 use crate::accounts::{email_change, verification, AccountError};
+use crate::captions::Platform;
 use crate::db::now;
 use crate::digests::settings::{self as digest_settings, parse_prefs};
-use crate::digests::DigestError;
+use crate::digests::{DigestError, Digests};
 use crate::mail::{message_host, outbox};
 use crate::web::csrf::CheckedForm;
 use crate::web::error::WebError;
@@ -21,6 +22,24 @@ pub struct Choice {
     pub value: String,
     pub label: String,
     pub selected: bool,
+}
+
+/// One platform's box in the digest form.
+pub struct PlatformBox {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub checked: bool,
+}
+
+fn platform_boxes(chosen: &[Platform]) -> Vec<PlatformBox> {
+    Platform::ALL
+        .iter()
+        .map(|p| PlatformBox {
+            id: p.id(),
+            name: p.display_name(),
+            checked: chosen.contains(p),
+        })
+        .collect()
 }
 
 #[derive(Template)]
@@ -34,6 +53,7 @@ struct SettingsPage {
     batch_minutes: String,
     time_zone: String,
     time_zones: Vec<&'static str>,
+    platforms: Vec<PlatformBox>,
     last_error: Option<String>,
     last_error_at: String,
     saved: bool,
@@ -43,6 +63,8 @@ struct SettingsPage {
     link_sent: bool,
     /// Why the account's last verification, reset or address-change mail has not gone out.
     mail_problem: Option<String>,
+    /// What "Send me a test digest now" did.
+    test_sent: Option<String>,
 }
 
 /// The form's current values, whatever the frequency uses.
@@ -52,6 +74,7 @@ struct Values {
     weekday: i32,
     hour: i32,
     time_zone: String,
+    platforms: Vec<Platform>,
 }
 
 fn page(
@@ -94,6 +117,7 @@ fn page(
         batch_minutes: values.batch_minutes.to_string(),
         time_zone: values.time_zone,
         time_zones: chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()).collect(),
+        platforms: platform_boxes(&values.platforms),
         last_error,
         last_error_at,
         saved,
@@ -101,6 +125,7 @@ fn page(
         verified: true,
         link_sent: false,
         mail_problem: None,
+        test_sent: None,
     }
 }
 
@@ -140,6 +165,9 @@ pub struct SavedQuery {
     saved: Option<String>,
     #[serde(default)]
     sent: Option<String>,
+    /// Set after a test digest went: how many posts it held.
+    #[serde(default)]
+    test_sent: Option<usize>,
 }
 
 #[get("/settings")]
@@ -161,6 +189,7 @@ pub async fn show(
             weekday: r.weekday,
             hour: r.hour,
             time_zone: r.time_zone.clone(),
+            platforms: digest_settings::platforms_from_stored(&r.platforms),
         },
         None => Values {
             frequency: "off",
@@ -168,6 +197,7 @@ pub async fn show(
             weekday: 0,
             hour: 8,
             time_zone: "UTC".into(),
+            platforms: Platform::ALL.to_vec(),
         },
     };
     let last = row.and_then(|r| {
@@ -190,6 +220,13 @@ pub async fn show(
         .await?
         .is_some_and(|(_, verified)| verified);
     page.link_sent = query.sent.is_some();
+    page.test_sent = query.test_sent.map(|posts| {
+        format!(
+            "A test digest of your {posts} newest post{} is on its way to {}.",
+            if posts == 1 { "" } else { "s" },
+            user.user.email
+        )
+    });
     let id = user.id();
     page.mail_problem = state
         .db
@@ -207,6 +244,40 @@ pub struct SettingsForm {
     weekday: String,
     hour: String,
     time_zone: String,
+    // One checkbox per platform: an unchecked box is simply absent from the form.
+    platform_x: Option<String>,
+    platform_mastodon: Option<String>,
+    platform_bluesky: Option<String>,
+    platform_threads: Option<String>,
+    platform_linkedin: Option<String>,
+    platform_instagram: Option<String>,
+    platform_facebook: Option<String>,
+    /// Set by the form that shows the boxes: without it (an older form, a script) the
+    /// platforms stay as they are rather than read as all unchecked.
+    platforms_shown: Option<String>,
+}
+
+impl SettingsForm {
+    /// The ticked platforms, or `None` when the form did not show the boxes.
+    fn platforms(&self) -> Option<Vec<Platform>> {
+        self.platforms_shown.as_ref()?;
+        let ticked = [
+            (Platform::X, &self.platform_x),
+            (Platform::Mastodon, &self.platform_mastodon),
+            (Platform::Bluesky, &self.platform_bluesky),
+            (Platform::Threads, &self.platform_threads),
+            (Platform::Linkedin, &self.platform_linkedin),
+            (Platform::Instagram, &self.platform_instagram),
+            (Platform::Facebook, &self.platform_facebook),
+        ];
+        Some(
+            ticked
+                .into_iter()
+                .filter(|(_, on)| on.is_some())
+                .map(|(p, _)| p)
+                .collect(),
+        )
+    }
 }
 
 #[post("/settings")]
@@ -218,9 +289,13 @@ pub async fn save(
 ) -> Result<HttpResponse, WebError> {
     let f = form.0;
     let plan = super::billing::plan_of(&state, &user).await?;
+    let platforms = f.platforms();
     let parsed = match plan {
         Some(plan) if !plan.allows_digest(f.frequency.trim()) => Err(DigestError::Invalid(
             super::billing::not_in_plan(&plan, &format!("{} digests", f.frequency.trim())),
+        )),
+        _ if platforms.as_ref().is_some_and(Vec::is_empty) => Err(DigestError::Invalid(
+            "Choose at least one platform for your digests.".into(),
         )),
         _ => parse_prefs(
             &f.frequency,
@@ -233,9 +308,16 @@ pub async fn save(
     match parsed {
         Ok(prefs) => {
             let id = user.id();
+            let chosen = platforms.clone();
             state
                 .db
-                .run(move |conn| Ok::<_, WebError>(digest_settings::save(conn, &id, &prefs)?))
+                .transaction(move |conn| {
+                    digest_settings::save(conn, &id, &prefs)?;
+                    if let Some(platforms) = &chosen {
+                        digest_settings::save_platforms(conn, &id, platforms)?;
+                    }
+                    Ok::<_, WebError>(())
+                })
                 .await?;
             Ok(see_other("/settings?saved=1"))
         }
@@ -251,11 +333,42 @@ pub async fn save(
                 weekday: f.weekday.trim().parse().unwrap_or(0),
                 hour: f.hour.trim().parse().unwrap_or(8),
                 time_zone: f.time_zone.clone(),
+                platforms: platforms.unwrap_or_else(|| Platform::ALL.to_vec()),
             };
             let page = page(&req, &state, &user, values, None, false, Some(message));
             render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
         Err(other) => Err(WebError::Internal(other.to_string())),
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct EmptyForm {}
+
+/// "Send me a test digest now": the newest captions, at once, to the account's address.
+#[post("/settings/digest/test")]
+pub async fn send_test_digest(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    _form: CheckedForm<EmptyForm>,
+) -> Result<HttpResponse, WebError> {
+    let digests = Digests::from_parts(
+        state.db.clone(),
+        state.mailer.clone(),
+        state.settings.base_url.clone(),
+        state.signing_key.clone(),
+    );
+    match digests.send_test(&user.id()).await {
+        Ok(sent) => Ok(see_other(&format!("/settings?test_sent={}", sent.posts))),
+        Err(DigestError::Invalid(message)) => Ok(super::error_page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &message,
+        )),
+        Err(DigestError::Db(e)) => Err(e.into()),
+        Err(other) => Ok(super::error_page(
+            StatusCode::BAD_GATEWAY,
+            &format!("The test digest could not be sent: {other}. Try again in a minute."),
+        )),
     }
 }
 
