@@ -7,7 +7,13 @@ import vm from "node:vm";
 const script = readFileSync(new URL("../../assets/app.js", import.meta.url), "utf8");
 // app.js wires itself to the page on load; these stand-ins let it load without one.
 const page = {
-  document: { addEventListener() {}, readyState: "complete", querySelectorAll: () => [] },
+  document: {
+    addEventListener() {},
+    readyState: "complete",
+    querySelectorAll: () => [],
+    querySelector: () => null,
+    documentElement: { classList: { add() {} } },
+  },
   Intl,
   TextEncoder,
   setTimeout,
