@@ -308,29 +308,37 @@ async fn templates_and_settings_are_private(backend: Backend) {
 on_both_backends!(templates_and_settings_are_private);
 
 async fn page_previews_and_api_saves_share_one_limit(backend: Backend) {
-    let (app, _feeds, _) = with_feed(backend).await;
+    let (app, _feeds, feed_page) = with_feed(backend).await;
     let token = app.api_token("ann@example.com").await;
+    let feed_id = feed_page.rsplit('/').next().expect("the feed's id");
     // A bomb previewed on the page is refused like one saved.
     let bomb = "{{ ('x' * 1000)|replace('x', 'x' * 1000) }}";
     let refused = save_template(&app, "x", "default", bomb, "preview").await;
     assert_eq!(refused.status().as_u16(), 422);
     assert!(refused.text().await.unwrap().contains("longer than 16 KiB"));
     let client = reqwest::Client::new();
+    let put = |path: String| {
+        client
+            .put(app.url(&path))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({ "source": "{{ title }} {{ url }}" }))
+            .send()
+    };
+    // Page previews, the account's templates and a feed's own templates, in turn.
     let mut answers = Vec::new();
-    for i in 0..40 {
-        let status = if i % 2 == 0 {
-            save_template(&app, "x", "default", "{{ title }}", "preview")
+    for i in 0..42 {
+        let status = match i % 3 {
+            0 => save_template(&app, "x", "default", "{{ title }}", "preview")
                 .await
-                .status()
-        } else {
-            client
-                .put(app.url("/api/v1/templates/x/default"))
-                .bearer_auth(&token)
-                .json(&serde_json::json!({ "source": "{{ title }} {{ url }}" }))
-                .send()
+                .status(),
+            1 => put("/api/v1/templates/x/default".into())
                 .await
                 .unwrap()
-                .status()
+                .status(),
+            _ => put(format!("/api/v1/feeds/{feed_id}/templates/x/default"))
+                .await
+                .unwrap()
+                .status(),
         };
         answers.push(status.as_u16());
     }
@@ -342,5 +350,11 @@ async fn page_previews_and_api_saves_share_one_limit(backend: Backend) {
         "{answers:?}"
     );
     assert!(answers[..29].iter().all(|s| *s == 200), "{answers:?}");
+    // Every door is shut once the limit is spent, the feed's templates included.
+    let refused_kinds: std::collections::HashSet<usize> = (35..42)
+        .filter(|&i| answers[i] == 429)
+        .map(|i| i % 3)
+        .collect();
+    assert_eq!(refused_kinds.len(), 3, "{answers:?}");
 }
 on_both_backends!(page_previews_and_api_saves_share_one_limit);

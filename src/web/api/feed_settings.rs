@@ -8,10 +8,10 @@ use super::auth::ApiUser;
 use super::error::ApiError;
 use super::feeds::FeedOut;
 use super::rfc3339;
-use super::templates::{TemplateErrorBody, TemplateErrorDetail, TemplateIn};
+use super::templates::{TemplateErrorBody, TemplateIn};
 use crate::captions::feed_templates;
 use crate::captions::regenerate;
-use crate::captions::templates_store::{valid_variant, SaveError};
+use crate::captions::templates_store::valid_variant;
 use crate::captions::{
     parse_hashtag_list, HashtagCaps, Language, Platform, UtmTags, MASTODON_MAX_LIMIT,
     MASTODON_MIN_LIMIT,
@@ -379,6 +379,7 @@ pub async fn list_templates(
         (status = 401, body = super::error::ErrorBody),
         (status = 404, description = "unknown feed or platform", body = super::error::ErrorBody),
         (status = 422, description = "refused, as for the account's templates", body = TemplateErrorBody),
+        (status = 429, description = "more than 30 template saves and previews in a minute for this account, the account's and feeds' templates together; `Retry-After` says when to try again", body = super::error::ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn put_template(
@@ -389,6 +390,8 @@ pub async fn put_template(
 ) -> Result<HttpResponse, ApiError> {
     let (subscription_id, platform, variant) = path.into_inner();
     let platform: Platform = platform.parse().map_err(|_| ApiError::NotFound)?;
+    // A feed's template runs like the account's: one limit for both.
+    state.template_limiter.check(user.id().as_str())?;
     let (id, sub, v, source) = (
         user.id(),
         subscription_id.clone(),
@@ -399,26 +402,10 @@ pub async fn put_template(
         .db
         .transaction(move |conn| feed_templates::save(conn, &id, &sub, platform, &v, &source))
         .await;
-    let refused = |code: &str, message: String, line, reason: String| {
-        HttpResponse::UnprocessableEntity().json(TemplateErrorBody {
-            error: TemplateErrorDetail {
-                code: code.into(),
-                message,
-                line,
-                reason: Some(reason),
-            },
-        })
-    };
     match saved {
         Ok(Some(_)) => {}
         Ok(None) => return Err(ApiError::NotFound),
-        Err(SaveError::Invalid(e)) => {
-            return Ok(refused("invalid_template", e.to_string(), e.line, e.reason))
-        }
-        Err(e @ SaveError::BadVariant) => {
-            return Ok(refused("invalid", e.to_string(), None, e.to_string()))
-        }
-        Err(SaveError::Db(e)) => return Err(e.into()),
+        Err(e) => return super::templates::refused(e),
     }
     let saved = feed_templates_of(&state, &user, subscription_id)
         .await?

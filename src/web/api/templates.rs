@@ -103,6 +103,25 @@ pub async fn list(
     }))
 }
 
+/// A template save that did not happen, as the API answers it: 422 with the line and
+/// reason for a template or variant refused, the database's error otherwise. The account's
+/// templates and a feed's own answer alike.
+pub(super) fn refused(error: SaveError) -> Result<HttpResponse, ApiError> {
+    let (code, line, reason) = match error {
+        SaveError::Db(e) => return Err(e.into()),
+        SaveError::Invalid(ref e) => ("invalid_template", e.line, e.reason.clone()),
+        SaveError::BadVariant => ("invalid", None, error.to_string()),
+    };
+    Ok(HttpResponse::UnprocessableEntity().json(TemplateErrorBody {
+        error: TemplateErrorDetail {
+            code: code.into(),
+            message: error.to_string(),
+            line,
+            reason: Some(reason),
+        },
+    }))
+}
+
 #[utoipa::path(put, path = "/api/v1/templates/{platform}/{variant}", tag = "templates", operation_id = "put_template",
     params(
         ("platform" = String, Path, description = "x, mastodon, bluesky, threads, linkedin, instagram or facebook"),
@@ -132,25 +151,8 @@ pub async fn put(
         .db
         .transaction(move |conn| templates_store::save(conn, &id, platform, &v, &source))
         .await;
-    let refused = |code: &str, message: String, line, reason: String| {
-        HttpResponse::UnprocessableEntity().json(TemplateErrorBody {
-            error: TemplateErrorDetail {
-                code: code.into(),
-                message,
-                line,
-                reason: Some(reason),
-            },
-        })
-    };
-    match saved {
-        Ok(_) => {}
-        Err(SaveError::Invalid(e)) => {
-            return Ok(refused("invalid_template", e.to_string(), e.line, e.reason))
-        }
-        Err(e @ SaveError::BadVariant) => {
-            return Ok(refused("invalid", e.to_string(), None, e.to_string()))
-        }
-        Err(SaveError::Db(e)) => return Err(e.into()),
+    if let Err(e) = saved {
+        return refused(e);
     }
     let saved = load(&state, &user)
         .await?

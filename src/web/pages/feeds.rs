@@ -19,6 +19,7 @@ use crate::feeds::discover::Candidate;
 use crate::feeds::store::count_feed_posts;
 use crate::subscriptions::{self, SubscribedFeed};
 use crate::web::add_feed::{add_feed, AddFeedError};
+use crate::web::api::error::ApiError;
 use crate::web::check_now::{check_now, CheckNow};
 use crate::web::csrf::CheckedForm;
 use crate::web::error::WebError;
@@ -808,6 +809,28 @@ pub async fn save_template(
         typed.source.clone(),
     );
     let removing = typed.action == "remove";
+    // A feed's template runs like the account's: one limit for both.
+    if !removing {
+        if let Err(ApiError::RateLimited(seconds)) =
+            state.template_limiter.check(user.id().as_str())
+        {
+            let (shown, status) = refuse(
+                super::templates::too_many_tries(seconds),
+                StatusCode::TOO_MANY_REQUESTS,
+            );
+            return show_page_with(
+                &req,
+                &state,
+                &user,
+                subscription_id,
+                SettingsView::of,
+                None,
+                status,
+                shown,
+            )
+            .await;
+        }
+    }
     let done = state
         .db
         .transaction(move |conn| {

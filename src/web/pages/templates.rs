@@ -21,8 +21,14 @@ use crate::web::session::CurrentUser;
 use crate::web::AppState;
 
 /// Template previews and saves an account may make per minute, pages and API
-/// together. Far above anyone editing by hand; each one runs the template.
+/// together, the account's templates and its feeds' alike. Far above anyone editing by
+/// hand; each one runs the template.
 pub const CHECKS_PER_MINUTE: u32 = 30;
+
+/// What a page says when [`CHECKS_PER_MINUTE`] is used up.
+pub(super) fn too_many_tries(seconds: u64) -> String {
+    format!("You have tried {CHECKS_PER_MINUTE} templates in the last minute; try again in {seconds} s.")
+}
 
 /// Posts the preview renders against.
 const PREVIEW_POSTS: i64 = 3;
@@ -232,9 +238,7 @@ pub async fn submit(
         if let Err(ApiError::RateLimited(seconds)) =
             state.template_limiter.check(user.id().as_str())
         {
-            view.error = Some(format!(
-                "You have tried {CHECKS_PER_MINUTE} templates in the last minute; try again in {seconds} s."
-            ));
+            view.error = Some(too_many_tries(seconds));
             let mut response = render(StatusCode::TOO_MANY_REQUESTS, &view)?;
             response.headers_mut().insert(
                 actix_web::http::header::RETRY_AFTER,
