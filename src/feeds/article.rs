@@ -16,11 +16,11 @@
 use std::cell::RefCell;
 
 use html5ever::tendril::StrTendril;
-use html5ever::tokenizer::states::RawKind;
 use html5ever::tokenizer::{
     BufferQueue, Tag, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
 };
 
+use super::html::{is_block, raw_kind_to_skip};
 use super::lines;
 
 /// Bytes of HTML read from one body; the rest is ignored. Far above any real post, it
@@ -117,20 +117,6 @@ fn head(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
-/// Elements whose contents are never reader-visible text, with how the tokenizer must read
-/// their contents.
-fn raw_kind(name: &str) -> Option<Option<RawKind>> {
-    match name {
-        "script" => Some(Some(RawKind::ScriptData)),
-        "style" | "noscript" | "iframe" | "xmp" | "noembed" | "noframes" => {
-            Some(Some(RawKind::Rawtext))
-        }
-        "textarea" | "title" => Some(Some(RawKind::Rcdata)),
-        "template" | "head" | "svg" | "math" | "object" => Some(None),
-        _ => None,
-    }
-}
-
 /// Elements a reader skips whole: captions, code, navigation, forms, footers.
 fn skipped_element(name: &str) -> bool {
     matches!(
@@ -193,46 +179,6 @@ fn is_void(name: &str) -> bool {
             | "source"
             | "track"
             | "wbr"
-    )
-}
-
-fn is_block(name: &str) -> bool {
-    matches!(
-        name,
-        "p" | "div"
-            | "br"
-            | "hr"
-            | "li"
-            | "ul"
-            | "ol"
-            | "dl"
-            | "dt"
-            | "dd"
-            | "h1"
-            | "h2"
-            | "h3"
-            | "h4"
-            | "h5"
-            | "h6"
-            | "blockquote"
-            | "table"
-            | "tr"
-            | "thead"
-            | "tbody"
-            | "tfoot"
-            | "caption"
-            | "section"
-            | "article"
-            | "aside"
-            | "header"
-            | "main"
-            | "figure"
-            | "address"
-            | "details"
-            | "summary"
-            | "fieldset"
-            | "body"
-            | "html"
     )
 }
 
@@ -329,7 +275,7 @@ impl State {
 
     fn start(&mut self, tag: &Tag) -> TokenSinkResult<()> {
         let name: &str = &tag.name;
-        if let Some(raw) = raw_kind(name) {
+        if let Some(raw) = raw_kind_to_skip(name) {
             if !tag.self_closing || raw.is_some() {
                 self.skipping = Some(Skipping {
                     name: name.to_owned(),

@@ -61,8 +61,9 @@ struct Sink {
     state: RefCell<State>,
 }
 
-/// Elements whose contents are never reader-visible text.
-fn raw_kind_to_skip(name: &str) -> Option<Option<RawKind>> {
+/// Elements whose contents are never reader-visible text, with how the tokenizer must
+/// read their contents. Shared with [`super::article`].
+pub(super) fn raw_kind_to_skip(name: &str) -> Option<Option<RawKind>> {
     match name {
         "script" => Some(Some(RawKind::ScriptData)),
         "style" | "noscript" | "iframe" | "xmp" | "noembed" | "noframes" => {
@@ -74,7 +75,8 @@ fn raw_kind_to_skip(name: &str) -> Option<Option<RawKind>> {
     }
 }
 
-fn is_block(name: &str) -> bool {
+/// Elements that end a paragraph of text. Shared with [`super::article`].
+pub(super) fn is_block(name: &str) -> bool {
     matches!(
         name,
         "p" | "div"
