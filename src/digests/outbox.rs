@@ -8,7 +8,7 @@
 //! marking lets the lease expire and the same digest (same Message-ID) goes again.
 
 use chrono::NaiveDateTime;
-use diesel::dsl::{exists, not};
+use diesel::dsl::{exists, not, Asc, Desc};
 use diesel::prelude::*;
 
 use super::schedule::latest_period;
@@ -46,6 +46,47 @@ pub struct DigestCaption {
     pub body: String,
     pub length: i32,
     pub char_limit: i32,
+}
+
+/// The columns of a [`DigestCaption`], in its order.
+const DIGEST_CAPTION: (
+    posts::id,
+    posts::title,
+    posts::url,
+    feeds::title,
+    feeds::url,
+    captions::platform,
+    captions::body,
+    captions::length,
+    captions::char_limit,
+) = (
+    posts::id,
+    posts::title,
+    posts::url,
+    feeds::title,
+    feeds::url,
+    captions::platform,
+    captions::body,
+    captions::length,
+    captions::char_limit,
+);
+
+/// Newest post first, its captions by platform and variant: the same order for a digest
+/// and a test digest.
+fn digest_order() -> (
+    Desc<posts::published_at>,
+    Desc<posts::first_seen_at>,
+    Asc<posts::id>,
+    Asc<captions::platform>,
+    Asc<captions::variant>,
+) {
+    (
+        posts::published_at.desc(),
+        posts::first_seen_at.desc(),
+        posts::id.asc(),
+        captions::platform.asc(),
+        captions::variant.asc(),
+    )
 }
 
 /// The captions the next digest carries: made since `since`, of the chosen platforms (the
@@ -204,24 +245,8 @@ pub fn contents(conn: &mut AnyConnection, digest_id: &str) -> QueryResult<Vec<Di
     digest_captions::table
         .inner_join(captions::table.inner_join(posts::table.inner_join(feeds::table)))
         .filter(digest_captions::digest_id.eq(digest_id))
-        .order((
-            posts::published_at.desc(),
-            posts::first_seen_at.desc(),
-            posts::id.asc(),
-            captions::platform.asc(),
-            captions::variant.asc(),
-        ))
-        .select((
-            posts::id,
-            posts::title,
-            posts::url,
-            feeds::title,
-            feeds::url,
-            captions::platform,
-            captions::body,
-            captions::length,
-            captions::char_limit,
-        ))
+        .order(digest_order())
+        .select(DIGEST_CAPTION)
         .load(conn)
 }
 
@@ -254,24 +279,8 @@ pub fn latest_for_account(
         .filter(captions::error.is_null())
         .filter(captions::platform.eq_any(ids))
         .filter(captions::post_id.eq_any(newest))
-        .order((
-            posts::published_at.desc(),
-            posts::first_seen_at.desc(),
-            posts::id.asc(),
-            captions::platform.asc(),
-            captions::variant.asc(),
-        ))
-        .select((
-            posts::id,
-            posts::title,
-            posts::url,
-            feeds::title,
-            feeds::url,
-            captions::platform,
-            captions::body,
-            captions::length,
-            captions::char_limit,
-        ))
+        .order(digest_order())
+        .select(DIGEST_CAPTION)
         .load(conn)
 }
 
