@@ -49,7 +49,7 @@ pub struct DigestCaption {
 }
 
 /// The columns of a [`DigestCaption`], in its order.
-const DIGEST_CAPTION: (
+type DigestCaptionColumns = (
     posts::id,
     posts::title,
     posts::url,
@@ -59,7 +59,8 @@ const DIGEST_CAPTION: (
     captions::body,
     captions::length,
     captions::char_limit,
-) = (
+);
+const DIGEST_CAPTION: DigestCaptionColumns = (
     posts::id,
     posts::title,
     posts::url,
@@ -73,13 +74,15 @@ const DIGEST_CAPTION: (
 
 /// Newest post first, its captions by platform and variant: the same order for a digest
 /// and a test digest.
-fn digest_order() -> (
+type DigestOrder = (
     Desc<posts::published_at>,
     Desc<posts::first_seen_at>,
     Asc<posts::id>,
     Asc<captions::platform>,
     Asc<captions::variant>,
-) {
+);
+
+fn digest_order() -> DigestOrder {
     (
         posts::published_at.desc(),
         posts::first_seen_at.desc(),
