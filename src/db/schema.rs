@@ -50,6 +50,7 @@ diesel::table! {
         websub_requested_at -> Nullable<Timestamp>,
         websub_error -> Nullable<Text>,
         language -> Nullable<Text>,
+        seen_keys -> Text,
     }
 }
 

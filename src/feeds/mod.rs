@@ -21,9 +21,10 @@ pub mod lines;
 pub mod normalize;
 pub mod parse;
 pub mod reading;
+pub mod seen;
 pub mod sentences;
 
 pub use error::FetchError;
 pub use fetch::{FetchConfig, FetchOutcome, FetchReport, Fetcher, Hop, Validators};
-pub use parse::{parse_feed, NewEntry, ParseError, ParsedFeed};
+pub use parse::{parse_feed, parse_feed_except, NewEntry, ParseError, ParsedFeed};
 pub mod store;

@@ -8,6 +8,7 @@ use url::Url;
 use super::compat;
 use super::normalize::{self, Markup};
 use super::reading::{self, SummarySource};
+use super::seen::{Known, SeenKeys};
 
 #[derive(Debug, Clone)]
 pub struct ParsedFeed {
@@ -22,6 +23,8 @@ pub struct ParsedFeed {
     /// The WebSub hub the feed names (`<link rel="hub">`), and the topic URL to subscribe
     /// to there (`<link rel="self">`), both absolute.
     pub websub: Option<WebSubLinks>,
+    /// The key of every entry the document holds, those left unread included.
+    pub seen: SeenKeys,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +72,16 @@ pub enum ParseError {
 /// final URL after redirects) is the base for relative links when the feed
 /// declares none.
 pub fn parse_feed(bytes: &[u8], source_url: Option<&url::Url>) -> Result<ParsedFeed, ParseError> {
+    parse_feed_except(bytes, source_url, &Known::default())
+}
+
+/// [`parse_feed`], leaving out the entries `known` holds: their keys are in
+/// [`ParsedFeed::seen`], but their text is never read.
+pub fn parse_feed_except(
+    bytes: &[u8],
+    source_url: Option<&url::Url>,
+    known: &Known,
+) -> Result<ParsedFeed, ParseError> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(ParseError::Invalid(
             "not a feed: the document is empty".into(),
@@ -102,7 +115,7 @@ pub fn parse_feed(bytes: &[u8], source_url: Option<&url::Url>) -> Result<ParsedF
         )));
     }
     let json = feed.feed_type == FeedType::JSON;
-    let mut parsed = convert(feed, source_url);
+    let mut parsed = convert(feed, source_url, known);
     if json && parsed.websub.is_none() {
         parsed.websub = json_feed_hub(bytes, source_url);
     }
@@ -174,7 +187,7 @@ fn looks_like_html(bytes: &[u8]) -> bool {
     head.contains("<!doctype html") || head.contains("<html")
 }
 
-fn convert(feed: Feed, source_url: Option<&Url>) -> ParsedFeed {
+fn convert(feed: Feed, source_url: Option<&Url>, known: &Known) -> ParsedFeed {
     let site = site_link(&feed.links).and_then(|href| normalize::absolute_url(href, source_url));
     let fallback_base = site.as_ref().or(source_url);
     let feed_author = feed
@@ -199,11 +212,17 @@ fn convert(feed: Feed, source_url: Option<&Url>) -> ParsedFeed {
         .filter(|l| !l.is_empty() && l.len() <= 35 && !l.contains(char::is_whitespace))
         .map(str::to_owned);
     let websub = websub_links(&feed.links, source_url);
-    let entries = feed
-        .entries
-        .into_iter()
-        .map(|e| convert_entry(e, fallback_base, feed_author.as_deref(), rss))
-        .collect();
+    let mut seen = SeenKeys::default();
+    let mut entries = Vec::with_capacity(feed.entries.len());
+    for entry in feed.entries {
+        match convert_entry(entry, fallback_base, feed_author.as_deref(), rss, known) {
+            Converted::Known(key) => seen.push(&key),
+            Converted::New(entry) => {
+                seen.push(&entry.entry_key);
+                entries.push(*entry);
+            }
+        }
+    }
     ParsedFeed {
         title,
         site_url: site.map(String::from),
@@ -211,7 +230,14 @@ fn convert(feed: Feed, source_url: Option<&Url>) -> ParsedFeed {
         language,
         entries,
         websub,
+        seen,
     }
+}
+
+enum Converted {
+    /// Stored already, by its key; left unread.
+    Known(String),
+    New(Box<NewEntry>),
 }
 
 fn convert_entry(
@@ -219,7 +245,8 @@ fn convert_entry(
     fallback_base: Option<&Url>,
     feed_author: Option<&str>,
     rss: bool,
-) -> NewEntry {
+    known: &Known,
+) -> Converted {
     // Content's own xml:base is kept raw by feed-rs; inherited bases are
     // not kept at all, so the site link stands in for them.
     let content_base = entry
@@ -231,6 +258,21 @@ fn convert_entry(
     let url = site_link(&entry.links)
         .and_then(|href| normalize::absolute_url(href, fallback_base))
         .map(String::from);
+    // An id or a link gives the key before any text is read; only an entry with neither
+    // is keyed by its text.
+    let has_source_id = !entry.id.trim().is_empty();
+    let declared_key = (has_source_id || url.is_some()).then(|| {
+        normalize::entry_key(
+            has_source_id.then_some(entry.id.as_str()),
+            url.as_deref(),
+            "",
+            None,
+            "",
+        )
+    });
+    if let Some(key) = declared_key.as_ref().filter(|k| known.contains(k)) {
+        return Converted::Known(key.clone());
+    }
 
     let title = entry
         .title
@@ -250,15 +292,8 @@ fn convert_entry(
     let read = reading::read(&title, summary_field, content_field, url.as_deref());
 
     let published = entry.published.or(entry.updated);
-    let has_source_id = !entry.id.trim().is_empty();
-    let entry_key = if has_source_id || url.is_some() {
-        normalize::entry_key(
-            has_source_id.then_some(entry.id.as_str()),
-            url.as_deref(),
-            "",
-            None,
-            "",
-        )
+    let entry_key = if let Some(key) = declared_key {
+        key
     } else {
         // Hashed as before reading got finer, so these entries keep their keys.
         let text = [content_field, summary_field]
@@ -283,7 +318,7 @@ fn convert_entry(
         .find_map(|p| person_name(&p.name, p.email.as_deref()))
         .or_else(|| feed_author.map(str::to_owned));
 
-    NewEntry {
+    Converted::New(Box::new(NewEntry {
         entry_key,
         title: read.title,
         title_from_text: read.title_from_text,
@@ -302,7 +337,7 @@ fn convert_entry(
                 .unwrap_or(&c.term)
         })),
         image_url,
-    }
+    }))
 }
 
 /// The page a human would visit: an alternate (or untyped) link, not the

@@ -345,3 +345,39 @@ fn a_json_feed_names_its_hub_in_hubs() {
     assert_eq!(only_cloud.websub, None);
     assert_eq!(parse_feed(JSON, Some(&source)).unwrap().websub, None);
 }
+
+#[test]
+fn entries_the_last_document_held_are_left_unread_but_still_seen() {
+    let base = url("https://kitchen.example.com/feed/");
+    let first = parse_feed(RSS2, Some(&base)).unwrap();
+    assert_eq!(first.seen.len(), 2);
+    // The next fetch of the same document: nothing to read, every key still seen.
+    let again = parse_feed_except(RSS2, Some(&base), &first.seen.lookup()).unwrap();
+    assert!(again.entries.is_empty());
+    assert_eq!(again.seen, first.seen);
+    assert_eq!(again.title, first.title);
+
+    // Only the first entry known: the second is read exactly as a full parse reads it.
+    let mut one = crate::feeds::seen::SeenKeys::default();
+    one.push(&first.entries[0].entry_key);
+    let partial = parse_feed_except(RSS2, Some(&base), &one.lookup()).unwrap();
+    assert_eq!(partial.entries, first.entries[1..]);
+    assert_eq!(partial.seen, first.seen);
+}
+
+#[test]
+fn entries_keyed_by_their_text_are_always_read() {
+    let first = parse_feed(NO_GUID, None).unwrap();
+    let hashed: Vec<&NewEntry> = first
+        .entries
+        .iter()
+        .filter(|e| e.entry_key.starts_with("hash:"))
+        .collect();
+    assert!(
+        !hashed.is_empty(),
+        "the fixture has entries with neither id nor link"
+    );
+    let again = parse_feed_except(NO_GUID, None, &first.seen.lookup()).unwrap();
+    assert_eq!(again.entries.len(), hashed.len());
+    assert_eq!(again.seen, first.seen);
+}

@@ -48,6 +48,9 @@ pub struct Feed {
     pub websub_error: Option<String>,
     /// The language the feed declares (RSS `<language>`, Atom `xml:lang`), in lowercase.
     pub language: Option<String>,
+    /// The entries of the last fetched document, so the next fetch reads only new ones:
+    /// see [`crate::feeds::seen`].
+    pub seen_keys: String,
 }
 
 impl Feed {
@@ -216,6 +219,7 @@ pub fn record_feeds_fetched(
                         feeds::last_error.eq(None::<String>),
                         feeds::erroring_since.eq(None::<NaiveDateTime>),
                         feeds::last_status.eq(Some(i32::from(f.status))),
+                        feeds::seen_keys.eq(f.parsed.seen.encode()),
                     ))
                     .execute(conn)?;
             }
@@ -235,6 +239,7 @@ struct FetchedOnPostgres {
     last_modified: Vec<Option<String>>,
     next: Vec<NaiveDateTime>,
     statuses: Vec<i32>,
+    seen_keys: Vec<String>,
 }
 
 impl FetchedOnPostgres {
@@ -252,6 +257,7 @@ impl FetchedOnPostgres {
                 .collect(),
             next: fetched.iter().map(|f| f.next_check_at).collect(),
             statuses: fetched.iter().map(|f| i32::from(f.status)).collect(),
+            seen_keys: fetched.iter().map(|f| f.parsed.seen.encode()).collect(),
         }
     }
 }
@@ -265,7 +271,8 @@ impl PgStatement for FetchedOnPostgres {
         out.push_sql(
             ", title = u.title, site_url = u.site_url, language = u.language, etag = u.etag, \
              last_modified = u.last_modified, next_check_at = u.next, error_count = 0, \
-             last_error = NULL, erroring_since = NULL, last_status = u.status \
+             last_error = NULL, erroring_since = NULL, last_status = u.status, \
+             seen_keys = u.seen_keys \
              FROM unnest(",
         );
         BindList::new(&mut out)
@@ -276,9 +283,10 @@ impl PgStatement for FetchedOnPostgres {
             .bind::<Array<Nullable<Text>>, _>(&self.etags)?
             .bind::<Array<Nullable<Text>>, _>(&self.last_modified)?
             .bind::<Array<Timestamp>, _>(&self.next)?
-            .bind::<Array<Integer>, _>(&self.statuses)?;
+            .bind::<Array<Integer>, _>(&self.statuses)?
+            .bind::<Array<Text>, _>(&self.seen_keys)?;
         out.push_sql(
-            ") AS u(id, title, site_url, language, etag, last_modified, next, status) \
+            ") AS u(id, title, site_url, language, etag, last_modified, next, status, seen_keys) \
              WHERE feeds.id = u.id",
         );
         Ok(())

@@ -113,6 +113,7 @@ mod tests {
             websub_lease_until: None,
             websub_error: None,
             language: None,
+            seen_keys: String::new(),
         }
     }
 

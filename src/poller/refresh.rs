@@ -4,11 +4,12 @@ use std::time::Duration;
 
 use crate::captions::store::{feeds_wanting_captions, write_captions_for_feeds, CompiledTemplates};
 use crate::db::{now, AnyConnection, DbError};
+use crate::feeds::seen::SeenKeys;
 use crate::feeds::store::{
     move_feed_url, record_feed_error, record_feed_gone, record_feeds_fetched,
     record_feeds_not_modified, record_redirect_seen, Feed, FeedFailure, FetchedFeed,
 };
-use crate::feeds::{parse_feed, FetchOutcome, FetchReport};
+use crate::feeds::{parse_feed_except, FetchOutcome, FetchReport};
 use crate::metrics::{error_outcome, metrics};
 
 use super::leases::{release_feeds, still_held};
@@ -126,8 +127,12 @@ pub(super) async fn fetch_claimed(poller: &Poller, feed: Feed) -> Result<Step, D
             ..
         }) => {
             // Parsing is CPU work on untrusted input: keep it off the async executor.
-            let parsed =
-                tokio::task::spawn_blocking(move || parse_feed(&body, Some(&final_url))).await;
+            // Entries the last document held are stored already: only new ones are read.
+            let known = SeenKeys::decode(&feed.seen_keys).lookup();
+            let parsed = tokio::task::spawn_blocking(move || {
+                parse_feed_except(&body, Some(&final_url), &known)
+            })
+            .await;
             match parsed {
                 Ok(Ok(parsed)) => Fetched::Parsed(parsed, validators),
                 Ok(Err(e)) => {

@@ -356,3 +356,43 @@ async fn one_batch_records_new_posts_unchanged_feeds_and_a_failure_each_as_its_o
     );
 }
 on_both_backends!(one_batch_records_new_posts_unchanged_feeds_and_a_failure_each_as_its_own);
+
+async fn a_changed_feed_remembers_its_entries_and_stores_only_the_new_one(backend: Backend) {
+    let feeds = FeedServer::start().await;
+    let app = spawn_app(backend).await;
+    app.sign_up("ann@example.com").await;
+    let url = feeds.set("/feed.xml", RSS, rss("Blog", &[("a", "A"), ("b", "B")]));
+    app.add_feed(&url).await;
+    app.poll().await;
+    let seen = |rows: Vec<captionfeed::feeds::store::Feed>| {
+        captionfeed::feeds::seen::SeenKeys::decode(&rows[0].seen_keys).len()
+    };
+    assert_eq!(seen(app.feed_rows().await), 2);
+
+    feeds.set(
+        "/feed.xml",
+        RSS,
+        rss("Blog", &[("c", "C"), ("a", "A"), ("b", "B")]),
+    );
+    app.make_all_due().await;
+    let report = app.poll().await;
+
+    assert_eq!(
+        (report.new_posts, report.captions_written),
+        (1, 7),
+        "{report:?}"
+    );
+    assert_eq!(seen(app.feed_rows().await), 3);
+    // The new entry was read in full, as a first fetch would have read it.
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) AS n FROM posts \
+             WHERE title = 'C' AND summary LIKE 'Summary of C%'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM posts").await, 3);
+}
+on_both_backends!(a_changed_feed_remembers_its_entries_and_stores_only_the_new_one);
