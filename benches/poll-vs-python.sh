@@ -62,12 +62,15 @@ for i in range(n):
         f"<description>&lt;p&gt;{description(i, k)}&lt;/p&gt;</description></item>"
         for k in range(version, version - 21, -1))
     with open(f"{root}/f/{i}.xml", "w") as f:
+        os.fchmod(f.fileno(), 0o644)
         f.write(f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
                 f"<title>Blog {i}</title><link>https://blog{i}.example/</link>"
                 f"<description>A blog</description>{items}</channel></rss>")
 EOF
 }
 write_feeds 100
+# nginx's workers run as another user: let them through to the files.
+chmod 755 "$work"
 echo "feeds: $feeds of $(( $(stat -c %s "$work/www/f/0.xml") / 1024 )) KB over 64 loopback addresses"
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -116,7 +119,10 @@ for backend in $backends; do
     took=$(python3 -c "import time; print(time.time() - $start)")
     rss=$(awk '/VmHWM/ { printf "%.0f MiB", $2 / 1024 }' "/proc/$worker/status")
     kill "$worker"; wait "$worker" 2>/dev/null || true; worker=
-    peer=$( { /usr/bin/time -f '%e %M' python3 benches/peer/poll.py "$work/peer-state.json" "$work/urls.txt" >"$work/peer.out"; } 2>&1 | tail -1)
+    /usr/bin/time -o "$work/peer.time" -f '%e %M' python3 benches/peer/poll.py \
+      "$work/peer-state.json" "$work/urls.txt" >"$work/peer.out" 2>"$work/peer.err" ||
+      { cat "$work/peer.err"; exit 1; }
+    peer=$(tail -1 "$work/peer.time")
     peer_took=${peer% *}; peer_rss=$(( ${peer#* } / 1024 ))
     ours=$(rate "$feeds" "$took"); theirs=$(rate "$feeds" "$peer_took")
     ratio=$(python3 -c "print(f'{$peer_took / $took:.2f}x')")
