@@ -297,7 +297,11 @@ async fn the_feed_page_shows_its_health_and_checks_now_on_request(backend: Backe
         html.contains("checked less than a minute ago") && html.contains("check it again in"),
         "{html}"
     );
-    assert_eq!(feeds.hits("/feed.xml"), 1);
+    assert_eq!(
+        feeds.hits("/feed.xml"),
+        2,
+        "looked at when added, then checked"
+    );
 
     // A minute later it is checked at once, and a failure shows the server's message.
     app.sql(match backend {
@@ -315,7 +319,7 @@ async fn the_feed_page_shows_its_health_and_checks_now_on_request(backend: Backe
     let shown = crate::helpers::location(&asked);
     assert!(app.get_html(&shown).await.contains("Checking now."));
     app.poll().await;
-    assert_eq!(feeds.hits("/feed.xml"), 2, "the poller checked it");
+    assert_eq!(feeds.hits("/feed.xml"), 3, "the poller checked it");
     let html = app.get_html(&page).await;
     assert!(html.contains("Erroring since"), "{html}");
     assert!(html.contains("The server said: HTTP 503"), "{html}");

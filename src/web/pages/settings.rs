@@ -51,8 +51,9 @@ struct SettingsPage {
     weekdays: Vec<Choice>,
     hours: Vec<Choice>,
     batch_minutes: String,
-    time_zone: String,
-    time_zones: Vec<&'static str>,
+    time_zones: Vec<Choice>,
+    /// No zone was saved yet: the browser's own is preselected (`assets/app.js`).
+    zone_unchosen: bool,
     platforms: Vec<PlatformBox>,
     last_error: Option<String>,
     last_error_at: String,
@@ -65,6 +66,8 @@ struct SettingsPage {
     mail_problem: Option<String>,
     /// What "Send me a test digest now" did.
     test_sent: Option<String>,
+    password_changed: bool,
+    min_password: usize,
 }
 
 /// The form's current values, whatever the frequency uses.
@@ -74,6 +77,8 @@ struct Values {
     weekday: i32,
     hour: i32,
     time_zone: String,
+    /// Whether the account saved its digest settings (and so its zone) yet.
+    saved_before: bool,
     platforms: Vec<Platform>,
 }
 
@@ -115,8 +120,8 @@ fn page(
             .map(|h| choice(h.to_string(), &format!("{h:02}:00"), h == values.hour))
             .collect(),
         batch_minutes: values.batch_minutes.to_string(),
-        time_zone: values.time_zone,
-        time_zones: chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()).collect(),
+        time_zones: time_zone_choices(&values.time_zone),
+        zone_unchosen: !values.saved_before,
         platforms: platform_boxes(&values.platforms),
         last_error,
         last_error_at,
@@ -126,7 +131,30 @@ fn page(
         link_sent: false,
         mail_problem: None,
         test_sent: None,
+        password_changed: false,
+        min_password: crate::accounts::validate::MIN_PASSWORD_CHARS,
     }
+}
+
+/// Every IANA zone chrono-tz knows, by name, with `current` selected. A zone this version
+/// does not know (saved by a newer one) is kept as the first choice rather than lost.
+fn time_zone_choices(current: &str) -> Vec<Choice> {
+    let mut zones: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()).collect();
+    zones.sort_unstable();
+    let known = zones.contains(&current);
+    let unknown = (!known).then(|| Choice {
+        value: current.to_string(),
+        label: current.to_string(),
+        selected: true,
+    });
+    unknown
+        .into_iter()
+        .chain(zones.into_iter().map(|z| Choice {
+            value: z.to_string(),
+            label: z.replace('_', " "),
+            selected: z == current,
+        }))
+        .collect()
 }
 
 fn mail_problem(mail: &outbox::OutgoingMail, at: chrono::NaiveDateTime) -> String {
@@ -168,6 +196,8 @@ pub struct SavedQuery {
     /// Set after a test digest went: how many posts it held.
     #[serde(default)]
     test_sent: Option<usize>,
+    #[serde(default)]
+    password_changed: Option<String>,
 }
 
 #[get("/settings")]
@@ -189,6 +219,7 @@ pub async fn show(
             weekday: r.weekday,
             hour: r.hour,
             time_zone: r.time_zone.clone(),
+            saved_before: true,
             platforms: digest_settings::platforms_from_stored(&r.platforms),
         },
         None => Values {
@@ -197,6 +228,7 @@ pub async fn show(
             weekday: 0,
             hour: 8,
             time_zone: "UTC".into(),
+            saved_before: false,
             platforms: Platform::ALL.to_vec(),
         },
     };
@@ -220,6 +252,7 @@ pub async fn show(
         .await?
         .is_some_and(|(_, verified)| verified);
     page.link_sent = query.sent.is_some();
+    page.password_changed = query.password_changed.is_some();
     page.test_sent = query.test_sent.map(|posts| {
         format!(
             "A test digest of your {posts} newest post{} is on its way to {}.",
@@ -333,6 +366,8 @@ pub async fn save(
                 weekday: f.weekday.trim().parse().unwrap_or(0),
                 hour: f.hour.trim().parse().unwrap_or(8),
                 time_zone: f.time_zone.clone(),
+                // What the person picked stays picked; the browser's zone does not replace it.
+                saved_before: true,
                 platforms: platforms.unwrap_or_else(|| Platform::ALL.to_vec()),
             };
             let page = page(&req, &state, &user, values, None, false, Some(message));
