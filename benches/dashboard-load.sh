@@ -12,6 +12,8 @@
 #                        (default postgres://postgres@127.0.0.1:5432/test)
 #   BENCH_BACKENDS       "sqlite postgres" (default) or one of them
 #   BENCH_PAGES          the pages to load (default: all of the above)
+#   BENCH_BIN_DIR        use the captionfeed and examples/seed_dashboard found there
+#                        instead of building the release (to compare two commits)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${1:-15s}
@@ -19,13 +21,19 @@ pg_base=${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
 backends=${BENCH_BACKENDS:-sqlite postgres}
 pages=${BENCH_PAGES:-/healthz /captions FEED /feeds /templates /settings}
 command -v wrk >/dev/null || apt-get install -y wrk >/dev/null
-cargo build --release --quiet --bin captionfeed --example seed_dashboard
 work=$(mktemp -d)
 # Copies: the target folder may be shared with other builds that replace these files.
 target=$work/bin
 mkdir -p "$target/examples"
-# Where cargo put the build: CARGO_TARGET_DIR or a cargo config may move it from target/.
-built=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release
+if [ -n "${BENCH_BIN_DIR:-}" ]; then
+  # Binaries built elsewhere (another commit, to compare back to back): BENCH_BIN_DIR
+  # holds captionfeed and examples/seed_dashboard.
+  built=$BENCH_BIN_DIR
+else
+  cargo build --release --quiet --bin captionfeed --example seed_dashboard
+  # Where cargo put the build: CARGO_TARGET_DIR or a cargo config may move it from target/.
+  built=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release
+fi
 cp "$built/captionfeed" "$target/"
 cp "$built/examples/seed_dashboard" "$target/examples/"
 server=

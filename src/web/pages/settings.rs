@@ -51,7 +51,9 @@ struct SettingsPage {
     weekdays: Vec<Choice>,
     hours: Vec<Choice>,
     batch_minutes: String,
-    time_zones: Vec<Choice>,
+    time_zones: Vec<ZoneChoice>,
+    /// A saved zone missing from the list (see [`time_zone_choices`]).
+    unknown_zone: Option<String>,
     /// No zone was saved yet: the browser's own is preselected (`assets/app.js`).
     zone_unchosen: bool,
     platforms: Vec<PlatformBox>,
@@ -100,6 +102,7 @@ fn page(
         Some((e, at)) => (Some(e), at),
         None => (None, String::new()),
     };
+    let (zones, known_zone) = time_zone_choices(&values.time_zone);
     SettingsPage {
         layout: Layout::new(req, state, Some(&user.user)),
         email: user.user.email.clone(),
@@ -120,7 +123,8 @@ fn page(
             .map(|h| choice(h.to_string(), &format!("{h:02}:00"), h == values.hour))
             .collect(),
         batch_minutes: values.batch_minutes.to_string(),
-        time_zones: time_zone_choices(&values.time_zone),
+        time_zones: zones,
+        unknown_zone: (!known_zone).then(|| values.time_zone.clone()),
         zone_unchosen: !values.saved_before,
         platforms: platform_boxes(&values.platforms),
         last_error,
@@ -136,25 +140,37 @@ fn page(
     }
 }
 
-/// Every IANA zone chrono-tz knows, by name, with `current` selected. A zone this version
-/// does not know (saved by a newer one) is kept as the first choice rather than lost.
-fn time_zone_choices(current: &str) -> Vec<Choice> {
-    let mut zones: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()).collect();
+/// One time zone in the form's list.
+pub struct ZoneChoice {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub selected: bool,
+}
+
+/// Every IANA zone chrono-tz knows, sorted, with its label: made once, since the settings
+/// page lists all of them on every request.
+static ZONES: std::sync::LazyLock<Vec<(&'static str, String)>> = std::sync::LazyLock::new(|| {
+    let mut zones: Vec<&'static str> = chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()).collect();
     zones.sort_unstable();
-    let known = zones.contains(&current);
-    let unknown = (!known).then(|| Choice {
-        value: current.to_string(),
-        label: current.to_string(),
-        selected: true,
-    });
-    unknown
+    zones
         .into_iter()
-        .chain(zones.into_iter().map(|z| Choice {
-            value: z.to_string(),
-            label: z.replace('_', " "),
-            selected: z == current,
-        }))
+        .map(|z| (z, z.replace('_', " ")))
         .collect()
+});
+
+/// The zones with `current` selected, and whether `current` is one of them (a zone this
+/// version does not know, saved by a newer one, is shown apart rather than lost).
+fn time_zone_choices(current: &str) -> (Vec<ZoneChoice>, bool) {
+    let choices: Vec<ZoneChoice> = ZONES
+        .iter()
+        .map(|(name, label)| ZoneChoice {
+            value: name,
+            label: label.as_str(),
+            selected: *name == current,
+        })
+        .collect();
+    let known = choices.iter().any(|c| c.selected);
+    (choices, known)
 }
 
 fn mail_problem(mail: &outbox::OutgoingMail, at: chrono::NaiveDateTime) -> String {
