@@ -517,3 +517,11 @@ if (document.readyState === "loading") {
 } else {
   enhance();
 }
+
+// ---- Settings: a time zone never saved starts as the browser's own, when the list has it.
+(function preselectBrowserZone() {
+  const select = document.querySelector("select[data-browser-zone]");
+  if (!select || typeof Intl === "undefined") return;
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (zone && Array.from(select.options).some((o) => o.value === zone)) select.value = zone;
+})();

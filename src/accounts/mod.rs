@@ -3,6 +3,7 @@
 pub mod email_change;
 pub mod feed_keys;
 pub mod password;
+pub mod password_change;
 pub mod reset;
 pub mod sessions;
 pub mod signup;

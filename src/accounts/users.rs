@@ -24,6 +24,8 @@ pub struct User {
     pub email: String,
     pub password_hash: String,
     pub created_at: chrono::NaiveDateTime,
+    /// When the current address was confirmed; none until it is (digests wait).
+    pub email_verified_at: Option<chrono::NaiveDateTime>,
 }
 
 impl User {

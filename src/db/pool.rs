@@ -72,8 +72,12 @@ impl Manager {
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = diesel::SqliteConnection::establish(path)
                     .map_err(diesel::r2d2::Error::ConnectionError)?;
+                // WAL is set once, on the file, in `Db::connect`: switching the journal mode
+                // takes an exclusive lock that SQLite does not wait for, so the pool's
+                // connections, opened together on a fresh file, failed with "database is
+                // locked" (logged as an ERROR by r2d2 on the very first start).
                 conn.batch_execute(&format!(
-                    "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                    "PRAGMA busy_timeout = {}; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
                     SQLITE_BUSY_TIMEOUT.as_millis()
                 ))
                 .map_err(diesel::r2d2::Error::QueryError)?;
@@ -94,6 +98,18 @@ impl Manager {
     }
 }
 
+/// Puts the SQLite file in WAL mode (kept by the file) before any pooled connection opens,
+/// from one connection that waits for the lock like the others do.
+fn use_wal(path: &str) -> Result<(), DbError> {
+    let failed = |e: &dyn std::fmt::Display| DbError::Pool(format!("{path}: {e}"));
+    let mut conn = diesel::SqliteConnection::establish(path).map_err(|e| failed(&e))?;
+    conn.batch_execute(&format!(
+        "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL;",
+        SQLITE_BUSY_TIMEOUT.as_millis()
+    ))
+    .map_err(|e| failed(&e))
+}
+
 /// The shared handle on the database: cheap to clone, safe to use from async code.
 #[derive(Clone)]
 pub struct Db {
@@ -112,6 +128,7 @@ impl Db {
                     })?;
                 }
             }
+            use_wal(path)?;
         }
         let pool = Pool::builder()
             .max_size(max_size)

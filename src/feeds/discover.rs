@@ -37,45 +37,6 @@ pub struct Candidate {
     pub label: String,
 }
 
-#[derive(Debug, PartialEq, Eq)]
-pub enum Discovery {
-    /// The address is a feed itself (or could not be read: the poller will report why).
-    Feed,
-    /// An HTML page offering these feeds (one or more).
-    Found(Vec<Candidate>),
-    /// An HTML page offering no feed, and none at the common paths.
-    NoneFound,
-}
-
-/// Whether a URL is worth looking at before subscribing: addresses that end like a feed
-/// file are taken as typed, saving their servers a request.
-pub fn may_be_a_page(url: &Url) -> bool {
-    let path = url.path().to_ascii_lowercase();
-    ![".xml", ".rss", ".atom", ".json", ".rdf"]
-        .iter()
-        .any(|ext| path.ends_with(ext))
-}
-
-/// Looks at `url`; see [`Discovery`]. A fetch error is not an error of discovery: the
-/// address is kept as typed and the feed page will show what went wrong.
-pub async fn discover(fetcher: &Fetcher, url: &Url) -> Discovery {
-    let (body, base) = match fetcher.fetch(url.as_str(), &Validators::default()).await {
-        Ok(FetchOutcome::Fetched {
-            body, final_url, ..
-        }) => (body, final_url),
-        Ok(FetchOutcome::NotModified) | Err(_) => return Discovery::Feed,
-    };
-    if !looks_like_html(&body) || parse_feed(&body, Some(&base)).is_ok() {
-        return Discovery::Feed;
-    }
-    let found = feeds_of_page(fetcher, &body, &base).await;
-    if found.is_empty() {
-        Discovery::NoneFound
-    } else {
-        Discovery::Found(found)
-    }
-}
-
 /// The feeds an HTML page offers: its `<link rel="alternate">` tags, else whatever answers
 /// as a feed at the common paths of its site. `base` is the page's final URL.
 pub async fn feeds_of_page(fetcher: &Fetcher, page: &[u8], base: &Url) -> Vec<Candidate> {
@@ -241,19 +202,5 @@ mod tests {
         );
         assert_eq!(found[0].label, "Ann's posts (RSS)");
         assert_eq!(found[1].label, "Atom");
-    }
-
-    #[test]
-    fn feed_file_addresses_are_taken_as_typed() {
-        for url in ["https://b.example/feed.xml", "https://b.example/index.RSS"] {
-            assert!(!may_be_a_page(&Url::parse(url).unwrap()), "{url}");
-        }
-        for url in [
-            "https://b.example/",
-            "https://b.example/blog",
-            "https://b.example/feed",
-        ] {
-            assert!(may_be_a_page(&Url::parse(url).unwrap()), "{url}");
-        }
     }
 }

@@ -20,6 +20,7 @@ pub mod html;
 pub mod lines;
 pub mod normalize;
 pub mod parse;
+pub mod probe;
 pub mod reading;
 pub mod seen;
 pub mod sentences;

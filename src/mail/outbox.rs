@@ -24,6 +24,8 @@ pub enum Kind {
     VerifyEmail,
     PasswordReset,
     EmailChanged,
+    /// The password was changed from the settings.
+    PasswordChanged,
     /// Someone signed up with an address that already has an account.
     AccountExists,
     /// A subscription payment failed: the grace period has begun.
@@ -36,6 +38,7 @@ impl Kind {
             Kind::VerifyEmail => "verify_email",
             Kind::PasswordReset => "password_reset",
             Kind::EmailChanged => "email_changed",
+            Kind::PasswordChanged => "password_changed",
             Kind::AccountExists => "account_exists",
             Kind::BillingPastDue => "billing_past_due",
         }

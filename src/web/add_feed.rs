@@ -5,18 +5,24 @@ use super::AppState;
 use crate::accounts::UserId;
 use crate::captions::Platform;
 use crate::db::{now, DbError};
-use crate::feeds::discover::{discover, may_be_a_page, Candidate, Discovery};
-use crate::subscriptions::{self, Subscription, SubscriptionError};
+use crate::feeds::discover::Candidate;
+use crate::feeds::probe::{probe, Probe};
+use crate::subscriptions::same_blog::followed_elsewhere;
+use crate::subscriptions::{self, SubscribedFeed, Subscription, SubscriptionError};
 
 pub enum AddFeedError {
     /// The address cannot be followed; the message says why.
     Invalid(String),
+    /// The address answers 404/410 or holds no feed; the sentence says which.
+    NotAFeed(String),
     /// The account follows it already, under this subscription id.
     AlreadyFollowed(Option<String>),
     /// The address is a site offering several feeds: the person picks one.
     Choose(Vec<Candidate>),
     /// The account's plan allows no more feeds; the message says which plan and how many.
     OverLimit(String),
+    /// The account follows the same blog through another feed (boxed: it is large).
+    SameBlog(Box<SubscribedFeed>),
     Db(DbError),
 }
 
@@ -50,32 +56,67 @@ impl crate::db::IsBusy for Refusal {
     }
 }
 
+/// Whether [`add_feed`] may follow a second feed of a blog the account follows already.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum SameBlog {
+    Refuse,
+    Follow,
+}
+
 /// Subscribes the account to the feed at `raw` and wakes the poller so it is fetched at once.
+/// The address is looked at first: one that answers 404/410 or holds no feed is refused,
+/// a site's address leads to its feed, and a second feed of a blog already followed is
+/// refused unless `same_blog` says to follow it.
 pub async fn add_feed(
     state: &AppState,
     user: &UserId,
     raw: &str,
+    same_blog: SameBlog,
 ) -> Result<Subscription, AddFeedError> {
     let policy = state.settings.address_policy();
-    let url = parse_feed_url(raw, &policy).map_err(AddFeedError::Invalid)?;
-    // A site's address instead of its feed's: find the feed, or let the person pick.
-    let url = if may_be_a_page(&url) {
-        match discover(&state.fetcher, &url).await {
-            Discovery::Feed => url,
-            // The page chose the address: the guard judges it like a typed one.
-            Discovery::Found(found) if found.len() == 1 => {
-                parse_feed_url(&found[0].url, &policy).map_err(AddFeedError::Invalid)?
+    let typed = parse_feed_url(raw, &policy).map_err(AddFeedError::Invalid)?;
+    // A feed the account follows already is said so without asking its server again.
+    if let Some(existing) = followed_as(state, user, typed.as_str()).await? {
+        return Err(AddFeedError::AlreadyFollowed(Some(existing)));
+    }
+    let (url, looked) =
+        match probe(&state.fetcher, &typed).await {
+            Probe::Page(found) if found.len() == 1 => {
+                // The page chose the address: the guard judges it like a typed one.
+                let url = parse_feed_url(&found[0].url, &policy).map_err(AddFeedError::Invalid)?;
+                match probe(&state.fetcher, &url).await {
+                    Probe::Page(_) => return Err(AddFeedError::Invalid(
+                        "This page names a feed that is itself a page. Enter the feed's address."
+                            .into(),
+                    )),
+                    looked => (url, looked),
+                }
             }
-            Discovery::Found(found) => return Err(AddFeedError::Choose(found)),
-            Discovery::NoneFound => {
-                return Err(AddFeedError::Invalid(
-                    "This page names no RSS, Atom or JSON feed, and none was found at the usual addresses. Enter the feed's address.".into(),
-                ))
-            }
-        }
-    } else {
-        url
+            Probe::Page(found) => return Err(AddFeedError::Choose(found)),
+            looked => (typed, looked),
+        };
+    let parsed = match looked {
+        Probe::NoFeed(sentence) => return Err(AddFeedError::NotAFeed(sentence)),
+        Probe::Feed(parsed) => Some(parsed),
+        Probe::Unknown | Probe::Page(_) => None,
     };
+    if let (Some(parsed), SameBlog::Refuse) = (parsed, same_blog) {
+        let (id, url_text) = (user.clone(), url.to_string());
+        let site = parsed.site_url.clone();
+        let links: Vec<String> = parsed
+            .entries
+            .iter()
+            .filter_map(|e| e.url.clone())
+            .collect();
+        let other = state
+            .db
+            .run(move |conn| followed_elsewhere(conn, &id, &url_text, site.as_deref(), &links))
+            .await
+            .map_err(AddFeedError::Db)?;
+        if let Some(same) = other {
+            return Err(AddFeedError::SameBlog(Box::new(same)));
+        }
+    }
     let (id, backfill, url_text) = (user.clone(), state.settings.backfill, url.to_string());
     let plans = state.settings.billing.as_ref().map(|b| b.plans.clone());
     let subscribed = state
@@ -102,18 +143,26 @@ pub async fn add_feed(
             "Your {} plan allows {} feeds, and you follow that many. Upgrade on the billing page to add more, or remove a feed first.",
             plan.name, plan.max_feeds
         ))),
-        Err(Refusal::Subscription(SubscriptionError::AlreadySubscribed)) => {
-            let (id, url_text) = (user.clone(), url.to_string());
-            let existing = state
-                .db
-                .run(move |conn| subscriptions::list(conn, &id))
-                .await
-                .map_err(AddFeedError::Db)?
-                .into_iter()
-                .find(|s| s.feed.url == url_text)
-                .map(|s| s.subscription.id);
-            Err(AddFeedError::AlreadyFollowed(existing))
-        }
+        Err(Refusal::Subscription(SubscriptionError::AlreadySubscribed)) => Err(
+            AddFeedError::AlreadyFollowed(followed_as(state, user, url.as_str()).await?),
+        ),
         Err(Refusal::Subscription(SubscriptionError::Db(e))) => Err(AddFeedError::Db(e)),
     }
+}
+
+/// The account's subscription to the feed at `url`, if it follows it.
+async fn followed_as(
+    state: &AppState,
+    user: &UserId,
+    url: &str,
+) -> Result<Option<String>, AddFeedError> {
+    let (id, url) = (user.clone(), url.to_string());
+    Ok(state
+        .db
+        .run(move |conn| subscriptions::list(conn, &id))
+        .await
+        .map_err(AddFeedError::Db)?
+        .into_iter()
+        .find(|s| s.feed.url == url)
+        .map(|s| s.subscription.id))
 }

@@ -188,6 +188,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(pages::settings::save)
         .service(pages::settings::send_test_digest)
         .service(pages::settings::change_email)
+        .service(pages::password::change_password)
         .service(pages::unsubscribe::confirm)
         .service(pages::unsubscribe::turn_off)
         .service(pages::verify::open)

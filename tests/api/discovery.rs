@@ -29,7 +29,11 @@ on_both_backends!(a_site_address_subscribes_to_the_feed_it_names);
 async fn a_site_with_several_feeds_lets_the_person_pick(backend: Backend) {
     let feeds = FeedServer::start().await;
     feeds.set("/rss.xml", RSS, rss("Ann's blog", &[("a", "A")]));
-    let atom = format!("{}/atom.xml", feeds.base);
+    let atom = feeds.set(
+        "/atom.xml",
+        "application/atom+xml",
+        r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>Comments</title><id>urn:c</id><updated>2026-11-20T10:00:00Z</updated></feed>"#,
+    );
     let site = feeds.set(
         "/blog",
         "text/html",

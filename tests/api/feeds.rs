@@ -297,7 +297,11 @@ async fn the_feed_page_shows_its_health_and_checks_now_on_request(backend: Backe
         html.contains("checked less than a minute ago") && html.contains("check it again in"),
         "{html}"
     );
-    assert_eq!(feeds.hits("/feed.xml"), 1);
+    assert_eq!(
+        feeds.hits("/feed.xml"),
+        2,
+        "looked at when added, then checked"
+    );
 
     // A minute later it is checked at once, and a failure shows the server's message.
     app.sql(match backend {
@@ -315,7 +319,7 @@ async fn the_feed_page_shows_its_health_and_checks_now_on_request(backend: Backe
     let shown = crate::helpers::location(&asked);
     assert!(app.get_html(&shown).await.contains("Checking now."));
     app.poll().await;
-    assert_eq!(feeds.hits("/feed.xml"), 2, "the poller checked it");
+    assert_eq!(feeds.hits("/feed.xml"), 3, "the poller checked it");
     let html = app.get_html(&page).await;
     assert!(html.contains("Erroring since"), "{html}");
     assert!(html.contains("The server said: HTTP 503"), "{html}");
@@ -329,3 +333,51 @@ async fn the_feed_page_shows_its_health_and_checks_now_on_request(backend: Backe
     assert_eq!(theirs.status().as_u16(), 404);
 }
 on_both_backends!(the_feed_page_shows_its_health_and_checks_now_on_request);
+
+async fn the_stored_feed_page_shows_every_change_at_once(backend: Backend) {
+    let feeds = FeedServer::start().await;
+    let url = feeds.set("/feed.xml", "application/rss+xml", five_posts());
+    let app = spawn_app(backend).await;
+    app.sign_up("ann@example.com").await;
+    let page = app.add_feed(&url).await;
+    app.poll().await;
+    let first = app.get(&page).await;
+    let etag = first.headers()["etag"].to_str().unwrap().to_string();
+    assert!(first
+        .text()
+        .await
+        .unwrap()
+        .contains("Working: the last check succeeded."));
+    let again = app
+        .client
+        .get(app.url(&page))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status().as_u16(), 304, "stored while nothing changed");
+
+    // A feed template of its own (the desk version rises with it).
+    let saved = app
+        .submit(
+            &page,
+            &format!("{page}/templates"),
+            &[
+                ("platform", "x"),
+                ("variant", "default"),
+                ("source", "Fresh words: {{ title }}"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status().as_u16(), 303);
+    assert!(app.get_html(&page).await.contains("Fresh words:"));
+
+    // The feed's health, which changes at a check without the desk version.
+    feeds.set_status("/feed.xml", 503, "text/plain", "down");
+    app.make_all_due().await;
+    app.poll().await;
+    let html = app.get_html(&page).await;
+    assert!(html.contains("503"), "{html}");
+}
+on_both_backends!(the_stored_feed_page_shows_every_change_at_once);

@@ -565,6 +565,12 @@ impl FeedServer {
         self.in_flight.lock().expect("in flight").max
     }
 
+    /// Forgets the requests counted so far: adding a feed looks at it once, and a test of
+    /// the poller counts the poller's fetches only.
+    pub fn clear_hits(&self) {
+        self.hits.lock().expect("hits").clear();
+    }
+
     pub fn hits(&self, path: &str) -> usize {
         self.hits
             .lock()
@@ -580,10 +586,16 @@ pub fn rss(title: &str, items: &[(&str, &str)]) -> String {
     rss_with(title, "", items)
 }
 
-/// [`rss`] with extra channel elements (like `<ttl>`).
+/// [`rss`] with extra channel elements (like `<ttl>`). The site's address follows the
+/// title (`Blog A` is at `https://blog-a.example/`): feeds of one site are one blog.
 pub fn rss_with(title: &str, channel_extra: &str, items: &[(&str, &str)]) -> String {
+    let site: String = title
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
     let mut xml = format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>{title}</title><link>https://blog.example/</link><description>d</description>{channel_extra}"#
+        r#"<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>{title}</title><link>https://{site}.example/</link><description>d</description>{channel_extra}"#
     );
     for (i, (guid, item_title)) in items.iter().enumerate() {
         xml.push_str(&format!(

@@ -179,7 +179,11 @@ async fn feeds_can_be_followed_listed_shown_and_removed(backend: Backend) {
         .await;
     assert_eq!(status, 202, "{body}");
     assert_eq!(app.poll().await.feeds_checked, 1);
-    assert_eq!(feeds.hits("/feed.xml"), 2);
+    assert_eq!(
+        feeds.hits("/feed.xml"),
+        3,
+        "looked at when followed (not again when followed twice), then two checks"
+    );
 
     let bob = api_for(&app, "bob@example.com").await;
     assert_eq!(bob.get(&format!("/api/v1/feeds/{id}")).await.0, 404);

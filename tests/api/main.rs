@@ -4,6 +4,7 @@
 mod helpers;
 
 mod account_mail;
+mod account_pages;
 mod auth;
 mod billing;
 mod browser;
@@ -16,6 +17,7 @@ mod desk_pages;
 mod digests;
 mod discovery;
 mod email_change;
+mod feed_hygiene;
 mod feed_voice;
 mod feedparser_corpus;
 mod feeds;

@@ -45,10 +45,13 @@ async fn metrics_count_fetches_posts_captions_and_queue_lag(backend: Backend) {
     app.sign_up("ann@example.com").await;
     let url = feeds.set("/feed.xml", RSS, rss("Blog", &[("a", "A"), ("b", "B")]));
     app.add_feed(&url).await;
-    let broken = feeds.set_status("/broken.xml", 404, "text/plain", "no");
+    let broken = feeds.set("/broken.xml", RSS, rss("Broken", &[("c", "C")]));
     app.add_feed(&broken).await;
-    let not_a_feed = feeds.set("/page.xml", RSS, "<html>not a feed</html>");
+    let not_a_feed = feeds.set("/page.xml", RSS, rss("Page", &[("d", "D")]));
     app.add_feed(&not_a_feed).await;
+    // Both break once followed: an address without a feed is refused when added.
+    feeds.set_status("/broken.xml", 404, "text/plain", "no");
+    feeds.set("/page.xml", RSS, "<html>not a feed</html>");
     app.poll().await;
 
     let response = app.get("/metrics").await;
@@ -95,6 +98,7 @@ async fn stopping_finishes_fetches_under_way_and_gives_back_the_rest(backend: Ba
         let url = feeds.set(&format!("/feed{i}.xml"), RSS, rss("Blog", &[("a", "A")]));
         app.add_feed(&url).await;
     }
+    feeds.clear_hits();
     feeds.set_delay(std::time::Duration::from_millis(400));
     let worker = app.another_replica();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

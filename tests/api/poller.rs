@@ -18,6 +18,7 @@ async fn add_feeds(app: &TestApp, feeds: &FeedServer, n: usize) -> Vec<String> {
         app.add_feed(&url).await;
         paths.push(path);
     }
+    feeds.clear_hits();
     paths
 }
 

@@ -69,6 +69,8 @@ async function run({ name, ...options }) {
       "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     // axe is injected as a script; the app's Content-Security-Policy would refuse it.
     bypassCSP: true,
+    // Not the machine's own (often UTC, the form's default): the settings must pick it up.
+    timezoneId: "Europe/Berlin",
     ...options,
   });
   let step = 0;
@@ -230,6 +232,29 @@ async function run({ name, ...options }) {
       await scan(page, `${name} ${path}`);
       await shot(page, what);
     }
+
+    // Until the address is confirmed, every signed-in page says so.
+    assert.match(await page.locator("main .banner").textContent(), /Confirm your address/);
+
+    // The time zone is a list, and one never saved starts as the browser's own.
+    await page.goto(`${BASE}/settings`);
+    assert.equal(await page.locator("select#time_zone").inputValue(), "Europe/Berlin", "the browser's zone is preselected");
+
+    // An OPML import is reviewed by title, each feed a checkbox; a dead address is not a feed.
+    await page.goto(`${BASE}/import/opml`);
+    const opml = `<?xml version="1.0"?><opml version="2.0"><head><title>reader</title></head><body>
+      <outline text="Field Notes" xmlUrl="${FEED}"/>
+      <outline text="A blog that moved away, with a long title that has to wrap on a phone" xmlUrl="${new URL("/gone-for-good/feed.xml", FEED)}"/></body></opml>`;
+    await page.getByLabel("OPML").fill(opml);
+    await Promise.all([page.waitForURL(/\/import\/opml$/), page.getByRole("button", { name: "Read the list" }).click()]);
+    assert.equal(await page.getByRole("checkbox").count(), 2, "one checkbox per feed");
+    assert.equal(await page.getByRole("checkbox", { name: /Field Notes/ }).isChecked(), true);
+    await scan(page, `${name} /import/opml (review)`);
+    await shot(page, "import-review");
+    await Promise.all([page.waitForURL(/\/import\/opml\/confirm$/), page.getByRole("button", { name: "Follow the ticked feeds" }).click()]);
+    assert.match(await page.locator("main").textContent(), /not a feed: This address answers HTTP 404/);
+    await scan(page, `${name} /import/opml/confirm`);
+    await shot(page, "import-result");
 
     // Log out.
     await Promise.all([page.waitForURL((u) => !u.pathname.startsWith("/captions")), page.getByRole("button", { name: "Log out" }).click()]);

@@ -6,7 +6,7 @@ use super::auth::ApiUser;
 use super::error::ApiError;
 use super::rfc3339;
 use crate::subscriptions::{self, SubscribedFeed};
-use crate::web::add_feed::{add_feed, AddFeedError};
+use crate::web::add_feed::{add_feed, AddFeedError, SameBlog};
 use crate::web::check_now::{check_now, CheckNow};
 use crate::web::AppState;
 
@@ -62,8 +62,12 @@ impl From<SubscribedFeed> for FeedOut {
 
 #[derive(serde::Deserialize, utoipa::ToSchema)]
 pub struct NewFeed {
-    /// The feed's address (http or https).
+    /// The feed's address (http or https), or a site's address naming one feed.
     pub url: String,
+    /// Follow it even when the account follows the same blog through another feed
+    /// (same site address, or most entry links the same); otherwise that is a 409.
+    #[serde(default)]
+    pub same_blog: bool,
 }
 
 // "list" alone would also be the captions listing's id; ids must be unique.
@@ -87,8 +91,8 @@ pub async fn list(
         (status = 201, description = "followed; fetched at once", body = FeedOut),
         (status = 401, body = super::error::ErrorBody),
         (status = 403, description = "the account's plan allows no more feeds (billing on)", body = super::error::ErrorBody),
-        (status = 409, description = "already followed", body = super::error::ErrorBody),
-        (status = 422, description = "the address cannot be followed", body = super::error::ErrorBody),
+        (status = 409, description = "already followed, or the same blog is followed through another feed (the message names it; send `same_blog: true` to follow this one too)", body = super::error::ErrorBody),
+        (status = 422, description = "the address cannot be followed: refused by the address guard, answers 404 or 410, holds no feed, or is a site offering several feeds", body = super::error::ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn create(
@@ -96,9 +100,16 @@ pub async fn create(
     user: ApiUser,
     body: web::Json<NewFeed>,
 ) -> Result<HttpResponse, ApiError> {
-    let subscription = match add_feed(&state, &user.id(), &body.url).await {
+    let same_blog = if body.same_blog {
+        SameBlog::Follow
+    } else {
+        SameBlog::Refuse
+    };
+    let subscription = match add_feed(&state, &user.id(), &body.url, same_blog).await {
         Ok(subscription) => subscription,
-        Err(AddFeedError::Invalid(message)) => return Err(ApiError::Invalid(message)),
+        Err(AddFeedError::Invalid(message) | AddFeedError::NotAFeed(message)) => {
+            return Err(ApiError::Invalid(message))
+        }
         Err(AddFeedError::OverLimit(message)) => {
             let billing = format!("{}billing", state.settings.base_url);
             return Err(ApiError::PlanLimit(format!("{message} ({billing})")));
@@ -108,6 +119,12 @@ pub async fn create(
                 Some(id) => format!("this feed is already followed as {id}"),
                 None => "this feed is already followed".into(),
             }))
+        }
+        Err(AddFeedError::SameBlog(followed)) => {
+            return Err(ApiError::Conflict(format!(
+                "this blog is already followed as {} through {}",
+                followed.subscription.id, followed.feed.url
+            )))
         }
         Err(AddFeedError::Choose(found)) => {
             let urls: Vec<&str> = found.iter().map(|c| c.url.as_str()).collect();

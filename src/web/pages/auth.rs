@@ -9,7 +9,7 @@ use crate::accounts::signup::{sign_up, SignedUp};
 use crate::accounts::validate::{Email, Password, MIN_PASSWORD_CHARS};
 use crate::accounts::{password, sessions, throttle, users, AccountError};
 use crate::db::now;
-use crate::web::add_feed::{add_feed, AddFeedError};
+use crate::web::add_feed::{add_feed, AddFeedError, SameBlog};
 use crate::web::csrf::CheckedForm;
 use crate::web::error::WebError;
 use crate::web::feed_url::parse_feed_url;
@@ -33,6 +33,7 @@ struct LoginPage {
     layout: Layout,
     email: String,
     error: Option<String>,
+    notice: Option<&'static str>,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -141,7 +142,7 @@ pub async fn signup(
                 // slower than a known one's. The person signs in later anyway.
                 let state = state.clone();
                 actix_web::rt::spawn(async move {
-                    match add_feed(&state, &user, &feed).await {
+                    match add_feed(&state, &user, &feed, SameBlog::Refuse).await {
                         Ok(_) => {}
                         Err(AddFeedError::Db(e)) => {
                             tracing::error!(error = %e, "following the tried feed after sign-up failed");
@@ -183,11 +184,19 @@ pub async fn signup_sent(
     )
 }
 
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct LoginQuery {
+    /// Set by a password reset that went through.
+    reset: Option<String>,
+}
+
 #[get("/login")]
 pub async fn login_form(
     req: HttpRequest,
     state: web::Data<AppState>,
     user: MaybeUser,
+    query: web::Query<LoginQuery>,
 ) -> Result<HttpResponse, WebError> {
     if user.0.is_some() {
         return Ok(see_other("/captions"));
@@ -198,6 +207,9 @@ pub async fn login_form(
             layout: Layout::new(&req, &state, None),
             email: String::new(),
             error: None,
+            notice: query.reset.is_some().then_some(
+                "Your new password is set, and every session was signed out. Sign in with the new password.",
+            ),
         },
     )
 }
@@ -226,6 +238,7 @@ pub async fn login(
                 layout: Layout::new(&req, &state, None),
                 email,
                 error: Some(super::sentence(&e.to_string())),
+                notice: None,
             };
             let mut response = render(status, &page)?;
             if let AccountError::TooManyAttempts(wait) = e {

@@ -263,11 +263,11 @@ pub async fn list(
 /// Where a desk request's time went, as `Server-Timing` tells the browser's developer
 /// tools: the session checked from memory or with the database, the page stored or
 /// rendered.
-struct Timing {
-    viewer: &'static str,
-    viewer_took: Option<Duration>,
-    page: &'static str,
-    page_took: Option<Duration>,
+pub(super) struct Timing {
+    pub viewer: &'static str,
+    pub viewer_took: Option<Duration>,
+    pub page: &'static str,
+    pub page_took: Option<Duration>,
 }
 
 impl Timing {
@@ -293,7 +293,7 @@ impl Timing {
 /// The session's account and desk version, and whether they came from memory (kept while
 /// the database tells this process of changes) rather than a round trip; always the
 /// database when `fresh` (the subscriber has just changed something).
-async fn viewer(
+pub(super) async fn viewer(
     state: &AppState,
     session: &str,
     fresh: bool,
@@ -320,7 +320,7 @@ async fn viewer(
 }
 
 /// A stored desk page: 304 when the browser has it, else gzipped (or, rarely, plain).
-fn stored_response(
+pub(super) fn stored_response(
     req: &HttpRequest,
     stored: &StoredPage,
     timing: &Timing,
@@ -359,7 +359,7 @@ fn stored_response(
     }
 }
 
-fn html_response(html: String, timing: &Timing) -> HttpResponse {
+pub(super) fn html_response(html: String, timing: &Timing) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header(timing.header())
         .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))

@@ -18,13 +18,24 @@ use crate::db::DbError;
 use crate::feeds::discover::Candidate;
 use crate::feeds::store::count_feed_posts;
 use crate::subscriptions::{self, SubscribedFeed};
-use crate::web::add_feed::{add_feed, AddFeedError};
+use crate::web::add_feed::{add_feed, AddFeedError, SameBlog};
 use crate::web::api::error::ApiError;
 use crate::web::check_now::{check_now, CheckNow};
 use crate::web::csrf::CheckedForm;
 use crate::web::error::WebError;
-use crate::web::session::CurrentUser;
+use crate::web::session::{CurrentUser, SESSION_COOKIE};
 use crate::web::AppState;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::FromRequest as _;
+
+use super::captions::{html_response, stored_response, viewer, Timing};
+use super::desk_cache::{PageKey, StoredPage};
+use super::desk_watch::FRESH_COOKIE;
+use crate::accounts::{sessions, UserId};
+use crate::captions::desk;
 
 /// A feed as the pages show it; every text comes from the feed and is escaped on output.
 pub struct FeedRow {
@@ -153,6 +164,8 @@ struct NewFeedPage {
     candidates: Vec<Candidate>,
     /// The plan's feed limit was reached: link the billing page.
     upgrade: bool,
+    /// The account follows this blog through another feed: offer to follow this one too.
+    same_blog: bool,
 }
 
 #[get("/feeds/new")]
@@ -175,6 +188,7 @@ pub async fn new_form(
         existing: None,
         candidates: Vec::new(),
         upgrade: false,
+        same_blog: false,
     };
     render(StatusCode::OK, &page)
 }
@@ -185,6 +199,8 @@ pub struct NewFeedForm {
     url: String,
     /// `not_followed`: sign-up could not follow the feed tried on the front page.
     notice: String,
+    /// `follow`: follow it although the account follows the same blog through another feed.
+    same_blog: String,
 }
 
 #[post("/feeds")]
@@ -195,6 +211,11 @@ pub async fn create(
     form: CheckedForm<NewFeedForm>,
 ) -> Result<HttpResponse, WebError> {
     let raw = form.0.url;
+    let same_blog = if form.0.same_blog == "follow" {
+        SameBlog::Follow
+    } else {
+        SameBlog::Refuse
+    };
     let refuse = |status, error: String, existing: Option<String>| {
         let page = NewFeedPage {
             layout: Layout::new(&req, &state, Some(&user.user)),
@@ -203,12 +224,13 @@ pub async fn create(
             existing,
             candidates: Vec::new(),
             upgrade: status == StatusCode::FORBIDDEN,
+            same_blog: false,
         };
         render(status, &page)
     };
-    match add_feed(&state, &user.id(), &raw).await {
+    match add_feed(&state, &user.id(), &raw, same_blog).await {
         Ok(subscription) => Ok(see_other(&format!("/feeds/{}", subscription.id))),
-        Err(AddFeedError::Invalid(message)) => {
+        Err(AddFeedError::Invalid(message) | AddFeedError::NotAFeed(message)) => {
             refuse(StatusCode::UNPROCESSABLE_ENTITY, message, None)
         }
         Err(AddFeedError::AlreadyFollowed(existing)) => refuse(
@@ -217,6 +239,18 @@ pub async fn create(
             existing,
         ),
         Err(AddFeedError::OverLimit(message)) => refuse(StatusCode::FORBIDDEN, message, None),
+        Err(AddFeedError::SameBlog(followed)) => {
+            let page = NewFeedPage {
+                layout: Layout::new(&req, &state, Some(&user.user)),
+                url: raw.clone(),
+                error: Some(same_blog_sentence(&followed)),
+                existing: Some(followed.subscription.id),
+                candidates: Vec::new(),
+                upgrade: false,
+                same_blog: true,
+            };
+            render(StatusCode::CONFLICT, &page)
+        }
         Err(AddFeedError::Choose(candidates)) => {
             let page = NewFeedPage {
                 layout: Layout::new(&req, &state, Some(&user.user)),
@@ -225,11 +259,21 @@ pub async fn create(
                 existing: None,
                 candidates,
                 upgrade: false,
+                same_blog: false,
             };
             render(StatusCode::OK, &page)
         }
         Err(AddFeedError::Db(e)) => Err(e.into()),
     }
+}
+
+/// What the person reads when the blog is followed through another feed already.
+pub fn same_blog_sentence(followed: &SubscribedFeed) -> String {
+    let title = followed.feed.title.as_deref().unwrap_or("another feed");
+    format!(
+        "You already follow this blog through “{title}” ({}): following this feed too would make each caption twice.",
+        followed.feed.url
+    )
 }
 
 #[derive(Template)]
@@ -558,8 +602,124 @@ pub struct SettingsQuery {
     checking: Option<String>,
 }
 
+/// The feed's page. Opened as is (no notice to show), it is served from the stored pages
+/// like the desk while nothing on it changed: the desk version covers its captions,
+/// settings and templates, and the feed's own row (its health) is part of the view.
 #[get("/feeds/{id}")]
 pub async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<SettingsQuery>,
+) -> Result<HttpResponse, actix_web::Error> {
+    let plain = query.saved.is_none() && query.changes.is_none() && query.checking.is_none();
+    if plain {
+        return stored_feed_page(&req, &state, path.into_inner()).await;
+    }
+    let user = CurrentUser::extract(&req).await?;
+    Ok(show_with_notices(req, state, user, path, query).await?)
+}
+
+/// The feed page as stored, or rendered and stored.
+async fn stored_feed_page(
+    req: &HttpRequest,
+    state: &AppState,
+    subscription_id: String,
+) -> Result<HttpResponse, actix_web::Error> {
+    let token = req
+        .cookie(SESSION_COOKIE)
+        .map(|c| c.value().to_string())
+        .ok_or(WebError::LoginRequired)?;
+    let session = sessions::token_hash(&token);
+    let started = Instant::now();
+    let fresh = req.cookie(FRESH_COOKIE).is_some();
+    let (user_id, version, from_memory) = viewer(state, &session, fresh).await?;
+    let mut timing = Timing {
+        viewer: if from_memory { "memory" } else { "database" },
+        viewer_took: (!from_memory).then(|| started.elapsed()),
+        page: "stored",
+        page_took: None,
+    };
+    // The feed's row changes at every check (health, errors, push state) without the desk
+    // version: its state is part of the view.
+    let (account, target) = (UserId(user_id.clone()), subscription_id.clone());
+    let feed_state = state
+        .db
+        .run(move |conn| {
+            Ok::<_, DbError>(
+                subscriptions::get(conn, &account, &target)?.map(|s| feed_state_tag(&s.feed)),
+            )
+        })
+        .await
+        .map_err(WebError::from)?
+        .ok_or(WebError::NotFound)?;
+    let key = version.map(|version| PageKey {
+        session,
+        user_id: user_id.clone(),
+        view: format!("/feeds/{subscription_id}#{feed_state}"),
+        version,
+    });
+    if let Some(stored) = key.as_ref().and_then(|key| state.desk_pages.get(key)) {
+        return Ok(stored_response(req, &stored, &timing)?);
+    }
+    let started = Instant::now();
+    let user = state
+        .db
+        .run(move |conn| desk::account(conn, &user_id).map_err(DbError::from))
+        .await
+        .map_err(WebError::from)?
+        .ok_or(WebError::LoginRequired)?;
+    let html = feed_page_html(
+        req,
+        state,
+        &CurrentUser { user },
+        subscription_id,
+        SettingsView::of,
+        None,
+        default_template_form(),
+    )
+    .await?
+    .ok_or(WebError::NotFound)?;
+    timing.page = "rendered";
+    timing.page_took = Some(started.elapsed());
+    let Some(key) = key else {
+        return Ok(html_response(html, &timing));
+    };
+    let stored =
+        Arc::new(StoredPage::new(key, &html).map_err(|e| WebError::Internal(e.to_string()))?);
+    state.desk_pages.put(stored.clone());
+    Ok(stored_response(req, &stored, &timing)?)
+}
+
+/// What of a feed's row its page shows, as a short tag.
+fn feed_state_tag(feed: &crate::feeds::store::Feed) -> String {
+    use sha2::Digest as _;
+    let shown = format!(
+        "{:?}",
+        (
+            (&feed.url, &feed.title, &feed.site_url),
+            feed.last_checked_at,
+            feed.last_success_at,
+            feed.next_check_at,
+            feed.error_count,
+            &feed.last_error,
+            feed.erroring_since,
+            feed.last_status,
+            feed.gone_at,
+            (
+                &feed.websub_hub,
+                &feed.websub_state,
+                feed.websub_lease_until,
+                &feed.websub_error
+            ),
+            &feed.language,
+        )
+    );
+    let digest = sha2::Sha256::digest(shown.as_bytes());
+    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+async fn show_with_notices(
     req: HttpRequest,
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -648,13 +808,18 @@ async fn show_page(
         settings,
         check,
         status,
-        FeedTemplateForm {
-            platform: "linkedin".into(),
-            variant: crate::captions::DEFAULT_VARIANT.into(),
-            ..FeedTemplateForm::default()
-        },
+        default_template_form(),
     )
     .await
+}
+
+/// The feed template form as the page first shows it.
+fn default_template_form() -> FeedTemplateForm {
+    FeedTemplateForm {
+        platform: "linkedin".into(),
+        variant: crate::captions::DEFAULT_VARIANT.into(),
+        ..FeedTemplateForm::default()
+    }
 }
 
 /// [`show_page`] with the feed template form as given.
@@ -669,6 +834,35 @@ async fn show_page_with(
     status: StatusCode,
     template_form: FeedTemplateForm,
 ) -> Result<HttpResponse, WebError> {
+    let html = feed_page_html(
+        req,
+        state,
+        user,
+        subscription_id,
+        settings,
+        check,
+        template_form,
+    )
+    .await?
+    .ok_or(WebError::NotFound)?;
+    Ok(HttpResponse::build(status)
+        .insert_header((
+            actix_web::http::header::CONTENT_TYPE,
+            "text/html; charset=utf-8",
+        ))
+        .body(html))
+}
+
+/// The feed page's HTML; `None` when the account has no such feed.
+async fn feed_page_html(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &CurrentUser,
+    subscription_id: String,
+    settings: impl FnOnce(&subscriptions::Subscription) -> SettingsView,
+    check: Option<CheckNotice>,
+    template_form: FeedTemplateForm,
+) -> Result<Option<String>, WebError> {
     let id = user.id();
     let found = state
         .db
@@ -683,7 +877,7 @@ async fn show_page_with(
         })
         .await?;
     let Some((subscribed, post_count, groups, templates)) = found else {
-        return Err(WebError::NotFound);
+        return Ok(None);
     };
     let page = FeedPage {
         layout: Layout::new(req, state, Some(&user.user)),
@@ -698,7 +892,7 @@ async fn show_page_with(
         templates,
         template_form,
     };
-    render(status, &page)
+    Ok(Some(page.render()?))
 }
 
 #[post("/feeds/{id}/settings")]

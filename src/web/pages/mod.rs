@@ -8,6 +8,7 @@ pub mod desk_watch;
 pub mod feeds;
 pub mod home;
 pub mod images;
+pub mod password;
 pub mod reset;
 pub mod settings;
 pub mod templates;
@@ -32,6 +33,9 @@ pub struct Layout {
     pub csrf: String,
     /// Whether billing is on (the nav links the billing page).
     pub billing: bool,
+    /// Signed in with an address not confirmed yet: every page says so, since digests
+    /// wait for it and the subscriber would not know otherwise.
+    pub unconfirmed: bool,
 }
 
 impl Layout {
@@ -40,6 +44,7 @@ impl Layout {
             user_email: user.map(|u| u.email.clone()),
             csrf: super::csrf::token(req, state),
             billing: state.settings.billing.is_some(),
+            unconfirmed: user.is_some_and(|u| u.email_verified_at.is_none()),
         }
     }
 }
@@ -82,6 +87,7 @@ pub fn error_page(status: StatusCode, message: &str) -> HttpResponse {
             user_email: None,
             csrf: String::new(),
             billing: false,
+            unconfirmed: false,
         },
         status: status.as_u16(),
         message,

@@ -96,6 +96,20 @@ struct ResetPage {
     min_password: usize,
 }
 
+#[derive(Template)]
+#[template(path = "reset_link_used.html")]
+struct LinkUsedPage {
+    layout: Layout,
+}
+
+/// A used or expired link: said plainly, with the way on (still a 404 to programs).
+fn link_used(req: &HttpRequest, state: &AppState) -> Result<HttpResponse, WebError> {
+    let page = LinkUsedPage {
+        layout: Layout::new(req, state, None),
+    };
+    render(StatusCode::NOT_FOUND, &page)
+}
+
 #[get("/reset-password/{user}/{expires}/{signature}")]
 pub async fn reset_form(
     req: HttpRequest,
@@ -118,7 +132,7 @@ pub async fn reset_form(
         })
         .await?;
     if !valid {
-        return Err(WebError::NotFound);
+        return link_used(&req, &state);
     }
     let page = ResetPage {
         layout: Layout::new(&req, &state, None),
@@ -176,7 +190,7 @@ pub async fn reset_password(
         .await
         .map_err(|e: AccountError| WebError::Internal(e.to_string()))?;
     if !done {
-        return Err(WebError::NotFound);
+        return link_used(&req, &state);
     }
     Ok(see_other("/login?reset=1"))
 }

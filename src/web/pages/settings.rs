@@ -51,8 +51,11 @@ struct SettingsPage {
     weekdays: Vec<Choice>,
     hours: Vec<Choice>,
     batch_minutes: String,
-    time_zone: String,
-    time_zones: Vec<&'static str>,
+    time_zones: Vec<ZoneChoice>,
+    /// A saved zone missing from the list (see [`time_zone_choices`]).
+    unknown_zone: Option<String>,
+    /// No zone was saved yet: the browser's own is preselected (`assets/app.js`).
+    zone_unchosen: bool,
     platforms: Vec<PlatformBox>,
     last_error: Option<String>,
     last_error_at: String,
@@ -65,6 +68,8 @@ struct SettingsPage {
     mail_problem: Option<String>,
     /// What "Send me a test digest now" did.
     test_sent: Option<String>,
+    password_changed: bool,
+    min_password: usize,
 }
 
 /// The form's current values, whatever the frequency uses.
@@ -74,6 +79,8 @@ struct Values {
     weekday: i32,
     hour: i32,
     time_zone: String,
+    /// Whether the account saved its digest settings (and so its zone) yet.
+    saved_before: bool,
     platforms: Vec<Platform>,
 }
 
@@ -95,6 +102,7 @@ fn page(
         Some((e, at)) => (Some(e), at),
         None => (None, String::new()),
     };
+    let (zones, known_zone) = time_zone_choices(&values.time_zone);
     SettingsPage {
         layout: Layout::new(req, state, Some(&user.user)),
         email: user.user.email.clone(),
@@ -115,8 +123,9 @@ fn page(
             .map(|h| choice(h.to_string(), &format!("{h:02}:00"), h == values.hour))
             .collect(),
         batch_minutes: values.batch_minutes.to_string(),
-        time_zone: values.time_zone,
-        time_zones: chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()).collect(),
+        time_zones: zones,
+        unknown_zone: (!known_zone).then(|| values.time_zone.clone()),
+        zone_unchosen: !values.saved_before,
         platforms: platform_boxes(&values.platforms),
         last_error,
         last_error_at,
@@ -126,7 +135,42 @@ fn page(
         link_sent: false,
         mail_problem: None,
         test_sent: None,
+        password_changed: false,
+        min_password: crate::accounts::validate::MIN_PASSWORD_CHARS,
     }
+}
+
+/// One time zone in the form's list.
+pub struct ZoneChoice {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub selected: bool,
+}
+
+/// Every IANA zone chrono-tz knows, sorted, with its label: made once, since the settings
+/// page lists all of them on every request.
+static ZONES: std::sync::LazyLock<Vec<(&'static str, String)>> = std::sync::LazyLock::new(|| {
+    let mut zones: Vec<&'static str> = chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()).collect();
+    zones.sort_unstable();
+    zones
+        .into_iter()
+        .map(|z| (z, z.replace('_', " ")))
+        .collect()
+});
+
+/// The zones with `current` selected, and whether `current` is one of them (a zone this
+/// version does not know, saved by a newer one, is shown apart rather than lost).
+fn time_zone_choices(current: &str) -> (Vec<ZoneChoice>, bool) {
+    let choices: Vec<ZoneChoice> = ZONES
+        .iter()
+        .map(|(name, label)| ZoneChoice {
+            value: name,
+            label: label.as_str(),
+            selected: *name == current,
+        })
+        .collect();
+    let known = choices.iter().any(|c| c.selected);
+    (choices, known)
 }
 
 fn mail_problem(mail: &outbox::OutgoingMail, at: chrono::NaiveDateTime) -> String {
@@ -168,6 +212,8 @@ pub struct SavedQuery {
     /// Set after a test digest went: how many posts it held.
     #[serde(default)]
     test_sent: Option<usize>,
+    #[serde(default)]
+    password_changed: Option<String>,
 }
 
 #[get("/settings")]
@@ -189,6 +235,7 @@ pub async fn show(
             weekday: r.weekday,
             hour: r.hour,
             time_zone: r.time_zone.clone(),
+            saved_before: true,
             platforms: digest_settings::platforms_from_stored(&r.platforms),
         },
         None => Values {
@@ -197,6 +244,7 @@ pub async fn show(
             weekday: 0,
             hour: 8,
             time_zone: "UTC".into(),
+            saved_before: false,
             platforms: Platform::ALL.to_vec(),
         },
     };
@@ -220,6 +268,7 @@ pub async fn show(
         .await?
         .is_some_and(|(_, verified)| verified);
     page.link_sent = query.sent.is_some();
+    page.password_changed = query.password_changed.is_some();
     page.test_sent = query.test_sent.map(|posts| {
         format!(
             "A test digest of your {posts} newest post{} is on its way to {}.",
@@ -333,6 +382,8 @@ pub async fn save(
                 weekday: f.weekday.trim().parse().unwrap_or(0),
                 hour: f.hour.trim().parse().unwrap_or(8),
                 time_zone: f.time_zone.clone(),
+                // What the person picked stays picked; the browser's zone does not replace it.
+                saved_before: true,
                 platforms: platforms.unwrap_or_else(|| Platform::ALL.to_vec()),
             };
             let page = page(&req, &state, &user, values, None, false, Some(message));

@@ -11,7 +11,7 @@ use crate::captions::Platform;
 use crate::db::DbError;
 use crate::opml::{self, OpmlFeed};
 use crate::subscriptions;
-use crate::web::add_feed::{add_feed, AddFeedError};
+use crate::web::add_feed::{add_feed, AddFeedError, SameBlog};
 use crate::web::csrf::CheckedForm;
 use crate::web::error::WebError;
 use crate::web::session::CurrentUser;
@@ -150,24 +150,28 @@ fn spreadsheet_safe(text: &str) -> String {
 #[template(path = "import.html")]
 struct ImportPage {
     layout: Layout,
-    /// The feeds found in the uploaded file, one address per line, for review.
-    review: Option<String>,
-    found: usize,
+    /// The feeds found in the uploaded file, for review; none before a file is read.
+    review: Option<Vec<OpmlFeed>>,
     results: Vec<ImportResult>,
     error: Option<String>,
 }
 
 pub struct ImportResult {
+    pub title: Option<String>,
     pub url: String,
     pub outcome: String,
     pub ok: bool,
 }
 
+/// The review form's field for the feed at `index`: a checkbox whose value is the address,
+/// sent only when ticked, beside a hidden field with the title.
+const PICK_PREFIX: &str = "feed_";
+const TITLE_PREFIX: &str = "title_";
+
 fn import_page(req: &HttpRequest, state: &AppState, user: &CurrentUser) -> ImportPage {
     ImportPage {
         layout: Layout::new(req, state, Some(&user.user)),
         review: None,
-        found: 0,
         results: Vec::new(),
         error: None,
     }
@@ -203,14 +207,7 @@ pub async fn import_review(
             render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
         Ok(feeds) => {
-            page.found = feeds.len();
-            page.review = Some(
-                feeds
-                    .iter()
-                    .map(|f| f.xml_url.as_str())
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            );
+            page.review = Some(feeds);
             render(StatusCode::OK, &page)
         }
         Err(message) => {
@@ -223,10 +220,51 @@ pub async fn import_review(
 #[derive(serde::Deserialize, Default)]
 #[serde(default)]
 pub struct ConfirmForm {
+    /// One address per line: what scripts (and the review page before titles) send.
     urls: String,
+    /// The review's checkboxes and titles, by index (see [`PICK_PREFIX`]).
+    #[serde(flatten)]
+    picked: std::collections::HashMap<String, String>,
 }
 
-/// Step two: follow the addresses the person kept, each through the same checks as the
+impl ConfirmForm {
+    /// The feeds to follow, in the review's order, then those listed one per line.
+    fn feeds(&self) -> Vec<OpmlFeed> {
+        let mut ticked: Vec<(usize, OpmlFeed)> = self
+            .picked
+            .iter()
+            .filter_map(|(name, url)| {
+                let index: usize = name.strip_prefix(PICK_PREFIX)?.parse().ok()?;
+                let title = self
+                    .picked
+                    .get(&format!("{TITLE_PREFIX}{index}"))
+                    .filter(|t| !t.trim().is_empty())
+                    .cloned();
+                Some((
+                    index,
+                    OpmlFeed {
+                        title,
+                        xml_url: url.trim().to_string(),
+                    },
+                ))
+            })
+            .filter(|(_, f)| !f.xml_url.is_empty())
+            .collect();
+        ticked.sort_by_key(|(index, _)| *index);
+        let lines = self
+            .urls
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(|l| OpmlFeed {
+                title: None,
+                xml_url: l.to_string(),
+            });
+        ticked.into_iter().map(|(_, f)| f).chain(lines).collect()
+    }
+}
+
+/// Step two: follow the feeds the person kept, each through the same checks as the
 /// add-feed form, and say what happened to each.
 #[post("/import/opml/confirm")]
 pub async fn import_confirm(
@@ -236,24 +274,31 @@ pub async fn import_confirm(
     form: CheckedForm<ConfirmForm>,
 ) -> Result<HttpResponse, WebError> {
     let mut page = import_page(&req, &state, &user);
-    let urls: Vec<&str> = form
-        .0
-        .urls
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
-    if urls.len() > IMPORT_MAX {
-        page.error = Some(format!(
-            "At most {IMPORT_MAX} feeds can be imported at once; remove some lines."
-        ));
-        page.review = Some(urls.join("\n"));
+    let feeds = form.0.feeds();
+    if feeds.is_empty() {
+        page.error = Some("No feed was ticked; nothing was followed.".into());
         return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
     }
-    for url in urls {
-        let (outcome, ok) = match add_feed(&state, &user.id(), url).await {
+    if feeds.len() > IMPORT_MAX {
+        page.error = Some(format!(
+            "At most {IMPORT_MAX} feeds can be imported at once; untick some."
+        ));
+        page.review = Some(feeds);
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    }
+    for feed in feeds {
+        let url = feed.xml_url.as_str();
+        let (outcome, ok) = match add_feed(&state, &user.id(), url, SameBlog::Refuse).await {
             Ok(_) => ("followed".to_string(), true),
             Err(AddFeedError::AlreadyFollowed(_)) => ("already followed".to_string(), true),
+            Err(AddFeedError::SameBlog(followed)) => (
+                format!(
+                    "not followed: the same blog is followed through {}",
+                    followed.feed.title.as_deref().unwrap_or(&followed.feed.url)
+                ),
+                true,
+            ),
+            Err(AddFeedError::NotAFeed(message)) => (format!("not a feed: {message}"), false),
             Err(AddFeedError::Invalid(message)) => (message, false),
             Err(AddFeedError::OverLimit(message)) => (message, false),
             Err(AddFeedError::Choose(candidates)) => (
@@ -266,7 +311,8 @@ pub async fn import_confirm(
             Err(AddFeedError::Db(e)) => return Err(e.into()),
         };
         page.results.push(ImportResult {
-            url: url.to_string(),
+            title: feed.title,
+            url: feed.xml_url,
             outcome,
             ok,
         });

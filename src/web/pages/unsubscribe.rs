@@ -37,6 +37,7 @@ fn no_layout() -> Layout {
         user_email: None,
         csrf: String::new(),
         billing: false,
+        unconfirmed: false,
     }
 }
 

@@ -5,11 +5,12 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use askama::Template;
 
 use super::{render, see_other, Layout};
+use crate::accounts::sessions::token_hash;
 use crate::accounts::{verification, UserId};
 use crate::db::now;
 use crate::web::csrf::CheckedForm;
 use crate::web::error::WebError;
-use crate::web::session::{CurrentUser, MaybeUser};
+use crate::web::session::{CurrentUser, MaybeUser, SESSION_COOKIE};
 use crate::web::AppState;
 
 #[derive(Template)]
@@ -47,13 +48,23 @@ pub async fn open(
         // Forged, expired or for an old address: the same answer as an unknown page.
         return Err(WebError::NotFound);
     }
-    let address = email.clone();
+    let (address, confirmed) = (email.clone(), user.clone());
     state
         .db
         .run(move |conn| Ok::<_, WebError>(verification::mark_verified(conn, &user, &address)?))
         .await?;
+    // The banner asking for the confirmation goes at once: this page is rendered for the
+    // account as it is now, and the stored pages of this session are read afresh (a GET
+    // that writes: the desk's memory would otherwise learn of it only by notification).
+    if let Some(cookie) = req.cookie(SESSION_COOKIE) {
+        state.desk_watch.forget_session(&token_hash(cookie.value()));
+    }
+    let mut viewer = viewer.0;
+    if let Some(account) = viewer.as_mut().filter(|u| u.id == confirmed.as_str()) {
+        account.email_verified_at = Some(now());
+    }
     let page = VerifiedPage {
-        layout: Layout::new(&req, &state, viewer.0.as_ref()),
+        layout: Layout::new(&req, &state, viewer.as_ref()),
         email,
     };
     render(StatusCode::OK, &page)

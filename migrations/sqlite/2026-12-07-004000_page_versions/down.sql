@@ -1,0 +1,4 @@
+DROP TRIGGER desk_versions_feed_template_delete;
+DROP TRIGGER desk_versions_feed_template_update;
+DROP TRIGGER desk_versions_feed_template_insert;
+DROP TRIGGER desk_versions_user_confirmed;
