@@ -6,6 +6,7 @@ mod helpers;
 mod account_mail;
 mod auth;
 mod billing;
+mod bluesky;
 mod browser;
 mod caption_feeds;
 mod captions;
