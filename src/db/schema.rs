@@ -207,6 +207,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    connections (id) {
+        id -> Text,
+        user_id -> Text,
+        platform -> Text,
+        service_url -> Text,
+        handle -> Text,
+        secret_sealed -> Text,
+        broken_at -> Nullable<Timestamp>,
+        broken_reason -> Nullable<Text>,
+        broken_mailed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(queue_entries -> captions (caption_id));
 diesel::joinable!(posts -> feeds (feed_id));
@@ -231,7 +247,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     digest_captions,
     templates,
     posting_plans,
-    queue_entries
+    queue_entries,
+    connections
 );
 
 diesel::table! {

@@ -13,6 +13,7 @@ mod captions;
 mod cli;
 mod composer;
 mod connection_loss;
+mod connections;
 mod desk;
 mod desk_pages;
 mod digests;
