@@ -146,6 +146,30 @@ async function copyCaption(button) {
   button._reset = setTimeout(() => { button.textContent = label; button.classList.remove("copied"); }, 2000);
 }
 
+// ---- Composer links: the platform's compose box with the caption in it.
+
+// A caption edited in place has a new text: the link is built again from it (the server
+// built it from the saved text). LinkedIn and Facebook take only a link, so the caption is
+// copied first, and the link says so. Back on the desk, the caption offers "mark as posted".
+function openComposer(link) {
+  const area = document.getElementById(link.dataset.copy);
+  if (area && link.dataset.composeBase !== undefined) {
+    link.href = link.dataset.composeBase + encodeURIComponent(area.value);
+  }
+  if (area && link.hasAttribute("data-compose-copy")) {
+    navigator.clipboard?.writeText(area.value).then(
+      () => announce("Caption copied: paste it into the post"),
+      () => announce("Copy the caption, then paste it into the post"),
+    );
+  }
+  const block = blockOf(link);
+  if (block && block.querySelector("form.status-form") && !block.classList.contains("is-posted")) {
+    setOpen(block, true);
+    show(block, "[data-compose-next]", true);
+    block.querySelector("[data-status-button]")?.classList.add("suggested");
+  }
+}
+
 // ---- Opening a caption: its whole text and its buttons.
 
 function setOpen(block, open) {
@@ -239,6 +263,8 @@ async function toggleStatus(block) {
     const posted = body.status === "posted";
     block.classList.toggle("is-posted", posted);
     show(block, "[data-posted-badge]", posted);
+    show(block, "[data-compose-next]", false);
+    button.classList.remove("suggested");
     const at = block.querySelector("[data-posted-at]");
     if (at) at.textContent = body.posted_at || "";
     form.querySelector("input[name=status]").value = posted ? "new" : "posted";
@@ -266,6 +292,9 @@ function adjustNewCount(delta) {
 
 function enhance() {
   for (const button of document.querySelectorAll("button.copy[hidden]")) button.hidden = false;
+  for (const note of document.querySelectorAll("[data-compose-note]")) {
+    note.textContent = "Copies the caption first: paste it there.";
+  }
   for (const button of document.querySelectorAll("[data-shortcuts-open], [data-focus-mode], [data-more][hidden]")) button.hidden = false;
   const awaiting = document.querySelector("[data-awaiting-captions]");
   if (awaiting) awaitCaptions();
@@ -280,6 +309,8 @@ document.addEventListener("click", (event) => {
   if (!target) return;
   const copy = target.closest("button.copy");
   if (copy) { copyCaption(copy); return; }
+  const compose = target.closest("a[data-compose]");
+  if (compose) { openComposer(compose); return; }
   const edit = target.closest("a[data-edit]");
   if (edit && blockOf(edit)?.querySelector("[data-save]")) {
     event.preventDefault();

@@ -14,6 +14,8 @@ pub mod metrics;
 pub mod opml;
 pub mod poller;
 pub mod preview;
+pub mod publish;
+pub mod queue;
 pub mod subscriptions;
 pub mod telemetry;
 pub mod web;

@@ -471,6 +471,7 @@ mod tests {
         }
     }
 }
+pub mod composer;
 pub mod desk;
 pub mod feed_templates;
 pub mod query;

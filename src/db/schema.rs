@@ -99,6 +99,8 @@ diesel::table! {
         utm_medium -> Text,
         utm_campaign -> Text,
         language -> Text,
+        queue_mode -> Text,
+        queue_since -> Nullable<Timestamp>,
     }
 }
 
@@ -181,7 +183,49 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    posting_plans (user_id, platform) {
+        user_id -> Text,
+        platform -> Text,
+        time_zone -> Text,
+        times -> Text,
+        max_per_day -> Integer,
+        min_spacing_minutes -> Integer,
+        quiet_dates -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    queue_entries (caption_id) {
+        caption_id -> Text,
+        user_id -> Text,
+        platform -> Text,
+        state -> Text,
+        rank -> BigInt,
+        due_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    connections (id) {
+        id -> Text,
+        user_id -> Text,
+        platform -> Text,
+        service_url -> Text,
+        handle -> Text,
+        secret_sealed -> Text,
+        broken_at -> Nullable<Timestamp>,
+        broken_reason -> Nullable<Text>,
+        broken_mailed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(queue_entries -> captions (caption_id));
 diesel::joinable!(posts -> feeds (feed_id));
 diesel::joinable!(subscriptions -> feeds (feed_id));
 diesel::joinable!(subscriptions -> users (user_id));
@@ -202,7 +246,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     digest_settings,
     digests,
     digest_captions,
-    templates
+    templates,
+    posting_plans,
+    queue_entries,
+    connections
 );
 
 diesel::table! {

@@ -215,10 +215,22 @@ impl Digests {
             .join("captions")
             .map(|u| u.to_string())
             .unwrap_or_default();
+        let mastodon_chooser = self
+            .base_url
+            .join("share/mastodon")
+            .map(|u| u.to_string())
+            .unwrap_or_default();
         let message = render::message(
             &render::Envelope {
                 from: self.mailer.from_address(),
                 desk_url: &desk_url,
+                mastodon_chooser: &mastodon_chooser,
+                review: Some(&render::ReviewLinks {
+                    base_url: &self.base_url,
+                    key: &self.signing_key,
+                    expires: chrono::Utc::now().timestamp()
+                        + crate::queue::links::VALID_DAYS * 86_400,
+                }),
                 settings_url: &settings_url,
                 unsubscribe_url: &unsubscribe_url,
                 test,

@@ -46,6 +46,7 @@ pub struct DigestCaption {
     pub body: String,
     pub length: i32,
     pub char_limit: i32,
+    pub caption_id: String,
 }
 
 /// The columns of a [`DigestCaption`], in its order.
@@ -59,6 +60,7 @@ type DigestCaptionColumns = (
     captions::body,
     captions::length,
     captions::char_limit,
+    captions::id,
 );
 const DIGEST_CAPTION: DigestCaptionColumns = (
     posts::id,
@@ -70,6 +72,7 @@ const DIGEST_CAPTION: DigestCaptionColumns = (
     captions::body,
     captions::length,
     captions::char_limit,
+    captions::id,
 );
 
 /// Newest post first, its captions by platform and variant: the same order for a digest

@@ -9,15 +9,61 @@ use lettre::Message;
 
 use super::outbox::{Digest, DigestCaption};
 use super::DigestError;
+use crate::captions::composer::{self, ComposerLink};
 use crate::captions::Platform;
+use crate::queue::links::{self as queue_links, LinkAction};
 
 pub struct CaptionBlock {
+    pub caption_id: String,
     /// The desk's order of platforms (unknown ones last).
     pub order: usize,
     pub platform: String,
+    pub platform_id: Option<Platform>,
+    /// The post's address, which link-only composers share when the caption has none.
+    pub post_url: Option<String>,
     pub text: String,
     pub length: i32,
     pub limit: i32,
+}
+
+/// What the signed approve / skip / snooze links of a digest are made with.
+pub struct ReviewLinks<'a> {
+    pub base_url: &'a url::Url,
+    pub key: &'a [u8],
+    /// Unix seconds after which the links are refused.
+    pub expires: i64,
+}
+
+impl CaptionBlock {
+    /// (label, address) of this caption's signed queue links.
+    pub fn review_links(&self, links: &ReviewLinks<'_>) -> Vec<(&'static str, String)> {
+        LinkAction::ALL
+            .into_iter()
+            .map(|action| {
+                let path = queue_links::path(links.key, &self.caption_id, action, links.expires);
+                let href = links
+                    .base_url
+                    .join(&path)
+                    .map(|u| u.to_string())
+                    .unwrap_or_else(|_| format!("{}{path}", links.base_url));
+                (action.label(), href)
+            })
+            .collect()
+    }
+
+    /// The platform's compose box with this caption in it; `mastodon_chooser` is the
+    /// absolute address of the page that asks for the reader's Mastodon instance.
+    pub fn composer(&self, mastodon_chooser: &str) -> Option<ComposerLink> {
+        if self.text.is_empty() {
+            return None;
+        }
+        composer::link(
+            self.platform_id?,
+            &self.text,
+            self.post_url.as_deref(),
+            mastodon_chooser,
+        )
+    }
 }
 
 pub struct PostGroup {
@@ -36,12 +82,15 @@ pub fn group(captions: Vec<DigestCaption>) -> Vec<PostGroup> {
     for c in captions {
         let platform = c.platform.parse::<Platform>().ok();
         let block = CaptionBlock {
+            caption_id: c.caption_id.clone(),
             order: platform
                 .and_then(|p| Platform::ALL.iter().position(|q| *q == p))
                 .unwrap_or(Platform::ALL.len()),
             platform: platform
                 .map(|p| p.display_name().to_string())
                 .unwrap_or_else(|| c.platform.clone()),
+            platform_id: platform,
+            post_url: c.post_url.clone(),
             text: c.body,
             length: c.length,
             limit: c.char_limit,
@@ -92,6 +141,8 @@ struct TextPart<'a> {
     desk_url: &'a str,
     settings_url: &'a str,
     unsubscribe_url: &'a str,
+    mastodon_chooser: &'a str,
+    review: Option<&'a ReviewLinks<'a>>,
 }
 
 #[derive(Template)]
@@ -104,6 +155,8 @@ struct HtmlPart<'a> {
     desk_url: &'a str,
     settings_url: &'a str,
     unsubscribe_url: &'a str,
+    mastodon_chooser: &'a str,
+    review: Option<&'a ReviewLinks<'a>>,
 }
 
 /// Feed text made fit for a header: control characters (CR and LF above all, which would
@@ -157,6 +210,10 @@ pub struct Envelope<'a> {
     pub desk_url: &'a str,
     pub settings_url: &'a str,
     pub unsubscribe_url: &'a str,
+    /// The page that asks for the reader's Mastodon instance, for Mastodon composer links.
+    pub mastodon_chooser: &'a str,
+    /// Signed approve / skip / snooze links under each caption, when given.
+    pub review: Option<&'a ReviewLinks<'a>>,
     /// A test digest (sent on request, outside the schedule): its subject says so.
     pub test: bool,
 }
@@ -183,6 +240,8 @@ pub fn bodies(
         desk_url: envelope.desk_url,
         settings_url: envelope.settings_url,
         unsubscribe_url: envelope.unsubscribe_url,
+        mastodon_chooser: envelope.mastodon_chooser,
+        review: envelope.review,
     }
     .render()
     .map_err(|e| DigestError::Render(e.to_string()))?;
@@ -194,6 +253,8 @@ pub fn bodies(
         desk_url: envelope.desk_url,
         settings_url: envelope.settings_url,
         unsubscribe_url: envelope.unsubscribe_url,
+        mastodon_chooser: envelope.mastodon_chooser,
+        review: envelope.review,
     }
     .render()
     .map_err(|e| DigestError::Render(e.to_string()))?;
@@ -286,6 +347,7 @@ mod tests {
             body: body.into(),
             length: i32::try_from(body.chars().count()).unwrap(),
             char_limit: 500,
+            caption_id: format!("{post}-{platform}"),
         };
         let posts = group(vec![
             caption(
@@ -319,6 +381,8 @@ mod tests {
                 desk_url: "https://captions.example/captions",
                 settings_url: "https://captions.example/settings",
                 unsubscribe_url: "https://captions.example/unsubscribe/u1/sig",
+                mastodon_chooser: "https://captions.example/share/mastodon",
+                review: None,
                 test: false,
             },
             &digest,
@@ -339,6 +403,8 @@ mod tests {
             desk_url: "",
             settings_url: "",
             unsubscribe_url: "",
+            mastodon_chooser: "",
+            review: None,
         }
         .render()
         .unwrap();
@@ -356,6 +422,8 @@ mod tests {
             desk_url: "https://captions.example/captions",
             settings_url: "https://captions.example/settings",
             unsubscribe_url: "https://captions.example/unsubscribe/u1/sig",
+            mastodon_chooser: "https://captions.example/share/mastodon",
+            review: None,
             test: false,
         };
         bodies(&envelope, "subject", posts).unwrap().0
@@ -366,10 +434,52 @@ mod tests {
         let (_, posts) = sample();
         let text = text_part(&posts);
         assert!(!text.contains("\n\n\n\n"), "{text}");
+        // The caption, its composer link, one blank line, the next caption.
         assert!(
-            text.contains("https://blog.example/p1\n\n--- Mastodon"),
+            text.contains("https://blog.example/p1\nPost on X: https://x.com/intent/tweet?text=Cr%C3%A8me%20br%C3%BBl%C3%A9e%20%26%20%3Cscript%3E%20tags%20https%3A%2F%2Fblog.example%2Fp1\n\n--- Mastodon"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn every_caption_has_its_composer_link_in_both_parts() {
+        let (_, posts) = sample();
+        let text = text_part(&posts);
+        let html = HtmlPart {
+            subject: "s",
+            summary: "s",
+            posts: &posts,
+            more: None,
+            desk_url: "",
+            settings_url: "",
+            unsubscribe_url: "",
+            mastodon_chooser: "https://captions.example/share/mastodon",
+            review: None,
+        }
+        .render()
+        .unwrap();
+        for post in &posts {
+            for c in &post.captions {
+                let link = c
+                    .composer("https://captions.example/share/mastodon")
+                    .expect("X, Mastodon and Bluesky have composers");
+                assert_eq!(
+                    link.href,
+                    format!("{}{}", link.base, composer::encode(&c.text))
+                );
+                assert!(
+                    text.contains(&format!("{}: {}\n", link.label, link.href)),
+                    "{text}"
+                );
+                assert!(
+                    html.contains(&format!("<a href=\"{}\"", link.href)),
+                    "{html}"
+                );
+            }
+        }
+        assert!(text
+            .contains("Post on Mastodon: https://captions.example/share/mastodon?text=Cr%C3%A8me"));
+        assert!(text.contains("Post on Bluesky: https://bsky.app/intent/compose?text=Shipping"));
     }
 
     #[test]
@@ -386,8 +496,11 @@ mod tests {
                     .captions
                     .iter()
                     .map(|c| CaptionBlock {
+                        caption_id: c.caption_id.clone(),
                         order: c.order,
                         platform: c.platform.clone(),
+                        platform_id: c.platform_id,
+                        post_url: c.post_url.clone(),
                         text: c.text.clone(),
                         length: c.length,
                         limit: c.limit,

@@ -285,12 +285,19 @@ async fn the_digest_reads_well_on_a_phone() {
                     body: c.text,
                     length: i32::try_from(c.length).expect("length"),
                     char_limit: i32::try_from(c.limit).expect("limit"),
+                    caption_id: format!("0193a6f1c2d37e4b8a9c5d6e7f80{:04}", captions.len()),
                 });
             }
         }
     }
     let posts = render::group(captions);
     assert_eq!(posts.len(), 6);
+    let base = url::Url::parse("https://captions.example/").expect("base");
+    let review = render::ReviewLinks {
+        base_url: &base,
+        key: b"a signing key of thirty-two bytes",
+        expires: 1_800_000_000,
+    };
     let from: lettre::message::Mailbox = "captionfeed <digest@captions.example>"
         .parse()
         .expect("from");
@@ -300,6 +307,8 @@ async fn the_digest_reads_well_on_a_phone() {
             desk_url: "https://captions.example/captions",
             settings_url: "https://captions.example/settings",
             unsubscribe_url: "https://captions.example/unsubscribe/0193a6f1c2d37e4b8a9c5d6e7f801234/8c1f0e2d4b6a89f7e3c5d1b2a4968f7e0c3d5b1a2f4e6d8c9b7a5f3e1d2c4b6a",
+            mastodon_chooser: "https://captions.example/share/mastodon",
+            review: Some(&review),
             test: false,
         },
         "42 new captions for 6 posts",

@@ -159,6 +159,29 @@ async function run({ name, ...options }) {
     assert.equal(await count.textContent(), `${length + 14}/280`, "the server's count matches the live one");
     await shot(page, "saved", false);
 
+    // Composer links: X opens with the caption exactly as edited (the link is rebuilt from
+    // the new text), and coming back the caption offers "mark as posted". The platforms'
+    // pages are answered locally: the test needs only the address the browser opened.
+    await context.route(/^https:\/\/(x\.com|www\.linkedin\.com)\//, (route) =>
+      route.fulfill({ status: 200, contentType: "text/html", body: "<!doctype html><title>compose</title>" }));
+    const [composer] = await Promise.all([context.waitForEvent("page"), x.getByRole("link", { name: "Post on X" }).click()]);
+    const opened = new URL(composer.url());
+    assert.equal(`${opened.origin}${opened.pathname}`, "https://x.com/intent/tweet");
+    assert.equal(opened.searchParams.get("text"), edited, "X's compose box gets the caption exactly");
+    await composer.close();
+    await x.locator("[data-compose-next]:not([hidden])").waitFor();
+    await shot(page, "composer-opened", false);
+    // LinkedIn takes only a link: the caption is copied first, and the link says so.
+    const linkedin = page.locator("section[data-platform=linkedin]").first();
+    const linkedinText = await linkedin.locator("textarea").inputValue();
+    await linkedin.getByRole("button", { name: "More" }).click();
+    assert.match(await linkedin.locator("[data-compose-note]").textContent(), /Copies the caption first/);
+    const [shared] = await Promise.all([context.waitForEvent("page"), linkedin.getByRole("link", { name: "Share on LinkedIn" }).click()]);
+    assert.ok(new URL(shared.url()).searchParams.get("url").startsWith("http"), "LinkedIn gets the post's link");
+    await shared.close();
+    await page.waitForFunction((want) => navigator.clipboard.readText().then((got) => got === want), linkedinText);
+    await scan(page, `${name} /captions (composer opened)`);
+
     // Mark as posted.
     await x.getByRole("button", { name: "Mark as posted" }).click();
     await x.locator("[data-posted-badge]:not([hidden])").waitFor();
@@ -219,6 +242,9 @@ async function run({ name, ...options }) {
     for (const [path, what, heading] of [
       ["/feeds", "feeds", /Your feeds/],
       ["/feeds/new", "add-feed", /Add a feed/],
+      ["/queue", "queue", /Posting queue/],
+      ["/queue/plans/bluesky", "queue-plan", /Posting plan for Bluesky/],
+      ["/share/mastodon?text=Hello%20%F0%9F%A6%80%20%2B%20%26", "mastodon-chooser", /Post on Mastodon/],
       ["/templates", "templates", /Caption templates/],
       ["/settings", "settings", /Settings/],
       ["/settings/tokens", "tokens", /API and caption feeds/],

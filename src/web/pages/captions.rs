@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use super::desk_cache::{accepts_gzip, matches_etag, PageKey, StoredPage};
 use super::desk_watch::FRESH_COOKIE;
+use super::share::{composer_view, ComposerView, MASTODON_CHOOSER};
 use super::{format_time, render, see_other, Layout};
 use crate::accounts::sessions;
 use crate::captions::desk::{self, CaptionStatus, DeskFilter, EditError};
@@ -43,6 +44,8 @@ pub struct CaptionView {
     pub posted: bool,
     pub posted_at: String,
     pub edited: bool,
+    /// Opens the platform's compose box with this caption in it.
+    pub composer: Option<ComposerView>,
 }
 
 impl From<StoredCaption> for CaptionView {
@@ -55,6 +58,7 @@ impl From<StoredCaption> for CaptionView {
             posted: c.status() == CaptionStatus::Posted,
             posted_at: c.posted_at.as_ref().map(format_time).unwrap_or_default(),
             edited: c.is_edited(),
+            composer: None,
             variant: Some(c.variant).filter(|v| v != "default"),
             id: c.id,
             platform: c.platform,
@@ -86,12 +90,24 @@ fn query_value(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
+fn with_composer(mut view: CaptionView, post_url: Option<&str>) -> CaptionView {
+    view.composer = view.platform.parse::<Platform>().ok().and_then(|platform| {
+        composer_view(platform, &view.text, post_url, MASTODON_CHOOSER, &view.id)
+    });
+    view
+}
+
 /// Posts with their captions as the desk and a feed's page show them; the caption forms
 /// come back to `back`, the page they are on.
 pub fn caption_groups(groups: Vec<PostCaptions>, back: &str) -> Vec<CaptionGroup> {
     groups
         .into_iter()
         .map(|g| CaptionGroup {
+            captions: g
+                .captions
+                .into_iter()
+                .map(|c| with_composer(CaptionView::from(c), g.url.as_deref()))
+                .collect(),
             post_id: g.post_id,
             title: g.title,
             url: g.url,
@@ -102,7 +118,6 @@ pub fn caption_groups(groups: Vec<PostCaptions>, back: &str) -> Vec<CaptionGroup
                 .unwrap_or_else(|| g.feed_url.clone()),
             feed_url: g.feed_url,
             has_image: g.image_url.is_some(),
-            captions: g.captions.into_iter().map(CaptionView::from).collect(),
             back: back.to_string(),
             back_query: query_value(back),
         })

@@ -9,6 +9,7 @@ use actix_web::http::StatusCode;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use askama::Template;
 
+use super::share::{composer_view, ComposerView, MASTODON_CHOOSER};
 use super::{format_time, render, see_other, Layout};
 use crate::captions::Platform;
 use crate::preview::{preview, FeedPreview, PREVIEW_POSTS};
@@ -27,6 +28,7 @@ pub struct TriedCaption {
     pub length: usize,
     pub limit: usize,
     pub error: Option<String>,
+    pub composer: Option<ComposerView>,
 }
 
 pub struct TriedPost {
@@ -54,14 +56,22 @@ impl From<FeedPreview> for Tried {
             posts: p
                 .posts
                 .into_iter()
-                .map(|post| TriedPost {
-                    title: post.title,
-                    url: post.url,
-                    published: post.published.map(|d| format_time(&d.naive_utc())),
+                .enumerate()
+                .map(|(p, post)| TriedPost {
+                    // The template names each caption's text field `text-{post}-{caption}`,
+                    // counting from 1 as its loops do.
                     captions: post
                         .captions
                         .into_iter()
-                        .map(|c| TriedCaption {
+                        .enumerate()
+                        .map(|(i, c)| TriedCaption {
+                            composer: composer_view(
+                                c.platform,
+                                &c.text,
+                                post.url.as_deref(),
+                                MASTODON_CHOOSER,
+                                &format!("{}-{}", p + 1, i + 1),
+                            ),
                             platform_name: c.platform.display_name().to_string(),
                             text: c.text,
                             length: c.length,
@@ -69,6 +79,9 @@ impl From<FeedPreview> for Tried {
                             error: c.error,
                         })
                         .collect(),
+                    title: post.title,
+                    url: post.url,
+                    published: post.published.map(|d| format_time(&d.naive_utc())),
                 })
                 .collect(),
         }

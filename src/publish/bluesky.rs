@@ -1,0 +1,384 @@
+//! Posting to Bluesky over XRPC: sessions from a handle and an app password, blobs for
+//! link-card thumbnails, and post records written under a record key derived from the
+//! caption, so a retry after a crash finds the post instead of making a second one.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::facets;
+
+/// Why a call failed, sorted by what the caller should do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum BlueskyError {
+    /// 401/403: the app password was revoked or the session cannot be refreshed; stop and
+    /// tell the subscriber.
+    #[error("Bluesky refused the connection ({status}): {message}")]
+    Unauthorized { status: u16, message: String },
+    /// 429, 5xx, timeouts, refused connections: try again later (`retry_after` seconds when
+    /// the server said).
+    #[error("Bluesky is unavailable for now: {message}")]
+    Retry {
+        message: String,
+        retry_after: Option<u64>,
+    },
+    /// Anything else (a 400 naming the part of the record it refused): retrying the same
+    /// request would fail the same way.
+    #[error("Bluesky refused the post ({status} {error}): {message}")]
+    Refused {
+        status: u16,
+        error: String,
+        message: String,
+    },
+}
+
+/// A logged-in session; the tokens are secrets and are never printed.
+#[derive(Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Session {
+    pub did: String,
+    pub handle: String,
+    pub access_jwt: String,
+    pub refresh_jwt: String,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("did", &self.did)
+            .field("handle", &self.handle)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where a post was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Posted {
+    /// `at://did/app.bsky.feed.post/rkey`
+    pub uri: String,
+    /// `https://bsky.app/profile/did/post/rkey`
+    pub web_url: String,
+}
+
+impl Posted {
+    fn new(did: &str, rkey: &str) -> Self {
+        Posted {
+            uri: format!("at://{did}/app.bsky.feed.post/{rkey}"),
+            web_url: format!("https://bsky.app/profile/{did}/post/{rkey}"),
+        }
+    }
+}
+
+/// The link card under a post.
+#[derive(Debug, Clone)]
+pub struct LinkCard {
+    pub uri: String,
+    pub title: String,
+    pub description: String,
+    /// The blob object `uploadBlob` answered, as it came.
+    pub thumb: Option<Value>,
+}
+
+const TID_ALPHABET: &[u8; 32] = b"234567abcdefghijklmnopqrstuvwxyz";
+
+/// The record key of a caption's post: a TID (the key type `app.bsky.feed.post` asks for)
+/// made from the caption's id, the same on every try. Caption ids are UUIDv7: their first
+/// 48 bits are the creation time in milliseconds, which gives the TID's microseconds; the
+/// 10-bit clock id comes from the rest of the id, so captions made in the same millisecond
+/// still get different keys.
+pub fn record_key(caption_id: &str) -> String {
+    let hex: String = caption_id.chars().filter(char::is_ascii_hexdigit).collect();
+    let millis = u64::from_str_radix(hex.get(..12).unwrap_or("0"), 16).unwrap_or(0);
+    let rest = hex.get(12..).unwrap_or("");
+    // FNV-1a over the rest of the id: cheap, stable and spread enough for 10 bits.
+    let clock = rest.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    }) & 0x3ff;
+    let micros = millis.saturating_mul(1000) & ((1 << 53) - 1);
+    let value = (micros << 10) | clock;
+    (0..13)
+        .rev()
+        .map(|i| TID_ALPHABET[((value >> (i * 5)) & 31) as usize] as char)
+        .collect()
+}
+
+/// The post record: the text with its link and tag facets, the languages, the link card.
+pub fn post_record(
+    text: &str,
+    langs: &[&str],
+    card: Option<&LinkCard>,
+    created_at: DateTime<Utc>,
+) -> Value {
+    let mut record = json!({
+        "$type": "app.bsky.feed.post",
+        "text": text,
+        "createdAt": created_at.to_rfc3339_opts(SecondsFormat::Millis, true),
+    });
+    let found = facets::detect(text);
+    if !found.is_empty() {
+        record["facets"] = facets::to_json(&found);
+    }
+    if !langs.is_empty() {
+        record["langs"] = json!(langs);
+    }
+    if let Some(card) = card {
+        let mut external = json!({
+            "uri": card.uri,
+            "title": card.title,
+            "description": card.description,
+        });
+        if let Some(thumb) = &card.thumb {
+            external["thumb"] = thumb.clone();
+        }
+        record["embed"] = json!({"$type": "app.bsky.embed.external", "external": external});
+    }
+    record
+}
+
+/// An XRPC client for one PDS (`https://bsky.social` or a test server).
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Client {
+    pub fn new(base: &str) -> Result<Self, BlueskyError> {
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .build()
+            .map_err(|e| BlueskyError::Retry {
+                message: e.to_string(),
+                retry_after: None,
+            })?;
+        Ok(Client {
+            http,
+            base: base.trim_end_matches('/').to_string(),
+        })
+    }
+
+    fn url(&self, method: &str) -> String {
+        format!("{}/xrpc/{method}", self.base)
+    }
+
+    async fn answer(
+        response: Result<reqwest::Response, reqwest::Error>,
+    ) -> Result<Value, BlueskyError> {
+        let response = response.map_err(|e| BlueskyError::Retry {
+            message: e.to_string(),
+            retry_after: None,
+        })?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        if (200..300).contains(&status) {
+            return Ok(body);
+        }
+        let error = body["error"].as_str().unwrap_or_default().to_string();
+        let message = body["message"].as_str().unwrap_or_default().to_string();
+        Err(match status {
+            401 | 403 => BlueskyError::Unauthorized { status, message },
+            // An expired access token is a 400 ExpiredToken: refreshing fixes it.
+            400 if error == "ExpiredToken" => BlueskyError::Unauthorized { status, message },
+            429 | 500..=599 => BlueskyError::Retry {
+                message: format!("{status} {error}: {message}"),
+                retry_after,
+            },
+            _ => BlueskyError::Refused {
+                status,
+                error,
+                message,
+            },
+        })
+    }
+
+    /// Logs in with a handle (or DID) and an app password.
+    pub async fn create_session(
+        &self,
+        identifier: &str,
+        password: &str,
+    ) -> Result<Session, BlueskyError> {
+        let body = Self::answer(
+            self.http
+                .post(self.url("com.atproto.server.createSession"))
+                .json(&json!({"identifier": identifier, "password": password}))
+                .send()
+                .await,
+        )
+        .await?;
+        session_from(body)
+    }
+
+    /// A fresh session from the refresh token.
+    pub async fn refresh_session(&self, session: &Session) -> Result<Session, BlueskyError> {
+        let body = Self::answer(
+            self.http
+                .post(self.url("com.atproto.server.refreshSession"))
+                .bearer_auth(&session.refresh_jwt)
+                .send()
+                .await,
+        )
+        .await?;
+        session_from(body)
+    }
+
+    /// Uploads an image; the answer's `blob` goes into a link card as it is.
+    pub async fn upload_blob(
+        &self,
+        session: &Session,
+        bytes: Vec<u8>,
+        mime: &str,
+    ) -> Result<Value, BlueskyError> {
+        let body = Self::answer(
+            self.http
+                .post(self.url("com.atproto.repo.uploadBlob"))
+                .bearer_auth(&session.access_jwt)
+                .header(reqwest::header::CONTENT_TYPE, mime)
+                .body(bytes)
+                .send()
+                .await,
+        )
+        .await?;
+        Ok(body["blob"].clone())
+    }
+
+    /// The post under `rkey`, if it exists.
+    pub async fn get_post(&self, did: &str, rkey: &str) -> Result<Option<Value>, BlueskyError> {
+        let answer = Self::answer(
+            self.http
+                .get(self.url("com.atproto.repo.getRecord"))
+                .query(&[
+                    ("repo", did),
+                    ("collection", "app.bsky.feed.post"),
+                    ("rkey", rkey),
+                ])
+                .send()
+                .await,
+        )
+        .await;
+        match answer {
+            Ok(body) => Ok(Some(body)),
+            Err(BlueskyError::Refused { error, .. }) if error == "RecordNotFound" => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Writes the post under `rkey`, exactly once: a post already there under that key
+    /// (an earlier try that was sent but not recorded) is the post, and nothing is written.
+    pub async fn publish(
+        &self,
+        session: &Session,
+        rkey: &str,
+        record: &Value,
+    ) -> Result<Posted, BlueskyError> {
+        if self.get_post(&session.did, rkey).await?.is_some() {
+            return Ok(Posted::new(&session.did, rkey));
+        }
+        let written = Self::answer(
+            self.http
+                .post(self.url("com.atproto.repo.createRecord"))
+                .bearer_auth(&session.access_jwt)
+                .json(&json!({
+                    "repo": session.did,
+                    "collection": "app.bsky.feed.post",
+                    "rkey": rkey,
+                    "record": record,
+                }))
+                .send()
+                .await,
+        )
+        .await;
+        match written {
+            Ok(_) => Ok(Posted::new(&session.did, rkey)),
+            // Two tries racing: the key is taken, so the other one wrote it.
+            Err(BlueskyError::Refused { .. })
+                if self.get_post(&session.did, rkey).await?.is_some() =>
+            {
+                Ok(Posted::new(&session.did, rkey))
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+fn session_from(body: Value) -> Result<Session, BlueskyError> {
+    serde_json::from_value(body).map_err(|e| BlueskyError::Refused {
+        status: 200,
+        error: "UnexpectedAnswer".into(),
+        message: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_captions_record_key_is_a_tid_and_always_the_same() {
+        let id = "0193a6f1c2d37e4b8a9c5d6e7f801234";
+        let key = record_key(id);
+        assert_eq!(key, record_key(id));
+        assert_eq!(key.len(), 13);
+        // A TID's first character is one of 234567abcdefghij (the top bit is 0).
+        assert!("234567abcdefghij".contains(&key[..1]), "{key}");
+        assert!(key.bytes().all(|b| TID_ALPHABET.contains(&b)), "{key}");
+        // Another caption of the same millisecond gets another key.
+        assert_ne!(key, record_key("0193a6f1c2d37e4b8a9c5d6e7f801235"));
+        // Later captions sort after earlier ones, as TIDs do.
+        assert!(record_key("0193a6f1c2d47e4b8a9c5d6e7f801234") > key);
+    }
+
+    #[test]
+    fn the_record_carries_facets_langs_and_the_card() {
+        let at = DateTime::parse_from_rfc3339("2026-12-07T09:30:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let card = LinkCard {
+            uri: "https://blog.example/p/1".into(),
+            title: "Crème brûlée".into(),
+            description: "A post".into(),
+            thumb: Some(
+                json!({"$type": "blob", "ref": {"$link": "bafk"}, "mimeType": "image/png", "size": 3}),
+            ),
+        };
+        let record = post_record(
+            "Crème 🦀 https://blog.example/p/1 #Rust",
+            &["fr"],
+            Some(&card),
+            at,
+        );
+        assert_eq!(record["createdAt"], "2026-12-07T09:30:00.000Z");
+        assert_eq!(record["langs"], json!(["fr"]));
+        assert_eq!(
+            record["facets"][0]["index"],
+            json!({"byteStart": 12, "byteEnd": 36})
+        );
+        assert_eq!(record["facets"][1]["features"][0]["tag"], "Rust");
+        assert_eq!(record["embed"]["external"]["thumb"]["ref"]["$link"], "bafk");
+        let bare = post_record("plain", &[], None, at);
+        assert!(
+            bare.get("facets").is_none()
+                && bare.get("langs").is_none()
+                && bare.get("embed").is_none()
+        );
+    }
+
+    #[test]
+    fn a_session_never_prints_its_tokens() {
+        let session = Session {
+            did: "did:plc:abc".into(),
+            handle: "ann.test".into(),
+            access_jwt: "secret-access".into(),
+            refresh_jwt: "secret-refresh".into(),
+        };
+        let printed = format!("{session:?}");
+        assert!(!printed.contains("secret"), "{printed}");
+    }
+}

@@ -1,0 +1,134 @@
+//! The accounts' connections to networks they post to directly. Every function takes the
+//! account first: another account's connection id is "not found". The secret is stored
+//! sealed ([`SecretBox`]) with the row's id as associated data, and is opened only to log in.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::Connection as _;
+
+use super::secrets::{SecretBox, SecretError};
+use crate::accounts::UserId;
+use crate::captions::Platform;
+use crate::db::schema::connections;
+use crate::db::{new_id, now, AnyConnection};
+
+/// A connection as pages show it: never its secret.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = connections)]
+pub struct Connection {
+    pub id: String,
+    pub platform: String,
+    pub service_url: String,
+    pub handle: String,
+    pub broken_at: Option<NaiveDateTime>,
+    pub broken_reason: Option<String>,
+    pub broken_mailed_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+/// Connects (or connects again) the account to `platform`, replacing its connection there;
+/// a new connection is not broken. Returns its id.
+pub fn save(
+    conn: &mut AnyConnection,
+    secrets: &SecretBox,
+    user: &UserId,
+    platform: Platform,
+    service_url: &str,
+    handle: &str,
+    secret: &str,
+) -> QueryResult<String> {
+    conn.transaction(|conn| {
+        diesel::delete(
+            connections::table
+                .filter(connections::user_id.eq(user.as_str()))
+                .filter(connections::platform.eq(platform.id())),
+        )
+        .execute(conn)?;
+        let id = new_id();
+        let at = now();
+        diesel::insert_into(connections::table)
+            .values((
+                connections::id.eq(&id),
+                connections::user_id.eq(user.as_str()),
+                connections::platform.eq(platform.id()),
+                connections::service_url.eq(service_url),
+                connections::handle.eq(handle),
+                connections::secret_sealed.eq(secrets.seal(secret, &id)),
+                connections::created_at.eq(at),
+                connections::updated_at.eq(at),
+            ))
+            .execute(conn)?;
+        Ok(id)
+    })
+}
+
+pub fn list(conn: &mut AnyConnection, user: &UserId) -> QueryResult<Vec<Connection>> {
+    connections::table
+        .filter(connections::user_id.eq(user.as_str()))
+        .order(connections::platform.asc())
+        .select(Connection::as_select())
+        .load(conn)
+}
+
+/// One of the account's connections; `None` for another account's id.
+pub fn find(conn: &mut AnyConnection, user: &UserId, id: &str) -> QueryResult<Option<Connection>> {
+    connections::table
+        .filter(connections::user_id.eq(user.as_str()))
+        .filter(connections::id.eq(id))
+        .select(Connection::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The account's connection to `platform` with its secret opened, to log in with.
+pub fn with_secret(
+    conn: &mut AnyConnection,
+    secrets: &SecretBox,
+    user: &UserId,
+    platform: Platform,
+) -> QueryResult<Option<(Connection, Result<String, SecretError>)>> {
+    let row: Option<(Connection, String)> = connections::table
+        .filter(connections::user_id.eq(user.as_str()))
+        .filter(connections::platform.eq(platform.id()))
+        .select((Connection::as_select(), connections::secret_sealed))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(c, sealed)| {
+        let secret = secrets.open(&sealed, &c.id);
+        (c, secret)
+    }))
+}
+
+/// Marks the connection broken (the network refused its secret). `true` only for the call
+/// that broke it, so the subscriber is told once however many workers saw the refusal.
+pub fn mark_broken(
+    conn: &mut AnyConnection,
+    user: &UserId,
+    id: &str,
+    reason: &str,
+) -> QueryResult<bool> {
+    let changed = diesel::update(
+        connections::table
+            .filter(connections::user_id.eq(user.as_str()))
+            .filter(connections::id.eq(id))
+            .filter(connections::broken_at.is_null()),
+    )
+    .set((
+        connections::broken_at.eq(Some(now())),
+        connections::broken_reason.eq(Some(reason)),
+        connections::updated_at.eq(now()),
+    ))
+    .execute(conn)?;
+    Ok(changed == 1)
+}
+
+/// Removes one of the account's connections; `false` for another account's id.
+pub fn delete(conn: &mut AnyConnection, user: &UserId, id: &str) -> QueryResult<bool> {
+    let removed = diesel::delete(
+        connections::table
+            .filter(connections::user_id.eq(user.as_str()))
+            .filter(connections::id.eq(id)),
+    )
+    .execute(conn)?;
+    Ok(removed == 1)
+}
