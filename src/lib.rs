@@ -1,4 +1,5 @@
 //! captionfeed: blog feeds in, ready-to-post social media captions out.
+pub mod account_data;
 pub mod accounts;
 pub mod billing;
 pub mod captions;
@@ -11,9 +12,11 @@ pub mod hex;
 pub mod images;
 pub mod mail;
 pub mod metrics;
+pub mod operators;
 pub mod opml;
 pub mod poller;
 pub mod preview;
+pub mod spreadsheet;
 pub mod subscriptions;
 pub mod telemetry;
 pub mod web;

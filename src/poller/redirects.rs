@@ -113,6 +113,8 @@ mod tests {
             websub_lease_until: None,
             websub_error: None,
             language: None,
+            stopped_at: None,
+            stop_note: None,
         }
     }
 

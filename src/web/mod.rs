@@ -2,6 +2,7 @@
 //! modules and never write SQL; errors become responses in [`error`], once.
 
 pub mod add_feed;
+pub mod admin;
 pub mod api;
 mod assets;
 mod caption_feeds;
@@ -128,6 +129,7 @@ impl Application {
                 )
                 .wrap(Compress::default())
                 .configure(api::routes)
+                .configure(admin::routes)
                 .configure(routes)
         })
         .listen(listener)?
@@ -188,6 +190,9 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(pages::settings::save)
         .service(pages::settings::send_test_digest)
         .service(pages::settings::change_email)
+        .service(pages::account_data::show)
+        .service(pages::account_data::download)
+        .service(pages::account_data::delete)
         .service(pages::unsubscribe::confirm)
         .service(pages::unsubscribe::turn_off)
         .service(pages::verify::open)

@@ -3,7 +3,7 @@ use std::process::{Command, Stdio};
 
 use crate::helpers::{rss, FeedServer};
 
-fn captionfeed() -> Command {
+pub fn captionfeed() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_captionfeed"));
     // The tests' own variables must not reach the binary as settings.
     for (key, _) in std::env::vars() {
@@ -268,7 +268,7 @@ fn user_create_reads_the_password_from_stdin() {
 }
 
 /// A free loopback port for a child process to listen on.
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
@@ -276,7 +276,7 @@ fn free_port() -> u16 {
 }
 
 /// Kills the child when dropped, so a failed assertion leaves no server behind.
-struct Running(std::process::Child);
+pub struct Running(pub std::process::Child);
 
 impl Drop for Running {
     fn drop(&mut self) {

@@ -3,14 +3,17 @@
 
 mod helpers;
 
+mod account_data;
 mod account_mail;
 mod auth;
+mod backup;
 mod billing;
 mod browser;
 mod caption_feeds;
 mod captions;
 mod cli;
 mod connection_loss;
+mod console;
 mod desk;
 mod desk_pages;
 mod digests;

@@ -1,5 +1,6 @@
 //! Server-rendered pages (askama): one file per area, each handler a small function.
 
+pub mod account_data;
 pub mod auth;
 pub mod billing;
 pub mod captions;
