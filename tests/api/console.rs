@@ -287,12 +287,12 @@ fn table_rows(html: &str, id: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
-fn stamp(at: chrono::DateTime<chrono::Utc>) -> String {
+pub(crate) fn stamp(at: chrono::DateTime<chrono::Utc>) -> String {
     at.format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
 /// Moves an account's Stripe state as a webhook would, at `when`.
-async fn stripe_state(
+pub(crate) async fn stripe_state(
     app: &TestApp,
     email: &str,
     plan: &str,
