@@ -358,3 +358,74 @@ async fn replicas_starting_together_on_a_fresh_postgres_database_all_come_up() {
         }
     }
 }
+
+#[test]
+fn admin_grant_and_revoke_mark_an_operator_and_are_audited() {
+    use diesel::prelude::*;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("cli.db");
+    let db = format!("sqlite://{}", path.display());
+    let run = |args: &[&str], stdin: &str| {
+        let mut child = captionfeed()
+            .env("CAPTIONFEED_DATABASE_URL", &db)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawns");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(stdin.as_bytes())
+            .expect("write");
+        child.wait_with_output().expect("runs")
+    };
+    let created = run(
+        &["user", "create", "--email", "op@example.com"],
+        "correct horse battery\n",
+    );
+    assert!(created.status.success());
+    let nobody = run(&["admin", "grant", "--email", "nobody@example.com"], "");
+    assert!(!nobody.status.success());
+    assert!(String::from_utf8_lossy(&nobody.stderr).contains("no account has the email"));
+
+    let granted = run(&["admin", "grant", "--email", "op@example.com"], "");
+    assert!(
+        granted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&granted.stderr)
+    );
+    assert!(String::from_utf8_lossy(&granted.stdout).contains("is an operator"));
+    // Granting again changes nothing and records nothing more.
+    assert!(run(&["admin", "grant", "--email", "op@example.com"], "")
+        .status
+        .success());
+    let count = |sql: &str| -> i64 {
+        #[derive(QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut conn = SqliteConnection::establish(&path.display().to_string()).expect("opens");
+        diesel::sql_query(sql)
+            .get_result::<N>(&mut conn)
+            .expect("counts")
+            .n
+    };
+    assert_eq!(count("SELECT count(*) AS n FROM operators"), 1);
+    assert_eq!(
+        count("SELECT count(*) AS n FROM admin_audit WHERE action = 'operator.grant' AND operator_id IS NULL"),
+        1
+    );
+    let revoked = run(&["admin", "revoke", "--email", "op@example.com"], "");
+    assert!(String::from_utf8_lossy(&revoked.stdout).contains("no longer an operator"));
+    let again = run(&["admin", "revoke", "--email", "op@example.com"], "");
+    assert!(String::from_utf8_lossy(&again.stdout).contains("was not an operator"));
+    assert_eq!(count("SELECT count(*) AS n FROM operators"), 0);
+    assert_eq!(
+        count("SELECT count(*) AS n FROM admin_audit WHERE action = 'operator.revoke'"),
+        1
+    );
+}
