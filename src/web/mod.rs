@@ -193,6 +193,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(pages::account_data::show)
         .service(pages::account_data::download)
         .service(pages::account_data::delete)
+        .service(pages::account_data::deleted)
         .service(pages::unsubscribe::confirm)
         .service(pages::unsubscribe::turn_off)
         .service(pages::verify::open)

@@ -381,7 +381,11 @@ async fn deleting_an_account_leaves_nothing_of_it(backend: Backend) {
         )
         .await;
     assert_eq!(gone.status().as_u16(), 303);
-    assert_eq!(location(&gone), "/?deleted=1");
+    assert_eq!(location(&gone), "/account-deleted");
+    assert!(app
+        .get_html(&location(&gone))
+        .await
+        .contains("Your account is deleted"));
     assert_eq!(
         location(&app.get("/captions").await),
         "/login",

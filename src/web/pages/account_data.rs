@@ -36,6 +36,26 @@ fn page(
     )
 }
 
+#[derive(Template)]
+#[template(path = "account_deleted.html")]
+struct DeletedPage {
+    layout: Layout,
+}
+
+/// Where "Delete my account" leads: signed out, with what happened.
+#[get("/account-deleted")]
+pub async fn deleted(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, WebError> {
+    render(
+        StatusCode::OK,
+        &DeletedPage {
+            layout: Layout::new(&req, &state, None),
+        },
+    )
+}
+
 #[get("/settings/account")]
 pub async fn show(
     req: HttpRequest,
@@ -85,7 +105,7 @@ pub async fn delete(
     let billing = state.settings.billing.as_ref();
     match removal::delete_account(&state.db, billing, &user.id(), form.0.password).await {
         Ok(()) => {
-            let mut response = see_other("/?deleted=1");
+            let mut response = see_other("/account-deleted");
             response
                 .add_cookie(&expired_session_cookie(state.settings.secure_cookies()))
                 .map_err(|e| WebError::Internal(e.to_string()))?;
