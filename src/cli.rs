@@ -294,6 +294,48 @@ pub async fn create_token(settings: &Settings, email: &str, name: &str) -> anyho
     Ok(())
 }
 
+/// Copies the live SQLite database to `destination` (a new file), consistent as of one
+/// moment, while `serve` keeps running on it.
+pub async fn backup(settings: &Settings, destination: &std::path::Path) -> anyhow::Result<()> {
+    let crate::db::DatabaseUrl::Sqlite(source) = &settings.database_url else {
+        return Err(crate::db::backup::BackupError::Postgres.into());
+    };
+    if !std::path::Path::new(source).exists() {
+        anyhow::bail!("there is no database at {source} (CAPTIONFEED_DATABASE_URL)");
+    }
+    let db = Db::connect(&settings.database_url, 1)?;
+    let target = destination.to_path_buf();
+    db.run(move |conn| crate::db::backup::sqlite_copy(conn, &target))
+        .await?;
+    say!("{} copied to {}", source, destination.display())?;
+    Ok(())
+}
+
+/// Makes the account an operator: it may use the console under `/admin`.
+pub async fn grant_operator(settings: &Settings, email: &str) -> anyhow::Result<()> {
+    let db = open_database(settings).await?;
+    let address = email.to_string();
+    db.transaction(move |conn| crate::operators::grant(conn, &address))
+        .await?;
+    say!("{} is an operator; the console is at /admin", email.trim())?;
+    Ok(())
+}
+
+/// Takes the console away from the account.
+pub async fn revoke_operator(settings: &Settings, email: &str) -> anyhow::Result<()> {
+    let db = open_database(settings).await?;
+    let address = email.to_string();
+    let removed = db
+        .transaction(move |conn| crate::operators::revoke(conn, &address))
+        .await?;
+    if removed {
+        say!("{} is no longer an operator", email.trim())?;
+    } else {
+        say!("{} was not an operator", email.trim())?;
+    }
+    Ok(())
+}
+
 /// Mails the account a digest of its newest captions now ("Send me a test digest now" on
 /// the Settings page, from the command line).
 pub async fn send_test_digest(settings: &Settings, email: &str) -> anyhow::Result<()> {

@@ -637,3 +637,50 @@ mod tests {
         }
     }
 }
+
+/// Post image fetches at a glance, for operators.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImagesState {
+    pub stored: i64,
+    /// Not fetched yet, or failed and to be tried again.
+    pub waiting: i64,
+    /// Failed [`MAX_ATTEMPTS`] times: given up.
+    pub given_up: i64,
+}
+
+pub fn state(conn: &mut AnyConnection) -> QueryResult<ImagesState> {
+    let unstored = || post_images::table.filter(post_images::data.is_null());
+    Ok(ImagesState {
+        stored: post_images::table
+            .filter(post_images::data.is_not_null())
+            .count()
+            .get_result(conn)?,
+        waiting: unstored()
+            .filter(post_images::attempts.lt(MAX_ATTEMPTS))
+            .count()
+            .get_result(conn)?,
+        given_up: unstored()
+            .filter(post_images::attempts.ge(MAX_ATTEMPTS))
+            .count()
+            .get_result(conn)?,
+    })
+}
+
+/// One image fetch that failed: (post, image address, error, attempts).
+pub type FailedImage = (String, Option<String>, Option<String>, i32);
+
+/// Image fetches that failed, newest tries first.
+pub fn failing(conn: &mut AnyConnection, limit: i64) -> QueryResult<Vec<FailedImage>> {
+    post_images::table
+        .filter(post_images::data.is_null())
+        .filter(post_images::error.is_not_null())
+        .order(post_images::next_attempt_at.desc())
+        .limit(limit)
+        .select((
+            post_images::post_id,
+            post_images::source_url,
+            post_images::error,
+            post_images::attempts,
+        ))
+        .load(conn)
+}

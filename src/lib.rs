@@ -1,4 +1,5 @@
 //! captionfeed: blog feeds in, ready-to-post social media captions out.
+pub mod account_data;
 pub mod accounts;
 pub mod billing;
 pub mod captions;
@@ -11,11 +12,13 @@ pub mod hex;
 pub mod images;
 pub mod mail;
 pub mod metrics;
+pub mod operators;
 pub mod opml;
 pub mod poller;
 pub mod preview;
 pub mod publish;
 pub mod queue;
+pub mod spreadsheet;
 pub mod subscriptions;
 pub mod telemetry;
 pub mod web;

@@ -54,10 +54,31 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Copy the live SQLite database to PATH (a new file), consistent as of one moment.
+    Backup { path: std::path::PathBuf },
+    /// Operators: the accounts that may use the console under /admin.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
     /// Email digests.
     Digest {
         #[command(subcommand)]
         command: DigestCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Make an account an operator.
+    Grant {
+        #[arg(long)]
+        email: String,
+    },
+    /// Take the console away from an account.
+    Revoke {
+        #[arg(long)]
+        email: String,
     },
 }
 
@@ -148,6 +169,13 @@ fn main() -> ExitCode {
             Command::Token {
                 command: TokenCommand::Create { email, name },
             } => cli::create_token(&settings, &email, &name).await,
+            Command::Backup { path } => cli::backup(&settings, &path).await,
+            Command::Admin {
+                command: AdminCommand::Grant { email },
+            } => cli::grant_operator(&settings, &email).await,
+            Command::Admin {
+                command: AdminCommand::Revoke { email },
+            } => cli::revoke_operator(&settings, &email).await,
             Command::Digest {
                 command: DigestCommand::Send { email },
             } => cli::send_test_digest(&settings, &email).await,

@@ -20,10 +20,97 @@ pub struct Metrics {
     pub captions_made: IntCounter,
     /// Results dropped because their claim had lost its lease.
     pub results_discarded: IntCounter,
-    /// Age of the oldest overdue feed, set on each scrape.
-    pub queue_lag_seconds: Gauge,
     /// Post image fetches by outcome: `stored`, `retry` (tried again later), `gave_up`.
     pub images: IntCounterVec,
+}
+
+/// What the shared database says on each scrape. Every replica reports the same values
+/// (alert rules take the `max` over replicas); they are rendered for the one scrape that
+/// read them, never kept, so two scrapes at once cannot mix their numbers.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Backlog {
+    /// How long the oldest overdue feed has waited.
+    pub queue_lag_seconds: f64,
+    /// Account mail unsent and not given up; of those, failing; given up in the last day;
+    /// the age of the oldest waiting.
+    pub mail_waiting: i64,
+    pub mail_failing: i64,
+    pub mail_given_up_last_day: i64,
+    pub mail_oldest_seconds: f64,
+    /// Webhook deliveries being retried after a failure, and given up in the last day.
+    pub webhooks_failing: i64,
+    pub webhooks_given_up_last_day: i64,
+    /// Followed feeds whose last check failed.
+    pub feeds_failing: i64,
+}
+
+impl Backlog {
+    /// The Prometheus text of these values (the same `captionfeed_` prefix).
+    pub fn render(&self) -> String {
+        let registry = match Registry::new_custom(Some("captionfeed".into()), None) {
+            Ok(registry) => registry,
+            Err(e) => {
+                tracing::error!(error = %e, "backlog metrics could not be made");
+                return String::new();
+            }
+        };
+        let gauges: [(&str, &str, f64); 8] = [
+            (
+                "queue_lag_seconds",
+                "How long the oldest overdue feed has been waiting",
+                self.queue_lag_seconds,
+            ),
+            (
+                "mail_outbox_waiting",
+                "Account mail not sent yet and not given up",
+                self.mail_waiting as f64,
+            ),
+            (
+                "mail_outbox_failing",
+                "Waiting account mail whose last attempt failed",
+                self.mail_failing as f64,
+            ),
+            (
+                "mail_given_up_last_day",
+                "Account mail given up unsent in the last 24 hours",
+                self.mail_given_up_last_day as f64,
+            ),
+            (
+                "mail_outbox_oldest_seconds",
+                "How long the oldest waiting account mail has waited",
+                self.mail_oldest_seconds,
+            ),
+            (
+                "webhook_deliveries_failing",
+                "Webhook deliveries being retried after a failed attempt",
+                self.webhooks_failing as f64,
+            ),
+            (
+                "webhook_deliveries_given_up_last_day",
+                "Webhook deliveries given up in the last 24 hours",
+                self.webhooks_given_up_last_day as f64,
+            ),
+            (
+                "feeds_failing",
+                "Followed feeds whose last check failed",
+                self.feeds_failing as f64,
+            ),
+        ];
+        for (name, help, value) in gauges {
+            let registered = Gauge::new(name, help).and_then(|gauge| {
+                gauge.set(value);
+                registry.register(Box::new(gauge))
+            });
+            if let Err(e) = registered {
+                tracing::error!(error = %e, name, "a backlog metric could not be made");
+            }
+        }
+        let mut out = Vec::new();
+        if let Err(e) = TextEncoder::new().encode(&registry.gather(), &mut out) {
+            tracing::error!(error = %e, "backlog metrics could not be encoded");
+        }
+        String::from_utf8(out).unwrap_or_default()
+    }
 }
 
 static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
@@ -57,23 +144,25 @@ impl Metrics {
             "Refresh results dropped because their claim had lost its lease",
         )
         .expect("valid discard metric");
-        let queue_lag_seconds = Gauge::new(
-            "queue_lag_seconds",
-            "How long the oldest overdue feed has been waiting",
-        )
-        .expect("valid lag metric");
         let images = IntCounterVec::new(
             Opts::new("images_total", "Post image fetches by outcome"),
             &["outcome"],
         )
         .expect("valid images metric");
+        // Known outcomes start at zero, so a rate over them exists before the first event
+        // (an alert or a panel over a missing series shows nothing rather than 0).
+        for outcome in ["stored", "retry", "gave_up"] {
+            images.with_label_values(&[outcome]);
+        }
+        for outcome in ["200", "304"] {
+            fetches.with_label_values(&[outcome]);
+        }
         for collector in [
             Box::new(fetches.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(fetch_seconds.clone()),
             Box::new(posts_found.clone()),
             Box::new(captions_made.clone()),
             Box::new(results_discarded.clone()),
-            Box::new(queue_lag_seconds.clone()),
             Box::new(images.clone()),
         ] {
             registry
@@ -87,7 +176,6 @@ impl Metrics {
             posts_found,
             captions_made,
             results_discarded,
-            queue_lag_seconds,
             images,
         }
     }
@@ -134,7 +222,6 @@ mod tests {
             "captionfeed_fetch_duration_seconds_bucket{le=\"0.25\"}",
             "captionfeed_posts_found_total",
             "captionfeed_captions_made_total",
-            "captionfeed_queue_lag_seconds",
         ] {
             assert!(text.contains(name), "{name} missing from:\n{text}");
         }

@@ -56,3 +56,25 @@ pub fn delete(conn: &mut AnyConnection, token: &str) -> Result<(), AccountError>
     diesel::delete(sessions::table.filter(sessions::id.eq(token_hash(token)))).execute(conn)?;
     Ok(())
 }
+
+/// Records that the session's owner just typed their password again.
+pub fn confirm_password(conn: &mut AnyConnection, token: &str) -> Result<(), AccountError> {
+    diesel::update(sessions::table.filter(sessions::id.eq(token_hash(token))))
+        .set(sessions::password_confirmed_at.eq(Some(now())))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The user of a live session and when they last typed their password in it.
+pub fn user_and_confirmation(
+    conn: &mut AnyConnection,
+    token: &str,
+) -> Result<Option<(User, Option<chrono::NaiveDateTime>)>, AccountError> {
+    Ok(sessions::table
+        .inner_join(users::table)
+        .filter(sessions::id.eq(token_hash(token)))
+        .filter(sessions::expires_at.gt(now()))
+        .select((User::as_select(), sessions::password_confirmed_at))
+        .first(conn)
+        .optional()?)
+}

@@ -76,3 +76,51 @@ pub fn find_by_email(
         .first(conn)
         .optional()?)
 }
+
+pub fn get(conn: &mut AnyConnection, user: &UserId) -> Result<Option<User>, AccountError> {
+    Ok(users::table
+        .find(user.as_str())
+        .select(User::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// When each account made since `since` signed up (the console's sign-ups per day).
+pub fn signed_up_since(
+    conn: &mut AnyConnection,
+    since: chrono::NaiveDateTime,
+) -> Result<Vec<chrono::NaiveDateTime>, AccountError> {
+    Ok(users::table
+        .filter(users::created_at.ge(since))
+        .select(users::created_at)
+        .load(conn)?)
+}
+
+/// Accounts that signed in or used an API token since `since`. A session lasts 30 days,
+/// so someone who keeps one open counts from the day they signed in.
+pub fn active_since(
+    conn: &mut AnyConnection,
+    since: chrono::NaiveDateTime,
+) -> Result<i64, AccountError> {
+    use crate::db::schema::{api_tokens, sessions};
+    use diesel::dsl::exists;
+    Ok(users::table
+        .filter(
+            exists(
+                sessions::table
+                    .filter(sessions::user_id.eq(users::id))
+                    .filter(sessions::created_at.ge(since)),
+            )
+            .or(exists(
+                api_tokens::table
+                    .filter(api_tokens::user_id.eq(users::id))
+                    .filter(api_tokens::last_used_at.ge(since)),
+            )),
+        )
+        .count()
+        .get_result(conn)?)
+}
+
+pub fn count(conn: &mut AnyConnection) -> Result<i64, AccountError> {
+    Ok(users::table.count().get_result(conn)?)
+}

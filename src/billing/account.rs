@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use super::plans::{Plan, Plans};
 use crate::accounts::UserId;
-use crate::db::schema::{billing_accounts, checkout_sessions};
+use crate::db::schema::{billing_accounts, checkout_sessions, plan_changes};
 use crate::db::AnyConnection;
 
 /// How long a subscription whose payment failed keeps its plan.
@@ -185,6 +185,8 @@ pub struct NewState<'a> {
 }
 
 /// Stores a subscription state; `past_due_since` starts when the status becomes past_due.
+/// A change of plan or status is also written to `plan_changes` (the console's weekly
+/// upgrades, downgrades and cancellations).
 pub fn store_state(
     conn: &mut AnyConnection,
     user: &UserId,
@@ -207,6 +209,19 @@ pub fn store_state(
             billing_accounts::updated_at.eq(now),
         ))
         .execute(conn)?;
+    if previous.plan != state.plan || previous.status != state.status {
+        diesel::insert_into(plan_changes::table)
+            .values((
+                plan_changes::id.eq(crate::db::new_id()),
+                plan_changes::user_id.eq(user.as_str()),
+                plan_changes::from_plan.eq(&previous.plan),
+                plan_changes::from_status.eq(&previous.status),
+                plan_changes::to_plan.eq(state.plan),
+                plan_changes::to_status.eq(state.status),
+                plan_changes::changed_at.eq(state.state_at),
+            ))
+            .execute(conn)?;
+    }
     Ok(())
 }
 
@@ -223,4 +238,33 @@ fn epoch() -> NaiveDateTime {
     chrono::DateTime::from_timestamp(0, 0)
         .unwrap_or_default()
         .naive_utc()
+}
+
+/// Every account's billing row (the console's accounts per plan and revenue).
+pub fn all(conn: &mut AnyConnection) -> QueryResult<Vec<BillingAccount>> {
+    billing_accounts::table
+        .select(BillingAccount::as_select())
+        .load(conn)
+}
+
+/// One change of an account's plan or status, as `store_state` recorded it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = plan_changes)]
+pub struct PlanChange {
+    pub from_plan: String,
+    pub from_status: String,
+    pub to_plan: String,
+    pub to_status: String,
+    pub changed_at: NaiveDateTime,
+}
+
+pub fn changes_since(
+    conn: &mut AnyConnection,
+    since: NaiveDateTime,
+) -> QueryResult<Vec<PlanChange>> {
+    plan_changes::table
+        .filter(plan_changes::changed_at.ge(since))
+        .order(plan_changes::changed_at)
+        .select(PlanChange::as_select())
+        .load(conn)
 }

@@ -27,6 +27,10 @@ pub struct Plan {
     /// The Stripe price of the monthly subscription; none for the free plan.
     #[serde(default)]
     pub price_id: Option<String>,
+    /// What that price charges a month, in cents: the console's monthly recurring revenue
+    /// is counted from it (Stripe stays the authority on what is billed).
+    #[serde(default)]
+    pub monthly_price_cents: u32,
     pub max_feeds: u32,
     /// No feed of the plan's accounts is checked more often than this.
     pub min_check_minutes: u32,

@@ -2,7 +2,7 @@
 //! portal sessions), as form-encoded requests over the reqwest client the project already
 //! has. async-stripe was measured and left out: see the README's Billing section.
 //!
-//! Every call carries an `Idempotency-Key` derived from our own ids, so a retried or
+//! Every POST carries an `Idempotency-Key` derived from our own ids, so a retried or
 //! double-submitted request creates one object, and has a timeout, so a slow Stripe
 //! cannot hold a page.
 
@@ -117,11 +117,37 @@ impl StripeClient {
         text_field(&answer, "url")
     }
 
+    /// Cancels a subscription at once (an account being deleted); its invoices stay in
+    /// Stripe. Returns the subscription's status afterwards. A DELETE is idempotent by
+    /// itself, and Stripe takes idempotency keys on POSTs only.
+    pub async fn cancel_subscription(&self, subscription: &str) -> Result<String, StripeError> {
+        let answer = self
+            .send(
+                reqwest::Method::DELETE,
+                &format!("v1/subscriptions/{subscription}"),
+                &[],
+                None,
+            )
+            .await?;
+        text_field(&answer, "status")
+    }
+
     async fn post(
         &self,
         path: &str,
         fields: &[(&str, &str)],
         idempotency_key: &str,
+    ) -> Result<serde_json::Value, StripeError> {
+        self.send(reqwest::Method::POST, path, fields, Some(idempotency_key))
+            .await
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        fields: &[(&str, &str)],
+        idempotency_key: Option<&str>,
     ) -> Result<serde_json::Value, StripeError> {
         let url = self
             .base
@@ -130,12 +156,15 @@ impl StripeClient {
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(fields)
             .finish();
-        let response = self
+        let mut request = self
             .http
-            .post(url)
+            .request(method, url)
             .bearer_auth(self.key.expose())
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .header("Idempotency-Key", idempotency_key)
+            .header("Content-Type", "application/x-www-form-urlencoded");
+        if let Some(key) = idempotency_key {
+            request = request.header("Idempotency-Key", key);
+        }
+        let response = request
             .body(body)
             .send()
             .await

@@ -4,6 +4,7 @@
 //! [`AnyConnection`]; the few statements the two backends spell differently live in
 //! [`dialect`].
 
+pub mod backup;
 pub mod dialect;
 mod migrate;
 pub mod notifications;

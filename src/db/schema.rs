@@ -17,6 +17,7 @@ diesel::table! {
         user_id -> Text,
         created_at -> Timestamp,
         expires_at -> Timestamp,
+        password_confirmed_at -> Nullable<Timestamp>,
     }
 }
 
@@ -51,6 +52,8 @@ diesel::table! {
         websub_error -> Nullable<Text>,
         language -> Nullable<Text>,
         seen_keys -> Text,
+        stopped_at -> Nullable<Timestamp>,
+        stop_note -> Nullable<Text>,
     }
 }
 
@@ -439,3 +442,38 @@ diesel::table! {
 
 diesel::joinable!(feed_templates -> subscriptions (subscription_id));
 diesel::allow_tables_to_appear_in_same_query!(feed_templates, subscriptions);
+
+diesel::table! {
+    operators (user_id) {
+        user_id -> Text,
+        granted_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    admin_audit (id) {
+        id -> Text,
+        operator_id -> Nullable<Text>,
+        action -> Text,
+        account_id -> Nullable<Text>,
+        detail -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(operators -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(operators, users);
+diesel::allow_tables_to_appear_in_same_query!(operators, sessions);
+diesel::allow_tables_to_appear_in_same_query!(feed_templates, feeds);
+
+diesel::table! {
+    plan_changes (id) {
+        id -> Text,
+        user_id -> Nullable<Text>,
+        from_plan -> Text,
+        from_status -> Text,
+        to_plan -> Text,
+        to_status -> Text,
+        changed_at -> Timestamp,
+    }
+}

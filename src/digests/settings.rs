@@ -301,3 +301,24 @@ pub fn record_delivery(
         .execute(conn)?;
     Ok(())
 }
+
+/// Accounts whose last digest could not be delivered: (account, error, when).
+pub fn failing(
+    conn: &mut AnyConnection,
+    limit: i64,
+) -> QueryResult<Vec<(String, String, Option<NaiveDateTime>)>> {
+    let rows: Vec<(String, Option<String>, Option<NaiveDateTime>)> = digest_settings::table
+        .filter(digest_settings::last_error.is_not_null())
+        .order(digest_settings::last_error_at.desc())
+        .limit(limit)
+        .select((
+            digest_settings::user_id,
+            digest_settings::last_error,
+            digest_settings::last_error_at,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(user, error, at)| (user, error.unwrap_or_default(), at))
+        .collect())
+}

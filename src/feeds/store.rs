@@ -51,6 +51,10 @@ pub struct Feed {
     /// The entries of the last fetched document, so the next fetch reads only new ones:
     /// see [`crate::feeds::seen`].
     pub seen_keys: String,
+    /// When an operator stopped polling it for every account, and the note its
+    /// subscribers see; a stopped feed is never claimed or checked on request.
+    pub stopped_at: Option<NaiveDateTime>,
+    pub stop_note: Option<String>,
 }
 
 impl Feed {
@@ -143,7 +147,7 @@ pub fn request_feed_check(
 ) -> QueryResult<Result<(), std::time::Duration>> {
     let at = now();
     let floor_ago = at - chrono::Duration::from_std(floor).unwrap_or(chrono::Duration::minutes(1));
-    if feed.gone_at.is_some() {
+    if feed.gone_at.is_some() || feed.stopped_at.is_some() {
         return Ok(Err(std::time::Duration::MAX));
     }
     if let Some(checked) = feed.last_checked_at.filter(|c| *c > floor_ago) {
@@ -774,4 +778,68 @@ pub fn count_feed_posts(conn: &mut AnyConnection, feed_id: &str) -> QueryResult<
         .filter(posts::feed_id.eq(feed_id))
         .count()
         .get_result(conn)
+}
+
+/// Stops polling the feed at `url` for every account, with a note its subscribers see.
+/// Returns its id, or `None` when no feed has that address.
+pub fn stop_feed(
+    conn: &mut AnyConnection,
+    url: &str,
+    note: &str,
+    at: NaiveDateTime,
+) -> QueryResult<Option<String>> {
+    let id: Option<String> = feeds::table
+        .filter(feeds::url.eq(url))
+        .select(feeds::id)
+        .first(conn)
+        .optional()?;
+    if let Some(id) = &id {
+        stop_feeds(conn, std::slice::from_ref(id), note, at)?;
+    }
+    Ok(id)
+}
+
+/// Stops polling every feed whose address is on `host` (exactly that host name, not its
+/// subdomains); returns their addresses.
+pub fn stop_host(
+    conn: &mut AnyConnection,
+    host: &str,
+    note: &str,
+    at: NaiveDateTime,
+) -> QueryResult<Vec<String>> {
+    let host = host.trim().to_ascii_lowercase();
+    let all: Vec<(String, String)> = feeds::table
+        .filter(feeds::stopped_at.is_null())
+        .select((feeds::id, feeds::url))
+        .load(conn)?;
+    let on_host: Vec<(String, String)> = all
+        .into_iter()
+        .filter(|(_, url)| {
+            url::Url::parse(url)
+                .ok()
+                .and_then(|u| {
+                    u.host_str()
+                        .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
+                })
+                .is_some_and(|h| h == host)
+        })
+        .collect();
+    let ids: Vec<String> = on_host.iter().map(|(id, _)| id.clone()).collect();
+    stop_feeds(conn, &ids, note, at)?;
+    Ok(on_host.into_iter().map(|(_, url)| url).collect())
+}
+
+fn stop_feeds(
+    conn: &mut AnyConnection,
+    ids: &[String],
+    note: &str,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(feeds::table.filter(feeds::id.eq_any(ids)))
+        .set((
+            feeds::stopped_at.eq(Some(at)),
+            feeds::stop_note.eq(Some(note)),
+        ))
+        .execute(conn)?;
+    Ok(())
 }

@@ -327,3 +327,77 @@ pub fn list_all(conn: &mut AnyConnection) -> QueryResult<Vec<OutgoingMail>> {
         .select(OutgoingMail::as_select())
         .load(conn)
 }
+
+/// The outbox at a glance, for operators and `/metrics`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutboxState {
+    /// Unsent and not given up.
+    pub waiting: i64,
+    /// Of those, the ones whose last attempt failed.
+    pub failing: i64,
+    /// Given up unsent in the last day.
+    pub given_up_last_day: i64,
+    /// When the oldest waiting message was queued.
+    pub oldest_waiting: Option<NaiveDateTime>,
+}
+
+pub fn state(conn: &mut AnyConnection, at: NaiveDateTime) -> QueryResult<OutboxState> {
+    let cutoff = give_up_before(at);
+    let waiting = || {
+        outgoing_mail::table
+            .filter(outgoing_mail::sent_at.is_null())
+            .filter(outgoing_mail::created_at.ge(cutoff))
+    };
+    Ok(OutboxState {
+        waiting: waiting().count().get_result(conn)?,
+        failing: waiting()
+            .filter(outgoing_mail::last_error.is_not_null())
+            .count()
+            .get_result(conn)?,
+        given_up_last_day: outgoing_mail::table
+            .filter(outgoing_mail::sent_at.is_null())
+            .filter(outgoing_mail::created_at.lt(cutoff))
+            .filter(outgoing_mail::created_at.ge(cutoff - chrono::Duration::days(1)))
+            .count()
+            .get_result(conn)?,
+        oldest_waiting: waiting()
+            .select(diesel::dsl::min(outgoing_mail::created_at))
+            .first(conn)?,
+    })
+}
+
+/// Unsent messages whose last attempt failed, newest first (for operators).
+pub fn failing(conn: &mut AnyConnection, limit: i64) -> QueryResult<Vec<OutgoingMail>> {
+    outgoing_mail::table
+        .filter(outgoing_mail::sent_at.is_null())
+        .filter(outgoing_mail::last_error.is_not_null())
+        .order((outgoing_mail::created_at.desc(), outgoing_mail::id.desc()))
+        .limit(limit)
+        .select(OutgoingMail::as_select())
+        .load(conn)
+}
+
+/// Makes a failing, unsent message due at once (an operator's "retry"); returns its
+/// account, or `None` when there is no such message or it was sent or given up (a given-up
+/// link has expired: send a fresh one instead).
+pub fn retry_now(
+    conn: &mut AnyConnection,
+    mail_id: &str,
+    at: NaiveDateTime,
+) -> QueryResult<Option<Option<String>>> {
+    let Some(mail) = outgoing_mail::table
+        .find(mail_id)
+        .select(OutgoingMail::as_select())
+        .first(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    if mail.sent_at.is_some() || mail.given_up(at) {
+        return Ok(None);
+    }
+    diesel::update(outgoing_mail::table.find(mail_id))
+        .set(outgoing_mail::next_attempt_at.eq(at))
+        .execute(conn)?;
+    Ok(Some(mail.user_id))
+}

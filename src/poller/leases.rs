@@ -47,7 +47,7 @@ fn claim_skip_locked(
            SELECT f.id FROM feeds f \
            WHERE f.next_check_at <= $3 \
              AND (f.lease_until IS NULL OR f.lease_until < $3) \
-             AND f.gone_at IS NULL \
+             AND f.gone_at IS NULL AND f.stopped_at IS NULL \
              AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.feed_id = f.id AND NOT s.paused AND NOT s.paused_by_plan) \
            ORDER BY f.next_check_at \
            LIMIT $4 \
@@ -76,7 +76,7 @@ fn claim_in_one_statement(
            SELECT f.id FROM feeds f \
            WHERE f.next_check_at <= ? \
              AND (f.lease_until IS NULL OR f.lease_until < ?) \
-             AND f.gone_at IS NULL \
+             AND f.gone_at IS NULL AND f.stopped_at IS NULL \
              AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.feed_id = f.id AND NOT s.paused AND NOT s.paused_by_plan) \
            ORDER BY f.next_check_at \
            LIMIT ?) \
@@ -211,6 +211,7 @@ pub fn oldest_overdue(
     feeds::table
         .filter(feeds::next_check_at.le(now))
         .filter(feeds::gone_at.is_null())
+        .filter(feeds::stopped_at.is_null())
         .filter(exists(
             subscriptions::table
                 .filter(subscriptions::feed_id.eq(feeds::id))
@@ -227,4 +228,54 @@ fn new_token() -> String {
     use rand::Rng as _;
     let bytes: [u8; 16] = rand::thread_rng().gen();
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// How many followed feeds failed their last check (operators and `/metrics`).
+pub fn failing_feeds(conn: &mut AnyConnection) -> QueryResult<i64> {
+    feeds::table
+        .filter(feeds::error_count.gt(0))
+        .filter(feeds::gone_at.is_null())
+        .filter(feeds::stopped_at.is_null())
+        .filter(exists(
+            subscriptions::table.filter(subscriptions::feed_id.eq(feeds::id)),
+        ))
+        .count()
+        .get_result(conn)
+}
+
+/// Followed feeds whose last check failed, longest-failing first (operators).
+pub fn failing_feed_rows(conn: &mut AnyConnection, limit: i64) -> QueryResult<Vec<Feed>> {
+    feeds::table
+        .filter(feeds::error_count.gt(0))
+        .filter(feeds::gone_at.is_null())
+        .filter(feeds::stopped_at.is_null())
+        .filter(exists(
+            subscriptions::table.filter(subscriptions::feed_id.eq(feeds::id)),
+        ))
+        .order((feeds::erroring_since.asc(), feeds::id.asc()))
+        .limit(limit)
+        .select(Feed::as_select())
+        .load(conn)
+}
+
+/// Feeds past their check time that someone follows, longest-waiting first (operators).
+pub fn overdue_feed_rows(
+    conn: &mut AnyConnection,
+    now: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<Feed>> {
+    feeds::table
+        .filter(feeds::next_check_at.le(now))
+        .filter(feeds::gone_at.is_null())
+        .filter(feeds::stopped_at.is_null())
+        .filter(exists(
+            subscriptions::table
+                .filter(subscriptions::feed_id.eq(feeds::id))
+                .filter(subscriptions::paused.eq(false))
+                .filter(subscriptions::paused_by_plan.eq(false)),
+        ))
+        .order(feeds::next_check_at.asc())
+        .limit(limit)
+        .select(Feed::as_select())
+        .load(conn)
 }

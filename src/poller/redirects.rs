@@ -114,6 +114,8 @@ mod tests {
             websub_error: None,
             language: None,
             seen_keys: String::new(),
+            stopped_at: None,
+            stop_note: None,
         }
     }
 

@@ -43,6 +43,12 @@ impl From<SubscriptionError> for WebError {
     }
 }
 
+impl From<crate::account_data::AccountDataError> for WebError {
+    fn from(e: crate::account_data::AccountDataError) -> Self {
+        WebError::Internal(e.to_string())
+    }
+}
+
 impl From<askama::Error> for WebError {
     fn from(e: askama::Error) -> Self {
         WebError::Internal(format!("template: {e}"))

@@ -7,8 +7,8 @@ use diesel::connection::SimpleConnection as _;
 
 use super::AppState;
 use crate::db::{now, DbError};
-use crate::metrics::metrics;
-use crate::poller::leases::oldest_overdue;
+use crate::metrics::{metrics, Backlog};
+use crate::poller::leases::{failing_feeds, oldest_overdue};
 
 /// A readiness probe must answer quickly; a database this slow counts as down.
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
@@ -54,23 +54,41 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-/// Prometheus text format. The queue lag is measured now, from the database, so every
-/// replica reports the same shared queue.
+/// Prometheus text format: the process's counters, and the backlog (queue lag, mail
+/// outbox, webhook deliveries, failing feeds) read now from the shared database.
 #[get("/metrics")]
 pub async fn prometheus(state: web::Data<AppState>) -> HttpResponse {
     let at = now();
-    let oldest = state
-        .db
-        .run(move |conn| oldest_overdue(conn, at).map_err(DbError::from));
-    match tokio::time::timeout(READY_TIMEOUT, oldest).await {
-        Ok(Ok(oldest)) => {
-            let lag = oldest.map_or(0.0, |due| (at - due).as_seconds_f64().max(0.0));
-            metrics().queue_lag_seconds.set(lag);
+    let read = state.db.run(move |conn| {
+        let age = |since: Option<chrono::NaiveDateTime>| {
+            since.map_or(0.0, |since| (at - since).as_seconds_f64().max(0.0))
+        };
+        let mail = crate::mail::outbox::state(conn, at)?;
+        let webhooks = crate::webhooks::send::state(conn, at)?;
+        Ok::<_, DbError>(Backlog {
+            queue_lag_seconds: age(oldest_overdue(conn, at)?),
+            mail_waiting: mail.waiting,
+            mail_failing: mail.failing,
+            mail_given_up_last_day: mail.given_up_last_day,
+            mail_oldest_seconds: age(mail.oldest_waiting),
+            webhooks_failing: webhooks.failing,
+            webhooks_given_up_last_day: webhooks.given_up_last_day,
+            feeds_failing: failing_feeds(conn)?,
+        })
+    });
+    let backlog = match tokio::time::timeout(READY_TIMEOUT, read).await {
+        Ok(Ok(backlog)) => backlog.render(),
+        // Left out rather than shown as 0: an alert must not read "no lag" from a failure.
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "metrics: backlog not measured");
+            String::new()
         }
-        Ok(Err(e)) => tracing::warn!(error = %e, "metrics: queue lag not measured"),
-        Err(_) => tracing::warn!("metrics: queue lag not measured in time"),
-    }
+        Err(_) => {
+            tracing::warn!("metrics: backlog not measured in time");
+            String::new()
+        }
+    };
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(metrics().render())
+        .body(metrics().render() + &backlog)
 }

@@ -2,6 +2,7 @@
 //! modules and never write SQL; errors become responses in [`error`], once.
 
 pub mod add_feed;
+pub mod admin;
 pub mod api;
 mod assets;
 mod caption_feeds;
@@ -128,6 +129,7 @@ impl Application {
                 )
                 .wrap(Compress::default())
                 .configure(api::routes)
+                .configure(admin::routes)
                 .configure(routes)
         })
         .listen(listener)?
@@ -198,6 +200,10 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(pages::settings::send_test_digest)
         .service(pages::settings::change_email)
         .service(pages::password::change_password)
+        .service(pages::account_data::show)
+        .service(pages::account_data::download)
+        .service(pages::account_data::delete)
+        .service(pages::account_data::deleted)
         .service(pages::unsubscribe::confirm)
         .service(pages::unsubscribe::turn_off)
         .service(pages::verify::open)

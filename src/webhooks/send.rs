@@ -211,3 +211,74 @@ fn new_token() -> String {
     let bytes: [u8; 16] = rand::thread_rng().gen();
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// Webhook deliveries at a glance, for operators and `/metrics`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeliveriesState {
+    /// Not delivered, not given up, and the last attempt failed.
+    pub failing: i64,
+    /// Given up in the last day.
+    pub given_up_last_day: i64,
+}
+
+pub fn state(conn: &mut AnyConnection, at: NaiveDateTime) -> QueryResult<DeliveriesState> {
+    Ok(DeliveriesState {
+        failing: webhook_deliveries::table
+            .filter(webhook_deliveries::delivered_at.is_null())
+            .filter(webhook_deliveries::gave_up_at.is_null())
+            .filter(webhook_deliveries::last_error.is_not_null())
+            .count()
+            .get_result(conn)?,
+        given_up_last_day: webhook_deliveries::table
+            .filter(webhook_deliveries::gave_up_at.ge(at - chrono::Duration::days(1)))
+            .count()
+            .get_result(conn)?,
+    })
+}
+
+/// One failing or given-up delivery, for operators.
+#[derive(Debug, Clone, Queryable)]
+pub struct FailingDelivery {
+    pub id: String,
+    pub account_id: String,
+    pub endpoint_url: String,
+    pub event: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub gave_up_at: Option<NaiveDateTime>,
+}
+
+/// Deliveries not delivered whose last attempt failed, newest first.
+pub fn failing(conn: &mut AnyConnection, limit: i64) -> QueryResult<Vec<FailingDelivery>> {
+    webhook_deliveries::table
+        .inner_join(webhook_endpoints::table)
+        .filter(webhook_deliveries::delivered_at.is_null())
+        .filter(webhook_deliveries::last_error.is_not_null())
+        .order((
+            webhook_deliveries::created_at.desc(),
+            webhook_deliveries::id.desc(),
+        ))
+        .limit(limit)
+        .select((
+            webhook_deliveries::id,
+            webhook_endpoints::user_id,
+            webhook_endpoints::url,
+            webhook_deliveries::event,
+            webhook_deliveries::attempts,
+            webhook_deliveries::last_error,
+            webhook_deliveries::created_at,
+            webhook_deliveries::gave_up_at,
+        ))
+        .load(conn)
+}
+
+/// The account whose endpoint a delivery goes to.
+pub fn owner_of(conn: &mut AnyConnection, delivery_id: &str) -> QueryResult<Option<String>> {
+    webhook_deliveries::table
+        .inner_join(webhook_endpoints::table)
+        .filter(webhook_deliveries::id.eq(delivery_id))
+        .select(webhook_endpoints::user_id)
+        .first(conn)
+        .optional()
+}

@@ -90,7 +90,7 @@ impl TestApp {
             .await
     }
 
-    async fn user_id(&self, email: &str) -> UserId {
+    pub(crate) async fn user_id(&self, email: &str) -> UserId {
         let email = captionfeed::accounts::validate::Email::parse(email).expect("email");
         self.db
             .run(move |conn| {
@@ -1003,7 +1003,7 @@ impl LocalStripe {
         panic!("localstripe did not start listening");
     }
 
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> serde_json::Value {
+    pub(crate) async fn post(&self, path: &str, form: &[(&str, &str)]) -> serde_json::Value {
         let answer = reqwest::Client::new()
             .post(format!("{}{path}", self.base))
             .bearer_auth("sk_test_captionfeed")
@@ -1031,8 +1031,13 @@ async fn wait_for_state(app: &TestApp, user: &UserId, status: &str) -> account::
     );
 }
 
-async fn a_subscription_lives_and_ends_against_localstripe(backend: Backend) {
-    let stripe = LocalStripe::start().await;
+/// An app with billing on against localstripe, and `email`'s account on an active Pro
+/// subscription there; returns the account and the subscription's id.
+pub(crate) async fn subscribed_account(
+    backend: Backend,
+    stripe: &LocalStripe,
+    email: &str,
+) -> (TestApp, UserId, String) {
     let app = billing_app(backend, &stripe.base).await;
     for (id, name) in [("price_pro", "Pro"), ("price_business", "Business")] {
         stripe
@@ -1056,8 +1061,8 @@ async fn a_subscription_lives_and_ends_against_localstripe(backend: Backend) {
         )
         .await;
 
-    app.sign_up("life@example.com").await;
-    let user = app.user_id("life@example.com").await;
+    app.sign_up(email).await;
+    let user = app.user_id(email).await;
     let billing = app.settings.billing.as_ref().unwrap();
     let client = captionfeed::billing::stripe::StripeClient::new(
         billing.api_base.clone(),
@@ -1065,11 +1070,7 @@ async fn a_subscription_lives_and_ends_against_localstripe(backend: Backend) {
     )
     .unwrap();
     let customer = client
-        .create_customer(
-            "life@example.com",
-            user.as_str(),
-            &format!("customer-{}", user.as_str()),
-        )
+        .create_customer(email, user.as_str(), &format!("customer-{}", user.as_str()))
         .await
         .expect("our client creates the customer in localstripe");
     app.link_customer(&user, &customer).await;
@@ -1102,6 +1103,13 @@ async fn a_subscription_lives_and_ends_against_localstripe(backend: Backend) {
         (row.plan.as_str(), row.stripe_subscription_id.as_deref()),
         ("pro", Some(subscription_id.as_str()))
     );
+    (app, user, subscription_id)
+}
+
+async fn a_subscription_lives_and_ends_against_localstripe(backend: Backend) {
+    let stripe = LocalStripe::start().await;
+    let (app, user, subscription_id) =
+        subscribed_account(backend, &stripe, "life@example.com").await;
     let server = FeedServer::start().await;
     follow_feeds(&app, &server, 4).await;
 

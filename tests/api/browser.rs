@@ -343,3 +343,93 @@ async fn the_digest_reads_well_on_a_phone() {
         );
     }
 }
+
+/// The operator's console in Chromium at both sizes (tests/e2e/console.mjs): every page
+/// axe-clean and, on a phone, nothing past the screen's edge. Screenshots go to
+/// `target/e2e-screenshots/console/`; docs/screenshots holds a copy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_reads_well_in_a_real_browser() {
+    let root = repo_root();
+    let e2e = root.join("tests/e2e");
+    require_browser(&e2e);
+    let plans = captionfeed::billing::Plans::parse(
+        captionfeed::billing::plans::DEFAULT_PLANS,
+        &[
+            ("pro", Some("price_pro".into())),
+            ("business", Some("price_business".into())),
+        ],
+    )
+    .expect("plans");
+    let app = spawn_app_with(Backend::Sqlite, |s| {
+        s.billing = Some(captionfeed::config::BillingSettings {
+            secret_key: captionfeed::config::Secret::new("sk_test_unused"),
+            webhook_secrets: vec![captionfeed::config::Secret::new("whsec_unused")],
+            api_base: url::Url::parse("http://127.0.0.1:9/").expect("url"),
+            plans,
+        })
+    })
+    .await;
+    let feeds = FeedServer::start().await;
+    let subscriber = crate::helpers::new_browser();
+    app.sign_up_as(&subscriber, "subscriber@example.com").await;
+    app.add_feed_as(
+        &subscriber,
+        &feeds.set("/feed.xml", "application/rss+xml", blog_feed()),
+    )
+    .await;
+    app.add_feed_as(
+        &subscriber,
+        &feeds.set_status("/down.xml", 500, "text/plain", "no"),
+    )
+    .await;
+    let now = chrono::Utc::now();
+    for (i, who) in ["pro-1", "pro-2", "biz", "late"].iter().enumerate() {
+        let email = format!("{who}@example.com");
+        app.sign_up_as(&crate::helpers::new_browser(), &email).await;
+        let when = now - chrono::Duration::days(3 + 5 * i as i64);
+        let plan = if *who == "biz" { "business" } else { "pro" };
+        crate::console::stripe_state(&app, &email, plan, "active", when).await;
+    }
+    crate::console::stripe_state(&app, "late@example.com", "pro", "past_due", now).await;
+    app.make_all_due().await;
+    app.poll().await;
+    app.sql("UPDATE outgoing_mail SET sent_at = NULL, last_error = 'smtp: connection refused', attempts = 1")
+        .await;
+    app.sign_up("operator@example.com").await;
+    app.grant_operator("operator@example.com").await;
+
+    let shots = root.join("target/e2e-screenshots/console");
+    let output = tokio::task::spawn_blocking({
+        let (e2e, address, shots) = (e2e.clone(), app.address.clone(), shots.clone());
+        move || {
+            Command::new("node")
+                .arg(e2e.join("console.mjs"))
+                .current_dir(&e2e)
+                .env("BASE_URL", address)
+                .env("OPERATOR", "operator@example.com")
+                .env("SUBSCRIBER", "subscriber@example.com")
+                .env("PASSWORD", "correct horse battery")
+                .env("SCREENSHOT_DIR", shots)
+                .env("CHROMIUM", CHROMIUM)
+                .output()
+        }
+    })
+    .await
+    .expect("the node task finishes")
+    .expect("node starts");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    println!("{stdout}");
+    assert!(
+        output.status.success(),
+        "the console failed in the browser ({}); screenshots in {}\n{stdout}\n{stderr}",
+        output.status,
+        shots.display()
+    );
+    for size in ["desktop", "phone"] {
+        assert!(
+            stdout.contains(&format!("ok - {size}")),
+            "{size} did not run"
+        );
+    }
+}

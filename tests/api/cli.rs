@@ -3,7 +3,7 @@ use std::process::{Command, Stdio};
 
 use crate::helpers::{rss, FeedServer};
 
-fn captionfeed() -> Command {
+pub fn captionfeed() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_captionfeed"));
     // The tests' own variables must not reach the binary as settings.
     for (key, _) in std::env::vars() {
@@ -268,7 +268,7 @@ fn user_create_reads_the_password_from_stdin() {
 }
 
 /// A free loopback port for a child process to listen on.
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
@@ -276,7 +276,7 @@ fn free_port() -> u16 {
 }
 
 /// Kills the child when dropped, so a failed assertion leaves no server behind.
-struct Running(std::process::Child);
+pub struct Running(pub std::process::Child);
 
 impl Drop for Running {
     fn drop(&mut self) {
@@ -431,4 +431,73 @@ async fn a_first_start_on_a_fresh_postgres_database_logs_no_error() {
     let log = first_start_log(&url).await;
     let errors: Vec<&str> = log.lines().filter(|l| l.contains("ERROR")).collect();
     assert!(errors.is_empty(), "{errors:#?}\n\n{log}");
+#[test]
+fn admin_grant_and_revoke_mark_an_operator_and_are_audited() {
+    use diesel::prelude::*;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("cli.db");
+    let db = format!("sqlite://{}", path.display());
+    let run = |args: &[&str], stdin: &str| {
+        let mut child = captionfeed()
+            .env("CAPTIONFEED_DATABASE_URL", &db)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawns");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(stdin.as_bytes())
+            .expect("write");
+        child.wait_with_output().expect("runs")
+    };
+    let created = run(
+        &["user", "create", "--email", "op@example.com"],
+        "correct horse battery\n",
+    );
+    assert!(created.status.success());
+    let nobody = run(&["admin", "grant", "--email", "nobody@example.com"], "");
+    assert!(!nobody.status.success());
+    assert!(String::from_utf8_lossy(&nobody.stderr).contains("no account has the email"));
+
+    let granted = run(&["admin", "grant", "--email", "op@example.com"], "");
+    assert!(
+        granted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&granted.stderr)
+    );
+    assert!(String::from_utf8_lossy(&granted.stdout).contains("is an operator"));
+    // Granting again changes nothing and records nothing more.
+    assert!(run(&["admin", "grant", "--email", "op@example.com"], "")
+        .status
+        .success());
+    let count = |sql: &str| -> i64 {
+        #[derive(QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut conn = SqliteConnection::establish(&path.display().to_string()).expect("opens");
+        diesel::sql_query(sql)
+            .get_result::<N>(&mut conn)
+            .expect("counts")
+            .n
+    };
+    assert_eq!(count("SELECT count(*) AS n FROM operators"), 1);
+    assert_eq!(
+        count("SELECT count(*) AS n FROM admin_audit WHERE action = 'operator.grant' AND operator_id IS NULL"),
+        1
+    );
+    let revoked = run(&["admin", "revoke", "--email", "op@example.com"], "");
+    assert!(String::from_utf8_lossy(&revoked.stdout).contains("no longer an operator"));
+    let again = run(&["admin", "revoke", "--email", "op@example.com"], "");
+    assert!(String::from_utf8_lossy(&again.stdout).contains("was not an operator"));
+    assert_eq!(count("SELECT count(*) AS n FROM operators"), 0);
+    assert_eq!(
+        count("SELECT count(*) AS n FROM admin_audit WHERE action = 'operator.revoke'"),
+        1
+    );
 }

@@ -209,6 +209,10 @@ impl TestApp {
         self.get(path).await.text().await.expect("body")
     }
 
+    pub async fn get_html_as(&self, client: &reqwest::Client, path: &str) -> String {
+        self.get_as(client, path).await.text().await.expect("body")
+    }
+
     /// Submits a form the way a browser would: with the token from the page at `form_page`.
     pub async fn submit(
         &self,
@@ -376,6 +380,35 @@ impl TestApp {
             })
             .await
             .expect("SQL runs");
+    }
+
+    /// The number a `SELECT count(*) AS n ...` query answers.
+    pub async fn sql_count(&self, query: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct Counted {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let query = query.to_string();
+        self.db
+            .run(move |conn| {
+                use diesel::RunQueryDsl as _;
+                diesel::sql_query(&query)
+                    .get_result::<Counted>(conn)
+                    .map_err(captionfeed::db::DbError::from)
+            })
+            .await
+            .unwrap_or_else(|e| panic!("counting: {e}"))
+            .n
+    }
+
+    /// Makes `email`'s account an operator, as `captionfeed admin grant` does.
+    pub async fn grant_operator(&self, email: &str) {
+        let email = email.to_string();
+        self.db
+            .run(move |conn| captionfeed::operators::grant(conn, &email))
+            .await
+            .expect("operator granted");
     }
 
     /// Makes every feed due, as if its next check time had come (the scheduler's floor

@@ -3,9 +3,11 @@
 
 mod helpers;
 
+mod account_data;
 mod account_mail;
 mod account_pages;
 mod auth;
+mod backup;
 mod billing;
 mod bluesky;
 mod browser;
@@ -15,6 +17,7 @@ mod cli;
 mod composer;
 mod connection_loss;
 mod connections;
+mod console;
 mod desk;
 mod desk_pages;
 mod digests;

@@ -128,3 +128,79 @@ async fn stopping_finishes_fetches_under_way_and_gives_back_the_rest(backend: Ba
     assert_eq!(report.feeds_checked, n - fetched);
 }
 on_both_backends!(stopping_finishes_fetches_under_way_and_gives_back_the_rest);
+
+/// The series names in a file: every `captionfeed_…` word.
+fn series_named_in(path: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let mut names = Vec::new();
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find("captionfeed_") {
+        let word: String = rest[at..]
+            .chars()
+            .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')
+            .collect();
+        rest = &rest[at + word.len()..];
+        if !names.contains(&word) {
+            names.push(word);
+        }
+    }
+    names
+}
+
+async fn every_series_the_alert_rules_and_dashboard_name_is_served(backend: Backend) {
+    let feeds = FeedServer::start().await;
+    let app = spawn_app(backend).await;
+    app.sign_up("ann@example.com").await;
+    app.add_feed(&feeds.set("/feed.xml", RSS, rss("Blog", &[("a", "A")])))
+        .await;
+    app.poll().await;
+    let served = app.get("/metrics").await.text().await.expect("body");
+    let served_names: Vec<&str> = served
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split(['{', ' ']).next())
+        .collect();
+    for file in ["docs/ops/alerts.yml", "docs/ops/grafana-dashboard.json"] {
+        let named = series_named_in(file);
+        assert!(named.len() >= 5, "{file} names {named:?}");
+        for name in named {
+            assert!(
+                served_names.contains(&name.as_str()),
+                "{file} names {name}, which /metrics does not serve:\n{served}"
+            );
+        }
+    }
+    // Besides these, the rules use only `up`, which Prometheus itself records per target.
+    let rules = std::fs::read_to_string("docs/ops/alerts.yml").expect("rules");
+    assert!(rules.contains("up{job=\"captionfeed\"} == 0"));
+}
+on_both_backends!(every_series_the_alert_rules_and_dashboard_name_is_served);
+
+async fn the_backlog_series_count_mail_webhooks_and_failing_feeds(backend: Backend) {
+    let feeds = FeedServer::start().await;
+    let app = spawn_app(backend).await;
+    app.sign_up("ann@example.com").await;
+    let broken = feeds.set_status("/broken.xml", 500, "text/plain", "no");
+    app.add_feed(&broken).await;
+    app.poll().await;
+    // The sign-up's verification mail, as if it had failed once and waited an hour.
+    let hour_ago = (chrono::Utc::now() - chrono::Duration::hours(1))
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string();
+    app.sql(&format!(
+        "UPDATE outgoing_mail SET sent_at = NULL, last_error = 'connection refused', \
+         attempts = 1, created_at = '{hour_ago}'"
+    ))
+    .await;
+    let text = app.get("/metrics").await.text().await.expect("body");
+    assert_eq!(
+        metric(&text, "captionfeed_mail_outbox_waiting"),
+        1.0,
+        "{text}"
+    );
+    assert_eq!(metric(&text, "captionfeed_mail_outbox_failing"), 1.0);
+    assert!(metric(&text, "captionfeed_mail_outbox_oldest_seconds") >= 3600.0);
+    assert_eq!(metric(&text, "captionfeed_feeds_failing"), 1.0);
+    assert_eq!(metric(&text, "captionfeed_webhook_deliveries_failing"), 0.0);
+}
+on_both_backends!(the_backlog_series_count_mail_webhooks_and_failing_feeds);

@@ -56,6 +56,8 @@ pub struct FeedRow {
     pub last_status: Option<String>,
     /// When the feed answered 410 Gone; it is not checked any more.
     pub gone_since: Option<String>,
+    /// Stopped by captionfeed for every account: the note saying why.
+    pub stopped: Option<String>,
     /// Paused because the account's plan runs fewer feeds (billing).
     pub paused_by_plan: bool,
     /// Where push updates (WebSub) stand, when the feed names a hub.
@@ -103,6 +105,9 @@ impl From<&SubscribedFeed> for FeedRow {
             erroring_since: feed.erroring_since.as_ref().map(format_time),
             last_status: feed.last_status.map(|s| format!("HTTP {s}")),
             gone_since: feed.gone_at.as_ref().map(format_time),
+            stopped: feed
+                .stopped_at
+                .map(|_| feed.stop_note.clone().unwrap_or_default()),
             paused_by_plan: s.subscription.paused_by_plan,
             push: push_state(feed),
         }

@@ -1,5 +1,6 @@
 //! Server-rendered pages (askama): one file per area, each handler a small function.
 
+pub mod account_data;
 pub mod auth;
 pub mod billing;
 pub mod captions;
@@ -50,6 +51,16 @@ impl Layout {
             unconfirmed: user.is_some_and(|u| u.email_verified_at.is_none()),
         }
     }
+
+    /// For pages reached from a mail's link, signed in or not: no menu, no form token.
+    pub fn without_session() -> Self {
+        Layout {
+            user_email: None,
+            csrf: String::new(),
+            billing: false,
+            unconfirmed: false,
+        }
+    }
 }
 
 /// Renders a page with the given status.
@@ -86,12 +97,7 @@ struct ErrorPage<'a> {
 /// A plain error page; it has no form, so it needs no CSRF token or user.
 pub fn error_page(status: StatusCode, message: &str) -> HttpResponse {
     let page = ErrorPage {
-        layout: Layout {
-            user_email: None,
-            csrf: String::new(),
-            billing: false,
-            unconfirmed: false,
-        },
+        layout: Layout::without_session(),
         status: status.as_u16(),
         message,
     };

@@ -34,11 +34,7 @@ fn page(
     button: Option<(String, String)>,
 ) -> Result<HttpResponse, WebError> {
     let page = LinkPage {
-        layout: Layout {
-            user_email: None,
-            csrf: String::new(),
-            billing: false,
-        },
+        layout: Layout::without_session(),
         heading: heading.to_string(),
         message: message.to_string(),
         button_label: button.as_ref().map(|(_, l)| l.clone()).unwrap_or_default(),

@@ -10,6 +10,7 @@ use crate::captions::query::{serve_captions_page, CaptionFilter};
 use crate::captions::Platform;
 use crate::db::DbError;
 use crate::opml::{self, OpmlFeed};
+use crate::spreadsheet::safe_cell as spreadsheet_safe;
 use crate::subscriptions;
 use crate::web::add_feed::{add_feed, AddFeedError, SameBlog};
 use crate::web::csrf::CheckedForm;
@@ -135,15 +136,6 @@ pub async fn export_csv(
             "attachment; filename=\"captionfeed-captions.csv\"",
         ))
         .body(body))
-}
-
-/// Feed text that a spreadsheet would run as a formula (OWASP "CSV injection") gets a
-/// leading apostrophe, which spreadsheets show as text.
-fn spreadsheet_safe(text: &str) -> String {
-    match text.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),
-        _ => text.to_string(),
-    }
 }
 
 #[derive(Template)]
@@ -318,16 +310,4 @@ pub async fn import_confirm(
         });
     }
     render(StatusCode::OK, &page)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::spreadsheet_safe;
-
-    #[test]
-    fn formulas_are_neutralised_for_spreadsheets() {
-        assert_eq!(spreadsheet_safe("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
-        assert_eq!(spreadsheet_safe("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(spreadsheet_safe("Plain caption"), "Plain caption");
-    }
 }

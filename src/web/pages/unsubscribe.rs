@@ -32,14 +32,6 @@ fn checked(state: &AppState, user: &str, token: &str) -> Result<UserId, WebError
     }
 }
 
-fn no_layout() -> Layout {
-    Layout {
-        user_email: None,
-        csrf: String::new(),
-        billing: false,
-        unconfirmed: false,
-    }
-}
 
 #[get("/unsubscribe/{user}/{token}")]
 pub async fn confirm(
@@ -50,7 +42,7 @@ pub async fn confirm(
     let (user, token) = path.into_inner();
     checked(&state, &user, &token)?;
     let page = UnsubscribePage {
-        layout: no_layout(),
+        layout: Layout::without_session(),
         action: req.path().to_string(),
         done: false,
     };
@@ -70,7 +62,7 @@ pub async fn turn_off(
         .run(move |conn| Ok::<_, WebError>(digest_settings::turn_off(conn, &user)?))
         .await?;
     let page = UnsubscribePage {
-        layout: no_layout(),
+        layout: Layout::without_session(),
         action: req.path().to_string(),
         done: true,
     };
