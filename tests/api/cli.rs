@@ -431,6 +431,8 @@ async fn a_first_start_on_a_fresh_postgres_database_logs_no_error() {
     let log = first_start_log(&url).await;
     let errors: Vec<&str> = log.lines().filter(|l| l.contains("ERROR")).collect();
     assert!(errors.is_empty(), "{errors:#?}\n\n{log}");
+}
+
 #[test]
 fn admin_grant_and_revoke_mark_an_operator_and_are_audited() {
     use diesel::prelude::*;
