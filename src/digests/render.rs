@@ -15,6 +15,9 @@ pub struct CaptionBlock {
     /// The desk's order of platforms (unknown ones last).
     pub order: usize,
     pub platform: String,
+    /// The variant's label, for any but the default one: two captions of one platform
+    /// are told apart by it.
+    pub variant: Option<String>,
     pub text: String,
     pub length: i32,
     pub limit: i32,
@@ -42,6 +45,9 @@ pub fn group(captions: Vec<DigestCaption>) -> Vec<PostGroup> {
             platform: platform
                 .map(|p| p.display_name().to_string())
                 .unwrap_or_else(|| c.platform.clone()),
+            variant: Some(c.variant)
+                .filter(|v| v != crate::captions::DEFAULT_VARIANT)
+                .map(|v| crate::captions::variant_label(&v).into_owned()),
             text: c.body,
             length: c.length,
             limit: c.char_limit,
@@ -283,6 +289,7 @@ mod tests {
             feed_title: Some("The Example Blog".into()),
             feed_url: "https://blog.example/feed.xml".into(),
             platform: platform.into(),
+            variant: "default".into(),
             body: body.into(),
             length: i32::try_from(body.chars().count()).unwrap(),
             char_limit: 500,
@@ -388,6 +395,7 @@ mod tests {
                     .map(|c| CaptionBlock {
                         order: c.order,
                         platform: c.platform.clone(),
+                        variant: c.variant.clone(),
                         text: c.text.clone(),
                         length: c.length,
                         limit: c.limit,
