@@ -4,6 +4,7 @@
 mod helpers;
 
 mod account_mail;
+mod angles;
 mod auth;
 mod billing;
 mod browser;
