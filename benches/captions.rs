@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use captionfeed::captions::{
     generate_with, Platform, PostView, Settings, TemplateSet, DEFAULT_VARIANT,
 };
+use captionfeed::feeds::{angles, Angles};
 
 const POSTS: usize = 200;
 const MIN_TIME: Duration = Duration::from_secs(3);
@@ -43,13 +44,26 @@ fn posts() -> Vec<PostView> {
                         .to_owned()
                 })
                 .collect();
+            let lead = "A paragraph of the article body with some words in it.";
+            let content_text = format!(
+                "{lead}\nOur largest table has {i}00 million rows, and a naive ALTER TABLE took \
+                 an exclusive lock for minutes.\nThe expand and contract pattern lets old and new \
+                 versions of the article body share one table while a column moves.\n\
+                 Why does a rename of one column need two deploys of the whole service?\n\
+                 {}",
+                "Each paragraph of the article body adds some words to the table. ".repeat(26)
+            );
+            // Read once when the feed was, and read back from the stored form.
+            let angles = Angles::from_json(&angles::of(&title, &content_text, lead).to_json())
+                .unwrap_or_default();
             PostView {
+                angles,
                 title,
                 url: Some(format!(
                     "https://blog.example.dev/posts/{i}/a-fairly-long-slug-for-the-post"
                 )),
                 summary: summary.join(" "),
-                content_text: "A paragraph of the article body with some words in it. ".repeat(30),
+                content_text,
                 author: Some("Dana Okafor".into()),
                 published: chrono::DateTime::from_timestamp(1_760_000_000 + i as i64 * 3600, 0),
                 categories: vec![
@@ -63,7 +77,7 @@ fn posts() -> Vec<PostView> {
                 image_url: Some("https://blog.example.dev/img/cover.png".into()),
                 feed_title: Some("Example Engineering".into()),
                 // Read once when the feed was, like the text above.
-                lead: "A paragraph of the article body with some words in it.".into(),
+                lead: lead.into(),
                 title_from_text: false,
                 headings: vec!["Why".into(), "How".into()],
             }

@@ -141,6 +141,7 @@ pub fn caption_posts(
                 lead: entry.lead.clone(),
                 title_from_text: entry.title_from_text,
                 headings: entry.headings.clone(),
+                angles: entry.angles.clone(),
             };
             PostPreview {
                 captions: generate(&post, platforms),

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use captionfeed::captions::Platform;
-use captionfeed::feeds::parse_feed;
+use captionfeed::feeds::angles::{QUOTE_MAX_CHARS, QUOTE_MIN_CHARS};
+use captionfeed::feeds::{parse_feed, sentences::sentences};
 use captionfeed::preview::caption_posts;
 
 const UNTITLED: &str = "(untitled)";
@@ -71,6 +72,9 @@ struct Faults {
     by_kind: BTreeMap<&'static str, Vec<String>>,
     posts: usize,
     captions: usize,
+    /// X captions of posts with text, and those that carry more than the title and link.
+    x_with_text: usize,
+    x_more_than_title: usize,
 }
 
 impl Faults {
@@ -93,6 +97,23 @@ fn starts_like_a_byline(text: &str) -> bool {
             let head: String = lower.chars().take(200).collect();
             head.contains("cc by") || head.contains("creative commons")
         }
+}
+
+/// Whether a caption says anything besides the post's title, its link and hashtags.
+/// (A title cut to fit counts as the title: its words are the title's.)
+fn carries_more_than_title_and_link(caption: &str, title: &str) -> bool {
+    let bare = |w: &str| {
+        w.trim_matches(|c: char| !c.is_alphanumeric())
+            .to_lowercase()
+    };
+    let title_words: std::collections::HashSet<String> =
+        title.split_whitespace().map(bare).collect();
+    caption.split_whitespace().any(|w| {
+        !w.starts_with("http")
+            && !w.starts_with('#')
+            && !bare(w).is_empty()
+            && !title_words.contains(&bare(w))
+    })
 }
 
 fn one_line(text: &str) -> String {
@@ -287,17 +308,96 @@ fn check_file(path: &Path, address: Option<&url::Url>, faults: &mut Faults) {
             }
         }
 
+        let angles = &entry.angles;
+        let post_sentences: Vec<&str> = entry.content_text.lines().flat_map(sentences).collect();
+        for (name, angle) in [
+            ("key sentence", &angles.key_sentence),
+            ("quote", &angles.quote),
+            ("question", &angles.question),
+            ("number", &angles.number),
+        ] {
+            if angle.is_empty() || (name == "question" && *angle == title) {
+                continue;
+            }
+            if !post_sentences.contains(&angle.as_str()) {
+                faults.add(
+                    "angle not a whole sentence of the post",
+                    format!("{at}: {name} {angle:?}"),
+                );
+            }
+            let lower = angle.to_lowercase();
+            if starts_like_a_byline(angle)
+                || entry.headings.iter().any(|h| h == angle)
+                || BOILERPLATE.iter().any(|b| lower.contains(b))
+                || lower.contains("://")
+            {
+                faults.add(
+                    "angle is a byline, credit, heading or boilerplate",
+                    format!("{at}: {name} {angle:?}"),
+                );
+            }
+        }
+        let quote_chars = angles.quote.chars().count();
+        if !angles.quote.is_empty() && !(QUOTE_MIN_CHARS..=QUOTE_MAX_CHARS).contains(&quote_chars) {
+            faults.add(
+                "quote of the wrong length",
+                format!("{at}: {:?}", angles.quote),
+            );
+        }
+        // A post with the material for it (a lead, a key sentence and a quote) gets a
+        // different text on every platform.
+        // (A post titled from its text is its text, once, everywhere.)
+        if !entry.title_from_text
+            && !entry.lead.is_empty()
+            && !angles.key_sentence.is_empty()
+            && !angles.quote.is_empty()
+        {
+            for (i, a) in preview.captions.iter().enumerate() {
+                for b in &preview.captions[i + 1..] {
+                    if a.text == b.text {
+                        faults.add(
+                            "two platforms with the same text",
+                            format!("{at}: {:?} and {:?}", a.platform, b.platform),
+                        );
+                    }
+                }
+            }
+        }
+
         for caption in &preview.captions {
             faults.captions += 1;
+            if caption.length > caption.limit || caption.error.is_some() || caption.text.is_empty()
+            {
+                faults.add(
+                    "caption does not fit or is missing",
+                    format!(
+                        "{at} on {:?}: {}/{} {:?}",
+                        caption.platform, caption.length, caption.limit, caption.error
+                    ),
+                );
+            }
+            let has_text = !entry.title_from_text && !entry.content_text.trim().is_empty();
+            if caption.platform == Platform::X && has_text {
+                faults.x_with_text += 1;
+                if carries_more_than_title_and_link(&caption.text, &title) {
+                    faults.x_more_than_title += 1;
+                } else {
+                    faults.add(
+                        "X caption only the title and link",
+                        format!("{at}: {:?}", caption.text),
+                    );
+                }
+            }
             let where_ = format!("{at} on {:?}", caption.platform);
             let text = &caption.text;
             if text.contains(UNTITLED) {
                 faults.add("(untitled) in a caption", where_.clone());
             }
             // "Title\n\nTitle, and then the text": the body opens with the title again.
+            // (A caption that opens with its lead may end that lead with the title's words.)
             let after_title = text
-                .find(bare_title)
-                .map(|at| text[at + bare_title.len()..].trim_start_matches(['…', '.', ' ', '\n']));
+                .strip_prefix(bare_title)
+                .map(|rest| rest.trim_start_matches(['…', '.', ' ', '\n']));
             if bare_title.chars().count() >= 12
                 && after_title.is_some_and(|rest| rest.starts_with(bare_title))
             {
@@ -331,10 +431,13 @@ fn every_post_of_real_feeds_reads_as_its_author_meant_it() {
         check_file(file, addresses.get(name.as_ref()), &mut faults);
     }
     let mut report = format!(
-        "{} feeds, {} posts, {} captions\n",
+        "{} feeds, {} posts, {} captions; X captions of posts with text carrying more than \
+         the title and link: {} of {}\n",
         files.len(),
         faults.posts,
-        faults.captions
+        faults.captions,
+        faults.x_more_than_title,
+        faults.x_with_text,
     );
     for (kind, examples) in &faults.by_kind {
         report.push_str(&format!("{kind}: {}\n", examples.len()));

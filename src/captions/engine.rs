@@ -44,6 +44,11 @@ pub const VARIABLES: &[&str] = &[
     "image",
     "feed_title",
     "lead",
+    "key_sentence",
+    "quote",
+    "question",
+    "number",
+    "teaser",
 ];
 
 /// Why a template was refused, with the line it happened on when known.
@@ -153,6 +158,14 @@ impl TemplateSet {
             if set.env.add_template_owned(key.clone(), source).is_ok() {
                 set.keys.insert(key, segments);
             }
+            for style in super::styles::STYLES {
+                let key = self::key(platform, style.name);
+                let source = style.template(platform, language);
+                let segments = Segments::compile(&source);
+                if set.env.add_template_owned(key.clone(), source).is_ok() {
+                    set.keys.insert(key, segments);
+                }
+            }
         }
         let mut broken = Vec::new();
         for (platform, variant, source) in templates {
@@ -246,7 +259,7 @@ fn render_capped(tmpl: &minijinja::Template, ctx: Value) -> Result<String, Templ
 /// and list again, which was a large part of the cost of a render.
 pub(crate) struct Prepared {
     /// One per name of [`VARIABLES`], in order.
-    fields: [Value; 11],
+    fields: [Value; FIELDS],
     /// The hashtags one by one, to keep a prefix of.
     hashtags: Vec<Value>,
 }
@@ -256,6 +269,10 @@ const SUMMARY: usize = 1;
 const EXCERPT: usize = 2;
 const URL: usize = 3;
 const HASHTAGS: usize = 7;
+/// The lead, then the angles, which fitting drops whole.
+const LEAD: usize = 10;
+const ANGLES: std::ops::Range<usize> = 11..16;
+const FIELDS: usize = 16;
 
 impl Prepared {
     pub(crate) fn new(ctx: &Context) -> Self {
@@ -274,6 +291,11 @@ impl Prepared {
                 text_field(&ctx.image),
                 text_field(&ctx.feed_title),
                 text_field(&ctx.lead),
+                text_field(&ctx.key_sentence),
+                text_field(&ctx.quote),
+                text_field(&ctx.question),
+                text_field(&ctx.number),
+                text_field(&ctx.teaser),
             ],
             hashtags,
         }
@@ -293,6 +315,14 @@ impl Prepared {
         set(EXCERPT, &shortened.excerpt);
         if !shortened.url {
             fields[URL] = Value::from("");
+        }
+        if !shortened.angles.angles() {
+            for field in &mut fields[ANGLES] {
+                *field = Value::from("");
+            }
+        }
+        if !shortened.angles.lead() {
+            fields[LEAD] = Value::from("");
         }
         if shortened.hashtags < self.hashtags.len() {
             fields[HASHTAGS] = Value::from(self.hashtags[..shortened.hashtags].to_vec());
@@ -331,7 +361,7 @@ fn list_field(items: &[String]) -> Vec<Value> {
 
 /// What a template sees at its top level: the [`VARIABLES`] and nothing else.
 #[derive(Debug)]
-struct ContextObject([Value; 11]);
+struct ContextObject([Value; FIELDS]);
 
 impl Object for ContextObject {
     fn repr(self: &Arc<Self>) -> ObjectRepr {
@@ -547,7 +577,8 @@ mod tests {
         let set = TemplateSet::defaults();
         for p in Platform::ALL {
             assert!(set.has(p, "default"), "{p:?}");
-            assert!(!set.has(p, "teaser"));
+            assert!(set.has(p, "teaser"), "built-in style");
+            assert!(!set.has(p, "spring-sale"));
         }
         let (set, _) = TemplateSet::with_overrides([(
             Platform::Bluesky,

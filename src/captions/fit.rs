@@ -1,9 +1,12 @@
 //! Shortening a rendered caption until its platform accepts it.
 //!
 //! What gives way, in order: the summary/excerpt (by whole words, with an
-//! ellipsis), then the title (by words, down to its first word), then the
-//! hashtags one by one from the end, then the rest of the title (by
-//! graphemes), then the link itself (only when the link alone is over the
+//! ellipsis), then the hashtags one by one from the end while the lead and the
+//! angles stay, then the angles, then the lead (whole sentences: dropped, never
+//! cut; a hook is worth more than a tag, a whole title more than a hook; each
+//! time the hashtags come back and give way again), then the title (by words,
+//! down to its first word), then the hashtags again, then
+//! the rest of the title (by graphemes), then the link itself (only when the link alone is over the
 //! limit, e.g. a very long URL on Bluesky), and finally a hard cut of the
 //! text. Every candidate is checked against all of the platform's rules
 //! (length, bytes, links, hashtags), so the result is always accepted.
@@ -17,7 +20,7 @@ use super::engine::TemplateError;
 use super::meter::Meter;
 use super::platform::Platform;
 use super::rules::Rules;
-use super::template::{Context, Shortened, WordCuts};
+use super::template::{Context, Kept, Shortened, WordCuts};
 
 #[derive(Debug, Clone, Copy)]
 enum TitleCut {
@@ -35,6 +38,8 @@ struct Draft {
     hashtags: usize,
     title: TitleCut,
     url: bool,
+    /// Which of the lead and the angles are kept.
+    angles: Kept,
 }
 
 /// How a caption is rendered from a shortening of its full context.
@@ -114,13 +119,30 @@ pub(crate) fn fit_with<'a>(
         whole_length,
         all_tags,
     };
+    let has_angles = [
+        &full.lead,
+        &full.key_sentence,
+        &full.quote,
+        &full.question,
+        &full.number,
+        &full.teaser,
+    ]
+    .iter()
+    .any(|s| !s.is_empty());
     for url in [true, false] {
         if !url && full.url.is_empty() {
             break;
         }
-        for hashtags in (0..=all_tags).rev() {
-            if let Some(text) = fitter.fit_keeping(url, hashtags) {
-                return Ok(text);
+        let keeps = if has_angles {
+            &Kept::ALL[..]
+        } else {
+            &[Kept::Nothing][..]
+        };
+        for &angles in keeps {
+            for hashtags in (0..=all_tags).rev() {
+                if let Some(text) = fitter.fit_keeping(url, hashtags, angles) {
+                    return Ok(text);
+                }
             }
         }
         if let Some(text) = fitter.fit_title_graphemes(url) {
@@ -158,31 +180,35 @@ impl<'a> Fitter<'a> {
             excerpt,
             hashtags: draft.hashtags,
             url: draft.url,
+            angles: draft.angles,
         }
     }
 
     /// With `hashtags` tags kept: the full title and as much prose as fits,
-    /// else no prose and as many title words as fit (at least the first).
-    fn fit_keeping(&self, url: bool, hashtags: usize) -> Option<Found> {
+    /// else (without the angles) no prose and as many title words as fit (at
+    /// least the first).
+    fn fit_keeping(&self, url: bool, hashtags: usize, angles: Kept) -> Option<Found> {
         let draft = |prose_words, title| Draft {
             prose_words,
             hashtags,
             title,
             url,
+            angles,
         };
         let limit = self.rules.limit;
         let bare = self.attempt(draft(Some(0), TitleCut::Full));
         if let Some(none) = bare.as_ref().filter(|t| t.fits) {
             let max_words = self.summary.words().max(self.excerpt.words());
             // Every word is the whole render, but only with every tag and the link.
-            let whole = (url && hashtags == self.all_tags).then_some(self.whole_length);
+            let whole = (url && angles == Kept::All && hashtags == self.all_tags)
+                .then_some(self.whole_length);
             let lo = Found::new(0, none);
             return Some(largest_fitting(lo, max_words + 1, whole, limit, |n| {
                 self.attempt(draft(Some(n), TitleCut::Full))
             }));
         }
         let words = self.title.words();
-        if words <= 1 {
+        if words <= 1 || angles != Kept::Nothing {
             return None;
         }
         let one = self.attempt_fitting(draft(Some(0), TitleCut::Words(1)))?;
@@ -204,6 +230,7 @@ impl<'a> Fitter<'a> {
             hashtags: 0,
             title: TitleCut::Graphemes(n),
             url,
+            angles: Kept::Nothing,
         };
         let graphemes = self.full.title.graphemes(true).count();
         let none = self.attempt_fitting(draft(0))?;

@@ -98,6 +98,37 @@ impl Language {
             Language::Ko => "링크는 프로필에 있어요.",
         }
     }
+
+    /// The closing question of a LinkedIn caption when the post asks none itself.
+    pub fn what_do_you_think(self) -> &'static str {
+        match self {
+            Language::En => "What do you think?",
+            Language::De => "Was meinen Sie?",
+            Language::Fr => "Qu’en pensez-vous ?",
+            Language::Es => "¿Qué opinas?",
+            Language::Nl => "Wat vind jij?",
+            Language::Pt => "O que você acha?",
+            Language::It => "Cosa ne pensi?",
+            Language::Ja => "どう思いますか？",
+            Language::Ko => "어떻게 생각하시나요?",
+        }
+    }
+
+    /// The words of a teaser: what opens it ("In this post:"), what joins its last two
+    /// items (" and "), and what separates the others (", ").
+    pub fn teaser_words(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Language::En => ("In this post:", " and ", ", "),
+            Language::De => ("In diesem Beitrag:", " und ", ", "),
+            Language::Fr => ("Dans cet article :", " et ", ", "),
+            Language::Es => ("En este artículo:", " y ", ", "),
+            Language::Nl => ("In dit artikel:", " en ", ", "),
+            Language::Pt => ("Neste artigo:", " e ", ", "),
+            Language::It => ("In questo articolo:", " e ", ", "),
+            Language::Ja => ("この記事の内容：", "、", "、"),
+            Language::Ko => ("이 글의 내용:", ", ", ", "),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -120,7 +151,12 @@ mod tests {
     #[test]
     fn every_language_has_its_own_words_and_none_breaks_a_template() {
         for l in Language::ALL {
-            for words in [l.read_more(), l.link_in_bio(), l.name()] {
+            for words in [
+                l.read_more(),
+                l.link_in_bio(),
+                l.name(),
+                l.what_do_you_think(),
+            ] {
                 assert!(!words.is_empty() && !words.contains(['{', '}', '%', '#']));
             }
             if l != Language::En {

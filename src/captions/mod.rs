@@ -34,6 +34,8 @@ mod meter;
 mod platform;
 mod rules;
 mod segments;
+mod styles;
+mod teaser;
 mod template;
 mod utm;
 
@@ -49,6 +51,7 @@ pub use hashtags::{
 pub use language::Language;
 pub use platform::{Platform, UnknownPlatform};
 pub use rules::{check, Check, Rules, MASTODON_MAX_LIMIT, MASTODON_MIN_LIMIT};
+pub use styles::{variant_label, Style, STYLES};
 pub use utm::{feed_slug, UtmTags, MAX_UTM_LEN};
 
 /// The parts of a feed entry captions are made from, already reduced to
@@ -71,6 +74,8 @@ pub struct PostView {
     pub title_from_text: bool,
     /// The post's section headings, in order.
     pub headings: Vec<String>,
+    /// Other ways into the post than its lead (`feeds::angles`), read when it was stored.
+    pub angles: crate::feeds::Angles,
 }
 
 /// A caption ready to post; `length` is [`measure`] of `text` and never
@@ -103,6 +108,8 @@ pub struct Settings {
     pub feed: String,
     /// Which hashtags the captions carry, and how many on each platform.
     pub hashtags: HashtagRules,
+    /// The language of the words captions add around the post's (the teaser's).
+    pub language: Language,
 }
 
 /// The built-in template of `platform`, as the template page shows it.
@@ -133,7 +140,7 @@ pub fn generate_with(
     requests: &[(Platform, String)],
     settings: &Settings,
 ) -> Vec<Caption> {
-    let ctx = template::Context::from_post_with(post, &settings.hashtags);
+    let ctx = template::Context::from_post_in(post, &settings.hashtags, settings.language);
     // Converted to template values once for every platform and shortening,
     // when a template needs minijinja.
     let prepared = OnceCell::new();
@@ -226,6 +233,21 @@ mod tests {
             lead: "Every deploy used to mean a maintenance window.".into(),
             title_from_text: false,
             headings: vec!["Expand and contract".into(), "Backfills".into()],
+            angles: crate::feeds::Angles {
+                key_sentence: "This post walks through the expand/contract pattern we adopted, how we \
+                               backfill in batches of 10,000 rows with a sleep between them, and the \
+                               small Diesel helpers that let old and new application versions run side \
+                               by side while a column is renamed."
+                    .into(),
+                quote: "We also cover the monitoring we put in place, the two incidents that taught \
+                        us to always set lock_timeout, and a checklist you can copy into your own \
+                        pull request template."
+                    .into(),
+                question: String::new(),
+                number: "Our largest table has 400 million rows, and a naive ALTER TABLE took an \
+                         exclusive lock for minutes."
+                    .into(),
+            },
         }
     }
 
@@ -251,7 +273,7 @@ mod tests {
         for c in &first {
             assert!(c.length <= c.limit, "{:?}", c);
             assert!(
-                c.text.starts_with("Zero-downtime Postgres migrations"),
+                c.text.contains("Zero-downtime Postgres migrations"),
                 "{:?}",
                 c
             );
@@ -437,8 +459,11 @@ mod tests {
 
     #[test]
     fn mastodon_limit_comes_from_the_settings() {
+        // Mastodon carries the summary when the post has no lead.
         let long = PostView {
             summary: "Incomprehensibilities ".repeat(400),
+            lead: String::new(),
+            angles: crate::feeds::Angles::default(),
             ..post()
         };
         let requests = [(Platform::Mastodon, DEFAULT_VARIANT.to_owned())];
@@ -455,6 +480,97 @@ mod tests {
         let more = generate_with(TemplateSet::defaults(), &long, &requests, &roomy);
         assert_eq!((default[0].limit, more[0].limit), (500, 1000));
         assert!(default[0].length <= 500 && more[0].length > 500 && more[0].length <= 1000);
+    }
+
+    #[test]
+    fn each_platform_takes_its_own_way_into_a_post_with_material() {
+        let captions = generate(&post(), &Platform::ALL);
+        for (i, a) in captions.iter().enumerate() {
+            for b in &captions[i + 1..] {
+                assert_ne!(a.text, b.text, "{:?} and {:?}", a.platform, b.platform);
+            }
+        }
+        let text =
+            |p: Platform| &captions[Platform::ALL.iter().position(|&q| q == p).unwrap()].text;
+        let angles = post().angles;
+        // X has no room for this key sentence beside the title: the lead, whole, instead.
+        assert!(
+            text(Platform::X).contains("\nEvery deploy used to mean a maintenance window.\n"),
+            "{}",
+            text(Platform::X)
+        );
+        assert!(text(Platform::Bluesky).starts_with(&post().lead));
+        assert!(text(Platform::Threads).contains("We also cover the monitoring"));
+        let linkedin = text(Platform::Linkedin);
+        for part in [&post().lead, &angles.key_sentence, &angles.number] {
+            assert!(linkedin.contains(part.as_str()), "{linkedin}");
+        }
+        assert!(linkedin.contains("In this post: Expand and contract and Backfills."));
+        assert!(linkedin.contains("What do you think?\n\nRead more: https://"));
+        assert!(text(Platform::Instagram).contains("Every deploy used to mean"));
+    }
+
+    #[test]
+    fn a_hook_too_long_for_x_goes_whole_and_the_link_stays() {
+        let long = PostView {
+            title: "A title of some length that takes a good part of the room X gives us".into(),
+            angles: crate::feeds::Angles {
+                key_sentence: format!("{}.", "A sentence that goes on ".repeat(9).trim_end()),
+                ..post().angles
+            },
+            ..post()
+        };
+        let x = &generate(&long, &[Platform::X])[0];
+        assert!(x.length <= 280, "{x:?}");
+        assert!(!x.text.contains("A sentence that goes on"), "{x:?}");
+        assert!(
+            x.text
+                .starts_with(&format!("{}\n{}\n", long.title, long.lead)),
+            "{x:?}"
+        );
+        assert!(x
+            .text
+            .contains("https://blog.example.dev/posts/zero-downtime-migrations"));
+        // Where it fits, the key sentence is the hook, and hashtags make room for it.
+        let short = PostView {
+            angles: crate::feeds::Angles {
+                key_sentence: "A naive ALTER TABLE on our largest table took an exclusive lock \
+                               for minutes, and every deploy waited on a maintenance window."
+                    .into(),
+                ..post().angles
+            },
+            ..post()
+        };
+        let x = &generate(&short, &[Platform::X])[0];
+        assert!(x.text.contains("\nA naive ALTER TABLE"), "{x:?}");
+        assert!(x.text.contains("https://blog.example.dev/"), "{x:?}");
+    }
+
+    #[test]
+    fn built_in_styles_are_labelled_variants_on_every_platform() {
+        let requests: Vec<(Platform, String)> = STYLES
+            .iter()
+            .map(|s| (Platform::Bluesky, s.name.to_owned()))
+            .collect();
+        let de = Settings {
+            language: Language::De,
+            ..Settings::default()
+        };
+        let captions = generate_with(TemplateSet::defaults(), &post(), &requests, &de);
+        let by = |v: &str| &captions.iter().find(|c| c.variant == v).unwrap().text;
+        assert!(
+            by("headline").starts_with("Zero-downtime Postgres migrations with Diesel\n\nhttps://")
+        );
+        assert!(by("hook").starts_with(&post().lead));
+        assert!(by("quote").starts_with("We also cover the monitoring"));
+        assert!(by("teaser").contains("In diesem Beitrag: Expand and contract und Backfills."));
+        // No question in this post: the style falls back to the headline, never invents one.
+        assert_eq!(by("question"), by("headline"));
+        for c in &captions {
+            assert_eq!(c.error, None);
+            assert!(c.length <= c.limit);
+        }
+        assert_eq!(variant_label("teaser"), "Teaser");
     }
 
     #[test]

@@ -51,6 +51,11 @@ enum Field {
     Image,
     FeedTitle,
     Lead,
+    KeySentence,
+    Quote,
+    Question,
+    Number,
+    Teaser,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -80,6 +85,11 @@ fn field(name: &str) -> Option<Field> {
         "image" => Field::Image,
         "feed_title" => Field::FeedTitle,
         "lead" => Field::Lead,
+        "key_sentence" => Field::KeySentence,
+        "quote" => Field::Quote,
+        "question" => Field::Question,
+        "number" => Field::Number,
+        "teaser" => Field::Teaser,
         _ => return None,
     })
 }
@@ -111,7 +121,19 @@ impl Values<'_> {
             Field::Published => &ctx.published,
             Field::Image => &ctx.image,
             Field::FeedTitle => &ctx.feed_title,
+            // Whole sentences, dropped whole when the caption is too long.
+            Field::Lead if !s.angles.lead() => "",
+            Field::KeySentence | Field::Quote | Field::Question | Field::Number | Field::Teaser
+                if !s.angles.angles() =>
+            {
+                ""
+            }
             Field::Lead => &ctx.lead,
+            Field::KeySentence => &ctx.key_sentence,
+            Field::Quote => &ctx.quote,
+            Field::Question => &ctx.question,
+            Field::Number => &ctx.number,
+            Field::Teaser => &ctx.teaser,
         }
     }
 
@@ -364,6 +386,7 @@ mod tests {
     use crate::captions::engine::TemplateSet;
     use crate::captions::platform::Platform;
     use crate::captions::template::default_template;
+    use crate::captions::template::Kept;
     use crate::captions::{generate_with, PostView, Settings, DEFAULT_VARIANT};
 
     #[test]
@@ -409,6 +432,12 @@ mod tests {
         "{{ published }}",
         "{{ image }}",
         "{{ feed_title }}",
+        "{{ lead }}",
+        "{{ key_sentence }}",
+        "{{ quote }}",
+        "{{ question }}",
+        "{{ number }}",
+        "{{ teaser }}",
         "{{ hashtags|join(' ') }}",
         "{{ hashtags[:2]|join(' ') }}",
         "{{ hashtags[:0]|join(\"-\") }}",
@@ -439,6 +468,8 @@ mod tests {
         "hashtags",
         "categories",
         "feed_title",
+        "quote",
+        "key_sentence",
         "summary|length > title|length",
     ];
 
@@ -519,6 +550,7 @@ mod tests {
                         image,
                         feed_title,
                         lead: String::new(),
+                        ..Context::sample()
                     }
                 },
             )
@@ -558,15 +590,16 @@ mod tests {
         fn renders_like_minijinja(
             source in template(),
             ctx in context(),
-            cut in (text(), text(), text(), 0usize..10, any::<bool>()),
+            cut in (text(), text(), text(), 0usize..10, any::<bool>(), 0usize..3),
         ) {
             let (set, broken) = TemplateSet::with_overrides([(Platform::X, "t".to_owned(), source.clone())]);
             prop_assume!(broken.is_empty());
             let vm = TemplateSet::with_overrides([(Platform::X, "t".to_owned(), source.clone())]).0.without_segments();
-            let (title, summary, excerpt, hashtags, url) = cut;
+            let (title, summary, excerpt, hashtags, url, kept) = cut;
+            let angles = Kept::ALL[kept];
             for shortened in [
                 Shortened::whole(&ctx),
-                Shortened { title: title.into(), summary: summary.into(), excerpt: excerpt.into(), hashtags, url },
+                Shortened { title: title.into(), summary: summary.into(), excerpt: excerpt.into(), hashtags, url, angles },
             ] {
                 let pasted = set.compiled(Platform::X, "t").unwrap().render(&ctx, &OnceCell::new(), &shortened);
                 let rendered = vm.compiled(Platform::X, "t").unwrap().render(&ctx, &OnceCell::new(), &shortened);

@@ -37,6 +37,7 @@ pub fn post_view(post: &Post, feed: &Feed) -> PostView {
         lead: post.lead.clone(),
         title_from_text: post.title_from_text,
         headings: post.heading_list(),
+        angles: post.angles(),
     }
 }
 

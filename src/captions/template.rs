@@ -19,27 +19,51 @@ const EXCERPT_MAX_WORDS: usize = 90;
 /// Categories considered at all; bounds work on feeds that tag everything.
 const MAX_CATEGORIES: usize = 30;
 
-// Each default is written for how the platform's feed reads. Missing fields
-// leave blank lines behind on purpose: `tidy` collapses them, which keeps the
-// templates readable instead of a thicket of `{% if %}`.
-// How many hashtags each platform gets is the feed's cap (see `hashtags`),
-// applied before a template runs; the templates show them all.
-const X_TEMPLATE: &str = "{{ title }}\n{{ url }}\n\n{{ hashtags|join(' ') }}";
-const MASTODON_TEMPLATE: &str =
-    "{{ title }}\n\n{{ summary }}\n\n{{ url }}\n{{ hashtags|join(' ') }}";
-const BLUESKY_TEMPLATE: &str = "{{ title }}\n\n{{ summary }}\n\n{{ url }}";
+// Each default is written for how the platform's feed reads and the room it gives, and
+// each takes a different way into the post, so that no two platforms get the same text
+// when the post has the material (a lead and a key sentence at least):
+// - X: the title, the key sentence (else the lead, else the summary) and the link;
+// - Bluesky: the hook first (the lead), then the title and the link; without a lead, the
+//   title and the summary;
+// - Mastodon: the title, the lead and the key sentence, the link, hashtags at the end;
+// - Threads: the title, a quote (else the summary), the link and one topic tag;
+// - LinkedIn: a longer text broken into short paragraphs (lead, key sentence, quote,
+//   figure, teaser) that ends with a question: the post's own, else an open one;
+// - Instagram: the title, the lead, "Link in bio" (no links there) and up to 5 hashtags;
+// - Facebook: the title, the summary, the quote as a pull quote (it may repeat a sentence of
+//   the summary, as pull quotes do), the post's question and the link.
+// The lead and the angles are whole sentences, so fitting drops them whole before the
+// title is cut (see `fit`). Missing fields leave blank lines behind on purpose: `tidy`
+// collapses them. How many hashtags each platform gets is the feed's cap (see
+// `hashtags`), applied before a template runs; the templates show them all.
+// X has no blank lines to spare: the hook's line break comes with it.
+const X_TEMPLATE: &str = "{{ title }}\
+{% if key_sentence %}\n{{ key_sentence }}{% else %}{% if lead %}\n{{ lead }}\
+{% else %}{% if summary %}\n{{ summary }}{% endif %}{% endif %}{% endif %}\n\
+{{ url }}\n\n{{ hashtags|join(' ') }}";
+const MASTODON_TEMPLATE: &str = "{{ title }}\n\n\
+{% if lead %}{{ lead }} {{ key_sentence }}{% else %}{{ summary }}{% endif %}\n\n\
+{{ url }}\n{{ hashtags|join(' ') }}";
+const BLUESKY_TEMPLATE: &str = "{% if lead %}{{ lead }}\n\n{{ title }}\
+{% else %}{{ title }}\n\n{{ summary }}{% endif %}\n{{ url }}";
 // Threads allows a single topic tag per post (its cap is 1).
-const THREADS_TEMPLATE: &str =
-    "{{ title }}\n\n{{ summary }}\n\n{{ url }}\n{{ hashtags|join(' ') }}";
+const THREADS_TEMPLATE: &str = "{{ title }}\n\n\
+{% if quote %}{{ quote }}{% else %}{{ summary }}{% endif %}\n\n\
+{{ url }}\n{{ hashtags|join(' ') }}";
 const LINKEDIN_TEMPLATE: &str = "{{ title }}\n\n\
-{{ excerpt if excerpt|length > summary|length else summary }}\n\n\
+{% if lead %}{{ lead }}\n\n{{ key_sentence }}\n\n{{ quote }}\n\n{{ number }}\
+{% else %}{{ excerpt if excerpt|length > summary|length else summary }}{% endif %}\n\n\
+{{ teaser }}\n\n\
+{% if question %}{{ question }}{% else %}{% if lead %}What do you think?{% endif %}{% endif %}\n\n\
 {% if url %}Read more: {{ url }}{% endif %}\n\n\
 {{ hashtags|join(' ') }}";
 // Instagram captions cannot hold clickable links, so the URL is never pasted.
-const INSTAGRAM_TEMPLATE: &str = "{{ title }}\n\n{{ summary }}\n\n\
+const INSTAGRAM_TEMPLATE: &str = "{{ title }}\n\n\
+{% if lead %}{{ lead }}{% else %}{{ summary }}{% endif %}\n\n\
 {% if url %}Link in bio.{% endif %}\n\n\
 {{ hashtags|join(' ') }}";
-const FACEBOOK_TEMPLATE: &str = "{{ title }}\n\n{{ summary }}\n\n{{ url }}";
+const FACEBOOK_TEMPLATE: &str =
+    "{{ title }}\n\n{{ summary }}\n\n{{ quote }}\n\n{{ question }}\n\n{{ url }}";
 
 /// Source of the default template for `platform` with its fixed words in
 /// `language`.
@@ -49,6 +73,10 @@ pub(crate) fn default_template_in(platform: Platform, language: Language) -> Cow
         (_, Language::En) => english.into(),
         (Platform::Linkedin, _) => english
             .replace(Language::En.read_more(), language.read_more())
+            .replace(
+                Language::En.what_do_you_think(),
+                language.what_do_you_think(),
+            )
             .into(),
         (Platform::Instagram, _) => english
             .replace(Language::En.link_in_bio(), language.link_in_bio())
@@ -87,6 +115,13 @@ pub(crate) struct Context {
     pub feed_title: String,
     /// The post's first strong sentence, or empty.
     pub lead: String,
+    /// The post's angles (`feeds::angles`), each a sentence of it or empty.
+    pub key_sentence: String,
+    pub quote: String,
+    pub question: String,
+    pub number: String,
+    /// Its section headings as one line in the feed's language, or empty.
+    pub teaser: String,
 }
 
 impl Context {
@@ -109,18 +144,24 @@ impl Context {
             image: "https://blog.example.com/fast-feeds.png".into(),
             feed_title: "Example Engineering".into(),
             lead: "We profiled the service under real traffic and found three hot spots.".into(),
+            key_sentence: "Most of the time went into parsing the same feeds again.".into(),
+            quote: "The fastest feed is the one you never parse twice.".into(),
+            question: "Why was a feed reader slow at all?".into(),
+            number: "Median response time fell from 180 ms to 12 ms.".into(),
+            teaser: "In this post: Profiling, Allocations and Caching.".into(),
         }
     }
 
     /// The context of `post` with the built-in hashtag rules.
     #[cfg(test)]
     pub(crate) fn from_post(post: &PostView) -> Self {
-        Self::from_post_with(post, &HashtagRules::default())
+        Self::from_post_in(post, &HashtagRules::default(), Language::En)
     }
 
-    /// The context of `post`, its hashtags made under a feed's `rules`.
-    pub(crate) fn from_post_with(post: &PostView, rules: &HashtagRules) -> Self {
-        Self::read(post, rules).within_bounds()
+    /// The context of `post`, its hashtags made under a feed's `rules`, the words it adds
+    /// in `language`.
+    pub(crate) fn from_post_in(post: &PostView, rules: &HashtagRules, language: Language) -> Self {
+        Self::read(post, rules, language).within_bounds()
     }
 
     /// Every field cut to what a template's variables may hold (see
@@ -135,6 +176,11 @@ impl Context {
             &mut self.author,
             &mut self.feed_title,
             &mut self.lead,
+            &mut self.key_sentence,
+            &mut self.quote,
+            &mut self.question,
+            &mut self.number,
+            &mut self.teaser,
         ] {
             let kept = within_bytes(text, super::bounds::MAX_FIELD_BYTES).len();
             text.truncate(kept);
@@ -147,9 +193,9 @@ impl Context {
         self
     }
 
-    fn read(post: &PostView, rules: &HashtagRules) -> Self {
+    fn read(post: &PostView, rules: &HashtagRules, language: Language) -> Self {
         if post.title_from_text {
-            return Self::from_untitled_post(post, rules);
+            return Self::from_untitled_post(post, rules, language);
         }
         let title = clean_text(&post.title);
         // Only the first words of long texts are ever used; cleaning whole
@@ -192,13 +238,71 @@ impl Context {
                 .map(clean_text)
                 .unwrap_or_default(),
             lead: clean_text(&post.lead),
+            key_sentence: clean_text(&post.angles.key_sentence),
+            quote: clean_text(&post.angles.quote),
+            question: clean_text(&post.angles.question),
+            number: clean_text(&post.angles.number),
+            teaser: clean_text(&super::teaser::teaser(&post.headings, language)),
             title,
+        }
+        .without_repeats()
+    }
+
+    /// Each sentence said once: an angle that repeats the title or an earlier field (in
+    /// the order lead, key sentence, quote, question, number) is left empty, so a
+    /// template can use them side by side. A title that asks a question is the question
+    /// only where the title is not shown.
+    fn without_repeats(mut self) -> Self {
+        let same = |a: &str, b: &str| !a.is_empty() && a.eq_ignore_ascii_case(b);
+        if same(&self.key_sentence, &self.lead) {
+            self.key_sentence.clear();
+        }
+        if [&self.lead, &self.key_sentence]
+            .iter()
+            .any(|s| same(&self.quote, s))
+        {
+            self.quote.clear();
+        }
+        if [&self.title, &self.lead, &self.key_sentence, &self.quote]
+            .iter()
+            .any(|s| same(&self.question, s))
+        {
+            self.question.clear();
+        }
+        if [&self.lead, &self.key_sentence, &self.quote, &self.question]
+            .iter()
+            .any(|s| same(&self.number, s))
+        {
+            self.number.clear();
+        }
+        self
+    }
+
+    /// The same context with only the lead and angles `kept`, as fitting drops them.
+    #[cfg(test)]
+    pub(crate) fn keeping(&self, kept: Kept) -> Self {
+        if kept.angles() {
+            return self.clone();
+        }
+        Context {
+            lead: if kept.lead() {
+                self.lead.clone()
+            } else {
+                String::new()
+            },
+            key_sentence: String::new(),
+            quote: String::new(),
+            question: String::new(),
+            number: String::new(),
+            teaser: String::new(),
+            ..self.clone()
         }
     }
 
     /// A post whose title is only a label made from its text: the text itself stands where
-    /// a title would (fitting cuts it like one), once, with no summary or excerpt to repeat it.
-    fn from_untitled_post(post: &PostView, rules: &HashtagRules) -> Self {
+    /// a title would (fitting cuts it like one), once, with no summary, excerpt, lead or
+    /// angle to repeat it.
+    fn from_untitled_post(post: &PostView, rules: &HashtagRules, language: Language) -> Self {
         let titled = PostView {
             title: if post.summary.trim().is_empty() {
                 post.title.clone()
@@ -208,9 +312,12 @@ impl Context {
             summary: String::new(),
             content_text: String::new(),
             title_from_text: false,
+            lead: String::new(),
+            headings: Vec::new(),
+            angles: crate::feeds::Angles::default(),
             ..post.clone()
         };
-        Self::read(&titled, rules)
+        Self::read(&titled, rules, language)
     }
 }
 
@@ -223,6 +330,31 @@ pub(crate) struct Shortened<'a> {
     /// How many of the hashtags are kept, from the front.
     pub hashtags: usize,
     pub url: bool,
+    /// Which of the lead and the angles are kept: they are whole sentences, so they are
+    /// dropped, never cut.
+    pub angles: Kept,
+}
+
+/// How much of the lead and the angles a shortening keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kept {
+    All,
+    /// The lead only: the first sentence, and usually the shortest way in.
+    Lead,
+    Nothing,
+}
+
+impl Kept {
+    /// From most to least.
+    pub(crate) const ALL: [Kept; 3] = [Kept::All, Kept::Lead, Kept::Nothing];
+
+    pub(crate) fn lead(self) -> bool {
+        self != Kept::Nothing
+    }
+
+    pub(crate) fn angles(self) -> bool {
+        self == Kept::All
+    }
 }
 
 impl<'a> Shortened<'a> {
@@ -234,6 +366,7 @@ impl<'a> Shortened<'a> {
             excerpt: ctx.excerpt.as_str().into(),
             hashtags: ctx.hashtags.len(),
             url: true,
+            angles: Kept::All,
         }
     }
 
@@ -250,7 +383,7 @@ impl<'a> Shortened<'a> {
                 String::new()
             },
             hashtags: full.hashtags[..self.hashtags.min(full.hashtags.len())].to_vec(),
-            ..full.clone()
+            ..full.keeping(self.angles)
         }
     }
 }
@@ -526,7 +659,56 @@ mod tests {
     fn x_default() {
         assert_eq!(
             render(Platform::X, &ctx()).unwrap(),
-            "Async Rust in practice\nhttps://blog.example.com/async-rust\n\n#Rust #Async"
+            "Async Rust in practice\nWhat we learned moving a service to Tokio.\n\
+             https://blog.example.com/async-rust\n\n#Rust #Async"
+        );
+        // The key sentence is the hook when there is one, else the lead.
+        let angled = Context {
+            lead: "We moved a busy service to Tokio in a month.".into(),
+            key_sentence: "Blocking calls inside async tasks were the one thing that hurt.".into(),
+            ..ctx()
+        };
+        assert_eq!(
+            render(Platform::X, &angled).unwrap(),
+            "Async Rust in practice\nBlocking calls inside async tasks were the one thing \
+             that hurt.\nhttps://blog.example.com/async-rust\n\n#Rust #Async"
+        );
+        let lead_only = Context {
+            key_sentence: String::new(),
+            ..angled
+        };
+        assert!(render(Platform::X, &lead_only)
+            .unwrap()
+            .contains("\nWe moved a busy service to Tokio in a month.\nhttps://"));
+    }
+
+    #[test]
+    fn linkedin_ends_with_the_posts_question_or_an_open_one() {
+        let angled = Context {
+            lead: "We moved a busy service to Tokio in a month.".into(),
+            key_sentence: "Blocking calls inside async tasks were the one thing that hurt.".into(),
+            teaser: "In this post: Runtime, Blocking and Tracing.".into(),
+            ..ctx()
+        };
+        let text = render(Platform::Linkedin, &angled).unwrap();
+        assert!(
+            text.contains("Tracing.\n\nWhat do you think?\n\nRead more: https://"),
+            "{text}"
+        );
+        let asking = Context {
+            question: "Should every service be async?".into(),
+            ..angled
+        };
+        let text = render(Platform::Linkedin, &asking).unwrap();
+        assert!(
+            text.contains("\n\nShould every service be async?\n\nRead more: "),
+            "{text}"
+        );
+        assert!(!text.contains("What do you think?"));
+        let de = default_template_in(Platform::Linkedin, Language::De);
+        assert!(
+            de.contains("Was meinen Sie?") && de.contains("Weiterlesen:"),
+            "{de}"
         );
     }
 

@@ -75,6 +75,7 @@ diesel::table! {
         headings -> Text,
         title_from_text -> Bool,
         summary_source -> Text,
+        angles -> Nullable<Text>,
     }
 }
 

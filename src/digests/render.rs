@@ -21,6 +21,9 @@ pub struct CaptionBlock {
     pub platform_id: Option<Platform>,
     /// The post's address, which link-only composers share when the caption has none.
     pub post_url: Option<String>,
+    /// The variant's label, for any but the default one: two captions of one platform
+    /// are told apart by it.
+    pub variant: Option<String>,
     pub text: String,
     pub length: i32,
     pub limit: i32,
@@ -91,6 +94,9 @@ pub fn group(captions: Vec<DigestCaption>) -> Vec<PostGroup> {
                 .unwrap_or_else(|| c.platform.clone()),
             platform_id: platform,
             post_url: c.post_url.clone(),
+            variant: Some(c.variant)
+                .filter(|v| v != crate::captions::DEFAULT_VARIANT)
+                .map(|v| crate::captions::variant_label(&v).into_owned()),
             text: c.body,
             length: c.length,
             limit: c.char_limit,
@@ -344,6 +350,7 @@ mod tests {
             feed_title: Some("The Example Blog".into()),
             feed_url: "https://blog.example/feed.xml".into(),
             platform: platform.into(),
+            variant: "default".into(),
             body: body.into(),
             length: i32::try_from(body.chars().count()).unwrap(),
             char_limit: 500,
@@ -501,6 +508,7 @@ mod tests {
                         platform: c.platform.clone(),
                         platform_id: c.platform_id,
                         post_url: c.post_url.clone(),
+                        variant: c.variant.clone(),
                         text: c.text.clone(),
                         length: c.length,
                         limit: c.limit,

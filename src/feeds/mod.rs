@@ -7,8 +7,10 @@
 //! reads (`compat`), and flattens entries into plain text a caption template
 //! can use directly ([`normalize`], [`html`]). Each post is read once as a reader would
 //! ([`reading`]: the article's text without its machinery ([`article`], [`lines`]), the
-//! best summary, the lead sentence ([`sentences`])), so captions never redo that work.
+//! best summary, the lead sentence ([`sentences`]) and the other ways into it ([`angles`])), so captions
+//! never redo that work.
 
+pub mod angles;
 pub mod article;
 mod compat;
 pub mod discover;
@@ -24,7 +26,9 @@ pub mod probe;
 pub mod reading;
 pub mod seen;
 pub mod sentences;
+pub mod standalone;
 
+pub use angles::Angles;
 pub use error::FetchError;
 pub use fetch::{FetchConfig, FetchOutcome, FetchReport, Fetcher, Hop, Validators};
 pub use parse::{parse_feed, parse_feed_except, NewEntry, ParseError, ParsedFeed};

@@ -52,6 +52,8 @@ pub struct NewEntry {
     pub lead: String,
     /// The post's section headings, in order.
     pub headings: Vec<String>,
+    /// Other ways into the post, each a sentence of its text.
+    pub angles: super::Angles,
     pub author: Option<String>,
     pub published: Option<DateTime<Utc>>,
     pub categories: Vec<String>,
@@ -327,6 +329,7 @@ fn convert_entry(
         summary_source: read.summary_source,
         content_text: read.content_text,
         lead: read.lead,
+        angles: read.angles,
         headings: read.headings,
         author,
         published,

@@ -2,17 +2,15 @@
 //! as a reader sees it, the best summary there is, the lead sentence, the section headings,
 //! and a title (the feed's, or one made from the text when the feed has none).
 
+use super::angles::{self, Angles};
 use super::article::{self, Article};
-use super::lines;
 use super::normalize::{self, Markup};
 use super::sentences::{self, ends_a_sentence};
+pub use super::standalone::is_link_or_address;
+use super::standalone::{self, stands_alone};
 
 /// A lead is one sentence a caption can carry whole, on X too.
-pub const LEAD_MAX_CHARS: usize = 280;
-/// Words of a sentence below which it is too slight to lead ("Hi!", "Update:").
-const LEAD_MIN_WORDS: usize = 4;
-/// The same for scripts written without spaces (Chinese, Japanese), in characters.
-const LEAD_MIN_CHARS_UNSPACED: usize = 12;
+pub const LEAD_MAX_CHARS: usize = standalone::MAX_CHARS;
 /// Section headings kept per post, and characters per heading.
 const MAX_HEADINGS: usize = 30;
 const HEADING_MAX_CHARS: usize = 200;
@@ -74,6 +72,8 @@ pub struct Reading {
     /// The first strong sentence of the post, or empty.
     pub lead: String,
     pub headings: Vec<String>,
+    /// Other ways into the post than its lead, each a sentence of its text.
+    pub angles: Angles,
     /// First inline images, of the content then of the summary, as written.
     pub images: Vec<String>,
 }
@@ -136,19 +136,31 @@ pub fn read(
         .into_iter()
         .filter_map(|a| a.first_image.clone())
         .collect();
+    let lead = lead_of(&body, &title);
+    let content_text = body.text();
     Reading {
-        lead: lead_of(&body, &title),
+        angles: angles::of(authors_title(&title, title_from_text), &content_text, &lead),
+        lead,
         headings: body
             .headings()
             .take(MAX_HEADINGS)
             .map(|h| normalize::truncate_words(h, HEADING_MAX_CHARS))
             .collect(),
-        content_text: body.text(),
+        content_text,
         title,
         title_from_text,
         summary,
         summary_source,
         images,
+    }
+}
+
+/// The title when the author wrote it; empty when it was made from the text.
+pub fn authors_title(title: &str, title_from_text: bool) -> &str {
+    if title_from_text {
+        ""
+    } else {
+        title
     }
 }
 
@@ -267,60 +279,12 @@ fn summary_of(body: &Article) -> String {
 fn lead_of(body: &Article, title: &str) -> String {
     for paragraph in body.paragraphs() {
         for sentence in sentences::sentences(paragraph) {
-            if is_strong(sentence, title) {
+            if stands_alone(sentence, title) {
                 return sentence.to_owned();
             }
         }
     }
     String::new()
-}
-
-fn is_strong(sentence: &str, title: &str) -> bool {
-    let chars = sentence.chars().count();
-    let words = sentence.split_whitespace().count();
-    let unspaced = sentence.chars().any(is_unspaced_script);
-    let long_enough = if unspaced {
-        chars >= LEAD_MIN_CHARS_UNSPACED
-    } else {
-        words >= LEAD_MIN_WORDS
-    };
-    long_enough
-        && chars <= LEAD_MAX_CHARS
-        && ends_a_sentence(sentence)
-        && !sentence.ends_with('…')
-        && !sentence.ends_with("...")
-        && !sentence.trim_end().ends_with(':')
-        && !sentence.eq_ignore_ascii_case(title)
-        && !is_link_or_address(sentence)
-        && !sentence.contains("://")
-        && !lines::is_byline(sentence)
-        && !lines::is_credit(sentence)
-        && !lines::is_boilerplate(sentence)
-}
-
-/// Chinese, Japanese and Thai are written without spaces between words.
-fn is_unspaced_script(c: char) -> bool {
-    matches!(c as u32,
-        0x3040..=0x30FF   // kana
-        | 0x3400..=0x4DBF // CJK extension A
-        | 0x4E00..=0x9FFF // CJK unified
-        | 0x0E00..=0x0E7F // Thai
-    )
-}
-
-/// Text that is only a link, an e-mail address or an address-like token (a wallet or a
-/// hash), none of which is a summary.
-pub fn is_link_or_address(text: &str) -> bool {
-    let words: Vec<&str> = text.split_whitespace().collect();
-    !words.is_empty()
-        && words.len() <= 3
-        && words.iter().any(|w| {
-            let w = w.trim_matches(|c: char| !c.is_alphanumeric());
-            w.contains("://")
-                || w.starts_with("www.")
-                || (w.contains('@') && w.contains('.'))
-                || (w.chars().count() >= 24 && w.chars().all(|c| c.is_ascii_alphanumeric()))
-        })
 }
 
 /// A label for a post without a title: its first words, else the words of its address.

@@ -89,6 +89,9 @@ pub struct Post {
     pub title_from_text: bool,
     /// `feed`, `text` or `page` (see `feeds::reading::SummarySource`).
     pub summary_source: String,
+    /// The post's angles as JSON (`feeds::Angles`); `None` for posts stored before angles
+    /// were read, whose angles [`Post::angles`] works out from the stored text.
+    pub angles: Option<String>,
 }
 
 impl Post {
@@ -98,6 +101,22 @@ impl Post {
 
     pub fn heading_list(&self) -> Vec<String> {
         serde_json::from_str(&self.headings).unwrap_or_default()
+    }
+
+    /// The stored angles, or for a post stored before angles were read, the same angles
+    /// worked out now from its stored text and lead (not written back: reading them again
+    /// is cheap next to a poll, and a write would lock the posts every caption reads).
+    pub fn angles(&self) -> super::Angles {
+        self.angles
+            .as_deref()
+            .and_then(super::Angles::from_json)
+            .unwrap_or_else(|| {
+                super::angles::of(
+                    super::reading::authors_title(&self.title, self.title_from_text),
+                    &self.content_text,
+                    &self.lead,
+                )
+            })
     }
 }
 
@@ -466,6 +485,7 @@ struct PostsOnPostgres {
     headings: Vec<String>,
     titles_from_text: Vec<bool>,
     summary_sources: Vec<String>,
+    angles: Vec<String>,
 }
 
 impl PostsOnPostgres {
@@ -489,7 +509,8 @@ impl PostsOnPostgres {
             leads: rows.clone().map(|r| r.lead.to_owned()).collect(),
             headings: rows.clone().map(|r| r.headings.clone()).collect(),
             titles_from_text: rows.clone().map(|r| r.title_from_text).collect(),
-            summary_sources: rows.map(|r| r.summary_source.to_owned()).collect(),
+            summary_sources: rows.clone().map(|r| r.summary_source.to_owned()).collect(),
+            angles: rows.map(|r| r.angles.clone()).collect(),
         }
     }
 }
@@ -499,7 +520,7 @@ impl PgStatement for PostsOnPostgres {
         out.push_sql(
             "INSERT INTO posts (id, feed_id, entry_key, title, url, summary, content_text, \
              author, published_at, categories, image_url, first_seen_at, lead, headings, \
-             title_from_text, summary_source) \
+             title_from_text, summary_source, angles) \
              SELECT * FROM unnest(",
         );
         BindList::new(&mut out)
@@ -518,7 +539,8 @@ impl PgStatement for PostsOnPostgres {
             .bind::<Array<Text>, _>(&self.leads)?
             .bind::<Array<Text>, _>(&self.headings)?
             .bind::<Array<Bool>, _>(&self.titles_from_text)?
-            .bind::<Array<Text>, _>(&self.summary_sources)?;
+            .bind::<Array<Text>, _>(&self.summary_sources)?
+            .bind::<Array<Text>, _>(&self.angles)?;
         out.push_sql(") ON CONFLICT DO NOTHING RETURNING feed_id");
         Ok(())
     }
@@ -548,6 +570,7 @@ struct NewPost<'a> {
     headings: String,
     title_from_text: bool,
     summary_source: &'static str,
+    angles: String,
 }
 
 impl<'a> NewPost<'a> {
@@ -569,6 +592,7 @@ impl<'a> NewPost<'a> {
             headings: serde_json::to_string(&entry.headings).unwrap_or_else(|_| "[]".into()),
             title_from_text: entry.title_from_text,
             summary_source: entry.summary_source.as_str(),
+            angles: entry.angles.to_json(),
         }
     }
 }

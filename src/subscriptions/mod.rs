@@ -73,6 +73,7 @@ impl Subscription {
             utm_tags: self.utm_tags(),
             feed: feed_slug(feed.title.as_deref().unwrap_or_default()),
             hashtags: self.hashtag_rules(),
+            language: self.language(feed),
         }
     }
 

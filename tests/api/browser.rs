@@ -282,6 +282,7 @@ async fn the_digest_reads_well_on_a_phone() {
                     feed_title: parsed.title.clone(),
                     feed_url: "https://horriblyunderqualified.com/index.xml".into(),
                     platform: c.platform.id().into(),
+                    variant: c.variant.clone(),
                     body: c.text,
                     length: i32::try_from(c.length).expect("length"),
                     char_limit: i32::try_from(c.limit).expect("limit"),

@@ -426,9 +426,10 @@ async fn templates_are_listed_saved_with_reasons_and_removed(backend: Backend) {
     let (_, list) = api.get("/api/v1/templates").await;
     assert_eq!(list["templates"].as_array().unwrap().len(), 7);
     assert_eq!(list["templates"][0]["builtin"], true);
+    // X's built-in template: the title, a hook from the post, the link.
     assert_eq!(
         list["templates"][0]["source"],
-        "{{ title }}\n{{ url }}\n\n{{ hashtags|join(' ') }}"
+        "{{ title }}{% if key_sentence %}\n{{ key_sentence }}{% else %}{% if lead %}\n{{ lead }}{% else %}{% if summary %}\n{{ summary }}{% endif %}{% endif %}{% endif %}\n{{ url }}\n\n{{ hashtags|join(' ') }}"
     );
 
     // Another account sees only its own templates.

@@ -6,6 +6,7 @@ mod helpers;
 mod account_data;
 mod account_mail;
 mod account_pages;
+mod angles;
 mod auth;
 mod backup;
 mod billing;

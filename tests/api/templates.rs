@@ -91,18 +91,19 @@ async fn templates_are_validated_saved_and_used_with_variants(backend: Backend) 
     assert_eq!(settings.status().as_u16(), 303);
 
     let report = app.poll().await;
-    // Seven default captions per post, plus Bluesky's teaser (the only platform with one).
-    assert_eq!(report.captions_written, 2 * (7 + 1));
+    // Seven default captions per post, and seven teasers: the account's own on Bluesky,
+    // the built-in teaser style on the other platforms.
+    assert_eq!(report.captions_written, 2 * (7 + 7));
     let captions = app.get_html("/captions").await;
     assert!(
         captions.contains("NEW: FIRST POST\nhttps://blog.example/a1"),
         "{captions}"
     );
     assert!(captions.contains("Teaser: Summary of First…"), "{captions}");
-    // On the desk a variant's chip carries its name.
+    // On the desk a variant's chip carries its label.
     assert_eq!(
         captions
-            .matches(r#"Bluesky <span class="variant">· teaser</span>"#)
+            .matches(r#"Bluesky <span class="variant">· Teaser</span>"#)
             .count(),
         2,
         "{captions}"
@@ -135,7 +136,7 @@ async fn preview_renders_latest_posts_without_saving(backend: Backend) {
     assert!(app
         .get_html("/templates?platform=x")
         .await
-        .contains("{{ title }}\n{{ url }}"));
+        .contains("{{ title }}{% if key_sentence %}"));
     let invalid = save_template(&app, "x", "default", "{{ nope }}", "preview").await;
     assert_eq!(invalid.status().as_u16(), 422);
 }

@@ -46,6 +46,9 @@ pub struct CaptionOut {
     pub post: PostOut,
     pub platform: String,
     pub variant: String,
+    /// What the desk and the digest call the variant: a built-in style's label
+    /// ("Quote"), "Default", or the subscriber's own variant name.
+    pub variant_label: String,
     /// The text to post: the subscriber's edit when there is one, else the generated text.
     pub text: String,
     /// Length of `text` as the platform counts it.
@@ -158,6 +161,7 @@ pub fn stored_caption_out(c: StoredCaption, post: PostOut) -> CaptionOut {
         feed_id: c.subscription_id,
         post,
         platform: c.platform,
+        variant_label: crate::captions::variant_label(&c.variant).into_owned(),
         variant: c.variant,
         text: c.body,
         length: c.length,

@@ -33,7 +33,8 @@ pub struct CaptionView {
     pub id: String,
     pub platform: String,
     pub platform_name: String,
-    /// The variant's name, for any but the default one.
+    /// The variant's label (a built-in style's, or the subscriber's own name), for any
+    /// but the default one.
     pub variant: Option<String>,
     pub text: String,
     pub length: i32,
@@ -59,7 +60,9 @@ impl From<StoredCaption> for CaptionView {
             posted_at: c.posted_at.as_ref().map(format_time).unwrap_or_default(),
             edited: c.is_edited(),
             composer: None,
-            variant: Some(c.variant).filter(|v| v != "default"),
+            variant: Some(c.variant)
+                .filter(|v| v != crate::captions::DEFAULT_VARIANT)
+                .map(|v| crate::captions::variant_label(&v).into_owned()),
             id: c.id,
             platform: c.platform,
             over: c.length > c.char_limit,
