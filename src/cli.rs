@@ -48,15 +48,8 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<Db> {
     Ok(db)
 }
 
-pub fn fetcher(settings: &Settings) -> anyhow::Result<Fetcher> {
-    Ok(Fetcher::new(FetchConfig {
-        allow_private_networks: settings.allow_private_networks,
-        allowed_networks: settings.allowed_networks.clone(),
-        timeout: Duration::from_secs(30),
-        max_body_bytes: 5 * 1024 * 1024,
-        user_agent: String::new(),
-    })?)
-}
+// The fetcher is built beside its configuration now; this path stays for callers.
+pub use crate::feeds::fetch::fetcher;
 
 /// Starts a background worker (when this process runs workers) that stops when `stop` changes.
 fn spawn_worker<F, Fut>(

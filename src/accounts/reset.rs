@@ -15,8 +15,8 @@ use crate::db::schema::{sessions, users};
 use crate::db::AnyConnection;
 use crate::mail::outbox::{Draft, Kind};
 
-/// How long a reset link works.
-pub const VALID_MINUTES: i64 = 60;
+/// How long a reset link works: as long as the outbox still sends a reset mail.
+pub const VALID_MINUTES: i64 = crate::mail::outbox::GIVE_UP_RESET_AFTER_MINUTES;
 
 fn mac(key: &[u8], user: &UserId, password_hash: &str, expires: i64) -> Option<Hmac<Sha256>> {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).ok()?;

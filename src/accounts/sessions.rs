@@ -12,12 +12,7 @@ use crate::db::{now, AnyConnection};
 /// How long a session lasts without a new login.
 pub const SESSION_DAYS: i64 = 30;
 
-/// A fresh random token, URL-safe.
-pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
+pub use crate::signing::random_token;
 
 /// The SHA-256 of a secret token, hex: what the tables keep instead of the token.
 pub fn token_hash(token: &str) -> String {

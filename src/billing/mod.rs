@@ -7,7 +7,6 @@
 pub mod account;
 pub mod events;
 pub mod limits;
-pub mod plans;
 pub mod signature;
 pub mod stripe;
 
@@ -17,7 +16,8 @@ use crate::accounts::UserId;
 use crate::config::{BillingSettings, Settings};
 use crate::db::{now, AnyConnection, Db, DbError};
 
-pub use plans::{Plan, Plans};
+// Plans are configuration (read and checked at start); billing applies them.
+pub use crate::config::plans::{self, Plan, Plans};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BillingError {

@@ -10,6 +10,7 @@
 //! best summary, the lead sentence ([`sentences`])), so captions never redo that work.
 
 pub mod article;
+pub mod block;
 mod compat;
 pub mod discover;
 pub mod error;

@@ -103,7 +103,7 @@ impl AccountMail {
             }
             Err(error) => {
                 let message = error.to_string();
-                let retry_at = at + crate::digests::backoff(mail.attempts);
+                let retry_at = at + crate::jobs::backoff(mail.attempts);
                 tracing::warn!(mail = %mail.id, kind = %mail.kind, attempts = mail.attempts + 1, %message, "account mail not sent; will retry");
                 self.db
                     .run(move |conn| {

@@ -81,7 +81,7 @@ pub fn parse_endpoint_url(raw: &str, policy: &AddressPolicy) -> Result<Url, Stri
     check_url(&url, policy).map_err(|e| {
         format!(
             "{} Webhooks may only go to public addresses.",
-            crate::web::pages::sentence(&e.to_string())
+            crate::sentence::sentence(&e.to_string())
         )
     })?;
     Ok(url)

@@ -198,16 +198,3 @@ fn plan_has_webhooks(
     let user = crate::accounts::UserId(owner);
     Ok(crate::billing::account::effective_plan(conn, &user, plans, at)?.webhooks)
 }
-
-#[cfg(test)]
-mod tests {
-    use super::send::backoff;
-
-    #[test]
-    fn backoff_doubles_up_to_an_hour() {
-        assert_eq!(backoff(0), chrono::Duration::minutes(1));
-        assert_eq!(backoff(2), chrono::Duration::minutes(4));
-        assert_eq!(backoff(6), chrono::Duration::minutes(60));
-        assert_eq!(backoff(i32::MAX), chrono::Duration::minutes(60));
-    }
-}

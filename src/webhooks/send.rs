@@ -18,7 +18,6 @@ use crate::feeds::guard::{check_url, AddressPolicy, GuardedResolver};
 pub const TIMEOUT: Duration = Duration::from_secs(10);
 /// A failing delivery is retried until this long after it was enqueued.
 pub const GIVE_UP_AFTER_HOURS: i64 = 24;
-const MAX_BACKOFF_MINUTES: i64 = 60;
 
 /// The client every delivery goes through: the feeds' address guard in the resolver, no
 /// proxy (it would connect for us, past the guard), no redirects (a receiver could point
@@ -38,12 +37,6 @@ pub fn client(policy: &AddressPolicy) -> reqwest::Result<reqwest::Client> {
         }));
     }
     builder.build()
-}
-
-/// The wait after the `attempts`-th failure: 1, 2, 4 ... minutes, at most an hour.
-pub fn backoff(attempts: i32) -> chrono::Duration {
-    let exp = u32::try_from(attempts.clamp(0, 10)).unwrap_or(0);
-    chrono::Duration::minutes((1i64 << exp).min(MAX_BACKOFF_MINUTES))
 }
 
 /// Claims up to `limit` due deliveries of enabled endpoints under a new token, with a
@@ -178,7 +171,7 @@ pub fn record(
     at: NaiveDateTime,
 ) -> QueryResult<bool> {
     let attempts = delivery.attempts + 1;
-    let retry_at = at + backoff(delivery.attempts);
+    let retry_at = at + crate::jobs::backoff(delivery.attempts);
     let give_up = retry_at > delivery.created_at + chrono::Duration::hours(GIVE_UP_AFTER_HOURS);
     let mine = webhook_deliveries::table
         .filter(webhook_deliveries::id.eq(&delivery.id))
