@@ -347,10 +347,7 @@ fn parse_billing<'a>(
                 .map_err(|e| error("BILLING_PLANS", format!("cannot read {path}: {e}")))?,
             "BILLING_PLANS",
         ),
-        None => (
-            plans::DEFAULT_PLANS.to_string(),
-            "STRIPE_PRICE_PRO",
-        ),
+        None => (plans::DEFAULT_PLANS.to_string(), "STRIPE_PRICE_PRO"),
     };
     let prices = [
         ("pro", get("STRIPE_PRICE_PRO").map(str::to_string)),

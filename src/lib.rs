@@ -1,5 +1,6 @@
 //! captionfeed: blog feeds in, ready-to-post social media captions out.
 pub mod accounts;
+pub mod app;
 pub mod billing;
 pub mod captions;
 pub mod cli;
@@ -7,7 +8,6 @@ pub mod config;
 pub mod db;
 pub mod digests;
 pub mod feeds;
-pub mod hex;
 pub mod images;
 pub mod jobs;
 pub mod mail;
@@ -22,5 +22,4 @@ pub mod telemetry;
 pub mod web;
 pub mod webhooks;
 pub mod websub;
-pub mod workers;
 pub mod xml_text;

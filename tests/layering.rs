@@ -21,12 +21,10 @@ const UNITS: &[(&str, &str)] = &[
     ("config", "base"),
     ("telemetry", "base"),
     ("metrics", "base"),
-    ("hex", "base"),
     ("xml_text", "base"),
     ("sentence", "base"),
     ("signing", "base"),
     ("jobs", "base"),
-    ("workers", "base"),
     // domain: the product's data and rules
     ("feeds", "domain"),
     ("mail", "domain"),
@@ -270,7 +268,9 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
 fn test_module_files(path: &Path, text: &str) -> Vec<PathBuf> {
     let dir = match path.file_name().and_then(|n| n.to_str()) {
         Some("mod.rs" | "lib.rs") => path.parent().map(Path::to_path_buf),
-        _ => path.parent().map(|p| p.join(path.file_stem().unwrap_or_default())),
+        _ => path
+            .parent()
+            .map(|p| p.join(path.file_stem().unwrap_or_default())),
     }
     .unwrap_or_default();
     let lines: Vec<&str> = text.lines().map(str::trim).collect();

@@ -138,11 +138,15 @@ impl Digests {
             match self.send(&digest).await {
                 Ok(()) => {
                     let sent = digest.clone();
-                    self.db
+                    let marked = self
+                        .db
                         .run(move |conn| {
                             Ok::<_, DigestError>(outbox::mark_sent(conn, &sent, now())?)
                         })
                         .await?;
+                    if !marked {
+                        tracing::warn!(digest = %digest.id, "digest sent after its lease ran out; the claim holding it now marks it");
+                    }
                     report.digests_sent += 1;
                 }
                 Err(error) => {
@@ -224,23 +228,7 @@ impl Digests {
 
     /// Runs passes until `shutdown` resolves; a failed pass is logged and retried.
     pub async fn run_until_stopped(self, shutdown: impl std::future::Future<Output = ()>) {
-        tokio::pin!(shutdown);
-        loop {
-            match self.run_once().await {
-                Ok(report) if report != DigestReport::default() => {
-                    tracing::info!(?report, "digest pass")
-                }
-                Ok(_) => {}
-                Err(error) => {
-                    tracing::error!(%error, "digest pass failed; retrying on the next tick")
-                }
-            }
-            tokio::select! {
-                _ = &mut shutdown => break,
-                _ = tokio::time::sleep(TICK) => {}
-            }
-        }
-        tracing::info!("digest sender stopped");
+        crate::jobs::run_every("digest sender", TICK, shutdown, || self.run_once()).await
     }
 }
 

@@ -224,7 +224,5 @@ pub fn oldest_overdue(
 }
 
 fn new_token() -> String {
-    use rand::Rng as _;
-    let bytes: [u8; 16] = rand::thread_rng().gen();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::signing::random_hex(16)
 }

@@ -142,10 +142,7 @@ pub(super) async fn fetch_claimed(poller: &Poller, feed: Feed) -> Result<Step, D
         }
         Err(_) if status == Some(410) => Fetched::Gone,
         Err(e) => {
-            metrics()
-                .fetches
-                .with_label_values(&[&e.outcome()])
-                .inc();
+            metrics().fetches.with_label_values(&[&e.outcome()]).inc();
             Fetched::Failed(e.to_string())
         }
     };

@@ -39,4 +39,3 @@ pub fn error_page(status: StatusCode, message: &str) -> HttpResponse {
         Err(_) => HttpResponse::build(status).body(message.to_string()),
     }
 }
-

@@ -72,4 +72,3 @@ pub fn format_optional_time(at: &Option<NaiveDateTime>) -> String {
         .map(format_time)
         .unwrap_or_else(|| "never".into())
 }
-
