@@ -282,25 +282,7 @@ pub fn mark_sent(
     digest: &Digest,
     at: NaiveDateTime,
 ) -> QueryResult<bool> {
-    // Only the holder of the claim's token may mark the row.
-    let marked = diesel::update(
-        digests::table
-            .find(&digest.id)
-            .filter(digests::lease_token.eq(digest.lease_token.as_deref())),
-    )
-    .set((
-        digests::sent_at.eq(at),
-        digests::lease_until.eq(None::<NaiveDateTime>),
-        digests::lease_token.eq(None::<String>),
-        digests::attempts.eq(digest.attempts + 1),
-        digests::last_error.eq(None::<String>),
-    ))
-    .execute(conn)?;
-    if marked == 0 {
-        return Ok(false);
-    }
-    super::settings::record_delivery(conn, &digest.user_id, None)?;
-    Ok(true)
+    record_attempt(conn, digest, Some(at), digest.next_attempt_at, None)
 }
 
 /// Records a failed attempt and when to try again (the account's settings page shows
@@ -311,6 +293,18 @@ pub fn mark_failed(
     error: &str,
     retry_at: NaiveDateTime,
 ) -> QueryResult<bool> {
+    record_attempt(conn, digest, None, retry_at, Some(error))
+}
+
+/// Ends the claim on `digest` with one more attempt: sent at `sent_at`, or failed with
+/// `error` and due again at `next_attempt_at`.
+fn record_attempt(
+    conn: &mut AnyConnection,
+    digest: &Digest,
+    sent_at: Option<NaiveDateTime>,
+    next_attempt_at: NaiveDateTime,
+    error: Option<&str>,
+) -> QueryResult<bool> {
     // Only the holder of the claim's token may mark the row.
     let marked = diesel::update(
         digests::table
@@ -318,8 +312,9 @@ pub fn mark_failed(
             .filter(digests::lease_token.eq(digest.lease_token.as_deref())),
     )
     .set((
+        digests::sent_at.eq(sent_at),
         digests::attempts.eq(digest.attempts + 1),
-        digests::next_attempt_at.eq(retry_at),
+        digests::next_attempt_at.eq(next_attempt_at),
         digests::lease_until.eq(None::<NaiveDateTime>),
         digests::lease_token.eq(None::<String>),
         digests::last_error.eq(error),
@@ -328,7 +323,7 @@ pub fn mark_failed(
     if marked == 0 {
         return Ok(false);
     }
-    super::settings::record_delivery(conn, &digest.user_id, Some(error))?;
+    super::settings::record_delivery(conn, &digest.user_id, error)?;
     Ok(true)
 }
 
