@@ -1,17 +1,12 @@
 //! What each command does; `main.rs` only parses arguments.
 
-use std::time::Duration;
-
 use anyhow::Context as _;
 
 use crate::accounts::validate::{Email, Password};
 use crate::accounts::{password, tokens, users, AccountError};
 use crate::captions::{check, measure as count, Platform, Rules};
 use crate::config::Settings;
-use crate::db::{run_migrations, Db};
-use crate::feeds::{parse_feed, FetchConfig, Fetcher};
-use crate::poller::Poller;
-use crate::web::Application;
+use crate::feeds::parse_feed;
 
 /// Writes a line to standard output. Unlike `println!`, which panics there, a closed pipe
 /// (`captionfeed preview FEED | head -1`) comes back as an error for the caller to
@@ -32,137 +27,16 @@ pub fn is_closed_pipe(error: &anyhow::Error) -> bool {
     })
 }
 
-/// Opens the database and brings its schema up to date.
-pub async fn open_database(settings: &Settings) -> anyhow::Result<Db> {
-    let db =
-        Db::connect(&settings.database_url, settings.database_pool_size).with_context(|| {
-            format!(
-                "cannot open the database {}",
-                settings.database_url.redacted()
-            )
-        })?;
-    let applied = db.run(run_migrations).await?;
-    if applied > 0 {
-        tracing::info!(applied, "database migrations applied");
-    }
-    Ok(db)
-}
+// Opening the database belongs to assembling the process; this path stays for callers.
+pub use crate::app::open_database;
 
-pub fn fetcher(settings: &Settings) -> anyhow::Result<Fetcher> {
-    Ok(Fetcher::new(FetchConfig {
-        allow_private_networks: settings.allow_private_networks,
-        allowed_networks: settings.allowed_networks.clone(),
-        timeout: Duration::from_secs(30),
-        max_body_bytes: 5 * 1024 * 1024,
-        user_agent: String::new(),
-    })?)
-}
-
-/// Starts a background worker (when this process runs workers) that stops when `stop` changes.
-fn spawn_worker<F, Fut>(
-    runs: bool,
-    stop: &tokio::sync::watch::Receiver<bool>,
-    start: F,
-) -> Option<tokio::task::JoinHandle<()>>
-where
-    F: FnOnce(std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>) -> Fut,
-    Fut: std::future::Future<Output = ()> + Send + 'static,
-{
-    let mut stop = stop.clone();
-    runs.then(|| {
-        tokio::spawn(start(Box::pin(async move {
-            let _ = stop.changed().await;
-        })))
-    })
-}
+// The fetcher is built beside its configuration now; this path stays for callers.
+pub use crate::feeds::fetch::fetcher;
 
 /// Everything in one process: the web app and the background workers (poller, digests,
-/// account mail, webhooks). Stops cleanly on SIGINT/SIGTERM.
+/// account mail, webhooks, WebSub, images, billing). Stops cleanly on SIGINT/SIGTERM.
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
-    let db = open_database(&settings).await?;
-    tracing::info!(database = %settings.database_url.redacted(), "database ready");
-    let poller = Poller::new(db.clone(), fetcher(&settings)?, settings.poll_interval)
-        .with_plans(settings.billing.as_ref().map(|b| b.plans.clone()));
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    // One mailer for the background senders (it logs where mail goes when it is made).
-    let mailer = crate::mail::Mailer::from_settings(&settings)?;
-    let digests = crate::digests::Digests::new(db.clone(), mailer.clone(), &settings).await?;
-    let account_mail = crate::mail::sender::AccountMail::new(db.clone(), mailer);
-    let runs = settings.role.runs_worker();
-    let mail_worker = spawn_worker(runs, &stop_rx, |stop| account_mail.run_until_stopped(stop));
-    let digest_worker = spawn_worker(runs, &stop_rx, |stop| digests.run_until_stopped(stop));
-    let webhooks = crate::webhooks::Webhooks::new(db.clone(), &settings)?;
-    let webhook_worker = spawn_worker(runs, &stop_rx, |stop| webhooks.run_until_stopped(stop));
-    let websub = crate::websub::WebSub::new(db.clone(), &settings)?;
-    let websub_worker = spawn_worker(runs, &stop_rx, |stop| websub.run_until_stopped(stop));
-    let billing_worker = settings.billing.clone().and_then(|billing| {
-        let db = db.clone();
-        spawn_worker(runs, &stop_rx, move |stop| {
-            crate::billing::run_until_stopped(db, billing, stop)
-        })
-    });
-    let images = crate::images::Images::new(db.clone(), &settings)?;
-    let image_worker = spawn_worker(runs, &stop_rx, |stop| images.run_until_stopped(stop));
-    let poller_for_worker = poller.clone();
-    let worker = spawn_worker(runs, &stop_rx, |stop| {
-        poller_for_worker.run_until_stopped(stop)
-    });
-    if settings.role.runs_web() {
-        let app = Application::build(settings.clone(), db, poller.waker()).await?;
-        tracing::info!(address = %settings.bind, port = app.port(), base_url = %settings.base_url, "listening");
-        app.run_until_stopped().await?;
-    } else {
-        wait_for_stop_signal().await?;
-    }
-    tracing::info!("stopping: finishing the refreshes under way");
-    let _ = stop_tx.send(true);
-    if let Some(worker) = worker {
-        // A refresh under way ends within the fetch timeout (30 s) plus its database work;
-        // one cut short keeps its lease until it expires and another replica takes over.
-        if tokio::time::timeout(Duration::from_secs(45), worker)
-            .await
-            .is_err()
-        {
-            tracing::warn!("poller did not stop in time; its leases will expire");
-        }
-    }
-    if let Some(worker) = digest_worker {
-        let _ = tokio::time::timeout(Duration::from_secs(30), worker).await;
-    }
-    if let Some(worker) = websub_worker {
-        let _ = tokio::time::timeout(Duration::from_secs(15), worker).await;
-    }
-    if let Some(worker) = webhook_worker {
-        // Deliveries under way end within their 10 s timeout; one cut short goes again.
-        let _ = tokio::time::timeout(Duration::from_secs(15), worker).await;
-    }
-    if let Some(worker) = billing_worker {
-        let _ = tokio::time::timeout(Duration::from_secs(10), worker).await;
-    }
-    if let Some(worker) = image_worker {
-        // An image cut short is fetched again on the next start.
-        let _ = tokio::time::timeout(Duration::from_secs(5), worker).await;
-    }
-    if let Some(worker) = mail_worker {
-        let _ = tokio::time::timeout(Duration::from_secs(30), worker).await;
-    }
-    Ok(())
-}
-
-/// SIGINT or, where there is one, SIGTERM (what container runtimes send).
-async fn wait_for_stop_signal() -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        tokio::select! {
-            result = tokio::signal::ctrl_c() => result,
-            _ = term.recv() => Ok(()),
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c().await
-    }
+    crate::app::build(settings).await?.run_until_stopped().await
 }
 
 pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {

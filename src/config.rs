@@ -9,6 +9,28 @@ use std::time::Duration;
 
 use crate::db::DatabaseUrl;
 
+pub mod plans;
+
+/// Which addresses the fetcher may reach: the public internet always; the private
+/// ranges as a whole with `allow_private` (tests, local trials); and exactly the
+/// `allowed` ranges (`CAPTIONFEED_ALLOWED_NETWORKS`), say one intranet blog host.
+/// `feeds::guard` decides what it permits.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AddressPolicy {
+    pub allow_private: bool,
+    pub allowed: Vec<ipnet::IpNet>,
+}
+
+impl AddressPolicy {
+    /// Private ranges open as a whole (development and tests).
+    pub fn open() -> Self {
+        AddressPolicy {
+            allow_private: true,
+            allowed: Vec::new(),
+        }
+    }
+}
+
 /// Which kinds of work this process does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -91,7 +113,7 @@ pub struct BillingSettings {
     pub webhook_secrets: Vec<Secret>,
     /// Stripe's API (tests point it at a local server).
     pub api_base: url::Url,
-    pub plans: crate::billing::Plans,
+    pub plans: plans::Plans,
 }
 
 /// A setting that could not be read; names the variable.
@@ -253,8 +275,8 @@ impl Settings {
     }
 
     /// What the feed fetcher and the add-feed form may reach.
-    pub fn address_policy(&self) -> crate::feeds::guard::AddressPolicy {
-        crate::feeds::guard::AddressPolicy {
+    pub fn address_policy(&self) -> AddressPolicy {
+        AddressPolicy {
             allow_private: self.allow_private_networks,
             allowed: self.allowed_networks.clone(),
         }
@@ -325,16 +347,13 @@ fn parse_billing<'a>(
                 .map_err(|e| error("BILLING_PLANS", format!("cannot read {path}: {e}")))?,
             "BILLING_PLANS",
         ),
-        None => (
-            crate::billing::plans::DEFAULT_PLANS.to_string(),
-            "STRIPE_PRICE_PRO",
-        ),
+        None => (plans::DEFAULT_PLANS.to_string(), "STRIPE_PRICE_PRO"),
     };
     let prices = [
         ("pro", get("STRIPE_PRICE_PRO").map(str::to_string)),
         ("business", get("STRIPE_PRICE_BUSINESS").map(str::to_string)),
     ];
-    let plans = crate::billing::Plans::parse(&plans_json, &prices).map_err(|m| {
+    let plans = plans::Plans::parse(&plans_json, &prices).map_err(|m| {
         let variable = if m.contains("CAPTIONFEED_STRIPE_PRICE_BUSINESS") {
             "STRIPE_PRICE_BUSINESS"
         } else {

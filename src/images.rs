@@ -340,7 +340,7 @@ impl Images {
     }
 
     pub async fn run_until_stopped(self, shutdown: impl std::future::Future<Output = ()>) {
-        crate::workers::run_every("post image fetcher", TICK, shutdown, || self.run_once()).await
+        crate::jobs::run_every("post image fetcher", TICK, shutdown, || self.run_once()).await
     }
 
     /// The post's image, and its page's description when the post wants one.

@@ -190,23 +190,6 @@ impl Metrics {
     }
 }
 
-/// The `outcome` label of a failed fetch: the status for HTTP errors, else its kind.
-pub fn error_outcome(error: &crate::feeds::FetchError) -> String {
-    use crate::feeds::FetchError as E;
-    match error {
-        E::Status { status, .. } => format!("http_{status}"),
-        E::Other(_) => "other".into(),
-        E::InvalidUrl(_) => "invalid_url".into(),
-        E::Refused(_) => "refused".into(),
-        E::Dns(_) => "dns".into(),
-        E::Connect(_) => "connect".into(),
-        E::Timeout(_) => "timeout".into(),
-        E::TooManyRedirects(_) => "too_many_redirects".into(),
-        E::TooLarge { .. } => "too_large".into(),
-        E::Body(_) => "body".into(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,30 +4,23 @@
 //! hash: setting a new password changes the hash, so a used link opens nothing, with no
 //! table of tokens to keep. A reset also ends every session of the account.
 
-use base64::Engine as _;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 
 use super::{AccountError, UserId};
 use crate::db::schema::{sessions, users};
 use crate::db::AnyConnection;
 use crate::mail::outbox::{Draft, Kind};
 
-/// How long a reset link works.
-pub const VALID_MINUTES: i64 = 60;
+/// How long a reset link works: as long as the outbox still sends a reset mail.
+pub const VALID_MINUTES: i64 = crate::mail::outbox::GIVE_UP_RESET_AFTER_MINUTES;
 
-fn mac(key: &[u8], user: &UserId, password_hash: &str, expires: i64) -> Option<Hmac<Sha256>> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key).ok()?;
-    mac.update(b"reset-password\0");
-    mac.update(user.as_str().as_bytes());
-    mac.update(b"\0");
-    mac.update(password_hash.as_bytes());
-    mac.update(b"\0");
-    mac.update(expires.to_string().as_bytes());
-    Some(mac)
+/// What a link signs: its purpose, the account, the password hash and the expiry.
+fn signed_parts<'a>(user: &'a UserId, password_hash: &'a str, expires: &'a str) -> [&'a str; 3] {
+    [user.as_str(), password_hash, expires]
 }
+
+const PURPOSE: &str = "reset-password";
 
 pub fn expiry_from(at: NaiveDateTime) -> i64 {
     (at + chrono::Duration::minutes(VALID_MINUTES))
@@ -42,9 +35,8 @@ pub fn link(
     password_hash: &str,
     expires: i64,
 ) -> String {
-    let signature = mac(key, user, password_hash, expires)
-        .map(|m| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(m.finalize().into_bytes()))
-        .unwrap_or_default();
+    let expiry = expires.to_string();
+    let signature = crate::signing::sign(key, PURPOSE, &signed_parts(user, password_hash, &expiry));
     let path = format!("reset-password/{}/{expires}/{signature}", user.as_str());
     base_url
         .join(&path)
@@ -64,17 +56,14 @@ pub fn check(
     if at.and_utc().timestamp() > expires {
         return Ok(false);
     }
-    let Ok(raw) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(signature.as_bytes())
-    else {
-        return Ok(false);
-    };
     let stored: Option<String> = users::table
         .find(user.as_str())
         .select(users::password_hash)
         .first(conn)
         .optional()?;
+    let expiry = expires.to_string();
     Ok(stored.is_some_and(|hash| {
-        mac(key, user, &hash, expires).is_some_and(|m| m.verify_slice(&raw).is_ok())
+        crate::signing::verify(key, PURPOSE, &signed_parts(user, &hash, &expiry), signature)
     }))
 }
 

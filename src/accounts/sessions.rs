@@ -1,8 +1,6 @@
 //! Server-side sessions: the cookie holds a random token, the table its SHA-256.
 
-use base64::Engine as _;
 use diesel::prelude::*;
-use rand::RngCore as _;
 use sha2::{Digest, Sha256};
 
 use super::{AccountError, User};
@@ -12,17 +10,12 @@ use crate::db::{now, AnyConnection};
 /// How long a session lasts without a new login.
 pub const SESSION_DAYS: i64 = 30;
 
-/// A fresh random token, URL-safe.
-pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
+pub use crate::signing::random_token;
 
 /// The SHA-256 of a secret token, hex: what the tables keep instead of the token.
 pub fn token_hash(token: &str) -> String {
     let digest = Sha256::digest(token.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(digest)
 }
 
 /// Opens a session for the user; returns the token to put in the cookie.

@@ -7,7 +7,6 @@
 pub mod account;
 pub mod events;
 pub mod limits;
-pub mod plans;
 pub mod signature;
 pub mod stripe;
 
@@ -17,7 +16,8 @@ use crate::accounts::UserId;
 use crate::config::{BillingSettings, Settings};
 use crate::db::{now, AnyConnection, Db, DbError};
 
-pub use plans::{Plan, Plans};
+// Plans are configuration (read and checked at start); billing applies them.
+pub use crate::config::plans::{self, Plan, Plans};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BillingError {
@@ -63,27 +63,13 @@ pub async fn run_until_stopped(
     billing: BillingSettings,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
-    tokio::pin!(shutdown);
-    loop {
+    // The pass reports how many accounts' grace periods ended (their feeds beyond the
+    // plan paused).
+    let sweep = || {
         let plans = billing.plans.clone();
-        let swept = db
-            .transaction(move |conn| {
-                Ok::<_, DbError>(limits::end_grace_periods(conn, &plans, now())?)
-            })
-            .await;
-        match swept {
-            Ok(0) => {}
-            Ok(accounts) => tracing::info!(
-                accounts,
-                "grace periods ended; feeds beyond the plan paused"
-            ),
-            Err(error) => {
-                tracing::error!(%error, "billing sweep failed; retrying on the next tick")
-            }
-        }
-        tokio::select! {
-            _ = &mut shutdown => break,
-            _ = tokio::time::sleep(SWEEP_TICK) => {}
-        }
-    }
+        db.transaction(move |conn| {
+            Ok::<_, DbError>(limits::end_grace_periods(conn, &plans, now())?)
+        })
+    };
+    crate::jobs::run_every("billing grace sweep", SWEEP_TICK, shutdown, sweep).await
 }

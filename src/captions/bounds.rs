@@ -29,9 +29,7 @@ use minijinja::value::Value;
 
 use super::filters::{is_capped_filter, is_scalar_filter, MAX_VALUE_BYTES};
 
-/// Largest text any one field of a post gives a template; longer fields are
-/// cut by the engine. Titles and summaries are a few hundred bytes.
-pub const MAX_FIELD_BYTES: usize = 2 * 1024;
+pub use super::limits::MAX_FIELD_BYTES;
 /// Largest value any one expression may be able to build.
 pub const MAX_EXPRESSION_BYTES: usize = 64 * 1024;
 /// What a number or a yes/no takes as text, at most.

@@ -24,11 +24,7 @@ use super::template::{default_template_in, tidy, within_bytes, Context, Shortene
 /// Per-render instruction budget. The defaults need a few hundred; this only
 /// stops a runaway loop from pinning a worker.
 const FUEL: u64 = 20_000;
-/// Largest rendered output before fitting; far above every platform limit,
-/// small enough that a template multiplying text cannot eat memory.
-pub(crate) const MAX_OUTPUT_BYTES: usize = 256 * 1024;
-/// Largest template source accepted on save.
-pub const MAX_SOURCE_BYTES: usize = 8 * 1024;
+pub use super::limits::{MAX_OUTPUT_BYTES, MAX_SOURCE_BYTES};
 
 /// The names a template can use; anything else is refused on save. In the
 /// order of [`Prepared`]'s fields.

@@ -30,6 +30,7 @@ mod filters;
 mod fit;
 mod hashtags;
 mod language;
+mod limits;
 mod meter;
 mod platform;
 mod rules;

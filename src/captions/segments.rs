@@ -163,7 +163,7 @@ impl Segments {
     pub(crate) fn compile(source: &str) -> Option<Segments> {
         // Bounds the work of a render far below the engine's fuel: each byte
         // of source is at most one VM instruction in this subset.
-        if source.len() > super::engine::MAX_SOURCE_BYTES {
+        if source.len() > super::limits::MAX_SOURCE_BYTES {
             return None;
         }
         let mut frames: Vec<(Cond, Vec<Piece>, Option<Vec<Piece>>)> = Vec::new();
@@ -221,14 +221,14 @@ impl Segments {
         let values = Values { ctx, shortened };
         let mut out = String::with_capacity(512);
         paste(&self.0, &values, &mut out);
-        (out.len() <= super::engine::MAX_OUTPUT_BYTES).then_some(out)
+        (out.len() <= super::limits::MAX_OUTPUT_BYTES).then_some(out)
     }
 }
 
 fn paste(pieces: &[Piece], values: &Values, out: &mut String) {
     for piece in pieces {
         // Past the cap the render is refused anyway; stop growing.
-        if out.len() > super::engine::MAX_OUTPUT_BYTES {
+        if out.len() > super::limits::MAX_OUTPUT_BYTES {
             return;
         }
         match piece {

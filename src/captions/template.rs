@@ -182,11 +182,11 @@ impl Context {
             &mut self.number,
             &mut self.teaser,
         ] {
-            let kept = within_bytes(text, super::bounds::MAX_FIELD_BYTES).len();
+            let kept = within_bytes(text, super::limits::MAX_FIELD_BYTES).len();
             text.truncate(kept);
         }
         for address in [&mut self.url, &mut self.image] {
-            if address.len() > super::bounds::MAX_FIELD_BYTES {
+            if address.len() > super::limits::MAX_FIELD_BYTES {
                 address.clear();
             }
         }

@@ -177,6 +177,7 @@ diesel::table! {
         lease_until -> Nullable<Timestamp>,
         last_error -> Nullable<Text>,
         sent_at -> Nullable<Timestamp>,
+        lease_token -> Nullable<Text>,
     }
 }
 

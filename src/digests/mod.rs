@@ -28,8 +28,6 @@ const BATCH: i64 = 50;
 const LEASE: Duration = Duration::from_secs(5 * 60);
 /// How often the loop runs.
 const TICK: Duration = Duration::from_secs(30);
-/// The longest wait between two attempts at a failing digest.
-const MAX_BACKOFF_MINUTES: i64 = 60;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DigestError {
@@ -72,18 +70,12 @@ pub struct Digests {
     signing_key: Vec<u8>,
 }
 
-/// The wait after the `attempts`-th failure: 1, 2, 4 ... minutes, at most an hour.
-pub fn backoff(attempts: i32) -> chrono::Duration {
-    let exp = u32::try_from(attempts.clamp(0, 10)).unwrap_or(0);
-    chrono::Duration::minutes((1i64 << exp).min(MAX_BACKOFF_MINUTES))
-}
-
 impl Digests {
     /// Loads the signing key the unsubscribe links are signed with (the web's key).
     pub async fn new(db: Db, mailer: Mailer, settings: &Settings) -> Result<Self, DigestError> {
         let key_settings = settings.clone();
         let signing_key = db
-            .run(move |conn| crate::web::secret::load_signing_key(conn, &key_settings))
+            .run(move |conn| crate::signing::key::load_signing_key(conn, &key_settings))
             .await?;
         Ok(Digests {
             db,
@@ -146,17 +138,21 @@ impl Digests {
             match self.send(&digest).await {
                 Ok(()) => {
                     let sent = digest.clone();
-                    self.db
+                    let marked = self
+                        .db
                         .run(move |conn| {
                             Ok::<_, DigestError>(outbox::mark_sent(conn, &sent, now())?)
                         })
                         .await?;
+                    if !marked {
+                        tracing::warn!(digest = %digest.id, "digest sent after its lease ran out; the claim holding it now marks it");
+                    }
                     report.digests_sent += 1;
                 }
                 Err(error) => {
                     let message = error.to_string();
                     tracing::warn!(digest = %digest.id, attempts = digest.attempts + 1, %message, "digest not sent; will retry");
-                    let retry_at = at + backoff(digest.attempts);
+                    let retry_at = at + crate::jobs::backoff(digest.attempts);
                     let failed = digest.clone();
                     self.db
                         .run(move |conn| {
@@ -244,38 +240,8 @@ impl Digests {
 
     /// Runs passes until `shutdown` resolves; a failed pass is logged and retried.
     pub async fn run_until_stopped(self, shutdown: impl std::future::Future<Output = ()>) {
-        tokio::pin!(shutdown);
-        loop {
-            match self.run_once().await {
-                Ok(report) if report != DigestReport::default() => {
-                    tracing::info!(?report, "digest pass")
-                }
-                Ok(_) => {}
-                Err(error) => {
-                    tracing::error!(%error, "digest pass failed; retrying on the next tick")
-                }
-            }
-            tokio::select! {
-                _ = &mut shutdown => break,
-                _ = tokio::time::sleep(TICK) => {}
-            }
-        }
-        tracing::info!("digest sender stopped");
+        crate::jobs::run_every("digest sender", TICK, shutdown, || self.run_once()).await
     }
 }
 
 use outbox::Digest;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_up_to_an_hour() {
-        assert_eq!(backoff(0), chrono::Duration::minutes(1));
-        assert_eq!(backoff(1), chrono::Duration::minutes(2));
-        assert_eq!(backoff(5), chrono::Duration::minutes(32));
-        assert_eq!(backoff(6), chrono::Duration::minutes(60));
-        assert_eq!(backoff(1000), chrono::Duration::minutes(60));
-    }
-}

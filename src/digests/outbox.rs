@@ -4,8 +4,9 @@
 //! `digest_settings.last_period_at`, then ties every caption not yet carried to the new
 //! digest in `digest_captions`, whose key is the caption: a caption is carried by one
 //! digest only, and every caption made while digests are on is carried by the next one.
-//! Sending claims a digest with a lease like the poller's; a crash between sending and
-//! marking lets the lease expire and the same digest (same Message-ID) goes again.
+//! Sending claims a digest with the jobs' lease (a token, `SKIP LOCKED` on PostgreSQL);
+//! only the claim holding it marks it. A crash between sending and marking lets the lease
+//! expire and the same digest (same Message-ID) goes again.
 
 use chrono::NaiveDateTime;
 use diesel::dsl::{exists, not, Asc, Desc};
@@ -17,6 +18,7 @@ use super::DigestError;
 use crate::captions::Platform;
 use crate::db::schema::{captions, digest_captions, digest_settings, digests, feeds, posts, users};
 use crate::db::{new_id, AnyConnection};
+use crate::jobs::lease::{self, Queue};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = digests)]
@@ -32,6 +34,8 @@ pub struct Digest {
     pub lease_until: Option<NaiveDateTime>,
     pub last_error: Option<String>,
     pub sent_at: Option<NaiveDateTime>,
+    /// The token of the claim that leases it, if any.
+    pub lease_token: Option<String>,
 }
 
 /// One caption as the digest shows it.
@@ -208,45 +212,29 @@ pub fn close_period(
     Ok(Some(id))
 }
 
+/// The digests waiting to be sent, as the shared lease claims them.
+const QUEUE: Queue = Queue {
+    table: "digests",
+    pending: "j.sent_at IS NULL",
+};
+
 /// Claims up to `limit` unsent digests whose next attempt is due, leasing each until
-/// `lease_until` (the same conditional `UPDATE` as the poller's feed leases).
+/// `lease_until` under a new token (each returned digest carries it).
 pub fn claim_due(
     conn: &mut AnyConnection,
     at: NaiveDateTime,
     lease_until: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<Vec<Digest>> {
-    let due = || {
-        digests::sent_at
-            .is_null()
-            .and(digests::next_attempt_at.le(at))
-            .and(
-                digests::lease_until
-                    .is_null()
-                    .or(digests::lease_until.lt(at)),
-            )
-    };
-    let candidates: Vec<String> = digests::table
-        .filter(due())
-        .order(digests::next_attempt_at.asc())
-        .limit(limit)
-        .select(digests::id)
-        .load(conn)?;
-    let mut claimed = Vec::with_capacity(candidates.len());
-    for id in candidates {
-        let won = diesel::update(digests::table.find(&id).filter(due()))
-            .set(digests::lease_until.eq(lease_until))
-            .execute(conn)?;
-        if won == 1 {
-            claimed.push(
-                digests::table
-                    .find(&id)
-                    .select(Digest::as_select())
-                    .first(conn)?,
-            );
-        }
+    let claim = lease::claim(conn, &QUEUE, at, lease_until, limit)?;
+    if claim.won == 0 {
+        return Ok(Vec::new());
     }
-    Ok(claimed)
+    digests::table
+        .filter(digests::lease_token.eq(&claim.token))
+        .order((digests::next_attempt_at.asc(), digests::id.asc()))
+        .select(Digest::as_select())
+        .load(conn)
 }
 
 /// The captions a digest carries, by post, platforms in a stable order.
@@ -293,34 +281,56 @@ pub fn latest_for_account(
         .load(conn)
 }
 
-pub fn mark_sent(conn: &mut AnyConnection, digest: &Digest, at: NaiveDateTime) -> QueryResult<()> {
-    diesel::update(digests::table.find(&digest.id))
-        .set((
-            digests::sent_at.eq(at),
-            digests::lease_until.eq(None::<NaiveDateTime>),
-            digests::attempts.eq(digest.attempts + 1),
-            digests::last_error.eq(None::<String>),
-        ))
-        .execute(conn)?;
-    super::settings::record_delivery(conn, &digest.user_id, None)
+/// Marks the digest sent, if the claim it was sent under still holds its lease; false
+/// when another claim took it over (the lease had run out) and will mark it itself.
+pub fn mark_sent(
+    conn: &mut AnyConnection,
+    digest: &Digest,
+    at: NaiveDateTime,
+) -> QueryResult<bool> {
+    record_attempt(conn, digest, Some(at), digest.next_attempt_at, None)
 }
 
-/// Records a failed attempt and when to try again; the account's settings page shows it.
+/// Records a failed attempt and when to try again (the account's settings page shows
+/// it), if the claim still holds the digest's lease; false when it does not.
 pub fn mark_failed(
     conn: &mut AnyConnection,
     digest: &Digest,
     error: &str,
     retry_at: NaiveDateTime,
-) -> QueryResult<()> {
-    diesel::update(digests::table.find(&digest.id))
-        .set((
-            digests::attempts.eq(digest.attempts + 1),
-            digests::next_attempt_at.eq(retry_at),
-            digests::lease_until.eq(None::<NaiveDateTime>),
-            digests::last_error.eq(error),
-        ))
-        .execute(conn)?;
-    super::settings::record_delivery(conn, &digest.user_id, Some(error))
+) -> QueryResult<bool> {
+    record_attempt(conn, digest, None, retry_at, Some(error))
+}
+
+/// Ends the claim on `digest` with one more attempt: sent at `sent_at`, or failed with
+/// `error` and due again at `next_attempt_at`.
+fn record_attempt(
+    conn: &mut AnyConnection,
+    digest: &Digest,
+    sent_at: Option<NaiveDateTime>,
+    next_attempt_at: NaiveDateTime,
+    error: Option<&str>,
+) -> QueryResult<bool> {
+    // Only the holder of the claim's token may mark the row.
+    let marked = diesel::update(
+        digests::table
+            .find(&digest.id)
+            .filter(digests::lease_token.eq(digest.lease_token.as_deref())),
+    )
+    .set((
+        digests::sent_at.eq(sent_at),
+        digests::attempts.eq(digest.attempts + 1),
+        digests::next_attempt_at.eq(next_attempt_at),
+        digests::lease_until.eq(None::<NaiveDateTime>),
+        digests::lease_token.eq(None::<String>),
+        digests::last_error.eq(error),
+    ))
+    .execute(conn)?;
+    if marked == 0 {
+        return Ok(false);
+    }
+    super::settings::record_delivery(conn, &digest.user_id, error)?;
+    Ok(true)
 }
 
 /// The account's digests, newest first (for tests and the settings page).

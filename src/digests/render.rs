@@ -338,6 +338,7 @@ mod tests {
             lease_until: None,
             last_error: None,
             sent_at: None,
+            lease_token: None,
         };
         let caption = |post: &str, platform: &str, body: &str| DigestCaption {
             post_id: post.into(),

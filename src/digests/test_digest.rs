@@ -62,6 +62,7 @@ impl Digests {
             lease_until: None,
             last_error: None,
             sent_at: None,
+            lease_token: None,
         };
         let sent = TestDigest {
             recipient,

@@ -2,32 +2,18 @@
 //! without logging in, and nothing else. The signature is an HMAC with the app's
 //! signing key, so links survive restarts and work on every replica.
 
-use base64::Engine as _;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
-
 use crate::accounts::UserId;
 
-fn mac(key: &[u8], user: &UserId) -> Option<Hmac<Sha256>> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key).ok()?;
-    // The purpose is signed too, so no other signed value can stand in for this one.
-    mac.update(b"unsubscribe-digests\0");
-    mac.update(user.as_str().as_bytes());
-    Some(mac)
-}
+/// The purpose is signed too, so no other signed value can stand in for this one.
+const PURPOSE: &str = "unsubscribe-digests";
 
 pub fn token(key: &[u8], user: &UserId) -> String {
-    mac(key, user)
-        .map(|m| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(m.finalize().into_bytes()))
-        .unwrap_or_default()
+    crate::signing::sign(key, PURPOSE, &[user.as_str()])
 }
 
 /// Whether `token` was made for this account (compared in constant time).
 pub fn verify(key: &[u8], user: &UserId, token: &str) -> bool {
-    let Ok(raw) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token.as_bytes()) else {
-        return false;
-    };
-    mac(key, user).is_some_and(|m| m.verify_slice(&raw).is_ok())
+    crate::signing::verify(key, PURPOSE, &[user.as_str()], token)
 }
 
 /// The page (and RFC 8058 one-click POST target) for this account.

@@ -22,25 +22,14 @@ use html5ever::tokenizer::{
 
 use super::html::{is_block, raw_kind_to_skip};
 use super::lines;
+// Blocks are what the article yields and the line rules judge; both import them.
+pub use super::block::{Block, BlockKind};
 
 /// Bytes of HTML read from one body; the rest is ignored. Far above any real post, it
 /// bounds the work a hostile feed can cause.
 pub const MAX_HTML_BYTES: usize = 2 * 1024 * 1024;
 /// Characters of text kept from one body; every use of the text needs its beginning only.
 pub const MAX_TEXT_CHARS: usize = 100_000;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BlockKind {
-    Heading,
-    Paragraph,
-}
-
-/// One block of text, whitespace collapsed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Block {
-    pub kind: BlockKind,
-    pub text: String,
-}
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Article {

@@ -35,6 +35,23 @@ pub enum FetchError {
 }
 
 impl FetchError {
+    /// The `outcome` label of a failed fetch in the metrics: the status for HTTP errors, else its kind.
+    pub fn outcome(&self) -> String {
+        use FetchError as E;
+        match self {
+            E::Status { status, .. } => format!("http_{status}"),
+            E::Other(_) => "other".into(),
+            E::InvalidUrl(_) => "invalid_url".into(),
+            E::Refused(_) => "refused".into(),
+            E::Dns(_) => "dns".into(),
+            E::Connect(_) => "connect".into(),
+            E::Timeout(_) => "timeout".into(),
+            E::TooManyRedirects(_) => "too_many_redirects".into(),
+            E::TooLarge { .. } => "too_large".into(),
+            E::Body(_) => "body".into(),
+        }
+    }
+
     /// Builds the status error, using the standard reason phrase so the
     /// message does not depend on what the server chose to send.
     pub fn status(code: reqwest::StatusCode) -> Self {

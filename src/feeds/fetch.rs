@@ -93,6 +93,17 @@ pub struct Fetcher {
     max_body_bytes: usize,
 }
 
+/// The fetcher every part of the process shares, configured from the settings.
+pub fn fetcher(settings: &crate::config::Settings) -> Result<Fetcher, FetchError> {
+    Fetcher::new(FetchConfig {
+        allow_private_networks: settings.allow_private_networks,
+        allowed_networks: settings.allowed_networks.clone(),
+        timeout: Duration::from_secs(30),
+        max_body_bytes: 5 * 1024 * 1024,
+        user_agent: String::new(),
+    })
+}
+
 impl Fetcher {
     pub fn new(cfg: FetchConfig) -> Result<Self, FetchError> {
         let timeout = if cfg.timeout.is_zero() {

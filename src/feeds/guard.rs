@@ -11,30 +11,15 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use std::sync::Arc;
 
-use ipnet::IpNet;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use url::{Host, Url};
 
 use super::FetchError;
 
-/// Which addresses the fetcher may reach: the public internet always; the private
-/// ranges as a whole with `allow_private` (tests, local trials); and exactly the
-/// `allowed` ranges (`CAPTIONFEED_ALLOWED_NETWORKS`), say one intranet blog host.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AddressPolicy {
-    pub allow_private: bool,
-    pub allowed: Vec<IpNet>,
-}
+// The policy is settings (config.rs); what it permits is decided here, beside the checks.
+pub use crate::config::AddressPolicy;
 
 impl AddressPolicy {
-    /// Private ranges open as a whole (development and tests).
-    pub fn open() -> Self {
-        AddressPolicy {
-            allow_private: true,
-            allowed: Vec::new(),
-        }
-    }
-
     pub fn permits(&self, ip: IpAddr) -> bool {
         if self.allow_private || is_public_ip(ip) {
             return true;

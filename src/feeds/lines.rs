@@ -5,7 +5,7 @@
 //! The words are English plus the commonest forms of the languages our subscribers'
 //! feeds are written in; a line is only dropped when it is short enough to be nothing else.
 
-use super::article::{Block, BlockKind};
+use super::block::{Block, BlockKind};
 
 /// A credit, byline or boilerplate line is a short one: longer blocks are prose that
 /// happens to start with the same words.

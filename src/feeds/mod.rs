@@ -12,6 +12,7 @@
 
 pub mod angles;
 pub mod article;
+pub mod block;
 mod compat;
 pub mod discover;
 pub mod error;

@@ -103,7 +103,7 @@ impl AccountMail {
             }
             Err(error) => {
                 let message = error.to_string();
-                let retry_at = at + crate::digests::backoff(mail.attempts);
+                let retry_at = at + crate::jobs::backoff(mail.attempts);
                 tracing::warn!(mail = %mail.id, kind = %mail.kind, attempts = mail.attempts + 1, %message, "account mail not sent; will retry");
                 self.db
                     .run(move |conn| {
@@ -117,23 +117,7 @@ impl AccountMail {
 
     /// Runs passes until `shutdown` resolves; a failed pass is logged and retried.
     pub async fn run_until_stopped(self, shutdown: impl std::future::Future<Output = ()>) {
-        tokio::pin!(shutdown);
-        loop {
-            match self.run_once().await {
-                Ok(report) if report != MailReport::default() => {
-                    tracing::info!(?report, "account mail pass")
-                }
-                Ok(_) => {}
-                Err(error) => {
-                    tracing::error!(%error, "account mail pass failed; retrying on the next tick")
-                }
-            }
-            tokio::select! {
-                _ = &mut shutdown => break,
-                _ = tokio::time::sleep(TICK) => {}
-            }
-        }
-        tracing::info!("account mail sender stopped");
+        crate::jobs::run_every("account mail sender", TICK, shutdown, || self.run_once()).await
     }
 }
 

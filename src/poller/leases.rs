@@ -225,9 +225,7 @@ pub fn oldest_overdue(
 }
 
 fn new_token() -> String {
-    use rand::Rng as _;
-    let bytes: [u8; 16] = rand::thread_rng().gen();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::signing::random_hex(16)
 }
 
 /// How many followed feeds failed their last check (operators and `/metrics`).

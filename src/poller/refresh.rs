@@ -10,7 +10,7 @@ use crate::feeds::store::{
     record_feeds_not_modified, record_redirect_seen, Feed, FeedFailure, FetchedFeed,
 };
 use crate::feeds::{parse_feed_except, FetchOutcome, FetchReport};
-use crate::metrics::{error_outcome, metrics};
+use crate::metrics::metrics;
 
 use super::leases::{release_feeds, still_held};
 use super::redirects::{self, Decision};
@@ -147,10 +147,7 @@ pub(super) async fn fetch_claimed(poller: &Poller, feed: Feed) -> Result<Step, D
         }
         Err(_) if status == Some(410) => Fetched::Gone,
         Err(e) => {
-            metrics()
-                .fetches
-                .with_label_values(&[&error_outcome(&e)])
-                .inc();
+            metrics().fetches.with_label_values(&[&e.outcome()]).inc();
             Fetched::Failed(e.to_string())
         }
     };

@@ -195,14 +195,7 @@ fn etag(items: &[CaptionWithPost], format: Format, query: &str) -> String {
         hash.update(item.caption.body.as_bytes());
     }
     let digest = hash.finalize();
-    format!(
-        "\"{}\"",
-        digest
-            .iter()
-            .take(16)
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    )
+    format!("\"{}\"", hex::encode(&digest[..16]))
 }
 
 fn platform_name(platform: &str) -> String {

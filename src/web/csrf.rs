@@ -12,10 +12,7 @@ use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
-use base64::Engine as _;
-use hmac::{Hmac, Mac};
 use serde::de::DeserializeOwned;
-use sha2::Sha256;
 
 use super::error::WebError;
 use super::session::SESSION_COOKIE;
@@ -28,6 +25,9 @@ pub const CSRF_COOKIE: &str = "cf_csrf";
 #[derive(Clone)]
 struct FreshKey(String);
 
+/// What a form token signs besides the visitor, so no other signed value stands in.
+const PURPOSE: &str = "csrf";
+
 fn visitor_key(req: &HttpRequest) -> Option<String> {
     if let Some(c) = req.cookie(SESSION_COOKIE) {
         return Some(c.value().to_string());
@@ -38,32 +38,20 @@ fn visitor_key(req: &HttpRequest) -> Option<String> {
     req.extensions().get::<FreshKey>().map(|k| k.0.clone())
 }
 
-fn mac(key: &[u8], visitor: &str) -> Hmac<Sha256> {
-    // HMAC takes keys of any length; the fallback is unreachable but keeps this panic-free.
-    let mut mac = Hmac::<Sha256>::new_from_slice(key).unwrap_or_else(|_| {
-        Hmac::<Sha256>::new_from_slice(b"captionfeed").unwrap_or_else(|_| unreachable!())
-    });
-    mac.update(b"csrf\0");
-    mac.update(visitor.as_bytes());
-    mac
-}
-
 /// The token to put in the forms of this page.
 pub fn token(req: &HttpRequest, state: &AppState) -> String {
     let visitor = visitor_key(req).unwrap_or_default();
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(mac(&state.signing_key, &visitor).finalize().into_bytes())
+    crate::signing::sign(&state.signing_key, PURPOSE, &[&visitor])
 }
 
 /// Whether a submitted token belongs to this visitor (compared in constant time).
 pub fn verify(req: &HttpRequest, state: &AppState, submitted: &str) -> Result<(), WebError> {
     let visitor = visitor_key(req).ok_or(WebError::Csrf)?;
-    let submitted = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(submitted.as_bytes())
-        .map_err(|_| WebError::Csrf)?;
-    mac(&state.signing_key, &visitor)
-        .verify_slice(&submitted)
-        .map_err(|_| WebError::Csrf)
+    if crate::signing::verify(&state.signing_key, PURPOSE, &[&visitor], submitted) {
+        Ok(())
+    } else {
+        Err(WebError::Csrf)
+    }
 }
 
 /// Middleware: a visitor with neither a session nor a CSRF cookie gets a CSRF cookie.

@@ -85,6 +85,6 @@ impl ResponseError for WebError {
             }
             other => other.to_string(),
         };
-        super::pages::error_page(self.status_code(), &message)
+        super::error_page::error_page(self.status_code(), &message)
     }
 }

@@ -34,7 +34,7 @@ pub fn parse_feed_url(
     }
     url.set_fragment(None);
     crate::feeds::guard::check_url(&url, addresses)
-        .map_err(|e| crate::web::pages::sentence(&e.to_string()))?;
+        .map_err(|e| crate::sentence::sentence(&e.to_string()))?;
     Ok(url)
 }
 

@@ -10,10 +10,11 @@ pub mod check_now;
 pub mod client;
 pub mod csrf;
 pub mod error;
+pub mod error_page;
 pub mod feed_url;
 mod health;
 pub mod pages;
-pub mod secret;
+pub use crate::signing::key as secret;
 pub mod session;
 mod stripe_webhook;
 mod websub;
@@ -77,7 +78,7 @@ impl Application {
             .await?;
         let api_limiter = api::rate_limit::ApiLimiter::per_minute(settings.api_rate_per_minute);
         let mailer = crate::mail::Mailer::from_settings(&settings)?;
-        let fetcher = crate::cli::fetcher(&settings)?;
+        let fetcher = crate::feeds::fetch::fetcher(&settings)?;
         let account_mail = crate::mail::sender::AccountMail::new(db.clone(), mailer.clone());
         let desk_watch = Arc::new(pages::desk_watch::DeskWatch::default());
         if let crate::db::DatabaseUrl::Postgres(url) = db.url() {

@@ -81,17 +81,14 @@ pub fn parse_endpoint_url(raw: &str, policy: &AddressPolicy) -> Result<Url, Stri
     check_url(&url, policy).map_err(|e| {
         format!(
             "{} Webhooks may only go to public addresses.",
-            crate::web::pages::sentence(&e.to_string())
+            crate::sentence::sentence(&e.to_string())
         )
     })?;
     Ok(url)
 }
 
 fn new_secret() -> String {
-    use rand::Rng as _;
-    let bytes: [u8; 24] = rand::thread_rng().gen();
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("whsec_{hex}")
+    format!("whsec_{}", crate::signing::random_hex(24))
 }
 
 /// Creates an endpoint taking `events` (caption.created when none is named), whose

@@ -174,7 +174,7 @@ impl Webhooks {
 
     /// Runs passes until `shutdown` resolves; a failed pass is logged and retried.
     pub async fn run_until_stopped(self, shutdown: impl std::future::Future<Output = ()>) {
-        crate::workers::run_every("webhook sender", TICK, shutdown, || self.run_once()).await
+        crate::jobs::run_every("webhook sender", TICK, shutdown, || self.run_once()).await
     }
 }
 
@@ -197,17 +197,4 @@ fn plan_has_webhooks(
     };
     let user = crate::accounts::UserId(owner);
     Ok(crate::billing::account::effective_plan(conn, &user, plans, at)?.webhooks)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::send::backoff;
-
-    #[test]
-    fn backoff_doubles_up_to_an_hour() {
-        assert_eq!(backoff(0), chrono::Duration::minutes(1));
-        assert_eq!(backoff(2), chrono::Duration::minutes(4));
-        assert_eq!(backoff(6), chrono::Duration::minutes(60));
-        assert_eq!(backoff(i32::MAX), chrono::Duration::minutes(60));
-    }
 }

@@ -1,4 +1,4 @@
-//! Claiming due deliveries with a lease (like the poller's feeds), posting them through
+//! Claiming due deliveries with the jobs' lease, posting them through
 //! the guarded client, and recording what happened.
 
 use std::sync::Arc;
@@ -14,11 +14,11 @@ use super::sign;
 use crate::db::schema::{webhook_deliveries, webhook_endpoints};
 use crate::db::AnyConnection;
 use crate::feeds::guard::{check_url, AddressPolicy, GuardedResolver};
+use crate::jobs::lease::{self, Queue};
 
 pub const TIMEOUT: Duration = Duration::from_secs(10);
 /// A failing delivery is retried until this long after it was enqueued.
 pub const GIVE_UP_AFTER_HOURS: i64 = 24;
-const MAX_BACKOFF_MINUTES: i64 = 60;
 
 /// The client every delivery goes through: the feeds' address guard in the resolver, no
 /// proxy (it would connect for us, past the guard), no redirects (a receiver could point
@@ -40,61 +40,35 @@ pub fn client(policy: &AddressPolicy) -> reqwest::Result<reqwest::Client> {
     builder.build()
 }
 
-/// The wait after the `attempts`-th failure: 1, 2, 4 ... minutes, at most an hour.
-pub fn backoff(attempts: i32) -> chrono::Duration {
-    let exp = u32::try_from(attempts.clamp(0, 10)).unwrap_or(0);
-    chrono::Duration::minutes((1i64 << exp).min(MAX_BACKOFF_MINUTES))
-}
+/// The deliveries waiting to go: not delivered, not given up, to an enabled endpoint.
+const QUEUE: Queue = Queue {
+    table: "webhook_deliveries",
+    pending: "j.delivered_at IS NULL AND j.gave_up_at IS NULL \
+              AND EXISTS (SELECT 1 FROM webhook_endpoints e \
+                          WHERE e.id = j.endpoint_id AND e.disabled_at IS NULL)",
+};
 
-/// Claims up to `limit` due deliveries of enabled endpoints under a new token, with a
-/// conditional `UPDATE` per row: of two workers racing for one, exactly one changes it.
+/// Claims up to `limit` due deliveries of enabled endpoints under a new token (the jobs'
+/// lease: `SKIP LOCKED` on PostgreSQL), oldest attempt first, each with its endpoint.
 pub fn claim_due(
     conn: &mut AnyConnection,
     at: NaiveDateTime,
     lease_until: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<Vec<(Delivery, Endpoint)>> {
-    let token = new_token();
-    let due = || {
-        webhook_deliveries::delivered_at
-            .is_null()
-            .and(webhook_deliveries::gave_up_at.is_null())
-            .and(webhook_deliveries::next_attempt_at.le(at))
-            .and(
-                webhook_deliveries::lease_until
-                    .is_null()
-                    .or(webhook_deliveries::lease_until.lt(at)),
-            )
-    };
-    let candidates: Vec<String> = webhook_deliveries::table
-        .inner_join(webhook_endpoints::table)
-        .filter(due())
-        .filter(webhook_endpoints::disabled_at.is_null())
-        .order(webhook_deliveries::next_attempt_at.asc())
-        .limit(limit)
-        .select(webhook_deliveries::id)
-        .load(conn)?;
-    let mut claimed = Vec::with_capacity(candidates.len());
-    for id in candidates {
-        let won = diesel::update(webhook_deliveries::table.find(&id).filter(due()))
-            .set((
-                webhook_deliveries::lease_until.eq(lease_until),
-                webhook_deliveries::lease_token.eq(&token),
-            ))
-            .execute(conn)?;
-        if won == 1 {
-            if let Some(pair) = webhook_deliveries::table
-                .inner_join(webhook_endpoints::table)
-                .filter(webhook_deliveries::id.eq(&id))
-                .select((Delivery::as_select(), Endpoint::as_select()))
-                .first(conn)
-                .optional()?
-            {
-                claimed.push(pair);
-            }
-        }
+    let claim = lease::claim(conn, &QUEUE, at, lease_until, limit)?;
+    if claim.won == 0 {
+        return Ok(Vec::new());
     }
-    Ok(claimed)
+    webhook_deliveries::table
+        .inner_join(webhook_endpoints::table)
+        .filter(webhook_deliveries::lease_token.eq(&claim.token))
+        .order((
+            webhook_deliveries::next_attempt_at.asc(),
+            webhook_deliveries::id.asc(),
+        ))
+        .select((Delivery::as_select(), Endpoint::as_select()))
+        .load(conn)
 }
 
 /// What one attempt got.
@@ -178,7 +152,7 @@ pub fn record(
     at: NaiveDateTime,
 ) -> QueryResult<bool> {
     let attempts = delivery.attempts + 1;
-    let retry_at = at + backoff(delivery.attempts);
+    let retry_at = at + crate::jobs::backoff(delivery.attempts);
     let give_up = retry_at > delivery.created_at + chrono::Duration::hours(GIVE_UP_AFTER_HOURS);
     let mine = webhook_deliveries::table
         .filter(webhook_deliveries::id.eq(&delivery.id))
@@ -204,12 +178,6 @@ pub fn record(
             .execute(conn)?
     };
     Ok(changed == 1)
-}
-
-fn new_token() -> String {
-    use rand::Rng as _;
-    let bytes: [u8; 16] = rand::thread_rng().gen();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Webhook deliveries at a glance, for operators and `/metrics`.

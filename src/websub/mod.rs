@@ -121,6 +121,6 @@ impl WebSub {
 
     /// Runs passes until `shutdown` resolves; a failed pass is logged and retried.
     pub async fn run_until_stopped(self, shutdown: impl std::future::Future<Output = ()>) {
-        crate::workers::run_every("WebSub subscriber", TICK, shutdown, || self.run_once()).await
+        crate::jobs::run_every("WebSub subscriber", TICK, shutdown, || self.run_once()).await
     }
 }

@@ -269,7 +269,5 @@ pub fn push_secret(
 }
 
 fn new_secret() -> String {
-    use rand::Rng as _;
-    let bytes: [u8; 32] = rand::thread_rng().gen();
-    crate::hex::encode(&bytes)
+    crate::signing::random_hex(32)
 }

@@ -472,6 +472,31 @@ async fn a_sender_that_crashed_holding_a_digest_is_replaced_after_its_lease(back
         messages[0].header("Message-ID").unwrap(),
         claimed[0].message_id
     );
+
+    // The crashed sender wakes up and records a failure: its claim no longer holds the
+    // digest, so the sent digest stays sent.
+    let stale = claimed[0].clone();
+    let retry_at = at + Duration::minutes(7);
+    let marked = app
+        .db
+        .run(move |conn| {
+            outbox::mark_failed(conn, &stale, "late", retry_at)
+                .map_err(captionfeed::db::DbError::from)
+        })
+        .await
+        .unwrap();
+    assert!(!marked, "a stale claim marks nothing");
+    let uid = user.clone();
+    let rows = app
+        .db
+        .run(move |conn| {
+            outbox::list_for_account(conn, uid.as_str()).map_err(captionfeed::db::DbError::from)
+        })
+        .await
+        .unwrap();
+    assert!(rows[0].sent_at.is_some());
+    assert_eq!(rows[0].last_error, None);
+    assert_eq!(rows[0].attempts, 1);
 }
 on_both_backends!(a_sender_that_crashed_holding_a_digest_is_replaced_after_its_lease);
 

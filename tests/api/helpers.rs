@@ -9,7 +9,6 @@ use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use captionfeed::config::Settings;
 use captionfeed::db::DatabaseUrl;
 use captionfeed::poller::{PassReport, Poller};
-use captionfeed::web::Application;
 use diesel::connection::SimpleConnection as _;
 use diesel::Connection as _;
 
@@ -145,19 +144,14 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
     let database = TestDatabase::new(backend);
     let mut settings = test_settings(&database);
     adjust(&mut settings);
-    let db = captionfeed::cli::open_database(&settings)
+    // The process as `serve` assembles it; the tests run the workers' passes themselves.
+    let app = captionfeed::app::build(settings.clone())
         .await
-        .expect("database opens and migrates");
-    let poller = Poller::new(
-        db.clone(),
-        captionfeed::cli::fetcher(&settings).expect("fetcher"),
-        settings.poll_interval,
-    );
-    let app = Application::build(settings.clone(), db.clone(), poller.waker())
-        .await
-        .expect("app builds");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
+        .expect("database opens and migrates, app builds");
+    let web = app.web.expect("the test settings serve the web");
+    let address = format!("http://127.0.0.1:{}", web.port());
+    tokio::spawn(web.run_until_stopped());
+    let (poller, db) = (app.poller, app.db);
     TestApp {
         address,
         client: new_browser(),

@@ -41,7 +41,7 @@ impl PageKey {
             hash.update([0]);
         }
         let digest = hash.finalize();
-        let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+        let hex = hex::encode(&digest[..12]);
         format!("\"d{}-{hex}\"", self.version)
     }
 }

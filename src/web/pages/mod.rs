@@ -28,19 +28,11 @@ use askama::Template;
 use chrono::NaiveDateTime;
 
 use super::error::WebError;
+// The frame and the error page sit below the error type that renders them.
+pub use super::error_page::{error_page, Layout};
 use super::AppState;
 use crate::accounts::User;
-
-/// What every page's frame needs: who is logged in and the form token.
-pub struct Layout {
-    pub user_email: Option<String>,
-    pub csrf: String,
-    /// Whether billing is on (the nav links the billing page).
-    pub billing: bool,
-    /// Signed in with an address not confirmed yet: every page says so, since digests
-    /// wait for it and the subscriber would not know otherwise.
-    pub unconfirmed: bool,
-}
+pub use crate::sentence::sentence;
 
 impl Layout {
     pub fn new(req: &HttpRequest, state: &AppState, user: Option<&User>) -> Self {
@@ -49,16 +41,6 @@ impl Layout {
             csrf: super::csrf::token(req, state),
             billing: state.settings.billing.is_some(),
             unconfirmed: user.is_some_and(|u| u.email_verified_at.is_none()),
-        }
-    }
-
-    /// For pages reached from a mail's link, signed in or not: no menu, no form token.
-    pub fn without_session() -> Self {
-        Layout {
-            user_email: None,
-            csrf: String::new(),
-            billing: false,
-            unconfirmed: false,
         }
     }
 }
@@ -86,29 +68,6 @@ pub fn see_other(location: &str) -> HttpResponse {
         .finish()
 }
 
-#[derive(Template)]
-#[template(path = "error.html")]
-struct ErrorPage<'a> {
-    layout: Layout,
-    status: u16,
-    message: &'a str,
-}
-
-/// A plain error page; it has no form, so it needs no CSRF token or user.
-pub fn error_page(status: StatusCode, message: &str) -> HttpResponse {
-    let page = ErrorPage {
-        layout: Layout::without_session(),
-        status: status.as_u16(),
-        message,
-    };
-    match page.render() {
-        Ok(body) => HttpResponse::build(status)
-            .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
-            .body(body),
-        Err(_) => HttpResponse::build(status).body(message.to_string()),
-    }
-}
-
 /// A stored UTC time as pages show it.
 pub fn format_time(at: &NaiveDateTime) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()
@@ -118,13 +77,4 @@ pub fn format_optional_time(at: &Option<NaiveDateTime>) -> String {
     at.as_ref()
         .map(format_time)
         .unwrap_or_else(|| "never".into())
-}
-
-/// A message as a sentence: capital first letter, final full stop.
-pub fn sentence(message: &str) -> String {
-    let mut chars = message.trim().trim_end_matches('.').chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect::<String>() + ".",
-        None => String::new(),
-    }
 }

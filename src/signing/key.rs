@@ -4,7 +4,7 @@
 use base64::Engine as _;
 use diesel::prelude::*;
 
-use crate::accounts::sessions::random_token;
+use super::random_token;
 use crate::config::Settings;
 use crate::db::schema::app_secrets;
 use crate::db::{AnyConnection, DbError};

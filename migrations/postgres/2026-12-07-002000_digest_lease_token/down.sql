@@ -1,0 +1,1 @@
+ALTER TABLE digests DROP COLUMN lease_token;
