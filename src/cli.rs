@@ -177,7 +177,7 @@ pub async fn backup(settings: &Settings, destination: &std::path::Path) -> anyho
     if !std::path::Path::new(source).exists() {
         anyhow::bail!("there is no database at {source} (CAPTIONFEED_DATABASE_URL)");
     }
-    let db = Db::connect(&settings.database_url, 1)?;
+    let db = crate::db::Db::connect(&settings.database_url, 1)?;
     let target = destination.to_path_buf();
     db.run(move |conn| crate::db::backup::sqlite_copy(conn, &target))
         .await?;

@@ -25,6 +25,7 @@ const UNITS: &[(&str, &str)] = &[
     ("sentence", "base"),
     ("signing", "base"),
     ("jobs", "base"),
+    ("spreadsheet", "base"),
     // domain: the product's data and rules
     ("feeds", "domain"),
     ("mail", "domain"),
@@ -35,12 +36,16 @@ const UNITS: &[(&str, &str)] = &[
     ("billing", "domain"),
     ("opml", "domain"),
     ("preview", "domain"),
+    ("queue", "domain"),
+    ("publish", "domain"),
+    ("operators", "domain"),
     // workers and use-cases: background jobs and what they drive
     ("poller", "workers"),
     ("digests", "workers"),
     ("webhooks", "workers"),
     ("websub", "workers"),
     ("images", "workers"),
+    ("account_data", "workers"),
     // top: what starts the process and what talks to people and programs
     ("web", "top"),
     ("cli", "top"),

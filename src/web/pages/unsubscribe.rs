@@ -32,7 +32,6 @@ fn checked(state: &AppState, user: &str, token: &str) -> Result<UserId, WebError
     }
 }
 
-
 #[get("/unsubscribe/{user}/{token}")]
 pub async fn confirm(
     req: HttpRequest,
