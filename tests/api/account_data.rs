@@ -209,6 +209,12 @@ const ACCOUNT_ROWS: &[(&str, &str)] = &[
     ("checkout_sessions", "user_id = '{id}'"),
     ("desk_versions", "user_id = '{id}'"),
     ("operators", "user_id = '{id}'"),
+    ("posting_plans", "user_id = '{id}'"),
+    (
+        "queue_entries",
+        "user_id = '{id}' OR caption_id IN ({captions})",
+    ),
+    ("connections", "user_id = '{id}'"),
     ("feeds", "id = '{feed}'"),
     ("posts", "feed_id = '{feed}' OR id IN ({posts})"),
     ("post_images", "post_id IN ({posts})"),
