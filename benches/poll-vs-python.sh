@@ -19,6 +19,8 @@
 #   BENCH_BACKENDS      "sqlite postgres" (default) or one of them
 #   BENCH_POSTGRES_URL  server to create a scratch database on
 #                       (default postgres://postgres@127.0.0.1:5432/test)
+#   BENCH_BIN_DIR       a folder holding `captionfeed` and `seed_feeds` built elsewhere
+#                       (another commit, say); by default this checkout's release build
 set -euo pipefail
 cd "$(dirname "$0")/.."
 feeds=${BENCH_FEEDS:-2000}
@@ -30,11 +32,15 @@ command -v sqlite3 >/dev/null || apt-get install -y sqlite3 >/dev/null
 python3 -c 'import fastfeedparser' 2>/dev/null || pip install -q fastfeedparser==0.6.5
 nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 
-cargo build --release --quiet --bin captionfeed --example seed_feeds
 work=$(mktemp -d)
-built=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release
-# Copies: the target folder may be shared with other builds that replace these files.
-cp "$built/captionfeed" "$built/examples/seed_feeds" "$work/"
+if [ -n "${BENCH_BIN_DIR:-}" ]; then
+  cp "$BENCH_BIN_DIR/captionfeed" "$BENCH_BIN_DIR/seed_feeds" "$work/"
+else
+  cargo build --release --quiet --bin captionfeed --example seed_feeds
+  built=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release
+  # Copies: the target folder may be shared with other builds that replace these files.
+  cp "$built/captionfeed" "$built/examples/seed_feeds" "$work/"
+fi
 nginx_pid= worker= pg_db=
 cleanup() {
   [ -n "$worker" ] && kill "$worker" 2>/dev/null || true
