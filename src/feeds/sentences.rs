@@ -3,7 +3,9 @@
 //! A sentence ends at `.`, `!`, `?` or `…` followed by a space (or the end), and at the
 //! full-width `。！？` wherever they stand. A full stop after a single letter ("J. Smith")
 //! or a common abbreviation ("e.g.", "Dr.") does not end one, nor does one between digits
-//! ("3.5"), which needs no rule: no space follows it.
+//! ("3.5"), which needs no rule: no space follows it. A question or exclamation that
+//! runs on in lower case ("“Is anyone still using Emacs?” but the interesting part…", "Why?
+//! asked she") is quoted inside a sentence, not the end of one.
 
 /// Abbreviations whose full stop does not end a sentence (compared lowercased).
 const ABBREVIATIONS: &[&str] = &[
@@ -46,7 +48,17 @@ pub fn sentences(text: &str) -> Vec<&str> {
                     }
                 }
                 let next_is_space = chars.peek().is_none_or(|&(_, n)| n.is_whitespace());
-                if next_is_space && !(c == '.' && ends_with_abbreviation(&text[start..i])) {
+                let quoted = end_at > end || c != '.';
+                let runs_on = quoted
+                    && text[end_at..]
+                        .trim_start()
+                        .chars()
+                        .next()
+                        .is_some_and(char::is_lowercase);
+                if next_is_space
+                    && !runs_on
+                    && !(c == '.' && ends_with_abbreviation(&text[start..i]))
+                {
                     push(&mut out, &text[start..end_at]);
                     start = end_at;
                 }
@@ -133,6 +145,21 @@ mod tests {
         assert_eq!(
             sentences("He said \"stop.\" Then J. R. left"),
             ["He said \"stop.\"", "Then J. R. left"]
+        );
+        // A quoted question that the sentence runs on from stays inside it.
+        assert_eq!(
+            sentences(
+                "People asked “Is anyone still using Emacs?” but I am using it again. \
+                 Why? Because it works. Really? yes, and iPhone users agree. It ends. iOS next."
+            ),
+            [
+                "People asked “Is anyone still using Emacs?” but I am using it again.",
+                "Why?",
+                "Because it works.",
+                "Really? yes, and iPhone users agree.",
+                "It ends.",
+                "iOS next."
+            ]
         );
         assert_eq!(
             sentences("私は食事に興味がありません。毎日同じです。"),
