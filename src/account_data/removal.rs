@@ -11,7 +11,7 @@
 use diesel::prelude::*;
 
 use super::AccountDataError;
-use crate::accounts::{password, throttle, UserId};
+use crate::accounts::{reauth, throttle, AccountError, UserId};
 use crate::billing::account as billing_account;
 use crate::billing::stripe::StripeClient;
 use crate::config::BillingSettings;
@@ -44,8 +44,13 @@ pub async fn delete_account(
     let Some((password_hash, billing_row)) = found else {
         return Ok(());
     };
-    if !password::verify_blocking(typed_password, Some(password_hash)).await {
-        return Err(AccountDataError::WrongPassword);
+    match reauth::check(db, user, typed_password, password_hash).await {
+        Ok(true) => {}
+        Ok(false) => return Err(AccountDataError::WrongPassword),
+        Err(AccountError::TooManyAttempts(wait)) => {
+            return Err(AccountDataError::TooManyAttempts(wait))
+        }
+        Err(e) => return Err(e.into()),
     }
     let live_subscription = billing_row
         .filter(|b| billing_account::is_live(&b.status))
@@ -89,7 +94,8 @@ pub fn remove(conn: &mut AnyConnection, user: &UserId) -> Result<(), AccountData
         .execute(conn)?;
     diesel::delete(mail_limits::table.filter(mail_limits::address.eq(&email))).execute(conn)?;
     diesel::delete(
-        auth_failures::table.filter(auth_failures::key.eq(throttle::account_key(&email))),
+        auth_failures::table
+            .filter(auth_failures::key.eq_any([throttle::account_key(&email), reauth::key(user)])),
     )
     .execute(conn)?;
     // A shared feed stays while anyone else follows it; its posts go with it (cascade).

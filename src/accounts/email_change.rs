@@ -5,7 +5,7 @@
 use diesel::prelude::*;
 
 use super::validate::Email;
-use super::{password, users, AccountError, UserId};
+use super::{users, AccountError, UserId};
 use crate::db::schema::users as users_table;
 use crate::db::AnyConnection;
 use crate::mail::outbox::{Draft, Kind};
@@ -18,14 +18,8 @@ pub fn password_hash(conn: &mut AnyConnection, user: &UserId) -> Result<String, 
         .first(conn)?)
 }
 
-/// Whether `current_password` opens the account whose hash is `hash`, checked on the
-/// blocking pool with no database connection held (argon2 is slow on purpose).
-pub async fn checked_password(current_password: String, hash: String) -> bool {
-    password::verify_blocking(current_password, Some(hash)).await
-}
-
 /// Changes the address; returns the old one. `verified_hash` is the password hash the
-/// person's password was checked against ([`checked_password`]): if the password changed
+/// person's password was checked against ([`super::reauth::check`]): if the password changed
 /// since, the change is refused.
 pub fn change(
     conn: &mut AnyConnection,

@@ -4,6 +4,7 @@ pub mod email_change;
 pub mod feed_keys;
 pub mod password;
 pub mod password_change;
+pub mod reauth;
 pub mod reset;
 pub mod sessions;
 pub mod signup;
@@ -25,8 +26,9 @@ pub enum AccountError {
     /// Deliberately the same for an unknown email and a wrong password.
     #[error("email or password is incorrect")]
     BadCredentials,
-    /// Too many failed sign-ins for this address or from this client; try again after the wait.
-    #[error("too many failed sign-ins: try again in {} seconds, or reset your password", throttle::retry_after_seconds(*.0))]
+    /// Too many wrong passwords (signing in, or typing it again while signed in) for this
+    /// account or from this client; try again after the wait.
+    #[error("too many wrong passwords: try again in {} seconds, or reset your password", throttle::retry_after_seconds(*.0))]
     TooManyAttempts(std::time::Duration),
     #[error(transparent)]
     Db(#[from] crate::db::DbError),

@@ -229,3 +229,36 @@ async fn the_time_zone_is_picked_from_the_list(backend: Backend) {
     assert_eq!(refused.status().as_u16(), 422);
 }
 on_both_backends!(the_time_zone_is_picked_from_the_list);
+
+async fn a_session_cannot_guess_the_password_it_is_asked_for(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.sign_up("ann@example.com").await;
+    // Five wrong tries are answered as wrong; then the account waits, and during the wait
+    // even the right password is not checked.
+    for _ in 0..5 {
+        let wrong = change_password(&app, "a guess", "a brand new passphrase").await;
+        assert_eq!(wrong.status().as_u16(), 403);
+    }
+    let refused = change_password(&app, PASSWORD, "a brand new passphrase").await;
+    assert_eq!(refused.status().as_u16(), 429);
+    assert!(refused.headers().contains_key("retry-after"));
+    assert!(refused
+        .text()
+        .await
+        .unwrap()
+        .contains("Too many wrong passwords"));
+    // The count is the signed-in forms' own: signing in is not locked for the owner.
+    let later = new_browser();
+    assert_eq!(log_in(&app, &later, PASSWORD).await, 303);
+    // Once the wait is over, the right password works and clears the count.
+    app.sql("UPDATE auth_failures SET last_failure_at = '2000-01-01 00:00:00'")
+        .await;
+    let done = change_password(&app, PASSWORD, "a brand new passphrase").await;
+    assert_eq!(done.status().as_u16(), 303);
+    assert_eq!(
+        app.sql_count("SELECT count(*) AS n FROM auth_failures WHERE key LIKE 'reauth:%'")
+            .await,
+        0
+    );
+}
+on_both_backends!(a_session_cannot_guess_the_password_it_is_asked_for);

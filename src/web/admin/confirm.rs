@@ -6,10 +6,10 @@ use askama::Template;
 
 use super::guard::CONFIRMATION_MINUTES;
 use super::Operator;
-use crate::accounts::{password, sessions, AccountError};
+use crate::accounts::{reauth, sessions, AccountError};
 use crate::web::csrf::CheckedForm;
 use crate::web::error::WebError;
-use crate::web::pages::{render, see_other, Layout};
+use crate::web::pages::{render, see_other, wait_page, Layout};
 use crate::web::session::SESSION_COOKIE;
 use crate::web::AppState;
 
@@ -85,7 +85,14 @@ pub async fn submit(
         password: typed,
         next,
     } = form.0;
-    if !password::verify_blocking(typed, Some(operator.user.password_hash.clone())).await {
+    let user = operator.user.user_id();
+    let hash = operator.user.password_hash.clone();
+    let right = match reauth::check(&state.db, &user, typed, hash).await {
+        Ok(right) => right,
+        Err(AccountError::TooManyAttempts(wait)) => return Ok(wait_page(wait)),
+        Err(e) => return Err(e.into()),
+    };
+    if !right {
         return page(
             &req,
             &state,

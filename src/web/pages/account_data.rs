@@ -111,6 +111,7 @@ pub async fn delete(
                 .map_err(|e| WebError::Internal(e.to_string()))?;
             Ok(response)
         }
+        Err(AccountDataError::TooManyAttempts(wait)) => Ok(super::wait_page(wait)),
         Err(AccountDataError::WrongPassword) => page(
             &req,
             &state,

@@ -31,7 +31,7 @@ use super::error::WebError;
 // The frame and the error page sit below the error type that renders them.
 pub use super::error_page::{error_page, Layout};
 use super::AppState;
-use crate::accounts::User;
+use crate::accounts::{throttle, AccountError, User};
 pub use crate::sentence::sentence;
 
 impl Layout {
@@ -66,6 +66,18 @@ pub fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, location))
         .finish()
+}
+
+/// The answer to a password typed too often wrongly ([`AccountError::TooManyAttempts`]):
+/// 429 with `Retry-After`, and the wait in words.
+pub fn wait_page(wait: std::time::Duration) -> HttpResponse {
+    let message = sentence(&AccountError::TooManyAttempts(wait).to_string());
+    let mut response = error_page(StatusCode::TOO_MANY_REQUESTS, &message);
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        header::HeaderValue::from(throttle::retry_after_seconds(wait)),
+    );
+    response
 }
 
 /// A stored UTC time as pages show it.

@@ -3,9 +3,9 @@
 use actix_web::http::StatusCode;
 use actix_web::{post, web, HttpRequest, HttpResponse};
 
-use super::{error_page, see_other, sentence};
+use super::{error_page, see_other, sentence, wait_page};
 use crate::accounts::validate::Password;
-use crate::accounts::{email_change, password, password_change, AccountError};
+use crate::accounts::{email_change, password, password_change, reauth, AccountError};
 use crate::db::now;
 use crate::mail::{message_host, outbox};
 use crate::web::csrf::CheckedForm;
@@ -48,11 +48,16 @@ pub async fn change_password(
         .db
         .run(move |conn| email_change::password_hash(conn, &who))
         .await?;
-    if !email_change::checked_password(current_password, hash.clone()).await {
-        return Ok(error_page(
-            StatusCode::FORBIDDEN,
-            "The current password is not right; the password is unchanged.",
-        ));
+    match reauth::check(&state.db, &id, current_password, hash.clone()).await {
+        Ok(true) => {}
+        Ok(false) => {
+            return Ok(error_page(
+                StatusCode::FORBIDDEN,
+                "The current password is not right; the password is unchanged.",
+            ))
+        }
+        Err(AccountError::TooManyAttempts(wait)) => return Ok(wait_page(wait)),
+        Err(e) => return Err(e.into()),
     }
     // Off the request thread, which argon2 would hold for tens of milliseconds.
     let new_hash = password::hash_blocking(new_password)

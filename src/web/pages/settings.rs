@@ -7,7 +7,7 @@ use chrono::Weekday;
 
 use super::{format_optional_time, render, see_other, Layout};
 use crate::accounts::validate::Email;
-use crate::accounts::{email_change, verification, AccountError};
+use crate::accounts::{email_change, reauth, verification, AccountError};
 use crate::captions::Platform;
 use crate::db::now;
 use crate::digests::settings::{self as digest_settings, parse_prefs};
@@ -449,7 +449,11 @@ pub async fn change_email(
         .db
         .run(move |conn| email_change::password_hash(conn, &who))
         .await?;
-    let verified = email_change::checked_password(password, hash.clone()).await;
+    let verified = match reauth::check(&state.db, &id, password, hash.clone()).await {
+        Ok(right) => right,
+        Err(AccountError::TooManyAttempts(wait)) => return Ok(super::wait_page(wait)),
+        Err(e) => return Err(e.into()),
+    };
     // One transaction: the change, the notice to the old address and the link to the new
     // one are written together or not at all.
     let changed = state
