@@ -204,7 +204,10 @@ const ACCOUNT_ROWS: &[(&str, &str)] = &[
         "user_id = '{id}' OR to_address = '{email}'",
     ),
     ("mail_limits", "address = '{email}'"),
-    ("auth_failures", "key = 'account:{email}' OR key = 'reauth:{id}'"),
+    (
+        "auth_failures",
+        "key = 'account:{email}' OR key = 'reauth:{id}'",
+    ),
     ("billing_accounts", "user_id = '{id}'"),
     ("checkout_sessions", "user_id = '{id}'"),
     ("desk_versions", "user_id = '{id}'"),
