@@ -8,9 +8,6 @@ pub mod removal;
 pub enum AccountDataError {
     #[error("the password is not right")]
     WrongPassword,
-    /// The password was typed wrongly too often; nothing is checked until the wait ends.
-    #[error("too many wrong passwords: try again in {} seconds", crate::accounts::throttle::retry_after_seconds(*.0))]
-    TooManyAttempts(std::time::Duration),
     #[error(transparent)]
     Account(#[from] crate::accounts::AccountError),
     #[error("the subscription could not be cancelled at Stripe, so the account is kept: {0}")]

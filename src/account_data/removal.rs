@@ -11,7 +11,7 @@
 use diesel::prelude::*;
 
 use super::AccountDataError;
-use crate::accounts::{reauth, throttle, AccountError, UserId};
+use crate::accounts::{reauth, throttle, UserId};
 use crate::billing::account as billing_account;
 use crate::billing::stripe::StripeClient;
 use crate::config::BillingSettings;
@@ -44,13 +44,9 @@ pub async fn delete_account(
     let Some((password_hash, billing_row)) = found else {
         return Ok(());
     };
-    match reauth::check(db, user, typed_password, password_hash).await {
-        Ok(true) => {}
-        Ok(false) => return Err(AccountDataError::WrongPassword),
-        Err(AccountError::TooManyAttempts(wait)) => {
-            return Err(AccountDataError::TooManyAttempts(wait))
-        }
-        Err(e) => return Err(e.into()),
+    // Too many wrong tries come back as `AccountError::TooManyAttempts`.
+    if !reauth::check(db, user, typed_password, password_hash).await? {
+        return Err(AccountDataError::WrongPassword);
     }
     let live_subscription = billing_row
         .filter(|b| billing_account::is_live(&b.status))

@@ -522,3 +522,32 @@ async fn a_stripe_that_refuses_the_cancellation_keeps_the_account(backend: Backe
     );
 }
 on_both_backends!(a_stripe_that_refuses_the_cancellation_keeps_the_account);
+
+async fn guessing_the_password_to_delete_an_account_is_refused_after_five_tries(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.sign_up("ann@example.com").await;
+    let delete = |password: &'static str| {
+        let app = &app;
+        async move {
+            app.submit(
+                "/settings/account",
+                "/settings/account/delete",
+                &[("password", password)],
+            )
+            .await
+        }
+    };
+    for _ in 0..5 {
+        assert_eq!(delete("a guess").await.status().as_u16(), 422);
+    }
+    // Even the right password waits now, and nothing is deleted.
+    let refused = delete(PASSWORD).await;
+    assert_eq!(refused.status().as_u16(), 429);
+    assert!(refused.headers().contains_key("retry-after"));
+    assert_eq!(
+        app.sql_count("SELECT count(*) AS n FROM users WHERE email = 'ann@example.com'")
+            .await,
+        1
+    );
+}
+on_both_backends!(guessing_the_password_to_delete_an_account_is_refused_after_five_tries);

@@ -6,6 +6,7 @@ use askama::Template;
 
 use super::{render, see_other, Layout};
 use crate::account_data::{export, removal, AccountDataError};
+use crate::accounts::AccountError;
 use crate::web::csrf::CheckedForm;
 use crate::web::error::WebError;
 use crate::web::session::{expired_session_cookie, CurrentUser};
@@ -111,7 +112,9 @@ pub async fn delete(
                 .map_err(|e| WebError::Internal(e.to_string()))?;
             Ok(response)
         }
-        Err(AccountDataError::TooManyAttempts(wait)) => Ok(super::wait_page(wait)),
+        Err(AccountDataError::Account(AccountError::TooManyAttempts(wait))) => {
+            Ok(super::wait_page(wait))
+        }
         Err(AccountDataError::WrongPassword) => page(
             &req,
             &state,
