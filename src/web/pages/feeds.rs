@@ -910,24 +910,25 @@ pub async fn save_settings(
 ) -> Result<HttpResponse, WebError> {
     let subscription_id = path.into_inner();
     let typed = form.0;
+    // The form is shown again as typed, with what was wrong with it.
+    let refuse = |error: String, status: StatusCode| {
+        let shown = SettingsView {
+            error: Some(error),
+            ..typed.clone()
+        };
+        show_page(
+            &req,
+            &state,
+            &user,
+            subscription_id.clone(),
+            |_| shown,
+            None,
+            status,
+        )
+    };
     let parsed = match typed.parse() {
         Ok(parsed) => parsed,
-        Err(error) => {
-            let shown = SettingsView {
-                error: Some(error),
-                ..typed
-            };
-            return show_page(
-                &req,
-                &state,
-                &user,
-                subscription_id,
-                |_| shown,
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
-        }
+        Err(error) => return refuse(error, StatusCode::UNPROCESSABLE_ENTITY).await,
     };
     if let Some(plan) = super::billing::plan_of(&state, &user).await? {
         let default_only = parsed
@@ -935,20 +936,8 @@ pub async fn save_settings(
             .iter()
             .all(|v| v == crate::captions::DEFAULT_VARIANT);
         if !plan.variants && !default_only {
-            let shown = SettingsView {
-                error: Some(super::billing::not_in_plan(&plan, "Template variants")),
-                ..typed
-            };
-            return show_page(
-                &req,
-                &state,
-                &user,
-                subscription_id,
-                |_| shown,
-                None,
-                StatusCode::FORBIDDEN,
-            )
-            .await;
+            let error = super::billing::not_in_plan(&plan, "Template variants");
+            return refuse(error, StatusCode::FORBIDDEN).await;
         }
     }
     let id = user.id();
