@@ -229,6 +229,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    mastodon_apps (origin) {
+        origin -> Text,
+        client_id -> Text,
+        client_secret_sealed -> Text,
+        redirect_uri -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mastodon_authorizations (state_hash) {
+        state_hash -> Text,
+        user_id -> Text,
+        origin -> Text,
+        code_verifier_sealed -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(queue_entries -> captions (caption_id));
 diesel::joinable!(posts -> feeds (feed_id));

@@ -10,5 +10,6 @@
 pub mod bluesky;
 pub mod connections;
 pub mod facets;
+pub mod mastodon;
 pub mod outgoing;
 pub mod secrets;

@@ -218,6 +218,7 @@ const ACCOUNT_ROWS: &[(&str, &str)] = &[
         "user_id = '{id}' OR caption_id IN ({captions})",
     ),
     ("connections", "user_id = '{id}'"),
+    ("mastodon_authorizations", "user_id = '{id}'"),
     ("feeds", "id = '{feed}'"),
     ("posts", "feed_id = '{feed}' OR id IN ({posts})"),
     ("post_images", "post_id IN ({posts})"),
@@ -235,6 +236,10 @@ const KEPT: &[(&str, &str)] = &[
     (
         "admin_audit",
         "what operators did: the account's id only, never its address",
+    ),
+    (
+        "mastodon_apps",
+        "our app's registration on each Mastodon instance, shared by its accounts",
     ),
     ("__diesel_schema_migrations", "the schema's version"),
 ];

@@ -1,0 +1,2 @@
+DROP TABLE mastodon_authorizations;
+DROP TABLE mastodon_apps;
