@@ -9,6 +9,7 @@ pub mod desk_watch;
 pub mod feeds;
 pub mod home;
 pub mod images;
+pub mod mastodon_connect;
 pub mod password;
 pub mod queue;
 pub mod queue_links;
