@@ -35,6 +35,7 @@ mod isolation;
 mod json_api;
 mod listener;
 mod mail;
+mod mastodon;
 mod operators;
 mod politeness;
 mod poller;
