@@ -297,7 +297,11 @@ pub fn update_settings(
 /// Gives every subscription of the account the same Mastodon limit (its instance's, read
 /// when it connects): captions for Mastodon are then fitted to what the instance takes.
 /// Returns how many subscriptions it set.
-pub fn set_mastodon_limit(conn: &mut AnyConnection, user: &UserId, limit: i32) -> QueryResult<usize> {
+pub fn set_mastodon_limit(
+    conn: &mut AnyConnection,
+    user: &UserId,
+    limit: i32,
+) -> QueryResult<usize> {
     diesel::update(subscriptions::table.filter(subscriptions::user_id.eq(user.as_str())))
         .set(subscriptions::mastodon_limit.eq(Some(limit)))
         .execute(conn)

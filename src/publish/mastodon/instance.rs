@@ -25,7 +25,8 @@ pub fn origin_from_input(input: &str, policy: &AddressPolicy) -> Result<String, 
     };
     let url = Url::parse(&address)
         .map_err(|_| MastodonError::Address(format!("{typed} is not an instance address")))?;
-    let allowed_scheme = url.scheme() == "https" || (url.scheme() == "http" && policy.allow_private);
+    let allowed_scheme =
+        url.scheme() == "https" || (url.scheme() == "http" && policy.allow_private);
     if !allowed_scheme {
         return Err(MastodonError::Address(format!(
             "{typed} is not an https:// address"

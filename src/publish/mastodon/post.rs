@@ -81,7 +81,10 @@ fn published(status: &Value) -> Result<Published, MastodonError> {
             retry_after: None,
         });
     }
-    let web_url = status["url"].as_str().filter(|u| !u.is_empty()).unwrap_or(uri);
+    let web_url = status["url"]
+        .as_str()
+        .filter(|u| !u.is_empty())
+        .unwrap_or(uri);
     Ok(Published {
         uri: uri.to_string(),
         web_url: web_url.to_string(),

@@ -27,7 +27,10 @@ pub fn find_app(
     let row: Option<(String, String)> = mastodon_apps::table
         .filter(mastodon_apps::origin.eq(origin))
         .filter(mastodon_apps::redirect_uri.eq(redirect_uri))
-        .select((mastodon_apps::client_id, mastodon_apps::client_secret_sealed))
+        .select((
+            mastodon_apps::client_id,
+            mastodon_apps::client_secret_sealed,
+        ))
         .first(conn)
         .optional()?;
     let Some((client_id, sealed)) = row else {
@@ -100,7 +103,8 @@ pub fn start_authorization(
     verifier: &str,
 ) -> QueryResult<String> {
     diesel::delete(
-        mastodon_authorizations::table.filter(mastodon_authorizations::created_at.lt(oldest_valid())),
+        mastodon_authorizations::table
+            .filter(mastodon_authorizations::created_at.lt(oldest_valid())),
     )
     .execute(conn)?;
     let state = crate::signing::random_token();

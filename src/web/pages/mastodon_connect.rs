@@ -135,17 +135,24 @@ async fn authorization_address(
     let (o, r, k) = (origin.clone(), redirect.clone(), key.clone());
     let known = state
         .db
-        .run(move |conn| Ok::<_, DbError>(store::find_app(conn, &SecretBox::from_service_key(&k), &o, &r)?))
+        .run(move |conn| {
+            Ok::<_, DbError>(store::find_app(
+                conn,
+                &SecretBox::from_service_key(&k),
+                &o,
+                &r,
+            )?)
+        })
         .await?;
     let app = match known {
         Some(app) => app,
         None => {
             let website = state.settings.base_url.to_string();
-            let registered =
-                match oauth::register_app(&client, &origin, &redirect, &website).await {
-                    Ok(app) => app,
-                    Err(e) => return Ok(Err(e)),
-                };
+            let registered = match oauth::register_app(&client, &origin, &redirect, &website).await
+            {
+                Ok(app) => app,
+                Err(e) => return Ok(Err(e)),
+            };
             let (o, r, k) = (origin.clone(), redirect.clone(), key.clone());
             state
                 .db
@@ -224,7 +231,8 @@ pub async fn callback(
     };
     if !error.is_empty() || code.is_empty() {
         let why = if error == "access_denied" {
-            "You did not authorize captionfeed on your instance, so nothing was connected.".to_string()
+            "You did not authorize captionfeed on your instance, so nothing was connected."
+                .to_string()
         } else {
             sentence(&format!(
                 "your instance did not authorize captionfeed ({}), so nothing was connected",
@@ -268,7 +276,14 @@ async fn finish(
     );
     let app = state
         .db
-        .run(move |conn| Ok::<_, DbError>(store::find_app(conn, &SecretBox::from_service_key(&k), &o, &r)?))
+        .run(move |conn| {
+            Ok::<_, DbError>(store::find_app(
+                conn,
+                &SecretBox::from_service_key(&k),
+                &o,
+                &r,
+            )?)
+        })
         .await?;
     let Some(app) = app else {
         return Ok(Err(MastodonError::Refused {

@@ -436,7 +436,9 @@ fn token(state: &mut State, params: &Map<String, Value>) -> HttpResponse {
     if !known {
         return oauth_error(401, "invalid_client", "Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.");
     }
-    let invalid_grant = || oauth_error(400, "invalid_grant", "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.");
+    let invalid_grant = || {
+        oauth_error(400, "invalid_grant", "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.")
+    };
     // A code is good for one exchange, right or wrong.
     let Some(grant) = state.codes.remove(text(params, "code")) else {
         return invalid_grant();
@@ -618,7 +620,10 @@ fn post_status(
         .idempotency
         .retain(|_, (_, at)| at.elapsed() < IDEMPOTENCY_KEPT);
     if let Some((index, _)) = key.as_ref().and_then(|k| state.idempotency.get(k)) {
-        return answer(200, status_json(base, &state.statuses[*index], &state.media));
+        return answer(
+            200,
+            status_json(base, &state.statuses[*index], &state.media),
+        );
     }
     let text = text(params, "status").to_string();
     let media_ids: Vec<String> = match params.get("media_ids") {

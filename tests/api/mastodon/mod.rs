@@ -78,7 +78,11 @@ fn path_and_query(url: &str) -> String {
 
 /// Ann asks to connect her instance: the app sends her browser to the instance, which
 /// (as she approves) sends it back to the callback. Returns the callback's path and query.
-async fn approve_on_instance(app: &TestApp, browser: &reqwest::Client, fake: &MastodonFake) -> String {
+async fn approve_on_instance(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    fake: &MastodonFake,
+) -> String {
     let asked = app
         .submit_as(
             browser,
@@ -87,13 +91,22 @@ async fn approve_on_instance(app: &TestApp, browser: &reqwest::Client, fake: &Ma
             &[("instance", &fake.origin)],
         )
         .await;
-    assert_eq!(asked.status().as_u16(), 303, "{}", asked.text().await.unwrap_or_default());
+    assert_eq!(
+        asked.status().as_u16(),
+        303,
+        "{}",
+        asked.text().await.unwrap_or_default()
+    );
     let authorize = location(&asked);
     assert!(
         authorize.starts_with(&format!("{}/oauth/authorize?", fake.origin)),
         "{authorize}"
     );
-    let approved = new_browser().get(&authorize).send().await.expect("the instance answers");
+    let approved = new_browser()
+        .get(&authorize)
+        .send()
+        .await
+        .expect("the instance answers");
     assert_eq!(approved.status().as_u16(), 302, "the instance approves");
     path_and_query(&location(&approved))
 }
@@ -109,8 +122,12 @@ async fn connecting_runs_the_whole_oauth_dance(backend: Backend) {
     let app = spawn_app(backend).await;
     app.sign_up("ann@example.com").await;
     let blog = FeedServer::start().await;
-    app.add_feed(&blog.set("/feed.xml", "application/rss+xml", rss("Blog", &[("First", "https://blog.example/1")])))
-        .await;
+    app.add_feed(&blog.set(
+        "/feed.xml",
+        "application/rss+xml",
+        rss("Blog", &[("First", "https://blog.example/1")]),
+    ))
+    .await;
 
     let back = approve_on_instance(&app, &app.client, &fake).await;
 
@@ -126,7 +143,10 @@ async fn connecting_runs_the_whole_oauth_dance(backend: Backend) {
             app.settings.base_url.as_str().trim_end_matches('/')
         )
     );
-    assert_eq!(query_of(&format!("http://x{back}"))["state"], asked["state"]);
+    assert_eq!(
+        query_of(&format!("http://x{back}"))["state"],
+        asked["state"]
+    );
 
     let finished = app.get(&back).await;
     assert_eq!(finished.status().as_u16(), 303);
@@ -135,7 +155,10 @@ async fn connecting_runs_the_whole_oauth_dance(backend: Backend) {
     let host = fake.origin.trim_start_matches("http://");
     let host = host.split(':').next().unwrap_or(host);
     assert!(page.contains("Connected."), "{page}");
-    assert!(page.contains(&format!("@{}@{host}", fake::USERNAME)), "{page}");
+    assert!(
+        page.contains(&format!("@{}@{host}", fake::USERNAME)),
+        "{page}"
+    );
 
     // The token is sealed in the connection, and nowhere a person or a log reader sees.
     let tokens = fake.tokens_issued();
@@ -153,7 +176,9 @@ async fn connecting_runs_the_whole_oauth_dance(backend: Backend) {
             let sealed: Vec<String> = {
                 use captionfeed::db::schema::connections;
                 use diesel::prelude::*;
-                connections::table.select(connections::secret_sealed).load(conn)?
+                connections::table
+                    .select(connections::secret_sealed)
+                    .load(conn)?
             };
             assert!(sealed.iter().all(|s| !s.contains(&t)));
             Ok::<_, captionfeed::db::DbError>(found)
@@ -182,9 +207,14 @@ async fn connecting_runs_the_whole_oauth_dance(backend: Backend) {
 
     // The token works: a caption posted with it is on the instance.
     let client = Client::new(&AddressPolicy::open()).expect("client");
-    publish(&client, &row.service_url, &token, &outgoing("c-1", "Hello from the dance"))
-        .await
-        .expect("posted");
+    publish(
+        &client,
+        &row.service_url,
+        &token,
+        &outgoing("c-1", "Hello from the dance"),
+    )
+    .await
+    .expect("posted");
     assert_eq!(fake.statuses().len(), 1);
 
     // The callback's address again (a reload, or someone who saw it): refused, nothing new.
@@ -192,7 +222,11 @@ async fn connecting_runs_the_whole_oauth_dance(backend: Backend) {
     assert_eq!(again.status().as_u16(), 400);
     let said = again.text().await.expect("body");
     assert!(said.contains("already used"), "{said}");
-    assert_eq!(fake.tokens_issued().len(), 1, "the code was not exchanged again");
+    assert_eq!(
+        fake.tokens_issued().len(),
+        1,
+        "the code was not exchanged again"
+    );
     assert_eq!(connected_rows(&app).await, 1);
 
     // Connecting again reuses the app registered on the instance.
@@ -246,16 +280,25 @@ async fn a_private_instance_address_is_refused(backend: Backend) {
     // The deployment's own rules: private networks closed, as in production.
     let app = crate::helpers::spawn_app_with(backend, |s| s.allow_private_networks = false).await;
     app.sign_up("ann@example.com").await;
-    for typed in ["http://127.0.0.1:3000", "https://10.1.2.3", "https://localhost"] {
+    for typed in [
+        "http://127.0.0.1:3000",
+        "https://10.1.2.3",
+        "https://localhost",
+    ] {
         let refused = app
-            .submit("/connections/mastodon", "/connections/mastodon", &[("instance", typed)])
+            .submit(
+                "/connections/mastodon",
+                "/connections/mastodon",
+                &[("instance", typed)],
+            )
             .await;
         assert_eq!(refused.status().as_u16(), 400, "{typed}");
         let page = refused.text().await.expect("body");
         assert!(page.contains("role=\"alert\""), "{page}");
     }
     assert_eq!(
-        app.sql_count("SELECT COUNT(*) AS n FROM mastodon_apps").await,
+        app.sql_count("SELECT COUNT(*) AS n FROM mastodon_apps")
+            .await,
         0
     );
 }
@@ -269,16 +312,28 @@ fn client() -> Client {
 
 /// Our app registered on the fake and a code approved for `challenge`.
 async fn approved_code(fake: &MastodonFake, challenge: &str) -> (AppCredentials, String) {
-    let app = oauth::register_app(&client(), &fake.origin, REDIRECT, "https://captionfeed.example")
-        .await
-        .expect("registered");
+    let app = oauth::register_app(
+        &client(),
+        &fake.origin,
+        REDIRECT,
+        "https://captionfeed.example",
+    )
+    .await
+    .expect("registered");
     let code = code_for(fake, &app, challenge).await;
     (app, code)
 }
 
 async fn code_for(fake: &MastodonFake, app: &AppCredentials, challenge: &str) -> String {
-    let url = oauth::authorize_url(&client(), &fake.origin, &app.client_id, REDIRECT, "s", challenge)
-        .expect("address");
+    let url = oauth::authorize_url(
+        &client(),
+        &fake.origin,
+        &app.client_id,
+        REDIRECT,
+        "s",
+        challenge,
+    )
+    .expect("address");
     let approved = new_browser().get(&url).send().await.expect("answers");
     query_of(&location(&approved))["code"].clone()
 }
@@ -286,10 +341,17 @@ async fn code_for(fake: &MastodonFake, app: &AppCredentials, challenge: &str) ->
 async fn token_for(fake: &MastodonFake) -> String {
     let pkce = Pkce::new();
     let (app, code) = approved_code(fake, &pkce.challenge).await;
-    oauth::exchange_code(&client(), &fake.origin, &app, REDIRECT, &code, &pkce.verifier)
-        .await
-        .expect("a token")
-        .0
+    oauth::exchange_code(
+        &client(),
+        &fake.origin,
+        &app,
+        REDIRECT,
+        &code,
+        &pkce.verifier,
+    )
+    .await
+    .expect("a token")
+    .0
 }
 
 fn outgoing(caption_id: &str, text: &str) -> Outgoing {
@@ -307,7 +369,15 @@ async fn the_code_is_exchanged_only_with_its_verifier_and_its_exact_redirect() {
     let fake = MastodonFake::start().await;
     let pkce = Pkce::new();
     let (app, code) = approved_code(&fake, &pkce.challenge).await;
-    let wrong = oauth::exchange_code(&client(), &fake.origin, &app, REDIRECT, &code, &Pkce::new().verifier).await;
+    let wrong = oauth::exchange_code(
+        &client(),
+        &fake.origin,
+        &app,
+        REDIRECT,
+        &code,
+        &Pkce::new().verifier,
+    )
+    .await;
     assert!(
         matches!(&wrong, Err(MastodonError::Refused { status: 400, message }) if message.starts_with("invalid_grant")),
         "{wrong:?}"
@@ -315,39 +385,84 @@ async fn the_code_is_exchanged_only_with_its_verifier_and_its_exact_redirect() {
 
     let code = code_for(&fake, &app, &pkce.challenge).await;
     let elsewhere = format!("{REDIRECT}/");
-    let wrong = oauth::exchange_code(&client(), &fake.origin, &app, &elsewhere, &code, &pkce.verifier).await;
+    let wrong = oauth::exchange_code(
+        &client(),
+        &fake.origin,
+        &app,
+        &elsewhere,
+        &code,
+        &pkce.verifier,
+    )
+    .await;
     assert!(
         matches!(&wrong, Err(MastodonError::Refused { status: 400, message }) if message.starts_with("invalid_grant")),
         "{wrong:?}"
     );
 
     let code = code_for(&fake, &app, &pkce.challenge).await;
-    let token = oauth::exchange_code(&client(), &fake.origin, &app, REDIRECT, &code, &pkce.verifier)
-        .await
-        .expect("the right verifier and address");
+    let token = oauth::exchange_code(
+        &client(),
+        &fake.origin,
+        &app,
+        REDIRECT,
+        &code,
+        &pkce.verifier,
+    )
+    .await
+    .expect("the right verifier and address");
     // A code is good once.
-    let again = oauth::exchange_code(&client(), &fake.origin, &app, REDIRECT, &code, &pkce.verifier).await;
-    assert!(matches!(again, Err(MastodonError::Refused { status: 400, .. })));
+    let again = oauth::exchange_code(
+        &client(),
+        &fake.origin,
+        &app,
+        REDIRECT,
+        &code,
+        &pkce.verifier,
+    )
+    .await;
+    assert!(matches!(
+        again,
+        Err(MastodonError::Refused { status: 400, .. })
+    ));
 
     // The instance never sends a code to an address the app did not register.
-    let url = oauth::authorize_url(&client(), &fake.origin, &app.client_id, "https://elsewhere.example/cb", "s", &pkce.challenge)
-        .expect("address");
+    let url = oauth::authorize_url(
+        &client(),
+        &fake.origin,
+        &app.client_id,
+        "https://elsewhere.example/cb",
+        "s",
+        &pkce.challenge,
+    )
+    .expect("address");
     let refused = new_browser().get(&url).send().await.expect("answers");
     assert_eq!(refused.status().as_u16(), 400);
 
     // A revoked token is worth nothing.
-    oauth::revoke(&client(), &fake.origin, &app, &token).await.expect("revoked");
+    oauth::revoke(&client(), &fake.origin, &app, &token)
+        .await
+        .expect("revoked");
     let after = publish(&client(), &fake.origin, &token.0, &outgoing("c-1", "hello")).await;
-    assert!(matches!(after, Err(PublishError::Unauthorized { .. })), "{after:?}");
+    assert!(
+        matches!(after, Err(PublishError::Unauthorized { .. })),
+        "{after:?}"
+    );
 }
 
 #[tokio::test]
 async fn a_caption_sent_twice_under_its_key_is_one_status() {
     let fake = MastodonFake::start().await;
     let token = token_for(&fake).await;
-    let out = outgoing("0193aaaa-caption", "New post: https://blog.example/a-rather-long-address/that-counts-as-23 #rust");
-    let first = publish(&client(), &fake.origin, &token, &out).await.expect("posted");
-    let second = publish(&client(), &fake.origin, &token, &out).await.expect("answered");
+    let out = outgoing(
+        "0193aaaa-caption",
+        "New post: https://blog.example/a-rather-long-address/that-counts-as-23 #rust",
+    );
+    let first = publish(&client(), &fake.origin, &token, &out)
+        .await
+        .expect("posted");
+    let second = publish(&client(), &fake.origin, &token, &out)
+        .await
+        .expect("answered");
     assert_eq!(first, second);
     let statuses = fake.statuses();
     assert_eq!(statuses.len(), 1);
@@ -365,9 +480,14 @@ async fn a_caption_sent_twice_under_its_key_is_one_status() {
         }
     );
     // Another caption is another status.
-    publish(&client(), &fake.origin, &token, &outgoing("0193bbbb-caption", "Another"))
-        .await
-        .expect("posted");
+    publish(
+        &client(),
+        &fake.origin,
+        &token,
+        &outgoing("0193bbbb-caption", "Another"),
+    )
+    .await
+    .expect("posted");
     assert_eq!(fake.statuses().len(), 2);
 }
 
@@ -434,7 +554,13 @@ async fn server_errors_and_unreachable_instances_are_retried() {
     let out = outgoing("c-1", "hello");
     let busy = publish(&client(), &instance.base, "token", &out).await;
     assert!(
-        matches!(busy, Err(PublishError::Retry { retry_after: Some(42), .. })),
+        matches!(
+            busy,
+            Err(PublishError::Retry {
+                retry_after: Some(42),
+                ..
+            })
+        ),
         "{busy:?}"
     );
     let closed = format!("http://{}", crate::helpers::unused_loopback_address());
@@ -447,9 +573,21 @@ async fn a_private_address_is_never_reached() {
     let fake = MastodonFake::start().await;
     let guarded = Client::new(&AddressPolicy::default()).expect("client");
     let refused = publish(&guarded, &fake.origin, "token", &outgoing("c-1", "hello")).await;
-    assert!(matches!(refused, Err(PublishError::Refused { .. })), "{refused:?}");
-    let registered = oauth::register_app(&guarded, &fake.origin, REDIRECT, "https://captionfeed.example").await;
-    assert!(matches!(registered, Err(MastodonError::Address(_))), "{registered:?}");
+    assert!(
+        matches!(refused, Err(PublishError::Refused { .. })),
+        "{refused:?}"
+    );
+    let registered = oauth::register_app(
+        &guarded,
+        &fake.origin,
+        REDIRECT,
+        "https://captionfeed.example",
+    )
+    .await;
+    assert!(
+        matches!(registered, Err(MastodonError::Address(_))),
+        "{registered:?}"
+    );
     assert_eq!(fake.apps_registered(), 0);
 }
 
