@@ -88,6 +88,8 @@ pub struct Poller {
     /// With billing on, each feed is checked as often as the most generous plan among its
     /// subscribers allows, instead of every `poll_interval`.
     plans: Option<Arc<crate::billing::Plans>>,
+    /// The turn the poller's SQLite writes take (see [`Poller::write_turn`]).
+    sqlite_writes: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Poller {
@@ -100,6 +102,7 @@ impl Poller {
             hosts: hosts::HostLimiter::new(hosts::PER_HOST),
             stopping: Arc::default(),
             plans: None,
+            sqlite_writes: Arc::default(),
         }
     }
 
@@ -127,40 +130,65 @@ impl Poller {
     /// Claims the due feeds and refreshes them; errors of single feeds are recorded on
     /// the feeds, only a database failure ends the pass early.
     ///
-    /// A pass claims [`BATCH`] feeds at a time, up to [`CLAIMS_PER_PASS`] times: the next
-    /// claim is made once every feed of the previous one has started, while the last of
-    /// them are still being fetched and the writer stores the others, so that neither
-    /// the network nor the database waits for the other between batches.
+    /// A pass claims [`BATCH`] feeds at a time, up to [`CLAIMS_PER_PASS`] times. A claimer
+    /// task keeps the next batch claimed ahead while the current one is fetched, so that
+    /// the fetches never wait for a claim at a batch's end (claimed lazily, a claim that
+    /// waited for SQLite's write lock left the network idle for up to 100 ms).
     pub async fn run_once(&self) -> Result<PassReport, crate::db::DbError> {
         if self.is_stopping() {
             return Ok(PassReport::default());
         }
         let first = self.claim().await?;
-        let full = first.len() >= BATCH as usize;
-        let more = futures_util::stream::unfold(
-            (self.clone(), full, 1),
-            |(poller, full, made)| async move {
-                if !full || made >= CLAIMS_PER_PASS || poller.is_stopping() {
-                    return None;
-                }
-                match poller.claim().await {
-                    Ok(feeds) => {
-                        let full = feeds.len() >= BATCH as usize;
-                        Some((futures_util::stream::iter(feeds), (poller, full, made + 1)))
+        if first.len() < BATCH as usize {
+            return self.refresh(futures_util::stream::iter(first)).await;
+        }
+        // One batch of room: the claimer is at most one claim ahead of the fetches.
+        let (ahead, claimed) = tokio::sync::mpsc::channel::<Vec<Feed>>(1);
+        let claimer = {
+            let poller = self.clone();
+            tokio::spawn(async move {
+                for _ in 1..CLAIMS_PER_PASS {
+                    if poller.is_stopping() {
+                        break;
                     }
-                    Err(error) => {
-                        tracing::warn!(%error, "claiming more feeds failed; the next pass tries again");
-                        None
+                    let feeds = match poller.claim().await {
+                        Ok(feeds) => feeds,
+                        Err(error) => {
+                            tracing::warn!(%error, "claiming more feeds failed; the next pass tries again");
+                            break;
+                        }
+                    };
+                    let full = feeds.len() >= BATCH as usize;
+                    // The fetches stopped taking feeds only if the pass failed: these
+                    // claims then expire with their lease, as after a crash.
+                    if !feeds.is_empty() && ahead.send(feeds).await.is_err() {
+                        break;
+                    }
+                    if !full {
+                        break;
                     }
                 }
-            },
-        )
+            })
+        };
+        // Drained to the end even when stopping: the refresh gives back what it does not start.
+        let more = futures_util::stream::unfold(claimed, |mut claimed| async move {
+            let feeds = claimed.recv().await?;
+            Some((futures_util::stream::iter(feeds), claimed))
+        })
         .flatten();
-        self.refresh(futures_util::stream::iter(first).chain(more))
-            .await
+        let report = self
+            .refresh(futures_util::stream::iter(first).chain(more))
+            .await;
+        if let Err(error) = claimer.await {
+            tracing::warn!(%error, "the poller's claimer stopped");
+        }
+        report
     }
 
     async fn claim(&self) -> Result<Vec<Feed>, crate::db::DbError> {
+        // Behind the batch writer's turn rather than in SQLite's busy handler, whose
+        // growing sleeps overshoot the end of the write by up to 100 ms.
+        let _turn = self.write_turn().await;
         self.db
             .run(|conn| {
                 let at = now();
@@ -169,6 +197,15 @@ impl Poller {
                 Ok::<_, crate::db::DbError>(leases::claim_due_feeds(conn, at, at + lease, BATCH)?)
             })
             .await
+    }
+
+    /// On SQLite, the poller's own writes (claims and batches) take turns here, in the order
+    /// they asked; PostgreSQL takes them side by side (claims skip locked rows).
+    async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.db.url().is_sqlite() {
+            true => Some(self.sqlite_writes.lock().await),
+            false => None,
+        }
     }
 
     /// Refreshes feeds claimed with [`leases::claim_due_feeds`]; a feed whose claim lost
@@ -204,7 +241,13 @@ impl Poller {
                         .then_some((batch, fetched))
                 });
                 let written: Vec<_> = batches
-                    .map(|batch| refresh::record_batch(&poller, batch))
+                    .map(|batch| {
+                        let poller = &poller;
+                        async move {
+                            let _turn = poller.write_turn().await;
+                            refresh::record_batch(poller, batch).await
+                        }
+                    })
                     .buffer_unordered(writers)
                     .collect()
                     .await;

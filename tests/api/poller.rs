@@ -96,6 +96,29 @@ async fn two_replicas_split_many_feeds_and_fetch_each_once_per_due_time(backend:
 }
 on_both_backends!(two_replicas_split_many_feeds_and_fetch_each_once_per_due_time);
 
+async fn one_pass_claims_the_next_batch_ahead_and_checks_every_due_feed_once(backend: Backend) {
+    let feeds = FeedServer::start().await;
+    let app = spawn_app(backend).await;
+    app.sign_up("ann@example.com").await;
+    // More than one claim holds (256): the second batch is the one claimed ahead.
+    let n = 300;
+    let paths = add_feeds(&app, &feeds, n).await;
+    let poller = app.another_replica();
+    let report = poller.run_once().await.expect("pass");
+    assert_eq!(report.feeds_checked, n);
+    assert_eq!(report.feeds_released + report.results_discarded, 0);
+    for path in &paths {
+        assert_eq!(feeds.hits(path), 1, "{path}");
+    }
+    let again = poller.run_once().await.expect("second pass");
+    assert_eq!(again.feeds_claimed(), 0, "nothing is due any more");
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) AS n FROM captions").await,
+        (n * 2 * 7) as i64
+    );
+}
+on_both_backends!(one_pass_claims_the_next_batch_ahead_and_checks_every_due_feed_once);
+
 async fn a_claim_that_lost_its_lease_cannot_record_its_result(backend: Backend) {
     let feeds = FeedServer::start().await;
     let app = spawn_app(backend).await;
