@@ -61,15 +61,9 @@ impl From<MastodonError> for PublishError {
                 retry_after,
             },
             MastodonError::Address(message) | MastodonError::Refused { message, .. } => {
-                // Mastodon's own messages may already end a sentence ("…in a moment!").
-                let message = if message.ends_with(['.', '!', '?']) {
-                    message
-                } else {
-                    sentence(&message)
-                };
                 PublishError::Refused {
                     network: NETWORK,
-                    message,
+                    message: sentence(&message),
                 }
             }
         }
