@@ -12,6 +12,7 @@
 //!   `segments`: templates simple enough to render by pasting fields.
 //! - `fit`: shortening a rendered caption until it is within the limit;
 //!   `meter`: measuring its shortenings line by line, each line once.
+//! - `builder`: templates as blocks a subscriber arranges, and back.
 //! - `filter`: include/exclude keywords; `utm`: tracking parameters on links.
 //! - `store`: the captions table; `templates_store`: the templates table.
 //!
@@ -23,6 +24,7 @@ use std::cell::OnceCell;
 use chrono::{DateTime, Utc};
 
 mod bounds;
+pub mod builder;
 mod count;
 mod engine;
 mod filter;
