@@ -120,6 +120,15 @@ pub fn default_template_source(platform: Platform) -> &'static str {
     template::default_template(platform)
 }
 
+/// The built-in template of (`platform`, `variant`): the default or a built-in style's,
+/// in English; `None` for a variant only an account can have.
+pub fn builtin_template_source(platform: Platform, variant: &str) -> Option<String> {
+    if variant == DEFAULT_VARIANT {
+        return Some(default_template_source(platform).to_owned());
+    }
+    styles::style(variant).map(|s| s.template(platform, Language::En))
+}
+
 /// One caption per entry of `platforms` with the built-in templates, in the
 /// same order (duplicates included), each fitted to its platform's limit.
 pub fn generate(post: &PostView, platforms: &[Platform]) -> Vec<Caption> {
