@@ -173,16 +173,23 @@ fn caption(
     settings: &Settings,
 ) -> Caption {
     let rules = Rules::for_platform(platform, settings.mastodon_limit);
-    let tagged;
-    let tagged_values = OnceCell::new();
-    let (ctx, prepared) = if settings.utm && !ctx.url.is_empty() {
-        tagged = template::Context {
+    // This platform's own context, when it differs from the post's.
+    let mut own: Option<template::Context> = None;
+    if settings.utm && !ctx.url.is_empty() {
+        own = Some(template::Context {
             url: utm::add_utm(&ctx.url, platform, &settings.utm_tags, &settings.feed),
             ..ctx.clone()
-        };
-        (&tagged, &tagged_values)
-    } else {
-        (ctx, prepared)
+        });
+    }
+    if platform == Platform::X {
+        if let Some(unlinked) = own.as_ref().unwrap_or(ctx).without_linked_angles() {
+            own = Some(unlinked);
+        }
+    }
+    let own_values = OnceCell::new();
+    let (ctx, prepared) = match &own {
+        Some(own) => (own, &own_values),
+        None => (ctx, prepared),
     };
     let fitted = templates.compiled(platform, variant).and_then(|template| {
         let render = |s: &template::Shortened| template.render(ctx, prepared, s);
@@ -556,6 +563,36 @@ mod tests {
         let x = &generate(&short, &[Platform::X])[0];
         assert!(x.text.contains("\nA naive ALTER TABLE"), "{x:?}");
         assert!(x.text.contains("https://blog.example.dev/"), "{x:?}");
+    }
+
+    #[test]
+    fn an_x_hook_never_carries_a_second_link() {
+        // X counts bare domains as links: a hook naming one beside the post's link is
+        // skipped, and the next way in takes its place.
+        let linked = PostView {
+            angles: crate::feeds::Angles {
+                key_sentence: "The full checklist is at example.com/checklist for anyone \
+                               to copy."
+                    .into(),
+                ..post().angles
+            },
+            ..post()
+        };
+        let x = &generate(&linked, &[Platform::X])[0];
+        assert!(!x.text.contains("example.com"), "{x:?}");
+        assert!(x.text.contains(&format!("\n{}\n", linked.lead)), "{x:?}");
+        // Elsewhere the sentence stands, and on a post without a link of its own too.
+        let mastodon = &generate(&linked, &[Platform::Mastodon])[0];
+        assert!(
+            mastodon.text.contains("example.com/checklist"),
+            "{mastodon:?}"
+        );
+        let unlinked = PostView {
+            url: None,
+            ..linked
+        };
+        let x = &generate(&unlinked, &[Platform::X])[0];
+        assert!(x.text.contains("example.com/checklist"), "{x:?}");
     }
 
     #[test]

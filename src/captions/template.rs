@@ -278,6 +278,41 @@ impl Context {
         self
     }
 
+    /// The context without the lead and angles that hold a link as X sees one (bare
+    /// domains included) beside the post's own link: on X a second link in the hook
+    /// competes with the post's for the click and its preview card. `None` when none does.
+    /// A sentence is skipped rather than cut, as fitting does; the next way in takes its
+    /// place in the templates.
+    pub(crate) fn without_linked_angles(&self) -> Option<Self> {
+        if self.url.is_empty() {
+            return None;
+        }
+        let linked = |s: &str| !s.is_empty() && !super::count::find_urls(s, true).is_empty();
+        let fields = [
+            &self.lead,
+            &self.key_sentence,
+            &self.quote,
+            &self.question,
+            &self.number,
+        ];
+        if !fields.iter().any(|s| linked(s)) {
+            return None;
+        }
+        let mut out = self.clone();
+        for field in [
+            &mut out.lead,
+            &mut out.key_sentence,
+            &mut out.quote,
+            &mut out.question,
+            &mut out.number,
+        ] {
+            if linked(field) {
+                field.clear();
+            }
+        }
+        Some(out)
+    }
+
     /// The same context with only the lead and angles `kept`, as fitting drops them.
     #[cfg(test)]
     pub(crate) fn keeping(&self, kept: Kept) -> Self {

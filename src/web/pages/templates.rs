@@ -134,6 +134,7 @@ impl Loaded {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn page(
     req: &HttpRequest,
     state: &AppState,
