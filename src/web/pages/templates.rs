@@ -474,13 +474,23 @@ fn previews(
     source: &str,
     posts: &[(crate::captions::PostView, Settings)],
 ) -> Vec<PreviewView> {
-    let (set, _) = TemplateSet::with_overrides([(platform, variant.to_owned(), source.to_owned())]);
+    // The built-in template as shown (in English) is what a feed's captions use in the
+    // feed's language: previewed that way, its fixed words are the feed's.
+    // (A browser sends the textarea's lines ending in CR LF.)
+    let builtin = builtin_template_source(platform, variant)
+        .is_some_and(|b| b == source.replace("\r\n", "\n"));
+    let (own, _) = TemplateSet::with_overrides([(platform, variant.to_owned(), source.to_owned())]);
     let requests = [(platform, variant.to_owned())];
     posts
         .iter()
         .filter_map(|(post, settings)| {
             let rules = Rules::for_platform(platform, settings.mastodon_limit);
-            let caption = generate_with(&set, post, &requests, settings)
+            let set = if builtin {
+                TemplateSet::defaults_in(settings.language)
+            } else {
+                &own
+            };
+            let caption = generate_with(set, post, &requests, settings)
                 .into_iter()
                 .next()?;
             Some(PreviewView {
@@ -493,4 +503,41 @@ fn previews(
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_template_previews_in_the_feeds_language() {
+        let post = PostView {
+            title: "Ein Beitrag".into(),
+            url: Some("https://blog.example.com/p".into()),
+            lead: "Der erste Satz des Beitrags.".into(),
+            ..PostView::default()
+        };
+        let german = Settings {
+            language: Language::De,
+            ..Settings::default()
+        };
+        let source = builtin_template_source(Platform::Linkedin, DEFAULT_VARIANT).unwrap();
+        let typed = source.replace('\n', "\r\n");
+        let shown = previews(
+            Platform::Linkedin,
+            DEFAULT_VARIANT,
+            &typed,
+            &[(post, german)],
+        );
+        assert!(
+            shown[0].text.contains("Weiterlesen: https://"),
+            "{}",
+            shown[0].text
+        );
+        assert!(
+            shown[0].text.contains("Was meinen Sie?"),
+            "{}",
+            shown[0].text
+        );
+    }
 }
