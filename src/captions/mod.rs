@@ -596,6 +596,36 @@ mod tests {
     }
 
     #[test]
+    fn bluesky_cuts_its_text_after_a_whole_sentence_where_one_fits() {
+        let first = "Every deploy used to mean a maintenance window for the whole team.";
+        let second = "Our largest table has four hundred million rows and counting!";
+        let post = PostView {
+            summary: format!(
+                "{first} {second} {}",
+                "Incomprehensibilities everywhere ".repeat(12)
+            ),
+            lead: String::new(),
+            angles: crate::feeds::Angles::default(),
+            ..post()
+        };
+        let bluesky = &generate(&post, &[Platform::Bluesky])[0];
+        assert!(
+            bluesky
+                .text
+                .contains(&format!("\n\n{first} {second}\nhttps://")),
+            "{bluesky:?}"
+        );
+        assert!(!bluesky.text.contains('…'), "{bluesky:?}");
+        // Where no sentence ends in the room, words and an ellipsis as before.
+        let endless = PostView {
+            summary: "Incomprehensibilities everywhere ".repeat(12),
+            ..post
+        };
+        let bluesky = &generate(&endless, &[Platform::Bluesky])[0];
+        assert!(bluesky.text.contains("…\nhttps://"), "{bluesky:?}");
+    }
+
+    #[test]
     fn built_in_styles_are_labelled_variants_on_every_platform() {
         let requests: Vec<(Platform, String)> = STYLES
             .iter()

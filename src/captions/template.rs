@@ -632,6 +632,38 @@ impl<'a> WordCuts<'a> {
     }
 }
 
+impl<'a> WordCuts<'a> {
+    /// The most words, at most `n` and fewer than all, that end on a whole sentence; only
+    /// for single-spaced text (every cleaned field).
+    pub(crate) fn sentence_end_at_most(&self, n: usize) -> Option<usize> {
+        let spaces = self.spaces.as_ref()?;
+        let n = n.min(spaces.len());
+        (1..=n).rev().find(|&m| {
+            let start = if m == 1 { 0 } else { spaces[m - 2] + 1 };
+            ends_sentence(&self.text[start..spaces[m - 1]])
+        })
+    }
+
+    /// The first `n` words as they are, where [`Self::sentence_end_at_most`] found a
+    /// sentence ending: a cut there needs no ellipsis.
+    pub(crate) fn cut_at_sentence(&self, n: usize) -> std::borrow::Cow<'a, str> {
+        match self.spaces.as_ref().and_then(|s| s.get(n.checked_sub(1)?)) {
+            Some(&end) => self.text[..end].into(),
+            None => self.cut(n),
+        }
+    }
+}
+
+/// Whether `word` closes a sentence: it ends in `.`, `!` or `?` (before any closing quote
+/// or bracket), and is no initial or abbreviation with inner dots ("J.", "e.g.", "U.S.").
+fn ends_sentence(word: &str) -> bool {
+    let word = word.trim_end_matches(['"', '\'', '”', '’', ')', '»']);
+    let Some(body) = word.strip_suffix(['.', '!', '?']) else {
+        return false;
+    };
+    body.chars().filter(|c| c.is_alphanumeric()).count() > 1 && !body.contains('.')
+}
+
 /// [`cut_words`] for any spacing: splits and joins.
 fn cut_words_split(text: &str, n: usize) -> String {
     let mut words = text.split(' ').filter(|w| !w.is_empty());
