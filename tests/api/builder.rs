@@ -208,7 +208,7 @@ async fn a_feed_builds_its_own_template_in_its_language(backend: Backend) {
     let feed = app.get_html(&feed_page).await;
     assert!(feed.contains("First post\n\nLink in der Bio."), "{feed}");
     // Another account's feed has no builder.
-    let other = app.get(&format!("/feeds/nope/templates/builder")).await;
+    let other = app.get("/feeds/nope/templates/builder").await;
     assert_eq!(other.status().as_u16(), 404);
 }
 on_both_backends!(a_feed_builds_its_own_template_in_its_language);
