@@ -40,6 +40,8 @@ struct Draft {
     url: bool,
     /// Which of the lead and the angles are kept.
     angles: Kept,
+    /// The summary is cut after a whole sentence, without an ellipsis.
+    sentences: bool,
 }
 
 /// How a caption is rendered from a shortening of its full context.
@@ -58,6 +60,9 @@ struct Fitter<'a> {
     whole_length: usize,
     /// How many hashtags the whole render has: the platform's cap, or fewer.
     all_tags: usize,
+    /// Cut the summary after a whole sentence where one fits (Bluesky, whose text is
+    /// the post's opening: a finished sentence reads better than one cut off).
+    sentences: bool,
 }
 
 /// A rendered shortening, measured.
@@ -118,6 +123,7 @@ pub(crate) fn fit_with<'a>(
         excerpt: WordCuts::new(&full.excerpt),
         whole_length,
         all_tags,
+        sentences: platform == Platform::Bluesky,
     };
     let has_angles = [
         &full.lead,
@@ -167,6 +173,7 @@ impl<'a> Fitter<'a> {
     fn build(&self, draft: Draft) -> Shortened<'a> {
         let full = self.full;
         let (summary, excerpt) = match draft.prose_words {
+            Some(n) if draft.sentences => (self.summary.cut_at_sentence(n), self.excerpt.cut(n)),
             Some(n) => (self.summary.cut(n), self.excerpt.cut(n)),
             None => (full.summary.as_str().into(), full.excerpt.as_str().into()),
         };
@@ -194,6 +201,7 @@ impl<'a> Fitter<'a> {
             title,
             url,
             angles,
+            sentences: false,
         };
         let limit = self.rules.limit;
         let bare = self.attempt(draft(Some(0), TitleCut::Full));
@@ -203,9 +211,10 @@ impl<'a> Fitter<'a> {
             let whole = (url && angles == Kept::All && hashtags == self.all_tags)
                 .then_some(self.whole_length);
             let lo = Found::new(0, none);
-            return Some(largest_fitting(lo, max_words + 1, whole, limit, |n| {
+            let found = largest_fitting(lo, max_words + 1, whole, limit, |n| {
                 self.attempt(draft(Some(n), TitleCut::Full))
-            }));
+            });
+            return Some(self.at_sentence_end(found, draft(None, TitleCut::Full)));
         }
         let words = self.title.words();
         if words <= 1 || angles != Kept::Nothing {
@@ -222,6 +231,29 @@ impl<'a> Fitter<'a> {
         ))
     }
 
+    /// `found` (a summary of `found.n` words) cut back to its last whole sentence, when
+    /// the platform wants that and one ends within it; `like` is the rest of its draft.
+    fn at_sentence_end(&self, found: Found, like: Draft) -> Found {
+        let cut = found.n > 0 && found.n < self.summary.words();
+        let Some(m) = self
+            .sentences
+            .then_some(())
+            .filter(|()| cut)
+            .and_then(|()| self.summary.sentence_end_at_most(found.n))
+        else {
+            return found;
+        };
+        let draft = Draft {
+            prose_words: Some(m),
+            sentences: true,
+            ..like
+        };
+        match self.attempt_fitting(draft) {
+            Some(tried) => Found::new(m, &tried),
+            None => found,
+        }
+    }
+
     /// No prose or hashtags; a title too long even as one word is cut by
     /// graphemes.
     fn fit_title_graphemes(&self, url: bool) -> Option<Found> {
@@ -231,6 +263,7 @@ impl<'a> Fitter<'a> {
             title: TitleCut::Graphemes(n),
             url,
             angles: Kept::Nothing,
+            sentences: false,
         };
         let graphemes = self.full.title.graphemes(true).count();
         let none = self.attempt_fitting(draft(0))?;

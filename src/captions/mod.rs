@@ -12,6 +12,7 @@
 //!   `segments`: templates simple enough to render by pasting fields.
 //! - `fit`: shortening a rendered caption until it is within the limit;
 //!   `meter`: measuring its shortenings line by line, each line once.
+//! - `builder`: templates as blocks a subscriber arranges, and back.
 //! - `filter`: include/exclude keywords; `utm`: tracking parameters on links.
 //! - `store`: the captions table; `templates_store`: the templates table.
 //!
@@ -23,6 +24,7 @@ use std::cell::OnceCell;
 use chrono::{DateTime, Utc};
 
 mod bounds;
+pub mod builder;
 mod count;
 mod engine;
 mod filter;
@@ -118,6 +120,15 @@ pub fn default_template_source(platform: Platform) -> &'static str {
     template::default_template(platform)
 }
 
+/// The built-in template of (`platform`, `variant`): the default or a built-in style's,
+/// in English; `None` for a variant only an account can have.
+pub fn builtin_template_source(platform: Platform, variant: &str) -> Option<String> {
+    if variant == DEFAULT_VARIANT {
+        return Some(default_template_source(platform).to_owned());
+    }
+    styles::style(variant).map(|s| s.template(platform, Language::En))
+}
+
 /// One caption per entry of `platforms` with the built-in templates, in the
 /// same order (duplicates included), each fitted to its platform's limit.
 pub fn generate(post: &PostView, platforms: &[Platform]) -> Vec<Caption> {
@@ -162,16 +173,23 @@ fn caption(
     settings: &Settings,
 ) -> Caption {
     let rules = Rules::for_platform(platform, settings.mastodon_limit);
-    let tagged;
-    let tagged_values = OnceCell::new();
-    let (ctx, prepared) = if settings.utm && !ctx.url.is_empty() {
-        tagged = template::Context {
+    // This platform's own context, when it differs from the post's.
+    let mut own: Option<template::Context> = None;
+    if settings.utm && !ctx.url.is_empty() {
+        own = Some(template::Context {
             url: utm::add_utm(&ctx.url, platform, &settings.utm_tags, &settings.feed),
             ..ctx.clone()
-        };
-        (&tagged, &tagged_values)
-    } else {
-        (ctx, prepared)
+        });
+    }
+    if platform == Platform::X {
+        if let Some(unlinked) = own.as_ref().unwrap_or(ctx).without_linked_angles() {
+            own = Some(unlinked);
+        }
+    }
+    let own_values = OnceCell::new();
+    let (ctx, prepared) = match &own {
+        Some(own) => (own, &own_values),
+        None => (ctx, prepared),
     };
     let fitted = templates.compiled(platform, variant).and_then(|template| {
         let render = |s: &template::Shortened| template.render(ctx, prepared, s);
@@ -545,6 +563,66 @@ mod tests {
         let x = &generate(&short, &[Platform::X])[0];
         assert!(x.text.contains("\nA naive ALTER TABLE"), "{x:?}");
         assert!(x.text.contains("https://blog.example.dev/"), "{x:?}");
+    }
+
+    #[test]
+    fn an_x_hook_never_carries_a_second_link() {
+        // X counts bare domains as links: a hook naming one beside the post's link is
+        // skipped, and the next way in takes its place.
+        let linked = PostView {
+            angles: crate::feeds::Angles {
+                key_sentence: "The full checklist is at example.com/checklist for anyone \
+                               to copy."
+                    .into(),
+                ..post().angles
+            },
+            ..post()
+        };
+        let x = &generate(&linked, &[Platform::X])[0];
+        assert!(!x.text.contains("example.com"), "{x:?}");
+        assert!(x.text.contains(&format!("\n{}\n", linked.lead)), "{x:?}");
+        // Elsewhere the sentence stands, and on a post without a link of its own too.
+        let mastodon = &generate(&linked, &[Platform::Mastodon])[0];
+        assert!(
+            mastodon.text.contains("example.com/checklist"),
+            "{mastodon:?}"
+        );
+        let unlinked = PostView {
+            url: None,
+            ..linked
+        };
+        let x = &generate(&unlinked, &[Platform::X])[0];
+        assert!(x.text.contains("example.com/checklist"), "{x:?}");
+    }
+
+    #[test]
+    fn bluesky_cuts_its_text_after_a_whole_sentence_where_one_fits() {
+        let first = "Every deploy used to mean a maintenance window for the whole team.";
+        let second = "Our largest table has four hundred million rows and counting!";
+        let post = PostView {
+            summary: format!(
+                "{first} {second} {}",
+                "Incomprehensibilities everywhere ".repeat(12)
+            ),
+            lead: String::new(),
+            angles: crate::feeds::Angles::default(),
+            ..post()
+        };
+        let bluesky = &generate(&post, &[Platform::Bluesky])[0];
+        assert!(
+            bluesky
+                .text
+                .contains(&format!("\n\n{first} {second}\nhttps://")),
+            "{bluesky:?}"
+        );
+        assert!(!bluesky.text.contains('…'), "{bluesky:?}");
+        // Where no sentence ends in the room, words and an ellipsis as before.
+        let endless = PostView {
+            summary: "Incomprehensibilities everywhere ".repeat(12),
+            ..post
+        };
+        let bluesky = &generate(&endless, &[Platform::Bluesky])[0];
+        assert!(bluesky.text.contains("…\nhttps://"), "{bluesky:?}");
     }
 
     #[test]

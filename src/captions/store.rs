@@ -529,9 +529,25 @@ pub fn latest_account_posts(
     user: &UserId,
     n: i64,
 ) -> QueryResult<Vec<(PostView, Settings)>> {
-    let rows: Vec<(Post, (Feed, Subscription))> = posts::table
+    latest_posts(conn, user, None, n)
+}
+
+/// [`latest_account_posts`] of one of the account's feeds (`subscription`), or of all of
+/// them with `None`.
+pub fn latest_posts(
+    conn: &mut AnyConnection,
+    user: &UserId,
+    subscription: Option<&str>,
+    n: i64,
+) -> QueryResult<Vec<(PostView, Settings)>> {
+    let mut query = posts::table
         .inner_join(feeds::table.inner_join(subscriptions::table))
         .filter(subscriptions::user_id.eq(user.as_str()))
+        .into_boxed();
+    if let Some(subscription) = subscription {
+        query = query.filter(subscriptions::id.eq(subscription.to_owned()));
+    }
+    let rows: Vec<(Post, (Feed, Subscription))> = query
         .order((posts::first_seen_at.desc(), posts::id.asc()))
         .limit(n)
         .select((

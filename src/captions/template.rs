@@ -278,6 +278,41 @@ impl Context {
         self
     }
 
+    /// The context without the lead and angles that hold a link as X sees one (bare
+    /// domains included) beside the post's own link: on X a second link in the hook
+    /// competes with the post's for the click and its preview card. `None` when none does.
+    /// A sentence is skipped rather than cut, as fitting does; the next way in takes its
+    /// place in the templates.
+    pub(crate) fn without_linked_angles(&self) -> Option<Self> {
+        if self.url.is_empty() {
+            return None;
+        }
+        let linked = |s: &str| !s.is_empty() && !super::count::find_urls(s, true).is_empty();
+        let fields = [
+            &self.lead,
+            &self.key_sentence,
+            &self.quote,
+            &self.question,
+            &self.number,
+        ];
+        if !fields.iter().any(|s| linked(s)) {
+            return None;
+        }
+        let mut out = self.clone();
+        for field in [
+            &mut out.lead,
+            &mut out.key_sentence,
+            &mut out.quote,
+            &mut out.question,
+            &mut out.number,
+        ] {
+            if linked(field) {
+                field.clear();
+            }
+        }
+        Some(out)
+    }
+
     /// The same context with only the lead and angles `kept`, as fitting drops them.
     #[cfg(test)]
     pub(crate) fn keeping(&self, kept: Kept) -> Self {
@@ -595,6 +630,38 @@ impl<'a> WordCuts<'a> {
             Some(&end) => with_ellipsis(&self.text[..end]).into(),
         }
     }
+}
+
+impl<'a> WordCuts<'a> {
+    /// The most words, at most `n` and fewer than all, that end on a whole sentence; only
+    /// for single-spaced text (every cleaned field).
+    pub(crate) fn sentence_end_at_most(&self, n: usize) -> Option<usize> {
+        let spaces = self.spaces.as_ref()?;
+        let n = n.min(spaces.len());
+        (1..=n).rev().find(|&m| {
+            let start = if m == 1 { 0 } else { spaces[m - 2] + 1 };
+            ends_sentence(&self.text[start..spaces[m - 1]])
+        })
+    }
+
+    /// The first `n` words as they are, where [`Self::sentence_end_at_most`] found a
+    /// sentence ending: a cut there needs no ellipsis.
+    pub(crate) fn cut_at_sentence(&self, n: usize) -> std::borrow::Cow<'a, str> {
+        match self.spaces.as_ref().and_then(|s| s.get(n.checked_sub(1)?)) {
+            Some(&end) => self.text[..end].into(),
+            None => self.cut(n),
+        }
+    }
+}
+
+/// Whether `word` closes a sentence: it ends in `.`, `!` or `?` (before any closing quote
+/// or bracket), and is no initial or abbreviation with inner dots ("J.", "e.g.", "U.S.").
+fn ends_sentence(word: &str) -> bool {
+    let word = word.trim_end_matches(['"', '\'', '”', '’', ')', '»']);
+    let Some(body) = word.strip_suffix(['.', '!', '?']) else {
+        return false;
+    };
+    body.chars().filter(|c| c.is_alphanumeric()).count() > 1 && !body.contains('.')
 }
 
 /// [`cut_words`] for any spacing: splits and joins.

@@ -434,3 +434,53 @@ async fn the_console_reads_well_in_a_real_browser() {
         );
     }
 }
+
+/// The template builder in Chromium at both sizes (tests/e2e/builder.mjs): a template built
+/// from blocks, previewed on a chosen post with its count, saved and seen on the desk; axe
+/// clean and nothing wider than a phone. Its screenshots are the ones in docs/screenshots.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_template_is_built_from_blocks_in_a_real_browser() {
+    let root = repo_root();
+    let e2e = root.join("tests/e2e");
+    require_browser(&e2e);
+    let app = crate::helpers::spawn_app(Backend::Sqlite).await;
+    let feeds = FeedServer::start().await;
+    app.sign_up("subscriber@example.com").await;
+    app.add_feed(&feeds.set("/feed.xml", "application/rss+xml", blog_feed()))
+        .await;
+    app.make_all_due().await;
+    app.poll().await;
+    let shots = root.join("target/e2e-screenshots/builder");
+    let output = tokio::task::spawn_blocking({
+        let (e2e, address, shots) = (e2e.clone(), app.address.clone(), shots.clone());
+        move || {
+            Command::new("node")
+                .arg(e2e.join("builder.mjs"))
+                .current_dir(&e2e)
+                .env("BASE_URL", address)
+                .env("SUBSCRIBER", "subscriber@example.com")
+                .env("PASSWORD", "correct horse battery")
+                .env("SCREENSHOT_DIR", shots)
+                .env("CHROMIUM", CHROMIUM)
+                .output()
+        }
+    })
+    .await
+    .expect("the node task finishes")
+    .expect("node starts");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    println!("{stdout}");
+    assert!(
+        output.status.success(),
+        "the builder failed in the browser ({}); screenshots in {}\n{stdout}\n{stderr}",
+        output.status,
+        shots.display()
+    );
+    for size in ["desktop", "phone"] {
+        assert!(
+            stdout.contains(&format!("ok - {size}")),
+            "{size} did not run"
+        );
+    }
+}

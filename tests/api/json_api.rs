@@ -341,6 +341,12 @@ async fn templates_are_listed_saved_with_reasons_and_removed(backend: Backend) {
         .as_array()
         .unwrap()
         .contains(&json!("title")));
+    // The built-in styles, with their labels, a feed can add as variants.
+    assert_eq!(
+        list["styles"][2],
+        json!({ "name": "quote", "label": "Quote" })
+    );
+    assert_eq!(list["styles"].as_array().unwrap().len(), 5);
 
     let (status, saved) = api
         .put_source("/api/v1/templates/x/default", "NEW: {{ title }}\n{{ url }}")

@@ -12,6 +12,7 @@ mod backup;
 mod billing;
 mod bluesky;
 mod browser;
+mod builder;
 mod caption_feeds;
 mod captions;
 mod cli;

@@ -54,6 +54,7 @@ use utoipa::{Modify, OpenApi};
         super::preview::PreviewCaptionOut,
         super::templates::TemplateOut,
         super::templates::TemplateList,
+        super::templates::StyleOut,
         super::templates::TemplateIn,
         super::templates::TemplateErrorBody,
         super::templates::TemplateErrorDetail,

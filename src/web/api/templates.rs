@@ -8,7 +8,7 @@ use super::auth::ApiUser;
 use super::error::ApiError;
 use super::rfc3339;
 use crate::captions::templates_store::{self, InForce, SaveError};
-use crate::captions::{Platform, TEMPLATE_VARIABLES};
+use crate::captions::{Platform, STYLES, TEMPLATE_VARIABLES};
 use crate::db::DbError;
 use crate::web::AppState;
 
@@ -45,6 +45,19 @@ pub struct TemplateList {
     pub templates: Vec<TemplateOut>,
     /// The names a template can use.
     pub variables: Vec<String>,
+    /// The built-in styles, which a feed adds as variants beside `default`.
+    pub styles: Vec<StyleOut>,
+}
+
+/// A built-in style: a way into a post with a template on every platform.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct StyleOut {
+    /// The variant name, as in a feed's variants.
+    #[schema(example = "quote")]
+    pub name: String,
+    /// What the desk, the digest and the API call it.
+    #[schema(example = "Quote")]
+    pub label: String,
 }
 
 #[derive(serde::Deserialize, utoipa::ToSchema)]
@@ -100,6 +113,13 @@ pub async fn list(
     Ok(web::Json(TemplateList {
         templates: templates.into_iter().map(TemplateOut::from).collect(),
         variables: TEMPLATE_VARIABLES.iter().map(|v| (*v).to_owned()).collect(),
+        styles: STYLES
+            .iter()
+            .map(|s| StyleOut {
+                name: s.name.to_owned(),
+                label: s.label.to_owned(),
+            })
+            .collect(),
     }))
 }
 

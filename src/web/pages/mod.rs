@@ -3,9 +3,11 @@
 pub mod account_data;
 pub mod auth;
 pub mod billing;
+pub mod builder;
 pub mod captions;
 pub mod desk_cache;
 pub mod desk_watch;
+pub mod feed_builder;
 pub mod feeds;
 pub mod home;
 pub mod images;

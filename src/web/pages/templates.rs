@@ -1,17 +1,20 @@
-//! The account's caption templates: edit one (platform, variant) at a time,
-//! preview it against the account's latest real posts, save or remove it.
+//! The account's caption templates: build one (platform, variant) at a time from blocks
+//! (see `builder`) or write it by hand under "Advanced", preview it against the account's
+//! latest real posts, save or remove it.
 
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use askama::Template;
 
+use super::builder::{self as form_builder, BuilderForm, BuilderView, Step};
 use super::{render, see_other, Layout};
+use crate::captions::builder;
 use crate::captions::regenerate::Regenerated;
 use crate::captions::store::latest_account_posts;
 use crate::captions::templates_store::{self, valid_variant, SaveError};
 use crate::captions::{
-    check, generate_with, validate_template, Platform, Rules, Settings, TemplateSet,
-    DEFAULT_VARIANT, TEMPLATE_VARIABLES,
+    builtin_template_source, check, generate_with, validate_template, Language, Platform, PostView,
+    Rules, Settings, TemplateSet, DEFAULT_VARIANT, STYLES, TEMPLATE_VARIABLES,
 };
 use crate::db::DbError;
 use crate::web::api::error::ApiError;
@@ -71,6 +74,11 @@ struct TemplatesPage {
     changes: Option<String>,
     previews: Option<Vec<PreviewView>>,
     variables: String,
+    builder: BuilderView,
+    /// The built-in styles: (variant, label).
+    styles: Vec<(&'static str, &'static str)>,
+    /// The raw editor starts open: the subscriber was using it.
+    advanced: bool,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -126,6 +134,7 @@ impl Loaded {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn page(
     req: &HttpRequest,
     state: &AppState,
@@ -134,6 +143,7 @@ fn page(
     platform: Platform,
     variant: &str,
     source: String,
+    builder: BuilderView,
 ) -> TemplatesPage {
     TemplatesPage {
         layout: Layout::new(req, state, Some(&user.user)),
@@ -156,7 +166,50 @@ fn page(
         changes: None,
         previews: None,
         variables: TEMPLATE_VARIABLES.join(", "),
+        builder,
+        styles: STYLES.iter().map(|s| (s.name, s.label)).collect(),
+        advanced: false,
     }
+}
+
+/// The builder of the account's (`platform`, `variant`) template, with `blocks`.
+fn account_builder(
+    platform: Platform,
+    variant: &str,
+    blocks: &[builder::Block],
+    hand_written: bool,
+    posts: &[(PostView, Settings)],
+    post: usize,
+) -> BuilderView {
+    // An account's template serves feeds of every language; its fixed words are English
+    // (a feed's own template is written in the feed's).
+    form_builder::view(
+        "/templates/builder".to_owned(),
+        platform,
+        variant,
+        blocks,
+        hand_written,
+        posts,
+        post,
+        Language::En,
+    )
+}
+
+async fn preview_posts(
+    state: &AppState,
+    user: &CurrentUser,
+) -> Result<Vec<(PostView, Settings)>, WebError> {
+    let id = user.id();
+    Ok(state
+        .db
+        .run(move |conn| {
+            Ok::<_, DbError>(latest_account_posts(
+                conn,
+                &id,
+                form_builder::PREVIEW_POSTS,
+            )?)
+        })
+        .await?)
 }
 
 fn parse_platform(raw: Option<&str>) -> Result<Platform, WebError> {
@@ -193,9 +246,14 @@ pub async fn edit(
     let loaded = load(&state, &user).await?;
     let source = loaded
         .source_of(platform, &variant)
-        .or_else(|| (variant == DEFAULT_VARIANT).then(|| default_source(platform)))
+        .or_else(|| builtin_template_source(platform, &variant))
         .unwrap_or_default();
-    let mut page = page(&req, &state, &user, &loaded, platform, &variant, source);
+    let (blocks, hand_written) = form_builder::opening(&source, platform);
+    let posts = preview_posts(&state, &user).await?;
+    let built = account_builder(platform, &variant, &blocks, hand_written, &posts, 0);
+    let mut page = page(
+        &req, &state, &user, &loaded, platform, &variant, source, built,
+    );
     page.saved = query.saved.is_some();
     page.changes = query
         .changes
@@ -203,10 +261,6 @@ pub async fn edit(
         .and_then(Regenerated::from_param)
         .and_then(|c| c.summary());
     render(StatusCode::OK, &page)
-}
-
-fn default_source(platform: Platform) -> String {
-    crate::captions::default_template_source(platform).to_owned()
 }
 
 #[post("/templates")]
@@ -220,6 +274,8 @@ pub async fn submit(
     let platform = parse_platform(Some(&form.platform))?;
     let variant = form.variant.trim().to_owned();
     let loaded = load(&state, &user).await?;
+    let (blocks, hand_written) = form_builder::opening(&form.source, platform);
+    let built = account_builder(platform, &variant, &blocks, hand_written, &[], 0);
     let mut view = page(
         &req,
         &state,
@@ -228,7 +284,9 @@ pub async fn submit(
         platform,
         &variant,
         form.source.clone(),
+        built,
     );
+    view.advanced = true;
     if !valid_variant(&variant) {
         view.error = Some(SaveError::BadVariant.to_string());
         return render(StatusCode::UNPROCESSABLE_ENTITY, &view);
@@ -273,18 +331,9 @@ pub async fn submit(
             render(StatusCode::OK, &view)
         }
         _ => {
-            if let Some(plan) = super::billing::plan_of(&state, &user).await? {
-                let refused = if !plan.custom_templates {
-                    Some(super::billing::not_in_plan(&plan, "Custom templates"))
-                } else if !plan.variants && variant != DEFAULT_VARIANT {
-                    Some(super::billing::not_in_plan(&plan, "Template variants"))
-                } else {
-                    None
-                };
-                if let Some(message) = refused {
-                    view.error = Some(message);
-                    return render(StatusCode::FORBIDDEN, &view);
-                }
+            if let Some(message) = refused_by_plan(&state, &user, &variant).await? {
+                view.error = Some(message);
+                return render(StatusCode::FORBIDDEN, &view);
             }
             let id = user.id();
             let (v, source) = (variant.clone(), form.source.clone());
@@ -305,6 +354,109 @@ pub async fn submit(
     }
 }
 
+/// Why the account's plan does not let it save a template of `variant`, if it does not.
+async fn refused_by_plan(
+    state: &AppState,
+    user: &CurrentUser,
+    variant: &str,
+) -> Result<Option<String>, WebError> {
+    let Some(plan) = super::billing::plan_of(state, user).await? else {
+        return Ok(None);
+    };
+    Ok(if !plan.custom_templates {
+        Some(super::billing::not_in_plan(&plan, "Custom templates"))
+    } else if !plan.variants && variant != DEFAULT_VARIANT {
+        Some(super::billing::not_in_plan(&plan, "Template variants"))
+    } else {
+        None
+    })
+}
+
+/// One step of the builder on the account's template: an edit shows the page again with
+/// the blocks and the preview; a save writes the built template as the raw editor would.
+#[post("/templates/builder")]
+pub async fn build(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    form: CheckedForm<BuilderForm>,
+) -> Result<HttpResponse, WebError> {
+    let form = form.0;
+    let platform = parse_platform(Some(&form.platform))?;
+    let variant = form.variant.trim().to_owned();
+    if !valid_variant(&variant) {
+        return Err(WebError::NotFound);
+    }
+    let loaded = load(&state, &user).await?;
+    let posts = preview_posts(&state, &user).await?;
+    let stored = loaded
+        .source_of(platform, &variant)
+        .or_else(|| builtin_template_source(platform, &variant))
+        .unwrap_or_default();
+    let hand_written = builder::from_source(&stored, platform).is_none();
+    let shown = |blocks: &[builder::Block], error: Option<String>| {
+        let mut built = account_builder(
+            platform,
+            &variant,
+            blocks,
+            hand_written,
+            &posts,
+            form.post(),
+        );
+        built.error = error;
+        page(
+            &req,
+            &state,
+            &user,
+            &loaded,
+            platform,
+            &variant,
+            stored.clone(),
+            built,
+        )
+    };
+    let blocks = match form.step() {
+        Step::Edit(blocks, None) => return render(StatusCode::OK, &shown(&blocks, None)),
+        Step::Edit(blocks, error) => {
+            return render(StatusCode::UNPROCESSABLE_ENTITY, &shown(&blocks, error))
+        }
+        Step::Save(blocks) => blocks,
+    };
+    if let Err(ApiError::RateLimited(seconds)) = state.template_limiter.check(user.id().as_str()) {
+        let mut response = render(
+            StatusCode::TOO_MANY_REQUESTS,
+            &shown(&blocks, Some(too_many_tries(seconds))),
+        )?;
+        response.headers_mut().insert(
+            actix_web::http::header::RETRY_AFTER,
+            actix_web::http::header::HeaderValue::from(seconds),
+        );
+        return Ok(response);
+    }
+    if let Some(message) = refused_by_plan(&state, &user, &variant).await? {
+        return render(StatusCode::FORBIDDEN, &shown(&blocks, Some(message)));
+    }
+    let source = builder::to_source(&blocks, platform, Language::En);
+    let id = user.id();
+    let v = variant.clone();
+    let saved = state
+        .db
+        .transaction(move |conn| templates_store::save(conn, &id, platform, &v, &source))
+        .await;
+    let back = format!(
+        "/templates?platform={}&variant={variant}&saved=1",
+        platform.id()
+    );
+    match saved {
+        Ok(changed) => Ok(see_other(&with_changes(back, changed))),
+        Err(SaveError::Db(e)) => Err(e.into()),
+        Err(e) => render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &shown(&blocks, Some(e.to_string())),
+        ),
+    }
+}
+
 /// `back` with what a change did to the captions, for the page to say.
 fn with_changes(back: String, changed: Regenerated) -> String {
     if changed == Regenerated::default() {
@@ -322,13 +474,23 @@ fn previews(
     source: &str,
     posts: &[(crate::captions::PostView, Settings)],
 ) -> Vec<PreviewView> {
-    let (set, _) = TemplateSet::with_overrides([(platform, variant.to_owned(), source.to_owned())]);
+    // The built-in template as shown (in English) is what a feed's captions use in the
+    // feed's language: previewed that way, its fixed words are the feed's.
+    // (A browser sends the textarea's lines ending in CR LF.)
+    let builtin = builtin_template_source(platform, variant)
+        .is_some_and(|b| b == source.replace("\r\n", "\n"));
+    let (own, _) = TemplateSet::with_overrides([(platform, variant.to_owned(), source.to_owned())]);
     let requests = [(platform, variant.to_owned())];
     posts
         .iter()
         .filter_map(|(post, settings)| {
             let rules = Rules::for_platform(platform, settings.mastodon_limit);
-            let caption = generate_with(&set, post, &requests, settings)
+            let set = if builtin {
+                TemplateSet::defaults_in(settings.language)
+            } else {
+                &own
+            };
+            let caption = generate_with(set, post, &requests, settings)
                 .into_iter()
                 .next()?;
             Some(PreviewView {
@@ -341,4 +503,41 @@ fn previews(
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_template_previews_in_the_feeds_language() {
+        let post = PostView {
+            title: "Ein Beitrag".into(),
+            url: Some("https://blog.example.com/p".into()),
+            lead: "Der erste Satz des Beitrags.".into(),
+            ..PostView::default()
+        };
+        let german = Settings {
+            language: Language::De,
+            ..Settings::default()
+        };
+        let source = builtin_template_source(Platform::Linkedin, DEFAULT_VARIANT).unwrap();
+        let typed = source.replace('\n', "\r\n");
+        let shown = previews(
+            Platform::Linkedin,
+            DEFAULT_VARIANT,
+            &typed,
+            &[(post, german)],
+        );
+        assert!(
+            shown[0].text.contains("Weiterlesen: https://"),
+            "{}",
+            shown[0].text
+        );
+        assert!(
+            shown[0].text.contains("Was meinen Sie?"),
+            "{}",
+            shown[0].text
+        );
+    }
 }
