@@ -224,9 +224,16 @@ pub async fn show(
     query: web::Query<SavedQuery>,
 ) -> Result<HttpResponse, WebError> {
     let id = user.id();
-    let row = state
+    // One trip to the database for everything the page shows besides the account.
+    let (row, verification, mail_problem) = state
         .db
-        .run(move |conn| Ok::<_, WebError>(digest_settings::find(conn, &id)?))
+        .run(move |conn| {
+            Ok::<_, WebError>((
+                digest_settings::find(conn, &id)?,
+                verification::status(conn, &id)?,
+                outbox::last_problem(conn, id.as_str())?,
+            ))
+        })
         .await?;
     let values = match &row {
         Some(r) => Values {
@@ -261,12 +268,7 @@ pub async fn show(
         query.saved.is_some(),
         None,
     );
-    let id = user.id();
-    page.verified = state
-        .db
-        .run(move |conn| Ok::<_, WebError>(verification::status(conn, &id)?))
-        .await?
-        .is_some_and(|(_, verified)| verified);
+    page.verified = verification.is_some_and(|(_, verified)| verified);
     page.link_sent = query.sent.is_some();
     page.password_changed = query.password_changed.is_some();
     page.test_sent = query.test_sent.map(|posts| {
@@ -276,12 +278,7 @@ pub async fn show(
             user.user.email
         )
     });
-    let id = user.id();
-    page.mail_problem = state
-        .db
-        .run(move |conn| Ok::<_, WebError>(outbox::last_problem(conn, id.as_str())?))
-        .await?
-        .map(|mail| mail_problem(&mail, now()));
+    page.mail_problem = mail_problem.map(|mail| self::mail_problem(&mail, now()));
     render(StatusCode::OK, &page)
 }
 
