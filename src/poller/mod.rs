@@ -131,6 +131,7 @@ impl Poller {
     /// claim is made once every feed of the previous one has started, while the last of
     /// them are still being fetched and the writer stores the others, so that neither
     /// the network nor the database waits for the other between batches.
+    #[tracing::instrument(name = "poll pass", skip_all)]
     pub async fn run_once(&self) -> Result<PassReport, crate::db::DbError> {
         if self.is_stopping() {
             return Ok(PassReport::default());

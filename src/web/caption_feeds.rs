@@ -74,6 +74,7 @@ impl From<diesel::result::Error> for FeedError {
 }
 
 #[get("/caption-feeds/{key}/{format}")]
+#[tracing::instrument(skip_all)]
 pub async fn caption_feed(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -290,3 +291,4 @@ fn json_feed(items: &[CaptionWithPost], self_url: &str, home: &str) -> String {
     })
     .to_string()
 }
+
