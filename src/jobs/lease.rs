@@ -1,4 +1,4 @@
-//! One way to claim queued jobs (digests, webhook deliveries) so that each runs once at a
+//! One way to claim queued jobs (digests, webhook deliveries, account mail) so that each runs once at a
 //! time on one process or many: a lease with a random token. A claim is one statement;
 //! on PostgreSQL its row locks are taken with `FOR UPDATE SKIP LOCKED`, so replicas
 //! claiming together pass over each other's rows instead of queueing on them; on SQLite
@@ -22,6 +22,36 @@ pub struct Queue {
     pub pending: &'static str,
 }
 
+/// A value bound in place of a `?` in [`Only::sql`].
+#[derive(Debug, Clone)]
+pub enum Param {
+    Time(NaiveDateTime),
+    Text(String),
+}
+
+/// Further conditions a claimed row must meet, in SQL on the row (named `j`) with `?`
+/// placeholders, and their values in order: what a queue's pending rule cannot say
+/// without parameters (a cut-off time, one row's id).
+#[derive(Debug, Clone, Default)]
+pub struct Only {
+    pub sql: String,
+    pub params: Vec<Param>,
+}
+
+impl Only {
+    /// Adds a condition, `AND`ed to the ones before.
+    pub fn and(mut self, sql: &str, params: impl IntoIterator<Item = Param>) -> Self {
+        if !self.sql.is_empty() {
+            self.sql.push_str(" AND ");
+        }
+        self.sql.push('(');
+        self.sql.push_str(sql);
+        self.sql.push(')');
+        self.params.extend(params);
+        self
+    }
+}
+
 /// A claim: its token (the rows it won carry it in `lease_token`) and how many it won.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claim {
@@ -38,41 +68,103 @@ pub fn claim(
     lease_until: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<Claim> {
+    claim_only(conn, queue, &Only::default(), at, lease_until, limit)
+}
+
+/// [`claim`], of the rows that also meet `only`.
+pub fn claim_only(
+    conn: &mut AnyConnection,
+    queue: &Queue,
+    only: &Only,
+    at: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Claim> {
     let token = crate::signing::random_hex(16);
     let Queue { table, pending } = queue;
-    let won = match conn {
-        AnyConnection::Postgresql(pg) => diesel::sql_query(format!(
-            "UPDATE {table} SET lease_until = $1, lease_token = $2 \
-             WHERE id IN ( \
-               SELECT j.id FROM {table} j \
-               WHERE {pending} AND j.next_attempt_at <= $3 \
-                 AND (j.lease_until IS NULL OR j.lease_until < $3) \
-               ORDER BY j.next_attempt_at \
-               LIMIT $4 \
-               FOR UPDATE SKIP LOCKED) \
-"
-        ))
-        .bind::<Timestamp, _>(lease_until)
-        .bind::<Text, _>(&token)
-        .bind::<Timestamp, _>(at)
-        .bind::<BigInt, _>(limit)
-        .execute(pg)?,
-        AnyConnection::Sqlite(sqlite) => diesel::sql_query(format!(
+    let also = if only.sql.is_empty() {
+        String::new()
+    } else {
+        format!(" AND {}", only.sql)
+    };
+    let statement = |skip_locked: &str| {
+        format!(
             "UPDATE {table} SET lease_until = ?, lease_token = ? \
              WHERE id IN ( \
                SELECT j.id FROM {table} j \
-               WHERE {pending} AND j.next_attempt_at <= ? \
+               WHERE {pending}{also} AND j.next_attempt_at <= ? \
                  AND (j.lease_until IS NULL OR j.lease_until < ?) \
                ORDER BY j.next_attempt_at \
-               LIMIT ?) \
-"
-        ))
-        .bind::<Timestamp, _>(lease_until)
-        .bind::<Text, _>(&token)
-        .bind::<Timestamp, _>(at)
-        .bind::<Timestamp, _>(at)
-        .bind::<BigInt, _>(limit)
-        .execute(sqlite)?,
+               LIMIT ?{skip_locked})"
+        )
+    };
+    // The same binds in the same order on both backends; only the query's type differs.
+    macro_rules! execute {
+        ($backend:ty, $conn:expr, $sql:expr) => {{
+            let mut query = diesel::sql_query($sql)
+                .into_boxed::<$backend>()
+                .bind::<Timestamp, _>(lease_until)
+                .bind::<Text, _>(token.clone());
+            for param in &only.params {
+                query = match param {
+                    Param::Time(time) => query.bind::<Timestamp, _>(*time),
+                    Param::Text(text) => query.bind::<Text, _>(text.clone()),
+                };
+            }
+            query
+                .bind::<Timestamp, _>(at)
+                .bind::<Timestamp, _>(at)
+                .bind::<BigInt, _>(limit)
+                .execute($conn)?
+        }};
+    }
+    let won = match conn {
+        AnyConnection::Postgresql(pg) => execute!(
+            diesel::pg::Pg,
+            pg,
+            numbered(&statement(" FOR UPDATE SKIP LOCKED"))
+        ),
+        AnyConnection::Sqlite(sqlite) => {
+            execute!(diesel::sqlite::Sqlite, sqlite, statement(""))
+        }
     };
     Ok(Claim { token, won })
+}
+
+/// PostgreSQL numbers its placeholders: `?` becomes `$1`, `$2`, … (the statements here
+/// hold no `?` inside a string literal).
+fn numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut n = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            n += 1;
+            out.push_str(&format!("${n}"));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postgres_placeholders_are_numbered_in_order() {
+        assert_eq!(
+            numbered("a = ? AND (b <> ? OR c >= ?)"),
+            "a = $1 AND (b <> $2 OR c >= $3)"
+        );
+    }
+
+    #[test]
+    fn conditions_are_anded_each_in_brackets() {
+        let only = Only::default()
+            .and("j.kind <> ? OR j.x", [Param::Text("k".into())])
+            .and("j.id = ?", [Param::Text("7".into())]);
+        assert_eq!(only.sql, "(j.kind <> ? OR j.x) AND (j.id = ?)");
+        assert_eq!(only.params.len(), 2);
+    }
 }
