@@ -2,15 +2,17 @@
 //! time on one process or many: a lease with a random token. A claim is one statement;
 //! on PostgreSQL its row locks are taken with `FOR UPDATE SKIP LOCKED`, so replicas
 //! claiming together pass over each other's rows instead of queueing on them; on SQLite
-//! one statement is atomic, so of two claimers exactly one changes a row. A crashed
-//! worker's lease expires; completion is recorded only by the claim that still holds it.
+//! one statement is atomic, so of two claimers exactly one changes a row (the statement
+//! is `db::dialect::claim`'s). A crashed worker's lease expires; completion is recorded
+//! only by the claim that still holds it.
 //!
-//! The poller's feed claim is its own (`poller::leases`): it is tuned for speed.
+//! The poller's feed claim (`poller::leases`) runs the same statement, returning the rows.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text, Timestamp};
 
+use crate::db::dialect::claim;
+pub use crate::db::dialect::claim::Param;
 use crate::db::AnyConnection;
 
 /// A table of jobs claimed row by row. It has `id`, `next_attempt_at`, `lease_until` and
@@ -20,13 +22,6 @@ pub struct Queue {
     /// What else makes one of its rows wait to be done, in SQL on the row (named `j`),
     /// without parameters: `j.sent_at IS NULL`.
     pub pending: &'static str,
-}
-
-/// A value bound in place of a `?` in [`Only::sql`].
-#[derive(Debug, Clone)]
-pub enum Param {
-    Time(NaiveDateTime),
-    Text(String),
 }
 
 /// Further conditions a claimed row must meet, in SQL on the row (named `j`) with `?`
@@ -87,77 +82,30 @@ pub fn claim_only(
     } else {
         format!(" AND {}", only.sql)
     };
-    let statement = |skip_locked: &str| {
-        format!(
-            "UPDATE {table} SET lease_until = ?, lease_token = ? \
-             WHERE id IN ( \
-               SELECT j.id FROM {table} j \
-               WHERE {pending}{also} AND j.next_attempt_at <= ? \
-                 AND (j.lease_until IS NULL OR j.lease_until < ?) \
-               ORDER BY j.next_attempt_at \
-               LIMIT ?{skip_locked})"
-        )
-    };
-    // The same binds in the same order on both backends; only the query's type differs.
-    macro_rules! execute {
-        ($backend:ty, $conn:expr, $sql:expr) => {{
-            let mut query = diesel::sql_query($sql)
-                .into_boxed::<$backend>()
-                .bind::<Timestamp, _>(lease_until)
-                .bind::<Text, _>(token.clone());
-            for param in &only.params {
-                query = match param {
-                    Param::Time(time) => query.bind::<Timestamp, _>(*time),
-                    Param::Text(text) => query.bind::<Text, _>(text.clone()),
-                };
-            }
-            query
-                .bind::<Timestamp, _>(at)
-                .bind::<Timestamp, _>(at)
-                .bind::<BigInt, _>(limit)
-                .execute($conn)?
-        }};
-    }
-    let won = match conn {
-        AnyConnection::Postgresql(pg) => execute!(
-            diesel::pg::Pg,
-            pg,
-            numbered(&statement(" FOR UPDATE SKIP LOCKED"))
-        ),
-        AnyConnection::Sqlite(sqlite) => {
-            execute!(diesel::sqlite::Sqlite, sqlite, statement(""))
-        }
-    };
+    let mut params = only.params.clone();
+    params.extend([Param::Time(at), Param::Time(at)]);
+    let won = claim::execute(
+        conn,
+        &claim::Claim {
+            table,
+            alias: "j",
+            pick: &format!(
+                "{pending}{also} AND j.next_attempt_at <= ? \
+                 AND (j.lease_until IS NULL OR j.lease_until < ?)"
+            ),
+            params,
+            due: "next_attempt_at",
+            limit,
+            lease_until,
+            token: &token,
+        },
+    )?;
     Ok(Claim { token, won })
-}
-
-/// PostgreSQL numbers its placeholders: `?` becomes `$1`, `$2`, … (the statements here
-/// hold no `?` inside a string literal).
-fn numbered(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len() + 16);
-    let mut n = 0;
-    for c in sql.chars() {
-        if c == '?' {
-            n += 1;
-            out.push_str(&format!("${n}"));
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn postgres_placeholders_are_numbered_in_order() {
-        assert_eq!(
-            numbered("a = ? AND (b <> ? OR c >= ?)"),
-            "a = $1 AND (b <> $2 OR c >= $3)"
-        );
-    }
 
     #[test]
     fn conditions_are_anded_each_in_brackets() {

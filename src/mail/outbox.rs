@@ -233,22 +233,7 @@ pub fn mark_sent(
     mail: &OutgoingMail,
     at: NaiveDateTime,
 ) -> QueryResult<()> {
-    // Only the holder of the claim's token may mark the row (an unclaimed row has none,
-    // and `= NULL` matches nothing).
-    diesel::update(
-        outgoing_mail::table
-            .find(&mail.id)
-            .filter(outgoing_mail::lease_token.eq(mail.lease_token.as_deref())),
-    )
-    .set((
-        outgoing_mail::sent_at.eq(at),
-        outgoing_mail::attempts.eq(mail.attempts + 1),
-        outgoing_mail::lease_until.eq(None::<NaiveDateTime>),
-        outgoing_mail::lease_token.eq(None::<String>),
-        outgoing_mail::last_error.eq(None::<String>),
-    ))
-    .execute(conn)?;
-    Ok(())
+    record_attempt(conn, mail, Some(at), mail.next_attempt_at, None)
 }
 
 /// Records a failed attempt and when to try again; the error stays until a send succeeds.
@@ -258,6 +243,16 @@ pub fn mark_failed(
     error: &str,
     retry_at: NaiveDateTime,
 ) -> QueryResult<()> {
+    record_attempt(conn, mail, None, retry_at, Some(error))
+}
+
+fn record_attempt(
+    conn: &mut AnyConnection,
+    mail: &OutgoingMail,
+    sent_at: Option<NaiveDateTime>,
+    next_attempt_at: NaiveDateTime,
+    error: Option<&str>,
+) -> QueryResult<()> {
     // Only the holder of the claim's token may mark the row (an unclaimed row has none,
     // and `= NULL` matches nothing).
     diesel::update(
@@ -266,8 +261,9 @@ pub fn mark_failed(
             .filter(outgoing_mail::lease_token.eq(mail.lease_token.as_deref())),
     )
     .set((
+        outgoing_mail::sent_at.eq(sent_at),
         outgoing_mail::attempts.eq(mail.attempts + 1),
-        outgoing_mail::next_attempt_at.eq(retry_at),
+        outgoing_mail::next_attempt_at.eq(next_attempt_at),
         outgoing_mail::lease_until.eq(None::<NaiveDateTime>),
         outgoing_mail::lease_token.eq(None::<String>),
         outgoing_mail::last_error.eq(error),
