@@ -107,37 +107,12 @@ pub(crate) fn log_internal(error: &anyhow::Error, what: &'static str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::{Arc, Mutex};
+    use crate::telemetry::logs_while;
 
     /// A cause that its wrapper's message does not repeat, as most library errors are.
     #[derive(Debug, thiserror::Error)]
     #[error("saving the caption failed")]
     struct Outer(#[source] std::io::Error);
-
-    #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<u8>>>);
-
-    impl std::io::Write for Captured {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    fn logs_while(f: impl FnOnce()) -> String {
-        let captured = Captured::default();
-        let writer = captured.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(move || writer.clone())
-            .with_ansi(false)
-            .finish();
-        tracing::subscriber::with_default(subscriber, f);
-        let bytes = captured.0.lock().unwrap().clone();
-        String::from_utf8(bytes).unwrap()
-    }
 
     fn cause() -> anyhow::Error {
         let disk = std::io::Error::other("disk quota exceeded");

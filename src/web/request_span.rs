@@ -40,3 +40,23 @@ impl RootSpanBuilder for RequestSpan {
         span.record("http.status_code", status.as_u16());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_span_names_the_request_without_its_path_or_query() {
+        let request = actix_web::test::TestRequest::with_uri(
+            "/caption-feeds/cfk_secretkey123/rss?token=signedlink456",
+        )
+        .to_srv_request();
+        let logs = crate::telemetry::logs_while(|| {
+            let span = RequestSpan::on_request_start(&request);
+            span.in_scope(|| tracing::info!("inside"));
+        });
+        assert!(logs.contains("request{http.method=GET"), "{logs}");
+        assert!(!logs.contains("secretkey123"), "{logs}");
+        assert!(!logs.contains("signedlink456"), "{logs}");
+    }
+}
