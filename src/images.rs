@@ -290,6 +290,7 @@ impl Images {
 
     /// One pass: the image of each due post, one after another (a pass is small, and
     /// images are a courtesy, not worth many connections to one blog at once).
+    #[tracing::instrument(name = "image pass", skip_all)]
     pub async fn run_once(&self) -> Result<ImagesReport, DbError> {
         let due = self
             .db

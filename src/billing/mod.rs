@@ -65,11 +65,12 @@ pub async fn run_until_stopped(
 ) {
     // The pass reports how many accounts' grace periods ended (their feeds beyond the
     // plan paused).
-    let sweep = || {
-        let plans = billing.plans.clone();
-        db.transaction(move |conn| {
-            Ok::<_, DbError>(limits::end_grace_periods(conn, &plans, now())?)
-        })
-    };
+    let sweep = || sweep_once(db.clone(), billing.plans.clone());
     crate::jobs::run_every("billing grace sweep", SWEEP_TICK, shutdown, sweep).await
+}
+
+#[tracing::instrument(name = "billing sweep pass", skip_all)]
+async fn sweep_once(db: Db, plans: Plans) -> Result<usize, DbError> {
+    db.transaction(move |conn| Ok::<_, DbError>(limits::end_grace_periods(conn, &plans, now())?))
+        .await
 }

@@ -107,6 +107,7 @@ impl Digests {
     }
 
     /// A pass as if it were `at` (tests move time forward instead of waiting).
+    #[tracing::instrument(name = "digest pass", skip_all)]
     pub async fn run_once_at(&self, at: NaiveDateTime) -> Result<DigestReport, DigestError> {
         let mut report = DigestReport::default();
         let accounts = self

@@ -1,16 +1,18 @@
-//! One way to claim queued jobs (digests, webhook deliveries) so that each runs once at a
+//! One way to claim queued jobs (digests, webhook deliveries, account mail) so that each runs once at a
 //! time on one process or many: a lease with a random token. A claim is one statement;
 //! on PostgreSQL its row locks are taken with `FOR UPDATE SKIP LOCKED`, so replicas
 //! claiming together pass over each other's rows instead of queueing on them; on SQLite
-//! one statement is atomic, so of two claimers exactly one changes a row. A crashed
-//! worker's lease expires; completion is recorded only by the claim that still holds it.
+//! one statement is atomic, so of two claimers exactly one changes a row (the statement
+//! is `db::dialect::claim`'s). A crashed worker's lease expires; completion is recorded
+//! only by the claim that still holds it.
 //!
-//! The poller's feed claim is its own (`poller::leases`): it is tuned for speed.
+//! The poller's feed claim (`poller::leases`) runs the same statement, returning the rows.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text, Timestamp};
 
+use crate::db::dialect::claim;
+pub use crate::db::dialect::claim::Param;
 use crate::db::AnyConnection;
 
 /// A table of jobs claimed row by row. It has `id`, `next_attempt_at`, `lease_until` and
@@ -20,6 +22,29 @@ pub struct Queue {
     /// What else makes one of its rows wait to be done, in SQL on the row (named `j`),
     /// without parameters: `j.sent_at IS NULL`.
     pub pending: &'static str,
+}
+
+/// Further conditions a claimed row must meet, in SQL on the row (named `j`) with `?`
+/// placeholders, and their values in order: what a queue's pending rule cannot say
+/// without parameters (a cut-off time, one row's id).
+#[derive(Debug, Clone, Default)]
+pub struct Only {
+    pub sql: String,
+    pub params: Vec<Param>,
+}
+
+impl Only {
+    /// Adds a condition, `AND`ed to the ones before.
+    pub fn and(mut self, sql: &str, params: impl IntoIterator<Item = Param>) -> Self {
+        if !self.sql.is_empty() {
+            self.sql.push_str(" AND ");
+        }
+        self.sql.push('(');
+        self.sql.push_str(sql);
+        self.sql.push(')');
+        self.params.extend(params);
+        self
+    }
 }
 
 /// A claim: its token (the rows it won carry it in `lease_token`) and how many it won.
@@ -38,41 +63,56 @@ pub fn claim(
     lease_until: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<Claim> {
+    claim_only(conn, queue, &Only::default(), at, lease_until, limit)
+}
+
+/// [`claim`], of the rows that also meet `only`.
+pub fn claim_only(
+    conn: &mut AnyConnection,
+    queue: &Queue,
+    only: &Only,
+    at: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Claim> {
     let token = crate::signing::random_hex(16);
     let Queue { table, pending } = queue;
-    let won = match conn {
-        AnyConnection::Postgresql(pg) => diesel::sql_query(format!(
-            "UPDATE {table} SET lease_until = $1, lease_token = $2 \
-             WHERE id IN ( \
-               SELECT j.id FROM {table} j \
-               WHERE {pending} AND j.next_attempt_at <= $3 \
-                 AND (j.lease_until IS NULL OR j.lease_until < $3) \
-               ORDER BY j.next_attempt_at \
-               LIMIT $4 \
-               FOR UPDATE SKIP LOCKED) \
-"
-        ))
-        .bind::<Timestamp, _>(lease_until)
-        .bind::<Text, _>(&token)
-        .bind::<Timestamp, _>(at)
-        .bind::<BigInt, _>(limit)
-        .execute(pg)?,
-        AnyConnection::Sqlite(sqlite) => diesel::sql_query(format!(
-            "UPDATE {table} SET lease_until = ?, lease_token = ? \
-             WHERE id IN ( \
-               SELECT j.id FROM {table} j \
-               WHERE {pending} AND j.next_attempt_at <= ? \
-                 AND (j.lease_until IS NULL OR j.lease_until < ?) \
-               ORDER BY j.next_attempt_at \
-               LIMIT ?) \
-"
-        ))
-        .bind::<Timestamp, _>(lease_until)
-        .bind::<Text, _>(&token)
-        .bind::<Timestamp, _>(at)
-        .bind::<Timestamp, _>(at)
-        .bind::<BigInt, _>(limit)
-        .execute(sqlite)?,
+    let also = if only.sql.is_empty() {
+        String::new()
+    } else {
+        format!(" AND {}", only.sql)
     };
+    let mut params = only.params.clone();
+    params.extend([Param::Time(at), Param::Time(at)]);
+    let won = claim::execute(
+        conn,
+        &claim::Claim {
+            table,
+            alias: "j",
+            pick: &format!(
+                "{pending}{also} AND j.next_attempt_at <= ? \
+                 AND (j.lease_until IS NULL OR j.lease_until < ?)"
+            ),
+            params,
+            due: "next_attempt_at",
+            limit,
+            lease_until,
+            token: &token,
+        },
+    )?;
     Ok(Claim { token, won })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conditions_are_anded_each_in_brackets() {
+        let only = Only::default()
+            .and("j.kind <> ? OR j.x", [Param::Text("k".into())])
+            .and("j.id = ?", [Param::Text("7".into())]);
+        assert_eq!(only.sql, "(j.kind <> ? OR j.x) AND (j.id = ?)");
+        assert_eq!(only.params.len(), 2);
+    }
 }

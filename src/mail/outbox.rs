@@ -1,8 +1,8 @@
 //! The account-mail outbox: a rendered message is written in the transaction of the action
 //! that causes it, then claimed with a lease, sent and marked, like a digest.
 //!
-//! A claim is a conditional `UPDATE` (unsent, due, lease free or expired) that also sets a
-//! random token; marking checks the token, so a sender whose lease ran out cannot overwrite
+//! A claim is the shared lease (`jobs::lease`: unsent, due, not given up, lease free or
+//! expired, under a random token; `SKIP LOCKED` on PostgreSQL); marking checks the token, so a sender whose lease ran out cannot overwrite
 //! what the sender that took over recorded. A crash between sending and marking lets the
 //! lease expire and the message goes again with the same `Message-ID`.
 
@@ -11,6 +11,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{mail_limits, outgoing_mail};
 use crate::db::{new_id, AnyConnection};
+use crate::jobs::lease::{self, Only, Param, Queue};
 
 /// After this long unsent, a message is given up (its error is kept): verification links
 /// last 72 hours, so later the message would only lead to an expired page.
@@ -167,6 +168,24 @@ pub fn enqueue_limited(
     enqueue(conn, user_id, draft, at, message_host).map(Some)
 }
 
+/// The account mail waiting to be sent, as the shared lease claims it.
+const QUEUE: Queue = Queue {
+    table: "outgoing_mail",
+    pending: "j.sent_at IS NULL",
+};
+
+/// Mail too old to be worth sending at `at` is given up, a reset link sooner than the rest.
+fn still_worth_sending(at: NaiveDateTime) -> Only {
+    Only::default().and(
+        "j.created_at >= ? AND (j.kind <> ? OR j.created_at >= ?)",
+        [
+            Param::Time(give_up_before(at)),
+            Param::Text(Kind::PasswordReset.id().to_string()),
+            Param::Time(give_up_reset_before(at)),
+        ],
+    )
+}
+
 /// Claims one message if it is unsent, due, not given up and not leased by a live claim.
 pub fn claim(
     conn: &mut AnyConnection,
@@ -174,38 +193,8 @@ pub fn claim(
     at: NaiveDateTime,
     lease_until: NaiveDateTime,
 ) -> QueryResult<Option<OutgoingMail>> {
-    let token = new_id();
-    let won = diesel::update(
-        outgoing_mail::table
-            .find(id)
-            .filter(outgoing_mail::sent_at.is_null())
-            .filter(outgoing_mail::next_attempt_at.le(at))
-            .filter(outgoing_mail::created_at.ge(give_up_before(at)))
-            .filter(
-                outgoing_mail::kind
-                    .ne(Kind::PasswordReset.id())
-                    .or(outgoing_mail::created_at.ge(give_up_reset_before(at))),
-            )
-            .filter(
-                outgoing_mail::lease_until
-                    .is_null()
-                    .or(outgoing_mail::lease_until.lt(at)),
-            ),
-    )
-    .set((
-        outgoing_mail::lease_until.eq(lease_until),
-        outgoing_mail::lease_token.eq(&token),
-    ))
-    .execute(conn)?;
-    if won == 0 {
-        return Ok(None);
-    }
-    outgoing_mail::table
-        .find(id)
-        .filter(outgoing_mail::lease_token.eq(&token))
-        .select(OutgoingMail::as_select())
-        .first(conn)
-        .optional()
+    let only = still_worth_sending(at).and("j.id = ?", [Param::Text(id.to_string())]);
+    Ok(claimed(conn, &only, at, lease_until, 1)?.pop())
 }
 
 /// Claims up to `limit` due messages, oldest attempt first.
@@ -215,31 +204,28 @@ pub fn claim_due(
     lease_until: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<Vec<OutgoingMail>> {
-    let candidates: Vec<String> = outgoing_mail::table
-        .filter(outgoing_mail::sent_at.is_null())
-        .filter(outgoing_mail::next_attempt_at.le(at))
-        .filter(outgoing_mail::created_at.ge(give_up_before(at)))
-        .filter(
-            outgoing_mail::kind
-                .ne(Kind::PasswordReset.id())
-                .or(outgoing_mail::created_at.ge(give_up_reset_before(at))),
-        )
-        .filter(
-            outgoing_mail::lease_until
-                .is_null()
-                .or(outgoing_mail::lease_until.lt(at)),
-        )
-        .order(outgoing_mail::next_attempt_at.asc())
-        .limit(limit)
-        .select(outgoing_mail::id)
-        .load(conn)?;
-    let mut claimed = Vec::with_capacity(candidates.len());
-    for id in candidates {
-        if let Some(mail) = claim(conn, &id, at, lease_until)? {
-            claimed.push(mail);
-        }
+    claimed(conn, &still_worth_sending(at), at, lease_until, limit)
+}
+
+fn claimed(
+    conn: &mut AnyConnection,
+    only: &Only,
+    at: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<OutgoingMail>> {
+    let claim = lease::claim_only(conn, &QUEUE, only, at, lease_until, limit)?;
+    if claim.won == 0 {
+        return Ok(Vec::new());
     }
-    Ok(claimed)
+    outgoing_mail::table
+        .filter(outgoing_mail::lease_token.eq(&claim.token))
+        .order((
+            outgoing_mail::next_attempt_at.asc(),
+            outgoing_mail::id.asc(),
+        ))
+        .select(OutgoingMail::as_select())
+        .load(conn)
 }
 
 pub fn mark_sent(
@@ -247,22 +233,7 @@ pub fn mark_sent(
     mail: &OutgoingMail,
     at: NaiveDateTime,
 ) -> QueryResult<()> {
-    // Only the holder of the claim's token may mark the row (an unclaimed row has none,
-    // and `= NULL` matches nothing).
-    diesel::update(
-        outgoing_mail::table
-            .find(&mail.id)
-            .filter(outgoing_mail::lease_token.eq(mail.lease_token.as_deref())),
-    )
-    .set((
-        outgoing_mail::sent_at.eq(at),
-        outgoing_mail::attempts.eq(mail.attempts + 1),
-        outgoing_mail::lease_until.eq(None::<NaiveDateTime>),
-        outgoing_mail::lease_token.eq(None::<String>),
-        outgoing_mail::last_error.eq(None::<String>),
-    ))
-    .execute(conn)?;
-    Ok(())
+    record_attempt(conn, mail, Some(at), mail.next_attempt_at, None)
 }
 
 /// Records a failed attempt and when to try again; the error stays until a send succeeds.
@@ -272,6 +243,16 @@ pub fn mark_failed(
     error: &str,
     retry_at: NaiveDateTime,
 ) -> QueryResult<()> {
+    record_attempt(conn, mail, None, retry_at, Some(error))
+}
+
+fn record_attempt(
+    conn: &mut AnyConnection,
+    mail: &OutgoingMail,
+    sent_at: Option<NaiveDateTime>,
+    next_attempt_at: NaiveDateTime,
+    error: Option<&str>,
+) -> QueryResult<()> {
     // Only the holder of the claim's token may mark the row (an unclaimed row has none,
     // and `= NULL` matches nothing).
     diesel::update(
@@ -280,8 +261,9 @@ pub fn mark_failed(
             .filter(outgoing_mail::lease_token.eq(mail.lease_token.as_deref())),
     )
     .set((
+        outgoing_mail::sent_at.eq(sent_at),
         outgoing_mail::attempts.eq(mail.attempts + 1),
-        outgoing_mail::next_attempt_at.eq(retry_at),
+        outgoing_mail::next_attempt_at.eq(next_attempt_at),
         outgoing_mail::lease_until.eq(None::<NaiveDateTime>),
         outgoing_mail::lease_token.eq(None::<String>),
         outgoing_mail::last_error.eq(error),

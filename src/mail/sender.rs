@@ -41,6 +41,7 @@ impl AccountMail {
     }
 
     /// A pass as if it were `at` (tests move time forward instead of waiting).
+    #[tracing::instrument(name = "account mail pass", skip_all)]
     pub async fn run_once_at(&self, at: NaiveDateTime) -> Result<MailReport, DbError> {
         let lease_until = at + chrono::Duration::minutes(LEASE_MINUTES);
         let claimed = self

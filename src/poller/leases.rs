@@ -7,8 +7,9 @@ use diesel::dsl::exists;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::AstPass;
-use diesel::sql_types::{Array, BigInt, Text, Timestamp};
+use diesel::sql_types::{Array, Text, Timestamp};
 
+use crate::db::dialect::claim::{self, Param};
 use crate::db::prepared::{PgStatement, Prepared};
 use crate::db::schema::{feeds, subscriptions};
 use crate::db::AnyConnection;
@@ -24,70 +25,25 @@ pub fn claim_due_feeds(
     limit: i64,
 ) -> QueryResult<Vec<Feed>> {
     let token = new_token();
-    match conn {
-        AnyConnection::Postgresql(pg) => claim_skip_locked(pg, now, lease_until, limit, &token),
-        AnyConnection::Sqlite(sqlite) => {
-            claim_in_one_statement(sqlite, now, lease_until, limit, &token)
-        }
-    }
-}
-
-/// PostgreSQL: one statement. `FOR UPDATE SKIP LOCKED` makes concurrent claimers pass
-/// over each other's rows instead of queueing on them, so replicas split the due feeds.
-fn claim_skip_locked(
-    conn: &mut diesel::PgConnection,
-    now: NaiveDateTime,
-    lease_until: NaiveDateTime,
-    limit: i64,
-    token: &str,
-) -> QueryResult<Vec<Feed>> {
-    diesel::sql_query(
-        "UPDATE feeds SET lease_until = $1, lease_token = $2 \
-         WHERE id IN ( \
-           SELECT f.id FROM feeds f \
-           WHERE f.next_check_at <= $3 \
-             AND (f.lease_until IS NULL OR f.lease_until < $3) \
-             AND f.gone_at IS NULL AND f.stopped_at IS NULL \
-             AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.feed_id = f.id AND NOT s.paused AND NOT s.paused_by_plan) \
-           ORDER BY f.next_check_at \
-           LIMIT $4 \
-           FOR UPDATE SKIP LOCKED) \
-         RETURNING *",
+    // Due, not leased by a live claim, followed by someone and not stopped.
+    let pick = "f.next_check_at <= ? \
+         AND (f.lease_until IS NULL OR f.lease_until < ?) \
+         AND f.gone_at IS NULL AND f.stopped_at IS NULL \
+         AND EXISTS (SELECT 1 FROM subscriptions s \
+           WHERE s.feed_id = f.id AND NOT s.paused AND NOT s.paused_by_plan)";
+    claim::load(
+        conn,
+        &claim::Claim {
+            table: "feeds",
+            alias: "f",
+            pick,
+            params: vec![Param::Time(now), Param::Time(now)],
+            due: "next_check_at",
+            limit,
+            lease_until,
+            token: &token,
+        },
     )
-    .bind::<Timestamp, _>(lease_until)
-    .bind::<Text, _>(token)
-    .bind::<Timestamp, _>(now)
-    .bind::<BigInt, _>(limit)
-    .load(conn)
-}
-
-/// SQLite: one writer at a time, and one statement is atomic, so the same claim without
-/// row locks is safe: of two workers racing for a feed, exactly one changes the row.
-fn claim_in_one_statement(
-    conn: &mut diesel::SqliteConnection,
-    now: NaiveDateTime,
-    lease_until: NaiveDateTime,
-    limit: i64,
-    token: &str,
-) -> QueryResult<Vec<Feed>> {
-    diesel::sql_query(
-        "UPDATE feeds SET lease_until = ?, lease_token = ? \
-         WHERE id IN ( \
-           SELECT f.id FROM feeds f \
-           WHERE f.next_check_at <= ? \
-             AND (f.lease_until IS NULL OR f.lease_until < ?) \
-             AND f.gone_at IS NULL AND f.stopped_at IS NULL \
-             AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.feed_id = f.id AND NOT s.paused AND NOT s.paused_by_plan) \
-           ORDER BY f.next_check_at \
-           LIMIT ?) \
-         RETURNING *",
-    )
-    .bind::<Timestamp, _>(lease_until)
-    .bind::<Text, _>(token)
-    .bind::<Timestamp, _>(now)
-    .bind::<Timestamp, _>(now)
-    .bind::<BigInt, _>(limit)
-    .load(conn)
 }
 
 /// Which of these feeds the claim with `token` still holds at `now`, in one statement

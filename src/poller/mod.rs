@@ -134,6 +134,7 @@ impl Poller {
     /// task keeps the next batch claimed ahead while the current one is fetched, so that
     /// the fetches never wait for a claim at a batch's end (claimed lazily, a claim that
     /// waited for SQLite's write lock left the network idle for up to 100 ms).
+    #[tracing::instrument(name = "poll pass", skip_all)]
     pub async fn run_once(&self) -> Result<PassReport, crate::db::DbError> {
         if self.is_stopping() {
             return Ok(PassReport::default());

@@ -1,9 +1,12 @@
 //! Private caption feeds (RSS 2.0, Atom, JSON Feed) at an unguessable URL, so that
 //! feed-reading automations (Buffer, IFTTT, Zapier's RSS trigger) pick up each caption
 //! once: every item's id is the caption's own, and its date the caption's creation.
+//! RSS and Atom are askama templates (templates/caption_feeds/), escaped for XML 1.0.
 
 use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
+use askama::Template;
+use chrono::NaiveDateTime;
 use sha2::{Digest, Sha256};
 
 use super::AppState;
@@ -11,7 +14,6 @@ use crate::accounts::{feed_keys, AccountError};
 use crate::captions::query::{serve_captions_page, CaptionFilter, CaptionWithPost};
 use crate::captions::Platform;
 use crate::db::DbError;
-use crate::xml_text::escape as xml;
 
 /// Items per feed document: enough for a reader polling hourly, small enough to fetch often.
 const ITEMS: i64 = 100;
@@ -52,28 +54,29 @@ enum FeedError {
     NotFound,
     /// The account's plan has no caption feeds (billing on).
     NotInPlan(String),
-    Db(String),
+    Db(anyhow::Error),
 }
 
 impl From<AccountError> for FeedError {
     fn from(e: AccountError) -> Self {
-        FeedError::Db(e.to_string())
+        FeedError::Db(e.into())
     }
 }
 
 impl From<DbError> for FeedError {
     fn from(e: DbError) -> Self {
-        FeedError::Db(e.to_string())
+        FeedError::Db(e.into())
     }
 }
 
 impl From<diesel::result::Error> for FeedError {
     fn from(e: diesel::result::Error) -> Self {
-        FeedError::Db(e.to_string())
+        FeedError::Db(e.into())
     }
 }
 
 #[get("/caption-feeds/{key}/{format}")]
+#[tracing::instrument(skip_all)]
 pub async fn caption_feed(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -132,11 +135,7 @@ pub async fn caption_feed(
                 "caption feeds are not part of the {plan} plan; upgrade on the billing page"
             ))
         }
-        Err(FeedError::Db(e)) => {
-            tracing::error!(error = %e, "caption feed failed");
-            return HttpResponse::InternalServerError()
-                .body("the caption feed is unavailable; try again later");
-        }
+        Err(FeedError::Db(e)) => return unavailable(&e),
     };
     let etag = etag(&items, format, req.query_string());
     if req
@@ -155,10 +154,14 @@ pub async fn caption_feed(
         req.uri()
     );
     let home = format!("{}captions", state.settings.base_url);
-    let body = match format {
+    let rendered = match format {
         Format::Rss => rss(&items, &self_url, &home),
         Format::Atom => atom(&items, &self_url, &home),
-        Format::Json => json_feed(&items, &self_url, &home),
+        Format::Json => Ok(json_feed(&items, &self_url, &home)),
+    };
+    let body = match rendered {
+        Ok(body) => body,
+        Err(e) => return unavailable(&anyhow::Error::new(e).context("rendering a caption feed")),
     };
     let mut response = HttpResponse::Ok();
     response
@@ -177,6 +180,12 @@ pub async fn caption_feed(
         ));
     }
     response.body(body)
+}
+
+/// Feed readers get plain text, not the error page; the cause goes to the log.
+fn unavailable(error: &anyhow::Error) -> HttpResponse {
+    super::error::log_internal(error, "caption feed failed");
+    HttpResponse::InternalServerError().body("the caption feed is unavailable; try again later")
 }
 
 fn not_found() -> HttpResponse {
@@ -213,57 +222,77 @@ fn item_title(item: &CaptionWithPost) -> String {
     )
 }
 
-fn rss(items: &[CaptionWithPost], self_url: &str, home: &str) -> String {
-    let mut out = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\" xmlns:atom=\"http://www.w3.org/2005/Atom\"><channel>\
-         <title>captionfeed captions</title><link>{}</link><description>Ready-to-post captions for your feeds' new posts</description>\
-         <atom:link href=\"{}\" rel=\"self\" type=\"application/rss+xml\"/>",
-        xml(home),
-        xml(self_url)
-    );
-    for item in items {
-        let c = &item.caption;
-        out.push_str(&format!(
-            "<item><title>{}</title>{}<guid isPermaLink=\"false\">urn:captionfeed:caption:{}</guid><pubDate>{}</pubDate><category>{}</category><description>{}</description></item>",
-            xml(&item_title(item)),
-            item.post_url.as_deref().map(|u| format!("<link>{}</link>", xml(u))).unwrap_or_default(),
-            xml(&c.id),
-            c.created_at.and_utc().to_rfc2822(),
-            xml(&c.platform),
-            xml(&c.body),
-        ));
-    }
-    out.push_str("</channel></rss>\n");
-    out
+/// One caption as both XML formats show it; the templates escape every field.
+struct FeedItem<'a> {
+    id: &'a str,
+    title: String,
+    link: Option<&'a str>,
+    published: String,
+    platform: &'a str,
+    body: &'a str,
 }
 
-fn atom(items: &[CaptionWithPost], self_url: &str, home: &str) -> String {
+#[derive(Template)]
+#[template(path = "caption_feeds/rss.xml")]
+struct RssFeed<'a> {
+    self_url: &'a str,
+    home: &'a str,
+    items: Vec<FeedItem<'a>>,
+}
+
+#[derive(Template)]
+#[template(path = "caption_feeds/atom.xml")]
+struct AtomFeed<'a> {
+    self_url: &'a str,
+    home: &'a str,
+    updated: String,
+    items: Vec<FeedItem<'a>>,
+}
+
+fn feed_items(items: &[CaptionWithPost], date: fn(NaiveDateTime) -> String) -> Vec<FeedItem<'_>> {
+    items
+        .iter()
+        .map(|item| FeedItem {
+            id: &item.caption.id,
+            title: item_title(item),
+            link: item.post_url.as_deref(),
+            published: date(item.caption.created_at),
+            platform: &item.caption.platform,
+            body: &item.caption.body,
+        })
+        .collect()
+}
+
+fn rfc2822(at: NaiveDateTime) -> String {
+    at.and_utc().to_rfc2822()
+}
+
+fn rfc3339(at: NaiveDateTime) -> String {
+    at.and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn rss(items: &[CaptionWithPost], self_url: &str, home: &str) -> askama::Result<String> {
+    RssFeed {
+        self_url,
+        home,
+        items: feed_items(items, rfc2822),
+    }
+    .render()
+}
+
+fn atom(items: &[CaptionWithPost], self_url: &str, home: &str) -> askama::Result<String> {
     let updated = items
         .first()
-        .map(|i| i.caption.created_at.and_utc())
-        .unwrap_or_else(|| chrono::DateTime::UNIX_EPOCH)
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let mut out = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>captionfeed captions</title>\
-         <id>{}</id><updated>{updated}</updated><link rel=\"self\" href=\"{}\"/><link rel=\"alternate\" href=\"{}\"/><author><name>captionfeed</name></author>",
-        xml(self_url),
-        xml(self_url),
-        xml(home)
-    );
-    for item in items {
-        let c = &item.caption;
-        out.push_str(&format!(
-            "<entry><id>urn:captionfeed:caption:{}</id><title>{}</title>{}<updated>{}</updated><category term=\"{}\"/><content type=\"text\">{}</content></entry>",
-            xml(&c.id),
-            xml(&item_title(item)),
-            item.post_url.as_deref().map(|u| format!("<link rel=\"alternate\" href=\"{}\"/>", xml(u))).unwrap_or_default(),
-            c.created_at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            xml(&c.platform),
-            xml(&c.body),
-        ));
+        .map(|i| i.caption.created_at)
+        .unwrap_or(chrono::DateTime::UNIX_EPOCH.naive_utc());
+    AtomFeed {
+        self_url,
+        home,
+        updated: rfc3339(updated),
+        items: feed_items(items, rfc3339),
     }
-    out.push_str("</feed>\n");
-    out
+    .render()
 }
 
 fn json_feed(items: &[CaptionWithPost], self_url: &str, home: &str) -> String {
@@ -289,4 +318,113 @@ fn json_feed(items: &[CaptionWithPost], self_url: &str, home: &str) -> String {
         "items": items,
     })
     .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::captions::store::StoredCaption;
+
+    fn caption(id: &str, platform: &str, body: &str, minute: u32) -> StoredCaption {
+        let created_at = chrono::NaiveDate::from_ymd_opt(2026, 12, 7)
+            .and_then(|d| d.and_hms_opt(9, minute, 5))
+            .unwrap();
+        StoredCaption {
+            id: id.into(),
+            subscription_id: "s1".into(),
+            post_id: "p1".into(),
+            platform: platform.into(),
+            variant: "default".into(),
+            body: body.into(),
+            length: body.chars().count() as i32,
+            char_limit: 300,
+            created_at,
+            error: None,
+            status: "new".into(),
+            posted_at: None,
+            original_body: None,
+            edited_at: None,
+        }
+    }
+
+    /// Two captions newest first: one whose post has a link and whose texts need every
+    /// escape (and hold a control character XML forbids), one whose post has none.
+    fn items() -> Vec<CaptionWithPost> {
+        vec![
+            CaptionWithPost {
+                caption: caption(
+                    "c2",
+                    "bluesky",
+                    "Fish & \"chips\" <now> it's\u{1} here\nhttps://blog.example/a?x=1&y=2",
+                    30,
+                ),
+                post_title: "Fish & <Chips>".into(),
+                post_url: Some("https://blog.example/a?x=1&y=2".into()),
+                post_published_at: None,
+            },
+            CaptionWithPost {
+                caption: caption("c1", "no-such-platform", "Plain", 10),
+                post_title: "Plain post".into(),
+                post_url: None,
+                post_published_at: None,
+            },
+        ]
+    }
+
+    const SELF_URL: &str = "https://cf.example/caption-feeds/k/rss?platform=bluesky&feed=1";
+    const HOME: &str = "https://cf.example/captions";
+
+    #[test]
+    fn rss_and_atom_are_byte_for_byte_the_documents_readers_already_have() {
+        let fixture = |name: &str| {
+            std::fs::read_to_string(format!(
+                "{}/tests/fixtures/caption_feeds/{name}",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .unwrap()
+        };
+        assert_eq!(rss(&items(), SELF_URL, HOME).unwrap(), fixture("feed.rss"));
+        assert_eq!(
+            atom(&items(), SELF_URL, HOME).unwrap(),
+            fixture("feed.atom")
+        );
+        assert_eq!(rss(&[], SELF_URL, HOME).unwrap(), fixture("empty.rss"));
+        assert_eq!(atom(&[], SELF_URL, HOME).unwrap(), fixture("empty.atom"));
+    }
+
+    #[test]
+    fn feed_rs_reads_both_formats_with_their_text_unescaped() {
+        for (format, document) in [
+            ("rss", rss(&items(), SELF_URL, HOME).unwrap()),
+            ("atom", atom(&items(), SELF_URL, HOME).unwrap()),
+        ] {
+            let feed = feed_rs::parser::parse(document.as_bytes())
+                .unwrap_or_else(|e| panic!("{format}: {e}"));
+            assert_eq!(feed.entries.len(), 2, "{format}");
+            let first = &feed.entries[0];
+            assert_eq!(first.id, "urn:captionfeed:caption:c2", "{format}");
+            assert_eq!(
+                first.title.as_ref().map(|t| t.content.as_str()),
+                Some("Fish & <Chips> (Bluesky)"),
+                "{format}"
+            );
+            assert_eq!(
+                first.links[0].href, "https://blog.example/a?x=1&y=2",
+                "{format}"
+            );
+            let text = match format {
+                "rss" => first.summary.as_ref().map(|t| t.content.clone()),
+                _ => first.content.as_ref().and_then(|c| c.body.clone()),
+            };
+            assert_eq!(
+                text.as_deref(),
+                Some("Fish & \"chips\" <now> it's here\nhttps://blog.example/a?x=1&y=2"),
+                "{format}: the control character dropped, the rest as written"
+            );
+            assert!(
+                feed.entries[1].links.is_empty(),
+                "{format}: no link, none made up"
+            );
+        }
+    }
 }

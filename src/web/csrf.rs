@@ -107,7 +107,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for CheckedForm<T> {
         Box::pin(async move {
             let state = req
                 .app_data::<web::Data<AppState>>()
-                .ok_or_else(|| WebError::Internal("application state missing".into()))?;
+                .ok_or_else(|| WebError::internal("application state missing"))?;
             // Check the token before the fields: a forged request learns nothing from validation.
             let form = form.await.map_err(|_| WebError::Csrf)?.into_inner();
             verify(&req, state, &form.csrf_token)?;

@@ -14,6 +14,7 @@ pub mod error_page;
 pub mod feed_url;
 mod health;
 pub mod pages;
+mod request_span;
 pub use crate::signing::key as secret;
 pub mod session;
 mod stripe_webhook;
@@ -129,6 +130,8 @@ impl Application {
                         )),
                 )
                 .wrap(Compress::default())
+                // Outermost: every other middleware, and the error logs, run in the span.
+                .wrap(tracing_actix_web::TracingLogger::<request_span::RequestSpan>::new())
                 .configure(api::routes)
                 .configure(admin::routes)
                 .configure(routes)

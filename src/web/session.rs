@@ -33,12 +33,12 @@ async fn lookup(req: HttpRequest) -> Result<Option<User>, WebError> {
     };
     let state = req
         .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| WebError::Internal("application state missing".into()))?;
+        .ok_or_else(|| WebError::internal("application state missing"))?;
     state
         .db
         .run(move |conn| sessions::user_for_token(conn, &token))
         .await
-        .map_err(|e: AccountError| WebError::Internal(e.to_string()))
+        .map_err(|e: AccountError| WebError::Internal(e.into()))
 }
 
 impl FromRequest for CurrentUser {

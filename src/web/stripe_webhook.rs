@@ -10,6 +10,7 @@ use crate::db::now;
 use crate::mail::message_host;
 
 #[post("/stripe/webhook")]
+#[tracing::instrument(skip_all)]
 pub async fn receive(
     req: HttpRequest,
     state: web::Data<AppState>,

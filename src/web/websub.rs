@@ -20,6 +20,7 @@ fn plain(status: actix_web::http::StatusCode, text: impl Into<String>) -> HttpRe
 
 /// §5.3: echo the challenge when the hub asks about a subscription we requested.
 #[get("/websub/{feed_id}")]
+#[tracing::instrument(skip_all)]
 pub async fn verify(
     state: web::Data<AppState>,
     path: web::Path<String>,

@@ -78,6 +78,7 @@ impl Webhooks {
         })
     }
 
+    #[tracing::instrument(name = "webhook pass", skip_all)]
     pub async fn run_once(&self) -> Result<WebhookReport, WebhookError> {
         let mut report = WebhookReport::default();
         let at = now();

@@ -56,6 +56,7 @@ impl WebSub {
 
     /// Sends the subscription requests that are due: new hubs, leases ending within a
     /// day, requests the hub never verified, and failures worth another try.
+    #[tracing::instrument(name = "WebSub pass", skip_all)]
     pub async fn run_once(&self) -> Result<WebSubReport, DbError> {
         let due = self
             .db

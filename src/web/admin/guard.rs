@@ -29,7 +29,7 @@ pub async fn operators_only<B: MessageBody + 'static>(
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Ok(req
-            .error_response(WebError::Internal("application state missing".into()))
+            .error_response(WebError::internal("application state missing"))
             .map_into_right_body());
     };
     let Some(token) = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string()) else {

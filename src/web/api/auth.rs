@@ -39,8 +39,7 @@ impl FromRequest for ApiUser {
         let client = throttle::token_client_key(&crate::web::client::address(req));
         Box::pin(async move {
             let secret = secret.ok_or(ApiError::Unauthorized)?;
-            let state =
-                state.ok_or_else(|| ApiError::Internal("application state missing".into()))?;
+            let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             // A token is 256 random bits, so guessing is hopeless; still, a client that keeps
             // presenting wrong tokens waits like a sign-in guesser, and a waiting client's
             // token is not even looked at.

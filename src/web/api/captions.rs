@@ -83,6 +83,7 @@ pub struct CaptionPage {
         (status = 422, description = "invalid filter or cursor", body = super::error::ErrorBody),
     ),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
 pub async fn list(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -193,6 +194,7 @@ pub struct CaptionPatch {
         (status = 422, description = "nothing to change, an unknown status, or a text the platform would refuse", body = super::error::ErrorBody),
     ),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
 pub async fn update(
     state: web::Data<AppState>,
     user: ApiUser,

@@ -13,8 +13,9 @@ pub enum ApiError {
     Invalid(String),
     #[error("{0}")]
     Conflict(String),
+    /// Logged with its cause chain; the client sees only "internal error".
     #[error("internal error")]
-    Internal(String),
+    Internal(#[from] anyhow::Error),
     #[error("too many requests; retry in {0} s")]
     RateLimited(u64),
     /// The account's plan does not allow this (billing on); the message says how to upgrade.
@@ -36,6 +37,11 @@ pub struct ErrorDetail {
 }
 
 impl ApiError {
+    /// An internal error that has no cause of its own (a broken invariant).
+    pub fn internal(message: &'static str) -> Self {
+        ApiError::Internal(anyhow::Error::msg(message))
+    }
+
     fn code(&self) -> &'static str {
         match self {
             ApiError::Unauthorized => "unauthorized",
@@ -63,8 +69,8 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let ApiError::Internal(detail) = self {
-            tracing::error!(error = %detail, "API request failed");
+        if let ApiError::Internal(error) = self {
+            crate::web::error::log_internal(error, "API request failed");
         }
         let mut response = HttpResponse::build(self.status_code());
         match self {
@@ -87,13 +93,13 @@ impl ResponseError for ApiError {
 
 impl From<crate::db::DbError> for ApiError {
     fn from(e: crate::db::DbError) -> Self {
-        ApiError::Internal(e.to_string())
+        ApiError::Internal(e.into())
     }
 }
 
 impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> Self {
-        ApiError::Internal(e.to_string())
+        ApiError::Internal(e.into())
     }
 }
 
@@ -101,7 +107,7 @@ impl From<crate::accounts::AccountError> for ApiError {
     fn from(e: crate::accounts::AccountError) -> Self {
         match e {
             crate::accounts::AccountError::Invalid(m) => ApiError::Invalid(m),
-            other => ApiError::Internal(other.to_string()),
+            other => ApiError::Internal(other.into()),
         }
     }
 }
@@ -109,5 +115,29 @@ impl From<crate::accounts::AccountError> for ApiError {
 impl crate::db::IsBusy for ApiError {
     fn is_busy(&self) -> bool {
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("saving the template failed")]
+    struct Outer(#[source] std::io::Error);
+
+    #[actix_web::test]
+    async fn an_internal_error_answers_the_documented_body_without_its_cause() {
+        let cause = anyhow::Error::new(Outer(std::io::Error::other("disk quota exceeded")));
+        let response = ApiError::from(cause).error_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = actix_web::body::to_bytes(response.into_body())
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"error": {"code": "internal", "message": "internal error"}})
+        );
     }
 }

@@ -251,6 +251,7 @@ fn current(s: &subscriptions::Subscription) -> CaptionSettings {
         (status = 422, description = "a value that cannot be used; nothing is changed", body = super::error::ErrorBody),
     ),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
 pub async fn patch(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -357,6 +358,7 @@ async fn feed_templates_of(
     params(("id" = String, Path, description = "feed id")),
     responses((status = 200, body = FeedTemplateList), (status = 401, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
 pub async fn list_templates(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -382,6 +384,7 @@ pub async fn list_templates(
         (status = 429, description = "more than 30 template saves and previews in a minute for this account, the account's and feeds' templates together; `Retry-After` says when to try again", body = super::error::ErrorBody),
     ),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
 pub async fn put_template(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -411,7 +414,7 @@ pub async fn put_template(
         .await?
         .into_iter()
         .find(|t| t.platform == platform.id() && t.variant == variant)
-        .ok_or_else(|| ApiError::Internal("a saved template was not found".into()))?;
+        .ok_or_else(|| ApiError::internal("a saved template was not found"))?;
     Ok(HttpResponse::Ok().json(saved))
 }
 
@@ -427,6 +430,7 @@ pub async fn put_template(
         (status = 404, description = "unknown feed or platform, or the feed has no such template", body = super::error::ErrorBody),
     ),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
 pub async fn delete_template(
     state: web::Data<AppState>,
     user: ApiUser,

@@ -74,6 +74,7 @@ pub struct NewFeed {
 #[utoipa::path(get, path = "/api/v1/feeds", tag = "feeds", operation_id = "list_feeds",
     responses((status = 200, body = [FeedOut]), (status = 401, body = super::error::ErrorBody)),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
 pub async fn list(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -95,6 +96,7 @@ pub async fn list(
         (status = 422, description = "the address cannot be followed: refused by the address guard, answers 404 or 410, holds no feed, or is a site offering several feeds", body = super::error::ErrorBody),
     ),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
 pub async fn create(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -145,6 +147,7 @@ pub async fn create(
     params(("id" = String, Path, description = "feed id")),
     responses((status = 200, body = FeedOut), (status = 401, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all, fields(feed = %path))]
 pub async fn show(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -157,6 +160,7 @@ pub async fn show(
     params(("id" = String, Path, description = "feed id")),
     responses((status = 204, description = "unfollowed; its captions are removed"), (status = 401, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all, fields(feed = %path))]
 pub async fn delete(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -198,6 +202,7 @@ async fn find(
         (status = 429, description = "checked less than a minute ago; see Retry-After", body = super::error::ErrorBody),
     ),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all, fields(feed = %path))]
 pub async fn poll_now(
     state: web::Data<AppState>,
     user: ApiUser,

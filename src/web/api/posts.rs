@@ -76,6 +76,7 @@ fn summary(p: AccountPost) -> PostSummary {
         (status = 422, description = "invalid limit or cursor", body = super::error::ErrorBody),
     ),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
 pub async fn list(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -121,6 +122,7 @@ pub async fn list(
         (status = 404, body = super::error::ErrorBody),
     ),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
 pub async fn show(
     state: web::Data<AppState>,
     user: ApiUser,

@@ -93,6 +93,7 @@ impl From<FeedPreview> for PreviewOut {
         (status = 429, description = "over the account's request rate; see Retry-After", body = super::error::ErrorBody),
     ),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
 pub async fn preview(
     state: web::Data<AppState>,
     _user: ApiUser,

@@ -105,6 +105,7 @@ async fn load(state: &AppState, user: &ApiUser) -> Result<Vec<InForce>, ApiError
 #[utoipa::path(get, path = "/api/v1/templates", tag = "templates", operation_id = "list_templates",
     responses((status = 200, body = TemplateList), (status = 401, body = super::error::ErrorBody)),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
 pub async fn list(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -156,6 +157,7 @@ pub(super) fn refused(error: SaveError) -> Result<HttpResponse, ApiError> {
         (status = 422, description = "refused (the saved template stays in force): a bad variant name (`invalid`), or a template that does not compile, uses an unknown variable or fails on a sample post (`invalid_template`, with `line` and `reason`)", body = TemplateErrorBody),
     ),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
 pub async fn put(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -178,7 +180,7 @@ pub async fn put(
         .await?
         .into_iter()
         .find(|t| t.platform == platform && t.variant == variant)
-        .ok_or_else(|| ApiError::Internal("a saved template was not found".into()))?;
+        .ok_or_else(|| ApiError::internal("a saved template was not found"))?;
     Ok(HttpResponse::Ok().json(TemplateOut::from(saved)))
 }
 
@@ -193,6 +195,7 @@ pub async fn put(
         (status = 404, description = "unknown platform, or the account has no such template", body = super::error::ErrorBody),
     ),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
 pub async fn delete(
     state: web::Data<AppState>,
     user: ApiUser,

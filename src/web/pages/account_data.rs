@@ -67,6 +67,7 @@ pub async fn show(
 }
 
 #[get("/settings/account/export.zip")]
+#[tracing::instrument(skip_all)]
 pub async fn download(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -79,7 +80,7 @@ pub async fn download(
         .await?;
     let archive = web::block(move || export::zip(&files))
         .await
-        .map_err(|e| WebError::Internal(e.to_string()))??;
+        .map_err(|e| WebError::Internal(e.into()))??;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "application/zip"))
         .insert_header((
@@ -97,6 +98,7 @@ pub struct Deletion {
 }
 
 #[post("/settings/account/delete")]
+#[tracing::instrument(skip_all)]
 pub async fn delete(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -109,7 +111,7 @@ pub async fn delete(
             let mut response = see_other("/account-deleted");
             response
                 .add_cookie(&expired_session_cookie(state.settings.secure_cookies()))
-                .map_err(|e| WebError::Internal(e.to_string()))?;
+                .map_err(|e| WebError::Internal(e.into()))?;
             Ok(response)
         }
         Err(AccountDataError::Account(AccountError::TooManyAttempts(wait))) => {

@@ -330,7 +330,7 @@ pub async fn logout(
     let mut response = see_other("/login");
     response
         .add_cookie(&expired_session_cookie(state.settings.secure_cookies()))
-        .map_err(|e| WebError::Internal(e.to_string()))?;
+        .map_err(|e| WebError::Internal(e.into()))?;
     Ok(response)
 }
 

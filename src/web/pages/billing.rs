@@ -190,7 +190,7 @@ fn attempt_id(raw: &str) -> Option<&str> {
 
 fn client(settings: &BillingSettings) -> Result<StripeClient, WebError> {
     StripeClient::new(settings.api_base.clone(), settings.secret_key.clone())
-        .map_err(|e| WebError::Internal(e.to_string()))
+        .map_err(|e| WebError::Internal(e.into()))
 }
 
 /// The account's Stripe customer, created on first use. The idempotency key is the
@@ -232,6 +232,7 @@ fn stripe_problem(error: &BillingError) -> String {
 }
 
 #[post("/billing/checkout")]
+#[tracing::instrument(skip_all)]
 pub async fn checkout(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -332,6 +333,7 @@ pub struct PortalForm {
 }
 
 #[post("/billing/portal")]
+#[tracing::instrument(skip_all)]
 pub async fn portal(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -395,6 +397,7 @@ async fn portal_redirect(
 
 /// The kept feeds arrive as `keep_<subscription id>` checkboxes.
 #[post("/billing/feeds")]
+#[tracing::instrument(skip_all)]
 pub async fn keep_feeds(
     req: HttpRequest,
     state: web::Data<AppState>,

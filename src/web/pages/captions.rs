@@ -219,6 +219,7 @@ struct CaptionsPage {
 }
 
 #[get("/captions")]
+#[tracing::instrument(skip_all)]
 pub async fn list(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -268,9 +269,8 @@ pub async fn list(
             let Some(key) = key else {
                 return Ok(html_response(html, &timing));
             };
-            let stored = Arc::new(
-                StoredPage::new(key, &html).map_err(|e| WebError::Internal(e.to_string()))?,
-            );
+            let stored =
+                Arc::new(StoredPage::new(key, &html).map_err(|e| WebError::Internal(e.into()))?);
             state.desk_pages.put(stored.clone());
             stored
         }
@@ -370,9 +370,7 @@ pub(super) fn stored_response(
             .insert_header((header::CONTENT_ENCODING, "gzip"))
             .body(stored.gzip.clone()))
     } else {
-        let html = stored
-            .html()
-            .map_err(|e| WebError::Internal(e.to_string()))?;
+        let html = stored.html().map_err(|e| WebError::Internal(e.into()))?;
         Ok(response.body(html))
     }
 }
@@ -574,6 +572,7 @@ pub struct StatusForm {
 }
 
 #[post("/captions/{id}/status")]
+#[tracing::instrument(skip_all, fields(caption = %path))]
 pub async fn set_status(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -666,6 +665,7 @@ pub async fn edit_form(
 }
 
 #[post("/captions/{id}/text")]
+#[tracing::instrument(skip_all, fields(caption = %path))]
 pub async fn save_text(
     req: HttpRequest,
     state: web::Data<AppState>,

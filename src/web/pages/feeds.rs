@@ -209,6 +209,7 @@ pub struct NewFeedForm {
 }
 
 #[post("/feeds")]
+#[tracing::instrument(skip_all)]
 pub async fn create(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -611,6 +612,7 @@ pub struct SettingsQuery {
 /// like the desk while nothing on it changed: the desk version covers its captions,
 /// settings and templates, and the feed's own row (its health) is part of the view.
 #[get("/feeds/{id}")]
+#[tracing::instrument(skip_all, fields(feed = %path))]
 pub async fn show(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -690,8 +692,7 @@ async fn stored_feed_page(
     let Some(key) = key else {
         return Ok(html_response(html, &timing));
     };
-    let stored =
-        Arc::new(StoredPage::new(key, &html).map_err(|e| WebError::Internal(e.to_string()))?);
+    let stored = Arc::new(StoredPage::new(key, &html).map_err(|e| WebError::Internal(e.into()))?);
     state.desk_pages.put(stored.clone());
     Ok(stored_response(req, &stored, &timing)?)
 }
@@ -756,6 +757,7 @@ async fn show_with_notices(
 }
 
 #[post("/feeds/{id}/check")]
+#[tracing::instrument(skip_all, fields(feed = %path))]
 pub async fn check_feed(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -901,6 +903,7 @@ async fn feed_page_html(
 }
 
 #[post("/feeds/{id}/settings")]
+#[tracing::instrument(skip_all, fields(feed = %path))]
 pub async fn save_settings(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -971,6 +974,7 @@ pub async fn save_settings(
 
 /// Saves or removes one of the feed's own templates.
 #[post("/feeds/{id}/templates")]
+#[tracing::instrument(skip_all, fields(feed = %path))]
 pub async fn save_template(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -1055,6 +1059,7 @@ pub async fn save_template(
 }
 
 #[post("/feeds/{id}/delete")]
+#[tracing::instrument(skip_all, fields(feed = %path))]
 pub async fn delete(
     state: web::Data<AppState>,
     user: CurrentUser,

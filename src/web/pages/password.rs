@@ -62,7 +62,7 @@ pub async fn change_password(
     // Off the request thread, which argon2 would hold for tens of milliseconds.
     let new_hash = password::hash_blocking(new_password)
         .await
-        .map_err(|e| WebError::Internal(e.to_string()))?;
+        .map_err(|e| WebError::Internal(e.into()))?;
     let session = req
         .cookie(SESSION_COOKIE)
         .map(|c| c.value().to_string())

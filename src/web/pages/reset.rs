@@ -76,7 +76,7 @@ pub async fn forgot(
             )?)
         })
         .await
-        .map_err(|e: AccountError| WebError::Internal(e.to_string()))?;
+        .map_err(|e: AccountError| WebError::Internal(e.into()))?;
     if let Some(id) = queued {
         state.account_mail.send_soon(vec![id]);
     }
@@ -172,7 +172,7 @@ pub async fn reset_password(
     // Off the request thread, which argon2 would hold for tens of milliseconds.
     let hash = password::hash_blocking(new_password)
         .await
-        .map_err(|e| WebError::Internal(e.to_string()))?;
+        .map_err(|e| WebError::Internal(e.into()))?;
     let key = state.signing_key.clone();
     let done = state
         .db
@@ -188,7 +188,7 @@ pub async fn reset_password(
             )
         })
         .await
-        .map_err(|e: AccountError| WebError::Internal(e.to_string()))?;
+        .map_err(|e: AccountError| WebError::Internal(e.into()))?;
     if !done {
         return link_used(&req, &state);
     }

@@ -327,6 +327,7 @@ impl SettingsForm {
 }
 
 #[post("/settings")]
+#[tracing::instrument(skip_all)]
 pub async fn save(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -386,7 +387,7 @@ pub async fn save(
             let page = page(&req, &state, &user, values, None, false, Some(message));
             render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
-        Err(other) => Err(WebError::Internal(other.to_string())),
+        Err(other) => Err(WebError::Internal(other.into())),
     }
 }
 
@@ -395,6 +396,7 @@ pub struct EmptyForm {}
 
 /// "Send me a test digest now": the newest captions, at once, to the account's address.
 #[post("/settings/digest/test")]
+#[tracing::instrument(skip_all)]
 pub async fn send_test_digest(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -428,6 +430,7 @@ pub struct EmailForm {
 }
 
 #[post("/settings/email")]
+#[tracing::instrument(skip_all)]
 pub async fn change_email(
     state: web::Data<AppState>,
     user: CurrentUser,

@@ -24,6 +24,7 @@ const CSV_ROWS: i64 = 10_000;
 const IMPORT_MAX: usize = 200;
 
 #[get("/export/feeds.opml")]
+#[tracing::instrument(skip_all)]
 pub async fn export_opml(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -58,6 +59,7 @@ pub struct CsvQuery {
 }
 
 #[get("/export/captions.csv")]
+#[tracing::instrument(skip_all)]
 pub async fn export_csv(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -108,7 +110,8 @@ pub async fn export_csv(
         "text",
         "error",
     ];
-    let write_error = |e: csv::Error| WebError::Internal(format!("csv: {e}"));
+    let write_error =
+        |e: csv::Error| WebError::Internal(anyhow::Error::new(e).context("writing the CSV export"));
     out.write_record(header_row).map_err(write_error)?;
     for row in rows {
         let c = row.caption;
@@ -128,7 +131,7 @@ pub async fn export_csv(
     }
     let body = out
         .into_inner()
-        .map_err(|e| WebError::Internal(format!("csv: {e}")))?;
+        .map_err(|e| WebError::Internal(anyhow::Error::new(e).context("writing the CSV export")))?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
         .insert_header((
@@ -186,6 +189,7 @@ pub struct OpmlForm {
 
 /// Step one: read the OPML and show its feeds; nothing is followed yet.
 #[post("/import/opml")]
+#[tracing::instrument(skip_all)]
 pub async fn import_review(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -259,6 +263,7 @@ impl ConfirmForm {
 /// Step two: follow the feeds the person kept, each through the same checks as the
 /// add-feed form, and say what happened to each.
 #[post("/import/opml/confirm")]
+#[tracing::instrument(skip_all)]
 pub async fn import_confirm(
     req: HttpRequest,
     state: web::Data<AppState>,

@@ -160,6 +160,7 @@ impl NewEndpoint {
 }
 
 #[post("/settings/webhooks")]
+#[tracing::instrument(skip_all)]
 pub async fn create(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -217,6 +218,7 @@ pub async fn create(
 }
 
 #[post("/settings/webhooks/{id}/delete")]
+#[tracing::instrument(skip_all)]
 pub async fn delete(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -232,6 +234,7 @@ pub async fn delete(
 }
 
 #[post("/settings/webhooks/deliveries/{id}/replay")]
+#[tracing::instrument(skip_all)]
 pub async fn replay(
     state: web::Data<AppState>,
     user: CurrentUser,

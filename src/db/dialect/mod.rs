@@ -1,7 +1,10 @@
 //! The statements the two backends spell differently, kept together for review.
 //!
 //! diesel's `MultiConnection` cannot express `ON CONFLICT`, so those inserts are
-//! built once per backend from the same code through [`insert_or_ignore!`].
+//! built once per backend from the same code through [`insert_or_ignore!`]. The lease
+//! claim every job queue and the poller run is spelled once in [`claim`].
+
+pub mod claim;
 
 /// `INSERT ... ON CONFLICT DO NOTHING` on either backend; evaluates to the number of
 /// rows inserted (0 when the row existed), as `QueryResult<usize>`.
