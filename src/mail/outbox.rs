@@ -32,6 +32,8 @@ pub enum Kind {
     AccountExists,
     /// A subscription payment failed: the grace period has begun.
     BillingPastDue,
+    /// A network refused a connection's password or token: posting there stopped.
+    ConnectionBroken,
 }
 
 impl Kind {
@@ -43,6 +45,7 @@ impl Kind {
             Kind::PasswordChanged => "password_changed",
             Kind::AccountExists => "account_exists",
             Kind::BillingPastDue => "billing_past_due",
+            Kind::ConnectionBroken => "connection_broken",
         }
     }
 }

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::facets;
+use super::outgoing::{Outgoing, PublishError, Published};
 
 /// Why a call failed, sorted by what the caller should do about it.
 #[derive(Debug, thiserror::Error)]
@@ -306,6 +307,78 @@ impl Client {
             Err(e) => Err(e),
         }
     }
+}
+
+impl From<BlueskyError> for PublishError {
+    fn from(error: BlueskyError) -> Self {
+        const NETWORK: &str = "Bluesky";
+        match error {
+            BlueskyError::Unauthorized { status, message } => PublishError::Unauthorized {
+                network: NETWORK,
+                message: format!("{status} {message}"),
+            },
+            BlueskyError::Retry {
+                message,
+                retry_after,
+            } => PublishError::Retry {
+                network: NETWORK,
+                message,
+                retry_after,
+            },
+            BlueskyError::Refused {
+                status,
+                error,
+                message,
+            } => PublishError::Refused {
+                network: NETWORK,
+                message: format!("{status} {error}: {message}"),
+            },
+        }
+    }
+}
+
+/// The longest link-card description: Bluesky's apps show two or three lines of it.
+const CARD_DESCRIPTION_CHARS: usize = 300;
+
+/// Publishes one caption with the session: its thumbnail uploaded first (a thumbnail the
+/// PDS refuses leaves the card without one rather than the caption unposted), then the
+/// post under the caption's record key, so a retry finds it.
+pub async fn send(
+    client: &Client,
+    session: &Session,
+    outgoing: &Outgoing,
+) -> Result<Published, PublishError> {
+    let mut card = outgoing.link.as_ref().map(|link| LinkCard {
+        uri: link.url.clone(),
+        title: link.title.clone(),
+        description: link
+            .description
+            .chars()
+            .take(CARD_DESCRIPTION_CHARS)
+            .collect(),
+        thumb: None,
+    });
+    if let (Some(card), Some(image)) = (card.as_mut(), &outgoing.image) {
+        match client
+            .upload_blob(session, image.bytes.clone(), &image.mime)
+            .await
+        {
+            Ok(blob) => card.thumb = Some(blob),
+            Err(BlueskyError::Refused { message, .. }) => {
+                tracing::warn!(caption = %outgoing.caption_id, %message, "thumbnail refused; posting the card without it")
+            }
+            Err(other) => return Err(other.into()),
+        }
+    }
+    let langs: Vec<&str> = outgoing.language.as_deref().into_iter().collect();
+    let record = post_record(&outgoing.text, &langs, card.as_ref(), Utc::now());
+    let posted = client
+        .publish(session, &record_key(&outgoing.caption_id), &record)
+        .await?;
+    Ok(Published {
+        uri: posted.uri,
+        web_url: posted.web_url,
+    })
 }
 
 fn session_from(body: Value) -> Result<Session, BlueskyError> {

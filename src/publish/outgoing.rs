@@ -50,7 +50,10 @@ pub enum PublishError {
     /// 401/403: the password or token no longer works. The connection is marked broken,
     /// the subscriber is mailed once, and the captions wait.
     #[error("{network} refused the connection: {message}")]
-    Unauthorized { network: &'static str, message: String },
+    Unauthorized {
+        network: &'static str,
+        message: String,
+    },
     /// 429, 5xx, timeouts, refused connections: try again after `retry_after` seconds when
     /// the server said, else after the usual backoff.
     #[error("{network} is unavailable for now: {message}")]
@@ -62,5 +65,8 @@ pub enum PublishError {
     /// The network refused this caption (over its limit, a bad record): the same request
     /// would fail the same way, so it is not retried and the subscriber is shown why.
     #[error("{network} refused the post: {message}")]
-    Refused { network: &'static str, message: String },
+    Refused {
+        network: &'static str,
+        message: String,
+    },
 }

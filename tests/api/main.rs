@@ -38,6 +38,7 @@ mod mail;
 mod operators;
 mod politeness;
 mod poller;
+mod publishing;
 mod queue;
 mod regenerate;
 mod reset;

@@ -1,0 +1,402 @@
+//! The publishing worker against a real Bluesky PDS (the one `bluesky::` starts): a queued
+//! caption goes out once at its time, with its link kept on the caption; and the faults
+//! the worker must survive: a crash between sending and recording, a PDS that cannot be
+//! reached, a revoked app password. Each counts the records on the PDS.
+
+use captionfeed::captions::Platform;
+use captionfeed::db::AnyConnection;
+use captionfeed::publish::bluesky::Client;
+use captionfeed::publish::connections as store;
+use captionfeed::publish::secrets::SecretBox;
+use captionfeed::publishing::{PublishReport, Publisher};
+use serde_json::json;
+
+use crate::bluesky::{account, pds, records};
+use crate::digests::user_id;
+use crate::helpers::{rss, spawn_app, unused_loopback_address, Backend, FeedServer, TestApp};
+use crate::on_both_backends;
+use crate::queue::queued_on;
+
+/// An account with a "join at once" feed whose second post's captions are queued, and the
+/// id of its Bluesky caption.
+async fn queued_bluesky_caption(app: &TestApp, feeds: &FeedServer) -> String {
+    let url = feeds.set(
+        "/feed.xml",
+        "application/rss+xml",
+        rss("Blog", &[("p1", "One")]),
+    );
+    app.sign_up("ann@example.com").await;
+    app.add_feed(&url).await;
+    app.poll().await;
+    let page = app.get_html("/queue").await;
+    let subscription = page
+        .split(r#"action="/queue/feeds/"#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a feed's mode form")
+        .to_string();
+    let answer = app
+        .submit(
+            "/queue",
+            &format!("/queue/feeds/{subscription}"),
+            &[("mode", "auto")],
+        )
+        .await;
+    assert_eq!(answer.status().as_u16(), 303);
+    feeds.set(
+        "/feed.xml",
+        "application/rss+xml",
+        rss("Blog", &[("p2", "Two"), ("p1", "One")]),
+    );
+    app.make_all_due().await;
+    app.poll().await;
+    let page = app.get_html("/queue").await;
+    let ids = queued_on(&page, "bluesky");
+    assert_eq!(ids.len(), 1, "{page}");
+    ids[0].clone()
+}
+
+/// Connects Ann's account to the test PDS (or to `service_url`) as the connections page
+/// does: the app password sealed under the service's key.
+async fn connect(app: &TestApp, service_url: &str, handle: &str, app_password: &str) -> String {
+    let user = user_id(app, "ann@example.com").await;
+    let (settings, service_url, handle, app_password) = (
+        app.settings.clone(),
+        service_url.to_string(),
+        handle.to_string(),
+        app_password.to_string(),
+    );
+    app.db
+        .run(move |conn| {
+            let key = captionfeed::signing::key::load_signing_key(conn, &settings)?;
+            let secrets = SecretBox::from_service_key(&key);
+            Ok::<_, captionfeed::db::DbError>(store::save(
+                conn,
+                &secrets,
+                &user,
+                Platform::Bluesky,
+                &service_url,
+                &handle,
+                &app_password,
+            )?)
+        })
+        .await
+        .expect("connected")
+}
+
+async fn post_now(app: &TestApp, caption: &str) {
+    let answer = app
+        .submit("/queue", &format!("/queue/{caption}/now"), &[])
+        .await;
+    assert_eq!(answer.status().as_u16(), 303);
+}
+
+async fn publisher(app: &TestApp) -> Publisher {
+    Publisher::new(app.db.clone(), &app.settings)
+        .await
+        .expect("publisher")
+}
+
+async fn did_of(handle: &str, app_password: &str) -> String {
+    Client::new(&pds().url)
+        .expect("client")
+        .create_session(handle, app_password)
+        .await
+        .expect("logged in")
+        .did
+}
+
+async fn caption_row(app: &TestApp, caption: &str) -> (String, Option<String>, Option<String>) {
+    use captionfeed::db::schema::captions;
+    use diesel::prelude::*;
+    let id = caption.to_string();
+    app.db
+        .run(move |conn: &mut AnyConnection| {
+            Ok::<_, captionfeed::db::DbError>(
+                captions::table
+                    .find(&id)
+                    .select((captions::status, captions::post_uri, captions::post_url))
+                    .first(conn)?,
+            )
+        })
+        .await
+        .expect("the caption")
+}
+
+/// (state, attempts, last error, seconds until the next attempt, leased)
+async fn entry(app: &TestApp, caption: &str) -> (String, i32, Option<String>, i64, bool) {
+    use captionfeed::db::schema::queue_entries;
+    use diesel::prelude::*;
+    let id = caption.to_string();
+    let (state, attempts, error, next, lease): (
+        String,
+        i32,
+        Option<String>,
+        chrono::NaiveDateTime,
+        Option<String>,
+    ) = app
+        .db
+        .run(move |conn: &mut AnyConnection| {
+            Ok::<_, captionfeed::db::DbError>(
+                queue_entries::table
+                    .find(&id)
+                    .select((
+                        queue_entries::state,
+                        queue_entries::attempts,
+                        queue_entries::last_error,
+                        queue_entries::next_attempt_at,
+                        queue_entries::lease_token,
+                    ))
+                    .first(conn)?,
+            )
+        })
+        .await
+        .expect("the queue entry");
+    let wait = (next - captionfeed::db::now()).num_seconds();
+    (state, attempts, error, wait, lease.is_some())
+}
+
+async fn a_caption_posted_now_goes_out_once_and_keeps_its_link(backend: Backend) {
+    let feeds = FeedServer::start().await;
+    let app = spawn_app(backend).await;
+    let caption = queued_bluesky_caption(&app, &feeds).await;
+    let (handle, app_password, _) = account().await;
+    connect(&app, &pds().url, &handle, &app_password).await;
+    let did = did_of(&handle, &app_password).await;
+    let publisher = publisher(&app).await;
+
+    // Queued, but its posting time has not come: nothing goes out.
+    let report = publisher.run_once().await.expect("a pass");
+    assert_eq!(report.posted, 0, "{report:?}");
+    assert!(records(&did).await.is_empty());
+
+    // "Post now" publishes at the next pass.
+    post_now(&app, &caption).await;
+    let report = publisher.run_once().await.expect("a pass");
+    assert_eq!(
+        report,
+        PublishReport {
+            posted: 1,
+            ..Default::default()
+        }
+    );
+    let posted = records(&did).await;
+    assert_eq!(posted.len(), 1);
+    let (status, uri, url) = caption_row(&app, &caption).await;
+    assert_eq!(status, "posted");
+    assert_eq!(uri.as_deref(), posted[0]["uri"].as_str());
+    let url = url.expect("the web address");
+    assert!(
+        url.starts_with(&format!("https://bsky.app/profile/{did}/post/")),
+        "{url}"
+    );
+    let value = &posted[0]["value"];
+    // The card is the post's: its link and title.
+    assert_eq!(
+        value["embed"]["external"]["uri"],
+        json!("https://blog.example/p2"),
+        "{value}"
+    );
+    assert_eq!(value["embed"]["external"]["title"], json!("Two"));
+
+    // Posted once: the next pass sends nothing, and the queue no longer lists it.
+    let report = publisher.run_once().await.expect("a pass");
+    assert_eq!(report.posted, 0);
+    assert_eq!(records(&did).await.len(), 1);
+    let page = app.get_html("/queue").await;
+    assert!(queued_on(&page, "bluesky").is_empty(), "{page}");
+}
+on_both_backends!(a_caption_posted_now_goes_out_once_and_keeps_its_link);
+
+async fn a_crash_between_sending_and_recording_posts_once(backend: Backend) {
+    let feeds = FeedServer::start().await;
+    let app = spawn_app(backend).await;
+    let caption = queued_bluesky_caption(&app, &feeds).await;
+    let (handle, app_password, _) = account().await;
+    connect(&app, &pds().url, &handle, &app_password).await;
+    let did = did_of(&handle, &app_password).await;
+    post_now(&app, &caption).await;
+
+    // A worker claims the caption and sends it with the publisher's own steps, then dies
+    // before recording: its result is dropped and its lease left behind.
+    let user = user_id(&app, "ann@example.com").await;
+    let (id, who) = (caption.clone(), user.clone());
+    let (token, outgoing) = app
+        .db
+        .run(move |conn| {
+            let at = captionfeed::db::now();
+            let token = captionfeed::queue::outcomes::claim(
+                conn,
+                &id,
+                at,
+                at + chrono::Duration::minutes(5),
+            )?;
+            let outgoing = captionfeed::publishing::compose::outgoing(conn, &who, &id)?;
+            Ok::<_, captionfeed::db::DbError>((token, outgoing))
+        })
+        .await
+        .expect("claimed");
+    assert!(token.is_some(), "the dead worker won the claim");
+    let connection = app
+        .db
+        .run(move |conn| Ok::<_, captionfeed::db::DbError>(store::list(conn, &user)?))
+        .await
+        .expect("connections")
+        .remove(0);
+    let mut network =
+        captionfeed::publishing::networks::Network::new(connection, app_password.clone());
+    network
+        .send(&outgoing.expect("the caption"))
+        .await
+        .expect("sent, then the worker died");
+    assert_eq!(records(&did).await.len(), 1);
+
+    // While the dead worker's lease lasts, another replica passes over the caption.
+    let publisher = publisher(&app).await;
+    let report = publisher.run_once().await.expect("a pass");
+    assert_eq!(report.posted, 0, "{report:?}");
+    assert_eq!(caption_row(&app, &caption).await.0, "new");
+
+    // Its lease runs out; the next pass finds the post under the caption's record key and
+    // records it instead of writing a second one.
+    app.sql("UPDATE queue_entries SET lease_until = '2000-01-01 00:00:00'")
+        .await;
+    let report = publisher.run_once().await.expect("a pass");
+    assert_eq!(report.posted, 1, "{report:?}");
+    assert_eq!(records(&did).await.len(), 1, "posted once");
+    let (status, uri, _) = caption_row(&app, &caption).await;
+    assert_eq!(status, "posted");
+    assert_eq!(uri.as_deref(), records(&did).await[0]["uri"].as_str());
+}
+on_both_backends!(a_crash_between_sending_and_recording_posts_once);
+
+async fn an_unreachable_pds_makes_the_caption_wait_and_it_goes_out_once_back(backend: Backend) {
+    let feeds = FeedServer::start().await;
+    let app = spawn_app(backend).await;
+    let caption = queued_bluesky_caption(&app, &feeds).await;
+    let (handle, app_password, _) = account().await;
+    let closed = format!("http://{}", unused_loopback_address());
+    connect(&app, &closed, &handle, &app_password).await;
+    let did = did_of(&handle, &app_password).await;
+    post_now(&app, &caption).await;
+    let publisher = publisher(&app).await;
+
+    let report = publisher.run_once().await.expect("a pass");
+    assert_eq!(report.retried, 1, "{report:?}");
+    let (state, attempts, error, wait, leased) = entry(&app, &caption).await;
+    assert_eq!((state.as_str(), attempts, leased), ("queued", 1, false));
+    assert!(error.is_some_and(|e| !e.is_empty()));
+    assert!(
+        (50..=60).contains(&wait),
+        "the first backoff is a minute: {wait}"
+    );
+    // The page says it waits, and why.
+    let page = app.get_html("/queue").await;
+    assert!(page.contains("Trying again"), "{page}");
+
+    // Within its backoff, a pass leaves it alone.
+    let report = publisher.run_once().await.expect("a pass");
+    assert_eq!(report, PublishReport::default());
+    assert_eq!(entry(&app, &caption).await.1, 1);
+
+    // The PDS is back (the connection now reaches it) and the backoff has passed.
+    connect(&app, &pds().url, &handle, &app_password).await;
+    app.sql("UPDATE queue_entries SET next_attempt_at = '2000-01-01 00:00:00'")
+        .await;
+    let report = publisher.run_once().await.expect("a pass");
+    assert_eq!(report.posted, 1, "{report:?}");
+    assert_eq!(records(&did).await.len(), 1);
+    assert_eq!(caption_row(&app, &caption).await.0, "posted");
+}
+on_both_backends!(an_unreachable_pds_makes_the_caption_wait_and_it_goes_out_once_back);
+
+async fn a_429_is_retried_after_the_time_the_network_asks(backend: Backend) {
+    let feeds = FeedServer::start().await;
+    let app = spawn_app(backend).await;
+    let caption = queued_bluesky_caption(&app, &feeds).await;
+    let limited = FeedServer::start().await;
+    limited.respond(
+        "/xrpc/com.atproto.server.createSession",
+        429,
+        &[("content-type", "application/json"), ("retry-after", "600")],
+        r#"{"error":"RateLimitExceeded","message":"slow down"}"#,
+    );
+    connect(&app, &limited.base, "ann.test", "abcd-efgh-ijkl-mnop").await;
+    post_now(&app, &caption).await;
+
+    let report = publisher(&app).await.run_once().await.expect("a pass");
+    assert_eq!(report.retried, 1, "{report:?}");
+    let (state, _, error, wait, _) = entry(&app, &caption).await;
+    assert_eq!(state, "queued");
+    assert!(error.is_some_and(|e| e.contains("429")));
+    assert!((590..=600).contains(&wait), "Retry-After honoured: {wait}");
+}
+on_both_backends!(a_429_is_retried_after_the_time_the_network_asks);
+
+async fn a_revoked_app_password_breaks_the_connection_mails_once_and_loses_nothing(
+    backend: Backend,
+) {
+    let feeds = FeedServer::start().await;
+    let app = spawn_app(backend).await;
+    let caption = queued_bluesky_caption(&app, &feeds).await;
+    let (handle, app_password, access) = account().await;
+    connect(&app, &pds().url, &handle, &app_password).await;
+    let did = did_of(&handle, &app_password).await;
+    let revoked = reqwest::Client::new()
+        .post(format!(
+            "{}/xrpc/com.atproto.server.revokeAppPassword",
+            pds().url
+        ))
+        .bearer_auth(&access)
+        .json(&json!({"name": "captionfeed"}))
+        .send()
+        .await
+        .expect("answers");
+    assert!(revoked.status().is_success());
+    post_now(&app, &caption).await;
+    let publisher = publisher(&app).await;
+
+    let report = publisher.run_once().await.expect("a pass");
+    assert_eq!(report.broken, 1, "{report:?}");
+    assert_eq!(report.posted + report.retried + report.failed, 0);
+    let broken_mail = "SELECT COUNT(*) AS n FROM outgoing_mail WHERE kind = 'connection_broken'";
+    assert_eq!(app.sql_count(broken_mail).await, 1);
+    assert_eq!(
+        app.sql_count("SELECT COUNT(*) AS n FROM connections WHERE broken_at IS NOT NULL")
+            .await,
+        1
+    );
+    // Nothing lost: still queued, untried, unleased.
+    let (state, attempts, _, _, leased) = entry(&app, &caption).await;
+    assert_eq!((state.as_str(), attempts, leased), ("queued", 0, false));
+
+    // More passes mail nobody again.
+    for _ in 0..2 {
+        assert_eq!(
+            publisher.run_once().await.expect("a pass"),
+            PublishReport::default()
+        );
+    }
+    assert_eq!(app.sql_count(broken_mail).await, 1);
+
+    // Connected again with a new app password: the caption goes out.
+    let fresh: serde_json::Value = reqwest::Client::new()
+        .post(format!(
+            "{}/xrpc/com.atproto.server.createAppPassword",
+            pds().url
+        ))
+        .bearer_auth(&access)
+        .json(&json!({"name": "captionfeed again"}))
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("JSON");
+    let fresh = fresh["password"].as_str().expect("an app password");
+    connect(&app, &pds().url, &handle, fresh).await;
+    let report = publisher.run_once().await.expect("a pass");
+    assert_eq!(report.posted, 1, "{report:?}");
+    assert_eq!(records(&did).await.len(), 1);
+}
+on_both_backends!(a_revoked_app_password_breaks_the_connection_mails_once_and_loses_nothing);
