@@ -400,3 +400,133 @@ async fn a_revoked_app_password_breaks_the_connection_mails_once_and_loses_nothi
     assert_eq!(records(&did).await.len(), 1);
 }
 on_both_backends!(a_revoked_app_password_breaks_the_connection_mails_once_and_loses_nothing);
+
+fn connection_id(html: &str) -> String {
+    html.split(r#"<li id="connection-"#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a connection on the page")
+        .to_string()
+}
+
+async fn connecting_through_the_page_posts_shows_the_link_and_a_broken_connection_plainly(
+    backend: Backend,
+) {
+    let feeds = FeedServer::start().await;
+    let app = spawn_app(backend).await;
+    let caption = queued_bluesky_caption(&app, &feeds).await;
+    let (handle, app_password, access) = account().await;
+
+    let page = app.get_html("/connections").await;
+    assert!(page.contains("No network is connected"), "{page}");
+    assert!(page.contains("X</strong> charges for its API per post"));
+    assert!(page.contains("only after the network reviews and approves that app"));
+
+    // A wrong app password is refused, and the form never shows what was typed in it.
+    let answer = app
+        .submit(
+            "/connections",
+            "/connections/bluesky",
+            &[
+                ("handle", handle.as_str()),
+                ("app_password", "wrong-pass-word-0000"),
+                ("service_url", pds().url.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(answer.status().as_u16(), 422);
+    let body = answer.text().await.expect("body");
+    assert!(
+        body.contains("Bluesky refused that handle and app password"),
+        "{body}"
+    );
+    assert!(!body.contains("wrong-pass-word-0000"));
+
+    let answer = app
+        .submit(
+            "/connections",
+            "/connections/bluesky",
+            &[
+                ("handle", &format!("@{handle}")),
+                ("app_password", app_password.as_str()),
+                ("service_url", pds().url.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(answer.status().as_u16(), 303);
+    let page = app.get_html("/connections").await;
+    assert!(
+        page.contains(&handle) && page.contains("Connected: queued captions"),
+        "{page}"
+    );
+    assert!(!page.contains(&app_password), "the secret never shows");
+    let id = connection_id(&page);
+
+    // Another account can neither see nor remove it.
+    let bob = crate::helpers::new_browser();
+    app.sign_up_as(&bob, "bob@example.com").await;
+    let bobs = app.get_html_as(&bob, "/connections").await;
+    assert!(!bobs.contains(&handle));
+    let answer = app
+        .submit_as(
+            &bob,
+            "/connections",
+            &format!("/connections/{id}/delete"),
+            &[],
+        )
+        .await;
+    assert_eq!(answer.status().as_u16(), 404);
+
+    // Posted: the desk links to the post.
+    post_now(&app, &caption).await;
+    let publisher = publisher(&app).await;
+    assert_eq!(publisher.run_once().await.expect("a pass").posted, 1);
+    let (_, _, url) = caption_row(&app, &caption).await;
+    let desk = app.get_html("/captions").await;
+    assert!(
+        desk.contains(&format!(r#"href="{}""#, url.expect("a web address"))),
+        "{desk}"
+    );
+    assert!(desk.contains("Posted to Bluesky"));
+
+    // The app password is revoked: the queue page says so plainly, with a way back.
+    reqwest::Client::new()
+        .post(format!(
+            "{}/xrpc/com.atproto.server.revokeAppPassword",
+            pds().url
+        ))
+        .bearer_auth(&access)
+        .json(&json!({"name": "captionfeed"}))
+        .send()
+        .await
+        .expect("revoked");
+    feeds.set(
+        "/feed.xml",
+        "application/rss+xml",
+        rss("Blog", &[("p3", "Three"), ("p2", "Two"), ("p1", "One")]),
+    );
+    app.make_all_due().await;
+    app.poll().await;
+    let queue = app.get_html("/queue").await;
+    let next = queued_on(&queue, "bluesky");
+    assert_eq!(next.len(), 1, "{queue}");
+    post_now(&app, &next[0]).await;
+    assert_eq!(publisher.run_once().await.expect("a pass").broken, 1);
+    let queue = app.get_html("/queue").await;
+    assert!(queue.contains("Posting to Bluesky stopped."), "{queue}");
+    assert!(queue.contains(r#"<a href="/connections">Connect Bluesky again</a>"#));
+    assert_eq!(queued_on(&queue, "bluesky"), next, "still queued");
+    let page = app.get_html("/connections").await;
+    assert!(page.contains("Not working: Bluesky refused it"), "{page}");
+
+    // Disconnecting removes it.
+    let answer = app
+        .submit("/connections", &format!("/connections/{id}/delete"), &[])
+        .await;
+    assert_eq!(answer.status().as_u16(), 303);
+    assert!(app
+        .get_html("/connections")
+        .await
+        .contains("No network is connected"));
+}
+on_both_backends!(connecting_through_the_page_posts_shows_the_link_and_a_broken_connection_plainly);

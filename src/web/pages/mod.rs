@@ -4,6 +4,7 @@ pub mod account_data;
 pub mod auth;
 pub mod billing;
 pub mod captions;
+pub mod connections;
 pub mod desk_cache;
 pub mod desk_watch;
 pub mod feeds;
