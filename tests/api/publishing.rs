@@ -530,3 +530,111 @@ async fn connecting_through_the_page_posts_shows_the_link_and_a_broken_connectio
         .contains("No network is connected"));
 }
 on_both_backends!(connecting_through_the_page_posts_shows_the_link_and_a_broken_connection_plainly);
+
+/// `captionfeed serve` as a worker process on the test's database.
+fn worker_process(app: &TestApp, mail_dir: &std::path::Path) -> std::process::Child {
+    use captionfeed::db::DatabaseUrl;
+    let url = match &app.settings.database_url {
+        DatabaseUrl::Sqlite(path) => format!("sqlite://{path}"),
+        DatabaseUrl::Postgres(url) => url.clone(),
+    };
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_captionfeed"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("CAPTIONFEED_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.env("CAPTIONFEED_DATABASE_URL", url)
+        .env("CAPTIONFEED_ROLE", "worker")
+        .env("CAPTIONFEED_ALLOW_PRIVATE_NETWORKS", "true")
+        .env("CAPTIONFEED_MAIL_DIR", mail_dir)
+        .env("CAPTIONFEED_LOG", "warn")
+        .arg("serve")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("the worker starts")
+}
+
+async fn posted_count(app: &TestApp) -> i64 {
+    app.sql_count(
+        "SELECT COUNT(*) AS n FROM captions WHERE platform = 'bluesky' AND status = 'posted'",
+    )
+    .await
+}
+
+/// A real `kill -9` of a worker process in the middle of a run of due captions, then a
+/// restart: every caption is posted exactly once (counted on the PDS).
+async fn a_worker_killed_mid_run_and_restarted_posts_each_caption_once(backend: Backend) {
+    // The feed helper dates at most 20 items.
+    const CAPTIONS: usize = 18;
+    let feeds = FeedServer::start().await;
+    let app = spawn_app(backend).await;
+    queued_bluesky_caption(&app, &feeds).await;
+    let mut items: Vec<(String, String)> = (3..CAPTIONS + 2)
+        .map(|n| (format!("p{n}"), format!("Post {n}")))
+        .collect();
+    items.push(("p2".into(), "Two".into()));
+    items.push(("p1".into(), "One".into()));
+    let refs: Vec<(&str, &str)> = items
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    feeds.set("/feed.xml", "application/rss+xml", rss("Blog", &refs));
+    app.make_all_due().await;
+    app.poll().await;
+    assert_eq!(
+        queued_on(&app.get_html("/queue").await, "bluesky").len(),
+        CAPTIONS
+    );
+    let (handle, app_password, _) = account().await;
+    connect(&app, &pds().url, &handle, &app_password).await;
+    let did = did_of(&handle, &app_password).await;
+    // All pinned: due at once.
+    app.sql("UPDATE queue_entries SET due_at = '2000-01-01 00:00:00' WHERE platform = 'bluesky'")
+        .await;
+
+    let mail = tempfile::tempdir().expect("mail dir");
+    let mut worker = worker_process(&app, mail.path());
+    let started = std::time::Instant::now();
+    let mut seen = 0;
+    while seen == 0 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "the worker posted nothing"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        seen = records(&did).await.len();
+    }
+    worker.kill().expect("kill -9"); // SIGKILL: no grace, no recording
+    worker.wait().expect("reaped");
+    let on_pds = records(&did).await.len();
+    let recorded = posted_count(&app).await;
+    eprintln!("killed: {on_pds} records on the PDS, {recorded} recorded as posted");
+    assert!(on_pds < CAPTIONS, "the kill came mid-run ({on_pds})");
+
+    // The dead worker's leases run out; a new worker process takes over.
+    app.sql("UPDATE queue_entries SET lease_until = '2000-01-01 00:00:00' WHERE lease_until IS NOT NULL")
+        .await;
+    let mut worker = worker_process(&app, mail.path());
+    let started = std::time::Instant::now();
+    while posted_count(&app).await < CAPTIONS as i64 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(90),
+            "the restarted worker did not post everything"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    worker.kill().expect("stopped");
+    worker.wait().expect("reaped");
+    let all = records(&did).await;
+    assert_eq!(all.len(), CAPTIONS, "each caption posted once");
+    let uris: std::collections::BTreeSet<&str> =
+        all.iter().filter_map(|r| r["uri"].as_str()).collect();
+    assert_eq!(uris.len(), CAPTIONS);
+    assert_eq!(
+        app.sql_count("SELECT COUNT(DISTINCT post_uri) AS n FROM captions WHERE status = 'posted' AND platform = 'bluesky'")
+            .await,
+        CAPTIONS as i64
+    );
+}
+on_both_backends!(a_worker_killed_mid_run_and_restarted_posts_each_caption_once);
