@@ -84,18 +84,19 @@ const TID_ALPHABET: &[u8; 32] = b"234567abcdefghijklmnopqrstuvwxyz";
 
 /// The record key of a caption's post: a TID (the key type `app.bsky.feed.post` asks for)
 /// made from the caption's id, the same on every try. Caption ids are UUIDv7: their first
-/// 48 bits are the creation time in milliseconds, which gives the TID's microseconds; the
-/// 10-bit clock id comes from the rest of the id, so captions made in the same millisecond
-/// still get different keys.
+/// 48 bits are the creation time in milliseconds, which gives the TID's time; ids made in
+/// the same millisecond by one process carry consecutive counter values (the `uuid`
+/// crate's 42-bit counter, whose low 30 bits sit at the top of the random part), and that
+/// counter picks the microseconds within the millisecond and then the 10-bit clock id, so
+/// over a million captions made in one millisecond get different keys. Another process's
+/// counter starts at random, so its ids meet these one time in a million.
 pub fn record_key(caption_id: &str) -> String {
     let hex: String = caption_id.chars().filter(char::is_ascii_hexdigit).collect();
     let millis = u64::from_str_radix(hex.get(..12).unwrap_or("0"), 16).unwrap_or(0);
-    let rest = hex.get(12..).unwrap_or("");
-    // FNV-1a over the rest of the id: cheap, stable and spread enough for 10 bits.
-    let clock = rest.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    }) & 0x3ff;
-    let micros = millis.saturating_mul(1000) & ((1 << 53) - 1);
+    let low64 = u64::from_str_radix(hex.get(16..32).unwrap_or("0"), 16).unwrap_or(0);
+    let counter = (low64 >> 32) & 0x3fff_ffff;
+    let clock = (counter / 1000) & 0x3ff;
+    let micros = millis.saturating_mul(1000).saturating_add(counter % 1000) & ((1 << 53) - 1);
     let value = (micros << 10) | clock;
     (0..13)
         .rev()
@@ -402,10 +403,20 @@ mod tests {
         // A TID's first character is one of 234567abcdefghij (the top bit is 0).
         assert!("234567abcdefghij".contains(&key[..1]), "{key}");
         assert!(key.bytes().all(|b| TID_ALPHABET.contains(&b)), "{key}");
-        // Another caption of the same millisecond gets another key.
-        assert_ne!(key, record_key("0193a6f1c2d37e4b8a9c5d6e7f801235"));
+        // The next caption of the same millisecond (the counter one up) gets another key.
+        assert_ne!(key, record_key("0193a6f1c2d37e4b8a9c5d6f7f801234"));
         // Later captions sort after earlier ones, as TIDs do.
         assert!(record_key("0193a6f1c2d47e4b8a9c5d6e7f801234") > key);
+    }
+
+    #[test]
+    fn captions_made_together_in_one_process_never_share_a_key() {
+        // A poll writes many captions within a millisecond; a shared key would make the
+        // second caption "find" the first one's post and never be posted.
+        let ids: Vec<String> = (0..5000).map(|_| crate::db::new_id()).collect();
+        let keys: std::collections::BTreeSet<String> =
+            ids.iter().map(|id| record_key(id)).collect();
+        assert_eq!(keys.len(), ids.len());
     }
 
     #[test]
