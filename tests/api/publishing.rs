@@ -638,3 +638,148 @@ async fn a_worker_killed_mid_run_and_restarted_posts_each_caption_once(backend: 
     );
 }
 on_both_backends!(a_worker_killed_mid_run_and_restarted_posts_each_caption_once);
+
+/// The benchmark (run by hand, `cargo test --test api publishing::bench -- --ignored
+/// --nocapture`): 1,000 captions due at once, one pass, to the local PDS. It prints posts
+/// per second and checks that none was posted twice and none was left out.
+async fn bench_a_thousand_captions_due_at_once(backend: Backend) {
+    const CAPTIONS: usize = 1000;
+    let feeds = FeedServer::start().await;
+    let app = spawn_app(backend).await;
+    let first = queued_bluesky_caption(&app, &feeds).await;
+    // 999 more posts and captions like the first, each its own post and caption id.
+    let made = std::time::Instant::now();
+    for n in 1..CAPTIONS {
+        let (post, caption) = (captionfeed::db::new_id(), captionfeed::db::new_id());
+        app.sql(&format!(
+            "INSERT INTO posts (id, feed_id, entry_key, title, url, summary, content_text, author, \
+             published_at, categories, image_url, first_seen_at, lead, headings, title_from_text, \
+             summary_source, angles) \
+             SELECT '{post}', feed_id, 'bench-{n}', title || ' {n}', url || '?n={n}', summary, \
+             content_text, author, published_at, categories, image_url, first_seen_at, lead, \
+             headings, title_from_text, summary_source, angles \
+             FROM posts WHERE id = (SELECT post_id FROM captions WHERE id = '{first}')"
+        ))
+        .await;
+        app.sql(&format!(
+            "INSERT INTO captions (id, user_id, subscription_id, post_id, platform, variant, body, \
+             length, char_limit, created_at, error, status) \
+             SELECT '{caption}', user_id, subscription_id, '{post}', platform, variant, \
+             body || ' {n}', length, char_limit, created_at, error, status \
+             FROM captions WHERE id = '{first}'"
+        ))
+        .await;
+        app.sql(&format!(
+            "INSERT INTO queue_entries (caption_id, user_id, platform, state, rank, due_at, \
+             created_at, attempts, next_attempt_at) \
+             SELECT '{caption}', user_id, platform, state, rank + {n}, due_at, created_at, 0, \
+             next_attempt_at FROM queue_entries WHERE caption_id = '{first}'"
+        ))
+        .await;
+    }
+    app.sql("UPDATE queue_entries SET due_at = '2000-01-01 00:00:00' WHERE platform = 'bluesky'")
+        .await;
+    eprintln!("{CAPTIONS} captions made in {:?}", made.elapsed());
+    let (handle, app_password, _) = account().await;
+    connect(&app, &pds().url, &handle, &app_password).await;
+    let did = did_of(&handle, &app_password).await;
+
+    let publisher = publisher(&app).await;
+    let started = std::time::Instant::now();
+    let report = publisher.run_once().await.expect("a pass");
+    let elapsed = started.elapsed();
+    eprintln!(
+        "{backend:?}: {} posted in {elapsed:?}: {:.1} posts/s ({report:?})",
+        report.posted,
+        report.posted as f64 / elapsed.as_secs_f64()
+    );
+    assert_eq!(report.posted, CAPTIONS);
+
+    // Where the time goes: the PDS's own share, the same two calls per post (look for the
+    // key, write the record) made directly for 100 more posts.
+    let client = Client::new(&pds().url).expect("client");
+    let session = client
+        .create_session(&handle, &app_password)
+        .await
+        .expect("session");
+    let direct = std::time::Instant::now();
+    for n in 0..100 {
+        let record = captionfeed::publish::bluesky::post_record(
+            &format!("direct {n}"),
+            &[],
+            None,
+            chrono::Utc::now(),
+        );
+        let key = captionfeed::publish::bluesky::record_key(&captionfeed::db::new_id());
+        client
+            .publish(&session, &key, &record)
+            .await
+            .expect("posted");
+    }
+    eprintln!(
+        "the PDS alone: 100 posts in {:?} ({:.1} ms a post)",
+        direct.elapsed(),
+        direct.elapsed().as_secs_f64() * 10.0
+    );
+
+    // None twice, none missing: one record per caption, one caption per record.
+    let mut cursor: Option<String> = None;
+    let mut uris = std::collections::BTreeSet::new();
+    loop {
+        let mut query = vec![
+            ("repo", did.clone()),
+            ("collection", "app.bsky.feed.post".to_string()),
+            ("limit", "100".to_string()),
+        ];
+        if let Some(c) = &cursor {
+            query.push(("cursor", c.clone()));
+        }
+        let page: serde_json::Value = reqwest::Client::new()
+            .get(format!("{}/xrpc/com.atproto.repo.listRecords", pds().url))
+            .query(&query)
+            .send()
+            .await
+            .expect("answers")
+            .json()
+            .await
+            .expect("JSON");
+        let records = page["records"].as_array().cloned().unwrap_or_default();
+        for r in &records {
+            if !r["value"]["text"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("direct ")
+            {
+                assert!(uris.insert(r["uri"].as_str().unwrap_or_default().to_string()));
+            }
+        }
+        cursor = page["cursor"].as_str().map(str::to_string);
+        if records.is_empty() || cursor.is_none() {
+            break;
+        }
+    }
+    eprintln!("{} distinct records for {CAPTIONS} captions", uris.len());
+    assert_eq!(uris.len(), CAPTIONS);
+    assert_eq!(
+        app.sql_count("SELECT COUNT(DISTINCT post_uri) AS n FROM captions WHERE status = 'posted'")
+            .await,
+        CAPTIONS as i64
+    );
+}
+
+mod bench {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "a benchmark: run by hand with --ignored --nocapture"]
+    async fn sqlite() {
+        super::bench_a_thousand_captions_due_at_once(crate::helpers::Backend::Sqlite).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "a benchmark: run by hand with --ignored --nocapture"]
+    async fn postgres() {
+        if !crate::helpers::postgres_configured() {
+            return;
+        }
+        super::bench_a_thousand_captions_due_at_once(crate::helpers::Backend::Postgres).await
+    }
+}
