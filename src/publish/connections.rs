@@ -133,13 +133,16 @@ pub fn delete(conn: &mut AnyConnection, user: &UserId, id: &str) -> QueryResult<
     Ok(removed == 1)
 }
 
+/// A connection of some account with its secret, as opened (or why it did not open).
+pub type WithSecret = (UserId, Connection, Result<String, SecretError>);
+
 /// Every account's connection that is not broken, with its secret opened (feature-level:
 /// for the publisher, which posts for every account). A secret that no longer opens (the
 /// service key changed) comes with its error, so the connection can be marked broken.
 pub fn all_unbroken_with_secrets(
     conn: &mut AnyConnection,
     secrets: &SecretBox,
-) -> QueryResult<Vec<(UserId, Connection, Result<String, SecretError>)>> {
+) -> QueryResult<Vec<WithSecret>> {
     let rows: Vec<(String, Connection, String)> = connections::table
         .filter(connections::broken_at.is_null())
         .order(connections::created_at.asc())

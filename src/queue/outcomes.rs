@@ -37,13 +37,13 @@ pub fn claim(
     lease::claim_one(conn, &QUEUE, caption_id, at, lease_until)
 }
 
-fn held<'a>(
-    caption_id: &'a str,
-    token: &'a str,
-) -> diesel::dsl::Filter<
-    diesel::dsl::Filter<queue_entries::table, diesel::dsl::Eq<queue_entries::caption_id, &'a str>>,
-    diesel::dsl::Eq<queue_entries::lease_token, &'a str>,
-> {
+type ByCaption<'a> =
+    diesel::dsl::Filter<queue_entries::table, diesel::dsl::Eq<queue_entries::caption_id, &'a str>>;
+/// The entry, only while the claim `token` holds it.
+type Held<'a> =
+    diesel::dsl::Filter<ByCaption<'a>, diesel::dsl::Eq<queue_entries::lease_token, &'a str>>;
+
+fn held<'a>(caption_id: &'a str, token: &'a str) -> Held<'a> {
     queue_entries::table
         .filter(queue_entries::caption_id.eq(caption_id))
         .filter(queue_entries::lease_token.eq(token))
