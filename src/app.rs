@@ -14,6 +14,7 @@ use crate::images::Images;
 use crate::jobs::Runner;
 use crate::mail::sender::AccountMail;
 use crate::poller::Poller;
+use crate::publishing::Publisher;
 use crate::web::Application;
 use crate::webhooks::Webhooks;
 use crate::websub::WebSub;
@@ -51,6 +52,7 @@ pub struct Workers {
     pub webhooks: Webhooks,
     pub websub: WebSub,
     pub images: Images,
+    pub publisher: Publisher,
     /// Billing's grace sweep runs only when billing is on.
     pub billing: Option<BillingSettings>,
 }
@@ -73,6 +75,7 @@ pub async fn build(settings: Settings) -> anyhow::Result<App> {
         webhooks: Webhooks::new(db.clone(), &settings)?,
         websub: WebSub::new(db.clone(), &settings)?,
         images: Images::new(db.clone(), &settings)?,
+        publisher: Publisher::new(db.clone(), &settings).await?,
         billing: settings.billing.clone(),
     };
     let web = match settings.role.runs_web() {
@@ -129,6 +132,7 @@ fn start(poller: Poller, workers: Workers, db: Db) -> Runner {
         webhooks,
         websub,
         images,
+        publisher,
         billing,
     } = workers;
     runner.spawn("account mail", Duration::from_secs(30), |stop| {
@@ -147,6 +151,11 @@ fn start(poller: Poller, workers: Workers, db: Db) -> Runner {
     // An image cut short is fetched again on the next start.
     runner.spawn("images", Duration::from_secs(5), |stop| {
         images.run_until_stopped(stop)
+    });
+    // A caption being sent ends within the client's timeouts; one cut short keeps its
+    // lease until it expires, and its record key makes the next try find the post.
+    runner.spawn("publisher", Duration::from_secs(40), |stop| {
+        publisher.run_until_stopped(stop)
     });
     if let Some(billing) = billing {
         runner.spawn("billing sweep", Duration::from_secs(10), |stop| {

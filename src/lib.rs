@@ -18,6 +18,7 @@ pub mod opml;
 pub mod poller;
 pub mod preview;
 pub mod publish;
+pub mod publishing;
 pub mod queue;
 pub mod sentence;
 pub mod signing;

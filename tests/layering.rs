@@ -46,6 +46,7 @@ const UNITS: &[(&str, &str)] = &[
     ("websub", "workers"),
     ("images", "workers"),
     ("account_data", "workers"),
+    ("publishing", "workers"),
     // top: what starts the process and what talks to people and programs
     ("web", "top"),
     ("cli", "top"),

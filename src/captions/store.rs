@@ -421,6 +421,8 @@ pub struct StoredCaption {
     /// The generated text, kept while `body` holds the subscriber's edit.
     pub original_body: Option<String>,
     pub edited_at: Option<NaiveDateTime>,
+    /// Where the publishing worker posted it (a connected network's web address).
+    pub post_url: Option<String>,
 }
 
 impl StoredCaption {

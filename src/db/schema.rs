@@ -126,6 +126,8 @@ diesel::table! {
         original_body -> Nullable<Text>,
         edited_at -> Nullable<Timestamp>,
         served_at -> Nullable<Timestamp>,
+        post_uri -> Nullable<Text>,
+        post_url -> Nullable<Text>,
     }
 }
 
@@ -210,6 +212,11 @@ diesel::table! {
         rank -> BigInt,
         due_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_until -> Nullable<Timestamp>,
+        lease_token -> Nullable<Text>,
+        last_error -> Nullable<Text>,
     }
 }
 

@@ -215,6 +215,7 @@ pub fn close_period(
 /// The digests waiting to be sent, as the shared lease claims them.
 const QUEUE: Queue = Queue {
     table: "digests",
+    key: "id",
     pending: "j.sent_at IS NULL",
 };
 

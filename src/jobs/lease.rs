@@ -15,10 +15,12 @@ use crate::db::dialect::claim;
 pub use crate::db::dialect::claim::Param;
 use crate::db::AnyConnection;
 
-/// A table of jobs claimed row by row. It has `id`, `next_attempt_at`, `lease_until` and
-/// `lease_token` columns.
+/// A table of jobs claimed row by row. It has a key column (`key`), `next_attempt_at`,
+/// `lease_until` and `lease_token` columns.
 pub struct Queue {
     pub table: &'static str,
+    /// The column naming one row: `id` for most queues, `caption_id` for the posting queue.
+    pub key: &'static str,
     /// What else makes one of its rows wait to be done, in SQL on the row (named `j`),
     /// without parameters: `j.sent_at IS NULL`.
     pub pending: &'static str,
@@ -76,7 +78,11 @@ pub fn claim_only(
     limit: i64,
 ) -> QueryResult<Claim> {
     let token = crate::signing::random_hex(16);
-    let Queue { table, pending } = queue;
+    let Queue {
+        table,
+        key,
+        pending,
+    } = queue;
     let also = if only.sql.is_empty() {
         String::new()
     } else {
@@ -88,6 +94,7 @@ pub fn claim_only(
         conn,
         &claim::Claim {
             table,
+            key,
             alias: "j",
             pick: &format!(
                 "{pending}{also} AND j.next_attempt_at <= ? \
@@ -101,6 +108,25 @@ pub fn claim_only(
         },
     )?;
     Ok(Claim { token, won })
+}
+
+/// Leases the one row of `queue` keyed `key`, if it is pending, due at `at` and not leased
+/// by a live claim: for a queue whose due rows are chosen by the caller (the posting queue
+/// works its times out from each account's plan), the same claim one row at a time.
+/// `Some(token)` when this call won it.
+pub fn claim_one(
+    conn: &mut AnyConnection,
+    queue: &Queue,
+    key: &str,
+    at: NaiveDateTime,
+    lease_until: NaiveDateTime,
+) -> QueryResult<Option<String>> {
+    let only = Only::default().and(
+        &format!("j.{} = ?", queue.key),
+        [Param::Text(key.to_string())],
+    );
+    let claim = claim_only(conn, queue, &only, at, lease_until, 1)?;
+    Ok((claim.won == 1).then_some(claim.token))
 }
 
 #[cfg(test)]

@@ -33,6 +33,8 @@ pub enum Kind {
     AccountExists,
     /// A subscription payment failed: the grace period has begun.
     BillingPastDue,
+    /// A network refused a connection's password or token: posting there stopped.
+    ConnectionBroken,
 }
 
 impl Kind {
@@ -44,6 +46,7 @@ impl Kind {
             Kind::PasswordChanged => "password_changed",
             Kind::AccountExists => "account_exists",
             Kind::BillingPastDue => "billing_past_due",
+            Kind::ConnectionBroken => "connection_broken",
         }
     }
 }
@@ -171,6 +174,7 @@ pub fn enqueue_limited(
 /// The account mail waiting to be sent, as the shared lease claims it.
 const QUEUE: Queue = Queue {
     table: "outgoing_mail",
+    key: "id",
     pending: "j.sent_at IS NULL",
 };
 

@@ -34,6 +34,7 @@ pub fn claim_due_feeds(
     claim::load(
         conn,
         &claim::Claim {
+            key: "id",
             table: "feeds",
             alias: "f",
             pick,

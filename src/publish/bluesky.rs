@@ -2,11 +2,15 @@
 //! link-card thumbnails, and post records written under a record key derived from the
 //! caption, so a retry after a crash finds the post instead of making a second one.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::facets;
+use super::outgoing::{Outgoing, PublishError, Published};
+use crate::feeds::guard::{check_url, AddressPolicy, GuardedResolver};
 
 /// Why a call failed, sorted by what the caller should do about it.
 #[derive(Debug, thiserror::Error)]
@@ -79,22 +83,26 @@ pub struct LinkCard {
     pub thumb: Option<Value>,
 }
 
+/// The largest answer read from a PDS: sessions, records and blob references are small.
+const ANSWER_CAP: usize = 1024 * 1024;
+
 const TID_ALPHABET: &[u8; 32] = b"234567abcdefghijklmnopqrstuvwxyz";
 
 /// The record key of a caption's post: a TID (the key type `app.bsky.feed.post` asks for)
 /// made from the caption's id, the same on every try. Caption ids are UUIDv7: their first
-/// 48 bits are the creation time in milliseconds, which gives the TID's microseconds; the
-/// 10-bit clock id comes from the rest of the id, so captions made in the same millisecond
-/// still get different keys.
+/// 48 bits are the creation time in milliseconds, which gives the TID's time; ids made in
+/// the same millisecond by one process carry consecutive counter values (the `uuid`
+/// crate's 42-bit counter, whose low 30 bits sit at the top of the random part), and that
+/// counter picks the microseconds within the millisecond and then the 10-bit clock id, so
+/// over a million captions made in one millisecond get different keys. Another process's
+/// counter starts at random, so its ids meet these one time in a million.
 pub fn record_key(caption_id: &str) -> String {
     let hex: String = caption_id.chars().filter(char::is_ascii_hexdigit).collect();
     let millis = u64::from_str_radix(hex.get(..12).unwrap_or("0"), 16).unwrap_or(0);
-    let rest = hex.get(12..).unwrap_or("");
-    // FNV-1a over the rest of the id: cheap, stable and spread enough for 10 bits.
-    let clock = rest.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    }) & 0x3ff;
-    let micros = millis.saturating_mul(1000) & ((1 << 53) - 1);
+    let low64 = u64::from_str_radix(hex.get(16..32).unwrap_or("0"), 16).unwrap_or(0);
+    let counter = (low64 >> 32) & 0x3fff_ffff;
+    let clock = (counter / 1000) & 0x3ff;
+    let micros = millis.saturating_mul(1000).saturating_add(counter % 1000) & ((1 << 53) - 1);
     let value = (micros << 10) | clock;
     (0..13)
         .rev()
@@ -143,17 +151,32 @@ pub struct Client {
 }
 
 impl Client {
-    pub fn new(base: &str) -> Result<Self, BlueskyError> {
-        let http = reqwest::Client::builder()
+    /// A client for the PDS at `base`, which the subscriber typed: it is reached only where
+    /// the address policy lets feeds be fetched (checked on the address and again on every
+    /// address its name resolves to), like any other address a person gives us.
+    pub fn new(base: &str, policy: &AddressPolicy) -> Result<Self, BlueskyError> {
+        let refused = |message: String| BlueskyError::Refused {
+            status: 0,
+            error: "AddressRefused".into(),
+            message,
+        };
+        let url =
+            url::Url::parse(base).map_err(|e| refused(format!("{base} is not an address: {e}")))?;
+        check_url(&url, policy).map_err(|e| refused(e.to_string()))?;
+        let mut builder = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(30))
             .connect_timeout(std::time::Duration::from_secs(10))
             .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .build()
-            .map_err(|e| BlueskyError::Retry {
-                message: e.to_string(),
-                retry_after: None,
-            })?;
+            .no_proxy();
+        if !policy.allow_private {
+            builder = builder.dns_resolver(Arc::new(GuardedResolver {
+                policy: Arc::new(policy.clone()),
+            }));
+        }
+        let http = builder.build().map_err(|e| BlueskyError::Retry {
+            message: e.to_string(),
+            retry_after: None,
+        })?;
         Ok(Client {
             http,
             base: base.trim_end_matches('/').to_string(),
@@ -177,7 +200,19 @@ impl Client {
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
-        let body: Value = response.json().await.unwrap_or(Value::Null);
+        // A PDS answers with small JSON documents; a larger answer is not read whole.
+        let mut bytes = Vec::new();
+        let mut response = response;
+        while let Ok(Some(chunk)) = response.chunk().await {
+            if bytes.len() + chunk.len() > ANSWER_CAP {
+                return Err(BlueskyError::Retry {
+                    message: format!("the answer is larger than {ANSWER_CAP} bytes"),
+                    retry_after,
+                });
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         if (200..300).contains(&status) {
             return Ok(body);
         }
@@ -308,6 +343,78 @@ impl Client {
     }
 }
 
+impl From<BlueskyError> for PublishError {
+    fn from(error: BlueskyError) -> Self {
+        const NETWORK: &str = "Bluesky";
+        match error {
+            BlueskyError::Unauthorized { status, message } => PublishError::Unauthorized {
+                network: NETWORK,
+                message: format!("{status} {message}"),
+            },
+            BlueskyError::Retry {
+                message,
+                retry_after,
+            } => PublishError::Retry {
+                network: NETWORK,
+                message,
+                retry_after,
+            },
+            BlueskyError::Refused {
+                status,
+                error,
+                message,
+            } => PublishError::Refused {
+                network: NETWORK,
+                message: format!("{status} {error}: {message}"),
+            },
+        }
+    }
+}
+
+/// The longest link-card description: Bluesky's apps show two or three lines of it.
+const CARD_DESCRIPTION_CHARS: usize = 300;
+
+/// Publishes one caption with the session: its thumbnail uploaded first (a thumbnail the
+/// PDS refuses leaves the card without one rather than the caption unposted), then the
+/// post under the caption's record key, so a retry finds it.
+pub async fn send(
+    client: &Client,
+    session: &Session,
+    outgoing: &Outgoing,
+) -> Result<Published, PublishError> {
+    let mut card = outgoing.link.as_ref().map(|link| LinkCard {
+        uri: link.url.clone(),
+        title: link.title.clone(),
+        description: link
+            .description
+            .chars()
+            .take(CARD_DESCRIPTION_CHARS)
+            .collect(),
+        thumb: None,
+    });
+    if let (Some(card), Some(image)) = (card.as_mut(), &outgoing.image) {
+        match client
+            .upload_blob(session, image.bytes.clone(), &image.mime)
+            .await
+        {
+            Ok(blob) => card.thumb = Some(blob),
+            Err(BlueskyError::Refused { message, .. }) => {
+                tracing::warn!(caption = %outgoing.caption_id, %message, "thumbnail refused; posting the card without it")
+            }
+            Err(other) => return Err(other.into()),
+        }
+    }
+    let langs: Vec<&str> = outgoing.language.as_deref().into_iter().collect();
+    let record = post_record(&outgoing.text, &langs, card.as_ref(), Utc::now());
+    let posted = client
+        .publish(session, &record_key(&outgoing.caption_id), &record)
+        .await?;
+    Ok(Published {
+        uri: posted.uri,
+        web_url: posted.web_url,
+    })
+}
+
 fn session_from(body: Value) -> Result<Session, BlueskyError> {
     serde_json::from_value(body).map_err(|e| BlueskyError::Refused {
         status: 200,
@@ -321,6 +428,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_pds_address_in_a_private_network_is_refused_unless_private_networks_are_open() {
+        let closed = AddressPolicy::default();
+        for base in [
+            "http://127.0.0.1:2583",
+            "http://10.1.2.3",
+            "http://[::1]:80",
+            "ftp://pds.example",
+        ] {
+            assert!(
+                matches!(
+                    Client::new(base, &closed),
+                    Err(BlueskyError::Refused { .. })
+                ),
+                "{base}"
+            );
+        }
+        assert!(Client::new("https://bsky.social", &closed).is_ok());
+        assert!(Client::new("http://127.0.0.1:2583", &AddressPolicy::open()).is_ok());
+    }
+
+    #[test]
     fn a_captions_record_key_is_a_tid_and_always_the_same() {
         let id = "0193a6f1c2d37e4b8a9c5d6e7f801234";
         let key = record_key(id);
@@ -329,10 +457,20 @@ mod tests {
         // A TID's first character is one of 234567abcdefghij (the top bit is 0).
         assert!("234567abcdefghij".contains(&key[..1]), "{key}");
         assert!(key.bytes().all(|b| TID_ALPHABET.contains(&b)), "{key}");
-        // Another caption of the same millisecond gets another key.
-        assert_ne!(key, record_key("0193a6f1c2d37e4b8a9c5d6e7f801235"));
+        // The next caption of the same millisecond (the counter one up) gets another key.
+        assert_ne!(key, record_key("0193a6f1c2d37e4b8a9c5d6f7f801234"));
         // Later captions sort after earlier ones, as TIDs do.
         assert!(record_key("0193a6f1c2d47e4b8a9c5d6e7f801234") > key);
+    }
+
+    #[test]
+    fn captions_made_together_in_one_process_never_share_a_key() {
+        // A poll writes many captions within a millisecond; a shared key would make the
+        // second caption "find" the first one's post and never be posted.
+        let ids: Vec<String> = (0..5000).map(|_| crate::db::new_id()).collect();
+        let keys: std::collections::BTreeSet<String> =
+            ids.iter().map(|id| record_key(id)).collect();
+        assert_eq!(keys.len(), ids.len());
     }
 
     #[test]

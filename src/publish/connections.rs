@@ -132,3 +132,46 @@ pub fn delete(conn: &mut AnyConnection, user: &UserId, id: &str) -> QueryResult<
     .execute(conn)?;
     Ok(removed == 1)
 }
+
+/// A connection of some account with its secret, as opened (or why it did not open).
+pub type WithSecret = (UserId, Connection, Result<String, SecretError>);
+
+/// Every account's connection that is not broken, with its secret opened (feature-level:
+/// for the publisher, which posts for every account). A secret that no longer opens (the
+/// service key changed) comes with its error, so the connection can be marked broken.
+pub fn all_unbroken_with_secrets(
+    conn: &mut AnyConnection,
+    secrets: &SecretBox,
+) -> QueryResult<Vec<WithSecret>> {
+    let rows: Vec<(String, Connection, String)> = connections::table
+        .filter(connections::broken_at.is_null())
+        .order(connections::created_at.asc())
+        .select((
+            connections::user_id,
+            Connection::as_select(),
+            connections::secret_sealed,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(user, c, sealed)| {
+            let secret = secrets.open(&sealed, &c.id);
+            (UserId(user), c, secret)
+        })
+        .collect())
+}
+
+/// Notes that the subscriber was told the connection broke. `true` only for the first
+/// call after it broke, so the mail goes out once.
+pub fn mark_mailed(conn: &mut AnyConnection, user: &UserId, id: &str) -> QueryResult<bool> {
+    let changed = diesel::update(
+        connections::table
+            .filter(connections::user_id.eq(user.as_str()))
+            .filter(connections::id.eq(id))
+            .filter(connections::broken_at.is_not_null())
+            .filter(connections::broken_mailed_at.is_null()),
+    )
+    .set(connections::broken_mailed_at.eq(Some(now())))
+    .execute(conn)?;
+    Ok(changed == 1)
+}

@@ -10,13 +10,53 @@
 
 pub mod entries;
 pub mod links;
+pub mod outcomes;
 pub mod plans;
 pub mod slots;
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use diesel::QueryResult;
 
+use crate::accounts::UserId;
+use crate::captions::Platform;
+use crate::db::AnyConnection;
 use entries::QueueItem;
 use slots::{next_slots, PostingPlan};
+
+/// How far back a posting time missed while nothing could post still counts as the time
+/// of a caption queued before it: a longer outage posts at the next times instead of
+/// sending a day's backlog at once.
+pub const MISSED_TIMES_LOOKBACK_HOURS: i64 = 24;
+
+/// The account's queued captions of `platform` with their times, as the queue page shows
+/// them and the publisher sends them: counted from the oldest waiting caption's arrival
+/// (see [`outcomes::schedule_start`]), so a time passed while the caption waited is still
+/// its time, and a caption whose time is at or before now is due.
+pub fn timed(
+    conn: &mut AnyConnection,
+    user: &UserId,
+    platform: Platform,
+    queued: Vec<QueueItem>,
+    zone: Tz,
+    now: DateTime<Utc>,
+) -> QueryResult<(PostingPlan, Vec<Scheduled>)> {
+    let (plan, _) = plans::find(conn, user, platform, zone)?;
+    let lookback = chrono::Duration::hours(MISSED_TIMES_LOOKBACK_HOURS);
+    let start =
+        outcomes::schedule_start(conn, user, platform.id(), now.naive_utc(), lookback)?.and_utc();
+    let since = (start - chrono::Duration::days(2)).naive_utc();
+    let posted: Vec<DateTime<Utc>> = entries::posted_since(conn, user, platform.id(), since)?
+        .into_iter()
+        .map(|t| t.and_utc())
+        .collect();
+    let items = queued
+        .into_iter()
+        .filter(|i| i.platform == platform.id())
+        .collect();
+    let scheduled = schedule(&plan, items, &posted, start);
+    Ok((plan, scheduled))
+}
 
 /// A queued caption with the time it goes out; `None` when the plan has no posting time.
 #[derive(Debug, Clone)]

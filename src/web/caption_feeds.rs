@@ -344,6 +344,7 @@ mod tests {
             posted_at: None,
             original_body: None,
             edited_at: None,
+            post_url: None,
         }
     }
 

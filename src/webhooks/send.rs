@@ -43,6 +43,7 @@ pub fn client(policy: &AddressPolicy) -> reqwest::Result<reqwest::Client> {
 /// The deliveries waiting to go: not delivered, not given up, to an enabled endpoint.
 const QUEUE: Queue = Queue {
     table: "webhook_deliveries",
+    key: "id",
     pending: "j.delivered_at IS NULL AND j.gave_up_at IS NULL \
               AND EXISTS (SELECT 1 FROM webhook_endpoints e \
                           WHERE e.id = j.endpoint_id AND e.disabled_at IS NULL)",

@@ -12,14 +12,14 @@ use std::sync::{Mutex, OnceLock};
 use captionfeed::publish::bluesky::{post_record, record_key, BlueskyError, Client, LinkCard};
 use serde_json::{json, Value};
 
-struct Pds {
-    url: String,
+pub(crate) struct Pds {
+    pub(crate) url: String,
     _process: Mutex<Child>,
 }
 
 /// The PDS of this test run, started on first use; it stops when the tests end (it
 /// watches its stdin, which this process holds).
-fn pds() -> &'static Pds {
+pub(crate) fn pds() -> &'static Pds {
     static PDS: OnceLock<Pds> = OnceLock::new();
     PDS.get_or_init(|| {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -73,7 +73,7 @@ fn pds() -> &'static Pds {
 
 /// A new account on the PDS and an app password for it: (handle, app password, the
 /// account's own access token).
-async fn account() -> (String, String, String) {
+pub(crate) async fn account() -> (String, String, String) {
     static N: AtomicUsize = AtomicUsize::new(0);
     let n = N.fetch_add(1, Ordering::SeqCst);
     let handle = format!("ann{}x{n}.test", std::process::id());
@@ -113,7 +113,7 @@ async fn account() -> (String, String, String) {
 }
 
 /// A 1×1 PNG.
-const PNG: &[u8] = &[
+pub(crate) const PNG: &[u8] = &[
     0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
     0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
     0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8, 0xcf, 0xc0, 0xf0,
@@ -121,7 +121,7 @@ const PNG: &[u8] = &[
     0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
 ];
 
-async fn records(did: &str) -> Vec<Value> {
+pub(crate) async fn records(did: &str) -> Vec<Value> {
     let listed: Value = reqwest::Client::new()
         .get(format!("{}/xrpc/com.atproto.repo.listRecords", pds().url))
         .query(&[
@@ -141,7 +141,8 @@ async fn records(did: &str) -> Vec<Value> {
 #[tokio::test]
 async fn a_caption_is_posted_with_facets_langs_and_a_card_and_read_back() {
     let (handle, app_password, _) = account().await;
-    let client = Client::new(&pds().url).expect("client");
+    let client =
+        Client::new(&pds().url, &captionfeed::config::AddressPolicy::open()).expect("client");
     let session = client
         .create_session(&handle, &app_password)
         .await
@@ -227,7 +228,8 @@ async fn a_caption_is_posted_with_facets_langs_and_a_card_and_read_back() {
 #[tokio::test]
 async fn a_wrong_or_revoked_app_password_is_unauthorized() {
     let (handle, app_password, access) = account().await;
-    let client = Client::new(&pds().url).expect("client");
+    let client =
+        Client::new(&pds().url, &captionfeed::config::AddressPolicy::open()).expect("client");
     let refused = client.create_session(&handle, "aaaa-bbbb-cccc-dddd").await;
     assert!(
         matches!(refused, Err(BlueskyError::Unauthorized { status: 401, .. })),

@@ -396,6 +396,26 @@ impl TestApp {
             .n
     }
 
+    /// The text a `SELECT … AS v …` query answers.
+    pub async fn sql_text(&self, query: &str) -> String {
+        #[derive(diesel::QueryableByName)]
+        struct Text {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            v: String,
+        }
+        let query = query.to_string();
+        self.db
+            .run(move |conn| {
+                use diesel::RunQueryDsl as _;
+                diesel::sql_query(&query)
+                    .get_result::<Text>(conn)
+                    .map_err(captionfeed::db::DbError::from)
+            })
+            .await
+            .unwrap_or_else(|e| panic!("reading: {e}"))
+            .v
+    }
+
     /// Makes `email`'s account an operator, as `captionfeed admin grant` does.
     pub async fn grant_operator(&self, email: &str) {
         let email = email.to_string();

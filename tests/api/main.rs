@@ -40,6 +40,7 @@ mod mastodon;
 mod operators;
 mod politeness;
 mod poller;
+mod publishing;
 mod queue;
 mod regenerate;
 mod reset;

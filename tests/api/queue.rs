@@ -6,7 +6,7 @@ use crate::helpers::{new_browser, rss, spawn_app, Backend, FeedServer, TestApp};
 use crate::on_both_backends;
 
 /// The caption ids in one platform's section of the queue page, in order.
-fn queued_on(html: &str, platform: &str) -> Vec<String> {
+pub(crate) fn queued_on(html: &str, platform: &str) -> Vec<String> {
     let Some(section) = html
         .split(&format!(r#"<h2 id="queue-{platform}">"#))
         .nth(1)

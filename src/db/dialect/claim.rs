@@ -21,6 +21,8 @@ pub enum Param {
 /// (named `alias`) with `?` placeholders for `params`; rows are taken in `due` order.
 pub struct Claim<'a> {
     pub table: &'a str,
+    /// The column naming one row (`id` for most tables).
+    pub key: &'a str,
     pub alias: &'a str,
     pub pick: &'a str,
     pub params: Vec<Param>,
@@ -35,6 +37,7 @@ impl Claim<'_> {
     fn sql(&self, skip_locked: bool, returning: bool) -> String {
         let Claim {
             table,
+            key,
             alias,
             pick,
             due,
@@ -42,8 +45,8 @@ impl Claim<'_> {
         } = self;
         format!(
             "UPDATE {table} SET lease_until = ?, lease_token = ? \
-             WHERE id IN ( \
-               SELECT {alias}.id FROM {table} {alias} \
+             WHERE {key} IN ( \
+               SELECT {alias}.{key} FROM {table} {alias} \
                WHERE {pick} \
                ORDER BY {alias}.{due} \
                LIMIT ?{}){}",
@@ -153,6 +156,7 @@ mod tests {
     fn only_postgres_skips_locked_rows_and_the_statement_is_otherwise_the_same() {
         let claim = Claim {
             table: "feeds",
+            key: "id",
             alias: "f",
             pick: "f.next_check_at <= ?",
             params: vec![],

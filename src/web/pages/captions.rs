@@ -44,6 +44,8 @@ pub struct CaptionView {
     pub error: Option<String>,
     pub posted: bool,
     pub posted_at: String,
+    /// The post on the network, when a connection published it.
+    pub posted_link: Option<String>,
     pub edited: bool,
     /// Opens the platform's compose box with this caption in it.
     pub composer: Option<ComposerView>,
@@ -59,6 +61,7 @@ impl From<StoredCaption> for CaptionView {
             posted: c.status() == CaptionStatus::Posted,
             posted_at: c.posted_at.as_ref().map(format_time).unwrap_or_default(),
             edited: c.is_edited(),
+            posted_link: c.post_url.clone(),
             composer: None,
             variant: Some(c.variant)
                 .filter(|v| v != crate::captions::DEFAULT_VARIANT)

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod billing;
 pub mod builder;
 pub mod captions;
+pub mod connections;
 pub mod desk_cache;
 pub mod desk_watch;
 pub mod feed_builder;

@@ -4,7 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use askama::Template;
-use chrono::{Duration, Utc};
+use chrono::Utc;
 use chrono_tz::Tz;
 
 use super::share::{composer_view, ComposerView, MASTODON_CHOOSER};
@@ -13,10 +13,12 @@ use crate::accounts::UserId;
 use crate::captions::Platform;
 use crate::db::AnyConnection;
 use crate::digests::settings as digest_settings;
+use crate::publish::connections;
 use crate::queue::entries::{self, QueueItem, QueueMode};
+use crate::queue::outcomes;
 use crate::queue::plans::{self, PlanInput, WEEKDAYS};
 use crate::queue::slots::PostingPlan;
-use crate::queue::{schedule, Scheduled};
+use crate::queue::{timed, Scheduled};
 use crate::web::csrf::CheckedForm;
 use crate::web::error::WebError;
 use crate::web::session::CurrentUser;
@@ -30,6 +32,8 @@ pub struct ItemView {
     pub text: String,
     pub post_title: String,
     pub pinned: bool,
+    /// The last try failed for now: when the next one is, and why.
+    pub waiting: Option<String>,
     /// Read by the shared composer template, as `caption.composer`.
     pub composer: Option<ComposerView>,
 }
@@ -57,6 +61,24 @@ struct QueuePage {
     review: Vec<ItemView>,
     feeds: Vec<FeedMode>,
     plan_links: Vec<(String, String)>,
+    /// Connections a network refused: posting there stopped until connected again.
+    broken: Vec<BrokenView>,
+    /// Captions a network refused, with the reason.
+    failures: Vec<FailureView>,
+}
+
+pub struct BrokenView {
+    pub network: String,
+    pub handle: String,
+    pub reason: String,
+}
+
+pub struct FailureView {
+    pub caption_id: String,
+    pub network: String,
+    pub first_line: String,
+    pub post_title: String,
+    pub reason: String,
 }
 
 /// The zone plans start in: the account's digest zone, which the settings page asks for.
@@ -133,6 +155,7 @@ fn item_view(item: QueueItem, when: String, pinned: bool) -> ItemView {
         when,
         post_title: item.post_title,
         pinned,
+        waiting: None,
         composer,
     }
 }
@@ -141,6 +164,16 @@ struct Loaded {
     per_platform: Vec<(Platform, PostingPlan, Vec<Scheduled>)>,
     review: Vec<QueueItem>,
     modes: Vec<(String, String, QueueMode)>,
+    waiting: Vec<outcomes::Waiting>,
+    failures: Vec<outcomes::Failure>,
+    connections: Vec<connections::Connection>,
+}
+
+fn network_name(platform: &str) -> String {
+    platform
+        .parse::<Platform>()
+        .map(|p| p.display_name().to_string())
+        .unwrap_or_else(|_| platform.to_string())
 }
 
 fn load(conn: &mut AnyConnection, user: &UserId) -> Result<Loaded, WebError> {
@@ -148,28 +181,21 @@ fn load(conn: &mut AnyConnection, user: &UserId) -> Result<Loaded, WebError> {
     let zone = account_zone(conn, user)?;
     let queued = entries::queued(conn, user)?;
     let now = Utc::now();
-    let since = (now - Duration::days(2)).naive_utc();
     let mut per_platform = Vec::new();
     for platform in Platform::ALL {
-        let items: Vec<QueueItem> = queued
-            .iter()
-            .filter(|i| i.platform == platform.id())
-            .cloned()
-            .collect();
-        if items.is_empty() {
+        if !queued.iter().any(|i| i.platform == platform.id()) {
             continue;
         }
-        let (plan, _) = plans::find(conn, user, platform, zone)?;
-        let posted: Vec<_> = entries::posted_since(conn, user, platform.id(), since)?
-            .into_iter()
-            .map(|t| t.and_utc())
-            .collect();
-        per_platform.push((platform, plan.clone(), schedule(&plan, items, &posted, now)));
+        let (plan, scheduled) = timed(conn, user, platform, queued.clone(), zone, now)?;
+        per_platform.push((platform, plan, scheduled));
     }
     Ok(Loaded {
         per_platform,
         review: entries::waiting_for_review(conn, user)?,
         modes: entries::modes(conn, user)?,
+        waiting: outcomes::waiting_again(conn, user)?,
+        failures: outcomes::failures(conn, user)?,
+        connections: connections::list(conn, user)?,
     })
 }
 
@@ -181,6 +207,7 @@ pub async fn show(
 ) -> Result<HttpResponse, WebError> {
     let id = user.id();
     let loaded = state.db.run(move |conn| load(conn, &id)).await?;
+    let waiting = &loaded.waiting;
     let platforms = loaded
         .per_platform
         .into_iter()
@@ -214,7 +241,19 @@ pub async fn show(
                         let at =
                             s.at.map(|t| when(&plan, t))
                                 .unwrap_or_else(|| "no time yet".to_string());
-                        item_view(s.item, at, pinned)
+                        let waiting = waiting
+                            .iter()
+                            .find(|w| w.caption_id == s.item.caption_id)
+                            .map(|w| {
+                                format!(
+                                    "Trying again after {}: {}",
+                                    when(&plan, w.next_attempt_at.and_utc()),
+                                    w.error.as_deref().unwrap_or("the network did not answer")
+                                )
+                            });
+                        let mut view = item_view(s.item, at, pinned);
+                        view.waiting = waiting;
+                        view
                     })
                     .collect(),
                 reach,
@@ -241,6 +280,27 @@ pub async fn show(
         plan_links: Platform::ALL
             .iter()
             .map(|p| (p.id().to_string(), p.display_name().to_string()))
+            .collect(),
+        broken: loaded
+            .connections
+            .into_iter()
+            .filter(|c| c.broken_at.is_some())
+            .map(|c| BrokenView {
+                network: network_name(&c.platform),
+                handle: c.handle,
+                reason: c.broken_reason.unwrap_or_default(),
+            })
+            .collect(),
+        failures: loaded
+            .failures
+            .into_iter()
+            .map(|f| FailureView {
+                network: network_name(&f.platform),
+                first_line: first_line(&f.text),
+                caption_id: f.caption_id,
+                post_title: f.post_title,
+                reason: f.reason.unwrap_or_default(),
+            })
             .collect(),
     };
     render(StatusCode::OK, &page)

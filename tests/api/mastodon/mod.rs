@@ -111,6 +111,45 @@ async fn approve_on_instance(
     path_and_query(&location(&approved))
 }
 
+/// The whole way, as a subscriber has it: connected through the pages, a queued caption
+/// posted now by the publishing worker, once, with its address kept on the caption.
+async fn the_publisher_posts_a_queued_caption_to_the_instance_once(backend: Backend) {
+    let fake = MastodonFake::start().await;
+    let app = spawn_app(backend).await;
+    let feeds = FeedServer::start().await;
+    let caption = crate::publishing::queued_caption(&app, &feeds, "mastodon").await;
+    let back = approve_on_instance(&app, &app.client, &fake).await;
+    assert_eq!(app.get(&back).await.status().as_u16(), 303);
+    crate::publishing::post_now(&app, &caption).await;
+    let publisher = crate::publishing::publisher(&app).await;
+
+    let report = publisher.run_once().await.expect("a pass");
+    assert_eq!(report.posted, 1, "{report:?}");
+    let statuses = fake.statuses();
+    assert_eq!(statuses.len(), 1);
+    let body = app
+        .sql_text(&format!(
+            "SELECT body AS v FROM captions WHERE id = '{caption}'"
+        ))
+        .await;
+    assert_eq!(statuses[0].text, body, "the caption exactly");
+    assert_eq!(
+        statuses[0].idempotency_key.as_deref(),
+        Some(idempotency_key(&caption).as_str())
+    );
+    let (status, _, url) = crate::publishing::caption_row(&app, &caption).await;
+    assert_eq!(status, "posted");
+    assert!(
+        url.is_some_and(|u| u.starts_with(&fake.origin)),
+        "its address is kept"
+    );
+
+    let again = publisher.run_once().await.expect("a second pass");
+    assert_eq!(again.posted, 0);
+    assert_eq!(fake.statuses().len(), 1, "posted once");
+}
+on_both_backends!(the_publisher_posts_a_queued_caption_to_the_instance_once);
+
 async fn connected_rows(app: &TestApp) -> i64 {
     app.sql_count("SELECT COUNT(*) AS n FROM connections").await
 }
