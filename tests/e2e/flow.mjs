@@ -249,6 +249,8 @@ async function run({ name, ...options }) {
       ["/settings", "settings", /Settings/],
       ["/settings/tokens", "tokens", /API and caption feeds/],
       ["/settings/webhooks", "webhooks", /Webhooks/],
+      ["/connections", "connections", /Connections/],
+      ["/connections/mastodon", "connect-mastodon", /Connect Mastodon/],
       ["/import/opml", "import", /Import feeds/],
       ["/billing", "billing", /Billing/],
     ]) {
