@@ -15,13 +15,20 @@ pub fn wait_hint(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
     let expires = text(header::EXPIRES)
         .and_then(http_date)
         .and_then(|at| positive(at - server_now));
-    let retry_after = text(header::RETRY_AFTER).and_then(|v| match v.trim().parse::<u64>() {
-        Ok(seconds) => Some(Duration::from_secs(seconds)),
-        Err(_) => http_date(v).and_then(|at| positive(at - now)),
-    });
+    let retry_after = retry_after(headers, now);
     // Cache-Control wins over Expires when both are present (RFC 9111 5.3).
     let cache = max_age.or(expires);
     [cache, retry_after].into_iter().flatten().max()
+}
+
+/// `Retry-After` alone, in seconds or as an HTTP date: how long a 429 or 503 asks us to
+/// wait (a cache lifetime says nothing about that).
+pub fn retry_after(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
+    let value = headers.get(header::RETRY_AFTER)?.to_str().ok()?;
+    match value.trim().parse::<u64>() {
+        Ok(seconds) => Some(Duration::from_secs(seconds)),
+        Err(_) => http_date(value).and_then(|at| positive(at - now)),
+    }
 }
 
 fn max_age(cache_control: &str) -> Option<Duration> {

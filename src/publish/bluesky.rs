@@ -195,11 +195,7 @@ impl Client {
             retry_after: None,
         })?;
         let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
+        let retry_after = wait_asked(response.headers(), Utc::now());
         // A PDS answers with small JSON documents; a larger answer is not read whole.
         let mut bytes = Vec::new();
         let mut response = response;
@@ -415,6 +411,25 @@ pub async fn send(
     })
 }
 
+/// How long a refusing PDS asks us to wait, in whole seconds: `Retry-After` (seconds or an
+/// HTTP date), else the rate limit's `RateLimit-Reset` (the Unix time the PDS's window
+/// opens again).
+fn wait_asked(headers: &reqwest::header::HeaderMap, now: DateTime<Utc>) -> Option<u64> {
+    if let Some(wait) = crate::feeds::hints::retry_after(headers, now) {
+        return Some(wait.as_secs() + u64::from(wait.subsec_nanos() > 0));
+    }
+    let reset: i64 = headers
+        .get("ratelimit-reset")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    u64::try_from(reset - now.timestamp())
+        .ok()
+        .filter(|s| *s > 0)
+}
+
 fn session_from(body: Value) -> Result<Session, BlueskyError> {
     serde_json::from_value(body).map_err(|e| BlueskyError::Refused {
         status: 200,
@@ -426,6 +441,34 @@ fn session_from(body: Value) -> Result<Session, BlueskyError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_wait_a_pds_asks_for_is_read_in_seconds_as_a_date_or_from_its_rate_limit() {
+        use reqwest::header::{HeaderMap, HeaderValue};
+        let now = DateTime::parse_from_rfc3339("2026-12-07T10:00:00Z")
+            .expect("a time")
+            .with_timezone(&Utc);
+        let asked = |pairs: &[(&'static str, &'static str)]| {
+            let mut headers = HeaderMap::new();
+            for (name, value) in pairs {
+                headers.insert(*name, HeaderValue::from_static(value));
+            }
+            wait_asked(&headers, now)
+        };
+        assert_eq!(asked(&[("retry-after", "120")]), Some(120));
+        assert_eq!(
+            asked(&[("retry-after", "Mon, 07 Dec 2026 10:05:00 GMT")]),
+            Some(300)
+        );
+        // 2026-12-07T10:01:30Z
+        assert_eq!(asked(&[("ratelimit-reset", "1796637690")]), Some(90));
+        assert_eq!(
+            asked(&[("ratelimit-reset", "1796637000")]),
+            None,
+            "already past"
+        );
+        assert_eq!(asked(&[]), None);
+    }
 
     #[test]
     fn a_pds_address_in_a_private_network_is_refused_unless_private_networks_are_open() {
