@@ -210,6 +210,25 @@ fn keep_public(
     Ok(public)
 }
 
+/// An HTTP client builder for addresses people give us (feeds, webhook receivers, a PDS,
+/// a Mastodon instance): rustls, no proxy (it would connect for us, past the guard), no
+/// redirects (the answer could point anywhere; callers follow them by hand where they
+/// must), no referer, and names resolved through [`GuardedResolver`] unless private
+/// networks are open as a whole. Callers add their timeouts and headers.
+pub fn guarded_client(policy: &AddressPolicy) -> reqwest::ClientBuilder {
+    let builder = reqwest::Client::builder()
+        .use_rustls_tls()
+        .no_proxy()
+        .referer(false)
+        .redirect(reqwest::redirect::Policy::none());
+    match policy.allow_private {
+        true => builder,
+        false => builder.dns_resolver(Arc::new(GuardedResolver {
+            policy: Arc::new(policy.clone()),
+        })),
+    }
+}
+
 /// reqwest resolver that only ever hands out addresses the policy permits.
 #[derive(Debug, Clone, Default)]
 pub struct GuardedResolver {

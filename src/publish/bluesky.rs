@@ -2,15 +2,13 @@
 //! link-card thumbnails, and post records written under a record key derived from the
 //! caption, so a retry after a crash finds the post instead of making a second one.
 
-use std::sync::Arc;
-
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::facets;
 use super::outgoing::{Outgoing, PublishError, Published};
-use crate::feeds::guard::{check_url, AddressPolicy, GuardedResolver};
+use crate::feeds::guard::{check_url, guarded_client, AddressPolicy};
 
 /// Why a call failed, sorted by what the caller should do about it.
 #[derive(Debug, thiserror::Error)]
@@ -163,16 +161,10 @@ impl Client {
         let url =
             url::Url::parse(base).map_err(|e| refused(format!("{base} is not an address: {e}")))?;
         check_url(&url, policy).map_err(|e| refused(e.to_string()))?;
-        let mut builder = reqwest::Client::builder()
+        let builder = guarded_client(policy)
             .timeout(std::time::Duration::from_secs(30))
             .connect_timeout(std::time::Duration::from_secs(10))
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy();
-        if !policy.allow_private {
-            builder = builder.dns_resolver(Arc::new(GuardedResolver {
-                policy: Arc::new(policy.clone()),
-            }));
-        }
+            .user_agent(crate::feeds::fetch::default_user_agent());
         let http = builder.build().map_err(|e| BlueskyError::Retry {
             message: e.to_string(),
             retry_after: None,

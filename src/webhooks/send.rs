@@ -1,7 +1,6 @@
 //! Claiming due deliveries with the jobs' lease, posting them through
 //! the guarded client, and recording what happened.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
@@ -13,7 +12,7 @@ use super::endpoints::{Delivery, Endpoint};
 use super::sign;
 use crate::db::schema::{webhook_deliveries, webhook_endpoints};
 use crate::db::AnyConnection;
-use crate::feeds::guard::{check_url, AddressPolicy, GuardedResolver};
+use crate::feeds::guard::{check_url, guarded_client, AddressPolicy};
 use crate::jobs::lease::{self, Queue};
 
 pub const TIMEOUT: Duration = Duration::from_secs(10);
@@ -24,20 +23,11 @@ pub const GIVE_UP_AFTER_HOURS: i64 = 24;
 /// proxy (it would connect for us, past the guard), no redirects (a receiver could point
 /// us anywhere).
 pub fn client(policy: &AddressPolicy) -> reqwest::Result<reqwest::Client> {
-    let mut builder = reqwest::Client::builder()
-        .use_rustls_tls()
-        .no_proxy()
-        .referer(false)
+    guarded_client(policy)
         .connect_timeout(TIMEOUT)
         .timeout(TIMEOUT)
         .user_agent(crate::feeds::fetch::default_user_agent())
-        .redirect(reqwest::redirect::Policy::none());
-    if !policy.allow_private {
-        builder = builder.dns_resolver(Arc::new(GuardedResolver {
-            policy: Arc::new(policy.clone()),
-        }));
-    }
-    builder.build()
+        .build()
 }
 
 /// The deliveries waiting to go: not delivered, not given up, to an enabled endpoint.

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use url::Url;
 
-use crate::feeds::guard::{check_url, AddressPolicy, GuardedResolver};
+use crate::feeds::guard::{check_url, guarded_client, AddressPolicy};
 use crate::feeds::hints::wait_hint;
 use crate::feeds::FetchError;
 use crate::publish::outgoing::PublishError;
@@ -86,19 +86,10 @@ pub struct Client {
 
 impl Client {
     pub fn new(policy: &AddressPolicy) -> Result<Self, MastodonError> {
-        let mut builder = reqwest::Client::builder()
-            .use_rustls_tls()
-            .no_proxy()
-            .referer(false)
+        let builder = guarded_client(policy)
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(TIMEOUT)
-            .user_agent(crate::feeds::fetch::default_user_agent())
-            .redirect(reqwest::redirect::Policy::none());
-        if !policy.allow_private {
-            builder = builder.dns_resolver(Arc::new(GuardedResolver {
-                policy: Arc::new(policy.clone()),
-            }));
-        }
+            .user_agent(crate::feeds::fetch::default_user_agent());
         let http = builder.build().map_err(|e| MastodonError::Retry {
             message: format!("cannot build the HTTP client: {e}"),
             retry_after: None,
