@@ -132,6 +132,31 @@ pub fn record_failed(
     Ok(changed == 1)
 }
 
+/// Puts a caption the network refused back in the queue (after the subscriber edited it,
+/// say), to be tried afresh at its next posting time. `false`: not one of the account's
+/// refused captions.
+pub fn retry(
+    conn: &mut AnyConnection,
+    user: &UserId,
+    caption_id: &str,
+    at: NaiveDateTime,
+) -> QueryResult<bool> {
+    let changed = diesel::update(
+        queue_entries::table
+            .filter(queue_entries::user_id.eq(user.as_str()))
+            .filter(queue_entries::caption_id.eq(caption_id))
+            .filter(queue_entries::state.eq(FAILED)),
+    )
+    .set((
+        queue_entries::state.eq(QUEUED),
+        queue_entries::attempts.eq(0),
+        queue_entries::next_attempt_at.eq(at),
+        queue_entries::last_error.eq(None::<String>),
+    ))
+    .execute(conn)?;
+    Ok(changed == 1)
+}
+
 /// Gives the claim back untried (the connection broke): the caption waits, its attempts
 /// unchanged, for the subscriber to connect again.
 pub fn release(conn: &mut AnyConnection, caption_id: &str, token: &str) -> QueryResult<bool> {

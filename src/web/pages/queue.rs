@@ -309,7 +309,8 @@ pub async fn show(
 #[derive(serde::Deserialize)]
 pub struct NoFields {}
 
-/// One of the queue's buttons on one caption: `up`, `now`, `skip` or `approve`.
+/// One of the queue's buttons on one caption: `up`, `now`, `skip`, `approve`, or `retry`
+/// (a refused caption back in the queue).
 #[post("/queue/{caption}/{action}")]
 pub async fn act(
     state: web::Data<AppState>,
@@ -327,6 +328,7 @@ pub async fn act(
                 "now" => entries::post_now(conn, &id, &caption)?,
                 "skip" => entries::skip(conn, &id, &caption)?,
                 "approve" => entries::approve(conn, &id, &caption)?,
+                "retry" => crate::queue::outcomes::retry(conn, &id, &caption, crate::db::now())?,
                 _ => false,
             };
             Ok::<_, WebError>(done)

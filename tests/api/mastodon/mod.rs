@@ -150,6 +150,64 @@ async fn the_publisher_posts_a_queued_caption_to_the_instance_once(backend: Back
 }
 on_both_backends!(the_publisher_posts_a_queued_caption_to_the_instance_once);
 
+/// A caption the instance refuses is shown under "Not posted" with the reason, and once the
+/// subscriber has dealt with it, "Queue again" sends it at the next pass, once.
+async fn a_refused_caption_is_shown_and_can_be_queued_again(backend: Backend) {
+    let fake = MastodonFake::start().await;
+    let app = spawn_app(backend).await;
+    let feeds = FeedServer::start().await;
+    let caption = crate::publishing::queued_caption(&app, &feeds, "mastodon").await;
+    let back = approve_on_instance(&app, &app.client, &fake).await;
+    assert_eq!(app.get(&back).await.status().as_u16(), 303);
+    // The instance lowered its limit after we connected.
+    fake.set_max_characters(10);
+    crate::publishing::post_now(&app, &caption).await;
+    let publisher = crate::publishing::publisher(&app).await;
+
+    let report = publisher.run_once().await.expect("a pass");
+    assert_eq!((report.posted, report.failed), (0, 1), "{report:?}");
+    let page = app.get_html("/queue").await;
+    let refused = page
+        .split(&format!(r#"id="f-{caption}""#))
+        .nth(1)
+        .and_then(|rest| rest.split("</li>").next())
+        .unwrap_or_else(|| panic!("the refused caption is listed: {page}"));
+    assert!(refused.contains("character limit"), "{refused}");
+    assert!(
+        refused.contains(&format!("/queue/{caption}/retry")),
+        "{refused}"
+    );
+
+    // Someone else cannot put it back; a caption that was not refused cannot be "retried".
+    let other = new_browser();
+    app.sign_up_as(&other, "bob@example.com").await;
+    let foreign = app
+        .submit_as(&other, "/queue", &format!("/queue/{caption}/retry"), &[])
+        .await;
+    assert_eq!(foreign.status().as_u16(), 404);
+
+    fake.set_max_characters(1000);
+    let again = app
+        .submit("/queue", &format!("/queue/{caption}/retry"), &[])
+        .await;
+    assert_eq!(again.status().as_u16(), 303);
+    let page = app.get_html("/queue").await;
+    assert!(!page.contains(&format!(r#"id="f-{caption}""#)), "{page}");
+    crate::publishing::post_now(&app, &caption).await;
+    let report = publisher.run_once().await.expect("a pass");
+    assert_eq!(report.posted, 1, "{report:?}");
+    assert_eq!(fake.statuses().len(), 1, "posted once");
+    let twice = app
+        .submit("/queue", &format!("/queue/{caption}/retry"), &[])
+        .await;
+    assert_eq!(
+        twice.status().as_u16(),
+        404,
+        "a posted caption is not refused"
+    );
+}
+on_both_backends!(a_refused_caption_is_shown_and_can_be_queued_again);
+
 async fn connected_rows(app: &TestApp) -> i64 {
     app.sql_count("SELECT COUNT(*) AS n FROM connections").await
 }
