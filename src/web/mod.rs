@@ -36,6 +36,8 @@ pub struct AppState {
     pub db: Db,
     pub settings: Settings,
     pub signing_key: Vec<u8>,
+    /// Seals and opens connection secrets, its key derived once from `signing_key`.
+    pub secrets: Arc<crate::publish::secrets::SecretBox>,
     /// Wakes the poller when a feed was added, so it is fetched at once.
     pub poller_wake: Arc<Notify>,
     pub api_limiter: api::rate_limit::ApiLimiter,
@@ -95,10 +97,14 @@ impl Application {
                 tracing::warn!(error = %e, "cannot start listening for desk changes");
             }
         }
+        let secrets = Arc::new(crate::publish::secrets::SecretBox::from_service_key(
+            &signing_key,
+        ));
         let state = web::Data::new(AppState {
             db,
             settings,
             signing_key,
+            secrets,
             poller_wake,
             api_limiter,
             mailer,

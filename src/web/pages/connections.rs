@@ -11,7 +11,6 @@ use super::{format_time, render, see_other, see_other_if_found, Layout};
 use crate::captions::Platform;
 use crate::publish::bluesky::{BlueskyError, Client};
 use crate::publish::connections;
-use crate::publish::secrets::SecretBox;
 use crate::web::csrf::CheckedForm;
 use crate::web::error::WebError;
 use crate::web::session::CurrentUser;
@@ -165,11 +164,10 @@ pub async fn connect_bluesky(
         }
     }
     let id = user.id();
-    let key = state.signing_key.clone();
+    let secrets = state.secrets.clone();
     state
         .db
         .run(move |conn| {
-            let secrets = SecretBox::from_service_key(&key);
             Ok::<_, WebError>(connections::save(
                 conn,
                 &secrets,

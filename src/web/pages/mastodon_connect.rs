@@ -18,7 +18,6 @@ use crate::db::DbError;
 use crate::publish::connections;
 use crate::publish::mastodon::client::{Client, MastodonError};
 use crate::publish::mastodon::{instance, oauth, store};
-use crate::publish::secrets::SecretBox;
 use crate::subscriptions;
 use crate::web::csrf::CheckedForm;
 use crate::web::error::WebError;
@@ -131,18 +130,11 @@ async fn authorization_address(
         Err(e) => return Ok(Err(e)),
     };
     let redirect = redirect_uri(state);
-    let key = state.signing_key.clone();
+    let key = state.secrets.clone();
     let (o, r, k) = (origin.clone(), redirect.clone(), key.clone());
     let known = state
         .db
-        .run(move |conn| {
-            Ok::<_, DbError>(store::find_app(
-                conn,
-                &SecretBox::from_service_key(&k),
-                &o,
-                &r,
-            )?)
-        })
+        .run(move |conn| Ok::<_, DbError>(store::find_app(conn, &k, &o, &r)?))
         .await?;
     let app = match known {
         Some(app) => app,
@@ -156,15 +148,7 @@ async fn authorization_address(
             let (o, r, k) = (origin.clone(), redirect.clone(), key.clone());
             state
                 .db
-                .run(move |conn| {
-                    Ok::<_, DbError>(store::keep_app(
-                        conn,
-                        &SecretBox::from_service_key(&k),
-                        &o,
-                        &r,
-                        &registered,
-                    )?)
-                })
+                .run(move |conn| Ok::<_, DbError>(store::keep_app(conn, &k, &o, &r, &registered)?))
                 .await?
         }
     };
@@ -173,13 +157,7 @@ async fn authorization_address(
     let oauth_state = state
         .db
         .run(move |conn| {
-            Ok::<_, DbError>(store::start_authorization(
-                conn,
-                &SecretBox::from_service_key(&key),
-                &id,
-                &o,
-                &verifier,
-            )?)
+            Ok::<_, DbError>(store::start_authorization(conn, &key, &id, &o, &verifier)?)
         })
         .await?;
     Ok(oauth::authorize_url(
@@ -211,16 +189,11 @@ pub async fn callback(
         state: oauth_state,
         error,
     } = query.into_inner();
-    let (id, key) = (user.id(), state.signing_key.clone());
+    let (id, key) = (user.id(), state.secrets.clone());
     let pending = state
         .db
         .run(move |conn| {
-            Ok::<_, DbError>(store::take_authorization(
-                conn,
-                &SecretBox::from_service_key(&key),
-                &id,
-                &oauth_state,
-            )?)
+            Ok::<_, DbError>(store::take_authorization(conn, &key, &id, &oauth_state)?)
         })
         .await?;
     let Some(pending) = pending else {
@@ -272,18 +245,11 @@ async fn finish(
     let (o, r, k) = (
         pending.origin.clone(),
         redirect.clone(),
-        state.signing_key.clone(),
+        state.secrets.clone(),
     );
     let app = state
         .db
-        .run(move |conn| {
-            Ok::<_, DbError>(store::find_app(
-                conn,
-                &SecretBox::from_service_key(&k),
-                &o,
-                &r,
-            )?)
-        })
+        .run(move |conn| Ok::<_, DbError>(store::find_app(conn, &k, &o, &r)?))
         .await?;
     let Some(app) = app else {
         return Ok(Err(MastodonError::Refused {
@@ -313,13 +279,13 @@ async fn finish(
         .max_characters
         .clamp(MASTODON_MIN_LIMIT, MASTODON_MAX_LIMIT);
     let limit = i32::try_from(limit).unwrap_or(500);
-    let (id, origin, key) = (user.id(), pending.origin.clone(), state.signing_key.clone());
+    let (id, origin, key) = (user.id(), pending.origin.clone(), state.secrets.clone());
     state
         .db
         .transaction(move |conn| {
             connections::save(
                 conn,
-                &SecretBox::from_service_key(&key),
+                &key,
                 &id,
                 Platform::Mastodon,
                 &origin,
