@@ -7,6 +7,7 @@ pub mod captions;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod desk;
 pub mod digests;
 pub mod feeds;
 pub mod images;

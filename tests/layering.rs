@@ -53,24 +53,6 @@ const UNITS: &[(&str, &str)] = &[
     ("app", "top"),
 ];
 
-/// The account's stored captions still live in `captions/` (the pure caption writing's
-/// home) until they move to `desk/`; they sit above `subscriptions`, the pure part below
-/// it, so they are a unit of their own here.
-const DESK_FILES: &[&str] = &[
-    "desk",
-    "feed_templates",
-    "query",
-    "regenerate",
-    "served",
-    "store",
-    "templates_store",
-];
-
-/// Units whose files still import one another in a circle: the stored captions' files
-/// are reordered when they move to `desk/` (issue 18); until then only their imports of
-/// other units are checked.
-const FILE_CYCLES_PENDING: &[&str] = &["desk"];
-
 /// One `crate::…` reference: where it is and the module path it names.
 #[derive(Debug, Clone)]
 struct Reference {
@@ -111,7 +93,6 @@ fn lower_layers_never_import_higher_ones_and_no_module_cycle_exists() {
             }
             if module.len() >= 2
                 && reference.target.len() >= 2
-                && !FILE_CYCLES_PENDING.contains(&from.as_str())
                 && module[0] == reference.target[0]
                 && module[1] != reference.target[1]
             {
@@ -159,13 +140,7 @@ fn layer_of(unit: &str) -> Option<usize> {
 }
 
 fn unit_of(module: &[String]) -> Option<String> {
-    let top = module.first()?;
-    match module.get(1) {
-        Some(child) if top == "captions" && DESK_FILES.contains(&child.as_str()) => {
-            Some("desk".into())
-        }
-        _ => Some(top.clone()),
-    }
+    module.first().cloned()
 }
 
 /// Every cycle among `edges`, each printed once with the reference behind every step.

@@ -44,6 +44,45 @@ pub fn user_for_token(conn: &mut AnyConnection, token: &str) -> Result<Option<Us
         .optional()?)
 }
 
+/// A live session's holder and desk, as the desk checks them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Viewer {
+    pub user_id: String,
+    pub expires_at: chrono::NaiveDateTime,
+    pub version: Option<i64>,
+}
+
+/// Which account holds a live session (by its token's hash) and that desk's change
+/// version, in one round trip: the desk asks this before anything else (unless it knows
+/// the answer, see `web::pages::desk_watch`), and serves a page it rendered before when
+/// the version has not moved. The version is the sum of the account's counters in
+/// `desk_versions` (one per subscription and one for the account, raised by triggers; see
+/// the migration); `None` only for an account without any, whose pages are then never
+/// reused. It lives with the sessions, whose liveness rule it shares with
+/// [`user_for_token`]; the version rides along only to save the desk a round trip.
+pub fn viewer(conn: &mut AnyConnection, session_hash: &str) -> QueryResult<Option<Viewer>> {
+    use diesel::sql_types::{BigInt, Nullable};
+    // A correlated subquery diesel's DSL does not express; PostgreSQL's SUM of BIGINT is
+    // NUMERIC, hence the cast.
+    let version = diesel::dsl::sql::<Nullable<BigInt>>(
+        "(SELECT CAST(SUM(desk_versions.version) AS BIGINT) FROM desk_versions \
+         WHERE desk_versions.user_id = sessions.user_id)",
+    );
+    sessions::table
+        .filter(sessions::id.eq(session_hash))
+        .filter(sessions::expires_at.gt(now()))
+        .select((sessions::user_id, sessions::expires_at, version))
+        .first(conn)
+        .optional()
+        .map(|row| {
+            row.map(|(user_id, expires_at, version)| Viewer {
+                user_id,
+                expires_at,
+                version,
+            })
+        })
+}
+
 /// Ends a session (logging out); unknown tokens are fine.
 pub fn delete(conn: &mut AnyConnection, token: &str) -> Result<(), AccountError> {
     diesel::delete(sessions::table.filter(sessions::id.eq(token_hash(token)))).execute(conn)?;

@@ -14,7 +14,10 @@
 //!   `meter`: measuring its shortenings line by line, each line once.
 //! - `builder`: templates as blocks a subscriber arranges, and back.
 //! - `filter`: include/exclude keywords; `utm`: tracking parameters on links.
-//! - `store`: the captions table; `templates_store`: the templates table.
+//! - `composer`: each platform's compose address with a caption in it.
+//!
+//! This module only writes: the account's stored captions, their templates and the
+//! desk that shows them are `crate::desk`.
 //!
 //! Feed text is untrusted but this module only produces plain text; nothing
 //! is HTML-escaped here. Pages escape captions when they display them.
@@ -667,10 +670,3 @@ mod tests {
     }
 }
 pub mod composer;
-pub mod desk;
-pub mod feed_templates;
-pub mod query;
-pub mod regenerate;
-pub mod served;
-pub mod store;
-pub mod templates_store;

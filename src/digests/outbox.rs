@@ -208,7 +208,7 @@ pub fn close_period(
             .execute(conn)?;
     }
     let ids: Vec<&str> = caption_ids.iter().map(String::as_str).collect();
-    crate::captions::served::mark(conn, &ids, at)?;
+    crate::desk::served::mark(conn, &ids, at)?;
     Ok(Some(id))
 }
 

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use crate::captions::store::{feeds_wanting_captions, write_captions_for_feeds, CompiledTemplates};
 use crate::db::{now, AnyConnection, DbError};
+use crate::desk::store::{feeds_wanting_captions, write_captions_for_feeds, CompiledTemplates};
 use crate::feeds::seen::SeenKeys;
 use crate::feeds::store::{
     move_feed_url, record_feed_error, record_feed_gone, record_feeds_fetched,

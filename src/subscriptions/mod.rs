@@ -256,7 +256,7 @@ pub struct CaptionSettings {
 }
 
 /// Saves one of the account's subscriptions' caption settings; false if not found.
-/// They apply to captions made from now on; [`crate::captions::regenerate`] brings the
+/// They apply to captions made from now on; [`crate::desk::regenerate`] brings the
 /// ones not used yet up to date.
 pub fn update_settings(
     conn: &mut AnyConnection,

@@ -11,9 +11,9 @@ use sha2::{Digest, Sha256};
 
 use super::AppState;
 use crate::accounts::{feed_keys, AccountError};
-use crate::captions::query::{serve_captions_page, CaptionFilter, CaptionWithPost};
 use crate::captions::Platform;
 use crate::db::DbError;
+use crate::desk::query::{serve_captions_page, CaptionFilter, CaptionWithPost};
 
 /// Items per feed document: enough for a reader polling hourly, small enough to fetch often.
 const ITEMS: i64 = 100;
@@ -323,7 +323,7 @@ fn json_feed(items: &[CaptionWithPost], self_url: &str, home: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::captions::store::StoredCaption;
+    use crate::desk::store::StoredCaption;
 
     fn caption(id: &str, platform: &str, body: &str, minute: u32) -> StoredCaption {
         let created_at = chrono::NaiveDate::from_ymd_opt(2026, 12, 7)

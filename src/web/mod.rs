@@ -53,7 +53,7 @@ pub struct AppState {
     /// compiles and runs a subscriber's template.
     pub template_limiter: api::rate_limit::ApiLimiter,
     /// Rendered copy-desk pages, reused while the account's desk version holds.
-    pub desk_pages: pages::desk_cache::DeskCache,
+    pub desk_pages: crate::desk::cache::DeskCache,
     /// Sessions and desk versions known without asking the database (PostgreSQL only).
     pub desk_watch: Arc<pages::desk_watch::DeskWatch>,
 }
@@ -116,7 +116,7 @@ impl Application {
             template_limiter: api::rate_limit::ApiLimiter::per_minute(
                 pages::templates::CHECKS_PER_MINUTE,
             ),
-            desk_pages: pages::desk_cache::DeskCache::default(),
+            desk_pages: crate::desk::cache::DeskCache::default(),
             desk_watch,
         });
         let server = HttpServer::new(move || {

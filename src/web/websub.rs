@@ -135,7 +135,7 @@ pub async fn receive(
         .transaction(move |conn| {
             let new = crate::feeds::store::insert_new_posts(conn, &feed_id, &parsed.entries)?;
             let captions = if new > 0 {
-                crate::captions::store::write_feed_captions(conn, &feed_id)?
+                crate::desk::store::write_feed_captions(conn, &feed_id)?
             } else {
                 0
             };

@@ -100,7 +100,7 @@ fn enqueue_captions(
     let (last_at, last_id) = (last.7, last.0.clone());
     // Their text is in the payloads from now on: a later template change must not rewrite it.
     let ids: Vec<&str> = rows.iter().map(|row| row.0.as_str()).collect();
-    crate::captions::served::mark(conn, &ids, at)?;
+    crate::desk::served::mark(conn, &ids, at)?;
     let mut added = 0;
     for row in &rows {
         let id = new_id();

@@ -7,10 +7,10 @@ use super::auth::ApiUser;
 use super::error::ApiError;
 use super::paging::{decode_cursor, encode_cursor, page_limit};
 use super::rfc3339;
-use crate::captions::desk::{self, CaptionStatus, EditError};
-use crate::captions::query::{serve_captions_page, CaptionFilter, CaptionWithPost};
-use crate::captions::store::StoredCaption;
 use crate::captions::Platform;
+use crate::desk::query::{serve_captions_page, CaptionFilter, CaptionWithPost};
+use crate::desk::store::StoredCaption;
+use crate::desk::{self, CaptionStatus, EditError};
 use crate::web::AppState;
 
 #[derive(serde::Deserialize, utoipa::IntoParams)]
@@ -228,7 +228,7 @@ pub async fn update(
                     return Ok(None);
                 }
             }
-            let found = crate::captions::query::caption_with_post(conn, &id, &caption_id)?;
+            let found = crate::desk::query::caption_with_post(conn, &id, &caption_id)?;
             Ok::<_, EditError>(found)
         })
         .await

@@ -9,14 +9,14 @@ use super::error::ApiError;
 use super::feeds::FeedOut;
 use super::rfc3339;
 use super::templates::{TemplateErrorBody, TemplateIn};
-use crate::captions::feed_templates;
-use crate::captions::regenerate;
-use crate::captions::templates_store::valid_variant;
 use crate::captions::{
     parse_hashtag_list, HashtagCaps, Language, Platform, UtmTags, MASTODON_MAX_LIMIT,
     MASTODON_MIN_LIMIT,
 };
 use crate::db::DbError;
+use crate::desk::regenerate;
+use crate::desk::templates_store::valid_variant;
+use crate::desk::{feed_templates, template_edits};
 use crate::subscriptions::{self, split_list, CaptionSettings, SubscribedFeed};
 use crate::web::AppState;
 
@@ -403,7 +403,9 @@ pub async fn put_template(
     );
     let saved = state
         .db
-        .transaction(move |conn| feed_templates::save(conn, &id, &sub, platform, &v, &source))
+        .transaction(move |conn| {
+            template_edits::save_for_feed(conn, &id, &sub, platform, &v, &source)
+        })
         .await;
     match saved {
         Ok(Some(_)) => {}
@@ -442,7 +444,7 @@ pub async fn delete_template(
     let removed = state
         .db
         .transaction(move |conn| {
-            Ok::<_, DbError>(feed_templates::delete(
+            Ok::<_, DbError>(template_edits::delete_for_feed(
                 conn,
                 &id,
                 &subscription_id,

@@ -8,7 +8,7 @@ use super::captions::{stored_caption_out, CaptionOut, PostOut};
 use super::error::ApiError;
 use super::paging::{decode_cursor, encode_cursor, page_limit};
 use super::rfc3339;
-use crate::captions::query::{list_posts_page, post_with_captions, AccountPost};
+use crate::desk::query::{list_posts_page, post_with_captions, AccountPost};
 use crate::web::AppState;
 
 #[derive(serde::Deserialize, utoipa::IntoParams)]
@@ -135,7 +135,7 @@ pub async fn show(
             let found = post_with_captions(conn, &id, &post_id)?;
             if let Some((_, captions)) = &found {
                 let ids: Vec<&str> = captions.iter().map(|c| c.id.as_str()).collect();
-                crate::captions::served::mark(conn, &ids, crate::db::now())?;
+                crate::desk::served::mark(conn, &ids, crate::db::now())?;
             }
             Ok::<_, ApiError>(found)
         })

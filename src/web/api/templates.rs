@@ -7,9 +7,10 @@ use actix_web::{web, HttpResponse};
 use super::auth::ApiUser;
 use super::error::ApiError;
 use super::rfc3339;
-use crate::captions::templates_store::{self, InForce, SaveError};
 use crate::captions::{Platform, STYLES, TEMPLATE_VARIABLES};
 use crate::db::DbError;
+use crate::desk::template_edits;
+use crate::desk::templates_store::{self, InForce, SaveError};
 use crate::web::AppState;
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -171,7 +172,7 @@ pub async fn put(
     let (v, source) = (variant.clone(), body.into_inner().source);
     let saved = state
         .db
-        .transaction(move |conn| templates_store::save(conn, &id, platform, &v, &source))
+        .transaction(move |conn| template_edits::save(conn, &id, platform, &v, &source))
         .await;
     if let Err(e) = saved {
         return refused(e);
@@ -207,7 +208,7 @@ pub async fn delete(
     let removed = state
         .db
         .transaction(move |conn| {
-            Ok::<_, DbError>(templates_store::delete(conn, &id, platform, &variant)?)
+            Ok::<_, DbError>(template_edits::delete(conn, &id, platform, &variant)?)
         })
         .await?;
     if removed.is_some() {

@@ -10,15 +10,15 @@ use askama::Template;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::desk_cache::{accepts_gzip, matches_etag, PageKey, StoredPage};
 use super::desk_watch::FRESH_COOKIE;
 use super::share::{composer_view, ComposerView, MASTODON_CHOOSER};
 use super::{format_time, render, see_other, Layout};
-use crate::accounts::sessions;
-use crate::captions::desk::{self, CaptionStatus, DeskFilter, EditError};
-use crate::captions::store::{PostCaptions, StoredCaption};
+use crate::accounts::{sessions, users, UserId};
 use crate::captions::Platform;
 use crate::db::DbError;
+use crate::desk::cache::{accepts_gzip, matches_etag, PageKey, StoredPage};
+use crate::desk::store::{PostCaptions, StoredCaption};
+use crate::desk::{self, CaptionStatus, DeskFilter, EditError};
 use crate::web::csrf::CheckedForm;
 use crate::web::error::WebError;
 use crate::web::session::{CurrentUser, SESSION_COOKIE};
@@ -261,7 +261,7 @@ pub async fn list(
             let started = Instant::now();
             let user = state
                 .db
-                .run(move |conn| desk::account(conn, &user_id).map_err(DbError::from))
+                .run(move |conn| users::get(conn, &UserId(user_id.clone())))
                 .await
                 .map_err(WebError::from)?
                 .ok_or(WebError::LoginRequired)?;
@@ -329,7 +329,7 @@ pub(super) async fn viewer(
     let lookup = session.to_string();
     let viewer = state
         .db
-        .run(move |conn| desk::viewer(conn, &lookup).map_err(DbError::from))
+        .run(move |conn| sessions::viewer(conn, &lookup).map_err(DbError::from))
         .await?
         .ok_or(WebError::LoginRequired)?;
     if let (Some(ticket), Some(version)) = (ticket, viewer.version) {
@@ -630,7 +630,7 @@ async fn edit_page(
     let found = state
         .db
         .run(move |conn| {
-            crate::captions::query::caption_with_post(conn, &id, &caption_id).map_err(DbError::from)
+            crate::desk::query::caption_with_post(conn, &id, &caption_id).map_err(DbError::from)
         })
         .await?
         .ok_or(WebError::NotFound)?;

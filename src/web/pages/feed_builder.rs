@@ -9,13 +9,13 @@ use askama::Template;
 use super::builder::{self as form_builder, BuilderForm, BuilderView, Step};
 use super::{render, see_other, Layout};
 use crate::captions::builder::{self, Block};
-use crate::captions::store::latest_posts;
-use crate::captions::templates_store::{self, valid_variant, SaveError};
 use crate::captions::{
-    builtin_template_source, feed_templates, Language, Platform, PostView, Settings,
-    DEFAULT_VARIANT,
+    builtin_template_source, Language, Platform, PostView, Settings, DEFAULT_VARIANT,
 };
 use crate::db::DbError;
+use crate::desk::store::latest_posts;
+use crate::desk::templates_store::{self, valid_variant, SaveError};
+use crate::desk::{feed_templates, template_edits};
 use crate::subscriptions;
 use crate::web::api::error::ApiError;
 use crate::web::csrf::CheckedForm;
@@ -217,7 +217,9 @@ pub async fn build(
     let (id, target, v) = (user.id(), subscription_id.clone(), variant.clone());
     let saved = state
         .db
-        .transaction(move |conn| feed_templates::save(conn, &id, &target, platform, &v, &source))
+        .transaction(move |conn| {
+            template_edits::save_for_feed(conn, &id, &target, platform, &v, &source)
+        })
         .await;
     match saved {
         Ok(Some(_)) => Ok(see_other(&format!(

@@ -6,15 +6,15 @@ use askama::Template;
 
 use super::captions::{caption_groups, CaptionGroup};
 use super::{format_optional_time, format_time, render, see_other, see_other_if_found, Layout};
-use crate::captions::feed_templates;
-use crate::captions::regenerate::{self, Regenerated};
-use crate::captions::store::list_account_captions;
-use crate::captions::templates_store::{valid_variant, SaveError};
 use crate::captions::{
     max_hashtag_cap, parse_hashtag_list, CapsError, HashtagCaps, HashtagRules, Language, Platform,
     UtmTags, MASTODON_MAX_LIMIT, MASTODON_MIN_LIMIT,
 };
 use crate::db::DbError;
+use crate::desk::regenerate::{self, Regenerated};
+use crate::desk::store::list_account_captions;
+use crate::desk::templates_store::{valid_variant, SaveError};
+use crate::desk::{feed_templates, template_edits};
 use crate::feeds::discover::Candidate;
 use crate::feeds::store::count_feed_posts;
 use crate::subscriptions::{self, SubscribedFeed};
@@ -32,10 +32,9 @@ use std::time::Instant;
 use actix_web::FromRequest as _;
 
 use super::captions::{html_response, stored_response, viewer, Timing};
-use super::desk_cache::{PageKey, StoredPage};
 use super::desk_watch::FRESH_COOKIE;
-use crate::accounts::{sessions, UserId};
-use crate::captions::desk;
+use crate::accounts::{sessions, users, UserId};
+use crate::desk::cache::{PageKey, StoredPage};
 
 /// A feed as the pages show it; every text comes from the feed and is escaped on output.
 pub struct FeedRow {
@@ -293,7 +292,7 @@ struct FeedPage {
     /// What "Check now" did: a confirmation, or why it was not done.
     check: Option<CheckNotice>,
     /// The feed's own templates, and the form to write one.
-    templates: Vec<crate::captions::templates_store::StoredTemplate>,
+    templates: Vec<crate::desk::templates_store::StoredTemplate>,
     template_form: FeedTemplateForm,
 }
 
@@ -672,7 +671,7 @@ async fn stored_feed_page(
     let started = Instant::now();
     let user = state
         .db
-        .run(move |conn| desk::account(conn, &user_id).map_err(DbError::from))
+        .run(move |conn| users::get(conn, &UserId(user_id.clone())))
         .await
         .map_err(WebError::from)?
         .ok_or(WebError::LoginRequired)?;
@@ -1027,11 +1026,12 @@ pub async fn save_template(
         .db
         .transaction(move |conn| {
             if removing {
-                return Ok(
-                    feed_templates::delete(conn, &id, &target, platform, &variant)?.map(|_| ()),
-                );
+                return Ok(template_edits::delete_for_feed(
+                    conn, &id, &target, platform, &variant,
+                )?
+                .map(|_| ()));
             }
-            feed_templates::save(conn, &id, &target, platform, &variant, &source)
+            template_edits::save_for_feed(conn, &id, &target, platform, &variant, &source)
                 .map(|r| r.map(|_| ()))
         })
         .await;

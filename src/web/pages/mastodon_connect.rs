@@ -12,9 +12,9 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use askama::Template;
 
 use super::{error_page, render, see_other, sentence, Layout};
-use crate::captions::regenerate;
 use crate::captions::{Platform, MASTODON_MAX_LIMIT, MASTODON_MIN_LIMIT};
 use crate::db::DbError;
+use crate::desk::regenerate;
 use crate::publish::connections;
 use crate::publish::mastodon::client::{Client, MastodonError};
 use crate::publish::mastodon::{instance, oauth, store};

@@ -6,7 +6,6 @@ pub mod billing;
 pub mod builder;
 pub mod captions;
 pub mod connections;
-pub mod desk_cache;
 pub mod desk_watch;
 pub mod feed_builder;
 pub mod feeds;

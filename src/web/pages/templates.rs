@@ -9,14 +9,15 @@ use askama::Template;
 use super::builder::{self as form_builder, BuilderForm, BuilderView, Step};
 use super::{render, see_other, Layout};
 use crate::captions::builder;
-use crate::captions::regenerate::Regenerated;
-use crate::captions::store::latest_account_posts;
-use crate::captions::templates_store::{self, valid_variant, SaveError};
 use crate::captions::{
     builtin_template_source, check, generate_with, validate_template, Language, Platform, PostView,
     Rules, Settings, TemplateSet, DEFAULT_VARIANT, STYLES, TEMPLATE_VARIABLES,
 };
 use crate::db::DbError;
+use crate::desk::regenerate::Regenerated;
+use crate::desk::store::latest_account_posts;
+use crate::desk::template_edits;
+use crate::desk::templates_store::{self, valid_variant, SaveError};
 use crate::web::api::error::ApiError;
 use crate::web::csrf::CheckedForm;
 use crate::web::error::WebError;
@@ -312,7 +313,7 @@ pub async fn submit(
             let changed = state
                 .db
                 .transaction(move |conn| {
-                    Ok::<_, DbError>(templates_store::delete(conn, &id, platform, &v)?)
+                    Ok::<_, DbError>(template_edits::delete(conn, &id, platform, &v)?)
                 })
                 .await?;
             Ok(see_other(&with_changes(back, changed.unwrap_or_default())))
@@ -339,7 +340,7 @@ pub async fn submit(
             let (v, source) = (variant.clone(), form.source.clone());
             let saved = state
                 .db
-                .transaction(move |conn| templates_store::save(conn, &id, platform, &v, &source))
+                .transaction(move |conn| template_edits::save(conn, &id, platform, &v, &source))
                 .await;
             match saved {
                 Ok(changed) => Ok(see_other(&with_changes(format!("{back}&saved=1"), changed))),
@@ -441,7 +442,7 @@ pub async fn build(
     let v = variant.clone();
     let saved = state
         .db
-        .transaction(move |conn| templates_store::save(conn, &id, platform, &v, &source))
+        .transaction(move |conn| template_edits::save(conn, &id, platform, &v, &source))
         .await;
     let back = format!(
         "/templates?platform={}&variant={variant}&saved=1",

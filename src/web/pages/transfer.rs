@@ -6,9 +6,9 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use askama::Template;
 
 use super::{render, Layout};
-use crate::captions::query::{serve_captions_page, CaptionFilter};
 use crate::captions::Platform;
 use crate::db::DbError;
+use crate::desk::query::{serve_captions_page, CaptionFilter};
 use crate::opml::{self, OpmlFeed};
 use crate::spreadsheet::safe_cell as spreadsheet_safe;
 use crate::subscriptions;
@@ -72,7 +72,7 @@ pub async fn export_csv(
     let status = match query.status.as_deref() {
         None | Some("") | Some("all") => None,
         Some(s) => Some(
-            s.parse::<crate::captions::desk::CaptionStatus>()
+            s.parse::<crate::desk::CaptionStatus>()
                 .map_err(|_| WebError::NotFound)?,
         ),
     };

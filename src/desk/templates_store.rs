@@ -1,18 +1,14 @@
 //! The templates table: an account's own caption templates. Every function
-//! takes the account id first; another account's templates are never seen.
+//! takes the account id first; another account's templates are never seen. Saving one
+//! rewrites captions, so that is `template_edits`; compiling them is `template_cache`.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::engine::{validate, TemplateError, TemplateSet};
-use super::regenerate::Regenerated;
-use super::{Language, Platform};
 use crate::accounts::UserId;
+use crate::captions::{Platform, TemplateError, DEFAULT_VARIANT};
 use crate::db::schema::templates;
-use crate::db::{new_id, now, AnyConnection, DbError};
-use crate::feeds::store::Feed;
-use crate::subscriptions::Subscription;
-use std::collections::HashMap;
+use crate::db::{AnyConnection, DbError};
 
 /// Longest variant name; names appear in pages and URLs.
 const MAX_VARIANT_LEN: usize = 32;
@@ -80,7 +76,7 @@ pub fn in_force(stored: &[StoredTemplate]) -> Vec<InForce> {
             .iter()
             .filter(|t| t.platform == platform.id())
             .collect();
-        let default = own.iter().find(|t| t.variant == super::DEFAULT_VARIANT);
+        let default = own.iter().find(|t| t.variant == DEFAULT_VARIANT);
         out.push(match default {
             Some(t) => InForce {
                 platform,
@@ -91,15 +87,15 @@ pub fn in_force(stored: &[StoredTemplate]) -> Vec<InForce> {
             },
             None => InForce {
                 platform,
-                variant: super::DEFAULT_VARIANT.to_owned(),
-                source: super::default_template_source(platform).to_owned(),
+                variant: DEFAULT_VARIANT.to_owned(),
+                source: crate::captions::default_template_source(platform).to_owned(),
                 builtin: true,
                 updated_at: None,
             },
         });
         let mut others: Vec<&&StoredTemplate> = own
             .iter()
-            .filter(|t| t.variant != super::DEFAULT_VARIANT)
+            .filter(|t| t.variant != DEFAULT_VARIANT)
             .collect();
         others.sort_by(|a, b| a.variant.cmp(&b.variant));
         out.extend(others.into_iter().map(|t| InForce {
@@ -120,135 +116,6 @@ pub fn list(conn: &mut AnyConnection, user: &UserId) -> QueryResult<Vec<StoredTe
         .order((templates::platform.asc(), templates::variant.asc()))
         .select(StoredTemplate::as_select())
         .load(conn)
-}
-
-/// Validates and saves a template, then rewrites the account's captions not used yet
-/// (see [`super::regenerate`]). A refused template changes nothing: the one saved before
-/// stays in force. Call inside a transaction, so the captions follow the template or
-/// neither changes.
-pub fn save(
-    conn: &mut AnyConnection,
-    user: &UserId,
-    platform: Platform,
-    variant: &str,
-    source: &str,
-) -> Result<Regenerated, SaveError> {
-    if !valid_variant(variant) {
-        return Err(SaveError::BadVariant);
-    }
-    validate(source)?;
-    let updated = diesel::update(
-        templates::table
-            .filter(templates::user_id.eq(user.as_str()))
-            .filter(templates::platform.eq(platform.id()))
-            .filter(templates::variant.eq(variant)),
-    )
-    .set((
-        templates::source.eq(source),
-        templates::updated_at.eq(now()),
-    ))
-    .execute(conn)?;
-    if updated == 0 {
-        // Two saves racing both insert; the loser's row is ignored, and the
-        // winner's text is what the account sees, as with any last edit.
-        crate::insert_or_ignore!(
-            conn,
-            templates::table,
-            (
-                templates::id.eq(new_id()),
-                templates::user_id.eq(user.as_str()),
-                templates::platform.eq(platform.id()),
-                templates::variant.eq(variant),
-                templates::source.eq(source),
-                templates::updated_at.eq(now()),
-            )
-        )?;
-    }
-    Ok(super::regenerate::for_account(conn, user, now())?)
-}
-
-/// Removes one of the account's templates (back to the built-in one for
-/// `default`) and rewrites the captions not used yet as [`save`] does; `None` when there
-/// was none. Call inside a transaction.
-pub fn delete(
-    conn: &mut AnyConnection,
-    user: &UserId,
-    platform: Platform,
-    variant: &str,
-) -> QueryResult<Option<Regenerated>> {
-    let removed = diesel::delete(
-        templates::table
-            .filter(templates::user_id.eq(user.as_str()))
-            .filter(templates::platform.eq(platform.id()))
-            .filter(templates::variant.eq(variant)),
-    )
-    .execute(conn)?;
-    if removed == 0 {
-        return Ok(None);
-    }
-    super::regenerate::for_account(conn, user, now()).map(Some)
-}
-
-/// The account's templates compiled once, with the built-in defaults for
-/// whatever the account did not override.
-pub fn compiled(conn: &mut AnyConnection, user: &UserId) -> QueryResult<TemplateSet> {
-    compiled_in(conn, user, Language::En, Vec::new())
-}
-
-/// The built-in defaults in `language`, the account's templates over them, and a feed's
-/// own templates (`feed`) over those.
-fn compiled_in(
-    conn: &mut AnyConnection,
-    user: &UserId,
-    language: Language,
-    feed: Vec<StoredTemplate>,
-) -> QueryResult<TemplateSet> {
-    let stored = list(conn, user)?;
-    let (set, broken) = TemplateSet::with_overrides_in(
-        language,
-        stored.into_iter().chain(feed).filter_map(|t| {
-            let platform: Platform = t.platform.parse().ok()?;
-            Some((platform, t.variant, t.source))
-        }),
-    );
-    for (platform, variant, error) in broken {
-        tracing::warn!(user = user.as_str(), platform = platform.id(), variant, %error, "stored template no longer compiles");
-    }
-    Ok(set)
-}
-
-/// Template sets compiled for a pass over many subscriptions: the subscriptions of one
-/// account in one language without templates of their own share a set.
-#[derive(Default)]
-pub struct TemplateCache {
-    sets: HashMap<String, TemplateSet>,
-}
-
-impl TemplateCache {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// The templates `subscription` (of `feed`) makes its captions with.
-    pub fn for_subscription(
-        &mut self,
-        conn: &mut AnyConnection,
-        subscription: &Subscription,
-        feed: &Feed,
-    ) -> QueryResult<&TemplateSet> {
-        let user = UserId(subscription.user_id.clone());
-        let language = subscription.language(feed);
-        let own = super::feed_templates::list(conn, &user, &subscription.id)?;
-        let key = match own.is_empty() {
-            true => format!("{}/{}", user.as_str(), language.code()),
-            false => format!("{}/{}/{}", user.as_str(), language.code(), subscription.id),
-        };
-        if !self.sets.contains_key(&key) {
-            let set = compiled_in(conn, &user, language, own)?;
-            self.sets.insert(key.clone(), set);
-        }
-        self.sets.get(&key).ok_or(diesel::result::Error::NotFound)
-    }
 }
 
 #[cfg(test)]

@@ -1,4 +1,16 @@
-//! The copy desk: a subscriber marks captions as posted and rewrites them in their own words.
+//! The copy desk: an account's stored captions, and what the subscriber does with them.
+//!
+//! A subscriber marks captions as posted and rewrites them in their own words here.
+//! `crate::captions` writes a caption from a post; everything that keeps, lists or remakes
+//! the account's captions lives in this module:
+//!
+//! - `store`: the captions table, written for a feed's new posts, listed per account.
+//! - `query`: the API's and caption feeds' listings; `served`: the "served" stamp.
+//! - `regenerate`: unused captions brought up to date after a template or setting changes.
+//! - `templates_store`: the account's templates; `feed_templates`: a feed's own, over them;
+//!   `template_edits`: saving either, which rewrites captions; `template_cache`: both
+//!   compiled once per pass.
+//! - `cache`: rendered desk pages, served again while the desk version has not moved.
 //!
 //! An edit replaces `body` and `length` (so every output, from the dashboard to the CSV
 //! export and the caption feeds, carries the subscriber's wording) and keeps the generated
@@ -8,11 +20,21 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::store::StoredCaption;
-use super::{measure, Platform, Rules};
+use self::store::StoredCaption;
 use crate::accounts::UserId;
+use crate::captions::{measure, Platform, Rules};
 use crate::db::schema::captions;
 use crate::db::{now, AnyConnection, DbError, IsBusy};
+
+pub mod cache;
+pub mod feed_templates;
+pub mod query;
+pub mod regenerate;
+pub mod served;
+pub mod store;
+pub mod template_cache;
+pub mod template_edits;
+pub mod templates_store;
 
 /// Where a caption stands on the desk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -230,7 +252,7 @@ pub struct DeskFilter {
 }
 
 /// A post on the desk, with its captions that pass the filter.
-pub type DeskPost = super::store::PostCaptions;
+pub type DeskPost = store::PostCaptions;
 
 /// One page of the desk: posts with a caption still to post first, then the rest, each
 /// group newest post first; `more` when another page follows.
@@ -360,58 +382,6 @@ pub fn desk_page(
             .sort_by_key(|c| (c.platform().map(|p| p as u8), c.variant.clone()));
     }
     Ok(DeskPage { posts, more })
-}
-
-/// A live session's holder and desk, as the desk checks them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Viewer {
-    pub user_id: String,
-    pub expires_at: chrono::NaiveDateTime,
-    pub version: Option<i64>,
-}
-
-/// Which account holds a live session (by its token's hash) and that desk's change
-/// version, in one round trip: the desk asks this before anything else (unless it knows
-/// the answer, see `web::pages::desk_watch`), and serves a page it rendered before when
-/// the version has not moved. The version is the sum of the account's counters in
-/// `desk_versions` (one per subscription and one for the account, raised by triggers; see
-/// the migration); `None` only for an account without any, whose pages are then never
-/// reused.
-pub fn viewer(conn: &mut AnyConnection, session_hash: &str) -> QueryResult<Option<Viewer>> {
-    use crate::db::schema::sessions;
-    use diesel::sql_types::{BigInt, Nullable};
-    // A correlated subquery diesel's DSL does not express; PostgreSQL's SUM of BIGINT is
-    // NUMERIC, hence the cast.
-    let version = diesel::dsl::sql::<Nullable<BigInt>>(
-        "(SELECT CAST(SUM(desk_versions.version) AS BIGINT) FROM desk_versions \
-         WHERE desk_versions.user_id = sessions.user_id)",
-    );
-    sessions::table
-        .filter(sessions::id.eq(session_hash))
-        .filter(sessions::expires_at.gt(now()))
-        .select((sessions::user_id, sessions::expires_at, version))
-        .first(conn)
-        .optional()
-        .map(|row| {
-            row.map(|(user_id, expires_at, version)| Viewer {
-                user_id,
-                expires_at,
-                version,
-            })
-        })
-}
-
-/// The account of a live session's holder, by id (what the desk needs to render a page).
-pub fn account(
-    conn: &mut AnyConnection,
-    user_id: &str,
-) -> QueryResult<Option<crate::accounts::User>> {
-    use crate::db::schema::users;
-    users::table
-        .filter(users::id.eq(user_id))
-        .select(crate::accounts::User::as_select())
-        .first(conn)
-        .optional()
 }
 
 /// How many of the account's captions that the filter's feed, platform and post let

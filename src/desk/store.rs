@@ -9,9 +9,9 @@ use diesel::sql_types::{Array, Integer, Nullable, Text, Timestamp};
 
 use std::collections::HashMap;
 
-use super::templates_store;
-use super::{generate_with, Platform, PostView, Settings, TemplateSet};
+use super::template_cache;
 use crate::accounts::UserId;
+use crate::captions::{generate_with, Platform, PostView, Settings, TemplateSet};
 use crate::db::prepared::{BindList, PgStatement, Prepared};
 use crate::db::schema::{captions, feeds, posts, subscriptions};
 use crate::db::{new_id, now, AnyConnection};
@@ -52,7 +52,7 @@ pub fn write_feed_captions(conn: &mut AnyConnection, feed_id: &str) -> QueryResu
 /// Each account's templates, compiled once for a whole batch of feeds whatever the
 /// number of its subscriptions and posts (once per language and per feed with templates
 /// of its own).
-pub type CompiledTemplates = templates_store::TemplateCache;
+pub type CompiledTemplates = template_cache::TemplateCache;
 
 /// [`write_feed_captions`], with templates compiled earlier in the same batch reused.
 pub fn write_feed_captions_with(
@@ -201,7 +201,7 @@ impl CaptionRow {
     fn new(
         subscription: &Subscription,
         post: &Post,
-        caption: super::Caption,
+        caption: crate::captions::Caption,
         created_at: NaiveDateTime,
     ) -> Self {
         CaptionRow {
@@ -415,7 +415,7 @@ pub struct StoredCaption {
     pub created_at: NaiveDateTime,
     /// Why this caption has no text, when the template failed for its post.
     pub error: Option<String>,
-    /// `new` or `posted` (see [`super::desk::CaptionStatus`]).
+    /// `new` or `posted` (see [`super::CaptionStatus`]).
     pub status: String,
     pub posted_at: Option<NaiveDateTime>,
     /// The generated text, kept while `body` holds the subscriber's edit.
@@ -430,8 +430,8 @@ impl StoredCaption {
         self.platform.parse().ok()
     }
 
-    pub fn status(&self) -> super::desk::CaptionStatus {
-        super::desk::CaptionStatus::from_stored(&self.status)
+    pub fn status(&self) -> super::CaptionStatus {
+        super::CaptionStatus::from_stored(&self.status)
     }
 
     pub fn is_edited(&self) -> bool {

@@ -11,11 +11,11 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::dsl::exists;
 use diesel::prelude::*;
 
-use super::desk::CaptionStatus;
 use super::store::{post_view, requests};
-use super::templates_store::TemplateCache;
-use super::{generate_with, Caption, TemplateSet};
+use super::template_cache::TemplateCache;
+use super::CaptionStatus;
 use crate::accounts::UserId;
+use crate::captions::{generate_with, Caption, TemplateSet};
 use crate::db::schema::{captions, feeds, posts, subscriptions};
 use crate::db::{new_id, AnyConnection};
 use crate::feeds::store::{Feed, Post};

@@ -3,8 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::desk::CaptionStatus;
 use super::store::StoredCaption;
+use super::CaptionStatus;
 use crate::accounts::UserId;
 use crate::db::schema::{captions, feeds, posts, subscriptions};
 use crate::db::AnyConnection;
