@@ -35,6 +35,7 @@ use crate::feeds::reading::{self, SummarySource};
 use crate::feeds::{
     normalize, sentences, FetchConfig, FetchError, FetchOutcome, Fetcher, Validators,
 };
+use crate::jobs::lease::{self, Only, Param, Queue};
 
 pub const MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
 /// A post page is read only for its `<head>`; a megabyte is plenty.
@@ -92,8 +93,8 @@ impl Due {
 
 /// Posts some account has captions for (those the dashboard shows) with no image yet,
 /// newest first, then earlier tries that are due again.
-fn due_posts(conn: &mut AnyConnection, at: NaiveDateTime) -> QueryResult<Vec<(Due, i32)>> {
-    let fresh: Vec<Due> = posts::table
+fn due_posts(conn: &mut AnyConnection, at: NaiveDateTime) -> QueryResult<Vec<Due>> {
+    let mut due: Vec<Due> = posts::table
         .filter(exists(
             captions::table.filter(captions::post_id.eq(posts::id)),
         ))
@@ -109,22 +110,23 @@ fn due_posts(conn: &mut AnyConnection, at: NaiveDateTime) -> QueryResult<Vec<(Du
             posts::summary_source,
         ))
         .load(conn)?;
-    let mut due: Vec<(Due, i32)> = fresh.into_iter().map(|d| (d, 0)).collect();
-    let retries: Vec<(Due, i32)> = posts::table
+    let retries: Vec<Due> = posts::table
         .inner_join(post_images::table)
         .filter(post_images::data.is_null())
         .filter(post_images::attempts.lt(MAX_ATTEMPTS))
         .filter(post_images::next_attempt_at.le(at))
+        .filter(
+            post_images::lease_until
+                .is_null()
+                .or(post_images::lease_until.lt(at)),
+        )
         .order(post_images::next_attempt_at.asc())
         .limit(BATCH)
         .select((
-            (
-                posts::id,
-                posts::url,
-                posts::image_url,
-                posts::summary_source,
-            ),
-            post_images::attempts,
+            posts::id,
+            posts::url,
+            posts::image_url,
+            posts::summary_source,
         ))
         .load(conn)?;
     due.extend(retries);
@@ -136,46 +138,63 @@ fn due_posts(conn: &mut AnyConnection, at: NaiveDateTime) -> QueryResult<Vec<(Du
 /// an image fetch (15 s + 30 s). A replica that dies mid-fetch frees it after this.
 const CLAIM: chrono::Duration = chrono::Duration::minutes(5);
 
-/// Takes one due post for this replica, so that replicas never fetch the same image at
-/// once. The row's next attempt time is the lease: a fresh post gets a placeholder row due
-/// after [`CLAIM`] (only one insert wins), a retry is moved out of reach by a conditional
-/// update (only one wins). [`record`] replaces the row with the outcome.
-fn claim(
+/// Each post's image row is its job, claimed with the shared lease.
+const QUEUE: Queue = Queue {
+    table: "post_images",
+    key: "post_id",
+    pending: "j.data IS NULL",
+};
+
+/// A post this replica holds the lease on, until it records what its try found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claimed {
+    pub post_id: String,
+    token: String,
+    /// Tries made before this one.
+    attempts: i32,
+}
+
+/// Takes the post for this replica, if it still wants an image and no live claim holds
+/// it, so that replicas never fetch the same image at once. A fresh post gets its row
+/// first (of replicas racing, one insert stands); then the shared lease claims the row,
+/// under a token only this claim can [`record`] with.
+pub fn claim(
     conn: &mut AnyConnection,
     post_id: &str,
-    attempts: i32,
     at: NaiveDateTime,
-) -> QueryResult<bool> {
-    let taken = if attempts == 0 {
-        crate::insert_or_ignore!(
-            conn,
-            post_images::table,
-            (
-                post_images::post_id.eq(post_id),
-                post_images::attempts.eq(0),
-                post_images::next_attempt_at.eq(at + CLAIM),
-            )
-        )?
-    } else {
-        0
-    };
-    if taken == 1 {
-        return Ok(true);
+) -> QueryResult<Option<Claimed>> {
+    crate::insert_or_ignore!(
+        conn,
+        post_images::table,
+        (
+            post_images::post_id.eq(post_id),
+            post_images::attempts.eq(0),
+            post_images::next_attempt_at.eq(at),
+        )
+    )?;
+    let only = Only::default()
+        .and("j.post_id = ?", [Param::Text(post_id.to_string())])
+        .and("j.attempts < ?", [Param::Int(MAX_ATTEMPTS.into())]);
+    let claim = lease::claim_only(conn, &QUEUE, &only, at, at + CLAIM, 1)?;
+    if claim.won == 0 {
+        return Ok(None);
     }
-    let moved = diesel::update(
-        post_images::table
-            .filter(post_images::post_id.eq(post_id))
-            .filter(post_images::data.is_null())
-            .filter(post_images::attempts.eq(attempts))
-            .filter(post_images::next_attempt_at.le(at)),
-    )
-    .set(post_images::next_attempt_at.eq(at + CLAIM))
-    .execute(conn)?;
-    Ok(moved == 1)
+    let attempts = post_images::table
+        .find(post_id)
+        .filter(post_images::lease_token.eq(&claim.token))
+        .select(post_images::attempts)
+        .first(conn)
+        .optional()?;
+    Ok(attempts.map(|attempts| Claimed {
+        post_id: post_id.to_string(),
+        token: claim.token,
+        attempts,
+    }))
 }
 
 /// What one try found.
-enum Outcome {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
     Stored {
         source: String,
         content_type: String,
@@ -187,13 +206,12 @@ enum Outcome {
     GiveUp { source: Option<String>, why: String },
 }
 
-fn record(
-    conn: &mut AnyConnection,
-    post_id: &str,
-    attempts: i32,
-    outcome: &Outcome,
-) -> QueryResult<()> {
+/// Records what the try of `claimed` found and ends its lease; `false`, writing nothing,
+/// when the claim was lost meanwhile (it outlived its lease and another replica took the
+/// post): that replica's outcome stands.
+pub fn record(conn: &mut AnyConnection, claimed: &Claimed, outcome: &Outcome) -> QueryResult<bool> {
     let at = now();
+    let attempts = claimed.attempts;
     let (source, content_type, data, error, attempts, next) = match outcome {
         Outcome::Stored {
             source,
@@ -228,31 +246,24 @@ fn record(
         ),
     };
     let fetched_at = data.as_ref().map(|_| at);
-    conn.transaction(|conn| {
-        diesel::delete(post_images::table.filter(post_images::post_id.eq(post_id)))
-            .execute(conn)?;
-        diesel::insert_into(post_images::table)
-            .values((
-                post_images::post_id.eq(post_id),
-                post_images::source_url.eq(source),
-                post_images::content_type.eq(content_type),
-                post_images::data.eq(data),
-                post_images::error.eq(error),
-                post_images::attempts.eq(attempts),
-                post_images::next_attempt_at.eq(next),
-                post_images::fetched_at.eq(fetched_at),
-            ))
-            .execute(conn)
-            .map(|_| ())
-    })
-    .or_else(|e| match e {
-        // Another replica recorded the same post at the same moment: its row stands.
-        diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _,
-        ) => Ok(()),
-        other => Err(other),
-    })
+    let recorded = diesel::update(
+        post_images::table
+            .find(&claimed.post_id)
+            .filter(post_images::lease_token.eq(&claimed.token)),
+    )
+    .set((
+        post_images::source_url.eq(source),
+        post_images::content_type.eq(content_type),
+        post_images::data.eq(data),
+        post_images::error.eq(error),
+        post_images::attempts.eq(attempts),
+        post_images::next_attempt_at.eq(next),
+        post_images::fetched_at.eq(fetched_at),
+        post_images::lease_until.eq(None::<NaiveDateTime>),
+        post_images::lease_token.eq(None::<String>),
+    ))
+    .execute(conn)?;
+    Ok(recorded == 1)
 }
 
 /// Fetches post images in the background.
@@ -297,16 +308,16 @@ impl Images {
             .run(|conn| Ok::<_, DbError>(due_posts(conn, now())?))
             .await?;
         let mut report = ImagesReport::default();
-        for (post, attempts) in due {
+        for post in due {
             let id = post.id.clone();
             let claimed = self
                 .db
-                .run(move |conn| Ok::<_, DbError>(claim(conn, &id, attempts, now())?))
+                .run(move |conn| Ok::<_, DbError>(claim(conn, &id, now())?))
                 .await?;
-            if !claimed {
-                // Another replica has it.
+            let Some(claimed) = claimed else {
+                // Another replica has it, or just stored it.
                 continue;
-            }
+            };
             let (outcome, description) = self.fetch_image(&post).await;
             if let Some(description) = description {
                 let id = post.id.clone();
@@ -332,10 +343,13 @@ impl Images {
                 .images
                 .with_label_values(&[label])
                 .inc();
-            let id = post.id.clone();
-            self.db
-                .run(move |conn| Ok::<_, DbError>(record(conn, &id, attempts, &outcome)?))
+            let recorded = self
+                .db
+                .run(move |conn| Ok::<_, DbError>(record(conn, &claimed, &outcome)?))
                 .await?;
+            if !recorded {
+                tracing::info!(post = %post.id, "image claim lost to another replica; its outcome stands");
+            }
         }
         Ok(report)
     }

@@ -410,6 +410,8 @@ diesel::table! {
         attempts -> Integer,
         next_attempt_at -> Timestamp,
         fetched_at -> Nullable<Timestamp>,
+        lease_until -> Nullable<Timestamp>,
+        lease_token -> Nullable<Text>,
     }
 }
 
@@ -506,3 +508,15 @@ diesel::table! {
         changed_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    websub_leases (feed_id) {
+        feed_id -> Text,
+        next_attempt_at -> Timestamp,
+        lease_until -> Nullable<Timestamp>,
+        lease_token -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(websub_leases -> feeds (feed_id));
+diesel::allow_tables_to_appear_in_same_query!(websub_leases, feeds);

@@ -1,5 +1,6 @@
-//! One way to claim queued jobs (digests, webhook deliveries, account mail) so that each runs once at a
-//! time on one process or many: a lease with a random token. A claim is one statement;
+//! One way to claim queued jobs (digests, webhook deliveries, account mail, post images,
+//! WebSub requests, the posting queue) so that each runs once at a time on one process or
+//! many: a lease with a random token. A claim is one statement;
 //! on PostgreSQL its row locks are taken with `FOR UPDATE SKIP LOCKED`, so replicas
 //! claiming together pass over each other's rows instead of queueing on them; on SQLite
 //! one statement is atomic, so of two claimers exactly one changes a row (the statement
@@ -127,6 +128,18 @@ pub fn claim_one(
     );
     let claim = claim_only(conn, queue, &only, at, lease_until, 1)?;
     Ok((claim.won == 1).then_some(claim.token))
+}
+
+/// Ends the lease `token` holds on the row of `queue` keyed `key`, if it still holds it:
+/// whether it did. A job whose outcome lives elsewhere (WebSub's, on the feed) records it
+/// in the same transaction only when this says the claim was still its own.
+pub fn release(
+    conn: &mut AnyConnection,
+    queue: &Queue,
+    key: &str,
+    token: &str,
+) -> QueryResult<bool> {
+    claim::release(conn, queue.table, queue.key, key, token)
 }
 
 #[cfg(test)]

@@ -55,7 +55,8 @@ impl WebSub {
     }
 
     /// Sends the subscription requests that are due: new hubs, leases ending within a
-    /// day, requests the hub never verified, and failures worth another try.
+    /// day, requests the hub never verified, and failures worth another try. Each is
+    /// claimed first (`store::claim_due`), so of replicas running together one sends it.
     #[tracing::instrument(name = "WebSub pass", skip_all)]
     pub async fn run_once(&self) -> Result<WebSubReport, DbError> {
         let due = self
@@ -64,26 +65,44 @@ impl WebSub {
             .await?;
         let mut report = WebSubReport::default();
         for wanted in due {
+            let feed_id = wanted.feed_id.clone();
+            let claimed = self
+                .db
+                .run(move |conn| Ok::<_, DbError>(store::claim_due(conn, &feed_id, now())?))
+                .await?;
+            let Some(token) = claimed else {
+                // Another replica has it, or has just sent it.
+                continue;
+            };
             let sent = self.ask(&wanted, hub::Mode::Subscribe).await;
             let feed_id = wanted.feed_id.clone();
-            match sent {
+            let recorded = match sent {
                 Ok(()) => {
                     report.requested += 1;
                     self.db
-                        .run(move |conn| {
-                            Ok::<_, DbError>(store::mark_requested(conn, &feed_id, now())?)
+                        .transaction(move |conn| {
+                            Ok::<_, DbError>(store::mark_requested(conn, &feed_id, &token, now())?)
                         })
-                        .await?;
+                        .await?
                 }
                 Err(message) => {
                     report.failed += 1;
                     tracing::warn!(hub = %wanted.hub, %message, "WebSub subscription request failed");
                     self.db
-                        .run(move |conn| {
-                            Ok::<_, DbError>(store::mark_failed(conn, &feed_id, &message, now())?)
+                        .transaction(move |conn| {
+                            Ok::<_, DbError>(store::mark_failed(
+                                conn,
+                                &feed_id,
+                                &token,
+                                &message,
+                                now(),
+                            )?)
                         })
-                        .await?;
+                        .await?
                 }
+            };
+            if !recorded {
+                tracing::info!(hub = %wanted.hub, "WebSub claim lost to another replica; its outcome stands");
             }
         }
         report.left = self.leave_unwanted().await?;
@@ -99,6 +118,14 @@ impl WebSub {
             .await?;
         let mut left = 0;
         for wanted in unwanted {
+            let feed_id = wanted.feed_id.clone();
+            let claimed = self
+                .db
+                .run(move |conn| Ok::<_, DbError>(store::claim_unwanted(conn, &feed_id, now())?))
+                .await?;
+            let Some(token) = claimed else {
+                continue;
+            };
             let sent = self.ask(&wanted, hub::Mode::Unsubscribe).await;
             match sent {
                 Ok(()) => left += 1,
@@ -108,7 +135,9 @@ impl WebSub {
             }
             let feed_id = wanted.feed_id.clone();
             self.db
-                .run(move |conn| Ok::<_, DbError>(store::mark_leaving(conn, &feed_id, now())?))
+                .transaction(move |conn| {
+                    Ok::<_, DbError>(store::mark_leaving(conn, &feed_id, &token, now())?)
+                })
                 .await?;
         }
         Ok(left)

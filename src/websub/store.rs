@@ -1,14 +1,16 @@
 //! The WebSub columns of the feeds table: which hub a feed names, our subscription's
-//! state there, and the secret its pushes must be signed with.
+//! state there, and the secret its pushes must be signed with; and the claims on sending
+//! a request (`websub_leases`), so that of many replicas one sends it.
 
 use chrono::NaiveDateTime;
 use diesel::dsl::exists;
 use diesel::prelude::*;
 
-use crate::db::schema::{feeds, subscriptions};
+use crate::db::schema::{feeds, subscriptions, websub_leases};
 use crate::db::AnyConnection;
 use crate::feeds::parse::WebSubLinks;
 use crate::feeds::store::Feed;
+use crate::jobs::lease::{self, Queue};
 
 /// No hub named.
 pub const NONE: &str = "none";
@@ -90,10 +92,20 @@ pub struct Wanted {
 /// requests the hub has not verified within an hour; failures a day old. Only for
 /// feeds someone follows and that are not gone.
 pub fn due(conn: &mut AnyConnection, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<Wanted>> {
+    due_among(conn, now, None, limit)
+}
+
+/// [`due`], of every feed or only of `only`.
+fn due_among(
+    conn: &mut AnyConnection,
+    now: NaiveDateTime,
+    only: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<Wanted>> {
     let renew_before = now + chrono::Duration::days(1);
     let unverified_since = now - chrono::Duration::hours(1);
     let failed_since = now - chrono::Duration::days(1);
-    feeds::table
+    let mut query = feeds::table
         .filter(feeds::websub_hub.is_not_null())
         .filter(feeds::gone_at.is_null())
         .filter(
@@ -112,15 +124,26 @@ pub fn due(conn: &mut AnyConnection, now: NaiveDateTime, limit: i64) -> QueryRes
                 .or(feeds::websub_state.eq(LEAVING)),
         )
         .filter(followed())
-        .limit(limit)
-        .select(Wanted::as_select())
-        .load(conn)
+        .into_boxed();
+    if let Some(feed_id) = only {
+        query = query.filter(feeds::id.eq(feed_id));
+    }
+    query.limit(limit).select(Wanted::as_select()).load(conn)
 }
 
 /// The hub subscriptions to end at once: nobody follows their feed any more (or the feed
 /// is gone), so the hub should stop pushing rather than wait for the lease to lapse.
 pub fn unwanted(conn: &mut AnyConnection, limit: i64) -> QueryResult<Vec<Wanted>> {
-    feeds::table
+    unwanted_among(conn, None, limit)
+}
+
+/// [`unwanted`], of every feed or only of `only`.
+fn unwanted_among(
+    conn: &mut AnyConnection,
+    only: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<Wanted>> {
+    let mut query = feeds::table
         .filter(feeds::websub_hub.is_not_null())
         .filter(feeds::websub_state.eq_any([ACTIVE, REQUESTED]))
         .filter(
@@ -128,14 +151,92 @@ pub fn unwanted(conn: &mut AnyConnection, limit: i64) -> QueryResult<Vec<Wanted>
                 .is_not_null()
                 .or(diesel::dsl::not(followed())),
         )
-        .limit(limit)
-        .select(Wanted::as_select())
-        .load(conn)
+        .into_boxed();
+    if let Some(feed_id) = only {
+        query = query.filter(feeds::id.eq(feed_id));
+    }
+    query.limit(limit).select(Wanted::as_select()).load(conn)
+}
+
+/// The claims on sending a feed's request to its hub, as the shared lease takes them.
+const QUEUE: Queue = Queue {
+    table: "websub_leases",
+    key: "feed_id",
+    pending: "EXISTS (SELECT 1 FROM feeds f WHERE f.id = j.feed_id AND f.websub_hub IS NOT NULL)",
+};
+
+/// How long a claim is left to the replica that took it: far longer than a request to a
+/// hub takes. One that dies before recording the outcome frees the feed after this.
+const CLAIM: chrono::Duration = chrono::Duration::minutes(5);
+
+/// Claims the subscription request of `feed_id` for this replica, if it is still due at
+/// `at` (see [`due`]) and no live claim holds it; the token to record the outcome with.
+/// Due-ness is read again after the claim is won: another replica's outcome, recorded
+/// before it let go of the claim, is seen, so a request it has just sent is not sent again.
+pub fn claim_due(
+    conn: &mut AnyConnection,
+    feed_id: &str,
+    at: NaiveDateTime,
+) -> QueryResult<Option<String>> {
+    claim_if(conn, feed_id, at, |conn| {
+        Ok(!due_among(conn, at, Some(feed_id), 1)?.is_empty())
+    })
+}
+
+/// [`claim_due`], for asking the hub to stop: if the feed is still [`unwanted`].
+pub fn claim_unwanted(
+    conn: &mut AnyConnection,
+    feed_id: &str,
+    at: NaiveDateTime,
+) -> QueryResult<Option<String>> {
+    claim_if(conn, feed_id, at, |conn| {
+        Ok(!unwanted_among(conn, Some(feed_id), 1)?.is_empty())
+    })
+}
+
+fn claim_if(
+    conn: &mut AnyConnection,
+    feed_id: &str,
+    at: NaiveDateTime,
+    still_wanted: impl Fn(&mut AnyConnection) -> QueryResult<bool>,
+) -> QueryResult<Option<String>> {
+    crate::insert_or_ignore!(
+        conn,
+        websub_leases::table,
+        (
+            websub_leases::feed_id.eq(feed_id),
+            websub_leases::next_attempt_at.eq(at),
+        )
+    )?;
+    let Some(token) = lease::claim_one(conn, &QUEUE, feed_id, at, at + CLAIM)? else {
+        return Ok(None);
+    };
+    if still_wanted(conn)? {
+        return Ok(Some(token));
+    }
+    lease::release(conn, &QUEUE, feed_id, &token)?;
+    Ok(None)
+}
+
+/// Ends the claim `token` holds on `feed_id`'s request: `false` when it no longer held
+/// it (it outlived its lease and another replica took the feed), and then the caller
+/// records nothing. Call it in the transaction that records the outcome.
+fn release(conn: &mut AnyConnection, feed_id: &str, token: &str) -> QueryResult<bool> {
+    lease::release(conn, &QUEUE, feed_id, token)
 }
 
 /// We asked the hub to stop: pushes are refused from now on, and its verification of
-/// the unsubscription is answered.
-pub fn mark_leaving(conn: &mut AnyConnection, feed_id: &str, at: NaiveDateTime) -> QueryResult<()> {
+/// the unsubscription is answered. Recorded only by the claim holding `token` (`false`
+/// otherwise); call it in a transaction.
+pub fn mark_leaving(
+    conn: &mut AnyConnection,
+    feed_id: &str,
+    token: &str,
+    at: NaiveDateTime,
+) -> QueryResult<bool> {
+    if !release(conn, feed_id, token)? {
+        return Ok(false);
+    }
     diesel::update(feeds::table.find(feed_id))
         .set((
             feeds::websub_state.eq(LEAVING),
@@ -144,7 +245,7 @@ pub fn mark_leaving(conn: &mut AnyConnection, feed_id: &str, at: NaiveDateTime) 
             feeds::websub_error.eq(None::<String>),
         ))
         .execute(conn)?;
-    Ok(())
+    Ok(true)
 }
 
 /// The hub's verification of an unsubscription (§5.3), answered yes only while we are
@@ -161,11 +262,17 @@ pub fn confirm_leaving(conn: &mut AnyConnection, feed_id: &str, topic: &str) -> 
     Ok(confirmed == 1)
 }
 
+/// The request went out: waiting for the hub to verify it. Recorded only by the claim
+/// holding `token` (`false` otherwise); call it in a transaction.
 pub fn mark_requested(
     conn: &mut AnyConnection,
     feed_id: &str,
+    token: &str,
     at: NaiveDateTime,
-) -> QueryResult<()> {
+) -> QueryResult<bool> {
+    if !release(conn, feed_id, token)? {
+        return Ok(false);
+    }
     // An active subscription being renewed stays active until the hub verifies again.
     diesel::update(
         feeds::table
@@ -180,15 +287,21 @@ pub fn mark_requested(
             feeds::websub_error.eq(None::<String>),
         ))
         .execute(conn)?;
-    Ok(())
+    Ok(true)
 }
 
+/// The hub refused or could not be reached: tried again a day later. Recorded only by
+/// the claim holding `token` (`false` otherwise); call it in a transaction.
 pub fn mark_failed(
     conn: &mut AnyConnection,
     feed_id: &str,
+    token: &str,
     message: &str,
     at: NaiveDateTime,
-) -> QueryResult<()> {
+) -> QueryResult<bool> {
+    if !release(conn, feed_id, token)? {
+        return Ok(false);
+    }
     diesel::update(feeds::table.find(feed_id))
         .set((
             feeds::websub_state.eq(FAILED),
@@ -196,7 +309,7 @@ pub fn mark_failed(
             feeds::websub_error.eq(message),
         ))
         .execute(conn)?;
-    Ok(())
+    Ok(true)
 }
 
 /// The hub's verification of intent (§5.3), answered yes only for the topic we asked

@@ -1,7 +1,8 @@
 //! Post images: fetched in the background through the address guard, capped, checked,
 //! stored, and served only to the accounts that follow the post's feed.
 
-use captionfeed::images::{Images, ImagesReport};
+use captionfeed::db::{now, DbError};
+use captionfeed::images::{self, Images, ImagesReport, Outcome};
 
 use crate::helpers::{new_browser, spawn_app_with, Backend, FeedServer, TestApp};
 use crate::on_both_backends;
@@ -248,14 +249,16 @@ async fn a_claim_left_by_a_dead_replica_is_taken_over_after_its_lease(backend: B
     app.sign_up("ann@example.com").await;
     app.add_feed(&feed).await;
     app.poll().await;
-    // A replica claimed the post and died before recording anything.
+    // A replica claimed the post and died before recording anything: its lease runs a
+    // minute more.
     let post = post_id(&app, "a").await;
     let in_a_minute = match backend {
         Backend::Sqlite => "datetime('now', '+1 minute')",
         Backend::Postgres => "(now() AT TIME ZONE 'UTC') + INTERVAL '1 minute'",
     };
     app.sql(&format!(
-        "INSERT INTO post_images (post_id, attempts, next_attempt_at) VALUES ('{post}', 0, {in_a_minute})"
+        "INSERT INTO post_images (post_id, attempts, next_attempt_at, lease_until, lease_token) \
+         VALUES ('{post}', 0, '2000-01-01 00:00:00', {in_a_minute}, 'dead replica')"
     ))
     .await;
     let images = Images::new(app.db.clone(), &app.settings).expect("image fetcher");
@@ -266,12 +269,74 @@ async fn a_claim_left_by_a_dead_replica_is_taken_over_after_its_lease(backend: B
     );
     assert_eq!(feeds.hits("/img/a.png"), 0);
 
-    app.sql("UPDATE post_images SET next_attempt_at = '2000-01-01 00:00:00'")
+    app.sql("UPDATE post_images SET lease_until = '2000-01-01 00:00:00'")
         .await;
     assert_eq!(images.run_once().await.expect("pass").stored, 1);
     assert_eq!(feeds.hits("/img/a.png"), 1);
+    assert_eq!(
+        app.sql_count("SELECT COUNT(*) AS n FROM post_images WHERE lease_token IS NOT NULL")
+            .await,
+        0,
+        "recording the outcome ends the lease"
+    );
 }
 on_both_backends!(a_claim_left_by_a_dead_replica_is_taken_over_after_its_lease);
+
+async fn a_claim_that_outlived_its_lease_records_nothing_over_the_replica_that_took_over(
+    backend: Backend,
+) {
+    let app = app(backend).await;
+    let feeds = FeedServer::start().await;
+    let image = feeds.set("/img/a.png", "image/png", png());
+    let feed = feed_with_images(&feeds, &[("a", Some(&image))]);
+    app.sign_up("ann@example.com").await;
+    app.add_feed(&feed).await;
+    app.poll().await;
+    let post = post_id(&app, "a").await;
+    let claim_at = |at: chrono::NaiveDateTime| {
+        let post = post.clone();
+        app.db
+            .run(move |conn| Ok::<_, DbError>(images::claim(conn, &post, at)?))
+    };
+    let start = now();
+
+    // A slow replica claims the post; while its lease runs nobody else can.
+    let slow = claim_at(start).await.expect("claim").expect("won");
+    assert_eq!(
+        claim_at(start + chrono::Duration::minutes(1))
+            .await
+            .expect("claim"),
+        None
+    );
+    // Its lease runs out before it is done: another replica takes the post over and
+    // stores the image.
+    let quick = claim_at(start + chrono::Duration::minutes(6))
+        .await
+        .expect("claim")
+        .expect("won after the lease ran out");
+    let record = |claimed: images::Claimed, outcome: Outcome| {
+        app.db
+            .run(move |conn| Ok::<_, DbError>(images::record(conn, &claimed, &outcome)?))
+    };
+    let stored = Outcome::Stored {
+        source: image.clone(),
+        content_type: "image/png".into(),
+        data: png(),
+    };
+    assert!(record(quick, stored).await.expect("record"));
+
+    // The slow one's failure, arriving last, does not undo the stored image.
+    let failure = Outcome::Retry {
+        source: Some(image.clone()),
+        why: "timed out".into(),
+    };
+    assert!(!record(slow, failure).await.expect("record"));
+    assert!(image_errors(&app).await.is_empty());
+    let shown = app.get(&format!("/posts/{post}/image")).await;
+    assert_eq!(shown.status().as_u16(), 200);
+    assert_eq!(shown.bytes().await.expect("image").to_vec(), png());
+}
+on_both_backends!(a_claim_that_outlived_its_lease_records_nothing_over_the_replica_that_took_over);
 
 /// A server whose one page never ends: headers, then `<meta>` tags forever.
 async fn endless_page_server() -> (String, tokio::task::JoinHandle<()>) {

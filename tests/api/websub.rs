@@ -16,6 +16,11 @@ type Requests = Arc<Mutex<Vec<HashMap<String, String>>>>;
 /// A hub that accepts every subscription request (202) and remembers it; the test plays
 /// the hub's part of verifying and pushing.
 async fn start_hub() -> (String, Requests) {
+    start_hub_answering_after(std::time::Duration::ZERO).await
+}
+
+/// [`start_hub`], taking `delay` to answer each request.
+async fn start_hub_answering_after(delay: std::time::Duration) -> (String, Requests) {
     let requests: Requests = Arc::default();
     let seen = requests.clone();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind hub");
@@ -28,6 +33,7 @@ async fn start_hub() -> (String, Requests) {
                 let seen = seen.clone();
                 async move {
                     seen.lock().expect("requests").push(form.into_inner());
+                    tokio::time::sleep(delay).await;
                     HttpResponse::Accepted().finish()
                 }
             }),
@@ -444,3 +450,42 @@ async fn a_hub_refusing_the_unsubscription_is_no_longer_listened_to(backend: Bac
     assert_eq!(feeds.hits("/gone-hub"), 1);
 }
 on_both_backends!(a_hub_refusing_the_unsubscription_is_no_longer_listened_to);
+
+async fn two_replicas_racing_send_each_subscription_request_once(backend: Backend) {
+    // A slow hub: both replicas are at work at the same time, with the same due list.
+    let (hub, requests) = start_hub_answering_after(std::time::Duration::from_millis(300)).await;
+    let feeds = FeedServer::start().await;
+    let app = spawn_app(backend).await;
+    app.sign_up("ann@example.com").await;
+    let mut topics = Vec::new();
+    for name in ["one", "two", "three"] {
+        let path = format!("/{name}.xml");
+        let topic = feeds.url(&path);
+        let feed = feed_naming(&hub, &topic, &[(name, "A post")]);
+        feeds.set(&path, "application/rss+xml", feed);
+        app.add_feed(&topic).await;
+        topics.push(topic);
+    }
+    app.poll().await;
+
+    let one = WebSub::new(app.db.clone(), &app.settings).expect("websub");
+    let other = WebSub::new(app.db.clone(), &app.settings).expect("websub");
+    let (a, b) = tokio::join!(one.run_once(), other.run_once());
+    let (a, b) = (a.expect("pass"), b.expect("pass"));
+    assert_eq!(a.requested + b.requested, 3, "{a:?} {b:?}");
+    let mut asked: Vec<String> = requests
+        .lock()
+        .expect("requests")
+        .iter()
+        .filter_map(|r| r.get("hub.topic").cloned())
+        .collect();
+    asked.sort();
+    topics.sort();
+    assert_eq!(asked, topics, "each feed asked for once");
+
+    // Neither asks again while the hub has not verified.
+    let (a, b) = tokio::join!(one.run_once(), other.run_once());
+    assert_eq!(a.expect("pass").requested + b.expect("pass").requested, 0);
+    assert_eq!(requests.lock().expect("requests").len(), 3);
+}
+on_both_backends!(two_replicas_racing_send_each_subscription_request_once);

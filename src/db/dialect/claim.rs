@@ -124,6 +124,30 @@ where
     }
 }
 
+/// Ends the lease `token` holds on the row of `table` whose `key` column is `row`, if that
+/// claim still holds it; whether it did. A claim that lost its lease (it expired and
+/// another took the row) ends nothing.
+pub fn release(
+    conn: &mut AnyConnection,
+    table: &str,
+    key: &str,
+    row: &str,
+    token: &str,
+) -> QueryResult<bool> {
+    let sql = format!(
+        "UPDATE {table} SET lease_until = NULL, lease_token = NULL \
+         WHERE {key} = ? AND lease_token = ?"
+    );
+    let params = [Param::Text(row.to_string()), Param::Text(token.to_string())];
+    let released = match conn {
+        AnyConnection::Postgresql(pg) => bound!(diesel::pg::Pg, numbered(&sql), params).execute(pg),
+        AnyConnection::Sqlite(sqlite) => {
+            bound!(diesel::sqlite::Sqlite, sql, params).execute(sqlite)
+        }
+    }?;
+    Ok(released == 1)
+}
+
 /// PostgreSQL numbers its placeholders: `?` becomes `$1`, `$2`, … (the statements here
 /// hold no `?` inside a string literal).
 fn numbered(sql: &str) -> String {
