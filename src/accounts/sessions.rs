@@ -44,41 +44,61 @@ pub fn user_for_token(conn: &mut AnyConnection, token: &str) -> Result<Option<Us
         .optional()?)
 }
 
-/// A live session's holder and desk, as the desk checks them.
+/// A live session's holder and the change versions of the pages stored for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Viewer {
     pub user_id: String,
     pub expires_at: chrono::NaiveDateTime,
-    pub version: Option<i64>,
+    pub versions: Option<Versions>,
 }
 
-/// Which account holds a live session (by its token's hash) and that desk's change
-/// version, in one round trip: the desk asks this before anything else (unless it knows
-/// the answer, see `web::pages::desk_watch`), and serves a page it rendered before when
-/// the version has not moved. The version is the sum of the account's counters in
-/// `desk_versions` (one per subscription and one for the account, raised by triggers; see
-/// the migration); `None` only for an account without any, whose pages are then never
-/// reused. It lives with the sessions, whose liveness rule it shares with
-/// [`user_for_token`]; the version rides along only to save the desk a round trip.
+/// Two change versions of an account's pages, raised by the database's triggers (see the
+/// migrations `desk_versions` and `account_page_versions`): a stored page is served again
+/// only while the version it was made at holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Versions {
+    /// Everything the copy desk shows: the sum of the account's `desk_versions`.
+    pub desk: i64,
+    /// Everything the other stored pages show (the feeds list, a feed's page, the
+    /// templates, the settings): the desk's sum plus the account's `page_versions`, which
+    /// count what the desk does not show (a feed's health, templates, digest settings,
+    /// billing, account mail). Each only grows, so their sum never repeats.
+    pub pages: i64,
+}
+
+/// Which account holds a live session (by its token's hash) and its pages' change
+/// versions, in one round trip: the stored pages ask this before anything else (unless
+/// they know the answer, see `web::pages::desk_watch`), and serve a page rendered before
+/// when its version has not moved. `None` only for an account without any counters,
+/// whose pages are then never reused. It lives with the sessions, whose liveness rule it
+/// shares with [`user_for_token`]; the versions ride along only to save the pages a round
+/// trip.
 pub fn viewer(conn: &mut AnyConnection, session_hash: &str) -> QueryResult<Option<Viewer>> {
     use diesel::sql_types::{BigInt, Nullable};
-    // A correlated subquery diesel's DSL does not express; PostgreSQL's SUM of BIGINT is
-    // NUMERIC, hence the cast.
-    let version = diesel::dsl::sql::<Nullable<BigInt>>(
+    // Correlated subqueries diesel's DSL does not express; PostgreSQL's SUM of BIGINT is
+    // NUMERIC, hence the casts.
+    let desk = diesel::dsl::sql::<Nullable<BigInt>>(
         "(SELECT CAST(SUM(desk_versions.version) AS BIGINT) FROM desk_versions \
          WHERE desk_versions.user_id = sessions.user_id)",
+    );
+    let pages = diesel::dsl::sql::<Nullable<BigInt>>(
+        "(SELECT CAST(SUM(page_versions.version) AS BIGINT) FROM page_versions \
+         WHERE page_versions.user_id = sessions.user_id)",
     );
     sessions::table
         .filter(sessions::id.eq(session_hash))
         .filter(sessions::expires_at.gt(now()))
-        .select((sessions::user_id, sessions::expires_at, version))
-        .first(conn)
+        .select((sessions::user_id, sessions::expires_at, desk, pages))
+        .first::<(String, chrono::NaiveDateTime, Option<i64>, Option<i64>)>(conn)
         .optional()
         .map(|row| {
-            row.map(|(user_id, expires_at, version)| Viewer {
+            row.map(|(user_id, expires_at, desk, pages)| Viewer {
                 user_id,
                 expires_at,
-                version,
+                versions: desk.map(|desk| Versions {
+                    desk,
+                    pages: desk + pages.unwrap_or(0),
+                }),
             })
         })
 }

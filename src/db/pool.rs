@@ -3,6 +3,8 @@
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ManageConnection, Pool, PooledConnection};
 use diesel::Connection;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
 
 use super::{AnyConnection, DatabaseUrl, DbError, SQLITE_BUSY_TIMEOUT};
 
@@ -115,6 +117,9 @@ fn use_wal(path: &str) -> Result<(), DbError> {
 pub struct Db {
     pool: Pool<Manager>,
     url: DatabaseUrl,
+    /// One per pooled connection: async work waits here, first come first served, and
+    /// only then takes a blocking thread and a connection (see `run`).
+    turns: Arc<Semaphore>,
 }
 
 impl Db {
@@ -143,6 +148,7 @@ impl Db {
         Ok(Db {
             pool,
             url: url.clone(),
+            turns: Arc::new(Semaphore::new(max_size as usize)),
         })
     }
 
@@ -163,6 +169,12 @@ impl Db {
     /// the person never sees the loss. Its statements all failed on the dead connection,
     /// or were in a transaction that rolled back: nothing is done twice, unless `f` wrote
     /// outside a transaction and lost the connection between two statements.
+    ///
+    /// Work waits for its turn (a free connection) here, in order, before it takes a
+    /// blocking thread: waiting inside r2d2 instead, 64 requests on 8 connections each
+    /// parked a thread, and a connection given back went to whichever thread the OS ran
+    /// first, often a newcomer, so a few requests lost every race: at 64 connections on
+    /// PostgreSQL, /healthz (one `SELECT 1`) had a p99 of about a second.
     pub async fn run<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: Fn(&mut AnyConnection) -> Result<T, E> + Send + 'static,
@@ -170,7 +182,16 @@ impl Db {
         E: From<DbError> + Send + 'static,
     {
         let pool = self.pool.clone();
+        // Owned, and moved into the blocking task: a request dropped while its query runs
+        // must not hand its turn on while the connection is still in use.
+        let turn = self
+            .turns
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| E::from(DbError::Pool(format!("the pool is closed: {e}"))))?;
         tokio::task::spawn_blocking(move || {
+            let _turn = turn;
             let tries = pool.max_size() + 1;
             let mut tried = 0;
             loop {

@@ -433,6 +433,17 @@ diesel::joinable!(desk_versions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(desk_versions, users);
 
 diesel::table! {
+    page_versions (user_id, scope) {
+        user_id -> Text,
+        scope -> Text,
+        version -> BigInt,
+    }
+}
+
+diesel::joinable!(page_versions -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(page_versions, users);
+
+diesel::table! {
     auth_failures (key) {
         key -> Text,
         failures -> Integer,

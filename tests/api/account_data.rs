@@ -211,6 +211,7 @@ const ACCOUNT_ROWS: &[(&str, &str)] = &[
     ("billing_accounts", "user_id = '{id}'"),
     ("checkout_sessions", "user_id = '{id}'"),
     ("desk_versions", "user_id = '{id}'"),
+    ("page_versions", "user_id = '{id}'"),
     ("operators", "user_id = '{id}'"),
     ("posting_plans", "user_id = '{id}'"),
     (
@@ -261,6 +262,7 @@ const FILLED: &[&str] = &[
     "mail_limits",
     "auth_failures",
     "desk_versions",
+    "page_versions",
     "operators",
     "feeds",
     "posts",

@@ -596,6 +596,58 @@ async fn a_downgrade_pauses_feeds_without_deleting_and_an_upgrade_resumes_them(b
 }
 on_both_backends!(a_downgrade_pauses_feeds_without_deleting_and_an_upgrade_resumes_them);
 
+/// The feeds list is stored while nothing on it changes (`stored_pages`): Stripe's events
+/// change it without the subscriber doing anything, and it shows them at once.
+async fn stripe_events_show_on_the_stored_feeds_list(backend: Backend) {
+    use crate::stored_pages::once_showing;
+    let app = billing_app(backend, "http://127.0.0.1:1/").await;
+    let server = FeedServer::start().await;
+    customer(&app, "list@example.com", "cus_list").await;
+    let t = now();
+    let active = subscription_event(
+        "evt_la",
+        "customer.subscription.created",
+        t - 60,
+        "sub_l",
+        "cus_list",
+        "active",
+        "price_pro",
+    );
+    assert_eq!(app.deliver(&active).await, 200);
+    follow_feeds(&app, &server, 3).await;
+    let before = crate::stored_pages::stored(&app, &app.client, "/feeds").await;
+    assert!(!before.contains("Your last payment failed"), "{before}");
+
+    let failed = invoice_event(
+        "evt_lf",
+        "invoice.payment_failed",
+        t - 50,
+        "sub_l",
+        "cus_list",
+    );
+    assert_eq!(app.deliver(&failed).await, 200);
+    let warned = |html: &str| html.contains("Your last payment failed");
+    let list = once_showing(backend, &app, &app.client, "/feeds", warned).await;
+    assert!(warned(&list), "{list}");
+
+    crate::stored_pages::stored(&app, &app.client, "/feeds").await;
+    let ended = subscription_event(
+        "evt_le",
+        "customer.subscription.deleted",
+        t - 40,
+        "sub_l",
+        "cus_list",
+        "canceled",
+        "price_pro",
+    );
+    assert_eq!(app.deliver(&ended).await, 200);
+    let paused =
+        |html: &str| html.contains("1 of your feeds are paused because your plan runs fewer");
+    let list = once_showing(backend, &app, &app.client, "/feeds", paused).await;
+    assert!(paused(&list), "{list}");
+}
+on_both_backends!(stripe_events_show_on_the_stored_feeds_list);
+
 async fn adding_a_feed_over_the_limit_is_refused_everywhere(backend: Backend) {
     let app = billing_app(backend, "http://127.0.0.1:1/").await;
     let server = FeedServer::start().await;

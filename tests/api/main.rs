@@ -45,6 +45,7 @@ mod queue;
 mod regenerate;
 mod reset;
 mod smtp;
+mod stored_pages;
 mod template_bombs;
 mod templates;
 mod transfer;

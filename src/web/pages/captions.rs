@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 use super::desk_watch::FRESH_COOKIE;
 use super::share::{composer_view, ComposerView, MASTODON_CHOOSER};
 use super::{format_time, render, see_other, Layout};
-use crate::accounts::{sessions, users, UserId};
+use crate::accounts::sessions::{self, Versions};
+use crate::accounts::{users, UserId};
 use crate::captions::Platform;
 use crate::db::DbError;
 use crate::desk::cache::{accepts_gzip, matches_etag, PageKey, StoredPage};
@@ -238,7 +239,7 @@ pub async fn list(
     let started = Instant::now();
     // Just after the subscriber changed something, this replica may not have been told.
     let fresh = req.cookie(FRESH_COOKIE).is_some();
-    let (user_id, version, from_memory) = viewer(&state, &session, fresh).await?;
+    let (user_id, versions, from_memory) = viewer(&state, &session, fresh).await?;
     let mut timing = Timing {
         viewer: if from_memory { "memory" } else { "database" },
         viewer_took: (!from_memory).then(|| started.elapsed()),
@@ -248,11 +249,11 @@ pub async fn list(
     let query = query?.into_inner();
     let filter = query.filter().ok_or(WebError::NotFound)?;
     let page = query.page.unwrap_or(1).max(1);
-    let key = version.map(|version| PageKey {
+    let key = versions.map(|versions| PageKey {
         session,
         user_id: user_id.clone(),
         view: query.path(page),
-        version,
+        version: versions.desk,
     });
     let cached = key.as_ref().and_then(|key| state.desk_pages.get(key));
     let stored = match cached {
@@ -311,19 +312,19 @@ impl Timing {
     }
 }
 
-/// The session's account and desk version, and whether they came from memory (kept while
-/// the database tells this process of changes) rather than a round trip; always the
+/// The session's account and change versions, and whether they came from memory (kept
+/// while the database tells this process of changes) rather than a round trip; always the
 /// database when `fresh` (the subscriber has just changed something).
 pub(super) async fn viewer(
     state: &AppState,
     session: &str,
     fresh: bool,
-) -> Result<(String, Option<i64>, bool), WebError> {
+) -> Result<(String, Option<Versions>, bool), WebError> {
     let known = (!fresh)
         .then(|| state.desk_watch.known(session, crate::db::now()))
         .flatten();
-    if let Some((user_id, version)) = known {
-        return Ok((user_id, Some(version), true));
+    if let Some((user_id, versions)) = known {
+        return Ok((user_id, Some(versions), true));
     }
     let ticket = state.desk_watch.ticket();
     let lookup = session.to_string();
@@ -332,12 +333,16 @@ pub(super) async fn viewer(
         .run(move |conn| sessions::viewer(conn, &lookup).map_err(DbError::from))
         .await?
         .ok_or(WebError::LoginRequired)?;
-    if let (Some(ticket), Some(version)) = (ticket, viewer.version) {
-        state
-            .desk_watch
-            .learn(ticket, session, &viewer.user_id, viewer.expires_at, version);
+    if let (Some(ticket), Some(versions)) = (ticket, viewer.versions) {
+        state.desk_watch.learn(
+            ticket,
+            session,
+            &viewer.user_id,
+            viewer.expires_at,
+            versions,
+        );
     }
-    Ok((viewer.user_id, viewer.version, false))
+    Ok((viewer.user_id, viewer.versions, false))
 }
 
 /// A stored desk page: 304 when the browser has it, else gzipped (or, rarely, plain).

@@ -1,11 +1,12 @@
-//! What the desk checks on every request, known without asking the database: whose a
-//! session is, until when, and the account's desk version.
+//! What the stored pages check on every request, known without asking the database: whose
+//! a session is, until when, and the account's change versions (the desk's and the other
+//! pages').
 //!
 //! Only while PostgreSQL tells this process of every change to either (LISTEN, see
 //! `db::notifications`): the database's triggers notify on channel [`CHANNEL`] whenever a
-//! desk version rises (`u:<user id>`) and whenever a session is removed or changed
-//! (`s:<session hash>`), and what they name is forgotten here, to be read again from the
-//! database on its next request. Without that connection (SQLite, or PostgreSQL while the
+//! counter of `desk_versions` or `page_versions` rises (`u:<user id>`) and whenever a
+//! session is removed or changed (`s:<session hash>`), and what they name is forgotten
+//! here, to be read again from the database on its next request. Without that connection (SQLite, or PostgreSQL while the
 //! connection is down) nothing is kept, and each request reads the database as before.
 //!
 //! A change shows here once its notification has arrived and been looked at: within 50 ms
@@ -28,6 +29,7 @@ use actix_web::web;
 use chrono::NaiveDateTime;
 
 use crate::accounts::sessions::token_hash;
+use crate::accounts::sessions::Versions;
 use crate::db::notifications::{Event, Listener, BEAT_EVERY};
 use crate::web::session::SESSION_COOKIE;
 use crate::web::AppState;
@@ -63,8 +65,8 @@ struct State {
     generation: u64,
     /// By session hash: the account and when the session ends.
     sessions: HashMap<String, (String, NaiveDateTime)>,
-    /// By account: its desk version.
-    versions: HashMap<String, i64>,
+    /// By account: its change versions.
+    versions: HashMap<String, Versions>,
 }
 
 impl State {
@@ -85,8 +87,8 @@ impl State {
 pub struct Ticket(u64);
 
 impl DeskWatch {
-    /// The account and desk version of a session that is still live at `at`, if known.
-    pub fn known(&self, session: &str, at: NaiveDateTime) -> Option<(String, i64)> {
+    /// The account and change versions of a session that is still live at `at`, if known.
+    pub fn known(&self, session: &str, at: NaiveDateTime) -> Option<(String, Versions)> {
         let state = self.state.lock().ok()?;
         if !state.trusted(Instant::now()) {
             return None;
@@ -107,7 +109,7 @@ impl DeskWatch {
             .then_some(Ticket(state.generation))
     }
 
-    /// Keeps a session's account, its end and the account's desk version, read from the
+    /// Keeps a session's account, its end and the account's change versions, read from the
     /// database after `ticket` was taken.
     pub fn learn(
         &self,
@@ -115,7 +117,7 @@ impl DeskWatch {
         session: &str,
         user_id: &str,
         expires_at: NaiveDateTime,
-        version: i64,
+        versions: Versions,
     ) {
         let Ok(mut state) = self.state.lock() else {
             return;
@@ -131,7 +133,7 @@ impl DeskWatch {
         state
             .sessions
             .insert(session.to_string(), (user_id.to_string(), expires_at));
-        state.versions.insert(user_id.to_string(), version);
+        state.versions.insert(user_id.to_string(), versions);
     }
 
     /// Forgets a session and its account's version (after a change it may have made).
@@ -231,9 +233,16 @@ mod tests {
         watch
     }
 
+    fn v(version: i64) -> Versions {
+        Versions {
+            desk: version,
+            pages: version + 100,
+        }
+    }
+
     fn learned(watch: &DeskWatch, session: &str, user: &str, version: i64) {
         let ticket = watch.ticket().expect("listening");
-        watch.learn(ticket, session, user, at(12), version);
+        watch.learn(ticket, session, user, at(12), v(version));
     }
 
     #[test]
@@ -242,7 +251,7 @@ mod tests {
         assert!(watch.ticket().is_none());
         watch.event(Event::Listening);
         learned(&watch, "s1", "ann", 7);
-        assert_eq!(watch.known("s1", at(9)), Some(("ann".into(), 7)));
+        assert_eq!(watch.known("s1", at(9)), Some(("ann".into(), v(7))));
     }
 
     #[test]
@@ -260,7 +269,7 @@ mod tests {
         learned(&watch, "s2", "bob", 3);
         watch.event(Event::Notified("u:ann"));
         assert_eq!(watch.known("s1", at(9)), None);
-        assert_eq!(watch.known("s2", at(9)), Some(("bob".into(), 3)));
+        assert_eq!(watch.known("s2", at(9)), Some(("bob".into(), v(3))));
     }
 
     #[test]
@@ -277,7 +286,7 @@ mod tests {
         let ticket = watch.ticket().expect("listening");
         // The change commits (and is told) after the read saw the old version.
         watch.event(Event::Notified("u:ann"));
-        watch.learn(ticket, "s1", "ann", at(12), 7);
+        watch.learn(ticket, "s1", "ann", at(12), v(7));
         assert_eq!(watch.known("s1", at(9)), None);
     }
 
@@ -288,12 +297,12 @@ mod tests {
         let ticket = watch.ticket().expect("listening");
         watch.event(Event::Lost);
         assert_eq!(watch.known("s1", at(9)), None);
-        watch.learn(ticket, "s1", "ann", at(12), 7);
+        watch.learn(ticket, "s1", "ann", at(12), v(7));
         assert_eq!(watch.known("s1", at(9)), None);
         assert!(watch.ticket().is_none());
         // Listening again starts from nothing: what was told in between is unknown.
         watch.event(Event::Listening);
-        watch.learn(ticket, "s1", "ann", at(12), 7);
+        watch.learn(ticket, "s1", "ann", at(12), v(7));
         assert_eq!(watch.known("s1", at(9)), None);
     }
 

@@ -23,18 +23,12 @@ use crate::web::api::error::ApiError;
 use crate::web::check_now::{check_now, CheckNow};
 use crate::web::csrf::CheckedForm;
 use crate::web::error::WebError;
-use crate::web::session::{CurrentUser, SESSION_COOKIE};
+use crate::web::session::CurrentUser;
 use crate::web::AppState;
-
-use std::sync::Arc;
-use std::time::Instant;
 
 use actix_web::FromRequest as _;
 
-use super::captions::{html_response, stored_response, viewer, Timing};
-use super::desk_watch::FRESH_COOKIE;
-use crate::accounts::{sessions, users, UserId};
-use crate::desk::cache::{PageKey, StoredPage};
+use super::stored_pages::{self, Rendered};
 
 /// A feed as the pages show it; every text comes from the feed and is escaped on output.
 pub struct FeedRow {
@@ -124,37 +118,39 @@ struct FeedsPage {
     paused_by_plan: usize,
 }
 
+/// The feeds list, served from the stored pages while nothing on it changed (see
+/// `stored_pages`): each check of a feed raises the pages version of its subscribers.
 #[get("/feeds")]
-pub async fn list(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
-) -> Result<HttpResponse, WebError> {
-    let id = user.id();
-    let billing = state.settings.billing.is_some();
-    let (feeds, billing_row) = state
-        .db
-        .run(move |conn| {
-            let row = match billing {
-                true => crate::billing::account::get(conn, &id)?,
-                false => None,
-            };
-            Ok::<_, DbError>((subscriptions::list(conn, &id)?, row))
-        })
-        .await?;
-    let page = FeedsPage {
-        layout: Layout::new(&req, &state, Some(&user.user)),
-        grace_until: billing_row
-            .as_ref()
-            .and_then(|r| r.grace_until())
-            .map(|t| format_time(&t)),
-        paused_by_plan: feeds
-            .iter()
-            .filter(|f| f.subscription.paused_by_plan)
-            .count(),
-        feeds: feeds.iter().map(FeedRow::from).collect(),
-    };
-    render(StatusCode::OK, &page)
+pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
+    let (req, state) = (&req, state.get_ref());
+    stored_pages::serve(req, state, "/feeds".into(), |user| async move {
+        let id = user.id();
+        let billing = state.settings.billing.is_some();
+        let (feeds, billing_row) = state
+            .db
+            .run(move |conn| {
+                let row = match billing {
+                    true => crate::billing::account::get(conn, &id)?,
+                    false => None,
+                };
+                Ok::<_, DbError>((subscriptions::list(conn, &id)?, row))
+            })
+            .await?;
+        let page = FeedsPage {
+            layout: Layout::new(req, state, Some(&user.user)),
+            grace_until: billing_row
+                .as_ref()
+                .and_then(|r| r.grace_until())
+                .map(|t| format_time(&t)),
+            paused_by_plan: feeds
+                .iter()
+                .filter(|f| f.subscription.paused_by_plan)
+                .count(),
+            feeds: feeds.iter().map(FeedRow::from).collect(),
+        };
+        Ok(Rendered::Keep(page.render()?))
+    })
+    .await
 }
 
 #[derive(Template)]
@@ -608,8 +604,8 @@ pub struct SettingsQuery {
 }
 
 /// The feed's page. Opened as is (no notice to show), it is served from the stored pages
-/// like the desk while nothing on it changed: the desk version covers its captions,
-/// settings and templates, and the feed's own row (its health) is part of the view.
+/// like the desk while nothing on it changed (see `stored_pages`): the pages version
+/// covers its captions, settings, templates and the feed's health.
 #[get("/feeds/{id}")]
 #[tracing::instrument(skip_all, fields(feed = %path))]
 pub async fn show(
@@ -632,96 +628,22 @@ async fn stored_feed_page(
     state: &AppState,
     subscription_id: String,
 ) -> Result<HttpResponse, actix_web::Error> {
-    let token = req
-        .cookie(SESSION_COOKIE)
-        .map(|c| c.value().to_string())
-        .ok_or(WebError::LoginRequired)?;
-    let session = sessions::token_hash(&token);
-    let started = Instant::now();
-    let fresh = req.cookie(FRESH_COOKIE).is_some();
-    let (user_id, version, from_memory) = viewer(state, &session, fresh).await?;
-    let mut timing = Timing {
-        viewer: if from_memory { "memory" } else { "database" },
-        viewer_took: (!from_memory).then(|| started.elapsed()),
-        page: "stored",
-        page_took: None,
-    };
-    // The feed's row changes at every check (health, errors, push state) without the desk
-    // version: its state is part of the view.
-    let (account, target) = (UserId(user_id.clone()), subscription_id.clone());
-    let feed_state = state
-        .db
-        .run(move |conn| {
-            Ok::<_, DbError>(
-                subscriptions::get(conn, &account, &target)?.map(|s| feed_state_tag(&s.feed)),
-            )
-        })
-        .await
-        .map_err(WebError::from)?
-        .ok_or(WebError::NotFound)?;
-    let key = version.map(|version| PageKey {
-        session,
-        user_id: user_id.clone(),
-        view: format!("/feeds/{subscription_id}#{feed_state}"),
-        version,
-    });
-    if let Some(stored) = key.as_ref().and_then(|key| state.desk_pages.get(key)) {
-        return Ok(stored_response(req, &stored, &timing)?);
-    }
-    let started = Instant::now();
-    let user = state
-        .db
-        .run(move |conn| users::get(conn, &UserId(user_id.clone())))
-        .await
-        .map_err(WebError::from)?
-        .ok_or(WebError::LoginRequired)?;
-    let html = feed_page_html(
-        req,
-        state,
-        &CurrentUser { user },
-        subscription_id,
-        SettingsView::of,
-        None,
-        default_template_form(),
-    )
-    .await?
-    .ok_or(WebError::NotFound)?;
-    timing.page = "rendered";
-    timing.page_took = Some(started.elapsed());
-    let Some(key) = key else {
-        return Ok(html_response(html, &timing));
-    };
-    let stored = Arc::new(StoredPage::new(key, &html).map_err(|e| WebError::Internal(e.into()))?);
-    state.desk_pages.put(stored.clone());
-    Ok(stored_response(req, &stored, &timing)?)
-}
-
-/// What of a feed's row its page shows, as a short tag.
-fn feed_state_tag(feed: &crate::feeds::store::Feed) -> String {
-    use sha2::Digest as _;
-    let shown = format!(
-        "{:?}",
-        (
-            (&feed.url, &feed.title, &feed.site_url),
-            feed.last_checked_at,
-            feed.last_success_at,
-            feed.next_check_at,
-            feed.error_count,
-            &feed.last_error,
-            feed.erroring_since,
-            feed.last_status,
-            feed.gone_at,
-            (
-                &feed.websub_hub,
-                &feed.websub_state,
-                feed.websub_lease_until,
-                &feed.websub_error
-            ),
-            &feed.language,
+    let view = format!("/feeds/{subscription_id}");
+    Ok(stored_pages::serve(req, state, view, |user| async move {
+        feed_page_html(
+            req,
+            state,
+            &user,
+            subscription_id,
+            SettingsView::of,
+            None,
+            default_template_form(),
         )
-    );
-    let digest = sha2::Sha256::digest(shown.as_bytes());
-    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+        .await?
+        .map(Rendered::Keep)
+        .ok_or(WebError::NotFound)
+    })
+    .await?)
 }
 
 async fn show_with_notices(

@@ -18,6 +18,7 @@ pub mod queue_links;
 pub mod reset;
 pub mod settings;
 pub mod share;
+pub mod stored_pages;
 pub mod templates;
 pub mod tokens;
 pub mod transfer;

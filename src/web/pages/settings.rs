@@ -18,6 +18,9 @@ use crate::web::error::WebError;
 use crate::web::session::CurrentUser;
 use crate::web::AppState;
 
+use super::stored_pages::{self, Rendered};
+use actix_web::FromRequest as _;
+
 pub struct Choice {
     pub value: String,
     pub label: String,
@@ -216,13 +219,53 @@ pub struct SavedQuery {
     password_changed: Option<String>,
 }
 
+/// The settings. Opened as is (no notice to show), the page is served from the stored
+/// pages while nothing on it changed (see `stored_pages`): the pages version covers the
+/// digest settings, the address and its confirmation, and the account's mail.
 #[get("/settings")]
 pub async fn show(
     req: HttpRequest,
     state: web::Data<AppState>,
-    user: CurrentUser,
     query: web::Query<SavedQuery>,
 ) -> Result<HttpResponse, WebError> {
+    let plain = query.saved.is_none()
+        && query.sent.is_none()
+        && query.test_sent.is_none()
+        && query.password_changed.is_none();
+    if plain {
+        let (req, state) = (&req, state.get_ref());
+        return stored_pages::serve(req, state, "/settings".into(), |user| async move {
+            let page = settings_page(req, state, &user).await?;
+            // Whether a mail was given up depends on the time, not only on its row.
+            let html = page.render()?;
+            Ok(match page.mail_problem {
+                None => Rendered::Keep(html),
+                Some(_) => Rendered::Once(html),
+            })
+        })
+        .await;
+    }
+    let user = CurrentUser::extract(&req).await?;
+    let mut page = settings_page(&req, &state, &user).await?;
+    page.saved = query.saved.is_some();
+    page.link_sent = query.sent.is_some();
+    page.password_changed = query.password_changed.is_some();
+    page.test_sent = query.test_sent.map(|posts| {
+        format!(
+            "A test digest of your {posts} newest post{} is on its way to {}.",
+            if posts == 1 { "" } else { "s" },
+            user.user.email
+        )
+    });
+    render(StatusCode::OK, &page)
+}
+
+/// The settings page as the account has it, without notices.
+async fn settings_page(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &CurrentUser,
+) -> Result<SettingsPage, WebError> {
     let id = user.id();
     // One trip to the database for everything the page shows besides the account.
     let (row, verification, mail_problem) = state
@@ -259,27 +302,10 @@ pub async fn show(
         r.last_error
             .map(|e| (e, format_optional_time(&r.last_error_at)))
     });
-    let mut page = page(
-        &req,
-        &state,
-        &user,
-        values,
-        last,
-        query.saved.is_some(),
-        None,
-    );
+    let mut page = page(req, state, user, values, last, false, None);
     page.verified = verification.is_some_and(|(_, verified)| verified);
-    page.link_sent = query.sent.is_some();
-    page.password_changed = query.password_changed.is_some();
-    page.test_sent = query.test_sent.map(|posts| {
-        format!(
-            "A test digest of your {posts} newest post{} is on its way to {}.",
-            if posts == 1 { "" } else { "s" },
-            user.user.email
-        )
-    });
     page.mail_problem = mail_problem.map(|mail| self::mail_problem(&mail, now()));
-    render(StatusCode::OK, &page)
+    Ok(page)
 }
 
 #[derive(serde::Deserialize, Default)]

@@ -24,6 +24,9 @@ use crate::web::error::WebError;
 use crate::web::session::CurrentUser;
 use crate::web::AppState;
 
+use super::stored_pages::{self, Rendered};
+use actix_web::FromRequest as _;
+
 /// Template previews and saves an account may make per minute, pages and API
 /// together, the account's templates and its feeds' alike. Far above anyone editing by
 /// hand; each one runs the template.
@@ -229,11 +232,13 @@ async fn load(state: &AppState, user: &CurrentUser) -> Result<Loaded, WebError> 
     Ok(Loaded { stored })
 }
 
+/// The account's templates for one platform and variant. Opened as is (no notice to show),
+/// it is served from the stored pages while nothing on it changed (see `stored_pages`):
+/// the pages version covers the account's templates and the posts its previews show.
 #[get("/templates")]
 pub async fn edit(
     req: HttpRequest,
     state: web::Data<AppState>,
-    user: CurrentUser,
     query: web::Query<Selection>,
 ) -> Result<HttpResponse, WebError> {
     let platform = parse_platform(query.platform.as_deref())?;
@@ -244,17 +249,18 @@ pub async fn edit(
     if !valid_variant(&variant) {
         return Err(WebError::NotFound);
     }
-    let loaded = load(&state, &user).await?;
-    let source = loaded
-        .source_of(platform, &variant)
-        .or_else(|| builtin_template_source(platform, &variant))
-        .unwrap_or_default();
-    let (blocks, hand_written) = form_builder::opening(&source, platform);
-    let posts = preview_posts(&state, &user).await?;
-    let built = account_builder(platform, &variant, &blocks, hand_written, &posts, 0);
-    let mut page = page(
-        &req, &state, &user, &loaded, platform, &variant, source, built,
-    );
+    let plain = query.saved.is_none() && query.changes.is_none();
+    if plain {
+        let view = format!("/templates?platform={}&variant={variant}", platform.id());
+        let (req, state) = (&req, state.get_ref());
+        return stored_pages::serve(req, state, view, |user| async move {
+            let page = edit_page(req, state, &user, platform, &variant).await?;
+            Ok(Rendered::Keep(page.render()?))
+        })
+        .await;
+    }
+    let user = CurrentUser::extract(&req).await?;
+    let mut page = edit_page(&req, &state, &user, platform, &variant).await?;
     page.saved = query.saved.is_some();
     page.changes = query
         .changes
@@ -262,6 +268,27 @@ pub async fn edit(
         .and_then(Regenerated::from_param)
         .and_then(|c| c.summary());
     render(StatusCode::OK, &page)
+}
+
+/// The templates page of (`platform`, `variant`) as the account has them, without notices.
+async fn edit_page(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &CurrentUser,
+    platform: Platform,
+    variant: &str,
+) -> Result<TemplatesPage, WebError> {
+    let loaded = load(state, user).await?;
+    let source = loaded
+        .source_of(platform, variant)
+        .or_else(|| builtin_template_source(platform, variant))
+        .unwrap_or_default();
+    let (blocks, hand_written) = form_builder::opening(&source, platform);
+    let posts = preview_posts(state, user).await?;
+    let built = account_builder(platform, variant, &blocks, hand_written, &posts, 0);
+    Ok(page(
+        req, state, user, &loaded, platform, variant, source, built,
+    ))
 }
 
 #[post("/templates")]
