@@ -103,7 +103,7 @@ pub(crate) async fn publisher(app: &TestApp) -> Publisher {
         .expect("publisher")
 }
 
-async fn did_of(handle: &str, app_password: &str) -> String {
+pub(crate) async fn did_of(handle: &str, app_password: &str) -> String {
     Client::new(&pds().url, &captionfeed::config::AddressPolicy::open())
         .expect("client")
         .create_session(handle, app_password)
