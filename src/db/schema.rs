@@ -228,6 +228,7 @@ diesel::table! {
         service_url -> Text,
         handle -> Text,
         secret_sealed -> Text,
+        session_sealed -> Nullable<Text>,
         broken_at -> Nullable<Timestamp>,
         broken_reason -> Nullable<Text>,
         broken_mailed_at -> Nullable<Timestamp>,

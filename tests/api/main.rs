@@ -11,6 +11,7 @@ mod auth;
 mod backup;
 mod billing;
 mod bluesky;
+mod bluesky_sessions;
 mod browser;
 mod builder;
 mod caption_feeds;

@@ -143,13 +143,14 @@ pub async fn connect_bluesky(
         Err(message) => return refuse(message).await,
     };
     let password = form.app_password.trim().to_string();
-    // Logging in once proves the pair works before it is kept.
+    // Logging in once proves the pair works before it is kept; the session it gives is kept
+    // too, so the publisher's first pass does not log in again (logins are rate-limited).
     let checked = match Client::new(&service, &state.settings.address_policy()) {
-        Ok(client) => client.create_session(&handle, &password).await.map(|_| ()),
+        Ok(client) => client.create_session(&handle, &password).await,
         Err(e) => Err(e),
     };
-    match checked {
-        Ok(()) => {}
+    let session = match checked {
+        Ok(session) => session.to_kept(),
         Err(BlueskyError::Unauthorized { .. }) => {
             return refuse("Bluesky refused that handle and app password.".into()).await
         }
@@ -162,13 +163,13 @@ pub async fn connect_bluesky(
         Err(BlueskyError::Refused { message, .. }) => {
             return refuse(format!("Bluesky refused the login: {message}")).await
         }
-    }
+    };
     let id = user.id();
     let secrets = state.secrets.clone();
     state
         .db
         .run(move |conn| {
-            Ok::<_, WebError>(connections::save(
+            let connection = connections::save(
                 conn,
                 &secrets,
                 &id,
@@ -176,7 +177,9 @@ pub async fn connect_bluesky(
                 &service,
                 &handle,
                 &password,
-            )?)
+            )?;
+            connections::save_session(conn, &secrets, &id, &connection, &session)?;
+            Ok::<_, WebError>(())
         })
         .await?;
     Ok(see_other("/connections"))
