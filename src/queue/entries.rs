@@ -192,6 +192,7 @@ fn insert_entry(
             queue_entries::state.eq(state),
             queue_entries::rank.eq(rank),
             queue_entries::created_at.eq(now()),
+            queue_entries::decided_at.eq(Some(now())),
         )
     )
 }
@@ -297,6 +298,7 @@ fn set_state_until(
             .set((
                 queue_entries::state.eq(state),
                 queue_entries::due_at.eq(due_at),
+                queue_entries::decided_at.eq(Some(now())),
             ))
             .execute(conn)?;
         } else if due_at.is_some() {
@@ -366,6 +368,22 @@ pub fn decision(
         Some((state, Some(until))) if state == SNOOZED && until > now() => Some(SNOOZED),
         _ => None,
     })
+}
+
+/// When the caption's queue entry was last decided on (queued, skipped, snoozed); `None`
+/// for a caption not in the queue, or decided before this was recorded.
+pub fn decided_at(
+    conn: &mut AnyConnection,
+    user: &UserId,
+    caption_id: &str,
+) -> QueryResult<Option<NaiveDateTime>> {
+    Ok(queue_entries::table
+        .filter(queue_entries::user_id.eq(user.as_str()))
+        .filter(queue_entries::caption_id.eq(caption_id))
+        .select(queue_entries::decided_at)
+        .first::<Option<NaiveDateTime>>(conn)
+        .optional()?
+        .flatten())
 }
 
 /// Pins a queued caption to now: it goes before every other of its platform.

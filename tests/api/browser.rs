@@ -311,6 +311,7 @@ async fn the_digest_reads_well_on_a_phone() {
             mastodon_chooser: "https://captions.example/share/mastodon",
             review: Some(&review),
             test: false,
+            todays_queue: false,
         },
         "42 new captions for 6 posts",
         &posts,

@@ -48,6 +48,7 @@ mod reset;
 mod smtp;
 mod template_bombs;
 mod templates;
+mod todays_queue;
 mod transfer;
 mod try_feed;
 mod verification;

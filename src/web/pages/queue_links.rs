@@ -71,6 +71,8 @@ async fn check(state: &AppState, path: LinkPath) -> Result<Checked, WebError> {
             None,
         )?));
     }
+    // When the digest carrying the link was sent: links live VALID_DAYS from then.
+    let issued = expires - links::VALID_DAYS * 86_400;
     let id = caption.clone();
     let found = state
         .db
@@ -79,7 +81,8 @@ async fn check(state: &AppState, path: LinkPath) -> Result<Checked, WebError> {
                 return Ok::<_, WebError>(None);
             };
             let decided = entries::decision(conn, &owner, &id)?;
-            Ok(Some((owner, decided)))
+            let decided_at = entries::decided_at(conn, &owner, &id)?;
+            Ok(Some((owner, decided, decided_at)))
         })
         .await?;
     match found {
@@ -90,10 +93,19 @@ async fn check(state: &AppState, path: LinkPath) -> Result<Checked, WebError> {
             None,
         )?)),
         // A snoozed caption can still be approved or skipped from its other links.
-        Some((owner, Some(entries::SNOOZED))) if action != LinkAction::Snooze => {
+        Some((owner, Some(entries::SNOOZED), _)) if action != LinkAction::Snooze => {
             Ok(Checked::Ready(owner, caption, action))
         }
-        Some((_, Some(decided))) => Ok(Checked::Refused(page(
+        // Already queued when the digest went out (today's queue): it can be taken out
+        // from the digest, skipped or snoozed, once. A decision made after the link was
+        // issued (this link or another of the digest used) refuses it.
+        Some((owner, Some(entries::QUEUED), decided_at))
+            if action != LinkAction::Approve
+                && decided_at.is_none_or(|at| at.and_utc().timestamp() <= issued) =>
+        {
+            Ok(Checked::Ready(owner, caption, action))
+        }
+        Some((_, Some(decided), _)) => Ok(Checked::Refused(page(
             StatusCode::CONFLICT,
             "Already decided",
             &format!(
@@ -101,7 +113,7 @@ async fn check(state: &AppState, path: LinkPath) -> Result<Checked, WebError> {
             ),
             None,
         )?)),
-        Some((owner, None)) => Ok(Checked::Ready(owner, caption, action)),
+        Some((owner, None, _)) => Ok(Checked::Ready(owner, caption, action)),
     }
 }
 
