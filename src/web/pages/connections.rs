@@ -34,6 +34,8 @@ pub struct ConnectionView {
 struct ConnectionsPage {
     layout: Layout,
     connections: Vec<ConnectionView>,
+    /// Said after a Mastodon disconnect whose token the instance did not revoke.
+    not_revoked: bool,
     error: Option<String>,
     handle: String,
     service_url: String,
@@ -71,6 +73,7 @@ async fn page(
     let page = ConnectionsPage {
         layout: Layout::new(req, state, Some(&user.user)),
         connections,
+        not_revoked: req.query_string().contains("not_revoked=1"),
         error,
         handle,
         service_url,
@@ -188,6 +191,9 @@ pub async fn connect_bluesky(
 #[derive(serde::Deserialize)]
 pub struct NoFields {}
 
+/// Removes a connection. A Mastodon token is first given back to its instance; when the
+/// instance cannot be reached (or refuses), the connection is removed here all the same
+/// and the page says the token could not be revoked, so the subscriber can do it there.
 #[post("/connections/{id}/delete")]
 pub async fn disconnect(
     state: web::Data<AppState>,
@@ -196,10 +202,51 @@ pub async fn disconnect(
     _form: CheckedForm<NoFields>,
 ) -> Result<HttpResponse, WebError> {
     let connection = path.into_inner();
-    let id = user.id();
+    let (id, secrets, wanted) = (user.id(), state.secrets.clone(), connection.clone());
     let found = state
+        .db
+        .run(move |conn| {
+            let Some(found) = connections::find(conn, &id, &wanted)? else {
+                return Ok::<_, WebError>(None);
+            };
+            let secret = match found.platform.parse::<Platform>() {
+                Ok(platform) => connections::with_secret(conn, &secrets, &id, platform)?
+                    .and_then(|(_, secret)| secret.ok()),
+                Err(_) => None,
+            };
+            Ok(Some((found, secret)))
+        })
+        .await?;
+    let Some((found, secret)) = found else {
+        return Err(WebError::NotFound);
+    };
+    let mut revoked = true;
+    if found.platform == Platform::Mastodon.id() {
+        revoked = match secret {
+            Some(token) => {
+                match super::mastodon_connect::revoke_token(&state, &found.service_url, token)
+                    .await?
+                {
+                    Ok(()) => true,
+                    Err(error) => {
+                        tracing::warn!(connection = %found.id, %error, "the Mastodon token could not be revoked; disconnected here anyway");
+                        false
+                    }
+                }
+            }
+            // A token that no longer opens cannot be sent back.
+            None => false,
+        };
+    }
+    let id = user.id();
+    let removed = state
         .db
         .run(move |conn| Ok::<_, WebError>(connections::delete(conn, &id, &connection)?))
         .await?;
-    see_other_if_found(found, "/connections")
+    let back = if revoked {
+        "/connections"
+    } else {
+        "/connections?not_revoked=1"
+    };
+    see_other_if_found(removed, back)
 }

@@ -203,6 +203,17 @@ impl MastodonFake {
         self.with(|s| s.tokens.keys().cloned().collect())
     }
 
+    /// The access tokens revoked, by `POST /oauth/revoke` or from the settings.
+    pub fn revoked_tokens(&self) -> Vec<String> {
+        self.with(|s| {
+            s.tokens
+                .iter()
+                .filter(|(_, t)| t.revoked)
+                .map(|(k, _)| k.clone())
+                .collect()
+        })
+    }
+
     /// The query of each `GET /oauth/authorize`, in order.
     pub fn authorize_queries(&self) -> Vec<HashMap<String, String>> {
         self.with(|s| s.authorize_queries.clone())

@@ -2,6 +2,7 @@
 //! names the pages): connecting through OAuth with PKCE from the web pages, and publishing
 //! a caption exactly once, with its image, sorted errors and the rate limit's wait.
 
+mod disconnect;
 mod fake;
 
 use std::collections::HashMap;
