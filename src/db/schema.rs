@@ -239,6 +239,7 @@ diesel::table! {
         handle -> Text,
         secret_sealed -> Text,
         session_sealed -> Nullable<Text>,
+        post_limit -> Nullable<Integer>,
         broken_at -> Nullable<Timestamp>,
         broken_reason -> Nullable<Text>,
         broken_mailed_at -> Nullable<Timestamp>,

@@ -133,6 +133,39 @@ pub fn delete(conn: &mut AnyConnection, user: &UserId, id: &str) -> QueryResult<
     Ok(removed == 1)
 }
 
+/// Keeps the post limit the network gave the connected account (a Mastodon instance's).
+pub fn set_post_limit(
+    conn: &mut AnyConnection,
+    user: &UserId,
+    id: &str,
+    limit: i32,
+) -> QueryResult<bool> {
+    let changed = diesel::update(
+        connections::table
+            .filter(connections::user_id.eq(user.as_str()))
+            .filter(connections::id.eq(id)),
+    )
+    .set(connections::post_limit.eq(Some(limit)))
+    .execute(conn)?;
+    Ok(changed == 1)
+}
+
+/// The post limit of the account's connection to `platform`, when it is connected and the
+/// network said one.
+pub fn post_limit(
+    conn: &mut AnyConnection,
+    user: &UserId,
+    platform: Platform,
+) -> QueryResult<Option<i32>> {
+    Ok(connections::table
+        .filter(connections::user_id.eq(user.as_str()))
+        .filter(connections::platform.eq(platform.id()))
+        .select(connections::post_limit)
+        .first::<Option<i32>>(conn)
+        .optional()?
+        .flatten())
+}
+
 /// Associated data of a connection's kept session: its row, and what the value is, so the
 /// app password's sealed value cannot pass for a session or the other way round.
 fn session_context(id: &str) -> String {

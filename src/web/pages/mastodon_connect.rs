@@ -313,7 +313,7 @@ async fn finish(
     state
         .db
         .transaction(move |conn| {
-            connections::save(
+            let connection = connections::save(
                 conn,
                 &key,
                 &id,
@@ -322,6 +322,8 @@ async fn finish(
                 &account.handle,
                 &token.0,
             )?;
+            // Kept on the connection too, for the feeds followed from now on.
+            connections::set_post_limit(conn, &id, &connection, limit)?;
             subscriptions::set_mastodon_limit(conn, &id, limit)?;
             regenerate::for_account(conn, &id, crate::db::now())?;
             Ok::<_, DbError>(())

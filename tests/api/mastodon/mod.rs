@@ -4,6 +4,7 @@
 
 mod disconnect;
 mod fake;
+mod limits;
 
 use std::collections::HashMap;
 use std::io::Write;
