@@ -226,6 +226,7 @@ diesel::table! {
         lease_until -> Nullable<Timestamp>,
         lease_token -> Nullable<Text>,
         last_error -> Nullable<Text>,
+        media_id -> Nullable<Text>,
         decided_at -> Nullable<Timestamp>,
     }
 }

@@ -167,6 +167,14 @@ impl Publisher {
             // Kept at once, before anything else can fail: the next pass (or replica)
             // starts from this session instead of logging in again.
             self.keep_session(&user, &mut network).await?;
+            if let Some(media) = network.take_uploaded_media() {
+                let (id, token) = (item.caption_id.clone(), token.clone());
+                self.db
+                    .run(move |conn| {
+                        Ok::<_, DbError>(outcomes::keep_media(conn, &id, &token, &media)?)
+                    })
+                    .await?;
+            }
             match sent {
                 Ok(published) => {
                     let (id, token) = (item.caption_id.clone(), token.clone());

@@ -25,6 +25,8 @@ pub struct Network {
     /// The session changed (a login or a refresh) since it was last taken to be kept.
     session_changed: bool,
     mastodon: Option<MastodonClient>,
+    /// The id of an image the last send uploaded, to keep with its caption.
+    uploaded_media: Option<String>,
 }
 
 impl Network {
@@ -37,6 +39,7 @@ impl Network {
             session: None,
             session_changed: false,
             mastodon: None,
+            uploaded_media: None,
         }
     }
 
@@ -57,6 +60,12 @@ impl Network {
 
     pub fn connection(&self) -> &Connection {
         &self.connection
+    }
+
+    /// The id of the image the last send uploaded (Mastodon), once: kept with the caption,
+    /// its retry attaches that image instead of uploading it again.
+    pub fn take_uploaded_media(&mut self) -> Option<String> {
+        self.uploaded_media.take()
     }
 
     /// Publishes one caption on the connection's network.
@@ -149,6 +158,16 @@ impl Network {
         };
         // The token is the connection's secret; the status is sent under an Idempotency-Key
         // made from the caption's id, so a retry after a crash finds the same status.
-        mastodon::post::publish(client, &self.connection.service_url, &self.secret, outgoing).await
+        let mut uploaded = None;
+        let sent = mastodon::post::publish_keeping_media(
+            client,
+            &self.connection.service_url,
+            &self.secret,
+            outgoing,
+            &mut uploaded,
+        )
+        .await;
+        self.uploaded_media = uploaded;
+        sent
     }
 }

@@ -5,6 +5,7 @@
 mod disconnect;
 mod fake;
 mod limits;
+mod media_retry;
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -460,6 +461,7 @@ fn outgoing(caption_id: &str, text: &str) -> Outgoing {
         language: Some("en-GB".into()),
         link: None,
         image: None,
+        media_id: None,
     }
 }
 
