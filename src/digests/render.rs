@@ -28,6 +28,8 @@ pub struct CaptionBlock {
     pub text: String,
     pub length: i32,
     pub limit: i32,
+    /// In today's queue: the caption is queued, and its links can take it out.
+    pub queued: bool,
 }
 
 /// What the signed approve / skip / snooze links of a digest are made with.
@@ -44,7 +46,11 @@ impl CaptionBlock {
         LinkAction::ALL
             .into_iter()
             .map(|action| {
-                let path = queue_links::path(links.key, &self.caption_id, action, links.expires);
+                let path = if self.queued {
+                    queue_links::path_queued(links.key, &self.caption_id, action, links.expires)
+                } else {
+                    queue_links::path(links.key, &self.caption_id, action, links.expires)
+                };
                 let href = links
                     .base_url
                     .join(&path)
@@ -104,6 +110,7 @@ pub fn group(captions: Vec<DigestCaption>) -> Vec<PostGroup> {
             text: c.body,
             length: c.length,
             limit: c.char_limit,
+            queued: false,
         };
         match groups.iter_mut().find(|(id, _)| *id == c.post_id) {
             Some((_, g)) => g.captions.push(block),
@@ -171,6 +178,7 @@ pub fn group_queue(
             text: c.body,
             length: c.length,
             limit: c.char_limit,
+            queued: true,
         };
         match groups
             .iter_mut()
@@ -620,6 +628,7 @@ mod tests {
                         text: c.text.clone(),
                         length: c.length,
                         limit: c.limit,
+                        queued: c.queued,
                     })
                     .collect(),
             })

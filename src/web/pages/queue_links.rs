@@ -52,10 +52,10 @@ enum Checked {
 
 async fn check(state: &AppState, path: LinkPath) -> Result<Checked, WebError> {
     let (caption, action, expires, signature) = path.into_inner();
-    let action = LinkAction::parse(&action);
-    let genuine =
-        action.is_some_and(|a| links::verify(&state.signing_key, &caption, a, expires, &signature));
-    let Some(action) = action.filter(|_| genuine) else {
+    let parsed = links::parse_segment(&action);
+    let genuine = parsed.is_some()
+        && links::verify_segment(&state.signing_key, &caption, &action, expires, &signature);
+    let Some((action, queued_link)) = parsed.filter(|_| genuine) else {
         return Ok(Checked::Refused(page(
             StatusCode::NOT_FOUND,
             "This link does not work",
@@ -96,11 +96,12 @@ async fn check(state: &AppState, path: LinkPath) -> Result<Checked, WebError> {
         Some((owner, Some(entries::SNOOZED), _)) if action != LinkAction::Snooze => {
             Ok(Checked::Ready(owner, caption, action))
         }
-        // Already queued when the digest went out (today's queue): it can be taken out
-        // from the digest, skipped or snoozed, once. A decision made after the link was
-        // issued (this link or another of the digest used) refuses it.
+        // A link of today's queue, made for a caption already queued: it can take it out
+        // (skip or snooze), once. A decision made after the link was issued (this link or
+        // another used, or the queue page) refuses it.
         Some((owner, Some(entries::QUEUED), decided_at))
-            if action != LinkAction::Approve
+            if queued_link
+                && action != LinkAction::Approve
                 && decided_at.is_none_or(|at| at.and_utc().timestamp() <= issued) =>
         {
             Ok(Checked::Ready(owner, caption, action))
