@@ -216,6 +216,10 @@ async fn one_login_serves_many_passes_and_an_expired_session_is_refreshed(backen
     // Two hours on, the PDS answers the access token as expired: the refresh token gets a
     // new session, and the next pass uses that one.
     proxy.expire_seen_tokens();
+    // An access JWT carries its issue time in whole seconds and no nonce: one refreshed
+    // within the second the expired one was issued would be the same string, which the
+    // proxy (not the PDS) would still call expired.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     post_now(&app, &captions[3]).await;
     let report = publisher(&app).await.run_once().await.expect("a pass");
     assert_eq!(report.posted, 1, "{report:?}");
