@@ -197,6 +197,25 @@ fn insert_entry(
     )
 }
 
+/// Puts the new captions of the "auto" subscriptions of these feeds in the queue, for every
+/// account following them (feature-level: for the poller, right after it writes captions).
+pub fn admit_for_feeds(conn: &mut AnyConnection, feed_ids: &[&str]) -> QueryResult<usize> {
+    if feed_ids.is_empty() {
+        return Ok(0);
+    }
+    let accounts: Vec<String> = subscriptions::table
+        .filter(subscriptions::feed_id.eq_any(feed_ids))
+        .filter(subscriptions::queue_mode.eq(QueueMode::Auto.as_str()))
+        .select(subscriptions::user_id)
+        .distinct()
+        .load(conn)?;
+    let mut admitted = 0;
+    for account in accounts {
+        admitted += admit(conn, &UserId(account))?;
+    }
+    Ok(admitted)
+}
+
 /// Puts the new captions of the account's "auto" feeds in the queue; idempotent (a caption
 /// is queued once, whichever replica gets there first). The number queued now.
 pub fn admit(conn: &mut AnyConnection, user: &UserId) -> QueryResult<usize> {
