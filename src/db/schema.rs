@@ -163,6 +163,15 @@ diesel::table! {
         last_error_at -> Nullable<Timestamp>,
         updated_at -> Timestamp,
         platforms -> Text,
+        contents -> Text,
+    }
+}
+
+diesel::table! {
+    digest_queue_captions (digest_id, caption_id) {
+        digest_id -> Text,
+        caption_id -> Text,
+        scheduled_at -> Timestamp,
     }
 }
 
@@ -217,6 +226,8 @@ diesel::table! {
         lease_until -> Nullable<Timestamp>,
         lease_token -> Nullable<Text>,
         last_error -> Nullable<Text>,
+        media_id -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
     }
 }
 
@@ -228,6 +239,8 @@ diesel::table! {
         service_url -> Text,
         handle -> Text,
         secret_sealed -> Text,
+        session_sealed -> Nullable<Text>,
+        post_limit -> Nullable<Integer>,
         broken_at -> Nullable<Timestamp>,
         broken_reason -> Nullable<Text>,
         broken_mailed_at -> Nullable<Timestamp>,
@@ -265,6 +278,8 @@ diesel::joinable!(captions -> posts (post_id));
 diesel::joinable!(captions -> subscriptions (subscription_id));
 diesel::joinable!(digest_captions -> digests (digest_id));
 diesel::joinable!(digest_captions -> captions (caption_id));
+diesel::joinable!(digest_queue_captions -> digests (digest_id));
+diesel::joinable!(digest_queue_captions -> captions (caption_id));
 diesel::joinable!(templates -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -278,6 +293,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     digest_settings,
     digests,
     digest_captions,
+    digest_queue_captions,
     templates,
     posting_plans,
     queue_entries,

@@ -172,12 +172,20 @@ impl Digests {
     async fn send(&self, digest: &Digest) -> Result<(), DigestError> {
         let id = digest.id.clone();
         let user = UserId(digest.user_id.clone());
-        let (captions, still_on) = self
+        let (captions, queue, zone, still_on) = self
             .db
             .run(move |conn| {
-                let on = settings::find(conn, &user)?
+                let row = settings::find(conn, &user)?;
+                let on = row
+                    .as_ref()
                     .is_some_and(|r| r.prefs().frequency != schedule::Frequency::Off);
-                Ok::<_, DigestError>((outbox::contents(conn, &id)?, on))
+                let zone = row.map(|r| r.prefs().time_zone).unwrap_or(chrono_tz::UTC);
+                Ok::<_, DigestError>((
+                    outbox::contents(conn, &id)?,
+                    outbox::queue_contents(conn, &id)?,
+                    zone,
+                    on,
+                ))
             })
             .await?;
         if !still_on {
@@ -185,12 +193,17 @@ impl Digests {
             // the reader asked for no more mail, so it is settled without sending.
             return Ok(());
         }
-        let posts = render::group(captions);
+        let todays_queue = !queue.is_empty();
+        let posts = if todays_queue {
+            render::group_queue(queue, zone)
+        } else {
+            render::group(captions)
+        };
         if posts.is_empty() {
             // Every caption was deleted with its feed since: nothing is left to say.
             return Ok(());
         }
-        self.mail(digest, &posts, false).await
+        self.mail(digest, &posts, false, todays_queue).await
     }
 
     /// Renders and sends one digest; a test one says so in its subject.
@@ -199,6 +212,7 @@ impl Digests {
         digest: &Digest,
         posts: &[render::PostGroup],
         test: bool,
+        todays_queue: bool,
     ) -> Result<(), DigestError> {
         let user = UserId(digest.user_id.clone());
         let unsubscribe_url = unsubscribe::link(&self.base_url, &self.signing_key, &user);
@@ -231,6 +245,7 @@ impl Digests {
                 settings_url: &settings_url,
                 unsubscribe_url: &unsubscribe_url,
                 test,
+                todays_queue,
             },
             digest,
             posts,

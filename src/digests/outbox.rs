@@ -13,10 +13,13 @@ use diesel::dsl::{exists, not, Asc, Desc};
 use diesel::prelude::*;
 
 use super::schedule::latest_period;
-use super::settings::{frequency_id, platforms_from_stored, DigestSettingsRow};
+use super::settings::{frequency_id, platforms_from_stored, DigestContents, DigestSettingsRow};
 use super::DigestError;
+use crate::accounts::UserId;
 use crate::captions::Platform;
-use crate::db::schema::{captions, digest_captions, digest_settings, digests, feeds, posts, users};
+use crate::db::schema::{
+    captions, digest_captions, digest_queue_captions, digest_settings, digests, feeds, posts, users,
+};
 use crate::db::{new_id, AnyConnection};
 use crate::jobs::lease::{self, Queue};
 
@@ -126,6 +129,60 @@ fn pending_captions(
         .load(conn)
 }
 
+/// What the next digest would carry.
+enum Carried {
+    /// New captions, by id.
+    New(Vec<String>),
+    /// Today's queue: caption ids with their times.
+    Queue(Vec<(String, chrono::DateTime<chrono::Utc>)>),
+}
+
+impl Carried {
+    fn is_empty(&self) -> bool {
+        match self {
+            Carried::New(ids) => ids.is_empty(),
+            Carried::Queue(timed) => timed.is_empty(),
+        }
+    }
+
+    fn ids(&self) -> Vec<&str> {
+        match self {
+            Carried::New(ids) => ids.iter().map(String::as_str).collect(),
+            Carried::Queue(timed) => timed.iter().map(|(id, _)| id.as_str()).collect(),
+        }
+    }
+}
+
+/// The captions the account's next digest carries, as its settings say.
+fn carried(
+    conn: &mut AnyConnection,
+    row: &DigestSettingsRow,
+    platforms: &[Platform],
+    at: NaiveDateTime,
+) -> QueryResult<Carried> {
+    match row.contents() {
+        DigestContents::NewCaptions => Ok(Carried::New(pending_captions(
+            conn,
+            &row.user_id,
+            row.enabled_at,
+            platforms,
+        )?)),
+        DigestContents::TodaysQueue => {
+            let user = UserId(row.user_id.clone());
+            // The new captions of "join at once" feeds are in today's queue already.
+            crate::queue::entries::admit(conn, &user)?;
+            let zone = row.prefs().time_zone;
+            Ok(Carried::Queue(crate::queue::todays_queue(
+                conn,
+                &user,
+                platforms,
+                zone,
+                at.and_utc(),
+            )?))
+        }
+    }
+}
+
 /// For one account whose digests are on: when a new period has begun and captions are
 /// waiting, puts a digest in the outbox and returns its id. Call inside a transaction.
 pub fn close_period(
@@ -143,7 +200,7 @@ pub fn close_period(
     if period <= row.last_period_at {
         return Ok(None);
     }
-    let waiting = !pending_captions(conn, &row.user_id, row.enabled_at, &platforms)?.is_empty();
+    let waiting = !carried(conn, row, &platforms, at)?.is_empty();
     if !waiting && !prefs.frequency.is_calendar() {
         // A batched period with nothing in it stays open: the next caption goes out at once.
         return Ok(None);
@@ -161,8 +218,8 @@ pub fn close_period(
         return Ok(None);
     }
     // Read again after the claim: on PostgreSQL this sees what committed meanwhile.
-    let caption_ids = pending_captions(conn, &row.user_id, row.enabled_at, &platforms)?;
-    if caption_ids.is_empty() {
+    let carried = carried(conn, row, &platforms, at)?;
+    if carried.is_empty() {
         return Ok(None);
     }
     let (recipient, verified): (String, Option<NaiveDateTime>) = users::table
@@ -197,18 +254,32 @@ pub fn close_period(
     if inserted == 0 {
         return Ok(None);
     }
-    // A plain insert, not "or ignore": a caption already carried would be a bug, and the
-    // error rolls the whole digest back rather than mailing that caption twice.
-    for caption_id in &caption_ids {
-        diesel::insert_into(digest_captions::table)
-            .values((
-                digest_captions::caption_id.eq(caption_id),
-                digest_captions::digest_id.eq(&id),
-            ))
-            .execute(conn)?;
+    match &carried {
+        // A plain insert, not "or ignore": a caption already carried would be a bug, and
+        // the error rolls the whole digest back rather than mailing that caption twice.
+        Carried::New(caption_ids) => {
+            for caption_id in caption_ids {
+                diesel::insert_into(digest_captions::table)
+                    .values((
+                        digest_captions::caption_id.eq(caption_id),
+                        digest_captions::digest_id.eq(&id),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+        Carried::Queue(timed) => {
+            for (caption_id, scheduled_at) in timed {
+                diesel::insert_into(digest_queue_captions::table)
+                    .values((
+                        digest_queue_captions::digest_id.eq(&id),
+                        digest_queue_captions::caption_id.eq(caption_id),
+                        digest_queue_captions::scheduled_at.eq(scheduled_at.naive_utc()),
+                    ))
+                    .execute(conn)?;
+            }
+        }
     }
-    let ids: Vec<&str> = caption_ids.iter().map(String::as_str).collect();
-    crate::desk::served::mark(conn, &ids, at)?;
+    crate::desk::served::mark(conn, &carried.ids(), at)?;
     Ok(Some(id))
 }
 
@@ -245,6 +316,23 @@ pub fn contents(conn: &mut AnyConnection, digest_id: &str) -> QueryResult<Vec<Di
         .filter(digest_captions::digest_id.eq(digest_id))
         .order(digest_order())
         .select(DIGEST_CAPTION)
+        .load(conn)
+}
+
+/// The captions a "today's queue" digest carries, each with its time then; empty for a
+/// digest of new captions.
+pub fn queue_contents(
+    conn: &mut AnyConnection,
+    digest_id: &str,
+) -> QueryResult<Vec<(DigestCaption, NaiveDateTime)>> {
+    digest_queue_captions::table
+        .inner_join(captions::table.inner_join(posts::table.inner_join(feeds::table)))
+        .filter(digest_queue_captions::digest_id.eq(digest_id))
+        .order((
+            digest_queue_captions::scheduled_at.asc(),
+            captions::id.asc(),
+        ))
+        .select((DIGEST_CAPTION, digest_queue_captions::scheduled_at))
         .load(conn)
 }
 

@@ -12,6 +12,7 @@ use super::DigestError;
 use crate::captions::composer::{self, ComposerLink};
 use crate::captions::Platform;
 use crate::queue::links::{self as queue_links, LinkAction};
+use chrono_tz::Tz;
 
 pub struct CaptionBlock {
     pub caption_id: String,
@@ -27,6 +28,8 @@ pub struct CaptionBlock {
     pub text: String,
     pub length: i32,
     pub limit: i32,
+    /// In today's queue: the caption is queued, and its links can take it out.
+    pub queued: bool,
 }
 
 /// What the signed approve / skip / snooze links of a digest are made with.
@@ -43,7 +46,11 @@ impl CaptionBlock {
         LinkAction::ALL
             .into_iter()
             .map(|action| {
-                let path = queue_links::path(links.key, &self.caption_id, action, links.expires);
+                let path = if self.queued {
+                    queue_links::path_queued(links.key, &self.caption_id, action, links.expires)
+                } else {
+                    queue_links::path(links.key, &self.caption_id, action, links.expires)
+                };
                 let href = links
                     .base_url
                     .join(&path)
@@ -72,6 +79,9 @@ impl CaptionBlock {
 pub struct PostGroup {
     /// Opens the post on the desk: `{desk_url}?post={post_id}`.
     pub post_id: String,
+    /// What follows the desk's address to show this group there: `?post=…` for a post,
+    /// `?platform=…` for a platform of today's queue.
+    pub desk_query: String,
     pub title: String,
     pub url: Option<String>,
     pub feed_title: String,
@@ -100,12 +110,14 @@ pub fn group(captions: Vec<DigestCaption>) -> Vec<PostGroup> {
             text: c.body,
             length: c.length,
             limit: c.char_limit,
+            queued: false,
         };
         match groups.iter_mut().find(|(id, _)| *id == c.post_id) {
             Some((_, g)) => g.captions.push(block),
             None => groups.push((
                 c.post_id.clone(),
                 PostGroup {
+                    desk_query: format!("?post={}", c.post_id),
                     post_id: c.post_id,
                     // Posts are stored with a title or a label made from their text; one
                     // with neither (no text, no address words) is named by its first
@@ -131,6 +143,70 @@ pub fn group(captions: Vec<DigestCaption>) -> Vec<PostGroup> {
         g.captions.sort_by_key(|c| c.order);
     }
     groups
+}
+
+/// Today's queue as a digest shows it: one group per platform (the desk's order), its
+/// captions in time order, each labelled with its time in `zone` and its post's title.
+pub fn group_queue(
+    captions: Vec<(DigestCaption, chrono::NaiveDateTime)>,
+    zone: Tz,
+) -> Vec<PostGroup> {
+    let mut groups: Vec<(usize, PostGroup)> = Vec::new();
+    for (c, at) in captions {
+        let platform = c.platform.parse::<Platform>().ok();
+        let order = platform
+            .and_then(|p| Platform::ALL.iter().position(|q| *q == p))
+            .unwrap_or(Platform::ALL.len());
+        let name = platform
+            .map(|p| p.display_name().to_string())
+            .unwrap_or_else(|| c.platform.clone());
+        let title = if c.post_title.trim().is_empty() {
+            crate::feeds::normalize::fallback_title(&c.body)
+        } else {
+            c.post_title.clone()
+        };
+        let block = CaptionBlock {
+            caption_id: c.caption_id,
+            order,
+            platform: format!(
+                "{} · {title}",
+                at.and_utc().with_timezone(&zone).format("%H:%M")
+            ),
+            platform_id: platform,
+            post_url: c.post_url,
+            variant: None,
+            text: c.body,
+            length: c.length,
+            limit: c.char_limit,
+            queued: true,
+        };
+        match groups
+            .iter_mut()
+            .find(|(o, g)| *o == order && g.title == name)
+        {
+            Some((_, g)) => g.captions.push(block),
+            None => groups.push((
+                order,
+                PostGroup {
+                    post_id: String::new(),
+                    desk_query: format!("?platform={}", c.platform),
+                    title: name,
+                    url: None,
+                    feed_title: String::new(),
+                    captions: vec![block],
+                },
+            )),
+        }
+    }
+    groups.sort_by_key(|(order, _)| *order);
+    groups
+        .into_iter()
+        .map(|(_, mut g)| {
+            let n = g.captions.len();
+            g.feed_title = format!("{n} caption{} today", if n == 1 { "" } else { "s" });
+            g
+        })
+        .collect()
 }
 
 /// The most posts one message shows. A digest after a long pause (or from a very busy
@@ -183,6 +259,29 @@ pub fn header_safe(text: &str, max: usize) -> String {
     }
 }
 
+/// The platforms of today's queue, in words: "Bluesky and Mastodon".
+fn platform_names(groups: &[PostGroup]) -> String {
+    let names: Vec<&str> = groups.iter().map(|g| g.title.as_str()).collect();
+    match names.as_slice() {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// The subject of a "today's queue" digest.
+pub fn queue_subject(groups: &[PostGroup]) -> String {
+    let captions: usize = groups.iter().map(|p| p.captions.len()).sum();
+    header_safe(
+        &format!(
+            "Today's queue: {captions} caption{} on {}",
+            if captions == 1 { "" } else { "s" },
+            platform_names(groups)
+        ),
+        120,
+    )
+}
+
 pub fn subject(posts: &[PostGroup]) -> String {
     let captions: usize = posts.iter().map(|p| p.captions.len()).sum();
     let first = posts.first().map(|p| p.title.as_str()).unwrap_or("");
@@ -222,6 +321,8 @@ pub struct Envelope<'a> {
     pub review: Option<&'a ReviewLinks<'a>>,
     /// A test digest (sent on request, outside the schedule): its subject says so.
     pub test: bool,
+    /// The groups are today's queue, one per platform (see [`group_queue`]).
+    pub todays_queue: bool,
 }
 
 /// The plain-text and HTML parts (`pub` for the browser test that renders the HTML).
@@ -231,12 +332,21 @@ pub fn bodies(
     posts: &[PostGroup],
 ) -> Result<(String, String), DigestError> {
     let captions: usize = posts.iter().map(|p| p.captions.len()).sum();
-    let summary = format!(
-        "{captions} new caption{} for {} post{}, ready to copy.",
-        if captions == 1 { "" } else { "s" },
-        posts.len(),
-        if posts.len() == 1 { "" } else { "s" }
-    );
+    let summary = if envelope.todays_queue {
+        format!(
+            "Today's queue: {captions} caption{} go{} out today on {}. Skip or snooze one from here, or change it on the queue page.",
+            if captions == 1 { "" } else { "s" },
+            if captions == 1 { "es" } else { "" },
+            platform_names(posts)
+        )
+    } else {
+        format!(
+            "{captions} new caption{} for {} post{}, ready to copy.",
+            if captions == 1 { "" } else { "s" },
+            posts.len(),
+            if posts.len() == 1 { "" } else { "s" }
+        )
+    };
     let shown = &posts[..posts.len().min(MAX_POSTS_SHOWN)];
     let more = more_than_shown(&posts[shown.len()..]);
     let text = TextPart {
@@ -272,7 +382,9 @@ pub fn message(
     digest: &Digest,
     posts: &[PostGroup],
 ) -> Result<Message, DigestError> {
-    let subject = if envelope.test {
+    let subject = if envelope.todays_queue {
+        queue_subject(posts)
+    } else if envelope.test {
         format!("Test digest: {}", subject(posts))
     } else {
         subject(posts)
@@ -392,6 +504,7 @@ mod tests {
                 mastodon_chooser: "https://captions.example/share/mastodon",
                 review: None,
                 test: false,
+                todays_queue: false,
             },
             &digest,
             &posts,
@@ -433,6 +546,7 @@ mod tests {
             mastodon_chooser: "https://captions.example/share/mastodon",
             review: None,
             test: false,
+            todays_queue: false,
         };
         bodies(&envelope, "subject", posts).unwrap().0
     }
@@ -497,6 +611,7 @@ mod tests {
         let posts: Vec<PostGroup> = (0..MAX_POSTS_SHOWN + 2)
             .map(|i| PostGroup {
                 post_id: format!("p{i}"),
+                desk_query: format!("?post=p{i}"),
                 title: format!("Post number {i}"),
                 url: one.url.clone(),
                 feed_title: one.feed_title.clone(),
@@ -513,6 +628,7 @@ mod tests {
                         text: c.text.clone(),
                         length: c.length,
                         limit: c.limit,
+                        queued: c.queued,
                     })
                     .collect(),
             })

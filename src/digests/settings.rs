@@ -44,6 +44,34 @@ pub struct DigestSettingsRow {
     pub updated_at: NaiveDateTime,
     /// The platforms digests carry (comma-separated ids); empty for every platform.
     pub platforms: String,
+    /// What digests hold: [`DigestContents::id`].
+    pub contents: String,
+}
+
+/// What a digest holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DigestContents {
+    /// The captions made since the previous digest.
+    NewCaptions,
+    /// Today's queue: the captions that go out today, per platform, at their times.
+    TodaysQueue,
+}
+
+impl DigestContents {
+    pub fn id(self) -> &'static str {
+        match self {
+            DigestContents::NewCaptions => "new",
+            DigestContents::TodaysQueue => "queue",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value.trim() {
+            "new" => Some(DigestContents::NewCaptions),
+            "queue" => Some(DigestContents::TodaysQueue),
+            _ => None,
+        }
+    }
 }
 
 /// Defaults the form shows for fields the current frequency does not use.
@@ -51,6 +79,11 @@ const DEFAULT_HOUR: i32 = 8;
 const DEFAULT_BATCH: i32 = 60;
 
 impl DigestSettingsRow {
+    /// What the account's digests hold; a value damaged by hand reads as the new captions.
+    pub fn contents(&self) -> DigestContents {
+        DigestContents::parse(&self.contents).unwrap_or(DigestContents::NewCaptions)
+    }
+
     /// The stored choice; a row damaged by hand reads as "off" rather than failing a pass.
     pub fn prefs(&self) -> DigestPrefs {
         let hour = u32::try_from(self.hour.clamp(0, 23)).unwrap_or(0);
@@ -115,6 +148,27 @@ pub fn save_platforms(
     diesel::update(digest_settings::table.find(user.as_str()))
         .set(digest_settings::platforms.eq(stored))
         .execute(conn)?;
+    Ok(())
+}
+
+/// Keeps what the account's digests hold (call after [`save`], which makes the row). A
+/// change starts the new captions' count afresh: switching back from today's queue mails
+/// the captions made from then on, not every one made while the queue was mailed.
+pub fn save_contents(
+    conn: &mut AnyConnection,
+    user: &UserId,
+    contents: DigestContents,
+) -> QueryResult<()> {
+    diesel::update(
+        digest_settings::table
+            .find(user.as_str())
+            .filter(digest_settings::contents.ne(contents.id())),
+    )
+    .set((
+        digest_settings::contents.eq(contents.id()),
+        digest_settings::enabled_at.eq(now()),
+    ))
+    .execute(conn)?;
     Ok(())
 }
 

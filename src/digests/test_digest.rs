@@ -69,7 +69,7 @@ impl Digests {
             posts: posts.len(),
             captions: posts.iter().map(|p| p.captions.len()).sum(),
         };
-        self.mail(&digest, &posts, true).await?;
+        self.mail(&digest, &posts, true, false).await?;
         Ok(sent)
     }
 }

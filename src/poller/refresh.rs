@@ -415,6 +415,14 @@ fn record_all(
     wants_captions.sort_unstable();
     wants_captions.dedup();
     let captions = write_captions_for_feeds(conn, &wants_captions, &mut CompiledTemplates::new())?;
+    // New captions of "join at once" feeds join the queue as they are written, so the
+    // queue page only reads (the publisher admits on each pass too).
+    let with_new: Vec<&str> = captions
+        .iter()
+        .filter(|(_, written)| **written > 0)
+        .map(|(feed, _)| feed.as_str())
+        .collect();
+    crate::queue::entries::admit_for_feeds(conn, &with_new)?;
     for (feed_id, written) in captions {
         if let Some(outcome) = recorded.get_mut(feed_id.as_str()) {
             outcome.captions_written = written;

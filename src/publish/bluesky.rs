@@ -3,7 +3,7 @@
 //! caption, so a retry after a crash finds the post instead of making a second one.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::facets;
@@ -34,14 +34,27 @@ pub enum BlueskyError {
     },
 }
 
-/// A logged-in session; the tokens are secrets and are never printed.
-#[derive(Clone, Deserialize)]
+/// A logged-in session; the tokens are secrets and are never printed. It is kept (sealed)
+/// between the publisher's passes, as [`Session::to_kept`] writes it.
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Session {
     pub did: String,
     pub handle: String,
     pub access_jwt: String,
     pub refresh_jwt: String,
+}
+
+impl Session {
+    /// The session as it is kept: JSON, to be sealed before it is stored.
+    pub fn to_kept(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// A kept session; `None` for anything that is not one (it is then logged in again).
+    pub fn from_kept(kept: &str) -> Option<Session> {
+        serde_json::from_str(kept).ok()
+    }
 }
 
 impl std::fmt::Debug for Session {
@@ -553,5 +566,27 @@ mod tests {
         };
         let printed = format!("{session:?}");
         assert!(!printed.contains("secret"), "{printed}");
+    }
+
+    #[test]
+    fn a_kept_session_reads_back_whole_and_junk_is_no_session() {
+        let session = Session {
+            did: "did:plc:abc".into(),
+            handle: "ann.test".into(),
+            access_jwt: "access".into(),
+            refresh_jwt: "refresh".into(),
+        };
+        let kept = Session::from_kept(&session.to_kept()).expect("a session");
+        assert_eq!(
+            (kept.did, kept.handle, kept.access_jwt, kept.refresh_jwt),
+            (
+                "did:plc:abc".into(),
+                "ann.test".into(),
+                "access".into(),
+                "refresh".into()
+            )
+        );
+        assert!(Session::from_kept("").is_none());
+        assert!(Session::from_kept(r#"{"did":"did:plc:abc"}"#).is_none());
     }
 }

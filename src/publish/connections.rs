@@ -133,30 +133,101 @@ pub fn delete(conn: &mut AnyConnection, user: &UserId, id: &str) -> QueryResult<
     Ok(removed == 1)
 }
 
-/// A connection of some account with its secret, as opened (or why it did not open).
-pub type WithSecret = (UserId, Connection, Result<String, SecretError>);
+/// Keeps the post limit the network gave the connected account (a Mastodon instance's).
+pub fn set_post_limit(
+    conn: &mut AnyConnection,
+    user: &UserId,
+    id: &str,
+    limit: i32,
+) -> QueryResult<bool> {
+    let changed = diesel::update(
+        connections::table
+            .filter(connections::user_id.eq(user.as_str()))
+            .filter(connections::id.eq(id)),
+    )
+    .set(connections::post_limit.eq(Some(limit)))
+    .execute(conn)?;
+    Ok(changed == 1)
+}
 
-/// Every account's connection that is not broken, with its secret opened (feature-level:
-/// for the publisher, which posts for every account). A secret that no longer opens (the
-/// service key changed) comes with its error, so the connection can be marked broken.
+/// The post limit of the account's connection to `platform`, when it is connected and the
+/// network said one.
+pub fn post_limit(
+    conn: &mut AnyConnection,
+    user: &UserId,
+    platform: Platform,
+) -> QueryResult<Option<i32>> {
+    Ok(connections::table
+        .filter(connections::user_id.eq(user.as_str()))
+        .filter(connections::platform.eq(platform.id()))
+        .select(connections::post_limit)
+        .first::<Option<i32>>(conn)
+        .optional()?
+        .flatten())
+}
+
+/// Associated data of a connection's kept session: its row, and what the value is, so the
+/// app password's sealed value cannot pass for a session or the other way round.
+fn session_context(id: &str) -> String {
+    format!("{id}/session")
+}
+
+/// Keeps the session the network gave the connection (Bluesky's tokens, as its client
+/// writes them), sealed; it replaces the one kept before. `false` when the connection is
+/// gone (disconnected, or connected again, which starts without a session).
+pub fn save_session(
+    conn: &mut AnyConnection,
+    secrets: &SecretBox,
+    user: &UserId,
+    id: &str,
+    session: &str,
+) -> QueryResult<bool> {
+    let changed = diesel::update(
+        connections::table
+            .filter(connections::user_id.eq(user.as_str()))
+            .filter(connections::id.eq(id)),
+    )
+    .set(connections::session_sealed.eq(Some(secrets.seal(session, &session_context(id)))))
+    .execute(conn)?;
+    Ok(changed == 1)
+}
+
+/// A connection of some account as the publisher uses it.
+pub struct Unbroken {
+    pub user: UserId,
+    pub connection: Connection,
+    /// The secret as opened, or why it did not open.
+    pub secret: Result<String, SecretError>,
+    /// The session kept from an earlier pass; `None` when there is none or it does not
+    /// open (then the publisher logs in again).
+    pub session: Option<String>,
+}
+
+/// Every account's connection that is not broken, with its secret and kept session opened
+/// (feature-level: for the publisher, which posts for every account). A secret that no
+/// longer opens (the service key changed) comes with its error, so the connection can be
+/// marked broken.
 pub fn all_unbroken_with_secrets(
     conn: &mut AnyConnection,
     secrets: &SecretBox,
-) -> QueryResult<Vec<WithSecret>> {
-    let rows: Vec<(String, Connection, String)> = connections::table
+) -> QueryResult<Vec<Unbroken>> {
+    let rows: Vec<(String, Connection, String, Option<String>)> = connections::table
         .filter(connections::broken_at.is_null())
         .order(connections::created_at.asc())
         .select((
             connections::user_id,
             Connection::as_select(),
             connections::secret_sealed,
+            connections::session_sealed,
         ))
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(user, c, sealed)| {
-            let secret = secrets.open(&sealed, &c.id);
-            (UserId(user), c, secret)
+        .map(|(user, c, sealed, session)| Unbroken {
+            user: UserId(user),
+            secret: secrets.open(&sealed, &c.id),
+            session: session.and_then(|s| secrets.open(&s, &session_context(&c.id)).ok()),
+            connection: c,
         })
         .collect())
 }

@@ -15,6 +15,9 @@ pub struct Outgoing {
     pub link: Option<LinkPreview>,
     /// The post's image, when it has one: Bluesky's card thumbnail, Mastodon's attachment.
     pub image: Option<Image>,
+    /// The network's id of that image as an earlier try of this caption uploaded it
+    /// (Mastodon keeps unattached media a while): attached again instead of a second upload.
+    pub media_id: Option<String>,
 }
 
 /// The post a caption links to, as a card shows it.

@@ -70,6 +70,7 @@ pub fn outgoing(
         }),
         _ => None,
     };
+    let media_id = crate::queue::outcomes::kept_media(conn, caption_id)?;
     Ok(Some(Outgoing {
         caption_id: caption_id.to_string(),
         text,
@@ -80,6 +81,7 @@ pub fn outgoing(
             description: summary,
         }),
         image,
+        media_id,
     }))
 }
 

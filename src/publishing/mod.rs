@@ -4,7 +4,8 @@
 //! happened on the caption and its queue entry.
 //!
 //! - `compose`: a caption as it goes out (text, language, link card, image scaled down);
-//! - `networks`: the connection's network, chosen by its platform, logged in once a pass;
+//! - `networks`: the connection's network, chosen by its platform, its session kept
+//!   between passes (stored sealed on the connection) and refreshed when it expires;
 //! - `broken`: a refused connection marked broken, the subscriber mailed once.
 //!
 //! Exactly once: each caption is claimed with the shared lease before it is sent, so one
@@ -98,8 +99,9 @@ impl Publisher {
                 Ok::<_, DbError>(connections::all_unbroken_with_secrets(conn, &secrets)?)
             })
             .await?;
-        for (user, connection, secret) in connected {
-            let secret = match secret {
+        for found in connected {
+            let (user, connection) = (found.user, found.connection);
+            let secret = match found.secret {
                 Ok(secret) => secret,
                 Err(error) => {
                     self.break_connection(&user, &connection, &error.to_string(), &mut report)
@@ -107,12 +109,9 @@ impl Publisher {
                     continue;
                 }
             };
-            self.publish_connection(
-                user,
-                Network::new(connection, secret, &self.policy),
-                &mut report,
-            )
-            .await?;
+            let network = Network::new(connection, secret, &self.policy)
+                .with_kept_session(found.session.as_deref());
+            self.publish_connection(user, network, &mut report).await?;
         }
         Ok(report)
     }
@@ -164,7 +163,19 @@ impl Publisher {
             let Some(outgoing) = outgoing else {
                 continue; // deleted meanwhile; its queue entry went with it
             };
-            match network.send(&outgoing).await {
+            let sent = network.send(&outgoing).await;
+            // Kept at once, before anything else can fail: the next pass (or replica)
+            // starts from this session instead of logging in again.
+            self.keep_session(&user, &mut network).await?;
+            if let Some(media) = network.take_uploaded_media() {
+                let (id, token) = (item.caption_id.clone(), token.clone());
+                self.db
+                    .run(move |conn| {
+                        Ok::<_, DbError>(outcomes::keep_media(conn, &id, &token, &media)?)
+                    })
+                    .await?;
+            }
+            match sent {
                 Ok(published) => {
                     let (id, token) = (item.caption_id.clone(), token.clone());
                     let recorded = self
@@ -224,6 +235,25 @@ impl Publisher {
                 }
             }
         }
+        Ok(())
+    }
+
+    async fn keep_session(&self, user: &UserId, network: &mut Network) -> Result<(), DbError> {
+        let Some(session) = network.take_new_session() else {
+            return Ok(());
+        };
+        let (user, id, secrets) = (
+            user.clone(),
+            network.connection().id.clone(),
+            self.secrets.clone(),
+        );
+        self.db
+            .run(move |conn| {
+                Ok::<_, DbError>(connections::save_session(
+                    conn, &secrets, &user, &id, &session,
+                )?)
+            })
+            .await?;
         Ok(())
     }
 

@@ -192,8 +192,28 @@ fn insert_entry(
             queue_entries::state.eq(state),
             queue_entries::rank.eq(rank),
             queue_entries::created_at.eq(now()),
+            queue_entries::decided_at.eq(Some(now())),
         )
     )
+}
+
+/// Puts the new captions of the "auto" subscriptions of these feeds in the queue, for every
+/// account following them (feature-level: for the poller, right after it writes captions).
+pub fn admit_for_feeds(conn: &mut AnyConnection, feed_ids: &[&str]) -> QueryResult<usize> {
+    if feed_ids.is_empty() {
+        return Ok(0);
+    }
+    let accounts: Vec<String> = subscriptions::table
+        .filter(subscriptions::feed_id.eq_any(feed_ids))
+        .filter(subscriptions::queue_mode.eq(QueueMode::Auto.as_str()))
+        .select(subscriptions::user_id)
+        .distinct()
+        .load(conn)?;
+    let mut admitted = 0;
+    for account in accounts {
+        admitted += admit(conn, &UserId(account))?;
+    }
+    Ok(admitted)
 }
 
 /// Puts the new captions of the account's "auto" feeds in the queue; idempotent (a caption
@@ -297,6 +317,7 @@ fn set_state_until(
             .set((
                 queue_entries::state.eq(state),
                 queue_entries::due_at.eq(due_at),
+                queue_entries::decided_at.eq(Some(now())),
             ))
             .execute(conn)?;
         } else if due_at.is_some() {
@@ -366,6 +387,22 @@ pub fn decision(
         Some((state, Some(until))) if state == SNOOZED && until > now() => Some(SNOOZED),
         _ => None,
     })
+}
+
+/// When the caption's queue entry was last decided on (queued, skipped, snoozed); `None`
+/// for a caption not in the queue, or decided before this was recorded.
+pub fn decided_at(
+    conn: &mut AnyConnection,
+    user: &UserId,
+    caption_id: &str,
+) -> QueryResult<Option<NaiveDateTime>> {
+    Ok(queue_entries::table
+        .filter(queue_entries::user_id.eq(user.as_str()))
+        .filter(queue_entries::caption_id.eq(caption_id))
+        .select(queue_entries::decided_at)
+        .first::<Option<NaiveDateTime>>(conn)
+        .optional()?
+        .flatten())
 }
 
 /// Pins a queued caption to now: it goes before every other of its platform.

@@ -44,19 +44,45 @@ impl LinkAction {
     }
 }
 
-fn mac(key: &[u8], caption_id: &str, action: LinkAction, expires: i64) -> Option<Hmac<Sha256>> {
+/// The suffix of a link's action in a "today's queue" digest: made for a caption already
+/// queued, whose skip and snooze links take it out of the queue (once).
+const QUEUED_SUFFIX: &str = "-queued";
+
+/// The action as a link's path names it: `skip`, or `skip-queued` in today's queue.
+pub fn segment(action: LinkAction, queued: bool) -> String {
+    if queued {
+        format!("{}{QUEUED_SUFFIX}", action.as_str())
+    } else {
+        action.as_str().to_string()
+    }
+}
+
+/// A link's action segment read back: the action, and whether the link was made for a
+/// caption already queued.
+pub fn parse_segment(value: &str) -> Option<(LinkAction, bool)> {
+    match value.strip_suffix(QUEUED_SUFFIX) {
+        Some(action) => LinkAction::parse(action).map(|a| (a, true)),
+        None => LinkAction::parse(value).map(|a| (a, false)),
+    }
+}
+
+fn mac(key: &[u8], caption_id: &str, segment: &str, expires: i64) -> Option<Hmac<Sha256>> {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).ok()?;
     mac.update(b"queue-link\0");
     mac.update(caption_id.as_bytes());
     mac.update(b"\0");
-    mac.update(action.as_str().as_bytes());
+    mac.update(segment.as_bytes());
     mac.update(b"\0");
     mac.update(expires.to_string().as_bytes());
     Some(mac)
 }
 
 pub fn sign(key: &[u8], caption_id: &str, action: LinkAction, expires: i64) -> String {
-    mac(key, caption_id, action, expires)
+    sign_segment(key, caption_id, action.as_str(), expires)
+}
+
+fn sign_segment(key: &[u8], caption_id: &str, segment: &str, expires: i64) -> String {
+    mac(key, caption_id, segment, expires)
         .map(|m| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(m.finalize().into_bytes()))
         .unwrap_or_default()
 }
@@ -70,19 +96,38 @@ pub fn verify(
     expires: i64,
     signature: &str,
 ) -> bool {
+    verify_segment(key, caption_id, action.as_str(), expires, signature)
+}
+
+/// As [`verify`], for the action segment as the path has it (see [`segment`]).
+pub fn verify_segment(
+    key: &[u8],
+    caption_id: &str,
+    segment: &str,
+    expires: i64,
+    signature: &str,
+) -> bool {
     let Ok(raw) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(signature.as_bytes())
     else {
         return false;
     };
-    mac(key, caption_id, action, expires).is_some_and(|m| m.verify_slice(&raw).is_ok())
+    mac(key, caption_id, segment, expires).is_some_and(|m| m.verify_slice(&raw).is_ok())
 }
 
 /// The path of one link, under the service's base address.
 pub fn path(key: &[u8], caption_id: &str, action: LinkAction, expires: i64) -> String {
+    path_of(key, caption_id, &segment(action, false), expires)
+}
+
+/// The path of one link of a caption already queued (today's queue).
+pub fn path_queued(key: &[u8], caption_id: &str, action: LinkAction, expires: i64) -> String {
+    path_of(key, caption_id, &segment(action, true), expires)
+}
+
+fn path_of(key: &[u8], caption_id: &str, segment: &str, expires: i64) -> String {
     format!(
-        "queue/mail/{caption_id}/{}/{expires}/{}",
-        action.as_str(),
-        sign(key, caption_id, action, expires)
+        "queue/mail/{caption_id}/{segment}/{expires}/{}",
+        sign_segment(key, caption_id, segment, expires)
     )
 }
 
@@ -130,6 +175,18 @@ mod tests {
             assert_eq!(LinkAction::parse(action.as_str()), Some(action));
         }
         assert_eq!(LinkAction::parse("delete"), None);
+        for action in LinkAction::ALL {
+            for queued in [false, true] {
+                assert_eq!(
+                    parse_segment(&segment(action, queued)),
+                    Some((action, queued))
+                );
+            }
+        }
+        assert_eq!(parse_segment("delete-queued"), None);
+        // A queued caption's link is not the plain one with a word added: it is signed so.
+        let plain = sign(KEY, "c1", LinkAction::Skip, 5);
+        assert!(!verify_segment(KEY, "c1", "skip-queued", 5, &plain));
         assert!(path(KEY, "c1", LinkAction::Snooze, 5).starts_with("queue/mail/c1/snooze/5/"));
     }
 }

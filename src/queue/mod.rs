@@ -58,6 +58,37 @@ pub fn timed(
     Ok((plan, scheduled))
 }
 
+/// The account's queued captions of `platforms` whose time falls on `now`'s day in `zone`
+/// (pinned "post now" ones included), platform by platform in the order given, each
+/// platform's in time order: today's queue, as a digest shows it.
+pub fn todays_queue(
+    conn: &mut AnyConnection,
+    user: &UserId,
+    platforms: &[Platform],
+    zone: Tz,
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<(String, DateTime<Utc>)>> {
+    let queued = entries::queued(conn, user)?;
+    let today = now.with_timezone(&zone).date_naive();
+    let mut out = Vec::new();
+    for &platform in platforms {
+        if !queued.iter().any(|i| i.platform == platform.id()) {
+            continue;
+        }
+        let (_, scheduled) = timed(conn, user, platform, queued.clone(), zone, now)?;
+        let mut day: Vec<(String, DateTime<Utc>)> = scheduled
+            .into_iter()
+            .filter_map(|s| {
+                s.at.filter(|at| at.with_timezone(&zone).date_naive() == today)
+                    .map(|at| (s.item.caption_id, at))
+            })
+            .collect();
+        day.sort_by_key(|(_, at)| *at);
+        out.extend(day);
+    }
+    Ok(out)
+}
+
 /// A queued caption with the time it goes out; `None` when the plan has no posting time.
 #[derive(Debug, Clone)]
 pub struct Scheduled {

@@ -82,6 +82,30 @@ pub fn record_posted(
     })
 }
 
+/// Keeps the network's id of the image a try uploaded, while the claim `token` holds the
+/// entry, so a retry attaches it instead of uploading the image again.
+pub fn keep_media(
+    conn: &mut AnyConnection,
+    caption_id: &str,
+    token: &str,
+    media_id: &str,
+) -> QueryResult<bool> {
+    let changed = diesel::update(held(caption_id, token))
+        .set(queue_entries::media_id.eq(Some(media_id)))
+        .execute(conn)?;
+    Ok(changed == 1)
+}
+
+/// The image id kept by an earlier try of the caption, if any.
+pub fn kept_media(conn: &mut AnyConnection, caption_id: &str) -> QueryResult<Option<String>> {
+    Ok(queue_entries::table
+        .filter(queue_entries::caption_id.eq(caption_id))
+        .select(queue_entries::media_id)
+        .first::<Option<String>>(conn)
+        .optional()?
+        .flatten())
+}
+
 /// Records a failed try to be repeated after `wait`, or after the usual backoff when the
 /// network named no time. The caption keeps its place in the queue.
 pub fn record_retry(

@@ -13,6 +13,7 @@ use crate::captions::{
 use crate::db::schema::{feeds, subscriptions};
 use crate::db::{new_id, now, AnyConnection, DbError};
 use crate::feeds::store::{find_or_create_feed, make_feed_due_now, Feed};
+use crate::publish::connections;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = subscriptions)]
@@ -170,6 +171,9 @@ pub fn subscribe(
     backfill: u32,
 ) -> Result<Subscription, SubscriptionError> {
     let feed = find_or_create_feed(conn, url)?;
+    // A connected Mastodon instance's limit applies to every feed, followed before
+    // connecting or after.
+    let mastodon_limit = connections::post_limit(conn, user, Platform::Mastodon)?;
     let id = new_id();
     let inserted = crate::insert_or_ignore!(
         conn,
@@ -181,6 +185,7 @@ pub fn subscribe(
             subscriptions::platforms.eq(platform_ids(platforms)),
             subscriptions::paused.eq(false),
             subscriptions::backfill.eq(i32::try_from(backfill).unwrap_or(i32::MAX)),
+            subscriptions::mastodon_limit.eq(mastodon_limit),
             subscriptions::created_at.eq(now()),
         )
     )?;

@@ -311,6 +311,7 @@ async fn the_digest_reads_well_on_a_phone() {
             mastodon_chooser: "https://captions.example/share/mastodon",
             review: Some(&review),
             test: false,
+            todays_queue: false,
         },
         "42 new captions for 6 posts",
         &posts,
@@ -482,5 +483,80 @@ async fn a_template_is_built_from_blocks_in_a_real_browser() {
             stdout.contains(&format!("ok - {size}")),
             "{size} did not run"
         );
+    }
+}
+
+/// From caption to posted in Chromium at both sizes (tests/e2e/publish.mjs), against the
+/// real test PDS: sign up, follow a blog, connect Bluesky with an app password, add a
+/// caption to the queue from the desk, "Post now", and the desk shows "Posted to Bluesky"
+/// with the link; the record is read back from the PDS with the caption's exact text.
+/// Axe clean, nothing wider than the screen. `docs/screenshots/queue-*.png` and
+/// `posted-*.png` are copies of its screenshots.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caption_goes_from_the_queue_to_bluesky_in_a_real_browser() {
+    use crate::bluesky::{account, pds, records};
+    let root = repo_root();
+    let e2e = root.join("tests/e2e");
+    require_browser(&e2e);
+    let feeds = FeedServer::start().await;
+    let feed_url = feeds.set("/feed.xml", "application/rss+xml", blog_feed());
+    let app = crate::helpers::spawn_app(Backend::Sqlite).await;
+    let mut accounts = Vec::new();
+    for _ in 0..2 {
+        let (handle, password, _) = account().await;
+        accounts.push(serde_json::json!({"handle": handle, "password": password}));
+    }
+    let shots = root.join("target/e2e-screenshots/publish");
+    let publisher = crate::publishing::publisher(&app).await;
+
+    let mut node = Command::new("node");
+    node.arg(e2e.join("publish.mjs"))
+        .current_dir(&e2e)
+        .env("BASE_URL", &app.address)
+        .env("FEED_URL", &feed_url)
+        .env("PDS_URL", &pds().url)
+        .env(
+            "ACCOUNTS",
+            serde_json::Value::from(accounts.clone()).to_string(),
+        )
+        .env("SCREENSHOT_DIR", &shots)
+        .env("CHROMIUM", CHROMIUM);
+    let run = tokio::task::spawn_blocking(move || node.output());
+    tokio::pin!(run);
+    // The poller and the publisher, run here as the worker runs them.
+    let output = loop {
+        tokio::select! {
+            done = &mut run => break done,
+            _ = tokio::time::sleep(Duration::from_millis(300)) => {
+                app.make_all_due().await;
+                app.poll().await;
+                publisher.run_once().await.expect("a publishing pass");
+            }
+        }
+    };
+    let output = output
+        .expect("the node task finishes")
+        .expect("node starts");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    println!("{stdout}");
+    assert!(
+        output.status.success(),
+        "from queue to posted failed in the browser ({}); screenshots in {}\n{stdout}\n{stderr}",
+        output.status,
+        shots.display()
+    );
+    for size in ["desktop", "phone"] {
+        assert!(
+            stdout.contains(&format!("ok - {size}")),
+            "{size} did not run"
+        );
+    }
+    // Each account's caption went out once, and nothing else did.
+    for account in &accounts {
+        let handle = account["handle"].as_str().expect("a handle");
+        let password = account["password"].as_str().expect("a password");
+        let did = crate::publishing::did_of(handle, password).await;
+        assert_eq!(records(&did).await.len(), 1, "{handle} posted once");
     }
 }

@@ -103,7 +103,7 @@ pub(crate) async fn publisher(app: &TestApp) -> Publisher {
         .expect("publisher")
 }
 
-async fn did_of(handle: &str, app_password: &str) -> String {
+pub(crate) async fn did_of(handle: &str, app_password: &str) -> String {
     Client::new(&pds().url, &captionfeed::config::AddressPolicy::open())
         .expect("client")
         .create_session(handle, app_password)
@@ -428,6 +428,8 @@ async fn connecting_through_the_page_posts_shows_the_link_and_a_broken_connectio
     let app = spawn_app(backend).await;
     let caption = queued_bluesky_caption(&app, &feeds).await;
     let (handle, app_password, access) = account().await;
+    // The PDS behind a proxy that can expire the session the connection keeps.
+    let proxy = crate::bluesky_sessions::PdsProxy::start().await;
 
     let page = app.get_html("/connections").await;
     assert!(page.contains("No network is connected"), "{page}");
@@ -461,7 +463,7 @@ async fn connecting_through_the_page_posts_shows_the_link_and_a_broken_connectio
             &[
                 ("handle", &format!("@{handle}")),
                 ("app_password", app_password.as_str()),
-                ("service_url", pds().url.as_str()),
+                ("service_url", proxy.base.as_str()),
             ],
         )
         .await;
@@ -512,6 +514,10 @@ async fn connecting_through_the_page_posts_shows_the_link_and_a_broken_connectio
         .send()
         .await
         .expect("revoked");
+    // The session kept since connecting works until its access token expires (two hours
+    // on a PDS); from then on the PDS answers as the proxy does here, and the refresh
+    // token died with the app password.
+    proxy.expire_seen_tokens();
     feeds.set(
         "/feed.xml",
         "application/rss+xml",

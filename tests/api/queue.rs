@@ -410,3 +410,34 @@ async fn a_digests_signed_links_approve_skip_and_snooze_once(backend: Backend) {
     assert!(expired.text().await.unwrap().contains("expired"));
 }
 on_both_backends!(a_digests_signed_links_approve_skip_and_snooze_once);
+
+/// Showing the queue only reads: captions waiting to be admitted (here, a feed switched to
+/// "join at once" as if long ago) are admitted by the publisher's pass, not by GET /queue.
+async fn the_queue_page_only_reads_and_the_publisher_admits(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let feeds = FeedServer::start().await;
+    app.sign_up("ann@example.com").await;
+    app.add_feed(&feeds.set(
+        "/r.xml",
+        "application/rss+xml",
+        rss("Blog", &[("p1", "One")]),
+    ))
+    .await;
+    app.poll().await;
+    app.sql("UPDATE subscriptions SET queue_mode = 'auto', queue_since = '2000-01-01 00:00:00'")
+        .await;
+    let entries = "SELECT COUNT(*) AS n FROM queue_entries";
+    let page = app.get_html("/queue").await;
+    assert!(queued_on(&page, "bluesky").is_empty(), "{page}");
+    assert_eq!(app.sql_count(entries).await, 0, "GET /queue wrote nothing");
+
+    let report = crate::publishing::publisher(&app)
+        .await
+        .run_once()
+        .await
+        .expect("a pass");
+    assert_eq!(report.admitted, 7, "{report:?}");
+    let page = app.get_html("/queue").await;
+    assert_eq!(queued_on(&page, "bluesky").len(), 1, "{page}");
+}
+on_both_backends!(the_queue_page_only_reads_and_the_publisher_admits);

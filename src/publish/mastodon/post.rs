@@ -4,6 +4,10 @@
 //! instance answers a repeat within the hour with the status it already made instead of a
 //! second one. That covers a crash between sending and recording; a caption retried later
 //! than that is the worker's to have recorded.
+//!
+//! An image is uploaded once per caption: the caller keeps the media id an upload gave
+//! ([`publish_keeping_media`]) and a retry attaches that media again, uploading anew only
+//! when the instance no longer has it (it removes unattached media after a while).
 
 use std::time::Duration;
 
@@ -39,7 +43,19 @@ pub async fn publish(
     token: &str,
     out: &Outgoing,
 ) -> Result<Published, PublishError> {
-    Ok(post_status(client, service_url, token, out).await?)
+    publish_keeping_media(client, service_url, token, out, &mut None).await
+}
+
+/// As [`publish`]; `uploaded` is set to the id of an image this try uploaded, whatever
+/// happens after, for the caller to keep with the caption (`out.media_id` on its retry).
+pub async fn publish_keeping_media(
+    client: &Client,
+    service_url: &str,
+    token: &str,
+    out: &Outgoing,
+    uploaded: &mut Option<String>,
+) -> Result<Published, PublishError> {
+    Ok(post_status(client, service_url, token, out, uploaded).await?)
 }
 
 async fn post_status(
@@ -47,9 +63,13 @@ async fn post_status(
     origin: &str,
     token: &str,
     out: &Outgoing,
+    uploaded: &mut Option<String>,
 ) -> Result<Published, MastodonError> {
     let media_ids = match &out.image {
-        Some(image) => vec![upload_image(client, origin, token, image).await?],
+        Some(image) => {
+            let kept = out.media_id.as_deref();
+            vec![media_for(client, origin, token, image, kept, uploaded).await?]
+        }
         None => Vec::new(),
     };
     let mut status = json!({"status": out.text, "media_ids": media_ids});
@@ -91,14 +111,64 @@ fn published(status: &Value) -> Result<Published, MastodonError> {
     })
 }
 
-/// Uploads the image (POST /api/v2/media) and waits, a bounded while, until the instance
-/// has processed it: a status refuses media still processing.
+/// The media to attach: the one an earlier try uploaded when the instance still has it
+/// (waiting, as after an upload, while it is processed), else the image uploaded now.
+async fn media_for(
+    client: &Client,
+    origin: &str,
+    token: &str,
+    image: &Image,
+    kept: Option<&str>,
+    uploaded: &mut Option<String>,
+) -> Result<String, MastodonError> {
+    if let Some(id) = kept {
+        let url = client.url(origin, &format!("/api/v1/media/{id}"))?;
+        match client.send(client.get(url).bearer_auth(token)).await {
+            Ok(answer) if answer.status == 200 => return Ok(id.to_string()),
+            Ok(_) => return processed(client, origin, token, id).await,
+            // Gone (404): removed by the instance since; uploaded again below.
+            Err(MastodonError::Refused { status: 404, .. }) => {}
+            Err(other) => return Err(other),
+        }
+    }
+    let (id, ready) = upload_image(client, origin, token, image).await?;
+    *uploaded = Some(id.clone());
+    if ready {
+        return Ok(id);
+    }
+    processed(client, origin, token, &id).await
+}
+
+/// Waits, a bounded while, until the instance has processed the media `id` (206 while it
+/// works on it): a status refuses media still processing.
+async fn processed(
+    client: &Client,
+    origin: &str,
+    token: &str,
+    id: &str,
+) -> Result<String, MastodonError> {
+    let path = format!("/api/v1/media/{id}");
+    for wait in MEDIA_POLLS {
+        tokio::time::sleep(wait).await;
+        let url = client.url(origin, &path)?;
+        let answer = client.send(client.get(url).bearer_auth(token)).await?;
+        if answer.status == 200 {
+            return Ok(id.to_string());
+        }
+    }
+    Err(MastodonError::Retry {
+        message: "the instance is still processing the image".into(),
+        retry_after: Some(60),
+    })
+}
+
+/// Uploads the image (POST /api/v2/media); its id, whether or not it is processed yet.
 async fn upload_image(
     client: &Client,
     origin: &str,
     token: &str,
     image: &Image,
-) -> Result<String, MastodonError> {
+) -> Result<(String, bool), MastodonError> {
     let extension = image.mime.rsplit('/').next().unwrap_or("bin");
     let file = reqwest::multipart::Part::bytes(image.bytes.clone())
         .file_name(format!("image.{extension}"))
@@ -124,22 +194,7 @@ async fn upload_image(
             retry_after: None,
         })?;
     // 200: processed at once (small images, Mastodon 4.0 and later); 202: not yet.
-    if answer.status != 202 {
-        return Ok(id);
-    }
-    let path = format!("/api/v1/media/{id}");
-    for wait in MEDIA_POLLS {
-        tokio::time::sleep(wait).await;
-        let url = client.url(origin, &path)?;
-        let answer = client.send(client.get(url).bearer_auth(token)).await?;
-        if answer.status == 200 {
-            return Ok(id);
-        }
-    }
-    Err(MastodonError::Retry {
-        message: "the instance is still processing the image".into(),
-        retry_after: Some(60),
-    })
+    Ok((id, answer.status != 202))
 }
 
 #[cfg(test)]

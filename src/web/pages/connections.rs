@@ -34,6 +34,8 @@ pub struct ConnectionView {
 struct ConnectionsPage {
     layout: Layout,
     connections: Vec<ConnectionView>,
+    /// Said after a Mastodon disconnect whose token the instance did not revoke.
+    not_revoked: bool,
     error: Option<String>,
     handle: String,
     service_url: String,
@@ -71,6 +73,7 @@ async fn page(
     let page = ConnectionsPage {
         layout: Layout::new(req, state, Some(&user.user)),
         connections,
+        not_revoked: req.query_string().contains("not_revoked=1"),
         error,
         handle,
         service_url,
@@ -143,13 +146,14 @@ pub async fn connect_bluesky(
         Err(message) => return refuse(message).await,
     };
     let password = form.app_password.trim().to_string();
-    // Logging in once proves the pair works before it is kept.
+    // Logging in once proves the pair works before it is kept; the session it gives is kept
+    // too, so the publisher's first pass does not log in again (logins are rate-limited).
     let checked = match Client::new(&service, &state.settings.address_policy()) {
-        Ok(client) => client.create_session(&handle, &password).await.map(|_| ()),
+        Ok(client) => client.create_session(&handle, &password).await,
         Err(e) => Err(e),
     };
-    match checked {
-        Ok(()) => {}
+    let session = match checked {
+        Ok(session) => session.to_kept(),
         Err(BlueskyError::Unauthorized { .. }) => {
             return refuse("Bluesky refused that handle and app password.".into()).await
         }
@@ -162,13 +166,13 @@ pub async fn connect_bluesky(
         Err(BlueskyError::Refused { message, .. }) => {
             return refuse(format!("Bluesky refused the login: {message}")).await
         }
-    }
+    };
     let id = user.id();
     let secrets = state.secrets.clone();
     state
         .db
         .run(move |conn| {
-            Ok::<_, WebError>(connections::save(
+            let connection = connections::save(
                 conn,
                 &secrets,
                 &id,
@@ -176,7 +180,9 @@ pub async fn connect_bluesky(
                 &service,
                 &handle,
                 &password,
-            )?)
+            )?;
+            connections::save_session(conn, &secrets, &id, &connection, &session)?;
+            Ok::<_, WebError>(())
         })
         .await?;
     Ok(see_other("/connections"))
@@ -185,6 +191,9 @@ pub async fn connect_bluesky(
 #[derive(serde::Deserialize)]
 pub struct NoFields {}
 
+/// Removes a connection. A Mastodon token is first given back to its instance; when the
+/// instance cannot be reached (or refuses), the connection is removed here all the same
+/// and the page says the token could not be revoked, so the subscriber can do it there.
 #[post("/connections/{id}/delete")]
 pub async fn disconnect(
     state: web::Data<AppState>,
@@ -193,10 +202,51 @@ pub async fn disconnect(
     _form: CheckedForm<NoFields>,
 ) -> Result<HttpResponse, WebError> {
     let connection = path.into_inner();
-    let id = user.id();
+    let (id, secrets, wanted) = (user.id(), state.secrets.clone(), connection.clone());
     let found = state
+        .db
+        .run(move |conn| {
+            let Some(found) = connections::find(conn, &id, &wanted)? else {
+                return Ok::<_, WebError>(None);
+            };
+            let secret = match found.platform.parse::<Platform>() {
+                Ok(platform) => connections::with_secret(conn, &secrets, &id, platform)?
+                    .and_then(|(_, secret)| secret.ok()),
+                Err(_) => None,
+            };
+            Ok(Some((found, secret)))
+        })
+        .await?;
+    let Some((found, secret)) = found else {
+        return Err(WebError::NotFound);
+    };
+    let mut revoked = true;
+    if found.platform == Platform::Mastodon.id() {
+        revoked = match secret {
+            Some(token) => {
+                match super::mastodon_connect::revoke_token(&state, &found.service_url, token)
+                    .await?
+                {
+                    Ok(()) => true,
+                    Err(error) => {
+                        tracing::warn!(connection = %found.id, %error, "the Mastodon token could not be revoked; disconnected here anyway");
+                        false
+                    }
+                }
+            }
+            // A token that no longer opens cannot be sent back.
+            None => false,
+        };
+    }
+    let id = user.id();
+    let removed = state
         .db
         .run(move |conn| Ok::<_, WebError>(connections::delete(conn, &id, &connection)?))
         .await?;
-    see_other_if_found(found, "/connections")
+    let back = if revoked {
+        "/connections"
+    } else {
+        "/connections?not_revoked=1"
+    };
+    see_other_if_found(removed, back)
 }

@@ -72,6 +72,36 @@ fn redirect_uri(state: &AppState) -> String {
     )
 }
 
+/// Gives the account's token back to its instance (`POST /oauth/revoke`) when Mastodon is
+/// disconnected, so it is worth nothing there either. The inner `Err` says why the
+/// instance could not revoke it; the caller removes the connection anyway.
+pub(super) async fn revoke_token(
+    state: &AppState,
+    origin: &str,
+    token: String,
+) -> Result<Result<(), MastodonError>, WebError> {
+    let client = match Client::new(&state.settings.address_policy()) {
+        Ok(client) => client,
+        Err(e) => return Ok(Err(e)),
+    };
+    let (o, r, k) = (
+        origin.to_string(),
+        redirect_uri(state),
+        state.secrets.clone(),
+    );
+    let app = state
+        .db
+        .run(move |conn| Ok::<_, DbError>(store::find_app(conn, &k, &o, &r)?))
+        .await?;
+    let Some(app) = app else {
+        return Ok(Err(MastodonError::Refused {
+            status: 0,
+            message: "captionfeed's registration on the instance is gone".into(),
+        }));
+    };
+    Ok(oauth::revoke(&client, origin, &app, &oauth::AccessToken(token)).await)
+}
+
 #[get("/connections/mastodon")]
 pub async fn show(
     req: HttpRequest,
@@ -283,7 +313,7 @@ async fn finish(
     state
         .db
         .transaction(move |conn| {
-            connections::save(
+            let connection = connections::save(
                 conn,
                 &key,
                 &id,
@@ -292,6 +322,8 @@ async fn finish(
                 &account.handle,
                 &token.0,
             )?;
+            // Kept on the connection too, for the feeds followed from now on.
+            connections::set_post_limit(conn, &id, &connection, limit)?;
             subscriptions::set_mastodon_limit(conn, &id, limit)?;
             regenerate::for_account(conn, &id, crate::db::now())?;
             Ok::<_, DbError>(())

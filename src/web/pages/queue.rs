@@ -176,8 +176,9 @@ fn network_name(platform: &str) -> String {
         .unwrap_or_else(|_| platform.to_string())
 }
 
+/// Reads only: new captions of "join at once" feeds were admitted when the poller wrote
+/// them (and by the publisher's passes).
 fn load(conn: &mut AnyConnection, user: &UserId) -> Result<Loaded, WebError> {
-    entries::admit(conn, user)?;
     let zone = account_zone(conn, user)?;
     let queued = entries::queued(conn, user)?;
     let now = Utc::now();

@@ -52,10 +52,10 @@ enum Checked {
 
 async fn check(state: &AppState, path: LinkPath) -> Result<Checked, WebError> {
     let (caption, action, expires, signature) = path.into_inner();
-    let action = LinkAction::parse(&action);
-    let genuine =
-        action.is_some_and(|a| links::verify(&state.signing_key, &caption, a, expires, &signature));
-    let Some(action) = action.filter(|_| genuine) else {
+    let parsed = links::parse_segment(&action);
+    let genuine = parsed.is_some()
+        && links::verify_segment(&state.signing_key, &caption, &action, expires, &signature);
+    let Some((action, queued_link)) = parsed.filter(|_| genuine) else {
         return Ok(Checked::Refused(page(
             StatusCode::NOT_FOUND,
             "This link does not work",
@@ -71,6 +71,8 @@ async fn check(state: &AppState, path: LinkPath) -> Result<Checked, WebError> {
             None,
         )?));
     }
+    // When the digest carrying the link was sent: links live VALID_DAYS from then.
+    let issued = expires - links::VALID_DAYS * 86_400;
     let id = caption.clone();
     let found = state
         .db
@@ -79,7 +81,8 @@ async fn check(state: &AppState, path: LinkPath) -> Result<Checked, WebError> {
                 return Ok::<_, WebError>(None);
             };
             let decided = entries::decision(conn, &owner, &id)?;
-            Ok(Some((owner, decided)))
+            let decided_at = entries::decided_at(conn, &owner, &id)?;
+            Ok(Some((owner, decided, decided_at)))
         })
         .await?;
     match found {
@@ -90,10 +93,20 @@ async fn check(state: &AppState, path: LinkPath) -> Result<Checked, WebError> {
             None,
         )?)),
         // A snoozed caption can still be approved or skipped from its other links.
-        Some((owner, Some(entries::SNOOZED))) if action != LinkAction::Snooze => {
+        Some((owner, Some(entries::SNOOZED), _)) if action != LinkAction::Snooze => {
             Ok(Checked::Ready(owner, caption, action))
         }
-        Some((_, Some(decided))) => Ok(Checked::Refused(page(
+        // A link of today's queue, made for a caption already queued: it can take it out
+        // (skip or snooze), once. A decision made after the link was issued (this link or
+        // another used, or the queue page) refuses it.
+        Some((owner, Some(entries::QUEUED), decided_at))
+            if queued_link
+                && action != LinkAction::Approve
+                && decided_at.is_none_or(|at| at.and_utc().timestamp() <= issued) =>
+        {
+            Ok(Checked::Ready(owner, caption, action))
+        }
+        Some((_, Some(decided), _)) => Ok(Checked::Refused(page(
             StatusCode::CONFLICT,
             "Already decided",
             &format!(
@@ -101,7 +114,7 @@ async fn check(state: &AppState, path: LinkPath) -> Result<Checked, WebError> {
             ),
             None,
         )?)),
-        Some((owner, None)) => Ok(Checked::Ready(owner, caption, action)),
+        Some((owner, None, _)) => Ok(Checked::Ready(owner, caption, action)),
     }
 }
 

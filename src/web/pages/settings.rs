@@ -10,7 +10,7 @@ use crate::accounts::validate::Email;
 use crate::accounts::{email_change, reauth, verification, AccountError};
 use crate::captions::Platform;
 use crate::db::now;
-use crate::digests::settings::{self as digest_settings, parse_prefs};
+use crate::digests::settings::{self as digest_settings, parse_prefs, DigestContents};
 use crate::digests::{DigestError, Digests};
 use crate::mail::{message_host, outbox};
 use crate::web::csrf::CheckedForm;
@@ -60,6 +60,8 @@ struct SettingsPage {
     /// No zone was saved yet: the browser's own is preselected (`assets/app.js`).
     zone_unchosen: bool,
     platforms: Vec<PlatformBox>,
+    /// The digest holds today's queue rather than the new captions.
+    todays_queue: bool,
     last_error: Option<String>,
     last_error_at: String,
     saved: bool,
@@ -85,6 +87,7 @@ struct Values {
     /// Whether the account saved its digest settings (and so its zone) yet.
     saved_before: bool,
     platforms: Vec<Platform>,
+    contents: DigestContents,
 }
 
 fn page(
@@ -130,6 +133,7 @@ fn page(
         unknown_zone: (!known_zone).then(|| values.time_zone.clone()),
         zone_unchosen: !values.saved_before,
         platforms: platform_boxes(&values.platforms),
+        todays_queue: values.contents == DigestContents::TodaysQueue,
         last_error,
         last_error_at,
         saved,
@@ -287,6 +291,7 @@ async fn settings_page(
             time_zone: r.time_zone.clone(),
             saved_before: true,
             platforms: digest_settings::platforms_from_stored(&r.platforms),
+            contents: r.contents(),
         },
         None => Values {
             frequency: "off",
@@ -296,6 +301,7 @@ async fn settings_page(
             time_zone: "UTC".into(),
             saved_before: false,
             platforms: Platform::ALL.to_vec(),
+            contents: DigestContents::NewCaptions,
         },
     };
     let last = row.and_then(|r| {
@@ -327,6 +333,8 @@ pub struct SettingsForm {
     /// Set by the form that shows the boxes: without it (an older form, a script) the
     /// platforms stay as they are rather than read as all unchecked.
     platforms_shown: Option<String>,
+    /// What the digest holds (`new` or `queue`); absent from an older form: unchanged.
+    contents: Option<String>,
 }
 
 impl SettingsForm {
@@ -363,12 +371,20 @@ pub async fn save(
     let f = form.0;
     let plan = super::billing::plan_of(&state, &user).await?;
     let platforms = f.platforms();
+    let contents = match f.contents.as_deref().map(DigestContents::parse) {
+        None => Ok(None),
+        Some(Some(contents)) => Ok(Some(contents)),
+        Some(None) => Err("Choose what the digest holds: the new captions or today's queue."),
+    };
     let parsed = match plan {
         Some(plan) if !plan.allows_digest(f.frequency.trim()) => Err(DigestError::Invalid(
             super::billing::not_in_plan(&plan, &format!("{} digests", f.frequency.trim())),
         )),
         _ if platforms.as_ref().is_some_and(Vec::is_empty) => Err(DigestError::Invalid(
             "Choose at least one platform for your digests.".into(),
+        )),
+        _ if contents.is_err() => Err(DigestError::Invalid(
+            contents.err().unwrap_or_default().to_string(),
         )),
         _ => parse_prefs(
             &f.frequency,
@@ -382,12 +398,16 @@ pub async fn save(
         Ok(prefs) => {
             let id = user.id();
             let chosen = platforms.clone();
+            let contents = contents.ok().flatten();
             state
                 .db
                 .transaction(move |conn| {
                     digest_settings::save(conn, &id, &prefs)?;
                     if let Some(platforms) = &chosen {
                         digest_settings::save_platforms(conn, &id, platforms)?;
+                    }
+                    if let Some(contents) = contents {
+                        digest_settings::save_contents(conn, &id, contents)?;
                     }
                     Ok::<_, WebError>(())
                 })
@@ -409,6 +429,11 @@ pub async fn save(
                 // What the person picked stays picked; the browser's zone does not replace it.
                 saved_before: true,
                 platforms: platforms.unwrap_or_else(|| Platform::ALL.to_vec()),
+                contents: f
+                    .contents
+                    .as_deref()
+                    .and_then(DigestContents::parse)
+                    .unwrap_or(DigestContents::NewCaptions),
             };
             let page = page(&req, &state, &user, values, None, false, Some(message));
             render(StatusCode::UNPROCESSABLE_ENTITY, &page)

@@ -102,6 +102,10 @@ struct State {
     processing_polls: usize,
     budget: Option<Budget>,
     denies: bool,
+    /// How many more statuses answer 503 (the instance overloaded) before one goes through.
+    failing_statuses: usize,
+    /// Every upload the instance took, including media since removed.
+    uploads: usize,
     authorize_queries: Vec<HashMap<String, String>>,
 }
 
@@ -130,6 +134,8 @@ impl MastodonFake {
             processing_polls: 0,
             budget: None,
             denies: false,
+            failing_statuses: 0,
+            uploads: 0,
             authorize_queries: Vec::new(),
         }));
         let (shared, base) = (state.clone(), origin.clone());
@@ -181,6 +187,28 @@ impl MastodonFake {
         self.with(|s| s.denies = denies);
     }
 
+    /// The next `n` statuses are answered 503, as an overloaded instance answers.
+    pub fn fail_statuses(&self, n: usize) {
+        self.with(|s| s.failing_statuses = n);
+    }
+
+    /// The instance removes the media no status uses (Mastodon does so after a while).
+    pub fn remove_unattached_media(&self) {
+        self.with(|s| {
+            let used: Vec<String> = s
+                .statuses
+                .iter()
+                .flat_map(|st| st.media_ids.clone())
+                .collect();
+            s.media.retain(|id, _| used.contains(id));
+        });
+    }
+
+    /// How many files were uploaded.
+    pub fn uploads(&self) -> usize {
+        self.with(|s| s.uploads)
+    }
+
     /// The person revokes every token from the instance's settings.
     pub fn revoke_all_tokens(&self) {
         self.with(|s| s.tokens.values_mut().for_each(|t| t.revoked = true));
@@ -201,6 +229,17 @@ impl MastodonFake {
     /// Every access token handed out, revoked or not.
     pub fn tokens_issued(&self) -> Vec<String> {
         self.with(|s| s.tokens.keys().cloned().collect())
+    }
+
+    /// The access tokens revoked, by `POST /oauth/revoke` or from the settings.
+    pub fn revoked_tokens(&self) -> Vec<String> {
+        self.with(|s| {
+            s.tokens
+                .iter()
+                .filter(|(_, t)| t.revoked)
+                .map(|(k, _)| k.clone())
+                .collect()
+        })
     }
 
     /// The query of each `GET /oauth/authorize`, in order.
@@ -245,6 +284,10 @@ fn route(state: &mut State, base: &str, req: &HttpRequest, body: &[u8]) -> HttpR
             })
         }
         ("POST", "/api/v1/statuses") => api(state, req, &["write:statuses"], |state, _| {
+            if state.failing_statuses > 0 {
+                state.failing_statuses -= 1;
+                return answer(503, json!({"error": "Service Unavailable"}));
+            }
             post_status(state, base, req, &params(req, body))
         }),
         ("POST", "/api/v2/media") => api(state, req, &["write:media"], |state, _| {
@@ -705,6 +748,7 @@ fn upload_media(state: &mut State, base: &str, req: &HttpRequest, body: &[u8]) -
         .find(|p| p.name == "description")
         .map(|p| String::from_utf8_lossy(&p.data).into_owned());
     state.next_id += 1;
+    state.uploads += 1;
     let media = Media {
         id: state.next_id.to_string(),
         description,

@@ -2,7 +2,10 @@
 //! names the pages): connecting through OAuth with PKCE from the web pages, and publishing
 //! a caption exactly once, with its image, sorted errors and the rate limit's wait.
 
+mod disconnect;
 mod fake;
+mod limits;
+mod media_retry;
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -458,6 +461,7 @@ fn outgoing(caption_id: &str, text: &str) -> Outgoing {
         language: Some("en-GB".into()),
         link: None,
         image: None,
+        media_id: None,
     }
 }
 
