@@ -132,7 +132,7 @@ for backend in $backends; do
     done
     took=$(python3 -c "import time; print(time.time() - $start)")
     rss=$(awk '/VmHWM/ { printf "%.0f MiB", $2 / 1024 }' "/proc/$worker/status")
-    if [ -n "$profiler" ]; then kill -INT "$profiler"; wait "$profiler" || true; profiler=; fi
+    if [ -n "$profiler" ]; then kill -INT "$profiler" 2>/dev/null || true; wait "$profiler" || true; profiler=; fi
     kill "$worker"; wait "$worker" 2>/dev/null || true; worker=
     /usr/bin/time -o "$work/peer.time" -f '%e %M' python3 benches/peer/poll.py \
       "$work/peer-state.json" "$work/urls.txt" >"$work/peer.out" 2>"$work/peer.err" ||
