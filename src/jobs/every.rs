@@ -60,3 +60,27 @@ pub async fn run_every_after<R, E, F, Fut>(
     }
     tracing::info!("{what} stopped");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    async fn passes_before_an_immediate_shutdown(first: Duration) -> usize {
+        let passes = Cell::new(0);
+        let pass = || {
+            passes.set(passes.get() + 1);
+            std::future::ready(Ok::<(), String>(()))
+        };
+        let hour = Duration::from_secs(3600);
+        run_every_after("test worker", first, hour, std::future::ready(()), pass).await;
+        passes.get()
+    }
+
+    #[tokio::test]
+    async fn a_worker_runs_its_first_pass_at_once_unless_told_to_wait() {
+        assert_eq!(passes_before_an_immediate_shutdown(Duration::ZERO).await, 1);
+        let hour = Duration::from_secs(3600);
+        assert_eq!(passes_before_an_immediate_shutdown(hour).await, 0);
+    }
+}
