@@ -21,6 +21,8 @@
 #                       (default postgres://postgres@127.0.0.1:5432/test)
 #   BENCH_BIN_DIR       a folder holding `captionfeed` and `seed_feeds` built elsewhere
 #                       (another commit, say); by default this checkout's release build
+#   BENCH_PROFILE       a folder: each cycle's worker is sampled with `perf record -g` into
+#                       BACKEND-CYCLE.perf.data there (read with `perf report -i FILE`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 feeds=${BENCH_FEEDS:-2000}
@@ -41,8 +43,9 @@ else
   # Copies: the target folder may be shared with other builds that replace these files.
   cp "$built/captionfeed" "$built/examples/seed_feeds" "$work/"
 fi
-nginx_pid= worker= pg_db=
+nginx_pid= worker= pg_db= profiler=
 cleanup() {
+  [ -n "$profiler" ] && kill -INT "$profiler" 2>/dev/null || true
   [ -n "$worker" ] && kill "$worker" 2>/dev/null || true
   [ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null || true
   [ -n "$pg_db" ] && psql -q "$pg_base" -c "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" || true
@@ -116,6 +119,11 @@ for backend in $backends; do
     start=$(date +%s.%N)
     "$work/captionfeed" serve >"$work/worker-$backend-$cycle.log" 2>&1 &
     worker=$!
+    if [ -n "${BENCH_PROFILE:-}" ]; then
+      mkdir -p "$BENCH_PROFILE"
+      perf record -q -F 999 -g -p "$worker" -o "$BENCH_PROFILE/$backend-$cycle.perf.data" 2>/dev/null &
+      profiler=$!
+    fi
     # Done when no feed is left due: each feed's result and its next check are written
     # in one transaction.
     until [ "$("${sql[@]}" "SELECT count(*) FROM feeds WHERE next_check_at < '2001-01-01'")" = 0 ]; do
@@ -124,6 +132,7 @@ for backend in $backends; do
     done
     took=$(python3 -c "import time; print(time.time() - $start)")
     rss=$(awk '/VmHWM/ { printf "%.0f MiB", $2 / 1024 }' "/proc/$worker/status")
+    if [ -n "$profiler" ]; then kill -INT "$profiler" 2>/dev/null || true; wait "$profiler" || true; profiler=; fi
     kill "$worker"; wait "$worker" 2>/dev/null || true; worker=
     /usr/bin/time -o "$work/peer.time" -f '%e %M' python3 benches/peer/poll.py \
       "$work/peer-state.json" "$work/urls.txt" >"$work/peer.out" 2>"$work/peer.err" ||

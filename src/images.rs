@@ -354,8 +354,12 @@ impl Images {
         Ok(report)
     }
 
+    /// The first pass waits a tick: just after a start the poller catches up on every feed
+    /// that fell due meanwhile, and the image fetcher's lookups and claims would compete
+    /// with it for the CPU and, on SQLite, for the one write lock. Images can wait.
     pub async fn run_until_stopped(self, shutdown: impl std::future::Future<Output = ()>) {
-        crate::jobs::run_every("post image fetcher", TICK, shutdown, || self.run_once()).await
+        let images = || self.run_once();
+        crate::jobs::run_every_after("post image fetcher", TICK, TICK, shutdown, images).await
     }
 
     /// The post's image, and its page's description when the post wants one.

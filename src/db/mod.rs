@@ -11,6 +11,7 @@ pub mod notifications;
 mod pool;
 pub mod prepared;
 pub mod schema;
+pub mod sqlite_batch;
 
 use std::time::Duration;
 

@@ -6,6 +6,7 @@
 //! their text never changes; wrapped in [`Prepared`], diesel's statement cache keeps them
 //! prepared on the connection, and each run costs one round trip.
 
+use diesel::backend::Backend;
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::serialize::ToSql;
@@ -40,21 +41,22 @@ impl<S: PgStatement> Query for Prepared<S> {
 
 impl<S, Conn> diesel::RunQueryDsl<Conn> for Prepared<S> {}
 
-/// Binds values one after another, comma-separated: the columns of an `unnest(...)`.
-pub struct BindList<'o, 'a, 'b> {
-    out: &'o mut AstPass<'a, 'b, Pg>,
+/// Binds values one after another, comma-separated: the columns of an `unnest(...)` on
+/// PostgreSQL, or of a `VALUES` row on SQLite.
+pub struct BindList<'o, 'a, 'b, DB: Backend = Pg> {
+    out: &'o mut AstPass<'a, 'b, DB>,
     first: bool,
 }
 
-impl<'o, 'a, 'b> BindList<'o, 'a, 'b> {
-    pub fn new(out: &'o mut AstPass<'a, 'b, Pg>) -> Self {
+impl<'o, 'a, 'b, DB: Backend> BindList<'o, 'a, 'b, DB> {
+    pub fn new(out: &'o mut AstPass<'a, 'b, DB>) -> Self {
         BindList { out, first: true }
     }
 
     pub fn bind<T, U>(&mut self, value: &'b U) -> QueryResult<&mut Self>
     where
-        Pg: HasSqlType<T>,
-        U: ToSql<T, Pg> + ?Sized,
+        DB: HasSqlType<T>,
+        U: ToSql<T, DB> + ?Sized,
     {
         if !self.first {
             self.out.push_sql(", ");

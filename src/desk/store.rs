@@ -6,6 +6,7 @@ use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::AstPass;
 use diesel::sql_types::{Array, Integer, Nullable, Text, Timestamp};
+use diesel::sqlite::Sqlite;
 
 use std::collections::HashMap;
 
@@ -14,6 +15,7 @@ use crate::accounts::UserId;
 use crate::captions::{generate_with, Platform, PostView, Settings, TemplateSet};
 use crate::db::prepared::{BindList, PgStatement, Prepared};
 use crate::db::schema::{captions, feeds, posts, subscriptions};
+use crate::db::sqlite_batch::{insert_or_ignore_returning, SqliteRow};
 use crate::db::{new_id, now, AnyConnection};
 use crate::feeds::store::{latest_feed_posts, Feed, Post};
 use crate::subscriptions::{mark_backfilled, Subscription};
@@ -221,7 +223,8 @@ impl CaptionRow {
 }
 
 /// Stores the captions not stored yet (one per subscription, post, platform and variant);
-/// returns how many each subscription got. One statement on PostgreSQL.
+/// returns how many each subscription got. One statement on PostgreSQL; on SQLite one per
+/// few dozen rows.
 fn insert_captions(
     conn: &mut AnyConnection,
     rows: &[CaptionRow],
@@ -237,23 +240,11 @@ fn insert_captions(
                 *written.entry(row.subscription_id).or_default() += 1;
             }
         }
-        AnyConnection::Sqlite(_) => {
-            for row in rows {
-                let new = NewCaption {
-                    id: row.id.clone(),
-                    user_id: &row.user_id,
-                    subscription_id: &row.subscription_id,
-                    post_id: &row.post_id,
-                    platform: row.platform,
-                    variant: &row.variant,
-                    body: &row.body,
-                    length: row.length,
-                    char_limit: row.char_limit,
-                    created_at: row.created_at,
-                    error: row.error.as_deref(),
-                };
-                let n = crate::insert_or_ignore!(&mut *conn, captions::table, &new)?;
-                *written.entry(row.subscription_id.clone()).or_default() += n;
+        AnyConnection::Sqlite(sqlite) => {
+            let inserted: Vec<OfSubscription> =
+                insert_or_ignore_returning(sqlite, rows, "subscription_id")?;
+            for row in inserted {
+                *written.entry(row.subscription_id).or_default() += 1;
             }
         }
     }
@@ -264,6 +255,29 @@ fn insert_captions(
 struct OfSubscription {
     #[diesel(sql_type = Text)]
     subscription_id: String,
+}
+
+impl SqliteRow for CaptionRow {
+    const INTO: &'static str = "captions (id, user_id, subscription_id, post_id, platform, \
+         variant, body, length, char_limit, created_at, error)";
+    const COLUMNS: usize = 11;
+
+    fn bind<'b>(&'b self, out: &mut AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        let mut binds = BindList::new(out);
+        binds
+            .bind::<Text, _>(&self.id)?
+            .bind::<Text, _>(&self.user_id)?
+            .bind::<Text, _>(&self.subscription_id)?
+            .bind::<Text, _>(&self.post_id)?
+            .bind::<Text, _>(self.platform)?
+            .bind::<Text, _>(&self.variant)?
+            .bind::<Text, _>(&self.body)?
+            .bind::<Integer, _>(&self.length)?
+            .bind::<Integer, _>(&self.char_limit)?
+            .bind::<Timestamp, _>(&self.created_at)?
+            .bind::<Nullable<Text>, _>(&self.error)?;
+        Ok(())
+    }
 }
 
 /// Captions of many posts and subscriptions as one insert on PostgreSQL, a column per array.
@@ -382,22 +396,6 @@ pub fn requests(subscription: &Subscription, templates: &TemplateSet) -> Vec<(Pl
         .flat_map(|p| variants.iter().map(move |v| (p, v.clone())))
         .filter(|(p, v)| templates.has(*p, v))
         .collect()
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = captions)]
-struct NewCaption<'a> {
-    id: String,
-    user_id: &'a str,
-    subscription_id: &'a str,
-    post_id: &'a str,
-    platform: &'a str,
-    variant: &'a str,
-    body: &'a str,
-    length: i32,
-    char_limit: i32,
-    created_at: NaiveDateTime,
-    error: Option<&'a str>,
 }
 
 /// One stored caption as the pages show it.

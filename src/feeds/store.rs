@@ -6,10 +6,12 @@ use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::AstPass;
 use diesel::sql_types::{Array, Bool, Integer, Nullable, Text, Timestamp};
+use diesel::sqlite::Sqlite;
 
 use super::{NewEntry, ParsedFeed, Validators};
 use crate::db::prepared::{BindList, PgStatement, Prepared};
 use crate::db::schema::{feeds, posts};
+use crate::db::sqlite_batch::{insert_or_ignore_returning, SqliteRow};
 use crate::db::{new_id, now, AnyConnection};
 
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
@@ -358,33 +360,27 @@ pub fn insert_posts_of_feeds(
                 .collect()
         })
         .collect();
-    match conn {
+    let inserted: Vec<OfFeed> = match conn {
         AnyConnection::Postgresql(pg) => {
             let columns = PostsOnPostgres::new(rows.iter().flatten());
             if columns.ids.is_empty() {
                 return Ok(vec![0; feeds.len()]);
             }
-            let inserted: Vec<OfFeed> = Prepared(columns).load(pg)?;
-            let mut per_feed: std::collections::HashMap<String, usize> = Default::default();
-            for row in inserted {
-                *per_feed.entry(row.feed_id).or_default() += 1;
-            }
-            Ok(feeds
-                .iter()
-                .map(|(id, _)| per_feed.get(*id).copied().unwrap_or(0))
-                .collect())
+            Prepared(columns).load(pg)?
         }
-        AnyConnection::Sqlite(_) => rows
-            .iter()
-            .map(|rows| {
-                let mut new_posts = 0;
-                for chunk in rows.chunks(INSERT_CHUNK) {
-                    new_posts += crate::insert_all_or_ignore!(&mut *conn, posts::table, chunk)?;
-                }
-                Ok(new_posts)
-            })
-            .collect(),
+        AnyConnection::Sqlite(sqlite) => {
+            let rows: Vec<NewPost> = rows.into_iter().flatten().collect();
+            insert_or_ignore_returning(sqlite, &rows, "feed_id")?
+        }
+    };
+    let mut per_feed: std::collections::HashMap<String, usize> = Default::default();
+    for row in inserted {
+        *per_feed.entry(row.feed_id).or_default() += 1;
     }
+    Ok(feeds
+        .iter()
+        .map(|(id, _)| per_feed.get(*id).copied().unwrap_or(0))
+        .collect())
 }
 
 /// The (feed, entry key) pairs among these entries that are stored already.
@@ -546,8 +542,6 @@ impl PgStatement for PostsOnPostgres {
     }
 }
 
-/// Rows per multi-row insert; keeps every statement far under the bound-parameter limits.
-const INSERT_CHUNK: usize = 50;
 /// Entry keys per lookup, for the same reason.
 const KEY_CHUNK: usize = 500;
 
@@ -594,6 +588,35 @@ impl<'a> NewPost<'a> {
             summary_source: entry.summary_source.as_str(),
             angles: entry.angles.to_json(),
         }
+    }
+}
+
+impl SqliteRow for NewPost<'_> {
+    const INTO: &'static str = "posts (id, feed_id, entry_key, title, url, summary, \
+         content_text, author, published_at, categories, image_url, first_seen_at, lead, \
+         headings, title_from_text, summary_source, angles)";
+    const COLUMNS: usize = 17;
+
+    fn bind<'b>(&'b self, out: &mut AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        BindList::new(out)
+            .bind::<Text, _>(&self.id)?
+            .bind::<Text, _>(self.feed_id)?
+            .bind::<Text, _>(self.entry_key)?
+            .bind::<Text, _>(self.title)?
+            .bind::<Nullable<Text>, _>(&self.url)?
+            .bind::<Text, _>(self.summary)?
+            .bind::<Text, _>(self.content_text)?
+            .bind::<Nullable<Text>, _>(&self.author)?
+            .bind::<Nullable<Timestamp>, _>(&self.published_at)?
+            .bind::<Text, _>(&self.categories)?
+            .bind::<Nullable<Text>, _>(&self.image_url)?
+            .bind::<Timestamp, _>(&self.first_seen_at)?
+            .bind::<Text, _>(self.lead)?
+            .bind::<Text, _>(&self.headings)?
+            .bind::<Bool, _>(&self.title_from_text)?
+            .bind::<Text, _>(self.summary_source)?
+            .bind::<Text, _>(&self.angles)?;
+        Ok(())
     }
 }
 

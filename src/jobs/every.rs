@@ -11,6 +11,23 @@ pub async fn run_every<R, E, F, Fut>(
     what: &str,
     tick: Duration,
     shutdown: impl Future<Output = ()>,
+    pass: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<R, E>>,
+    R: Debug + Default + PartialEq,
+    E: Display,
+{
+    run_every_after(what, Duration::ZERO, tick, shutdown, pass).await
+}
+
+/// [`run_every`], its first pass only after `first`: for work that can wait while the
+/// process catches up on what matters more just after a start.
+pub async fn run_every_after<R, E, F, Fut>(
+    what: &str,
+    first: Duration,
+    tick: Duration,
+    shutdown: impl Future<Output = ()>,
     mut pass: F,
 ) where
     F: FnMut() -> Fut,
@@ -19,6 +36,15 @@ pub async fn run_every<R, E, F, Fut>(
     E: Display,
 {
     tokio::pin!(shutdown);
+    if !first.is_zero() {
+        tokio::select! {
+            _ = &mut shutdown => {
+                tracing::info!("{what} stopped");
+                return;
+            }
+            _ = tokio::time::sleep(first) => {}
+        }
+    }
     loop {
         match pass().await {
             Ok(report) if report != R::default() => tracing::info!(?report, "{what} pass"),
@@ -33,4 +59,28 @@ pub async fn run_every<R, E, F, Fut>(
         }
     }
     tracing::info!("{what} stopped");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    async fn passes_before_an_immediate_shutdown(first: Duration) -> usize {
+        let passes = Cell::new(0);
+        let pass = || {
+            passes.set(passes.get() + 1);
+            std::future::ready(Ok::<(), String>(()))
+        };
+        let hour = Duration::from_secs(3600);
+        run_every_after("test worker", first, hour, std::future::ready(()), pass).await;
+        passes.get()
+    }
+
+    #[tokio::test]
+    async fn a_worker_runs_its_first_pass_at_once_unless_told_to_wait() {
+        assert_eq!(passes_before_an_immediate_shutdown(Duration::ZERO).await, 1);
+        let hour = Duration::from_secs(3600);
+        assert_eq!(passes_before_an_immediate_shutdown(hour).await, 0);
+    }
 }

@@ -8,5 +8,5 @@ pub mod lease;
 pub mod runner;
 
 pub use backoff::backoff;
-pub use every::run_every;
+pub use every::{run_every, run_every_after};
 pub use runner::Runner;

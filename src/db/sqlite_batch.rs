@@ -1,0 +1,155 @@
+//! Many rows in one SQLite `INSERT ... ON CONFLICT DO NOTHING RETURNING`.
+//!
+//! diesel cannot combine SQLite's multi-row insert with `ON CONFLICT`, and one statement
+//! per row costs the poller's batch write a statement step (and its constraint checks'
+//! set-up) per caption. Rows go in chunks whose bound values stay under SQLite's oldest
+//! variable limit (999), so a full chunk's text is always the same and diesel's statement
+//! cache keeps it prepared; only a batch's last, shorter chunk is prepared afresh.
+
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sqlite::{Sqlite, SqliteConnection};
+use diesel::{QueryResult, QueryableByName, RunQueryDsl as _};
+
+/// SQLITE_MAX_VARIABLE_NUMBER before SQLite 3.32; later versions allow 32,766.
+const MAX_VARIABLES: usize = 999;
+
+/// A row of a table, as the values of one `VALUES` tuple.
+pub trait SqliteRow {
+    /// The table and its columns, in the order [`SqliteRow::bind`] binds them:
+    /// `"captions (id, user_id, ...)"`.
+    const INTO: &'static str;
+    /// How many values [`SqliteRow::bind`] binds.
+    const COLUMNS: usize;
+    /// Binds each column's value with [`AstPass::push_bind_param`], comma-separated.
+    fn bind<'b>(&'b self, out: &mut AstPass<'_, 'b, Sqlite>) -> QueryResult<()>;
+}
+
+/// Inserts the rows that break no unique constraint, skipping the others, and returns
+/// `returning` (a column list) of each row inserted.
+pub fn insert_or_ignore_returning<R, U>(
+    conn: &mut SqliteConnection,
+    rows: &[R],
+    returning: &'static str,
+) -> QueryResult<Vec<U>>
+where
+    R: SqliteRow,
+    U: QueryableByName<Sqlite> + 'static,
+{
+    let mut inserted = Vec::new();
+    for chunk in rows.chunks(rows_per_statement::<R>()) {
+        inserted.extend(
+            InsertOrIgnore {
+                rows: chunk,
+                returning,
+            }
+            .load::<U>(conn)?,
+        );
+    }
+    Ok(inserted)
+}
+
+fn rows_per_statement<R: SqliteRow>() -> usize {
+    (MAX_VARIABLES / R::COLUMNS.max(1)).max(1)
+}
+
+struct InsertOrIgnore<'r, R> {
+    rows: &'r [R],
+    returning: &'static str,
+}
+
+impl<R: SqliteRow> QueryFragment<Sqlite> for InsertOrIgnore<'_, R> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        // Cached by its text: only full chunks repeat it, a shorter one would stay in the
+        // cache for nothing.
+        if self.rows.len() != rows_per_statement::<R>() {
+            out.unsafe_to_cache_prepared();
+        }
+        out.push_sql("INSERT INTO ");
+        out.push_sql(R::INTO);
+        out.push_sql(" VALUES ");
+        for (i, row) in self.rows.iter().enumerate() {
+            out.push_sql(if i == 0 { "(" } else { ", (" });
+            row.bind(&mut out)?;
+            out.push_sql(")");
+        }
+        out.push_sql(" ON CONFLICT DO NOTHING RETURNING ");
+        out.push_sql(self.returning);
+        Ok(())
+    }
+}
+
+impl<R> QueryId for InsertOrIgnore<'_, R> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<R> Query for InsertOrIgnore<'_, R> {
+    type SqlType = diesel::sql_types::Untyped;
+}
+
+impl<R, Conn> diesel::RunQueryDsl<Conn> for InsertOrIgnore<'_, R> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::connection::SimpleConnection as _;
+    use diesel::sql_types::{Integer, Text};
+    use diesel::Connection as _;
+
+    struct Pair(String, i32);
+
+    impl SqliteRow for Pair {
+        const INTO: &'static str = "pairs (name, n)";
+        const COLUMNS: usize = 2;
+        fn bind<'b>(&'b self, out: &mut AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+            out.push_bind_param::<Text, _>(&self.0)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Integer, _>(&self.1)
+        }
+    }
+
+    #[derive(QueryableByName, Debug, PartialEq)]
+    struct Name {
+        #[diesel(sql_type = Text)]
+        name: String,
+    }
+
+    fn table() -> SqliteConnection {
+        let mut conn = SqliteConnection::establish(":memory:").expect("an in-memory database");
+        conn.batch_execute(
+            "CREATE TABLE pairs (name TEXT PRIMARY KEY NOT NULL, n INTEGER NOT NULL)",
+        )
+        .expect("the table");
+        conn
+    }
+
+    #[test]
+    fn more_rows_than_one_statement_binds_are_all_inserted_and_returned() {
+        let mut conn = table();
+        // 40,000 values: more than even the newest SQLite binds in one statement (32,766).
+        let rows: Vec<Pair> = (0..20_000).map(|i| Pair(format!("row {i}"), i)).collect();
+        let names: Vec<Name> =
+            insert_or_ignore_returning(&mut conn, &rows, "name").expect("insert");
+        assert_eq!(names.len(), 20_000);
+        let stored: i64 =
+            diesel::dsl::sql::<diesel::sql_types::BigInt>("SELECT count(*) FROM pairs")
+                .get_result(&mut conn)
+                .expect("count");
+        assert_eq!(stored, 20_000);
+    }
+
+    #[test]
+    fn rows_already_stored_are_skipped_and_not_returned() {
+        let mut conn = table();
+        let first = [Pair("a".into(), 1), Pair("b".into(), 2)];
+        let _: Vec<Name> = insert_or_ignore_returning(&mut conn, &first, "name").expect("insert");
+        let again = [Pair("b".into(), 20), Pair("c".into(), 3)];
+        let names: Vec<Name> =
+            insert_or_ignore_returning(&mut conn, &again, "name").expect("insert");
+        assert_eq!(names, vec![Name { name: "c".into() }]);
+        let b: i32 = diesel::dsl::sql::<Integer>("SELECT n FROM pairs WHERE name = 'b'")
+            .get_result(&mut conn)
+            .expect("b");
+        assert_eq!(b, 2, "a stored row is left as it was");
+    }
+}
