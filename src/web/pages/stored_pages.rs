@@ -14,11 +14,11 @@ use std::time::Instant;
 use actix_web::{HttpRequest, HttpResponse};
 
 use super::captions::{html_response, stored_response, viewer, Timing};
-use crate::desk::cache::{PageKey, StoredPage};
 use super::desk_watch::FRESH_COOKIE;
 use crate::accounts::sessions;
 use crate::accounts::sessions::Versions;
 use crate::accounts::{users, UserId};
+use crate::desk::cache::{PageKey, StoredPage};
 use crate::web::error::WebError;
 use crate::web::session::{CurrentUser, SESSION_COOKIE};
 use crate::web::AppState;
