@@ -336,6 +336,27 @@ pub fn queue_contents(
         .load(conn)
 }
 
+/// The captions `timed` names (a caption id and the time it goes out), each with that
+/// time, in `timed`'s order; a caption deleted since is left out.
+pub fn captions_at(
+    conn: &mut AnyConnection,
+    timed: &[(String, chrono::DateTime<chrono::Utc>)],
+) -> QueryResult<Vec<(DigestCaption, NaiveDateTime)>> {
+    let ids: Vec<&str> = timed.iter().map(|(id, _)| id.as_str()).collect();
+    let mut found: std::collections::HashMap<String, DigestCaption> = captions::table
+        .inner_join(posts::table.inner_join(feeds::table))
+        .filter(captions::id.eq_any(ids))
+        .select(DIGEST_CAPTION)
+        .load::<DigestCaption>(conn)?
+        .into_iter()
+        .map(|c| (c.caption_id.clone(), c))
+        .collect();
+    Ok(timed
+        .iter()
+        .filter_map(|(id, at)| found.remove(id).map(|c| (c, at.naive_utc())))
+        .collect())
+}
+
 /// What a test digest shows: the captions of the account's `posts` newest posts, of the
 /// chosen platforms, whether or not a digest carried them (nothing is recorded).
 pub fn latest_for_account(

@@ -6,7 +6,7 @@
 use chrono::Timelike;
 
 use crate::digests::{later, part, sender, user_id, verify};
-use crate::helpers::{new_browser, rss, spawn_app, Backend, FeedServer};
+use crate::helpers::{new_browser, rss, spawn_app, Backend, FeedServer, TestApp};
 use crate::on_both_backends;
 use crate::queue::queued_on;
 
@@ -28,14 +28,14 @@ fn zone_at_noon() -> String {
     }
 }
 
-async fn the_digest_can_be_todays_queue_with_links_that_work_once(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let feeds = FeedServer::start().await;
-    let smtp = crate::smtp::SmtpServer::start().await;
+/// A verified subscriber whose digest holds today's queue for X and Bluesky, both posting
+/// at 18:00, 19:00 and 20:00 in a zone where it is about noon, with three new posts of a
+/// "join at once" feed queued (three captions on each).
+async fn a_subscriber_with_todays_queue(app: &TestApp, feeds: &FeedServer) -> reqwest::Client {
     let browser = new_browser();
     app.sign_up_as(&browser, "reader@example.com").await;
-    let user = user_id(&app, "reader@example.com").await;
-    verify(&app, &user).await;
+    let user = user_id(app, "reader@example.com").await;
+    verify(app, &user).await;
     let zone = zone_at_noon();
 
     // Settings: a digest every 5 minutes holding today's queue, for X and Bluesky.
@@ -132,6 +132,14 @@ async fn the_digest_can_be_todays_queue_with_links_that_work_once(backend: Backe
     let queue = app.get_html_as(&browser, "/queue").await;
     let bluesky = queued_on(&queue, "bluesky");
     assert_eq!(bluesky.len(), 3, "{queue}");
+    browser
+}
+
+async fn the_digest_can_be_todays_queue_with_links_that_work_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let feeds = FeedServer::start().await;
+    let smtp = crate::smtp::SmtpServer::start().await;
+    let browser = a_subscriber_with_todays_queue(&app, &feeds).await;
 
     sender(&app, &smtp.url())
         .await
@@ -220,3 +228,73 @@ async fn the_digest_can_be_todays_queue_with_links_that_work_once(backend: Backe
     );
 }
 on_both_backends!(the_digest_can_be_todays_queue_with_links_that_work_once);
+
+/// "Send me a test digest now" sends what the digests hold: with today's queue chosen, the
+/// captions going out today, per platform at their times, and nothing at all (a sentence
+/// instead) while nothing is queued for today.
+async fn a_test_digest_of_todays_queue_shows_the_queue(backend: Backend) {
+    let smtp = crate::smtp::SmtpServer::start().await;
+    let smtp_url = smtp.url();
+    let app = crate::helpers::spawn_app_with(backend, move |s| {
+        s.smtp_url = Some(captionfeed::config::Secret::new(&smtp_url));
+    })
+    .await;
+    let feeds = FeedServer::start().await;
+    let browser = a_subscriber_with_todays_queue(&app, &feeds).await;
+
+    let sent = app
+        .submit_as(&browser, "/settings", "/settings/digest/test", &[])
+        .await;
+    assert_eq!(sent.status().as_u16(), 303);
+    let notice = app
+        .get_html_as(&browser, &crate::helpers::location(&sent))
+        .await;
+    assert!(
+        notice.contains(
+            "A test digest of today&#39;s queue (3 posts) is on its way to reader@example.com."
+        ),
+        "{notice}"
+    );
+    let digests: Vec<_> = smtp
+        .messages()
+        .into_iter()
+        .filter(|m| {
+            m.header("Subject")
+                .is_some_and(|s| s.contains("Today's queue"))
+        })
+        .collect();
+    assert_eq!(digests.len(), 1);
+    let text = part(&digests[0], "text/plain");
+    let bluesky = &text[text.find("== Bluesky ==").expect("a Bluesky section")..];
+    for time in ["18:00 · ", "19:00 · ", "20:00 · "] {
+        assert!(bluesky.contains(time), "{time} in {bluesky}");
+    }
+    assert!(!text.contains("Before the queue"), "not queued: {text}");
+
+    // Everything taken out of today's queue: the test digest says so and sends nothing.
+    let queue = app.get_html_as(&browser, "/queue").await;
+    for platform in ["x", "bluesky"] {
+        for caption in queued_on(&queue, platform) {
+            let path = format!("/queue/{caption}/skip");
+            let skipped = app.submit_as(&browser, "/queue", &path, &[]).await;
+            assert_eq!(skipped.status().as_u16(), 303, "{path}");
+        }
+    }
+    let empty = app
+        .submit_as(&browser, "/settings", "/settings/digest/test", &[])
+        .await;
+    assert_eq!(empty.status().as_u16(), 422);
+    let sentence = empty.text().await.expect("a page");
+    assert!(sentence.contains("is queued for today"), "{sentence}");
+    assert_eq!(
+        smtp.messages()
+            .into_iter()
+            .filter(|m| m
+                .header("Subject")
+                .is_some_and(|s| s.contains("Today's queue")))
+            .count(),
+        1,
+        "no second test digest"
+    );
+}
+on_both_backends!(a_test_digest_of_todays_queue_shows_the_queue);

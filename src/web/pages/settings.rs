@@ -254,12 +254,20 @@ pub async fn show(
     page.saved = query.saved.is_some();
     page.link_sent = query.sent.is_some();
     page.password_changed = query.password_changed.is_some();
+    let todays_queue = page.todays_queue;
     page.test_sent = query.test_sent.map(|posts| {
-        format!(
-            "A test digest of your {posts} newest post{} is on its way to {}.",
-            if posts == 1 { "" } else { "s" },
-            user.user.email
-        )
+        let plural = if posts == 1 { "" } else { "s" };
+        if todays_queue {
+            format!(
+                "A test digest of today's queue ({posts} post{plural}) is on its way to {}.",
+                user.user.email
+            )
+        } else {
+            format!(
+                "A test digest of your {posts} newest post{plural} is on its way to {}.",
+                user.user.email
+            )
+        }
     });
     render(StatusCode::OK, &page)
 }
@@ -445,7 +453,8 @@ pub async fn save(
 #[derive(serde::Deserialize, Default)]
 pub struct EmptyForm {}
 
-/// "Send me a test digest now": the newest captions, at once, to the account's address.
+/// "Send me a test digest now": what the digests hold (the newest captions, or today's
+/// queue), at once, to the account's address.
 #[post("/settings/digest/test")]
 #[tracing::instrument(skip_all)]
 pub async fn send_test_digest(
