@@ -195,6 +195,7 @@ const ACCOUNT_ROWS: &[(&str, &str)] = &[
     ("digest_settings", "user_id = '{id}'"),
     ("digests", "user_id = '{id}'"),
     ("digest_captions", "caption_id IN ({captions})"),
+    ("digest_queue_captions", "caption_id IN ({captions})"),
     ("api_tokens", "user_id = '{id}'"),
     ("caption_feed_keys", "user_id = '{id}'"),
     ("webhook_endpoints", "user_id = '{id}'"),
@@ -223,6 +224,8 @@ const ACCOUNT_ROWS: &[(&str, &str)] = &[
     ("feeds", "id = '{feed}'"),
     ("posts", "feed_id = '{feed}' OR id IN ({posts})"),
     ("post_images", "post_id IN ({posts})"),
+    // The claim on sending a feed's WebSub request goes with the feed.
+    ("websub_leases", "feed_id = '{feed}'"),
     // Kept for the business's history, without the account's id (`ON DELETE SET NULL`).
     ("plan_changes", "user_id = '{id}'"),
 ];
