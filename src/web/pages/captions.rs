@@ -231,21 +231,12 @@ pub async fn list(
 ) -> Result<HttpResponse, actix_web::Error> {
     // The session and the desk's version before anything else: most requests end with a
     // page rendered before.
-    let token = req
-        .cookie(SESSION_COOKIE)
-        .map(|c| c.value().to_string())
-        .ok_or(WebError::LoginRequired)?;
-    let session = sessions::token_hash(&token);
-    let started = Instant::now();
-    // Just after the subscriber changed something, this replica may not have been told.
-    let fresh = req.cookie(FRESH_COOKIE).is_some();
-    let (user_id, versions, from_memory) = viewer(&state, &session, fresh).await?;
-    let mut timing = Timing {
-        viewer: if from_memory { "memory" } else { "database" },
-        viewer_took: (!from_memory).then(|| started.elapsed()),
-        page: "stored",
-        page_took: None,
-    };
+    let Viewing {
+        session,
+        user_id,
+        versions,
+        mut timing,
+    } = viewing(&req, &state).await?;
     let query = query?.into_inner();
     let filter = query.filter().ok_or(WebError::NotFound)?;
     let page = query.page.unwrap_or(1).max(1);
@@ -312,37 +303,63 @@ impl Timing {
     }
 }
 
-/// The session's account and change versions, and whether they came from memory (kept
-/// while the database tells this process of changes) rather than a round trip; always the
-/// database when `fresh` (the subscriber has just changed something).
-pub(super) async fn viewer(
-    state: &AppState,
-    session: &str,
-    fresh: bool,
-) -> Result<(String, Option<Versions>, bool), WebError> {
-    let known = (!fresh)
-        .then(|| state.desk_watch.known(session, crate::db::now()))
-        .flatten();
-    if let Some((user_id, versions)) = known {
-        return Ok((user_id, Some(versions), true));
-    }
-    let ticket = state.desk_watch.ticket();
-    let lookup = session.to_string();
-    let viewer = state
-        .db
-        .run(move |conn| sessions::viewer(conn, &lookup).map_err(DbError::from))
-        .await?
+/// Who is looking at a stored page: the session (by its token's hash), its account, the
+/// account's change versions, and the timing so far.
+pub(super) struct Viewing {
+    pub session: String,
+    pub user_id: String,
+    pub versions: Option<Versions>,
+    pub timing: Timing,
+}
+
+/// The request's session, its account and change versions: from memory (kept while the
+/// database tells this process of changes) or in one round trip; always the database just
+/// after the subscriber changed something, which this replica may not have been told yet.
+pub(super) async fn viewing(req: &HttpRequest, state: &AppState) -> Result<Viewing, WebError> {
+    let token = req
+        .cookie(SESSION_COOKIE)
+        .map(|c| c.value().to_string())
         .ok_or(WebError::LoginRequired)?;
-    if let (Some(ticket), Some(versions)) = (ticket, viewer.versions) {
-        state.desk_watch.learn(
-            ticket,
-            session,
-            &viewer.user_id,
-            viewer.expires_at,
-            versions,
-        );
-    }
-    Ok((viewer.user_id, viewer.versions, false))
+    let session = sessions::token_hash(&token);
+    let started = Instant::now();
+    let fresh = req.cookie(FRESH_COOKIE).is_some();
+    let known = (!fresh)
+        .then(|| state.desk_watch.known(&session, crate::db::now()))
+        .flatten();
+    let (user_id, versions, from_memory) = match known {
+        Some((user_id, versions)) => (user_id, Some(versions), true),
+        None => {
+            let ticket = state.desk_watch.ticket();
+            let lookup = session.clone();
+            let viewer = state
+                .db
+                .run(move |conn| sessions::viewer(conn, &lookup).map_err(DbError::from))
+                .await?
+                .ok_or(WebError::LoginRequired)?;
+            if let (Some(ticket), Some(versions)) = (ticket, viewer.versions) {
+                state.desk_watch.learn(
+                    ticket,
+                    &session,
+                    &viewer.user_id,
+                    viewer.expires_at,
+                    versions,
+                );
+            }
+            (viewer.user_id, viewer.versions, false)
+        }
+    };
+    let timing = Timing {
+        viewer: if from_memory { "memory" } else { "database" },
+        viewer_took: (!from_memory).then(|| started.elapsed()),
+        page: "stored",
+        page_took: None,
+    };
+    Ok(Viewing {
+        session,
+        user_id,
+        versions,
+        timing,
+    })
 }
 
 /// A stored desk page: 304 when the browser has it, else gzipped (or, rarely, plain).

@@ -13,14 +13,12 @@ use std::time::Instant;
 
 use actix_web::{HttpRequest, HttpResponse};
 
-use super::captions::{html_response, stored_response, viewer, Timing};
-use super::desk_watch::FRESH_COOKIE;
-use crate::accounts::sessions;
+use super::captions::{html_response, stored_response, viewing, Viewing};
 use crate::accounts::sessions::Versions;
 use crate::accounts::{users, UserId};
 use crate::desk::cache::{PageKey, StoredPage};
 use crate::web::error::WebError;
-use crate::web::session::{CurrentUser, SESSION_COOKIE};
+use crate::web::session::CurrentUser;
 use crate::web::AppState;
 
 /// A page as rendered, and whether it may be served again.
@@ -43,21 +41,12 @@ where
     F: FnOnce(CurrentUser) -> Fut,
     Fut: Future<Output = Result<Rendered, WebError>>,
 {
-    let token = req
-        .cookie(SESSION_COOKIE)
-        .map(|c| c.value().to_string())
-        .ok_or(WebError::LoginRequired)?;
-    let session = sessions::token_hash(&token);
-    let started = Instant::now();
-    // Just after the subscriber changed something, this replica may not have been told.
-    let fresh = req.cookie(FRESH_COOKIE).is_some();
-    let (user_id, versions, from_memory) = viewer(state, &session, fresh).await?;
-    let mut timing = Timing {
-        viewer: if from_memory { "memory" } else { "database" },
-        viewer_took: (!from_memory).then(|| started.elapsed()),
-        page: "stored",
-        page_took: None,
-    };
+    let Viewing {
+        session,
+        user_id,
+        versions,
+        mut timing,
+    } = viewing(req, state).await?;
     let key = versions.map(|Versions { pages, .. }| PageKey {
         session,
         user_id: user_id.clone(),
