@@ -32,7 +32,11 @@ impl Digests {
             .run(move |conn| {
                 let status = verification::status(conn, &who)?;
                 let row = settings::find(conn, &who)?;
-                let platforms = settings::platforms(conn, &who)?;
+                let platforms = settings::platforms_from_stored(
+                    row.as_ref()
+                        .map(|r| r.platforms.as_str())
+                        .unwrap_or_default(),
+                );
                 let captions = match row {
                     Some(row) if row.contents() == DigestContents::TodaysQueue => {
                         let zone = row.prefs().time_zone;
