@@ -12,12 +12,6 @@ use crate::db::AnyConnection;
 use crate::feeds::store::Feed;
 use crate::subscriptions::Subscription;
 
-/// The account's templates compiled once, with the built-in defaults for
-/// whatever the account did not override.
-pub fn compiled(conn: &mut AnyConnection, user: &UserId) -> QueryResult<TemplateSet> {
-    compiled_in(conn, user, Language::En, Vec::new())
-}
-
 /// The built-in defaults in `language`, the account's templates over them, and a feed's
 /// own templates (`feed`) over those.
 fn compiled_in(
