@@ -145,16 +145,11 @@ impl Network {
     }
 
     async fn send_to_mastodon(&mut self, outgoing: &Outgoing) -> Result<Published, PublishError> {
-        if self.mastodon.is_none() {
-            let client = MastodonClient::new(&self.policy).map_err(PublishError::from)?;
-            self.mastodon = Some(client);
-        }
-        let Some(client) = self.mastodon.as_ref() else {
-            return Err(PublishError::Retry {
-                network: "Mastodon",
-                message: "no client".into(),
-                retry_after: None,
-            });
+        let client = match &mut self.mastodon {
+            Some(client) => client,
+            slot @ None => {
+                slot.insert(MastodonClient::new(&self.policy).map_err(PublishError::from)?)
+            }
         };
         // The token is the connection's secret; the status is sent under an Idempotency-Key
         // made from the caption's id, so a retry after a crash finds the same status.
