@@ -34,21 +34,7 @@ pub(crate) async fn queued_caption(app: &TestApp, feeds: &FeedServer, platform: 
     app.sign_up("ann@example.com").await;
     app.add_feed(&url).await;
     app.poll().await;
-    let page = app.get_html("/queue").await;
-    let subscription = page
-        .split(r#"action="/queue/feeds/"#)
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("a feed's mode form")
-        .to_string();
-    let answer = app
-        .submit(
-            "/queue",
-            &format!("/queue/feeds/{subscription}"),
-            &[("mode", "auto")],
-        )
-        .await;
-    assert_eq!(answer.status().as_u16(), 303);
+    crate::queue::join_at_once(app, &app.client).await;
     feeds.set(
         "/feed.xml",
         "application/rss+xml",

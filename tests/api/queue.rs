@@ -36,6 +36,22 @@ fn subscription_id(html: &str) -> String {
         .to_string()
 }
 
+/// Makes new captions of the account's first feed join the queue at once, through the
+/// queue page's form.
+pub(crate) async fn join_at_once(app: &TestApp, browser: &reqwest::Client) {
+    let page = app.get_html_as(browser, "/queue").await;
+    let subscription = subscription_id(&page);
+    let answer = app
+        .submit_as(
+            browser,
+            "/queue",
+            &format!("/queue/feeds/{subscription}"),
+            &[("mode", "auto")],
+        )
+        .await;
+    assert_eq!(answer.status().as_u16(), 303);
+}
+
 async fn status_of(app: &TestApp, action: &str, fields: &[(&str, &str)]) -> u16 {
     app.submit("/queue", action, fields).await.status().as_u16()
 }

@@ -98,22 +98,7 @@ async fn a_subscriber_with_todays_queue(app: &TestApp, feeds: &FeedServer) -> re
     );
     app.add_feed_as(&browser, &url).await;
     app.poll().await;
-    let page = app.get_html_as(&browser, "/queue").await;
-    let subscription = page
-        .split(r#"action="/queue/feeds/"#)
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("a feed's mode form")
-        .to_string();
-    let answer = app
-        .submit_as(
-            &browser,
-            "/queue",
-            &format!("/queue/feeds/{subscription}"),
-            &[("mode", "auto")],
-        )
-        .await;
-    assert_eq!(answer.status().as_u16(), 303);
+    crate::queue::join_at_once(app, &browser).await;
     feeds.set(
         "/r.xml",
         "application/rss+xml",
