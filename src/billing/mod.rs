@@ -5,6 +5,7 @@
 //! every account has no limits and no page mentions payment.
 
 pub mod account;
+pub mod entitlements;
 pub mod events;
 pub mod limits;
 pub mod signature;
@@ -18,6 +19,7 @@ use crate::db::{now, AnyConnection, Db, DbError};
 
 // Plans are configuration (read and checked at start); billing applies them.
 pub use crate::config::plans::{self, Plan, Plans};
+pub use entitlements::{require, require_now, Feature, NotInPlan};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BillingError {

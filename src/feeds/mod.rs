@@ -10,6 +10,7 @@
 //! best summary, the lead sentence ([`sentences`]) and the other ways into it ([`angles`])), so captions
 //! never redo that work.
 
+pub mod address;
 pub mod angles;
 pub mod article;
 pub mod block;
@@ -34,3 +35,7 @@ pub use error::FetchError;
 pub use fetch::{FetchConfig, FetchOutcome, FetchReport, Fetcher, Hop, Validators};
 pub use parse::{parse_feed, parse_feed_except, NewEntry, ParseError, ParsedFeed};
 pub mod store;
+
+/// No feed is checked twice within this, whatever the interval, the errors or a person's
+/// "Check now": no restart, retry loop or button can hammer a feed's server.
+pub const CHECK_FLOOR: std::time::Duration = std::time::Duration::from_secs(60);

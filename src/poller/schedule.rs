@@ -17,7 +17,7 @@ pub const MAX_FEED_WISH: Duration = Duration::from_secs(24 * 3600);
 /// The longest a failing feed waits between tries.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(7 * 24 * 3600);
 /// No feed is checked twice within this, whatever the interval or the errors.
-pub const FLOOR: Duration = Duration::from_secs(60);
+pub const FLOOR: Duration = crate::feeds::CHECK_FLOOR;
 /// Jitter is up to 1/JITTER_DIVISOR of the wait.
 const JITTER_DIVISOR: u32 = 10;
 

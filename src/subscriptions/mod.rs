@@ -1,6 +1,8 @@
 //! Subscriptions: an account's link to a shared feed, with its own settings.
 //! Every function takes the account id first; another account's ids are not found.
 
+pub mod check_now;
+pub mod follow;
 pub mod same_blog;
 
 use chrono::NaiveDateTime;

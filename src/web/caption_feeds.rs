@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 
 use super::AppState;
 use crate::accounts::{feed_keys, AccountError};
+use crate::billing::Feature;
 use crate::captions::Platform;
 use crate::db::DbError;
 use crate::desk::query::{serve_captions_page, CaptionFilter, CaptionWithPost};
@@ -53,7 +54,7 @@ impl Format {
 enum FeedError {
     NotFound,
     /// The account's plan has no caption feeds (billing on).
-    NotInPlan(String),
+    NotInPlan(crate::billing::NotInPlan),
     Db(anyhow::Error),
 }
 
@@ -102,22 +103,18 @@ pub async fn caption_feed(
         only_made: true,
         ..Default::default()
     };
-    let plans = state.settings.billing.as_ref().map(|b| b.plans.clone());
+    let plans = state.plans().cloned();
     let loaded = state
         .db
         .run(move |conn| {
             let user = feed_keys::user_for_key(conn, &key)?.ok_or(FeedError::NotFound)?;
-            if let Some(plans) = &plans {
-                let plan = crate::billing::account::effective_plan(
-                    conn,
-                    &user.user_id(),
-                    plans,
-                    crate::db::now(),
-                )?;
-                if !plan.caption_feeds {
-                    return Err(FeedError::NotInPlan(plan.name));
-                }
-            }
+            crate::billing::require_now(
+                conn,
+                plans.as_ref(),
+                &user.user_id(),
+                Feature::CaptionFeeds,
+            )?
+            .map_err(FeedError::NotInPlan)?;
             Ok::<_, FeedError>(serve_captions_page(
                 conn,
                 &user.user_id(),
@@ -130,10 +127,9 @@ pub async fn caption_feed(
     let items = match loaded {
         Ok(items) => items,
         Err(FeedError::NotFound) => return not_found(),
-        Err(FeedError::NotInPlan(plan)) => {
-            return HttpResponse::Forbidden().body(format!(
-                "caption feeds are not part of the {plan} plan; upgrade on the billing page"
-            ))
+        Err(FeedError::NotInPlan(refused)) => {
+            return HttpResponse::Forbidden()
+                .body(format!("{}; upgrade on the billing page", refused.reason()))
         }
         Err(FeedError::Db(e)) => return unavailable(&e),
     };

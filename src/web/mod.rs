@@ -1,17 +1,14 @@
 //! The HTTP side: pages for people, health for operators. Handlers call the domain
 //! modules and never write SQL; errors become responses in [`error`], once.
 
-pub mod add_feed;
 pub mod admin;
 pub mod api;
 mod assets;
 mod caption_feeds;
-pub mod check_now;
 pub mod client;
 pub mod csrf;
 pub mod error;
 pub mod error_page;
-pub mod feed_url;
 mod health;
 pub mod pages;
 mod request_span;
@@ -56,6 +53,41 @@ pub struct AppState {
     pub desk_pages: crate::desk::cache::DeskCache,
     /// Sessions and desk versions known without asking the database (PostgreSQL only).
     pub desk_watch: Arc<pages::desk_watch::DeskWatch>,
+}
+
+impl AppState {
+    /// The plans whose limits apply; `None` with billing off.
+    pub fn plans(&self) -> Option<&crate::billing::Plans> {
+        self.settings.billing.as_ref().map(|b| &b.plans)
+    }
+
+    /// Following a feed with this process's database, fetcher, settings and poller.
+    pub fn follow(&self) -> crate::subscriptions::follow::Follow<'_> {
+        crate::subscriptions::follow::Follow {
+            db: &self.db,
+            fetcher: &self.fetcher,
+            addresses: self.settings.address_policy(),
+            backfill: self.settings.backfill,
+            plans: self.plans(),
+            poller_wake: &self.poller_wake,
+        }
+    }
+
+    /// "Check now" on the account's subscription, with this process's plans and poller.
+    pub async fn check_now(
+        &self,
+        user: &crate::accounts::UserId,
+        subscription_id: String,
+    ) -> Result<crate::subscriptions::check_now::CheckNow, crate::db::DbError> {
+        crate::subscriptions::check_now::check_now(
+            &self.db,
+            self.plans(),
+            &self.poller_wake,
+            user,
+            subscription_id,
+        )
+        .await
+    }
 }
 
 /// The web server, bound and ready to run.

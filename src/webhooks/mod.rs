@@ -197,5 +197,6 @@ fn plan_has_webhooks(
         return Ok(false);
     };
     let user = crate::accounts::UserId(owner);
-    Ok(crate::billing::account::effective_plan(conn, &user, plans, at)?.webhooks)
+    let plan = crate::billing::account::effective_plan(conn, &user, plans, at)?;
+    Ok(crate::billing::require(Some(&plan), crate::billing::Feature::Webhooks).is_ok())
 }

@@ -8,6 +8,7 @@ use actix_web::{web, FromRequest, HttpRequest};
 
 use super::error::ApiError;
 use crate::accounts::{throttle, tokens, User, UserId};
+use crate::billing::Feature;
 use crate::web::AppState;
 
 /// The account an API request acts for.
@@ -62,22 +63,21 @@ impl FromRequest for ApiUser {
                 .map_err(|wait| ApiError::RateLimited(throttle::retry_after_seconds(wait)))?;
             let (user, _) = found.ok_or(ApiError::Unauthorized)?;
             state.api_limiter.check(&user.id)?;
-            if let Some(plans) = state.settings.billing.as_ref().map(|b| b.plans.clone()) {
-                let id = user.user_id();
-                let plan = state
-                    .db
-                    .run(move |conn| {
-                        crate::billing::account::effective_plan(conn, &id, &plans, crate::db::now())
-                            .map_err(crate::db::DbError::from)
-                    })
-                    .await?;
-                if !plan.api {
-                    return Err(ApiError::PlanLimit(format!(
-                        "the API is not part of the {} plan; upgrade at {}billing",
-                        plan.name, state.settings.base_url
-                    )));
-                }
-            }
+            let (id, plans) = (user.user_id(), state.plans().cloned());
+            state
+                .db
+                .run(move |conn| {
+                    crate::billing::require_now(conn, plans.as_ref(), &id, Feature::Api)
+                        .map_err(crate::db::DbError::from)
+                })
+                .await?
+                .map_err(|refused| {
+                    ApiError::PlanLimit(format!(
+                        "{}; upgrade at {}billing",
+                        refused.reason(),
+                        state.settings.base_url
+                    ))
+                })?;
             Ok(ApiUser { user })
         })
     }

@@ -9,6 +9,7 @@ use super::error::ApiError;
 use super::feeds::FeedOut;
 use super::rfc3339;
 use super::templates::{TemplateErrorBody, TemplateIn};
+use crate::billing::Feature;
 use crate::captions::{
     parse_hashtag_list, HashtagCaps, Language, Platform, UtmTags, MASTODON_MAX_LIMIT,
     MASTODON_MIN_LIMIT,
@@ -267,29 +268,30 @@ pub async fn patch(
         .ok_or(ApiError::NotFound)?;
     let settings =
         patched(current(&found.subscription), body.into_inner()).map_err(ApiError::Invalid)?;
-    if let Some(plans) = state.settings.billing.as_ref().map(|b| b.plans.clone()) {
-        let id = user.id();
-        let plan = state
+    let default_only = settings
+        .variants
+        .iter()
+        .all(|v| v == crate::captions::DEFAULT_VARIANT);
+    if !default_only {
+        let (id, plans) = (user.id(), state.plans().cloned());
+        state
             .db
             .run(move |conn| {
-                Ok::<_, DbError>(crate::billing::account::effective_plan(
+                Ok::<_, DbError>(crate::billing::require_now(
                     conn,
+                    plans.as_ref(),
                     &id,
-                    &plans,
-                    crate::db::now(),
+                    Feature::Variants,
                 )?)
             })
-            .await?;
-        let default_only = settings
-            .variants
-            .iter()
-            .all(|v| v == crate::captions::DEFAULT_VARIANT);
-        if !plan.variants && !default_only {
-            return Err(ApiError::PlanLimit(format!(
-                "template variants are not part of the {} plan ({}billing)",
-                plan.name, state.settings.base_url
-            )));
-        }
+            .await?
+            .map_err(|refused| {
+                ApiError::PlanLimit(format!(
+                    "{} ({}billing)",
+                    refused.reason(),
+                    state.settings.base_url
+                ))
+            })?;
     }
     let (id, target) = (user.id(), subscription_id.clone());
     state

@@ -5,9 +5,9 @@ use actix_web::{web, HttpResponse};
 use super::auth::ApiUser;
 use super::error::ApiError;
 use super::rfc3339;
+use crate::subscriptions::check_now::CheckNow;
+use crate::subscriptions::follow::{FollowError, SameBlog};
 use crate::subscriptions::{self, SubscribedFeed};
-use crate::web::add_feed::{add_feed, AddFeedError, SameBlog};
-use crate::web::check_now::{check_now, CheckNow};
 use crate::web::AppState;
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -107,35 +107,35 @@ pub async fn create(
     } else {
         SameBlog::Refuse
     };
-    let subscription = match add_feed(&state, &user.id(), &body.url, same_blog).await {
+    let subscription = match state.follow().feed(&user.id(), &body.url, same_blog).await {
         Ok(subscription) => subscription,
-        Err(AddFeedError::Invalid(message) | AddFeedError::NotAFeed(message)) => {
+        Err(FollowError::Invalid(message) | FollowError::NotAFeed(message)) => {
             return Err(ApiError::Invalid(message))
         }
-        Err(AddFeedError::OverLimit(message)) => {
+        Err(FollowError::OverLimit(message)) => {
             let billing = format!("{}billing", state.settings.base_url);
             return Err(ApiError::PlanLimit(format!("{message} ({billing})")));
         }
-        Err(AddFeedError::AlreadyFollowed(id)) => {
+        Err(FollowError::AlreadyFollowed(id)) => {
             return Err(ApiError::Conflict(match id {
                 Some(id) => format!("this feed is already followed as {id}"),
                 None => "this feed is already followed".into(),
             }))
         }
-        Err(AddFeedError::SameBlog(followed)) => {
+        Err(FollowError::SameBlog(followed)) => {
             return Err(ApiError::Conflict(format!(
                 "this blog is already followed as {} through {}",
                 followed.subscription.id, followed.feed.url
             )))
         }
-        Err(AddFeedError::Choose(found)) => {
+        Err(FollowError::Choose(found)) => {
             let urls: Vec<&str> = found.iter().map(|c| c.url.as_str()).collect();
             return Err(ApiError::Invalid(format!(
                 "this page offers several feeds; follow one of: {}",
                 urls.join(", ")
             )));
         }
-        Err(AddFeedError::Db(e)) => return Err(e.into()),
+        Err(FollowError::Db(e)) => return Err(e.into()),
     };
     let feed = find(&state, &user, subscription.id).await?;
     Ok(HttpResponse::Created()
@@ -208,7 +208,7 @@ pub async fn poll_now(
     user: ApiUser,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    match check_now(&state, &user.id(), path.into_inner()).await? {
+    match state.check_now(&user.id(), path.into_inner()).await? {
         CheckNow::Asked(subscribed) => {
             Ok(HttpResponse::Accepted().json(FeedOut::from(*subscribed)))
         }

@@ -6,8 +6,8 @@ use super::auth::ApiUser;
 use super::error::ApiError;
 use super::rfc3339;
 use crate::captions::Platform;
+use crate::feeds::address::parse_feed_url;
 use crate::preview::{preview as make_preview, FeedPreview, PREVIEW_POSTS};
-use crate::web::feed_url::parse_feed_url;
 use crate::web::AppState;
 
 /// The most posts one preview captions.

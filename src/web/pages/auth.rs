@@ -9,10 +9,10 @@ use crate::accounts::signup::{sign_up, SignedUp};
 use crate::accounts::validate::{Email, Password, MIN_PASSWORD_CHARS};
 use crate::accounts::{password, sessions, throttle, users, AccountError};
 use crate::db::now;
-use crate::web::add_feed::{add_feed, AddFeedError, SameBlog};
+use crate::feeds::address::parse_feed_url;
+use crate::subscriptions::follow::{FollowError, SameBlog};
 use crate::web::csrf::CheckedForm;
 use crate::web::error::WebError;
-use crate::web::feed_url::parse_feed_url;
 use crate::web::session::{expired_session_cookie, session_cookie, MaybeUser, SESSION_COOKIE};
 use crate::web::AppState;
 
@@ -142,9 +142,9 @@ pub async fn signup(
                 // slower than a known one's. The person signs in later anyway.
                 let state = state.clone();
                 actix_web::rt::spawn(async move {
-                    match add_feed(&state, &user, &feed, SameBlog::Refuse).await {
+                    match state.follow().feed(&user, &feed, SameBlog::Refuse).await {
                         Ok(_) => {}
-                        Err(AddFeedError::Db(e)) => {
+                        Err(FollowError::Db(e)) => {
                             tracing::error!(error = %e, "following the tried feed after sign-up failed");
                         }
                         Err(_) => {

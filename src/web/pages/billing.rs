@@ -11,7 +11,7 @@ use askama::Template;
 use super::{format_time, render, see_other, Layout};
 use crate::billing::account::{self, BillingAccount};
 use crate::billing::stripe::{CheckoutRequest, StripeClient};
-use crate::billing::{limits, BillingError, Plan};
+use crate::billing::{limits, BillingError, Feature, NotInPlan, Plan};
 use crate::config::BillingSettings;
 use crate::db::{new_id, now, DbError};
 use crate::subscriptions;
@@ -479,9 +479,20 @@ fn return_page(
     )
 }
 
+/// Whether the account's plan includes `feature` ([`crate::billing::require`]); the
+/// inner `Err` says why not, as a page shows it with [`NotInPlan::sentence`].
+pub async fn require(
+    state: &AppState,
+    user: &CurrentUser,
+    feature: Feature<'_>,
+) -> Result<Result<(), NotInPlan>, WebError> {
+    let plan = plan_of(state, user).await?;
+    Ok(crate::billing::require(plan.as_ref(), feature))
+}
+
 /// The account's plan, or `None` when billing is off (no limits).
-pub async fn plan_of(state: &AppState, user: &CurrentUser) -> Result<Option<Plan>, WebError> {
-    let Some(plans) = state.settings.billing.as_ref().map(|b| b.plans.clone()) else {
+async fn plan_of(state: &AppState, user: &CurrentUser) -> Result<Option<Plan>, WebError> {
+    let Some(plans) = state.plans().cloned() else {
         return Ok(None);
     };
     let id = user.id();
@@ -491,13 +502,4 @@ pub async fn plan_of(state: &AppState, user: &CurrentUser) -> Result<Option<Plan
             .run(move |conn| Ok::<_, DbError>(account::effective_plan(conn, &id, &plans, now())?))
             .await?,
     ))
-}
-
-/// Why a feature is refused on the account's plan, with where to upgrade.
-pub fn not_in_plan(plan: &Plan, feature: &str) -> String {
-    format!(
-        "{feature} {} not part of the {} plan. Upgrade on the billing page (/billing).",
-        if feature.ends_with('s') { "are" } else { "is" },
-        plan.name
-    )
 }

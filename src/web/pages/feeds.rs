@@ -6,6 +6,7 @@ use askama::Template;
 
 use super::captions::{caption_groups, CaptionGroup};
 use super::{format_optional_time, format_time, render, see_other, see_other_if_found, Layout};
+use crate::billing::Feature;
 use crate::captions::{
     max_hashtag_cap, parse_hashtag_list, CapsError, HashtagCaps, HashtagRules, Language, Platform,
     UtmTags, MASTODON_MAX_LIMIT, MASTODON_MIN_LIMIT,
@@ -17,10 +18,10 @@ use crate::desk::templates_store::{valid_variant, SaveError};
 use crate::desk::{feed_templates, template_edits};
 use crate::feeds::discover::Candidate;
 use crate::feeds::store::count_feed_posts;
+use crate::subscriptions::check_now::CheckNow;
+use crate::subscriptions::follow::{FollowError, SameBlog};
 use crate::subscriptions::{self, SubscribedFeed};
-use crate::web::add_feed::{add_feed, AddFeedError, SameBlog};
 use crate::web::api::error::ApiError;
-use crate::web::check_now::{check_now, CheckNow};
 use crate::web::csrf::CheckedForm;
 use crate::web::error::WebError;
 use crate::web::session::CurrentUser;
@@ -229,18 +230,18 @@ pub async fn create(
         };
         render(status, &page)
     };
-    match add_feed(&state, &user.id(), &raw, same_blog).await {
+    match state.follow().feed(&user.id(), &raw, same_blog).await {
         Ok(subscription) => Ok(see_other(&format!("/feeds/{}", subscription.id))),
-        Err(AddFeedError::Invalid(message) | AddFeedError::NotAFeed(message)) => {
+        Err(FollowError::Invalid(message) | FollowError::NotAFeed(message)) => {
             refuse(StatusCode::UNPROCESSABLE_ENTITY, message, None)
         }
-        Err(AddFeedError::AlreadyFollowed(existing)) => refuse(
+        Err(FollowError::AlreadyFollowed(existing)) => refuse(
             StatusCode::CONFLICT,
             "You already follow this feed.".into(),
             existing,
         ),
-        Err(AddFeedError::OverLimit(message)) => refuse(StatusCode::FORBIDDEN, message, None),
-        Err(AddFeedError::SameBlog(followed)) => {
+        Err(FollowError::OverLimit(message)) => refuse(StatusCode::FORBIDDEN, message, None),
+        Err(FollowError::SameBlog(followed)) => {
             let page = NewFeedPage {
                 layout: Layout::new(&req, &state, Some(&user.user)),
                 url: raw.clone(),
@@ -252,7 +253,7 @@ pub async fn create(
             };
             render(StatusCode::CONFLICT, &page)
         }
-        Err(AddFeedError::Choose(candidates)) => {
+        Err(FollowError::Choose(candidates)) => {
             let page = NewFeedPage {
                 layout: Layout::new(&req, &state, Some(&user.user)),
                 url: raw.clone(),
@@ -264,7 +265,7 @@ pub async fn create(
             };
             render(StatusCode::OK, &page)
         }
-        Err(AddFeedError::Db(e)) => Err(e.into()),
+        Err(FollowError::Db(e)) => Err(e.into()),
     }
 }
 
@@ -687,7 +688,7 @@ pub async fn check_feed(
     _form: CheckedForm<super::auth::NoFields>,
 ) -> Result<HttpResponse, WebError> {
     let subscription_id = path.into_inner();
-    let (status, message) = match check_now(&state, &user.id(), subscription_id.clone()).await? {
+    let (status, message) = match state.check_now(&user.id(), subscription_id.clone()).await? {
         CheckNow::Asked(_) => return Ok(see_other(&format!("/feeds/{subscription_id}?checking=1"))),
         CheckNow::NotFound => return Err(WebError::NotFound),
         CheckNow::Gone => (
@@ -854,14 +855,13 @@ pub async fn save_settings(
         Ok(parsed) => parsed,
         Err(error) => return refuse(error, StatusCode::UNPROCESSABLE_ENTITY).await,
     };
-    if let Some(plan) = super::billing::plan_of(&state, &user).await? {
-        let default_only = parsed
-            .variants
-            .iter()
-            .all(|v| v == crate::captions::DEFAULT_VARIANT);
-        if !plan.variants && !default_only {
-            let error = super::billing::not_in_plan(&plan, "Template variants");
-            return refuse(error, StatusCode::FORBIDDEN).await;
+    let default_only = parsed
+        .variants
+        .iter()
+        .all(|v| v == crate::captions::DEFAULT_VARIANT);
+    if !default_only {
+        if let Err(refused) = super::billing::require(&state, &user, Feature::Variants).await? {
+            return refuse(refused.sentence(), StatusCode::FORBIDDEN).await;
         }
     }
     let id = user.id();

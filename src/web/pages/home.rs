@@ -12,10 +12,10 @@ use askama::Template;
 use super::share::{composer_view, ComposerView, MASTODON_CHOOSER};
 use super::{format_time, render, see_other, Layout};
 use crate::captions::Platform;
+use crate::feeds::address::parse_feed_url;
 use crate::preview::{preview, FeedPreview, PREVIEW_POSTS};
 use crate::web::api::error::ApiError;
 use crate::web::error::WebError;
-use crate::web::feed_url::parse_feed_url;
 use crate::web::session::MaybeUser;
 use crate::web::AppState;
 

@@ -8,6 +8,7 @@ use chrono::Weekday;
 use super::{format_optional_time, render, see_other, Layout};
 use crate::accounts::validate::Email;
 use crate::accounts::{email_change, reauth, verification, AccountError};
+use crate::billing::Feature;
 use crate::captions::Platform;
 use crate::db::now;
 use crate::digests::settings::{self as digest_settings, parse_prefs, DigestContents};
@@ -377,17 +378,16 @@ pub async fn save(
     form: CheckedForm<SettingsForm>,
 ) -> Result<HttpResponse, WebError> {
     let f = form.0;
-    let plan = super::billing::plan_of(&state, &user).await?;
+    let frequency = f.frequency.trim();
+    let in_plan = super::billing::require(&state, &user, Feature::Digests(frequency)).await?;
     let platforms = f.platforms();
     let contents = match f.contents.as_deref().map(DigestContents::parse) {
         None => Ok(None),
         Some(Some(contents)) => Ok(Some(contents)),
         Some(None) => Err("Choose what the digest holds: the new captions or today's queue."),
     };
-    let parsed = match plan {
-        Some(plan) if !plan.allows_digest(f.frequency.trim()) => Err(DigestError::Invalid(
-            super::billing::not_in_plan(&plan, &format!("{} digests", f.frequency.trim())),
-        )),
+    let parsed = match in_plan {
+        Err(refused) => Err(DigestError::Invalid(refused.sentence())),
         _ if platforms.as_ref().is_some_and(Vec::is_empty) => Err(DigestError::Invalid(
             "Choose at least one platform for your digests.".into(),
         )),

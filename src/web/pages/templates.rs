@@ -8,6 +8,7 @@ use askama::Template;
 
 use super::builder::{self as form_builder, BuilderForm, BuilderView, Step};
 use super::{render, see_other, Layout};
+use crate::billing::Feature;
 use crate::captions::builder;
 use crate::captions::{
     builtin_template_source, check, generate_with, validate_template, Language, Platform, PostView,
@@ -388,16 +389,16 @@ async fn refused_by_plan(
     user: &CurrentUser,
     variant: &str,
 ) -> Result<Option<String>, WebError> {
-    let Some(plan) = super::billing::plan_of(state, user).await? else {
-        return Ok(None);
-    };
-    Ok(if !plan.custom_templates {
-        Some(super::billing::not_in_plan(&plan, "Custom templates"))
-    } else if !plan.variants && variant != DEFAULT_VARIANT {
-        Some(super::billing::not_in_plan(&plan, "Template variants"))
-    } else {
-        None
-    })
+    let mut needs = vec![Feature::CustomTemplates];
+    if variant != DEFAULT_VARIANT {
+        needs.push(Feature::Variants);
+    }
+    for feature in needs {
+        if let Err(refused) = super::billing::require(state, user, feature).await? {
+            return Ok(Some(refused.sentence()));
+        }
+    }
+    Ok(None)
 }
 
 /// One step of the builder on the account's template: an edit shows the page again with

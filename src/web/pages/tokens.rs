@@ -8,6 +8,7 @@ use super::{
     format_optional_time, format_time, render, see_other, see_other_if_found, sentence, Layout,
 };
 use crate::accounts::{feed_keys, tokens, AccountError};
+use crate::billing::Feature;
 use crate::web::csrf::CheckedForm;
 use crate::web::error::WebError;
 use crate::web::session::CurrentUser;
@@ -98,19 +99,16 @@ pub async fn create(
     user: CurrentUser,
     form: CheckedForm<NewToken>,
 ) -> Result<HttpResponse, WebError> {
-    if let Some(plan) = super::billing::plan_of(&state, &user).await? {
-        if !plan.api {
-            let message = super::billing::not_in_plan(&plan, "The API");
-            return page(
-                &req,
-                &state,
-                &user,
-                StatusCode::FORBIDDEN,
-                None,
-                Some(message),
-            )
-            .await;
-        }
+    if let Err(refused) = super::billing::require(&state, &user, Feature::Api).await? {
+        return page(
+            &req,
+            &state,
+            &user,
+            StatusCode::FORBIDDEN,
+            None,
+            Some(refused.sentence()),
+        )
+        .await;
     }
     let id = user.id();
     let name = form.0.name;

@@ -12,7 +12,7 @@ use crate::desk::query::{serve_captions_page, CaptionFilter};
 use crate::opml::{self, OpmlFeed};
 use crate::spreadsheet::safe_cell as spreadsheet_safe;
 use crate::subscriptions;
-use crate::web::add_feed::{add_feed, AddFeedError, SameBlog};
+use crate::subscriptions::follow::{FollowError, SameBlog};
 use crate::web::csrf::CheckedForm;
 use crate::web::error::WebError;
 use crate::web::session::CurrentUser;
@@ -285,27 +285,27 @@ pub async fn import_confirm(
     }
     for feed in feeds {
         let url = feed.xml_url.as_str();
-        let (outcome, ok) = match add_feed(&state, &user.id(), url, SameBlog::Refuse).await {
+        let (outcome, ok) = match state.follow().feed(&user.id(), url, SameBlog::Refuse).await {
             Ok(_) => ("followed".to_string(), true),
-            Err(AddFeedError::AlreadyFollowed(_)) => ("already followed".to_string(), true),
-            Err(AddFeedError::SameBlog(followed)) => (
+            Err(FollowError::AlreadyFollowed(_)) => ("already followed".to_string(), true),
+            Err(FollowError::SameBlog(followed)) => (
                 format!(
                     "not followed: the same blog is followed through {}",
                     followed.feed.title.as_deref().unwrap_or(&followed.feed.url)
                 ),
                 true,
             ),
-            Err(AddFeedError::NotAFeed(message)) => (format!("not a feed: {message}"), false),
-            Err(AddFeedError::Invalid(message)) => (message, false),
-            Err(AddFeedError::OverLimit(message)) => (message, false),
-            Err(AddFeedError::Choose(candidates)) => (
+            Err(FollowError::NotAFeed(message)) => (format!("not a feed: {message}"), false),
+            Err(FollowError::Invalid(message)) => (message, false),
+            Err(FollowError::OverLimit(message)) => (message, false),
+            Err(FollowError::Choose(candidates)) => (
                 format!(
                     "this is a site with {} feeds; add the one you want by its address",
                     candidates.len()
                 ),
                 false,
             ),
-            Err(AddFeedError::Db(e)) => return Err(e.into()),
+            Err(FollowError::Db(e)) => return Err(e.into()),
         };
         page.results.push(ImportResult {
             title: feed.title,

@@ -6,6 +6,7 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use askama::Template;
 
 use super::{format_time, render, see_other_if_found, Layout};
+use crate::billing::Feature;
 use crate::web::csrf::CheckedForm;
 use crate::web::error::WebError;
 use crate::web::session::CurrentUser;
@@ -169,20 +170,17 @@ pub async fn create(
 ) -> Result<HttpResponse, WebError> {
     let events = form.0.events();
     let raw = form.0.url;
-    if let Some(plan) = super::billing::plan_of(&state, &user).await? {
-        if !plan.webhooks {
-            let message = super::billing::not_in_plan(&plan, "Webhooks");
-            return page(
-                &req,
-                &state,
-                &user,
-                StatusCode::FORBIDDEN,
-                None,
-                Some(message),
-                raw,
-            )
-            .await;
-        }
+    if let Err(refused) = super::billing::require(&state, &user, Feature::Webhooks).await? {
+        return page(
+            &req,
+            &state,
+            &user,
+            StatusCode::FORBIDDEN,
+            None,
+            Some(refused.sentence()),
+            raw,
+        )
+        .await;
     }
     let url = match endpoints::parse_endpoint_url(&raw, &state.settings.address_policy()) {
         Ok(url) => url,

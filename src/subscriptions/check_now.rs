@@ -2,15 +2,18 @@
 
 use std::time::Duration;
 
-use super::AppState;
+use tokio::sync::Notify;
+
+use super::SubscribedFeed;
 use crate::accounts::UserId;
-use crate::db::DbError;
-use crate::subscriptions::{self, SubscribedFeed};
+use crate::billing::Plans;
+use crate::db::{Db, DbError};
+use crate::feeds::CHECK_FLOOR;
 
 pub enum CheckNow {
     /// The poller was woken and checks the feed within seconds.
     Asked(Box<SubscribedFeed>),
-    /// Checked too recently ([`crate::poller::CHECK_FLOOR`], or the plan's interval): wait this long.
+    /// Checked too recently ([`CHECK_FLOOR`], or the plan's interval): wait this long.
     TooSoon(Duration),
     /// The feed answered 410 Gone and is no longer checked.
     Gone,
@@ -20,18 +23,20 @@ pub enum CheckNow {
 
 /// Makes the account's subscription's feed due now, unless it was checked less than a
 /// minute ago (with billing on, less than its followers' best plan interval): a button
-/// must not become a way to hammer someone else's server.
+/// must not become a way to hammer someone else's server. `plans` is `None` with billing
+/// off; `poller_wake` is woken when the feed was made due.
 pub async fn check_now(
-    state: &AppState,
+    db: &Db,
+    plans: Option<&Plans>,
+    poller_wake: &Notify,
     user: &UserId,
     subscription_id: String,
 ) -> Result<CheckNow, DbError> {
     let id = user.clone();
-    let plans = state.settings.billing.as_ref().map(|b| b.plans.clone());
-    let answer = state
-        .db
+    let plans = plans.cloned();
+    let answer = db
         .run(move |conn| {
-            let Some(subscribed) = subscriptions::get(conn, &id, &subscription_id)? else {
+            let Some(subscribed) = super::get(conn, &id, &subscription_id)? else {
                 return Ok::<_, DbError>(CheckNow::NotFound);
             };
             // With billing on, a request never checks a feed sooner than the plans allow.
@@ -42,9 +47,9 @@ pub async fn check_now(
                     plans,
                     crate::db::now(),
                 )?
-                .unwrap_or(crate::poller::CHECK_FLOOR)
-                .max(crate::poller::CHECK_FLOOR),
-                None => crate::poller::CHECK_FLOOR,
+                .unwrap_or(CHECK_FLOOR)
+                .max(CHECK_FLOOR),
+                None => CHECK_FLOOR,
             };
             let asked = crate::feeds::store::request_feed_check(conn, &subscribed.feed, floor)?;
             Ok(match asked {
@@ -55,7 +60,7 @@ pub async fn check_now(
         })
         .await?;
     if matches!(answer, CheckNow::Asked(_)) {
-        state.poller_wake.notify_one();
+        poller_wake.notify_one();
     }
     Ok(answer)
 }

@@ -5,10 +5,7 @@ use url::Url;
 /// Accepts `https://blog.example/feed.xml` and also `blog.example/feed.xml` (https is
 /// assumed); refuses other schemes, credentials and addresses that are not public.
 /// The fragment is dropped: it never reaches the server, so it cannot name another feed.
-pub fn parse_feed_url(
-    raw: &str,
-    addresses: &crate::feeds::guard::AddressPolicy,
-) -> Result<Url, String> {
+pub fn parse_feed_url(raw: &str, addresses: &super::guard::AddressPolicy) -> Result<Url, String> {
     let raw = raw.trim();
     if raw.is_empty() {
         return Err("Enter the address of a feed.".into());
@@ -33,7 +30,7 @@ pub fn parse_feed_url(
         return Err("Feed addresses with a user name or password are not supported.".into());
     }
     url.set_fragment(None);
-    crate::feeds::guard::check_url(&url, addresses)
+    super::guard::check_url(&url, addresses)
         .map_err(|e| crate::sentence::sentence(&e.to_string()))?;
     Ok(url)
 }
