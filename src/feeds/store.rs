@@ -2,16 +2,11 @@
 //! functions are feed-level (no account id): only the poller and `subscriptions` call them.
 
 use chrono::NaiveDateTime;
-use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::query_builder::AstPass;
-use diesel::sql_types::{Array, Bool, Integer, Nullable, Text, Timestamp};
-use diesel::sqlite::Sqlite;
 
 use super::{NewEntry, ParsedFeed, Validators};
-use crate::db::prepared::{BindList, PgStatement, Prepared};
+use crate::db::dialect::{self, feeds::FetchedRow, posts::NewPost};
 use crate::db::schema::{feeds, posts};
-use crate::db::sqlite_batch::{insert_or_ignore_returning, SqliteRow};
 use crate::db::{new_id, now, AnyConnection};
 
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
@@ -223,99 +218,22 @@ pub fn record_feeds_fetched(
         .map(|f| (f.feed_id, f.parsed.entries.as_slice()))
         .collect();
     let new_posts = insert_posts_of_feeds(conn, &entries)?;
-    let checked = now();
-    match conn {
-        AnyConnection::Postgresql(pg) => {
-            Prepared(FetchedOnPostgres::new(fetched, checked)).execute(pg)?;
-        }
-        AnyConnection::Sqlite(_) => {
-            for f in fetched {
-                diesel::update(feeds::table.find(f.feed_id))
-                    .set((
-                        feeds::title.eq(f.parsed.title.as_deref()),
-                        feeds::site_url.eq(f.parsed.site_url.as_deref()),
-                        feeds::language.eq(f.parsed.language.as_deref()),
-                        feeds::etag.eq(f.validators.etag.as_deref()),
-                        feeds::last_modified.eq(f.validators.last_modified.as_deref()),
-                        feeds::last_checked_at.eq(checked),
-                        feeds::last_success_at.eq(checked),
-                        feeds::next_check_at.eq(f.next_check_at),
-                        feeds::error_count.eq(0),
-                        feeds::last_error.eq(None::<String>),
-                        feeds::erroring_since.eq(None::<NaiveDateTime>),
-                        feeds::last_status.eq(Some(i32::from(f.status))),
-                        feeds::seen_keys.eq(f.parsed.seen.encode()),
-                    ))
-                    .execute(conn)?;
-            }
-        }
-    }
+    let rows: Vec<FetchedRow> = fetched
+        .iter()
+        .map(|f| FetchedRow {
+            id: f.feed_id,
+            title: f.parsed.title.as_deref(),
+            site_url: f.parsed.site_url.as_deref(),
+            language: f.parsed.language.as_deref(),
+            etag: f.validators.etag.as_deref(),
+            last_modified: f.validators.last_modified.as_deref(),
+            next_check_at: f.next_check_at,
+            status: i32::from(f.status),
+            seen_keys: f.parsed.seen.encode(),
+        })
+        .collect();
+    dialect::feeds::record_fetched(conn, &rows, now())?;
     Ok(new_posts)
-}
-
-/// The feed rows of [`record_feeds_fetched`] on PostgreSQL, one column per array.
-struct FetchedOnPostgres {
-    checked: NaiveDateTime,
-    ids: Vec<String>,
-    titles: Vec<Option<String>>,
-    site_urls: Vec<Option<String>>,
-    languages: Vec<Option<String>>,
-    etags: Vec<Option<String>>,
-    last_modified: Vec<Option<String>>,
-    next: Vec<NaiveDateTime>,
-    statuses: Vec<i32>,
-    seen_keys: Vec<String>,
-}
-
-impl FetchedOnPostgres {
-    fn new(fetched: &[FetchedFeed<'_>], checked: NaiveDateTime) -> Self {
-        FetchedOnPostgres {
-            checked,
-            ids: fetched.iter().map(|f| f.feed_id.to_owned()).collect(),
-            titles: fetched.iter().map(|f| f.parsed.title.clone()).collect(),
-            site_urls: fetched.iter().map(|f| f.parsed.site_url.clone()).collect(),
-            languages: fetched.iter().map(|f| f.parsed.language.clone()).collect(),
-            etags: fetched.iter().map(|f| f.validators.etag.clone()).collect(),
-            last_modified: fetched
-                .iter()
-                .map(|f| f.validators.last_modified.clone())
-                .collect(),
-            next: fetched.iter().map(|f| f.next_check_at).collect(),
-            statuses: fetched.iter().map(|f| i32::from(f.status)).collect(),
-            seen_keys: fetched.iter().map(|f| f.parsed.seen.encode()).collect(),
-        }
-    }
-}
-
-impl PgStatement for FetchedOnPostgres {
-    fn walk<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        out.push_sql("UPDATE feeds SET last_checked_at = ");
-        out.push_bind_param::<Timestamp, _>(&self.checked)?;
-        out.push_sql(", last_success_at = ");
-        out.push_bind_param::<Timestamp, _>(&self.checked)?;
-        out.push_sql(
-            ", title = u.title, site_url = u.site_url, language = u.language, etag = u.etag, \
-             last_modified = u.last_modified, next_check_at = u.next, error_count = 0, \
-             last_error = NULL, erroring_since = NULL, last_status = u.status, \
-             seen_keys = u.seen_keys \
-             FROM unnest(",
-        );
-        BindList::new(&mut out)
-            .bind::<Array<Text>, _>(&self.ids)?
-            .bind::<Array<Nullable<Text>>, _>(&self.titles)?
-            .bind::<Array<Nullable<Text>>, _>(&self.site_urls)?
-            .bind::<Array<Nullable<Text>>, _>(&self.languages)?
-            .bind::<Array<Nullable<Text>>, _>(&self.etags)?
-            .bind::<Array<Nullable<Text>>, _>(&self.last_modified)?
-            .bind::<Array<Timestamp>, _>(&self.next)?
-            .bind::<Array<Integer>, _>(&self.statuses)?
-            .bind::<Array<Text>, _>(&self.seen_keys)?;
-        out.push_sql(
-            ") AS u(id, title, site_url, language, etag, last_modified, next, status, seen_keys) \
-             WHERE feeds.id = u.id",
-        );
-        Ok(())
-    }
 }
 
 /// Stores the entries not stored yet (by entry key); returns how many were new.
@@ -341,9 +259,9 @@ pub fn insert_posts_of_feeds(
     // Most fetches bring back entries already stored: asking for their keys first keeps
     // their whole text from being sent to the database again only to be ignored.
     let known = known_entry_keys(conn, feeds)?;
-    let rows: Vec<Vec<NewPost>> = feeds
+    let rows: Vec<NewPost> = feeds
         .iter()
-        .map(|(feed_id, entries)| {
+        .flat_map(|(feed_id, entries)| {
             entries
                 .iter()
                 .enumerate()
@@ -357,25 +275,11 @@ pub fn insert_posts_of_feeds(
                         seen - chrono::Duration::microseconds(position as i64),
                     )
                 })
-                .collect()
         })
         .collect();
-    let inserted: Vec<OfFeed> = match conn {
-        AnyConnection::Postgresql(pg) => {
-            let columns = PostsOnPostgres::new(rows.iter().flatten());
-            if columns.ids.is_empty() {
-                return Ok(vec![0; feeds.len()]);
-            }
-            Prepared(columns).load(pg)?
-        }
-        AnyConnection::Sqlite(sqlite) => {
-            let rows: Vec<NewPost> = rows.into_iter().flatten().collect();
-            insert_or_ignore_returning(sqlite, &rows, "feed_id")?
-        }
-    };
     let mut per_feed: std::collections::HashMap<String, usize> = Default::default();
-    for row in inserted {
-        *per_feed.entry(row.feed_id).or_default() += 1;
+    for feed_id in dialect::posts::insert_posts(conn, &rows)? {
+        *per_feed.entry(feed_id).or_default() += 1;
     }
     Ok(feeds
         .iter()
@@ -393,178 +297,20 @@ fn known_entry_keys<'a>(
             .iter()
             .map(move |entry| (*feed_id, entry.entry_key.as_str()))
     });
-    let mut stored: Vec<(String, String)> = Vec::new();
-    match conn {
-        AnyConnection::Postgresql(pg) => {
-            let (feed_ids, keys) = pairs
-                .clone()
-                .map(|(f, k)| (f.to_owned(), k.to_owned()))
-                .unzip();
-            if !feeds.iter().all(|(_, entries)| entries.is_empty()) {
-                let rows: Vec<StoredKey> =
-                    Prepared(KnownKeysOnPostgres { feed_ids, keys }).load(pg)?;
-                stored.extend(rows.into_iter().map(|r| (r.feed_id, r.entry_key)));
-            }
-        }
-        AnyConnection::Sqlite(_) => {
-            for (feed_id, entries) in feeds {
-                let keys: Vec<&str> = entries.iter().map(|e| e.entry_key.as_str()).collect();
-                for chunk in keys.chunks(KEY_CHUNK) {
-                    let found: Vec<String> = posts::table
-                        .filter(posts::feed_id.eq(feed_id))
-                        .filter(posts::entry_key.eq_any(chunk))
-                        .select(posts::entry_key)
-                        .load(conn)?;
-                    stored.extend(found.into_iter().map(|k| (feed_id.to_string(), k)));
-                }
-            }
-        }
-    }
-    let stored: std::collections::HashSet<(String, String)> = stored.into_iter().collect();
+    let keys: Vec<(&str, Vec<&str>)> = feeds
+        .iter()
+        .map(|(feed_id, entries)| {
+            let keys = entries.iter().map(|e| e.entry_key.as_str()).collect();
+            (*feed_id, keys)
+        })
+        .collect();
+    let stored: std::collections::HashSet<(String, String)> =
+        dialect::posts::stored_entry_keys(conn, &keys)?
+            .into_iter()
+            .collect();
     Ok(pairs
         .filter(|(f, k)| stored.contains(&(f.to_string(), k.to_string())))
         .collect())
-}
-
-#[derive(QueryableByName)]
-struct StoredKey {
-    #[diesel(sql_type = Text)]
-    feed_id: String,
-    #[diesel(sql_type = Text)]
-    entry_key: String,
-}
-
-#[derive(QueryableByName)]
-struct OfFeed {
-    #[diesel(sql_type = Text)]
-    feed_id: String,
-}
-
-/// The known-keys lookup on PostgreSQL: one pair of arrays, one statement.
-struct KnownKeysOnPostgres {
-    feed_ids: Vec<String>,
-    keys: Vec<String>,
-}
-
-impl PgStatement for KnownKeysOnPostgres {
-    fn walk<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        out.push_sql("SELECT p.feed_id, p.entry_key FROM unnest(");
-        out.push_bind_param::<Array<Text>, _>(&self.feed_ids)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.keys)?;
-        // One index probe per key, whatever the size of the posts table: as a plain join,
-        // PostgreSQL would rather hash the whole table once the batch holds many keys.
-        out.push_sql(
-            ") AS k(feed_id, entry_key) \
-             CROSS JOIN LATERAL (SELECT p.feed_id, p.entry_key FROM posts p \
-               WHERE p.feed_id = k.feed_id AND p.entry_key = k.entry_key OFFSET 0) p",
-        );
-        Ok(())
-    }
-}
-
-/// New posts of many feeds as one insert on PostgreSQL, one column per array.
-struct PostsOnPostgres {
-    ids: Vec<String>,
-    feed_ids: Vec<String>,
-    entry_keys: Vec<String>,
-    titles: Vec<String>,
-    urls: Vec<Option<String>>,
-    summaries: Vec<String>,
-    contents: Vec<String>,
-    authors: Vec<Option<String>>,
-    published: Vec<Option<NaiveDateTime>>,
-    categories: Vec<String>,
-    image_urls: Vec<Option<String>>,
-    first_seen: Vec<NaiveDateTime>,
-    leads: Vec<String>,
-    headings: Vec<String>,
-    titles_from_text: Vec<bool>,
-    summary_sources: Vec<String>,
-    angles: Vec<String>,
-}
-
-impl PostsOnPostgres {
-    fn new<'p, 'a: 'p>(rows: impl Iterator<Item = &'p NewPost<'a>> + Clone) -> Self {
-        PostsOnPostgres {
-            ids: rows.clone().map(|r| r.id.clone()).collect(),
-            feed_ids: rows.clone().map(|r| r.feed_id.to_owned()).collect(),
-            entry_keys: rows.clone().map(|r| r.entry_key.to_owned()).collect(),
-            titles: rows.clone().map(|r| r.title.to_owned()).collect(),
-            urls: rows.clone().map(|r| r.url.map(str::to_owned)).collect(),
-            summaries: rows.clone().map(|r| r.summary.to_owned()).collect(),
-            contents: rows.clone().map(|r| r.content_text.to_owned()).collect(),
-            authors: rows.clone().map(|r| r.author.map(str::to_owned)).collect(),
-            published: rows.clone().map(|r| r.published_at).collect(),
-            categories: rows.clone().map(|r| r.categories.clone()).collect(),
-            image_urls: rows
-                .clone()
-                .map(|r| r.image_url.map(str::to_owned))
-                .collect(),
-            first_seen: rows.clone().map(|r| r.first_seen_at).collect(),
-            leads: rows.clone().map(|r| r.lead.to_owned()).collect(),
-            headings: rows.clone().map(|r| r.headings.clone()).collect(),
-            titles_from_text: rows.clone().map(|r| r.title_from_text).collect(),
-            summary_sources: rows.clone().map(|r| r.summary_source.to_owned()).collect(),
-            angles: rows.map(|r| r.angles.clone()).collect(),
-        }
-    }
-}
-
-impl PgStatement for PostsOnPostgres {
-    fn walk<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        out.push_sql(
-            "INSERT INTO posts (id, feed_id, entry_key, title, url, summary, content_text, \
-             author, published_at, categories, image_url, first_seen_at, lead, headings, \
-             title_from_text, summary_source, angles) \
-             SELECT * FROM unnest(",
-        );
-        BindList::new(&mut out)
-            .bind::<Array<Text>, _>(&self.ids)?
-            .bind::<Array<Text>, _>(&self.feed_ids)?
-            .bind::<Array<Text>, _>(&self.entry_keys)?
-            .bind::<Array<Text>, _>(&self.titles)?
-            .bind::<Array<Nullable<Text>>, _>(&self.urls)?
-            .bind::<Array<Text>, _>(&self.summaries)?
-            .bind::<Array<Text>, _>(&self.contents)?
-            .bind::<Array<Nullable<Text>>, _>(&self.authors)?
-            .bind::<Array<Nullable<Timestamp>>, _>(&self.published)?
-            .bind::<Array<Text>, _>(&self.categories)?
-            .bind::<Array<Nullable<Text>>, _>(&self.image_urls)?
-            .bind::<Array<Timestamp>, _>(&self.first_seen)?
-            .bind::<Array<Text>, _>(&self.leads)?
-            .bind::<Array<Text>, _>(&self.headings)?
-            .bind::<Array<Bool>, _>(&self.titles_from_text)?
-            .bind::<Array<Text>, _>(&self.summary_sources)?
-            .bind::<Array<Text>, _>(&self.angles)?;
-        out.push_sql(") ON CONFLICT DO NOTHING RETURNING feed_id");
-        Ok(())
-    }
-}
-
-/// Entry keys per lookup, for the same reason.
-const KEY_CHUNK: usize = 500;
-
-#[derive(Insertable)]
-#[diesel(table_name = posts)]
-struct NewPost<'a> {
-    id: String,
-    feed_id: &'a str,
-    entry_key: &'a str,
-    title: &'a str,
-    url: Option<&'a str>,
-    summary: &'a str,
-    content_text: &'a str,
-    author: Option<&'a str>,
-    published_at: Option<NaiveDateTime>,
-    categories: String,
-    image_url: Option<&'a str>,
-    first_seen_at: NaiveDateTime,
-    lead: &'a str,
-    headings: String,
-    title_from_text: bool,
-    summary_source: &'static str,
-    angles: String,
 }
 
 impl<'a> NewPost<'a> {
@@ -591,35 +337,6 @@ impl<'a> NewPost<'a> {
     }
 }
 
-impl SqliteRow for NewPost<'_> {
-    const INTO: &'static str = "posts (id, feed_id, entry_key, title, url, summary, \
-         content_text, author, published_at, categories, image_url, first_seen_at, lead, \
-         headings, title_from_text, summary_source, angles)";
-    const COLUMNS: usize = 17;
-
-    fn bind<'b>(&'b self, out: &mut AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
-        BindList::new(out)
-            .bind::<Text, _>(&self.id)?
-            .bind::<Text, _>(self.feed_id)?
-            .bind::<Text, _>(self.entry_key)?
-            .bind::<Text, _>(self.title)?
-            .bind::<Nullable<Text>, _>(&self.url)?
-            .bind::<Text, _>(self.summary)?
-            .bind::<Text, _>(self.content_text)?
-            .bind::<Nullable<Text>, _>(&self.author)?
-            .bind::<Nullable<Timestamp>, _>(&self.published_at)?
-            .bind::<Text, _>(&self.categories)?
-            .bind::<Nullable<Text>, _>(&self.image_url)?
-            .bind::<Timestamp, _>(&self.first_seen_at)?
-            .bind::<Text, _>(self.lead)?
-            .bind::<Text, _>(&self.headings)?
-            .bind::<Bool, _>(&self.title_from_text)?
-            .bind::<Text, _>(self.summary_source)?
-            .bind::<Text, _>(&self.angles)?;
-        Ok(())
-    }
-}
-
 /// A 304: nothing changed but the check times (and an error state, if any, is over). The
 /// claim's lease ends in the same write: the caller checked in this transaction that it
 /// still holds it.
@@ -628,21 +345,7 @@ pub fn record_feed_not_modified(
     feed_id: &str,
     next_check_at: NaiveDateTime,
 ) -> QueryResult<()> {
-    let checked = now();
-    diesel::update(feeds::table.find(feed_id))
-        .set((
-            feeds::last_checked_at.eq(checked),
-            feeds::last_success_at.eq(checked),
-            feeds::next_check_at.eq(next_check_at),
-            feeds::error_count.eq(0),
-            feeds::last_error.eq(None::<String>),
-            feeds::erroring_since.eq(None::<NaiveDateTime>),
-            feeds::last_status.eq(Some(304)),
-            feeds::lease_until.eq(None::<NaiveDateTime>),
-            feeds::lease_token.eq(None::<String>),
-        ))
-        .execute(conn)?;
-    Ok(())
+    dialect::feeds::record_not_modified(conn, feed_id, next_check_at, now())
 }
 
 /// [`record_feed_not_modified`] for a batch of feeds, each with its next check time: on
@@ -651,51 +354,7 @@ pub fn record_feeds_not_modified(
     conn: &mut AnyConnection,
     feeds_next: &[(String, NaiveDateTime)],
 ) -> QueryResult<()> {
-    match conn {
-        AnyConnection::Postgresql(pg) => {
-            if feeds_next.is_empty() {
-                return Ok(());
-            }
-            let (ids, next) = feeds_next.iter().cloned().unzip();
-            Prepared(NotModifiedOnPostgres {
-                checked: now(),
-                ids,
-                next,
-            })
-            .execute(pg)?;
-        }
-        AnyConnection::Sqlite(_) => {
-            for (id, next) in feeds_next {
-                record_feed_not_modified(conn, id, *next)?;
-            }
-        }
-    }
-    Ok(())
-}
-
-struct NotModifiedOnPostgres {
-    checked: NaiveDateTime,
-    ids: Vec<String>,
-    next: Vec<NaiveDateTime>,
-}
-
-impl PgStatement for NotModifiedOnPostgres {
-    fn walk<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        out.push_sql("UPDATE feeds SET last_checked_at = ");
-        out.push_bind_param::<Timestamp, _>(&self.checked)?;
-        out.push_sql(", last_success_at = ");
-        out.push_bind_param::<Timestamp, _>(&self.checked)?;
-        out.push_sql(
-            ", next_check_at = u.next, error_count = 0, last_error = NULL, \
-             erroring_since = NULL, last_status = 304, lease_until = NULL, lease_token = NULL \
-             FROM unnest(",
-        );
-        out.push_bind_param::<Array<Text>, _>(&self.ids)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Timestamp>, _>(&self.next)?;
-        out.push_sql(") AS u(id, next) WHERE feeds.id = u.id");
-        Ok(())
-    }
+    dialect::feeds::record_many_not_modified(conn, feeds_next, now())
 }
 
 /// A failed fetch or parse: the posts stay, the error is shown on the feed's page.

@@ -2,9 +2,15 @@
 //!
 //! diesel's `MultiConnection` cannot express `ON CONFLICT`, so those inserts are
 //! built once per backend from the same code through [`insert_or_ignore!`]. The lease
-//! claim every job queue and the poller run is spelled once in [`claim`].
+//! claim every job queue and the poller run is spelled once in [`claim`]. The batched
+//! writes, one statement of arrays on PostgreSQL and row by row or in chunks on SQLite,
+//! are in [`feeds`] (check results), [`posts`] (new posts and the lookup of known
+//! ones) and [`captions`] (new captions).
 
+pub mod captions;
 pub mod claim;
+pub mod feeds;
+pub mod posts;
 
 /// `INSERT ... ON CONFLICT DO NOTHING` on either backend; evaluates to the number of
 /// rows inserted (0 when the row existed), as `QueryResult<usize>`.
