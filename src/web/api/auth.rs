@@ -63,22 +63,32 @@ impl FromRequest for ApiUser {
                 .map_err(|wait| ApiError::RateLimited(throttle::retry_after_seconds(wait)))?;
             let (user, _) = found.ok_or(ApiError::Unauthorized)?;
             state.api_limiter.check(&user.id)?;
-            let (id, plans) = (user.user_id(), state.plans().cloned());
-            state
-                .db
-                .run(move |conn| {
-                    crate::billing::require_now(conn, plans.as_ref(), &id, Feature::Api)
-                        .map_err(crate::db::DbError::from)
-                })
-                .await?
-                .map_err(|refused| {
-                    ApiError::PlanLimit(format!(
-                        "{}; upgrade at {}billing",
-                        refused.reason(),
-                        state.settings.base_url
-                    ))
-                })?;
+            require(&state, &user.user_id(), Feature::Api).await?;
             Ok(ApiUser { user })
         })
     }
+}
+
+/// [`crate::billing::require_now`] for the account: a refusal is a 403 `plan_limit` that
+/// says where to upgrade.
+pub async fn require(
+    state: &AppState,
+    user: &UserId,
+    feature: Feature<'static>,
+) -> Result<(), ApiError> {
+    let (id, plans) = (user.clone(), state.plans().cloned());
+    state
+        .db
+        .run(move |conn| {
+            crate::billing::require_now(conn, plans.as_ref(), &id, feature)
+                .map_err(crate::db::DbError::from)
+        })
+        .await?
+        .map_err(|refused| {
+            ApiError::PlanLimit(format!(
+                "{}; upgrade at {}billing",
+                refused.reason(),
+                state.settings.base_url
+            ))
+        })
 }

@@ -273,25 +273,7 @@ pub async fn patch(
         .iter()
         .all(|v| v == crate::captions::DEFAULT_VARIANT);
     if !default_only {
-        let (id, plans) = (user.id(), state.plans().cloned());
-        state
-            .db
-            .run(move |conn| {
-                Ok::<_, DbError>(crate::billing::require_now(
-                    conn,
-                    plans.as_ref(),
-                    &id,
-                    Feature::Variants,
-                )?)
-            })
-            .await?
-            .map_err(|refused| {
-                ApiError::PlanLimit(format!(
-                    "{} ({}billing)",
-                    refused.reason(),
-                    state.settings.base_url
-                ))
-            })?;
+        super::auth::require(&state, &user.id(), Feature::Variants).await?;
     }
     let (id, target) = (user.id(), subscription_id.clone());
     state
