@@ -107,10 +107,7 @@ impl FetchedOnPostgres {
 
 impl PgStatement for FetchedOnPostgres {
     fn walk<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        out.push_sql("UPDATE feeds SET last_checked_at = ");
-        out.push_bind_param::<Timestamp, _>(&self.checked)?;
-        out.push_sql(", last_success_at = ");
-        out.push_bind_param::<Timestamp, _>(&self.checked)?;
+        update_checked(&mut out, &self.checked)?;
         out.push_sql(
             ", title = u.title, site_url = u.site_url, language = u.language, etag = u.etag, \
              last_modified = u.last_modified, next_check_at = u.next, error_count = 0, \
@@ -192,10 +189,7 @@ struct NotModifiedOnPostgres {
 
 impl PgStatement for NotModifiedOnPostgres {
     fn walk<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        out.push_sql("UPDATE feeds SET last_checked_at = ");
-        out.push_bind_param::<Timestamp, _>(&self.checked)?;
-        out.push_sql(", last_success_at = ");
-        out.push_bind_param::<Timestamp, _>(&self.checked)?;
+        update_checked(&mut out, &self.checked)?;
         out.push_sql(
             ", next_check_at = u.next, error_count = 0, last_error = NULL, \
              erroring_since = NULL, last_status = 304, lease_until = NULL, lease_token = NULL \
@@ -207,4 +201,16 @@ impl PgStatement for NotModifiedOnPostgres {
         out.push_sql(") AS u(id, next) WHERE feeds.id = u.id");
         Ok(())
     }
+}
+
+/// How both batched statements of a successful check begin: the feeds are checked, and
+/// successfully, at `checked`.
+fn update_checked<'b>(
+    out: &mut AstPass<'_, 'b, Pg>,
+    checked: &'b NaiveDateTime,
+) -> QueryResult<()> {
+    out.push_sql("UPDATE feeds SET last_checked_at = ");
+    out.push_bind_param::<Timestamp, _>(checked)?;
+    out.push_sql(", last_success_at = ");
+    out.push_bind_param::<Timestamp, _>(checked)
 }
