@@ -9,9 +9,7 @@
 use base64::Engine as _;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
-use hmac::{Hmac, Mac};
 use rand::RngCore;
-use sha2::Sha256;
 
 const NONCE_LEN: usize = 12;
 
@@ -28,12 +26,8 @@ pub struct SecretBox {
 
 impl SecretBox {
     pub fn from_service_key(service_key: &[u8]) -> Self {
-        // HMAC takes keys of any length, so this cannot fail; the fallback keeps it panic-free.
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(service_key).unwrap_or_else(|_| {
-            <Hmac<Sha256> as Mac>::new_from_slice(b"captionfeed").unwrap_or_else(|_| unreachable!())
-        });
-        mac.update(b"captionfeed connection secrets v1");
-        let key = mac.finalize().into_bytes();
+        // The same HMAC-SHA256 as before the shared signer, so stored secrets still open.
+        let key = crate::signing::hmac_sha256(service_key, &[b"captionfeed connection secrets v1"]);
         SecretBox {
             cipher: ChaCha20Poly1305::new(Key::from_slice(&key)),
         }
@@ -86,6 +80,16 @@ mod tests {
     use super::*;
 
     const KEY: &[u8] = b"the service's signing key, 32+ characters";
+
+    #[test]
+    fn a_secret_sealed_with_the_hand_written_key_derivation_still_opens() {
+        // Sealed outside this code (Python: HMAC-SHA256 of the purpose under the service
+        // key, then ChaCha20-Poly1305 with nonce 0..12), as the key was derived before it
+        // went through crate::signing: connections stored then must still open.
+        let boxed = SecretBox::from_service_key(b"0123456789abcdef0123456789abcdef");
+        let sealed = "AAECAwQFBgcICQoLOETPJPSI9EkpPfvT1q+s8z4TN7Lp/LLpWTAPUw";
+        assert_eq!(boxed.open(sealed, "conn-1").as_deref(), Ok("app-password"));
+    }
 
     #[test]
     fn a_secret_opens_only_with_its_key_and_row() {
