@@ -1,12 +1,14 @@
 // A subscriber's first visit, in headless Chromium, at a desktop and a phone size:
 // try the blog on the front page without an account → create an account with that feed →
 // see captions → copy one (and read the clipboard back) → edit one
-// while watching its counter → save → mark it as posted → filter → log out. Every page
+// while watching its counter → save → mark it as posted → filter → add the same blog's
+// other feed (refused, naming the one followed) → log out. Every page
 // visited is scanned with axe-core; serious or critical findings fail the run.
 //
 // Started by tests/api/browser.rs with:
 //   BASE_URL        the app under test
 //   FEED_URL        a feed the app may fetch (served on loopback by the test)
+//   TWIN_FEED_URL   the same blog's Atom feed, offered as already followed
 //   SCREENSHOT_DIR  where each step's screenshot goes (target/e2e-screenshots)
 // Debian's chromium is used as installed (.ci/install-browser); no browser is downloaded.
 import { chromium } from "playwright-core";
@@ -18,10 +20,12 @@ import { check, CHROMIUM_ARGS } from "./check.mjs";
 
 const BASE = process.env.BASE_URL;
 const FEED = process.env.FEED_URL;
+// The same blog's Atom feed, which the flow tries to add next to the RSS it follows.
+const TWIN = process.env.TWIN_FEED_URL;
 const SHOTS = process.env.SCREENSHOT_DIR || join(dirname(new URL(import.meta.url).pathname), "../../target/e2e-screenshots");
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-if (!BASE || !FEED) {
-  console.error("BASE_URL and FEED_URL must be set (tests/api/browser.rs sets them)");
+if (!BASE || !FEED || !TWIN) {
+  console.error("BASE_URL, FEED_URL and TWIN_FEED_URL must be set (tests/api/browser.rs sets them)");
   process.exit(2);
 }
 // Only this run's screenshots: the folder is what CI keeps.
@@ -214,6 +218,18 @@ async function run({ name, ...options }) {
     await scan(page, `${name} /feeds/{id} saved`);
     await shot(page, "feed-settings-saved");
 
+    // The same blog through another of its feeds (its Atom next to the RSS followed): refused
+    // with the feed already followed, and the choice to follow this one too.
+    await page.goto(`${BASE}/feeds/new`);
+    await page.getByLabel(/Feed address/).fill(TWIN);
+    await page.locator("form[action='/feeds'] button[type=submit]", { hasText: "Add feed" }).click();
+    const refusal = page.getByRole("alert").filter({ hasText: "You already follow this blog through" });
+    await assert.doesNotReject(refusal.waitFor(), "the second feed of a followed blog is refused, naming the first");
+    assert.match(await refusal.textContent(), /“Field Notes”/);
+    await refusal.getByRole("link", { name: "Open it" }).waitFor();
+    await page.getByRole("button", { name: "Follow this feed too" }).waitFor();
+    await scan(page, `${name} /feeds (same blog)`);
+    await shot(page, "same-blog");
 
     // Every other page a subscriber reaches from the menu, each with its empty state.
     for (const [path, what, heading] of [
