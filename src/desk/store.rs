@@ -327,7 +327,9 @@ type CaptionWithPost = (
     String,
 );
 
-/// The account's captions grouped by post, newest first; optionally of one subscription.
+/// The account's captions grouped by post, newest post first (by its own date, undated ones
+/// after, by when they were first seen); optionally of one subscription. Not by when the
+/// captions were made: a poll writes a whole batch of posts in one go, in no useful order.
 pub fn list_account_captions(
     conn: &mut AnyConnection,
     user: &UserId,
@@ -343,7 +345,8 @@ pub fn list_account_captions(
     }
     let rows: Vec<CaptionWithPost> = query
         .order((
-            captions::created_at.desc(),
+            posts::published_at.is_null().asc(),
+            posts::published_at.desc(),
             posts::first_seen_at.desc(),
             captions::post_id.asc(),
         ))

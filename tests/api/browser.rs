@@ -72,6 +72,20 @@ fn blog_feed() -> String {
     xml
 }
 
+/// The same blog's Atom feed: the same site and posts, as a blog offers both formats.
+fn blog_atom_feed() -> String {
+    let mut xml = String::from(
+        r#"<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Field Notes</title><id>https://fieldnotes.dev/</id><link href="https://fieldnotes.dev/"/><updated>2026-11-23T09:00:00Z</updated>"#,
+    );
+    for slug in ["search-in-rust", "no-meetings", "hiring-sre"] {
+        xml.push_str(&format!(
+            "<entry><id>https://fieldnotes.dev/{slug}</id><title>{slug}</title><link href=\"https://fieldnotes.dev/posts/{slug}\"/><updated>2026-11-20T09:00:00Z</updated></entry>"
+        ));
+    }
+    xml.push_str("</feed>");
+    xml
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_subscriber_uses_the_desk_in_a_real_browser() {
     let root = repo_root();
@@ -79,6 +93,7 @@ async fn a_subscriber_uses_the_desk_in_a_real_browser() {
     require_browser(&e2e);
     let feeds = FeedServer::start().await;
     let feed_url = feeds.set("/feed.xml", "application/rss+xml", blog_feed());
+    let twin_url = feeds.set("/atom.xml", "application/atom+xml", blog_atom_feed());
     // Billing on, against localstripe, so the billing page is part of the tour.
     let stripe = crate::billing::LocalStripe::start().await;
     let billing = crate::billing::billing_settings(&stripe.base);
@@ -90,6 +105,7 @@ async fn a_subscriber_uses_the_desk_in_a_real_browser() {
         .current_dir(&e2e)
         .env("BASE_URL", &app.address)
         .env("FEED_URL", &feed_url)
+        .env("TWIN_FEED_URL", &twin_url)
         .env("SCREENSHOT_DIR", &shots)
         .env("CHROMIUM", CHROMIUM);
     let run = tokio::task::spawn_blocking(move || node.output());

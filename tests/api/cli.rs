@@ -503,3 +503,67 @@ fn admin_grant_and_revoke_mark_an_operator_and_are_audited() {
         1
     );
 }
+
+/// `captionfeed digest send --email E` mails the account's digest at once, with the test
+/// subject, and refuses an address not yet confirmed (digests go only to those).
+async fn digest_send_mails_a_test_digest_now(backend: crate::helpers::Backend) {
+    use captionfeed::db::DatabaseUrl;
+    let feeds = FeedServer::start().await;
+    let url = feeds.set(
+        "/feed.xml",
+        "application/rss+xml",
+        rss("Blog", &[("p2", "Second post"), ("p1", "First post")]),
+    );
+    let app = crate::helpers::spawn_app(backend).await;
+    app.sign_up("pat@example.com").await;
+    app.add_feed(&url).await;
+    app.poll().await;
+    let database = match &app.settings.database_url {
+        DatabaseUrl::Sqlite(path) => format!("sqlite://{path}"),
+        DatabaseUrl::Postgres(url) => url.clone(),
+    };
+    let mail = tempfile::tempdir().expect("temp dir");
+    let send = || {
+        captionfeed()
+            .env("CAPTIONFEED_DATABASE_URL", &database)
+            .env("CAPTIONFEED_MAIL_DIR", mail.path())
+            .env("CAPTIONFEED_LOG", "warn")
+            .args(["digest", "send", "--email", "pat@example.com"])
+            .output()
+            .expect("runs")
+    };
+    let mails = || std::fs::read_dir(mail.path()).map_or(0, |d| d.count());
+
+    let unconfirmed = send();
+    assert!(!unconfirmed.status.success());
+    assert!(
+        String::from_utf8_lossy(&unconfirmed.stderr).contains("pat@example.com"),
+        "{}",
+        String::from_utf8_lossy(&unconfirmed.stderr)
+    );
+    assert_eq!(mails(), 0, "nothing mailed to an unconfirmed address");
+
+    let user = crate::digests::user_id(&app, "pat@example.com").await;
+    crate::digests::verify(&app, &user).await;
+    let sent = send();
+    let stdout = String::from_utf8_lossy(&sent.stdout);
+    assert!(
+        sent.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    assert!(
+        stdout.contains("sent a test digest of 14 captions for 2 posts to pat@example.com"),
+        "{stdout}"
+    );
+    let files: Vec<_> = std::fs::read_dir(mail.path())
+        .expect("the mail folder")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let message = std::fs::read_to_string(&files[0]).expect("an .eml file");
+    assert!(message.contains("Subject: Test digest"), "{message}");
+    assert!(message.contains("To: pat@example.com"), "{message}");
+}
+crate::on_both_backends!(digest_send_mails_a_test_digest_now);

@@ -381,3 +381,55 @@ async fn the_stored_feed_page_shows_every_change_at_once(backend: Backend) {
     assert!(html.contains("503"), "{html}");
 }
 on_both_backends!(the_stored_feed_page_shows_every_change_at_once);
+
+/// Posts a poll stores together appear on the feed's page by their own dates, newest first,
+/// whatever order the feed lists them in and whatever ids they got.
+async fn the_feed_page_lists_posts_by_their_dates(backend: Backend) {
+    // Listed out of date order, as a feed with an updated older post may list them.
+    let posts = [
+        ("Wednesday", "Wed, 18 Nov 2026 10:00:00 +0000"),
+        ("Saturday", "Sat, 21 Nov 2026 10:00:00 +0000"),
+        ("Monday", "Mon, 16 Nov 2026 10:00:00 +0000"),
+        ("Friday", "Fri, 20 Nov 2026 10:00:00 +0000"),
+        ("Tuesday", "Tue, 17 Nov 2026 10:00:00 +0000"),
+        ("Thursday", "Thu, 19 Nov 2026 10:00:00 +0000"),
+    ];
+    let mut xml = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Week</title><link>https://week.example/</link><description>d</description>"#,
+    );
+    for (title, date) in posts {
+        xml.push_str(&format!(
+            "<item><guid>{title}</guid><title>{title}</title><link>https://week.example/{title}</link>\
+             <description>What happened on {title}.</description><pubDate>{date}</pubDate></item>"
+        ));
+    }
+    xml.push_str("</channel></rss>");
+    let feeds = FeedServer::start().await;
+    let url = feeds.set("/feed.xml", "application/rss+xml", xml);
+    let app = spawn_app_with(backend, |s| s.backfill = 6).await;
+    app.sign_up("ann@example.com").await;
+    let page = app.add_feed(&url).await;
+    app.poll().await;
+    let html = app.get_html(&page).await;
+    let mut shown: Vec<(usize, &str)> = posts
+        .iter()
+        .filter_map(|(title, _)| {
+            html.find(&format!(">{title}</a></h2>"))
+                .map(|at| (at, *title))
+        })
+        .collect();
+    shown.sort();
+    let titles: Vec<&str> = shown.into_iter().map(|(_, title)| title).collect();
+    assert_eq!(
+        titles,
+        [
+            "Saturday",
+            "Friday",
+            "Thursday",
+            "Wednesday",
+            "Tuesday",
+            "Monday"
+        ]
+    );
+}
+on_both_backends!(the_feed_page_lists_posts_by_their_dates);

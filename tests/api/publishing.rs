@@ -203,6 +203,48 @@ async fn a_caption_posted_now_goes_out_once_and_keeps_its_link(backend: Backend)
 }
 on_both_backends!(a_caption_posted_now_goes_out_once_and_keeps_its_link);
 
+/// A queued caption's entry on the queue page, up to the next one.
+fn queue_entry<'a>(page: &'a str, caption: &str) -> &'a str {
+    let start = page
+        .find(&format!(r#"id="q-{caption}""#))
+        .expect("the caption is queued");
+    let end = page[start..]
+        .find("</li>")
+        .map_or(page.len(), |e| start + e);
+    &page[start..end]
+}
+
+/// "Post now" posts by itself once the network is connected; the composer link beside it
+/// then says it only opens the network's compose box, so the two cannot be taken for each
+/// other. Before connecting, the composer link is the way to post and keeps its label.
+async fn a_connected_networks_composer_link_only_opens_it(backend: Backend) {
+    let feeds = FeedServer::start().await;
+    let app = spawn_app(backend).await;
+    let caption = queued_bluesky_caption(&app, &feeds).await;
+    let page = app.get_html("/queue").await;
+    let before = queue_entry(&page, &caption);
+    assert!(before.contains(">Post on Bluesky</a>"), "{before}");
+    assert!(!before.contains("Open in Bluesky"), "{before}");
+
+    connect(
+        &app,
+        "https://bsky.example",
+        "ann.bsky.example",
+        "app-password",
+    )
+    .await;
+    let page = app.get_html("/queue").await;
+    let connected = queue_entry(&page, &caption);
+    assert!(connected.contains(">Open in Bluesky</a>"), "{connected}");
+    assert!(connected.contains(">Post now</button>"), "{connected}");
+    assert!(!connected.contains("Post on Bluesky"), "{connected}");
+    // X cannot be connected: its composer link is still the way to post there.
+    let x = crate::queue::queued_on(&page, "x");
+    assert_eq!(x.len(), 1, "{page}");
+    assert!(queue_entry(&page, &x[0]).contains(">Post on X</a>"));
+}
+on_both_backends!(a_connected_networks_composer_link_only_opens_it);
+
 async fn a_crash_between_sending_and_recording_posts_once(backend: Backend) {
     let feeds = FeedServer::start().await;
     let app = spawn_app(backend).await;

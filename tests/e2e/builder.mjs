@@ -11,11 +11,9 @@ import { chromium } from "playwright-core";
 import { mkdtempSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createRequire } from "node:module";
 import assert from "node:assert/strict";
+import { check, CHROMIUM_ARGS } from "./check.mjs";
 
-const require = createRequire(import.meta.url);
-const AXE = require.resolve("axe-core/axe.min.js");
 const { BASE_URL: BASE, SUBSCRIBER, PASSWORD, SCREENSHOT_DIR: SHOTS } = process.env;
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 if (!BASE || !SUBSCRIBER || !PASSWORD || !SHOTS) {
@@ -28,25 +26,6 @@ const SIZES = [
   { name: "desktop", viewport: { width: 1280, height: 900 } },
   { name: "phone", viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 1 },
 ];
-
-async function check(page, label) {
-  await page.addScriptTag({ path: AXE });
-  const result = await page.evaluate(async () =>
-    // eslint-disable-next-line no-undef
-    axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] } }));
-  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  assert.equal(bad.length, 0, `axe found serious problems on ${label}:\n` +
-    bad.map((v) => `  ${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.map((n) => n.target.join(" ")).join("\n    ")}`).join("\n"));
-  const wide = await page.evaluate(() => {
-    const width = document.documentElement.clientWidth;
-    return [...document.querySelectorAll("body *")].filter((e) => {
-      const box = e.getBoundingClientRect();
-      return box.width > 1 && box.height > 0 && box.right > width + 0.5;
-    }).slice(0, 5).map((e) => `${e.tagName.toLowerCase()}${e.id ? "#" + e.id : ""}.${String(e.className).trim().replace(/\s+/g, ".")} (${Math.round(e.getBoundingClientRect().right)} px)`)
-      .concat(document.documentElement.scrollWidth > width ? [`the page (${document.documentElement.scrollWidth} px)`] : []);
-  });
-  if (page.viewportSize().width < 500) assert.deepEqual(wide, [], `wider than the screen on ${label}`);
-}
 
 async function logIn(page) {
   await page.goto(`${BASE}/login`);
@@ -72,8 +51,7 @@ for (const { name, ...options } of SIZES) {
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync"],
+    args: CHROMIUM_ARGS,
     // axe is injected as a script; the app's Content-Security-Policy would refuse it.
     bypassCSP: true,
     ...options,

@@ -10,11 +10,9 @@ import { chromium } from "playwright-core";
 import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createRequire } from "node:module";
 import assert from "node:assert/strict";
+import { check, CHROMIUM_ARGS } from "./check.mjs";
 
-const require = createRequire(import.meta.url);
-const AXE = require.resolve("axe-core/axe.min.js");
 const { BASE_URL: BASE, OPERATOR, SUBSCRIBER, PASSWORD, SCREENSHOT_DIR: SHOTS } = process.env;
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 if (!BASE || !OPERATOR || !SUBSCRIBER || !PASSWORD || !SHOTS) {
@@ -28,30 +26,7 @@ const SIZES = [
   { name: "phone", viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 1 },
 ];
 const findings = [];
-
-async function check(page, label) {
-  await page.addScriptTag({ path: AXE });
-  const result = await page.evaluate(async () =>
-    // eslint-disable-next-line no-undef
-    axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] } }));
-  for (const v of result.violations) {
-    findings.push({ page: label, id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(" ")) });
-  }
-  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  assert.equal(bad.length, 0, `axe found serious problems on ${label}:\n` +
-    bad.map((v) => `  ${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.map((n) => n.target.join(" ")).join("\n    ")}`).join("\n"));
-  const wide = await page.evaluate(() => {
-    const width = document.documentElement.clientWidth;
-    const scrolls = (e) => { for (let p = e.parentElement; p; p = p.parentElement) { if (p.classList.contains("table-wrap")) return true; } return false; };
-    return [...document.querySelectorAll("body *")].filter((e) => {
-      const box = e.getBoundingClientRect();
-      // A wide table scrolls inside its own box, which stays on the screen.
-      return box.width > 1 && box.height > 0 && box.right > width + 0.5 && !scrolls(e);
-    }).slice(0, 5).map((e) => `${e.tagName.toLowerCase()}${e.id ? "#" + e.id : ""}.${String(e.className).trim().replace(/\s+/g, ".")} (${Math.round(e.getBoundingClientRect().right)} px)`)
-      .concat(document.documentElement.scrollWidth > width ? [`the page (${document.documentElement.scrollWidth} px)`] : []);
-  });
-  if (page.viewportSize().width < 500) assert.deepEqual(wide, [], `wider than the screen on ${label}`);
-}
+const scan = (page, label) => check(page, label, { findings });
 
 async function logIn(page, email) {
   await page.goto(`${BASE}/login`);
@@ -66,8 +41,7 @@ for (const { name, ...options } of SIZES) {
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync"],
+    args: CHROMIUM_ARGS,
     // axe is injected as a script; the app's Content-Security-Policy would refuse it.
     bypassCSP: true,
     ...options,
@@ -78,7 +52,7 @@ for (const { name, ...options } of SIZES) {
     await logIn(page, OPERATOR);
     await page.goto(`${BASE}/admin`);
     assert.match(page.url(), /\/admin\/confirm\?next=%2Fadmin$/, "the console asks for the password first");
-    await check(page, `${name} confirm`);
+    await scan(page, `${name} confirm`);
     await page.screenshot({ path: join(SHOTS, `console-${name}-confirm.png`), fullPage: true });
     await page.getByLabel("Password").fill(PASSWORD);
     await Promise.all([page.waitForURL(/\/admin$/), page.getByRole("button", { name: /open the console/i }).click()]);
@@ -94,7 +68,7 @@ for (const { name, ...options } of SIZES) {
     for (const [label, path] of pages) {
       const answer = await page.goto(`${BASE}${path}`);
       assert.equal(answer.status(), 200, `${path} answers`);
-      await check(page, `${name} ${label}`);
+      await scan(page, `${name} ${label}`);
       await page.screenshot({ path: join(SHOTS, `console-${name}-${label}.png`), fullPage: true });
     }
     // The charts are drawn without script: present with JavaScript's output ignored.

@@ -10,6 +10,7 @@ import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import assert from "node:assert/strict";
+import { CHROMIUM_ARGS } from "./check.mjs";
 
 const { BASE_URL: BASE, EMAIL, PASSWORD, SCREENSHOT_DIR: SHOTS } = process.env;
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
@@ -46,8 +47,7 @@ for (const { name, ...options } of SIZES) {
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync"],
+    args: CHROMIUM_ARGS,
     ...options,
   });
   try {

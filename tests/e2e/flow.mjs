@@ -1,29 +1,31 @@
 // A subscriber's first visit, in headless Chromium, at a desktop and a phone size:
 // try the blog on the front page without an account → create an account with that feed →
 // see captions → copy one (and read the clipboard back) → edit one
-// while watching its counter → save → mark it as posted → filter → log out. Every page
+// while watching its counter → save → mark it as posted → filter → add the same blog's
+// other feed (refused, naming the one followed) → log out. Every page
 // visited is scanned with axe-core; serious or critical findings fail the run.
 //
 // Started by tests/api/browser.rs with:
 //   BASE_URL        the app under test
 //   FEED_URL        a feed the app may fetch (served on loopback by the test)
+//   TWIN_FEED_URL   the same blog's Atom feed, offered as already followed
 //   SCREENSHOT_DIR  where each step's screenshot goes (target/e2e-screenshots)
 // Debian's chromium is used as installed (.ci/install-browser); no browser is downloaded.
 import { chromium } from "playwright-core";
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
-import { createRequire } from "node:module";
 import assert from "node:assert/strict";
+import { check, CHROMIUM_ARGS } from "./check.mjs";
 
-const require = createRequire(import.meta.url);
-const AXE = require.resolve("axe-core/axe.min.js");
 const BASE = process.env.BASE_URL;
 const FEED = process.env.FEED_URL;
+// The same blog's Atom feed, which the flow tries to add next to the RSS it follows.
+const TWIN = process.env.TWIN_FEED_URL;
 const SHOTS = process.env.SCREENSHOT_DIR || join(dirname(new URL(import.meta.url).pathname), "../../target/e2e-screenshots");
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-if (!BASE || !FEED) {
-  console.error("BASE_URL and FEED_URL must be set (tests/api/browser.rs sets them)");
+if (!BASE || !FEED || !TWIN) {
+  console.error("BASE_URL, FEED_URL and TWIN_FEED_URL must be set (tests/api/browser.rs sets them)");
   process.exit(2);
 }
 // Only this run's screenshots: the folder is what CI keeps.
@@ -36,37 +38,15 @@ const VIEWPORTS = [
 ];
 
 const findings = [];
-
-async function scan(page, label) {
-  await page.addScriptTag({ path: AXE });
-  const result = await page.evaluate(async () =>
-    // eslint-disable-next-line no-undef
-    axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] } }));
-  for (const v of result.violations) {
-    findings.push({ page: label, id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(" ")) });
-  }
-  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  // On a phone nothing may reach past the screen's right edge.
-  const wide = await page.evaluate(() => {
-    const width = document.documentElement.clientWidth;
-    return [...document.querySelectorAll("body *")].filter((e) => {
-      const box = e.getBoundingClientRect();
-      return box.width > 1 && box.height > 0 && box.right > width + 0.5;
-    }).slice(0, 5).map((e) => `${e.tagName.toLowerCase()}${e.id ? "#" + e.id : ""}.${String(e.className).trim().replace(/\s+/g, ".")} (${Math.round(e.getBoundingClientRect().right)} px)`)
-      .concat(document.documentElement.scrollWidth > width ? [`the page (${document.documentElement.scrollWidth} px)`] : []);
-  });
-  if (page.viewportSize().width < 500) assert.deepEqual(wide, [], `wider than the screen on ${label}`);
-  assert.equal(bad.length, 0, `axe found serious problems on ${label}:\n` +
-    bad.map((v) => `  ${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.map((n) => n.target.join(" ")).join("\n    ")}`).join("\n"));
-}
+// Every page's axe findings, whatever their impact, for the report file.
+const scan = (page, label) => check(page, label, { findings });
 
 async function run({ name, ...options }) {
   const profile = mkdtempSync(join(tmpdir(), "captionfeed-e2e-"));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: CHROMIUM_ARGS,
     // axe is injected as a script; the app's Content-Security-Policy would refuse it.
     bypassCSP: true,
     // Not the machine's own (often UTC, the form's default): the settings must pick it up.
@@ -238,6 +218,19 @@ async function run({ name, ...options }) {
     await scan(page, `${name} /feeds/{id} saved`);
     await shot(page, "feed-settings-saved");
 
+    // The same blog through another of its feeds (its Atom next to the RSS followed): refused
+    // with the feed already followed, and the choice to follow this one too.
+    await page.goto(`${BASE}/feeds/new`);
+    await page.getByLabel(/Feed address/).fill(TWIN);
+    await page.locator("form[action='/feeds'] button[type=submit]", { hasText: "Add feed" }).click();
+    const refusal = page.getByRole("alert").filter({ hasText: "You already follow this blog through" });
+    await assert.doesNotReject(refusal.waitFor(), "the second feed of a followed blog is refused, naming the first");
+    assert.match(await refusal.textContent(), /“Field Notes”/);
+    await refusal.getByRole("link", { name: "Open it" }).waitFor();
+    await page.getByRole("button", { name: "Follow this feed too" }).waitFor();
+    await scan(page, `${name} /feeds (same blog)`);
+    await shot(page, "same-blog");
+
     // Every other page a subscriber reaches from the menu, each with its empty state.
     for (const [path, what, heading] of [
       ["/feeds", "feeds", /Your feeds/],
@@ -313,8 +306,7 @@ async function runWithoutJavaScript() {
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: CHROMIUM_ARGS,
     javaScriptEnabled: false,
     viewport: { width: 1024, height: 800 },
   });

@@ -17,11 +17,9 @@ import { chromium } from "playwright-core";
 import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createRequire } from "node:module";
 import assert from "node:assert/strict";
+import { check, CHROMIUM_ARGS } from "./check.mjs";
 
-const require = createRequire(import.meta.url);
-const AXE = require.resolve("axe-core/axe.min.js");
 const { BASE_URL: BASE, FEED_URL: FEED, PDS_URL: PDS, SCREENSHOT_DIR: SHOTS } = process.env;
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const ACCOUNTS = JSON.parse(process.env.ACCOUNTS || "[]");
@@ -37,32 +35,12 @@ const SIZES = [
   { name: "phone", viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 1 },
 ];
 
-async function check(page, label) {
-  await page.addScriptTag({ path: AXE });
-  const result = await page.evaluate(async () =>
-    // eslint-disable-next-line no-undef
-    axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] } }));
-  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  assert.equal(bad.length, 0, `axe found serious problems on ${label}:\n` +
-    bad.map((v) => `  ${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.map((n) => n.target.join(" ")).join("\n    ")}`).join("\n"));
-  const wide = await page.evaluate(() => {
-    const width = document.documentElement.clientWidth;
-    return [...document.querySelectorAll("body *")].filter((e) => {
-      const box = e.getBoundingClientRect();
-      return box.width > 1 && box.height > 0 && box.right > width + 0.5;
-    }).slice(0, 5).map((e) => `${e.tagName.toLowerCase()}${e.id ? "#" + e.id : ""}.${String(e.className).trim().replace(/\s+/g, ".")} (${Math.round(e.getBoundingClientRect().right)} px)`)
-      .concat(document.documentElement.scrollWidth > width ? [`the page (${document.documentElement.scrollWidth} px)`] : []);
-  });
-  assert.deepEqual(wide, [], `wider than the screen on ${label}`);
-}
-
 async function run({ name, ...options }, account) {
   const profile = mkdtempSync(join(tmpdir(), "captionfeed-publish-"));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: CHROMIUM_ARGS,
     bypassCSP: true,
     ...options,
   });
@@ -95,7 +73,7 @@ async function run({ name, ...options }, account) {
     const connected = page.locator("ul.connections li").filter({ hasText: account.handle });
     await connected.getByText("Connected: queued captions are posted at their times.").waitFor();
     assert.equal(await page.locator("main").getByText(account.password).count(), 0, "the app password is never shown");
-    await check(page, `${name} /connections (connected)`);
+    await check(page, `${name} /connections (connected)`, { fitAlways: true });
     await page.screenshot({ path: join(SHOTS, `connected-${name}.png`), fullPage: true });
 
     // The desk: the first post's Bluesky caption goes into the queue.
@@ -118,7 +96,7 @@ async function run({ name, ...options }, account) {
     const item = page.locator(`#q-${captionId}`);
     await item.waitFor();
     assert.match(await page.locator("#queue-bluesky").textContent(), /Bluesky/);
-    await check(page, `${name} /queue`);
+    await check(page, `${name} /queue`, { fitAlways: true });
     await page.screenshot({ path: join(SHOTS, `queue-${name}.png`), fullPage: true });
     await Promise.all([page.waitForURL(/\/queue/), item.getByRole("button", { name: "Post now" }).click()]);
     await page.locator(`#q-${captionId}`).getByText("posting now").waitFor();
@@ -134,7 +112,7 @@ async function run({ name, ...options }, account) {
       await page.waitForTimeout(300);
     }
     await page.locator(`#c-${captionId}`).scrollIntoViewIfNeeded();
-    await check(page, `${name} /captions (posted)`);
+    await check(page, `${name} /captions (posted)`, { fitAlways: true });
     await page.screenshot({ path: join(SHOTS, `posted-${name}.png`), fullPage: false });
     const href = await link.getAttribute("href");
     const found = href.match(/^https:\/\/bsky\.app\/profile\/(did:[^/]+)\/post\/([a-z2-7]{13})$/);

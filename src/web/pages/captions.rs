@@ -7,22 +7,16 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use askama::Template;
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-use super::desk_watch::FRESH_COOKIE;
 use super::share::{composer_view, ComposerView, MASTODON_CHOOSER};
+use super::stored_pages::{self, Rendered};
 use super::{format_time, render, see_other, Layout};
-use crate::accounts::sessions::{self, Versions};
-use crate::accounts::{users, UserId};
 use crate::captions::Platform;
 use crate::db::DbError;
-use crate::desk::cache::{accepts_gzip, matches_etag, PageKey, StoredPage};
 use crate::desk::store::{PostCaptions, StoredCaption};
 use crate::desk::{self, CaptionStatus, DeskFilter, EditError};
 use crate::web::csrf::CheckedForm;
 use crate::web::error::WebError;
-use crate::web::session::{CurrentUser, SESSION_COOKIE};
+use crate::web::session::CurrentUser;
 use crate::web::AppState;
 
 /// Posts per page of the desk (up to seven captions each): 70 captions is a long screen
@@ -229,183 +223,19 @@ pub async fn list(
     state: web::Data<AppState>,
     query: Result<web::Query<DeskQuery>, actix_web::Error>,
 ) -> Result<HttpResponse, actix_web::Error> {
-    // The session and the desk's version before anything else: most requests end with a
-    // page rendered before.
-    let Viewing {
-        session,
-        user_id,
-        versions,
-        mut timing,
-    } = viewing(&req, &state).await?;
     let query = query?.into_inner();
-    let filter = query.filter().ok_or(WebError::NotFound)?;
     let page = query.page.unwrap_or(1).max(1);
-    let key = versions.map(|versions| PageKey {
-        session,
-        user_id: user_id.clone(),
-        view: query.path(page),
-        version: versions.desk,
-    });
-    let cached = key.as_ref().and_then(|key| state.desk_pages.get(key));
-    let stored = match cached {
-        Some(stored) => stored,
-        None => {
-            let started = Instant::now();
-            let user = state
-                .db
-                .run(move |conn| users::get(conn, &UserId(user_id.clone())))
-                .await
-                .map_err(WebError::from)?
-                .ok_or(WebError::LoginRequired)?;
-            let html =
-                render_desk(&req, &state, CurrentUser { user }, &query, filter, page).await?;
-            timing.page = "rendered";
-            timing.page_took = Some(started.elapsed());
-            let Some(key) = key else {
-                return Ok(html_response(html, &timing));
-            };
-            let stored =
-                Arc::new(StoredPage::new(key, &html).map_err(|e| WebError::Internal(e.into()))?);
-            state.desk_pages.put(stored.clone());
-            stored
-        }
-    };
-    Ok(stored_response(&req, &stored, &timing)?)
-}
-
-/// Where a desk request's time went, as `Server-Timing` tells the browser's developer
-/// tools: the session checked from memory or with the database, the page stored or
-/// rendered.
-pub(super) struct Timing {
-    pub viewer: &'static str,
-    pub viewer_took: Option<Duration>,
-    pub page: &'static str,
-    pub page_took: Option<Duration>,
-}
-
-impl Timing {
-    fn header(&self) -> (header::HeaderName, String) {
-        let metric = |name: &str, desc: &str, took: Option<Duration>| match took {
-            Some(took) => format!(
-                "{name};desc=\"{desc}\";dur={:.2}",
-                took.as_secs_f64() * 1000.0
-            ),
-            None => format!("{name};desc=\"{desc}\""),
-        };
-        (
-            header::HeaderName::from_static("server-timing"),
-            format!(
-                "{}, {}",
-                metric("viewer", self.viewer, self.viewer_took),
-                metric("page", self.page, self.page_took)
-            ),
-        )
-    }
-}
-
-/// Who is looking at a stored page: the session (by its token's hash), its account, the
-/// account's change versions, and the timing so far.
-pub(super) struct Viewing {
-    pub session: String,
-    pub user_id: String,
-    pub versions: Option<Versions>,
-    pub timing: Timing,
-}
-
-/// The request's session, its account and change versions: from memory (kept while the
-/// database tells this process of changes) or in one round trip; always the database just
-/// after the subscriber changed something, which this replica may not have been told yet.
-pub(super) async fn viewing(req: &HttpRequest, state: &AppState) -> Result<Viewing, WebError> {
-    let token = req
-        .cookie(SESSION_COOKIE)
-        .map(|c| c.value().to_string())
-        .ok_or(WebError::LoginRequired)?;
-    let session = sessions::token_hash(&token);
-    let started = Instant::now();
-    let fresh = req.cookie(FRESH_COOKIE).is_some();
-    let known = (!fresh)
-        .then(|| state.desk_watch.known(&session, crate::db::now()))
-        .flatten();
-    let (user_id, versions, from_memory) = match known {
-        Some((user_id, versions)) => (user_id, Some(versions), true),
-        None => {
-            let ticket = state.desk_watch.ticket();
-            let lookup = session.clone();
-            let viewer = state
-                .db
-                .run(move |conn| sessions::viewer(conn, &lookup).map_err(DbError::from))
-                .await?
-                .ok_or(WebError::LoginRequired)?;
-            if let (Some(ticket), Some(versions)) = (ticket, viewer.versions) {
-                state.desk_watch.learn(
-                    ticket,
-                    &session,
-                    &viewer.user_id,
-                    viewer.expires_at,
-                    versions,
-                );
-            }
-            (viewer.user_id, viewer.versions, false)
-        }
-    };
-    let timing = Timing {
-        viewer: if from_memory { "memory" } else { "database" },
-        viewer_took: (!from_memory).then(|| started.elapsed()),
-        page: "stored",
-        page_took: None,
-    };
-    Ok(Viewing {
-        session,
-        user_id,
-        versions,
-        timing,
-    })
-}
-
-/// A stored desk page: 304 when the browser has it, else gzipped (or, rarely, plain).
-pub(super) fn stored_response(
-    req: &HttpRequest,
-    stored: &StoredPage,
-    timing: &Timing,
-) -> Result<HttpResponse, WebError> {
-    let header_text = |name| {
-        req.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-    };
-    let unchanged = matches_etag(header_text(header::IF_NONE_MATCH), &stored.etag);
-    let mut response = if unchanged {
-        HttpResponse::NotModified()
-    } else {
-        HttpResponse::Ok()
-    };
-    response
-        .insert_header((header::ETAG, stored.etag.clone()))
-        // Private to this session, and checked with the server before each use.
-        .insert_header((header::CACHE_CONTROL, "private, no-cache"))
-        .insert_header((header::VARY, "Accept-Encoding, Cookie"))
-        .insert_header(timing.header());
-    if unchanged {
-        return Ok(response.finish());
-    }
-    response.insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"));
-    if accepts_gzip(header_text(header::ACCEPT_ENCODING)) {
-        Ok(response
-            .insert_header((header::CONTENT_ENCODING, "gzip"))
-            .body(stored.gzip.clone()))
-    } else {
-        let html = stored.html().map_err(|e| WebError::Internal(e.into()))?;
-        Ok(response.body(html))
-    }
-}
-
-pub(super) fn html_response(html: String, timing: &Timing) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header(timing.header())
-        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
-        .insert_header((header::CACHE_CONTROL, "private, no-cache"))
-        .body(html)
+    let (req, state) = (&req, state.get_ref());
+    // The filters are checked only when the page is rendered: a stored page's view passed
+    // that check when it was stored.
+    Ok(
+        stored_pages::serve_desk(req, state, query.path(page), |user| async move {
+            let filter = query.filter().ok_or(WebError::NotFound)?;
+            let html = render_desk(req, state, user, &query, filter, page).await?;
+            Ok(Rendered::Keep(html))
+        })
+        .await?,
+    )
 }
 
 /// The desk page as HTML, from the database.

@@ -209,6 +209,14 @@ pub async fn show(
     let id = user.id();
     let loaded = state.db.run(move |conn| load(conn, &id)).await?;
     let waiting = &loaded.waiting;
+    // Where "Post now" posts by itself, "Post on Bluesky" beside it would read as a second
+    // way to post directly: there the composer link only opens the network's compose box.
+    let posts_directly: Vec<&str> = loaded
+        .connections
+        .iter()
+        .filter(|c| c.broken_at.is_none())
+        .map(|c| c.platform.as_str())
+        .collect();
     let platforms = loaded
         .per_platform
         .into_iter()
@@ -254,6 +262,11 @@ pub async fn show(
                             });
                         let mut view = item_view(s.item, at, pinned);
                         view.waiting = waiting;
+                        if posts_directly.contains(&platform.id()) {
+                            if let Some(composer) = &mut view.composer {
+                                composer.label = format!("Open in {}", platform.display_name());
+                            }
+                        }
                         view
                     })
                     .collect(),
