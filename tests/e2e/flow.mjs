@@ -223,7 +223,7 @@ async function run({ name, ...options }) {
     await page.goto(`${BASE}/feeds/new`);
     await page.getByLabel(/Feed address/).fill(TWIN);
     await page.locator("form[action='/feeds'] button[type=submit]", { hasText: "Add feed" }).click();
-    const refusal = page.getByRole("alert").filter({ hasText: "You already follow this blog through" });
+    const refusal = page.getByRole("status").filter({ hasText: "You already follow this blog through" });
     await assert.doesNotReject(refusal.waitFor(), "the second feed of a followed blog is refused, naming the first");
     assert.match(await refusal.textContent(), /“Field Notes”/);
     await refusal.getByRole("link", { name: "Open it" }).waitFor();
