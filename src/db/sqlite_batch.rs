@@ -1,4 +1,5 @@
-//! Many rows in one SQLite `INSERT ... ON CONFLICT DO NOTHING RETURNING`.
+//! Many rows in one SQLite `INSERT ... ON CONFLICT DO NOTHING RETURNING`, and many rows
+//! updated each from its own values in one `WITH ... AS (VALUES ...) UPDATE ... FROM`.
 //!
 //! diesel cannot combine SQLite's multi-row insert with `ON CONFLICT`, and one statement
 //! per row costs the poller's batch write a statement step (and its constraint checks'
@@ -77,6 +78,63 @@ impl<R: SqliteRow> QueryFragment<Sqlite> for InsertOrIgnore<'_, R> {
         Ok(())
     }
 }
+
+/// The values one row of an [`update_from_values`] is updated with.
+pub trait SqliteUpdateRow {
+    /// The values' name and columns, as the statement's common table names them:
+    /// `"u (id, next_check_at)"`.
+    const VALUES: &'static str;
+    /// How many values [`SqliteUpdateRow::bind`] binds.
+    const COLUMNS: usize;
+    /// The update that reads them: `"UPDATE feeds SET next_check_at = u.next_check_at
+    /// FROM u WHERE feeds.id = u.id"`.
+    const UPDATE: &'static str;
+    /// Binds each column's value with [`AstPass::push_bind_param`], comma-separated.
+    fn bind<'b>(&'b self, out: &mut AstPass<'_, 'b, Sqlite>) -> QueryResult<()>;
+}
+
+/// Updates many rows, each with its own values, in one statement per chunk instead of one
+/// per row: each statement costs SQLite a compile or a reset and a step, so a batch of 64
+/// feeds' 304s cost 64 of them. Returns how many rows changed.
+pub fn update_from_values<R: SqliteUpdateRow>(
+    conn: &mut SqliteConnection,
+    rows: &[R],
+) -> QueryResult<usize> {
+    let mut changed = 0;
+    for chunk in rows.chunks((MAX_VARIABLES / R::COLUMNS.max(1)).max(1)) {
+        changed += UpdateFromValues { rows: chunk }.execute(conn)?;
+    }
+    Ok(changed)
+}
+
+struct UpdateFromValues<'r, R> {
+    rows: &'r [R],
+}
+
+impl<R: SqliteUpdateRow> QueryFragment<Sqlite> for UpdateFromValues<'_, R> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        // A batch's size varies: its text would fill the statement cache for nothing.
+        out.unsafe_to_cache_prepared();
+        out.push_sql("WITH ");
+        out.push_sql(R::VALUES);
+        out.push_sql(" AS (VALUES ");
+        for (i, row) in self.rows.iter().enumerate() {
+            out.push_sql(if i == 0 { "(" } else { ", (" });
+            row.bind(&mut out)?;
+            out.push_sql(")");
+        }
+        out.push_sql(") ");
+        out.push_sql(R::UPDATE);
+        Ok(())
+    }
+}
+
+impl<R> QueryId for UpdateFromValues<'_, R> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<R, Conn> diesel::RunQueryDsl<Conn> for UpdateFromValues<'_, R> {}
 
 impl<R> QueryId for InsertOrIgnore<'_, R> {
     type QueryId = ();

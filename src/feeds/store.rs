@@ -11,7 +11,9 @@ use diesel::sqlite::Sqlite;
 use super::{NewEntry, ParsedFeed, Validators};
 use crate::db::prepared::{BindList, PgStatement, Prepared};
 use crate::db::schema::{feeds, posts};
-use crate::db::sqlite_batch::{insert_or_ignore_returning, SqliteRow};
+use crate::db::sqlite_batch::{
+    insert_or_ignore_returning, update_from_values, SqliteRow, SqliteUpdateRow,
+};
 use crate::db::{new_id, now, AnyConnection};
 
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
@@ -155,7 +157,58 @@ pub fn make_feed_due_now(conn: &mut AnyConnection, feed_id: &str) -> QueryResult
     diesel::update(feeds::table.find(feed_id))
         .set(feeds::next_check_at.eq(now()))
         .execute(conn)?;
+    raise_page_versions(conn, &[feed_id])
+}
+
+/// Raises the pages version (`page_versions`, see `accounts::sessions`) of every
+/// subscription of these feeds, in one statement. Every write here of a check's result
+/// (the feed's health, last and next check, title) or of new posts calls it, once for a
+/// whole batch; a database trigger did it before, once per feed row and once per post,
+/// which on SQLite cost the poller's single writer about as much as those rows' own
+/// writes (migration 2026-12-10-001000_poller_page_versions).
+fn raise_page_versions(conn: &mut AnyConnection, feed_ids: &[&str]) -> QueryResult<()> {
+    if feed_ids.is_empty() {
+        return Ok(());
+    }
+    match conn {
+        AnyConnection::Postgresql(pg) => {
+            Prepared(RaiseOnPostgres {
+                feed_ids: feed_ids.iter().map(|id| id.to_string()).collect(),
+            })
+            .execute(pg)?;
+        }
+        AnyConnection::Sqlite(sqlite) => {
+            // The ids as one JSON array: the statement's text stays the same whatever
+            // their number.
+            let ids = serde_json::to_string(feed_ids)
+                .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+            diesel::sql_query(
+                "UPDATE page_versions SET version = version + 1 \
+                 WHERE (user_id, scope) IN (SELECT user_id, id FROM subscriptions \
+                 WHERE feed_id IN (SELECT value FROM json_each(?)))",
+            )
+            .bind::<Text, _>(ids)
+            .execute(sqlite)?;
+        }
+    }
     Ok(())
+}
+
+struct RaiseOnPostgres {
+    feed_ids: Vec<String>,
+}
+
+impl PgStatement for RaiseOnPostgres {
+    fn walk<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql(
+            "UPDATE page_versions SET version = version + 1 \
+             WHERE (user_id, scope) IN (SELECT user_id, id FROM subscriptions \
+             WHERE feed_id = ANY(",
+        );
+        out.push_bind_param::<Array<Text>, _>(&self.feed_ids)?;
+        out.push_sql("))");
+        Ok(())
+    }
 }
 
 /// Asks for a check now, on a person's request. Refused, with how long to wait, when the
@@ -208,8 +261,8 @@ pub struct FetchedFeed<'a> {
     pub status: u16,
 }
 
-/// [`record_feed_fetched`] for a batch of feeds (each at most once): on PostgreSQL three
-/// statements whatever their number, as each statement costs a round trip. Returns how
+/// [`record_feed_fetched`] for a batch of feeds (each at most once): a few statements
+/// whatever their number (one round trip each on PostgreSQL). Returns how
 /// many posts were new for each feed, in the order given.
 pub fn record_feeds_fetched(
     conn: &mut AnyConnection,
@@ -222,35 +275,66 @@ pub fn record_feeds_fetched(
         .iter()
         .map(|f| (f.feed_id, f.parsed.entries.as_slice()))
         .collect();
-    let new_posts = insert_posts_of_feeds(conn, &entries)?;
+    let new_posts = insert_posts_unraised(conn, &entries)?;
     let checked = now();
     match conn {
         AnyConnection::Postgresql(pg) => {
             Prepared(FetchedOnPostgres::new(fetched, checked)).execute(pg)?;
         }
-        AnyConnection::Sqlite(_) => {
-            for f in fetched {
-                diesel::update(feeds::table.find(f.feed_id))
-                    .set((
-                        feeds::title.eq(f.parsed.title.as_deref()),
-                        feeds::site_url.eq(f.parsed.site_url.as_deref()),
-                        feeds::language.eq(f.parsed.language.as_deref()),
-                        feeds::etag.eq(f.validators.etag.as_deref()),
-                        feeds::last_modified.eq(f.validators.last_modified.as_deref()),
-                        feeds::last_checked_at.eq(checked),
-                        feeds::last_success_at.eq(checked),
-                        feeds::next_check_at.eq(f.next_check_at),
-                        feeds::error_count.eq(0),
-                        feeds::last_error.eq(None::<String>),
-                        feeds::erroring_since.eq(None::<NaiveDateTime>),
-                        feeds::last_status.eq(Some(i32::from(f.status))),
-                        feeds::seen_keys.eq(f.parsed.seen.encode()),
-                    ))
-                    .execute(conn)?;
-            }
+        AnyConnection::Sqlite(sqlite) => {
+            let rows: Vec<FetchedOnSqlite> = fetched
+                .iter()
+                .map(|f| FetchedOnSqlite {
+                    feed: f,
+                    checked,
+                    status: i32::from(f.status),
+                    seen_keys: f.parsed.seen.encode(),
+                })
+                .collect();
+            update_from_values(sqlite, &rows)?;
         }
     }
+    // Every fetched feed's row changed (its last check at least), its posts with it.
+    let ids: Vec<&str> = fetched.iter().map(|f| f.feed_id).collect();
+    raise_page_versions(conn, &ids)?;
     Ok(new_posts)
+}
+
+/// A feed row of [`record_feeds_fetched`] on SQLite, one `VALUES` tuple of the batch's
+/// update.
+struct FetchedOnSqlite<'f, 'a> {
+    feed: &'f FetchedFeed<'a>,
+    checked: NaiveDateTime,
+    status: i32,
+    seen_keys: String,
+}
+
+impl SqliteUpdateRow for FetchedOnSqlite<'_, '_> {
+    const VALUES: &'static str = "u (id, title, site_url, language, etag, last_modified, \
+         checked, next_check_at, last_status, seen_keys)";
+    const COLUMNS: usize = 10;
+    const UPDATE: &'static str = "UPDATE feeds SET title = u.title, site_url = u.site_url, \
+         language = u.language, etag = u.etag, last_modified = u.last_modified, \
+         last_checked_at = u.checked, last_success_at = u.checked, \
+         next_check_at = u.next_check_at, error_count = 0, last_error = NULL, \
+         erroring_since = NULL, last_status = u.last_status, seen_keys = u.seen_keys \
+         FROM u WHERE feeds.id = u.id";
+
+    fn bind<'b>(&'b self, out: &mut AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        let f = self.feed;
+        BindList::new(out)
+            .bind::<Text, _>(f.feed_id)?
+            .bind::<Nullable<Text>, _>(&f.parsed.title)?
+            .bind::<Nullable<Text>, _>(&f.parsed.site_url)?
+            .bind::<Nullable<Text>, _>(&f.parsed.language)?
+            .bind::<Nullable<Text>, _>(&f.validators.etag)?
+            .bind::<Nullable<Text>, _>(&f.validators.last_modified)?
+            .bind::<Timestamp, _>(&self.checked)?
+            .bind::<Timestamp, _>(&f.next_check_at)?
+            .bind::<Integer, _>(&self.status)?
+            .bind::<Text, _>(&self.seen_keys)?;
+        Ok(())
+    }
 }
 
 /// The feed rows of [`record_feeds_fetched`] on PostgreSQL, one column per array.
@@ -334,6 +418,23 @@ pub fn insert_new_posts(
 /// [`insert_new_posts`] for many feeds (each at most once), in the order given: on
 /// PostgreSQL one lookup and one insert for them all.
 pub fn insert_posts_of_feeds(
+    conn: &mut AnyConnection,
+    feeds: &[(&str, &[NewEntry])],
+) -> QueryResult<Vec<usize>> {
+    let new = insert_posts_unraised(conn, feeds)?;
+    let with_new: Vec<&str> = feeds
+        .iter()
+        .zip(&new)
+        .filter(|(_, n)| **n > 0)
+        .map(|((id, _), _)| *id)
+        .collect();
+    raise_page_versions(conn, &with_new)?;
+    Ok(new)
+}
+
+/// [`insert_posts_of_feeds`] without raising the pages version: for a caller that raises
+/// it for these feeds anyway.
+fn insert_posts_unraised(
     conn: &mut AnyConnection,
     feeds: &[(&str, &[NewEntry])],
 ) -> QueryResult<Vec<usize>> {
@@ -642,11 +743,12 @@ pub fn record_feed_not_modified(
             feeds::lease_token.eq(None::<String>),
         ))
         .execute(conn)?;
-    Ok(())
+    raise_page_versions(conn, &[feed_id])
 }
 
-/// [`record_feed_not_modified`] for a batch of feeds, each with its next check time: on
-/// PostgreSQL one statement for the batch, as each statement costs a round trip.
+/// [`record_feed_not_modified`] for a batch of feeds, each with its next check time, in one
+/// statement for the batch: on PostgreSQL each statement costs a round trip, on SQLite a
+/// reset and a step of its own.
 pub fn record_feeds_not_modified(
     conn: &mut AnyConnection,
     feeds_next: &[(String, NaiveDateTime)],
@@ -664,13 +766,41 @@ pub fn record_feeds_not_modified(
             })
             .execute(pg)?;
         }
-        AnyConnection::Sqlite(_) => {
-            for (id, next) in feeds_next {
-                record_feed_not_modified(conn, id, *next)?;
-            }
+        AnyConnection::Sqlite(sqlite) => {
+            let checked = now();
+            let rows: Vec<NotModifiedOnSqlite> = feeds_next
+                .iter()
+                .map(|(id, next)| NotModifiedOnSqlite { id, next, checked })
+                .collect();
+            update_from_values(sqlite, &rows)?;
         }
     }
-    Ok(())
+    let ids: Vec<&str> = feeds_next.iter().map(|(id, _)| id.as_str()).collect();
+    raise_page_versions(conn, &ids)
+}
+
+/// A feed row of [`record_feeds_not_modified`] on SQLite.
+struct NotModifiedOnSqlite<'a> {
+    id: &'a String,
+    next: &'a NaiveDateTime,
+    checked: NaiveDateTime,
+}
+
+impl SqliteUpdateRow for NotModifiedOnSqlite<'_> {
+    const VALUES: &'static str = "u (id, next_check_at, checked)";
+    const COLUMNS: usize = 3;
+    const UPDATE: &'static str = "UPDATE feeds SET last_checked_at = u.checked, \
+         last_success_at = u.checked, next_check_at = u.next_check_at, error_count = 0, \
+         last_error = NULL, erroring_since = NULL, last_status = 304, lease_until = NULL, \
+         lease_token = NULL FROM u WHERE feeds.id = u.id";
+
+    fn bind<'b>(&'b self, out: &mut AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        BindList::new(out)
+            .bind::<Text, _>(self.id)?
+            .bind::<Timestamp, _>(self.next)?
+            .bind::<Timestamp, _>(&self.checked)?;
+        Ok(())
+    }
 }
 
 struct NotModifiedOnPostgres {
@@ -716,7 +846,7 @@ pub fn record_feed_error(
             feeds::last_status.eq(failure.status.map(i32::from)),
         ))
         .execute(conn)?;
-    Ok(())
+    raise_page_versions(conn, &[feed_id])
 }
 
 /// What went wrong with one check, for [`record_feed_error`].
@@ -738,6 +868,7 @@ pub fn record_feed_gone(conn: &mut AnyConnection, feed_id: &str) -> QueryResult<
             feeds::last_error.eq("HTTP 410 Gone: the site says this feed was removed for good"),
         ))
         .execute(conn)?;
+    // Its `gone_at` raises the pages version in the database (a trigger).
     Ok(())
 }
 
