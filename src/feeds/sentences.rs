@@ -24,13 +24,40 @@ fn ends_with_abbreviation(head: &str) -> bool {
         || ABBREVIATIONS.contains(&word.to_lowercase().as_str())
 }
 
+/// The bytes a sentence's end may start with: ASCII `.!?`, and the lead byte of `…`
+/// (E2) and of the full-width `。` (E3) and `！？` (EF).
+const MAY_END: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b'.' as usize] = true;
+    table[b'!' as usize] = true;
+    table[b'?' as usize] = true;
+    table[0xE2] = true;
+    table[0xE3] = true;
+    table[0xEF] = true;
+    table
+};
+
 /// The sentences of `text`, trimmed, in order; the last one may lack an ending.
 pub fn sentences(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut start = 0;
-    let mut chars = text.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    // Only a few characters can end a sentence: skip to the next byte that may start one
+    // (ASCII `.!?`, or the lead byte of `…` and the full-width stops) instead of decoding
+    // every character, which was most of a post's reading when it was first stored. Both
+    // kinds of byte only ever start a character, so `i` is always a character boundary.
+    while let Some(offset) = bytes[at..].iter().position(|&b| MAY_END[usize::from(b)]) {
+        let i = at + offset;
+        let Some(c) = text[i..].chars().next() else {
+            break;
+        };
         let end = i + c.len_utf8();
+        at = end;
+        let mut chars = text[end..]
+            .char_indices()
+            .map(|(j, q)| (end + j, q))
+            .peekable();
         let boundary = match c {
             '。' | '！' | '？' => true,
             '.' | '!' | '?' | '…' => {
@@ -47,6 +74,7 @@ pub fn sentences(text: &str) -> Vec<&str> {
                         break;
                     }
                 }
+                at = end_at;
                 let next_is_space = chars.peek().is_none_or(|&(_, n)| n.is_whitespace());
                 let quoted = end_at > end || c != '.';
                 let runs_on = quoted
@@ -79,6 +107,7 @@ pub fn sentences(text: &str) -> Vec<&str> {
             }
             push(&mut out, &text[start..end_at]);
             start = end_at;
+            at = end_at;
         }
     }
     push(&mut out, &text[start..]);

@@ -5,6 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::{NewEntry, ParsedFeed, Validators};
+use crate::db::dialect::feeds::raise_page_versions;
 use crate::db::dialect::{self, feeds::FetchedRow, posts::NewPost};
 use crate::db::schema::{feeds, posts};
 use crate::db::{new_id, now, AnyConnection};
@@ -150,7 +151,7 @@ pub fn make_feed_due_now(conn: &mut AnyConnection, feed_id: &str) -> QueryResult
     diesel::update(feeds::table.find(feed_id))
         .set(feeds::next_check_at.eq(now()))
         .execute(conn)?;
-    Ok(())
+    raise_page_versions(conn, &[feed_id])
 }
 
 /// Asks for a check now, on a person's request. Refused, with how long to wait, when the
@@ -203,8 +204,8 @@ pub struct FetchedFeed<'a> {
     pub status: u16,
 }
 
-/// [`record_feed_fetched`] for a batch of feeds (each at most once): on PostgreSQL three
-/// statements whatever their number, as each statement costs a round trip. Returns how
+/// [`record_feed_fetched`] for a batch of feeds (each at most once): a few statements
+/// whatever their number (one round trip each on PostgreSQL). Returns how
 /// many posts were new for each feed, in the order given.
 pub fn record_feeds_fetched(
     conn: &mut AnyConnection,
@@ -217,7 +218,7 @@ pub fn record_feeds_fetched(
         .iter()
         .map(|f| (f.feed_id, f.parsed.entries.as_slice()))
         .collect();
-    let new_posts = insert_posts_of_feeds(conn, &entries)?;
+    let new_posts = insert_posts_unraised(conn, &entries)?;
     let rows: Vec<FetchedRow> = fetched
         .iter()
         .map(|f| FetchedRow {
@@ -233,6 +234,9 @@ pub fn record_feeds_fetched(
         })
         .collect();
     dialect::feeds::record_fetched(conn, &rows, now())?;
+    // Every fetched feed's row changed (its last check at least), its posts with it.
+    let ids: Vec<&str> = fetched.iter().map(|f| f.feed_id).collect();
+    raise_page_versions(conn, &ids)?;
     Ok(new_posts)
 }
 
@@ -252,6 +256,23 @@ pub fn insert_new_posts(
 /// [`insert_new_posts`] for many feeds (each at most once), in the order given: on
 /// PostgreSQL one lookup and one insert for them all.
 pub fn insert_posts_of_feeds(
+    conn: &mut AnyConnection,
+    feeds: &[(&str, &[NewEntry])],
+) -> QueryResult<Vec<usize>> {
+    let new = insert_posts_unraised(conn, feeds)?;
+    let with_new: Vec<&str> = feeds
+        .iter()
+        .zip(&new)
+        .filter(|(_, n)| **n > 0)
+        .map(|((id, _), _)| *id)
+        .collect();
+    raise_page_versions(conn, &with_new)?;
+    Ok(new)
+}
+
+/// [`insert_posts_of_feeds`] without raising the pages version: for a caller that raises
+/// it for these feeds anyway.
+fn insert_posts_unraised(
     conn: &mut AnyConnection,
     feeds: &[(&str, &[NewEntry])],
 ) -> QueryResult<Vec<usize>> {
@@ -345,16 +366,20 @@ pub fn record_feed_not_modified(
     feed_id: &str,
     next_check_at: NaiveDateTime,
 ) -> QueryResult<()> {
-    dialect::feeds::record_not_modified(conn, feed_id, next_check_at, now())
+    dialect::feeds::record_not_modified(conn, feed_id, next_check_at, now())?;
+    raise_page_versions(conn, &[feed_id])
 }
 
-/// [`record_feed_not_modified`] for a batch of feeds, each with its next check time: on
-/// PostgreSQL one statement for the batch, as each statement costs a round trip.
+/// [`record_feed_not_modified`] for a batch of feeds, each with its next check time, in one
+/// statement for the batch: on PostgreSQL each statement costs a round trip, on SQLite a
+/// reset and a step of its own.
 pub fn record_feeds_not_modified(
     conn: &mut AnyConnection,
     feeds_next: &[(String, NaiveDateTime)],
 ) -> QueryResult<()> {
-    dialect::feeds::record_many_not_modified(conn, feeds_next, now())
+    dialect::feeds::record_many_not_modified(conn, feeds_next, now())?;
+    let ids: Vec<&str> = feeds_next.iter().map(|(id, _)| id.as_str()).collect();
+    raise_page_versions(conn, &ids)
 }
 
 /// A failed fetch or parse: the posts stay, the error is shown on the feed's page.
@@ -375,7 +400,7 @@ pub fn record_feed_error(
             feeds::last_status.eq(failure.status.map(i32::from)),
         ))
         .execute(conn)?;
-    Ok(())
+    raise_page_versions(conn, &[feed_id])
 }
 
 /// What went wrong with one check, for [`record_feed_error`].
@@ -397,6 +422,7 @@ pub fn record_feed_gone(conn: &mut AnyConnection, feed_id: &str) -> QueryResult<
             feeds::last_error.eq("HTTP 410 Gone: the site says this feed was removed for good"),
         ))
         .execute(conn)?;
+    // Its `gone_at` raises the pages version in the database (a trigger).
     Ok(())
 }
 

@@ -381,6 +381,42 @@ async fn one_batch_records_new_posts_unchanged_feeds_and_a_failure_each_as_its_o
 }
 on_both_backends!(one_batch_records_new_posts_unchanged_feeds_and_a_failure_each_as_its_own);
 
+async fn unchanged_feeds_of_one_batch_each_get_their_own_next_check(backend: Backend) {
+    let feeds = FeedServer::start().await;
+    let app = spawn_app(backend).await;
+    app.sign_up("ann@example.com").await;
+    for i in 0..5 {
+        let url = feeds.respond(
+            &format!("/same{i}.xml"),
+            200,
+            &[("content-type", RSS), ("etag", "\"v1\"")],
+            rss(&format!("Same {i}"), &[("a", "A")]),
+        );
+        app.add_feed(&url).await;
+    }
+    app.poll().await;
+    app.make_all_due().await;
+    let checked_from = captionfeed::db::now();
+
+    // All five answer 304 and are written by one statement for the batch.
+    let report = app.poll().await;
+    assert_eq!(report.feeds_checked, 5, "{report:?}");
+    let rows = app.feed_rows().await;
+    let floor = chrono::Duration::from_std(captionfeed::poller::CHECK_FLOOR).expect("floor");
+    for feed in &rows {
+        assert_eq!(feed.last_status, Some(304), "{}", feed.url);
+        assert!(feed.lease_until.is_none() && feed.lease_token.is_none());
+        assert!(feed.last_checked_at.is_some_and(|at| at >= checked_from));
+        assert!(feed.next_check_at >= checked_from + floor, "{}", feed.url);
+    }
+    // Each row got its own next check (the schedule's jitter), not one for all.
+    let mut next: Vec<_> = rows.iter().map(|f| f.next_check_at).collect();
+    next.sort();
+    next.dedup();
+    assert_eq!(next.len(), 5, "{next:?}");
+}
+on_both_backends!(unchanged_feeds_of_one_batch_each_get_their_own_next_check);
+
 async fn a_changed_feed_remembers_its_entries_and_stores_only_the_new_one(backend: Backend) {
     let feeds = FeedServer::start().await;
     let app = spawn_app(backend).await;

@@ -1,15 +1,18 @@
-//! The feeds table's check results, spelled per backend: on PostgreSQL one statement of
-//! arrays for a whole batch (each statement is a round trip), on SQLite one `UPDATE` per
-//! feed (in-process, and a statement per row is what SQLite plans best).
+//! The feeds table's check results, spelled per backend, one statement for a whole batch:
+//! on PostgreSQL of arrays (each statement is a round trip), on SQLite of `VALUES` rows
+//! (each statement is a reset and a step of the single writer), and the pages version
+//! those results raise.
 
 use chrono::NaiveDateTime;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::AstPass;
 use diesel::sql_types::{Array, Integer, Nullable, Text, Timestamp};
+use diesel::sqlite::Sqlite;
 
 use crate::db::prepared::{BindList, PgStatement, Prepared};
 use crate::db::schema::feeds;
+use crate::db::sqlite_batch::{update_from_values, SqliteUpdateRow};
 use crate::db::AnyConnection;
 
 /// One feed's successful fetch, as its row stores it.
@@ -40,29 +43,49 @@ pub fn record_fetched(
         AnyConnection::Postgresql(pg) => {
             Prepared(FetchedOnPostgres::new(fetched, checked)).execute(pg)?;
         }
-        AnyConnection::Sqlite(_) => {
-            for f in fetched {
-                diesel::update(feeds::table.find(f.id))
-                    .set((
-                        feeds::title.eq(f.title),
-                        feeds::site_url.eq(f.site_url),
-                        feeds::language.eq(f.language),
-                        feeds::etag.eq(f.etag),
-                        feeds::last_modified.eq(f.last_modified),
-                        feeds::last_checked_at.eq(checked),
-                        feeds::last_success_at.eq(checked),
-                        feeds::next_check_at.eq(f.next_check_at),
-                        feeds::error_count.eq(0),
-                        feeds::last_error.eq(None::<String>),
-                        feeds::erroring_since.eq(None::<NaiveDateTime>),
-                        feeds::last_status.eq(Some(f.status)),
-                        feeds::seen_keys.eq(&f.seen_keys),
-                    ))
-                    .execute(conn)?;
-            }
+        AnyConnection::Sqlite(sqlite) => {
+            let rows: Vec<FetchedOnSqlite> = fetched
+                .iter()
+                .map(|row| FetchedOnSqlite { row, checked })
+                .collect();
+            update_from_values(sqlite, &rows)?;
         }
     }
     Ok(())
+}
+
+/// A feed row of [`record_fetched`] on SQLite, one `VALUES` tuple of the batch's update.
+struct FetchedOnSqlite<'r, 'a> {
+    row: &'r FetchedRow<'a>,
+    checked: NaiveDateTime,
+}
+
+impl SqliteUpdateRow for FetchedOnSqlite<'_, '_> {
+    const VALUES: &'static str = "u (id, title, site_url, language, etag, last_modified, \
+         checked, next_check_at, last_status, seen_keys)";
+    const COLUMNS: usize = 10;
+    const UPDATE: &'static str = "UPDATE feeds SET title = u.title, site_url = u.site_url, \
+         language = u.language, etag = u.etag, last_modified = u.last_modified, \
+         last_checked_at = u.checked, last_success_at = u.checked, \
+         next_check_at = u.next_check_at, error_count = 0, last_error = NULL, \
+         erroring_since = NULL, last_status = u.last_status, seen_keys = u.seen_keys \
+         FROM u WHERE feeds.id = u.id";
+
+    fn bind<'b>(&'b self, out: &mut AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        let f = self.row;
+        BindList::new(out)
+            .bind::<Text, _>(f.id)?
+            .bind::<Nullable<Text>, _>(&f.title)?
+            .bind::<Nullable<Text>, _>(&f.site_url)?
+            .bind::<Nullable<Text>, _>(&f.language)?
+            .bind::<Nullable<Text>, _>(&f.etag)?
+            .bind::<Nullable<Text>, _>(&f.last_modified)?
+            .bind::<Timestamp, _>(&self.checked)?
+            .bind::<Timestamp, _>(&f.next_check_at)?
+            .bind::<Integer, _>(&f.status)?
+            .bind::<Text, _>(&f.seen_keys)?;
+        Ok(())
+    }
 }
 
 /// The feed rows of [`record_fetched`] on PostgreSQL, one column per array.
@@ -157,8 +180,8 @@ pub fn record_not_modified(
     Ok(())
 }
 
-/// [`record_not_modified`] for a batch of feeds, each with its next check time: on
-/// PostgreSQL one statement for the batch.
+/// [`record_not_modified`] for a batch of feeds, each with its next check time, in one
+/// statement for the batch.
 pub fn record_many_not_modified(
     conn: &mut AnyConnection,
     feeds_next: &[(String, NaiveDateTime)],
@@ -172,13 +195,39 @@ pub fn record_many_not_modified(
             let (ids, next) = feeds_next.iter().cloned().unzip();
             Prepared(NotModifiedOnPostgres { checked, ids, next }).execute(pg)?;
         }
-        AnyConnection::Sqlite(_) => {
-            for (id, next) in feeds_next {
-                record_not_modified(conn, id, *next, checked)?;
-            }
+        AnyConnection::Sqlite(sqlite) => {
+            let rows: Vec<NotModifiedOnSqlite> = feeds_next
+                .iter()
+                .map(|(id, next)| NotModifiedOnSqlite { id, next, checked })
+                .collect();
+            update_from_values(sqlite, &rows)?;
         }
     }
     Ok(())
+}
+
+/// A feed row of [`record_many_not_modified`] on SQLite.
+struct NotModifiedOnSqlite<'a> {
+    id: &'a String,
+    next: &'a NaiveDateTime,
+    checked: NaiveDateTime,
+}
+
+impl SqliteUpdateRow for NotModifiedOnSqlite<'_> {
+    const VALUES: &'static str = "u (id, next_check_at, checked)";
+    const COLUMNS: usize = 3;
+    const UPDATE: &'static str = "UPDATE feeds SET last_checked_at = u.checked, \
+         last_success_at = u.checked, next_check_at = u.next_check_at, error_count = 0, \
+         last_error = NULL, erroring_since = NULL, last_status = 304, lease_until = NULL, \
+         lease_token = NULL FROM u WHERE feeds.id = u.id";
+
+    fn bind<'b>(&'b self, out: &mut AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        BindList::new(out)
+            .bind::<Text, _>(self.id)?
+            .bind::<Timestamp, _>(self.next)?
+            .bind::<Timestamp, _>(&self.checked)?;
+        Ok(())
+    }
 }
 
 struct NotModifiedOnPostgres {
@@ -213,4 +262,55 @@ fn update_checked<'b>(
     out.push_bind_param::<Timestamp, _>(checked)?;
     out.push_sql(", last_success_at = ");
     out.push_bind_param::<Timestamp, _>(checked)
+}
+
+/// Raises the pages version (`page_versions`, see `accounts::sessions`) of every
+/// subscription of these feeds, in one statement. Every write of a check's result (the
+/// feed's health, last and next check, title) or of new posts calls it, once for a whole
+/// batch; a database trigger did it before, once per feed row and once per post, which on
+/// SQLite cost the poller's single writer about as much as those rows' own writes
+/// (migration 2026-12-10-001000_poller_page_versions).
+pub fn raise_page_versions(conn: &mut AnyConnection, feed_ids: &[&str]) -> QueryResult<()> {
+    if feed_ids.is_empty() {
+        return Ok(());
+    }
+    match conn {
+        AnyConnection::Postgresql(pg) => {
+            Prepared(RaiseOnPostgres {
+                feed_ids: feed_ids.iter().map(|id| id.to_string()).collect(),
+            })
+            .execute(pg)?;
+        }
+        AnyConnection::Sqlite(sqlite) => {
+            // The ids as one JSON array: the statement's text stays the same whatever
+            // their number.
+            let ids = serde_json::to_string(feed_ids)
+                .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+            diesel::sql_query(
+                "UPDATE page_versions SET version = version + 1 \
+                 WHERE (user_id, scope) IN (SELECT user_id, id FROM subscriptions \
+                 WHERE feed_id IN (SELECT value FROM json_each(?)))",
+            )
+            .bind::<Text, _>(ids)
+            .execute(sqlite)?;
+        }
+    }
+    Ok(())
+}
+
+struct RaiseOnPostgres {
+    feed_ids: Vec<String>,
+}
+
+impl PgStatement for RaiseOnPostgres {
+    fn walk<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql(
+            "UPDATE page_versions SET version = version + 1 \
+             WHERE (user_id, scope) IN (SELECT user_id, id FROM subscriptions \
+             WHERE feed_id = ANY(",
+        );
+        out.push_bind_param::<Array<Text>, _>(&self.feed_ids)?;
+        out.push_sql("))");
+        Ok(())
+    }
 }
