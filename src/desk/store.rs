@@ -17,7 +17,7 @@ use crate::db::prepared::{BindList, PgStatement, Prepared};
 use crate::db::schema::{captions, feeds, posts, subscriptions};
 use crate::db::sqlite_batch::{insert_or_ignore_returning, SqliteRow};
 use crate::db::{new_id, now, AnyConnection};
-use crate::feeds::store::{latest_feed_posts, Feed, Post};
+use crate::feeds::store::{latest_feed_posts, Feed, FeedId, Post};
 use crate::subscriptions::{mark_backfilled, Subscription};
 
 /// How many posts one pass writes captions for per subscription, so that one
@@ -47,7 +47,7 @@ pub fn post_view(post: &Post, feed: &Feed) -> PostView {
 /// poller). A new subscription gets captions for the feed's newest `backfill` posts once the
 /// feed has been fetched; after that, for every post first seen later. Idempotent: a caption
 /// is unique per (subscription, post, platform, variant). Returns how many were written.
-pub fn write_feed_captions(conn: &mut AnyConnection, feed_id: &str) -> QueryResult<usize> {
+pub fn write_feed_captions(conn: &mut AnyConnection, feed_id: &FeedId) -> QueryResult<usize> {
     write_feed_captions_with(conn, feed_id, &mut CompiledTemplates::new())
 }
 
@@ -59,12 +59,14 @@ pub type CompiledTemplates = template_cache::TemplateCache;
 /// [`write_feed_captions`], with templates compiled earlier in the same batch reused.
 pub fn write_feed_captions_with(
     conn: &mut AnyConnection,
-    feed_id: &str,
+    feed_id: &FeedId,
     compiled: &mut CompiledTemplates,
 ) -> QueryResult<usize> {
-    Ok(write_captions_for_feeds(conn, &[feed_id], compiled)?
-        .values()
-        .sum())
+    Ok(
+        write_captions_for_feeds(conn, &[feed_id.as_str()], compiled)?
+            .values()
+            .sum(),
+    )
 }
 
 /// [`write_feed_captions`] for a batch of feeds: the feeds, their active subscriptions and
@@ -75,11 +77,11 @@ pub fn write_captions_for_feeds(
     conn: &mut AnyConnection,
     feed_ids: &[&str],
     compiled: &mut CompiledTemplates,
-) -> QueryResult<HashMap<String, usize>> {
+) -> QueryResult<HashMap<FeedId, usize>> {
     if feed_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let feeds: HashMap<String, Feed> = crate::on_backend!(&mut *conn, |c| feeds::table
+    let feeds: HashMap<FeedId, Feed> = crate::on_backend!(&mut *conn, |c| feeds::table
         .filter(feeds::id.eq_any(feed_ids))
         .select(Feed::as_select())
         .load::<Feed>(c))?
@@ -137,7 +139,7 @@ pub fn write_captions_for_feeds(
         }
     }
     let written = insert_captions(conn, &rows)?;
-    let mut per_feed: HashMap<String, usize> = HashMap::new();
+    let mut per_feed: HashMap<FeedId, usize> = HashMap::new();
     for subscription in &subscriptions {
         if let Some(n) = written.get(subscription.id.as_str()) {
             *per_feed.entry(subscription.feed_id.clone()).or_default() += n;

@@ -14,10 +14,15 @@ use crate::db::schema::{feeds, posts};
 use crate::db::sqlite_batch::{insert_or_ignore_returning, SqliteRow};
 use crate::db::{new_id, now, AnyConnection};
 
+crate::text_id! {
+    /// The id of a feed, one row shared by every account that follows it.
+    pub struct FeedId;
+}
+
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = feeds)]
 pub struct Feed {
-    pub id: String,
+    pub id: FeedId,
     pub url: String,
     pub title: Option<String>,
     pub site_url: Option<String>,
@@ -72,7 +77,7 @@ impl Feed {
 #[diesel(table_name = posts)]
 pub struct Post {
     pub id: String,
-    pub feed_id: String,
+    pub feed_id: FeedId,
     pub entry_key: String,
     pub title: String,
     pub url: Option<String>,
@@ -142,7 +147,7 @@ pub fn find_or_create_feed(conn: &mut AnyConnection, url: &str) -> QueryResult<F
         .first(conn)
 }
 
-pub fn feed_by_id(conn: &mut AnyConnection, feed_id: &str) -> QueryResult<Option<Feed>> {
+pub fn feed_by_id(conn: &mut AnyConnection, feed_id: &FeedId) -> QueryResult<Option<Feed>> {
     feeds::table
         .find(feed_id)
         .select(Feed::as_select())
@@ -151,7 +156,7 @@ pub fn feed_by_id(conn: &mut AnyConnection, feed_id: &str) -> QueryResult<Option
 }
 
 /// Makes a feed due now (a new subscriber wants it fetched at once).
-pub fn make_feed_due_now(conn: &mut AnyConnection, feed_id: &str) -> QueryResult<()> {
+pub fn make_feed_due_now(conn: &mut AnyConnection, feed_id: &FeedId) -> QueryResult<()> {
     diesel::update(feeds::table.find(feed_id))
         .set(feeds::next_check_at.eq(now()))
         .execute(conn)?;
@@ -183,7 +188,7 @@ pub fn request_feed_check(
 /// feed's metadata and validators. Returns how many posts were new.
 pub fn record_feed_fetched(
     conn: &mut AnyConnection,
-    feed_id: &str,
+    feed_id: &FeedId,
     parsed: &ParsedFeed,
     validators: &Validators,
     next_check_at: NaiveDateTime,
@@ -201,7 +206,7 @@ pub fn record_feed_fetched(
 
 /// One successful fetch, for [`record_feeds_fetched`].
 pub struct FetchedFeed<'a> {
-    pub feed_id: &'a str,
+    pub feed_id: &'a FeedId,
     pub parsed: &'a ParsedFeed,
     pub validators: &'a Validators,
     pub next_check_at: NaiveDateTime,
@@ -220,7 +225,7 @@ pub fn record_feeds_fetched(
     }
     let entries: Vec<(&str, &[NewEntry])> = fetched
         .iter()
-        .map(|f| (f.feed_id, f.parsed.entries.as_slice()))
+        .map(|f| (f.feed_id.as_str(), f.parsed.entries.as_slice()))
         .collect();
     let new_posts = insert_posts_of_feeds(conn, &entries)?;
     let checked = now();
@@ -271,7 +276,7 @@ impl FetchedOnPostgres {
     fn new(fetched: &[FetchedFeed<'_>], checked: NaiveDateTime) -> Self {
         FetchedOnPostgres {
             checked,
-            ids: fetched.iter().map(|f| f.feed_id.to_owned()).collect(),
+            ids: fetched.iter().map(|f| f.feed_id.0.clone()).collect(),
             titles: fetched.iter().map(|f| f.parsed.title.clone()).collect(),
             site_urls: fetched.iter().map(|f| f.parsed.site_url.clone()).collect(),
             languages: fetched.iter().map(|f| f.parsed.language.clone()).collect(),
@@ -323,10 +328,10 @@ impl PgStatement for FetchedOnPostgres {
 /// the insert ignores keys stored meanwhile.
 pub fn insert_new_posts(
     conn: &mut AnyConnection,
-    feed_id: &str,
+    feed_id: &FeedId,
     entries: &[NewEntry],
 ) -> QueryResult<usize> {
-    Ok(insert_posts_of_feeds(conn, &[(feed_id, entries)])?
+    Ok(insert_posts_of_feeds(conn, &[(feed_id.as_str(), entries)])?
         .iter()
         .sum())
 }
@@ -625,7 +630,7 @@ impl SqliteRow for NewPost<'_> {
 /// still holds it.
 pub fn record_feed_not_modified(
     conn: &mut AnyConnection,
-    feed_id: &str,
+    feed_id: &FeedId,
     next_check_at: NaiveDateTime,
 ) -> QueryResult<()> {
     let checked = now();
@@ -649,7 +654,7 @@ pub fn record_feed_not_modified(
 /// PostgreSQL one statement for the batch, as each statement costs a round trip.
 pub fn record_feeds_not_modified(
     conn: &mut AnyConnection,
-    feeds_next: &[(String, NaiveDateTime)],
+    feeds_next: &[(FeedId, NaiveDateTime)],
 ) -> QueryResult<()> {
     match conn {
         AnyConnection::Postgresql(pg) => {
@@ -675,7 +680,7 @@ pub fn record_feeds_not_modified(
 
 struct NotModifiedOnPostgres {
     checked: NaiveDateTime,
-    ids: Vec<String>,
+    ids: Vec<FeedId>,
     next: Vec<NaiveDateTime>,
 }
 
@@ -702,7 +707,7 @@ impl PgStatement for NotModifiedOnPostgres {
 /// `since` is when this run of errors began (now, for its first error).
 pub fn record_feed_error(
     conn: &mut AnyConnection,
-    feed_id: &str,
+    feed_id: &FeedId,
     failure: &FeedFailure<'_>,
     next_check_at: NaiveDateTime,
 ) -> QueryResult<()> {
@@ -728,7 +733,7 @@ pub struct FeedFailure<'a> {
 }
 
 /// A 410 Gone: the feed is stopped for good and its page says so. The posts stay.
-pub fn record_feed_gone(conn: &mut AnyConnection, feed_id: &str) -> QueryResult<()> {
+pub fn record_feed_gone(conn: &mut AnyConnection, feed_id: &FeedId) -> QueryResult<()> {
     let at = now();
     diesel::update(feeds::table.find(feed_id))
         .set((
@@ -744,7 +749,7 @@ pub fn record_feed_gone(conn: &mut AnyConnection, feed_id: &str) -> QueryResult<
 /// Remembers a permanent redirect being watched (see `poller::redirects`).
 pub fn record_redirect_seen(
     conn: &mut AnyConnection,
-    feed_id: &str,
+    feed_id: &FeedId,
     to: Option<&str>,
     first_seen_at: Option<NaiveDateTime>,
     count: i32,
@@ -763,7 +768,7 @@ pub fn record_redirect_seen(
 /// but the watch, when another feed row already has that URL: merging two feeds'
 /// subscriptions and posts is not worth the risk of duplicate captions, and the old URL
 /// keeps working through the redirect.
-pub fn move_feed_url(conn: &mut AnyConnection, feed_id: &str, to: &str) -> QueryResult<bool> {
+pub fn move_feed_url(conn: &mut AnyConnection, feed_id: &FeedId, to: &str) -> QueryResult<bool> {
     record_redirect_seen(conn, feed_id, None, None, 0)?;
     let taken = feeds::table
         .filter(feeds::url.eq(to))
@@ -793,7 +798,7 @@ pub fn move_feed_url(conn: &mut AnyConnection, feed_id: &str, to: &str) -> Query
 /// The newest posts of a feed by when they were first seen (at most `limit`).
 pub fn latest_feed_posts(
     conn: &mut AnyConnection,
-    feed_id: &str,
+    feed_id: &FeedId,
     limit: i64,
 ) -> QueryResult<Vec<Post>> {
     posts::table
@@ -807,7 +812,7 @@ pub fn latest_feed_posts(
 /// Posts of a feed first seen after `after`, oldest first.
 pub fn feed_posts_seen_after(
     conn: &mut AnyConnection,
-    feed_id: &str,
+    feed_id: &FeedId,
     after: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<Vec<Post>> {
@@ -820,7 +825,7 @@ pub fn feed_posts_seen_after(
         .load(conn)
 }
 
-pub fn count_feed_posts(conn: &mut AnyConnection, feed_id: &str) -> QueryResult<i64> {
+pub fn count_feed_posts(conn: &mut AnyConnection, feed_id: &FeedId) -> QueryResult<i64> {
     posts::table
         .filter(posts::feed_id.eq(feed_id))
         .count()
@@ -834,8 +839,8 @@ pub fn stop_feed(
     url: &str,
     note: &str,
     at: NaiveDateTime,
-) -> QueryResult<Option<String>> {
-    let id: Option<String> = feeds::table
+) -> QueryResult<Option<FeedId>> {
+    let id: Option<FeedId> = feeds::table
         .filter(feeds::url.eq(url))
         .select(feeds::id)
         .first(conn)
@@ -855,11 +860,11 @@ pub fn stop_host(
     at: NaiveDateTime,
 ) -> QueryResult<Vec<String>> {
     let host = host.trim().to_ascii_lowercase();
-    let all: Vec<(String, String)> = feeds::table
+    let all: Vec<(FeedId, String)> = feeds::table
         .filter(feeds::stopped_at.is_null())
         .select((feeds::id, feeds::url))
         .load(conn)?;
-    let on_host: Vec<(String, String)> = all
+    let on_host: Vec<(FeedId, String)> = all
         .into_iter()
         .filter(|(_, url)| {
             url::Url::parse(url)
@@ -871,14 +876,14 @@ pub fn stop_host(
                 .is_some_and(|h| h == host)
         })
         .collect();
-    let ids: Vec<String> = on_host.iter().map(|(id, _)| id.clone()).collect();
+    let ids: Vec<FeedId> = on_host.iter().map(|(id, _)| id.clone()).collect();
     stop_feeds(conn, &ids, note, at)?;
     Ok(on_host.into_iter().map(|(_, url)| url).collect())
 }
 
 fn stop_feeds(
     conn: &mut AnyConnection,
-    ids: &[String],
+    ids: &[FeedId],
     note: &str,
     at: NaiveDateTime,
 ) -> QueryResult<()> {

@@ -12,7 +12,7 @@ use crate::captions::{
 };
 use crate::db::schema::{feeds, subscriptions};
 use crate::db::{new_id, now, AnyConnection, DbError};
-use crate::feeds::store::{find_or_create_feed, make_feed_due_now, Feed};
+use crate::feeds::store::{find_or_create_feed, make_feed_due_now, Feed, FeedId};
 use crate::publish::connections;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -20,7 +20,7 @@ use crate::publish::connections;
 pub struct Subscription {
     pub id: String,
     pub user_id: String,
-    pub feed_id: String,
+    pub feed_id: FeedId,
     pub platforms: String,
     pub paused: bool,
     pub backfill: i32,
@@ -313,7 +313,10 @@ pub fn set_mastodon_limit(
 }
 
 /// The active subscriptions of a feed (feed-level: for the poller).
-pub fn active_for_feed(conn: &mut AnyConnection, feed_id: &str) -> QueryResult<Vec<Subscription>> {
+pub fn active_for_feed(
+    conn: &mut AnyConnection,
+    feed_id: &FeedId,
+) -> QueryResult<Vec<Subscription>> {
     subscriptions::table
         .filter(subscriptions::feed_id.eq(feed_id))
         .filter(subscriptions::paused.eq(false))
