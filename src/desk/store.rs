@@ -18,7 +18,7 @@ use crate::db::schema::{captions, feeds, posts, subscriptions};
 use crate::db::sqlite_batch::{insert_or_ignore_returning, SqliteRow};
 use crate::db::{new_id, now, AnyConnection};
 use crate::feeds::store::{latest_feed_posts, Feed, FeedId, Post};
-use crate::subscriptions::{mark_backfilled, Subscription};
+use crate::subscriptions::{mark_backfilled, Subscription, SubscriptionId};
 
 /// How many posts one pass writes captions for per subscription, so that one
 /// enormous feed cannot hold a transaction for long; the rest follow on the next pass.
@@ -153,11 +153,11 @@ pub fn write_captions_for_feeds(
 fn posts_without_captions_of(
     conn: &mut AnyConnection,
     subscription_ids: &[&str],
-) -> QueryResult<HashMap<String, Vec<Post>>> {
+) -> QueryResult<HashMap<SubscriptionId, Vec<Post>>> {
     if subscription_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows: Vec<(String, Post)> = crate::on_backend!(&mut *conn, |c| {
+    let rows: Vec<(SubscriptionId, Post)> = crate::on_backend!(&mut *conn, |c| {
         posts::table
             .inner_join(subscriptions::table.on(subscriptions::feed_id.eq(posts::feed_id)))
             .filter(subscriptions::id.eq_any(subscription_ids))
@@ -173,9 +173,9 @@ fn posts_without_captions_of(
             )))
             .order((posts::first_seen_at.asc(), posts::id.asc()))
             .select((subscriptions::id, Post::as_select()))
-            .load::<(String, Post)>(c)
+            .load::<(SubscriptionId, Post)>(c)
     })?;
-    let mut by_subscription: HashMap<String, Vec<Post>> = HashMap::new();
+    let mut by_subscription: HashMap<SubscriptionId, Vec<Post>> = HashMap::new();
     for (subscription, post) in rows {
         let posts = by_subscription.entry(subscription).or_default();
         // The rest follow on the next pass, as with one subscription at a time.
@@ -211,7 +211,7 @@ impl CaptionRow {
         CaptionRow {
             id: new_id(),
             user_id: subscription.user_id.clone(),
-            subscription_id: subscription.id.clone(),
+            subscription_id: subscription.id.0.clone(),
             post_id: post.id.clone(),
             platform: caption.platform.id(),
             variant: caption.variant,
@@ -405,7 +405,7 @@ pub fn requests(subscription: &Subscription, templates: &TemplateSet) -> Vec<(Pl
 #[diesel(table_name = captions)]
 pub struct StoredCaption {
     pub id: String,
-    pub subscription_id: String,
+    pub subscription_id: SubscriptionId,
     pub post_id: String,
     pub platform: String,
     pub variant: String,
@@ -467,7 +467,7 @@ type CaptionWithPost = (
 pub fn list_account_captions(
     conn: &mut AnyConnection,
     user: &UserId,
-    subscription_id: Option<&str>,
+    subscription_id: Option<&SubscriptionId>,
     limit: i64,
 ) -> QueryResult<Vec<PostCaptions>> {
     let mut query = captions::table
@@ -539,7 +539,7 @@ pub fn latest_account_posts(
 pub fn latest_posts(
     conn: &mut AnyConnection,
     user: &UserId,
-    subscription: Option<&str>,
+    subscription: Option<&SubscriptionId>,
     n: i64,
 ) -> QueryResult<Vec<(PostView, Settings)>> {
     let mut query = posts::table
@@ -547,7 +547,7 @@ pub fn latest_posts(
         .filter(subscriptions::user_id.eq(user.as_str()))
         .into_boxed();
     if let Some(subscription) = subscription {
-        query = query.filter(subscriptions::id.eq(subscription.to_owned()));
+        query = query.filter(subscriptions::id.eq(subscription.clone()));
     }
     let rows: Vec<(Post, (Feed, Subscription))> = query
         .order((posts::first_seen_at.desc(), posts::id.asc()))

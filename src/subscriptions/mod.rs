@@ -15,10 +15,16 @@ use crate::db::{new_id, now, AnyConnection, DbError};
 use crate::feeds::store::{find_or_create_feed, make_feed_due_now, Feed, FeedId};
 use crate::publish::connections;
 
+crate::text_id! {
+    /// The id of an account's subscription to a feed: what the pages and the API call the
+    /// account's feed.
+    pub struct SubscriptionId;
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = subscriptions)]
 pub struct Subscription {
-    pub id: String,
+    pub id: SubscriptionId,
     pub user_id: String,
     pub feed_id: FeedId,
     pub platforms: String,
@@ -174,7 +180,7 @@ pub fn subscribe(
     // A connected Mastodon instance's limit applies to every feed, followed before
     // connecting or after.
     let mastodon_limit = connections::post_limit(conn, user, Platform::Mastodon)?;
-    let id = new_id();
+    let id = SubscriptionId(new_id());
     let inserted = crate::insert_or_ignore!(
         conn,
         subscriptions::table,
@@ -217,7 +223,7 @@ pub fn list(conn: &mut AnyConnection, user: &UserId) -> Result<Vec<SubscribedFee
 pub fn get(
     conn: &mut AnyConnection,
     user: &UserId,
-    subscription_id: &str,
+    subscription_id: &SubscriptionId,
 ) -> Result<Option<SubscribedFeed>, DbError> {
     let row: Option<(Subscription, Feed)> = subscriptions::table
         .inner_join(feeds::table)
@@ -233,7 +239,7 @@ pub fn get(
 pub fn delete(
     conn: &mut AnyConnection,
     user: &UserId,
-    subscription_id: &str,
+    subscription_id: &SubscriptionId,
 ) -> Result<bool, DbError> {
     let removed = diesel::delete(
         subscriptions::table
@@ -266,7 +272,7 @@ pub struct CaptionSettings {
 pub fn update_settings(
     conn: &mut AnyConnection,
     user: &UserId,
-    subscription_id: &str,
+    subscription_id: &SubscriptionId,
     settings: &CaptionSettings,
 ) -> Result<bool, DbError> {
     let target = || {
@@ -328,7 +334,7 @@ pub fn active_for_feed(
 /// Records that a subscription's backfill is done (feed-level: for the poller).
 pub fn mark_backfilled(
     conn: &mut AnyConnection,
-    subscription_id: &str,
+    subscription_id: &SubscriptionId,
     at: NaiveDateTime,
 ) -> QueryResult<()> {
     diesel::update(subscriptions::table.find(subscription_id))

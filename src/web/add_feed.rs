@@ -164,5 +164,5 @@ async fn followed_as(
         .map_err(AddFeedError::Db)?
         .into_iter()
         .find(|s| s.feed.url == url)
-        .map(|s| s.subscription.id))
+        .map(|s| s.subscription.id.0))
 }

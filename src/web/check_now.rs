@@ -5,7 +5,7 @@ use std::time::Duration;
 use super::AppState;
 use crate::accounts::UserId;
 use crate::db::DbError;
-use crate::subscriptions::{self, SubscribedFeed};
+use crate::subscriptions::{self, SubscribedFeed, SubscriptionId};
 
 pub enum CheckNow {
     /// The poller was woken and checks the feed within seconds.
@@ -31,7 +31,9 @@ pub async fn check_now(
     let answer = state
         .db
         .run(move |conn| {
-            let Some(subscribed) = subscriptions::get(conn, &id, &subscription_id)? else {
+            let Some(subscribed) =
+                subscriptions::get(conn, &id, &SubscriptionId::from(subscription_id.as_str()))?
+            else {
                 return Ok::<_, DbError>(CheckNow::NotFound);
             };
             // With billing on, a request never checks a feed sooner than the plans allow.
