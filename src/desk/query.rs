@@ -8,7 +8,7 @@ use super::CaptionStatus;
 use crate::accounts::UserId;
 use crate::db::schema::{captions, feeds, posts, subscriptions};
 use crate::db::AnyConnection;
-use crate::feeds::store::Post;
+use crate::feeds::store::{Post, PostId};
 use crate::subscriptions::SubscriptionId;
 
 /// Which captions to list.
@@ -162,7 +162,7 @@ pub fn list_posts_page(
 pub fn post_with_captions(
     conn: &mut AnyConnection,
     user: &UserId,
-    post_id: &str,
+    post_id: &PostId,
 ) -> QueryResult<Option<(AccountPost, Vec<StoredCaption>)>> {
     let found: Option<(Post, SubscriptionId)> = posts::table
         .inner_join(feeds::table.inner_join(subscriptions::table))

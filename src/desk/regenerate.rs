@@ -18,7 +18,7 @@ use crate::accounts::UserId;
 use crate::captions::{generate_with, Caption, TemplateSet};
 use crate::db::schema::{captions, feeds, posts, subscriptions};
 use crate::db::{new_id, AnyConnection};
-use crate::feeds::store::{Feed, Post};
+use crate::feeds::store::{Feed, Post, PostId};
 use crate::subscriptions::{Subscription, SubscriptionId};
 
 /// How far back a change reaches, by when posts were first seen.
@@ -182,7 +182,7 @@ fn active_subscriptions(
 #[diesel(table_name = captions)]
 struct Existing {
     id: String,
-    post_id: String,
+    post_id: PostId,
     platform: String,
     variant: String,
     body: String,

@@ -17,7 +17,7 @@ use crate::db::prepared::{BindList, PgStatement, Prepared};
 use crate::db::schema::{captions, feeds, posts, subscriptions};
 use crate::db::sqlite_batch::{insert_or_ignore_returning, SqliteRow};
 use crate::db::{new_id, now, AnyConnection};
-use crate::feeds::store::{latest_feed_posts, Feed, FeedId, Post};
+use crate::feeds::store::{latest_feed_posts, Feed, FeedId, Post, PostId};
 use crate::subscriptions::{mark_backfilled, Subscription, SubscriptionId};
 
 /// How many posts one pass writes captions for per subscription, so that one
@@ -212,7 +212,7 @@ impl CaptionRow {
             id: new_id(),
             user_id: subscription.user_id.clone(),
             subscription_id: subscription.id.0.clone(),
-            post_id: post.id.clone(),
+            post_id: post.id.0.clone(),
             platform: caption.platform.id(),
             variant: caption.variant,
             body: caption.text,
@@ -406,7 +406,7 @@ pub fn requests(subscription: &Subscription, templates: &TemplateSet) -> Vec<(Pl
 pub struct StoredCaption {
     pub id: String,
     pub subscription_id: SubscriptionId,
-    pub post_id: String,
+    pub post_id: PostId,
     pub platform: String,
     pub variant: String,
     pub body: String,
@@ -442,7 +442,7 @@ impl StoredCaption {
 /// A post with the account's captions for it.
 #[derive(Debug, Clone)]
 pub struct PostCaptions {
-    pub post_id: String,
+    pub post_id: PostId,
     pub title: String,
     pub url: Option<String>,
     pub published_at: Option<NaiveDateTime>,
@@ -495,7 +495,7 @@ pub fn list_account_captions(
         ))
         .load(conn)?;
     let mut grouped: Vec<PostCaptions> = Vec::new();
-    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut index: std::collections::HashMap<PostId, usize> = std::collections::HashMap::new();
     for (caption, title, url, published_at, image_url, feed_title, feed_url) in rows {
         match index.get(&caption.post_id) {
             Some(&i) => grouped[i].captions.push(caption),

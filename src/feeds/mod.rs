@@ -34,4 +34,4 @@ pub use error::FetchError;
 pub use fetch::{FetchConfig, FetchOutcome, FetchReport, Fetcher, Hop, Validators};
 pub use parse::{parse_feed, parse_feed_except, NewEntry, ParseError, ParsedFeed};
 pub mod store;
-pub use store::FeedId;
+pub use store::{FeedId, PostId};

@@ -19,6 +19,11 @@ crate::text_id! {
     pub struct FeedId;
 }
 
+crate::text_id! {
+    /// The id of a post: one entry of one feed, stored once for every account.
+    pub struct PostId;
+}
+
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = feeds)]
 pub struct Feed {
@@ -76,7 +81,7 @@ impl Feed {
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = posts)]
 pub struct Post {
-    pub id: String,
+    pub id: PostId,
     pub feed_id: FeedId,
     pub entry_key: String,
     pub title: String,

@@ -9,6 +9,7 @@ use super::error::ApiError;
 use super::paging::{decode_cursor, encode_cursor, page_limit};
 use super::rfc3339;
 use crate::desk::query::{list_posts_page, post_with_captions, AccountPost};
+use crate::feeds::PostId;
 use crate::subscriptions::SubscriptionId;
 use crate::web::AppState;
 
@@ -62,7 +63,7 @@ fn summary(p: AccountPost) -> PostSummary {
     PostSummary {
         published: p.post.published_at.as_ref().map(rfc3339),
         first_seen_at: rfc3339(&p.post.first_seen_at),
-        id: p.post.id,
+        id: p.post.id.0,
         feed_id: p.subscription_id.0,
         title: p.post.title,
         url: p.post.url,
@@ -129,7 +130,7 @@ pub async fn show(
     user: ApiUser,
     path: web::Path<String>,
 ) -> Result<web::Json<PostWithCaptions>, ApiError> {
-    let (id, post_id) = (user.id(), path.into_inner());
+    let (id, post_id) = (user.id(), PostId(path.into_inner()));
     let (post, captions) = state
         .db
         .run(move |conn| {
