@@ -106,7 +106,7 @@ async fn bench(label: &str, url: DatabaseUrl) {
         .await
         .expect("subscribe");
 
-    let make_due = |db: captionfeed::db::Db, id: String| async move {
+    let make_due = |db: captionfeed::db::Db, id: captionfeed::feeds::FeedId| async move {
         db.run(move |conn| {
             captionfeed::feeds::store::make_feed_due_now(conn, &id).map_err(DbError::from)
         })

@@ -32,6 +32,7 @@ use crate::config::Settings;
 use crate::db::schema::{captions, post_images, posts, subscriptions};
 use crate::db::{now, AnyConnection, Db, DbError};
 use crate::feeds::reading::{self, SummarySource};
+use crate::feeds::store::PostId;
 use crate::feeds::{
     normalize, sentences, FetchConfig, FetchError, FetchOutcome, Fetcher, Validators,
 };
@@ -56,7 +57,7 @@ pub struct StoredImage {
 pub fn image_for_account(
     conn: &mut AnyConnection,
     user: &UserId,
-    post_id: &str,
+    post_id: &PostId,
 ) -> QueryResult<Option<StoredImage>> {
     let row: Option<(Option<String>, Option<Vec<u8>>)> = post_images::table
         .inner_join(posts::table)
@@ -78,7 +79,7 @@ pub fn image_for_account(
 /// A post waiting for its image (feed-level: for the worker).
 #[derive(Debug, Queryable)]
 struct Due {
-    id: String,
+    id: PostId,
     url: Option<String>,
     image_url: Option<String>,
     summary_source: String,
@@ -148,7 +149,7 @@ const QUEUE: Queue = Queue {
 /// A post this replica holds the lease on, until it records what its try found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claimed {
-    pub post_id: String,
+    pub post_id: PostId,
     token: String,
     /// Tries made before this one.
     attempts: i32,
@@ -160,7 +161,7 @@ pub struct Claimed {
 /// under a token only this claim can [`record`] with.
 pub fn claim(
     conn: &mut AnyConnection,
-    post_id: &str,
+    post_id: &PostId,
     at: NaiveDateTime,
 ) -> QueryResult<Option<Claimed>> {
     crate::insert_or_ignore!(
@@ -186,7 +187,7 @@ pub fn claim(
         .first(conn)
         .optional()?;
     Ok(attempts.map(|attempts| Claimed {
-        post_id: post_id.to_string(),
+        post_id: post_id.clone(),
         token: claim.token,
         attempts,
     }))
@@ -466,7 +467,7 @@ pub fn extension(content_type: &str) -> &'static str {
 /// text (a post whose summary changed meanwhile keeps it).
 fn record_description(
     conn: &mut AnyConnection,
-    post_id: &str,
+    post_id: &PostId,
     description: &str,
 ) -> QueryResult<()> {
     diesel::update(

@@ -12,6 +12,7 @@ mod pool;
 pub mod prepared;
 pub mod schema;
 pub mod sqlite_batch;
+mod text_id;
 
 use std::time::Duration;
 

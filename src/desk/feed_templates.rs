@@ -8,12 +8,13 @@ use super::templates_store::StoredTemplate;
 use crate::accounts::UserId;
 use crate::db::schema::feed_templates;
 use crate::db::AnyConnection;
+use crate::subscriptions::SubscriptionId;
 
 /// The feed's own templates, by platform then variant.
 pub fn list(
     conn: &mut AnyConnection,
     user: &UserId,
-    subscription_id: &str,
+    subscription_id: &SubscriptionId,
 ) -> QueryResult<Vec<StoredTemplate>> {
     feed_templates::table
         .filter(feed_templates::user_id.eq(user.as_str()))

@@ -8,7 +8,8 @@ use super::CaptionStatus;
 use crate::accounts::UserId;
 use crate::db::schema::{captions, feeds, posts, subscriptions};
 use crate::db::AnyConnection;
-use crate::feeds::store::Post;
+use crate::feeds::store::{Post, PostId};
+use crate::subscriptions::SubscriptionId;
 
 /// Which captions to list.
 #[derive(Debug, Default, Clone)]
@@ -116,7 +117,7 @@ pub fn serve_captions_page(
 #[derive(Debug, Clone)]
 pub struct AccountPost {
     pub post: Post,
-    pub subscription_id: String,
+    pub subscription_id: SubscriptionId,
 }
 
 /// Up to `limit` posts of the account's feeds, newest first (by when they were first seen,
@@ -124,7 +125,7 @@ pub struct AccountPost {
 pub fn list_posts_page(
     conn: &mut AnyConnection,
     user: &UserId,
-    subscription_id: Option<&str>,
+    subscription_id: Option<&SubscriptionId>,
     after: Option<&(NaiveDateTime, String)>,
     limit: i64,
 ) -> QueryResult<Vec<AccountPost>> {
@@ -133,7 +134,7 @@ pub fn list_posts_page(
         .filter(subscriptions::user_id.eq(user.as_str()))
         .into_boxed();
     if let Some(id) = subscription_id {
-        query = query.filter(subscriptions::id.eq(id.to_string()));
+        query = query.filter(subscriptions::id.eq(id.clone()));
     }
     if let Some((at, id)) = after {
         query = query.filter(
@@ -142,7 +143,7 @@ pub fn list_posts_page(
                 .or(posts::first_seen_at.eq(*at).and(posts::id.lt(id.clone()))),
         );
     }
-    let rows: Vec<(Post, String)> = query
+    let rows: Vec<(Post, SubscriptionId)> = query
         .order((posts::first_seen_at.desc(), posts::id.desc()))
         .limit(limit)
         .select((Post::as_select(), subscriptions::id))
@@ -161,9 +162,9 @@ pub fn list_posts_page(
 pub fn post_with_captions(
     conn: &mut AnyConnection,
     user: &UserId,
-    post_id: &str,
+    post_id: &PostId,
 ) -> QueryResult<Option<(AccountPost, Vec<StoredCaption>)>> {
-    let found: Option<(Post, String)> = posts::table
+    let found: Option<(Post, SubscriptionId)> = posts::table
         .inner_join(feeds::table.inner_join(subscriptions::table))
         .filter(subscriptions::user_id.eq(user.as_str()))
         .filter(posts::id.eq(post_id))

@@ -18,8 +18,8 @@ use crate::accounts::UserId;
 use crate::captions::{generate_with, Caption, TemplateSet};
 use crate::db::schema::{captions, feeds, posts, subscriptions};
 use crate::db::{new_id, AnyConnection};
-use crate::feeds::store::{Feed, Post};
-use crate::subscriptions::Subscription;
+use crate::feeds::store::{Feed, Post, PostId};
+use crate::subscriptions::{Subscription, SubscriptionId};
 
 /// How far back a change reaches, by when posts were first seen.
 pub const WINDOW_DAYS: i64 = 7;
@@ -123,7 +123,7 @@ fn captions_word(n: usize) -> &'static str {
 pub fn for_subscription(
     conn: &mut AnyConnection,
     user: &UserId,
-    subscription_id: &str,
+    subscription_id: &SubscriptionId,
     at: NaiveDateTime,
 ) -> QueryResult<Regenerated> {
     let found = active_subscriptions(conn, user, Some(subscription_id))?;
@@ -160,7 +160,7 @@ pub fn for_account(
 fn active_subscriptions(
     conn: &mut AnyConnection,
     user: &UserId,
-    only: Option<&str>,
+    only: Option<&SubscriptionId>,
 ) -> QueryResult<Vec<(Subscription, Feed)>> {
     let mut query = subscriptions::table
         .inner_join(feeds::table)
@@ -182,7 +182,7 @@ fn active_subscriptions(
 #[diesel(table_name = captions)]
 struct Existing {
     id: String,
-    post_id: String,
+    post_id: PostId,
     platform: String,
     variant: String,
     body: String,

@@ -12,8 +12,8 @@ use crate::captions::{generate_with, Platform, PostView, Settings, TemplateSet};
 use crate::db::dialect::captions::{insert_captions, CaptionRow};
 use crate::db::schema::{captions, feeds, posts, subscriptions};
 use crate::db::{new_id, now, AnyConnection};
-use crate::feeds::store::{latest_feed_posts, Feed, Post};
-use crate::subscriptions::{mark_backfilled, Subscription};
+use crate::feeds::store::{latest_feed_posts, Feed, FeedId, Post, PostId};
+use crate::subscriptions::{mark_backfilled, Subscription, SubscriptionId};
 
 /// How many posts one pass writes captions for per subscription, so that one
 /// enormous feed cannot hold a transaction for long; the rest follow on the next pass.
@@ -42,7 +42,7 @@ pub fn post_view(post: &Post, feed: &Feed) -> PostView {
 /// poller). A new subscription gets captions for the feed's newest `backfill` posts once the
 /// feed has been fetched; after that, for every post first seen later. Idempotent: a caption
 /// is unique per (subscription, post, platform, variant). Returns how many were written.
-pub fn write_feed_captions(conn: &mut AnyConnection, feed_id: &str) -> QueryResult<usize> {
+pub fn write_feed_captions(conn: &mut AnyConnection, feed_id: &FeedId) -> QueryResult<usize> {
     write_feed_captions_with(conn, feed_id, &mut CompiledTemplates::new())
 }
 
@@ -54,12 +54,14 @@ pub type CompiledTemplates = template_cache::TemplateCache;
 /// [`write_feed_captions`], with templates compiled earlier in the same batch reused.
 pub fn write_feed_captions_with(
     conn: &mut AnyConnection,
-    feed_id: &str,
+    feed_id: &FeedId,
     compiled: &mut CompiledTemplates,
 ) -> QueryResult<usize> {
-    Ok(write_captions_for_feeds(conn, &[feed_id], compiled)?
-        .values()
-        .sum())
+    Ok(
+        write_captions_for_feeds(conn, &[feed_id.as_str()], compiled)?
+            .values()
+            .sum(),
+    )
 }
 
 /// [`write_feed_captions`] for a batch of feeds: the feeds, their active subscriptions and
@@ -70,11 +72,11 @@ pub fn write_captions_for_feeds(
     conn: &mut AnyConnection,
     feed_ids: &[&str],
     compiled: &mut CompiledTemplates,
-) -> QueryResult<HashMap<String, usize>> {
+) -> QueryResult<HashMap<FeedId, usize>> {
     if feed_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let feeds: HashMap<String, Feed> = crate::on_backend!(&mut *conn, |c| feeds::table
+    let feeds: HashMap<FeedId, Feed> = crate::on_backend!(&mut *conn, |c| feeds::table
         .filter(feeds::id.eq_any(feed_ids))
         .select(Feed::as_select())
         .load::<Feed>(c))?
@@ -132,7 +134,7 @@ pub fn write_captions_for_feeds(
         }
     }
     let written = insert_captions(conn, &rows)?;
-    let mut per_feed: HashMap<String, usize> = HashMap::new();
+    let mut per_feed: HashMap<FeedId, usize> = HashMap::new();
     for subscription in &subscriptions {
         if let Some(n) = written.get(subscription.id.as_str()) {
             *per_feed.entry(subscription.feed_id.clone()).or_default() += n;
@@ -146,11 +148,11 @@ pub fn write_captions_for_feeds(
 fn posts_without_captions_of(
     conn: &mut AnyConnection,
     subscription_ids: &[&str],
-) -> QueryResult<HashMap<String, Vec<Post>>> {
+) -> QueryResult<HashMap<SubscriptionId, Vec<Post>>> {
     if subscription_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows: Vec<(String, Post)> = crate::on_backend!(&mut *conn, |c| {
+    let rows: Vec<(SubscriptionId, Post)> = crate::on_backend!(&mut *conn, |c| {
         posts::table
             .inner_join(subscriptions::table.on(subscriptions::feed_id.eq(posts::feed_id)))
             .filter(subscriptions::id.eq_any(subscription_ids))
@@ -166,9 +168,9 @@ fn posts_without_captions_of(
             )))
             .order((posts::first_seen_at.asc(), posts::id.asc()))
             .select((subscriptions::id, Post::as_select()))
-            .load::<(String, Post)>(c)
+            .load::<(SubscriptionId, Post)>(c)
     })?;
-    let mut by_subscription: HashMap<String, Vec<Post>> = HashMap::new();
+    let mut by_subscription: HashMap<SubscriptionId, Vec<Post>> = HashMap::new();
     for (subscription, post) in rows {
         let posts = by_subscription.entry(subscription).or_default();
         // The rest follow on the next pass, as with one subscription at a time.
@@ -189,8 +191,8 @@ impl CaptionRow {
         CaptionRow {
             id: new_id(),
             user_id: subscription.user_id.clone(),
-            subscription_id: subscription.id.clone(),
-            post_id: post.id.clone(),
+            subscription_id: subscription.id.0.clone(),
+            post_id: post.id.0.clone(),
             platform: caption.platform.id(),
             variant: caption.variant,
             body: caption.text,
@@ -269,8 +271,8 @@ pub fn requests(subscription: &Subscription, templates: &TemplateSet) -> Vec<(Pl
 #[diesel(table_name = captions)]
 pub struct StoredCaption {
     pub id: String,
-    pub subscription_id: String,
-    pub post_id: String,
+    pub subscription_id: SubscriptionId,
+    pub post_id: PostId,
     pub platform: String,
     pub variant: String,
     pub body: String,
@@ -306,7 +308,7 @@ impl StoredCaption {
 /// A post with the account's captions for it.
 #[derive(Debug, Clone)]
 pub struct PostCaptions {
-    pub post_id: String,
+    pub post_id: PostId,
     pub title: String,
     pub url: Option<String>,
     pub published_at: Option<NaiveDateTime>,
@@ -333,7 +335,7 @@ type CaptionWithPost = (
 pub fn list_account_captions(
     conn: &mut AnyConnection,
     user: &UserId,
-    subscription_id: Option<&str>,
+    subscription_id: Option<&SubscriptionId>,
     limit: i64,
 ) -> QueryResult<Vec<PostCaptions>> {
     let mut query = captions::table
@@ -362,7 +364,7 @@ pub fn list_account_captions(
         ))
         .load(conn)?;
     let mut grouped: Vec<PostCaptions> = Vec::new();
-    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut index: std::collections::HashMap<PostId, usize> = std::collections::HashMap::new();
     for (caption, title, url, published_at, image_url, feed_title, feed_url) in rows {
         match index.get(&caption.post_id) {
             Some(&i) => grouped[i].captions.push(caption),
@@ -406,7 +408,7 @@ pub fn latest_account_posts(
 pub fn latest_posts(
     conn: &mut AnyConnection,
     user: &UserId,
-    subscription: Option<&str>,
+    subscription: Option<&SubscriptionId>,
     n: i64,
 ) -> QueryResult<Vec<(PostView, Settings)>> {
     let mut query = posts::table
@@ -414,7 +416,7 @@ pub fn latest_posts(
         .filter(subscriptions::user_id.eq(user.as_str()))
         .into_boxed();
     if let Some(subscription) = subscription {
-        query = query.filter(subscriptions::id.eq(subscription.to_owned()));
+        query = query.filter(subscriptions::id.eq(subscription.clone()));
     }
     let rows: Vec<(Post, (Feed, Subscription))> = query
         .order((posts::first_seen_at.desc(), posts::id.asc()))

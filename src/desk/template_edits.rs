@@ -10,6 +10,7 @@ use crate::accounts::UserId;
 use crate::captions::{validate_template as validate, Platform};
 use crate::db::schema::{feed_templates, subscriptions, templates};
 use crate::db::{new_id, now, AnyConnection};
+use crate::subscriptions::SubscriptionId;
 
 /// Validates and saves a template, then rewrites the account's captions not used yet
 /// (see [`super::regenerate`]). A refused template changes nothing: the one saved before
@@ -84,7 +85,7 @@ pub fn delete(
 pub fn save_for_feed(
     conn: &mut AnyConnection,
     user: &UserId,
-    subscription_id: &str,
+    subscription_id: &SubscriptionId,
     platform: Platform,
     variant: &str,
     source: &str,
@@ -144,7 +145,7 @@ pub fn save_for_feed(
 pub fn delete_for_feed(
     conn: &mut AnyConnection,
     user: &UserId,
-    subscription_id: &str,
+    subscription_id: &SubscriptionId,
     platform: Platform,
     variant: &str,
 ) -> QueryResult<Option<Regenerated>> {

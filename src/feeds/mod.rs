@@ -39,3 +39,4 @@ pub mod store;
 /// No feed is checked twice within this, whatever the interval, the errors or a person's
 /// "Check now": no restart, retry loop or button can hammer a feed's server.
 pub const CHECK_FLOOR: std::time::Duration = std::time::Duration::from_secs(60);
+pub use store::{FeedId, PostId};

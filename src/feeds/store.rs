@@ -10,10 +10,20 @@ use crate::db::dialect::{self, feeds::FetchedRow, posts::NewPost};
 use crate::db::schema::{feeds, posts};
 use crate::db::{new_id, now, AnyConnection};
 
+crate::text_id! {
+    /// The id of a feed, one row shared by every account that follows it.
+    pub struct FeedId;
+}
+
+crate::text_id! {
+    /// The id of a post: one entry of one feed, stored once for every account.
+    pub struct PostId;
+}
+
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = feeds)]
 pub struct Feed {
-    pub id: String,
+    pub id: FeedId,
     pub url: String,
     pub title: Option<String>,
     pub site_url: Option<String>,
@@ -67,8 +77,8 @@ impl Feed {
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = posts)]
 pub struct Post {
-    pub id: String,
-    pub feed_id: String,
+    pub id: PostId,
+    pub feed_id: FeedId,
     pub entry_key: String,
     pub title: String,
     pub url: Option<String>,
@@ -138,7 +148,7 @@ pub fn find_or_create_feed(conn: &mut AnyConnection, url: &str) -> QueryResult<F
         .first(conn)
 }
 
-pub fn feed_by_id(conn: &mut AnyConnection, feed_id: &str) -> QueryResult<Option<Feed>> {
+pub fn feed_by_id(conn: &mut AnyConnection, feed_id: &FeedId) -> QueryResult<Option<Feed>> {
     feeds::table
         .find(feed_id)
         .select(Feed::as_select())
@@ -147,7 +157,7 @@ pub fn feed_by_id(conn: &mut AnyConnection, feed_id: &str) -> QueryResult<Option
 }
 
 /// Makes a feed due now (a new subscriber wants it fetched at once).
-pub fn make_feed_due_now(conn: &mut AnyConnection, feed_id: &str) -> QueryResult<()> {
+pub fn make_feed_due_now(conn: &mut AnyConnection, feed_id: &FeedId) -> QueryResult<()> {
     diesel::update(feeds::table.find(feed_id))
         .set(feeds::next_check_at.eq(now()))
         .execute(conn)?;
@@ -179,7 +189,7 @@ pub fn request_feed_check(
 /// feed's metadata and validators. Returns how many posts were new.
 pub fn record_feed_fetched(
     conn: &mut AnyConnection,
-    feed_id: &str,
+    feed_id: &FeedId,
     parsed: &ParsedFeed,
     validators: &Validators,
     next_check_at: NaiveDateTime,
@@ -197,7 +207,7 @@ pub fn record_feed_fetched(
 
 /// One successful fetch, for [`record_feeds_fetched`].
 pub struct FetchedFeed<'a> {
-    pub feed_id: &'a str,
+    pub feed_id: &'a FeedId,
     pub parsed: &'a ParsedFeed,
     pub validators: &'a Validators,
     pub next_check_at: NaiveDateTime,
@@ -216,7 +226,7 @@ pub fn record_feeds_fetched(
     }
     let entries: Vec<(&str, &[NewEntry])> = fetched
         .iter()
-        .map(|f| (f.feed_id, f.parsed.entries.as_slice()))
+        .map(|f| (f.feed_id.as_str(), f.parsed.entries.as_slice()))
         .collect();
     let new_posts = insert_posts_unraised(conn, &entries)?;
     let rows: Vec<FetchedRow> = fetched
@@ -235,7 +245,7 @@ pub fn record_feeds_fetched(
         .collect();
     dialect::feeds::record_fetched(conn, &rows, now())?;
     // Every fetched feed's row changed (its last check at least), its posts with it.
-    let ids: Vec<&str> = fetched.iter().map(|f| f.feed_id).collect();
+    let ids: Vec<&str> = fetched.iter().map(|f| f.feed_id.as_str()).collect();
     raise_page_versions(conn, &ids)?;
     Ok(new_posts)
 }
@@ -245,10 +255,10 @@ pub fn record_feeds_fetched(
 /// the insert ignores keys stored meanwhile.
 pub fn insert_new_posts(
     conn: &mut AnyConnection,
-    feed_id: &str,
+    feed_id: &FeedId,
     entries: &[NewEntry],
 ) -> QueryResult<usize> {
-    Ok(insert_posts_of_feeds(conn, &[(feed_id, entries)])?
+    Ok(insert_posts_of_feeds(conn, &[(feed_id.as_str(), entries)])?
         .iter()
         .sum())
 }
@@ -363,7 +373,7 @@ impl<'a> NewPost<'a> {
 /// still holds it.
 pub fn record_feed_not_modified(
     conn: &mut AnyConnection,
-    feed_id: &str,
+    feed_id: &FeedId,
     next_check_at: NaiveDateTime,
 ) -> QueryResult<()> {
     dialect::feeds::record_not_modified(conn, feed_id, next_check_at, now())?;
@@ -375,10 +385,14 @@ pub fn record_feed_not_modified(
 /// reset and a step of its own.
 pub fn record_feeds_not_modified(
     conn: &mut AnyConnection,
-    feeds_next: &[(String, NaiveDateTime)],
+    feeds_next: &[(FeedId, NaiveDateTime)],
 ) -> QueryResult<()> {
-    dialect::feeds::record_many_not_modified(conn, feeds_next, now())?;
-    let ids: Vec<&str> = feeds_next.iter().map(|(id, _)| id.as_str()).collect();
+    let rows: Vec<(&str, NaiveDateTime)> = feeds_next
+        .iter()
+        .map(|(id, next)| (id.as_str(), *next))
+        .collect();
+    dialect::feeds::record_many_not_modified(conn, &rows, now())?;
+    let ids: Vec<&str> = rows.iter().map(|(id, _)| *id).collect();
     raise_page_versions(conn, &ids)
 }
 
@@ -386,7 +400,7 @@ pub fn record_feeds_not_modified(
 /// `since` is when this run of errors began (now, for its first error).
 pub fn record_feed_error(
     conn: &mut AnyConnection,
-    feed_id: &str,
+    feed_id: &FeedId,
     failure: &FeedFailure<'_>,
     next_check_at: NaiveDateTime,
 ) -> QueryResult<()> {
@@ -412,7 +426,7 @@ pub struct FeedFailure<'a> {
 }
 
 /// A 410 Gone: the feed is stopped for good and its page says so. The posts stay.
-pub fn record_feed_gone(conn: &mut AnyConnection, feed_id: &str) -> QueryResult<()> {
+pub fn record_feed_gone(conn: &mut AnyConnection, feed_id: &FeedId) -> QueryResult<()> {
     let at = now();
     diesel::update(feeds::table.find(feed_id))
         .set((
@@ -429,7 +443,7 @@ pub fn record_feed_gone(conn: &mut AnyConnection, feed_id: &str) -> QueryResult<
 /// Remembers a permanent redirect being watched (see `poller::redirects`).
 pub fn record_redirect_seen(
     conn: &mut AnyConnection,
-    feed_id: &str,
+    feed_id: &FeedId,
     to: Option<&str>,
     first_seen_at: Option<NaiveDateTime>,
     count: i32,
@@ -448,7 +462,7 @@ pub fn record_redirect_seen(
 /// but the watch, when another feed row already has that URL: merging two feeds'
 /// subscriptions and posts is not worth the risk of duplicate captions, and the old URL
 /// keeps working through the redirect.
-pub fn move_feed_url(conn: &mut AnyConnection, feed_id: &str, to: &str) -> QueryResult<bool> {
+pub fn move_feed_url(conn: &mut AnyConnection, feed_id: &FeedId, to: &str) -> QueryResult<bool> {
     record_redirect_seen(conn, feed_id, None, None, 0)?;
     let taken = feeds::table
         .filter(feeds::url.eq(to))
@@ -478,7 +492,7 @@ pub fn move_feed_url(conn: &mut AnyConnection, feed_id: &str, to: &str) -> Query
 /// The newest posts of a feed by when they were first seen (at most `limit`).
 pub fn latest_feed_posts(
     conn: &mut AnyConnection,
-    feed_id: &str,
+    feed_id: &FeedId,
     limit: i64,
 ) -> QueryResult<Vec<Post>> {
     posts::table
@@ -492,7 +506,7 @@ pub fn latest_feed_posts(
 /// Posts of a feed first seen after `after`, oldest first.
 pub fn feed_posts_seen_after(
     conn: &mut AnyConnection,
-    feed_id: &str,
+    feed_id: &FeedId,
     after: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<Vec<Post>> {
@@ -505,7 +519,7 @@ pub fn feed_posts_seen_after(
         .load(conn)
 }
 
-pub fn count_feed_posts(conn: &mut AnyConnection, feed_id: &str) -> QueryResult<i64> {
+pub fn count_feed_posts(conn: &mut AnyConnection, feed_id: &FeedId) -> QueryResult<i64> {
     posts::table
         .filter(posts::feed_id.eq(feed_id))
         .count()
@@ -519,8 +533,8 @@ pub fn stop_feed(
     url: &str,
     note: &str,
     at: NaiveDateTime,
-) -> QueryResult<Option<String>> {
-    let id: Option<String> = feeds::table
+) -> QueryResult<Option<FeedId>> {
+    let id: Option<FeedId> = feeds::table
         .filter(feeds::url.eq(url))
         .select(feeds::id)
         .first(conn)
@@ -540,11 +554,11 @@ pub fn stop_host(
     at: NaiveDateTime,
 ) -> QueryResult<Vec<String>> {
     let host = host.trim().to_ascii_lowercase();
-    let all: Vec<(String, String)> = feeds::table
+    let all: Vec<(FeedId, String)> = feeds::table
         .filter(feeds::stopped_at.is_null())
         .select((feeds::id, feeds::url))
         .load(conn)?;
-    let on_host: Vec<(String, String)> = all
+    let on_host: Vec<(FeedId, String)> = all
         .into_iter()
         .filter(|(_, url)| {
             url::Url::parse(url)
@@ -556,14 +570,14 @@ pub fn stop_host(
                 .is_some_and(|h| h == host)
         })
         .collect();
-    let ids: Vec<String> = on_host.iter().map(|(id, _)| id.clone()).collect();
+    let ids: Vec<FeedId> = on_host.iter().map(|(id, _)| id.clone()).collect();
     stop_feeds(conn, &ids, note, at)?;
     Ok(on_host.into_iter().map(|(_, url)| url).collect())
 }
 
 fn stop_feeds(
     conn: &mut AnyConnection,
-    ids: &[String],
+    ids: &[FeedId],
     note: &str,
     at: NaiveDateTime,
 ) -> QueryResult<()> {

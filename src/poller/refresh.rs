@@ -329,7 +329,7 @@ fn record_all(
     let held: Vec<&Pending> = batch
         .iter()
         .filter(|pending| {
-            let kept = held.contains(&pending.feed.id);
+            let kept = held.contains(pending.feed.id.as_str());
             if !kept {
                 tracing::warn!(
                     feed = %pending.feed.url,
@@ -402,7 +402,7 @@ fn record_all(
     record_feeds_not_modified(conn, &not_modified)?;
     let mut wants_captions: Vec<&str> = Vec::new();
     for (f, new) in fetched.iter().zip(new_posts) {
-        if let Some(outcome) = recorded.get_mut(f.feed_id) {
+        if let Some(outcome) = recorded.get_mut(f.feed_id.as_str()) {
             outcome.new_posts = new;
         }
         if new > 0 {

@@ -9,6 +9,7 @@ use diesel::prelude::*;
 use crate::accounts::UserId;
 use crate::db::schema::{captions, posts, queue_entries, subscriptions};
 use crate::db::{now, AnyConnection};
+use crate::subscriptions::SubscriptionId;
 
 /// How a feed's new captions reach the queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,7 +65,7 @@ pub struct QueueItem {
 pub fn set_mode(
     conn: &mut AnyConnection,
     user: &UserId,
-    subscription_id: &str,
+    subscription_id: &SubscriptionId,
     mode: QueueMode,
 ) -> QueryResult<bool> {
     let changed = diesel::update(

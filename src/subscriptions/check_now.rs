@@ -9,6 +9,7 @@ use crate::accounts::UserId;
 use crate::billing::Plans;
 use crate::db::{Db, DbError};
 use crate::feeds::CHECK_FLOOR;
+use crate::subscriptions::SubscriptionId;
 
 pub enum CheckNow {
     /// The poller was woken and checks the feed within seconds.
@@ -36,7 +37,9 @@ pub async fn check_now(
     let plans = plans.cloned();
     let answer = db
         .run(move |conn| {
-            let Some(subscribed) = super::get(conn, &id, &subscription_id)? else {
+            let Some(subscribed) =
+                super::get(conn, &id, &SubscriptionId::from(subscription_id.as_str()))?
+            else {
                 return Ok::<_, DbError>(CheckNow::NotFound);
             };
             // With billing on, a request never checks a feed sooner than the plans allow.

@@ -182,6 +182,6 @@ impl Follow<'_> {
             .map_err(FollowError::Db)?
             .into_iter()
             .find(|s| s.feed.url == url)
-            .map(|s| s.subscription.id))
+            .map(|s| s.subscription.id.0))
     }
 }

@@ -14,15 +14,21 @@ use crate::captions::{
 };
 use crate::db::schema::{feeds, subscriptions};
 use crate::db::{new_id, now, AnyConnection, DbError};
-use crate::feeds::store::{find_or_create_feed, make_feed_due_now, Feed};
+use crate::feeds::store::{find_or_create_feed, make_feed_due_now, Feed, FeedId};
 use crate::publish::connections;
+
+crate::text_id! {
+    /// The id of an account's subscription to a feed: what the pages and the API call the
+    /// account's feed.
+    pub struct SubscriptionId;
+}
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = subscriptions)]
 pub struct Subscription {
-    pub id: String,
+    pub id: SubscriptionId,
     pub user_id: String,
-    pub feed_id: String,
+    pub feed_id: FeedId,
     pub platforms: String,
     pub paused: bool,
     pub backfill: i32,
@@ -176,7 +182,7 @@ pub fn subscribe(
     // A connected Mastodon instance's limit applies to every feed, followed before
     // connecting or after.
     let mastodon_limit = connections::post_limit(conn, user, Platform::Mastodon)?;
-    let id = new_id();
+    let id = SubscriptionId(new_id());
     let inserted = crate::insert_or_ignore!(
         conn,
         subscriptions::table,
@@ -219,7 +225,7 @@ pub fn list(conn: &mut AnyConnection, user: &UserId) -> Result<Vec<SubscribedFee
 pub fn get(
     conn: &mut AnyConnection,
     user: &UserId,
-    subscription_id: &str,
+    subscription_id: &SubscriptionId,
 ) -> Result<Option<SubscribedFeed>, DbError> {
     let row: Option<(Subscription, Feed)> = subscriptions::table
         .inner_join(feeds::table)
@@ -235,7 +241,7 @@ pub fn get(
 pub fn delete(
     conn: &mut AnyConnection,
     user: &UserId,
-    subscription_id: &str,
+    subscription_id: &SubscriptionId,
 ) -> Result<bool, DbError> {
     let removed = diesel::delete(
         subscriptions::table
@@ -268,7 +274,7 @@ pub struct CaptionSettings {
 pub fn update_settings(
     conn: &mut AnyConnection,
     user: &UserId,
-    subscription_id: &str,
+    subscription_id: &SubscriptionId,
     settings: &CaptionSettings,
 ) -> Result<bool, DbError> {
     let target = || {
@@ -315,7 +321,10 @@ pub fn set_mastodon_limit(
 }
 
 /// The active subscriptions of a feed (feed-level: for the poller).
-pub fn active_for_feed(conn: &mut AnyConnection, feed_id: &str) -> QueryResult<Vec<Subscription>> {
+pub fn active_for_feed(
+    conn: &mut AnyConnection,
+    feed_id: &FeedId,
+) -> QueryResult<Vec<Subscription>> {
     subscriptions::table
         .filter(subscriptions::feed_id.eq(feed_id))
         .filter(subscriptions::paused.eq(false))
@@ -327,7 +336,7 @@ pub fn active_for_feed(conn: &mut AnyConnection, feed_id: &str) -> QueryResult<V
 /// Records that a subscription's backfill is done (feed-level: for the poller).
 pub fn mark_backfilled(
     conn: &mut AnyConnection,
-    subscription_id: &str,
+    subscription_id: &SubscriptionId,
     at: NaiveDateTime,
 ) -> QueryResult<()> {
     diesel::update(subscriptions::table.find(subscription_id))

@@ -4,7 +4,7 @@
 
 use diesel::prelude::*;
 
-use super::{list, SubscribedFeed};
+use super::{list, SubscribedFeed, SubscriptionId};
 use crate::accounts::UserId;
 use crate::db::schema::{posts, subscriptions};
 use crate::db::{AnyConnection, DbError};
@@ -40,7 +40,7 @@ pub fn followed_elsewhere(
     if links.is_empty() {
         return Ok(None);
     }
-    let matched: Vec<String> = posts::table
+    let matched: Vec<SubscriptionId> = posts::table
         .inner_join(
             subscriptions::table.on(subscriptions::feed_id
                 .eq(posts::feed_id)

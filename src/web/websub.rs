@@ -7,6 +7,7 @@ use actix_web::{get, web, HttpRequest, HttpResponse};
 
 use super::AppState;
 use crate::db::{now, DbError};
+use crate::feeds::FeedId;
 use crate::websub::{signature, store};
 
 /// The largest push accepted: the poller's own cap on a feed document.
@@ -23,7 +24,7 @@ fn plain(status: actix_web::http::StatusCode, text: impl Into<String>) -> HttpRe
 #[tracing::instrument(skip_all)]
 pub async fn verify(
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    path: web::Path<FeedId>,
     query: web::Query<HashMap<String, String>>,
 ) -> HttpResponse {
     use actix_web::http::StatusCode;
@@ -97,7 +98,7 @@ pub async fn verify(
 /// of the same post never make two posts or two sets of captions.
 pub async fn receive(
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    path: web::Path<FeedId>,
     request: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {

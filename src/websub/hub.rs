@@ -1,12 +1,13 @@
 //! Talking to a hub: the subscription request (WebSub §5.1).
 
 use crate::feeds::guard::{check_url, AddressPolicy};
+use crate::feeds::FeedId;
 
 use super::store::Wanted;
 use super::LEASE_SECONDS;
 
 /// Where the hub reaches us for this feed.
-pub fn callback_url(base_url: &url::Url, feed_id: &str) -> String {
+pub fn callback_url(base_url: &url::Url, feed_id: &FeedId) -> String {
     let base = base_url.as_str().trim_end_matches('/');
     format!("{base}/websub/{feed_id}")
 }

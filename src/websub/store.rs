@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use crate::db::schema::{feeds, subscriptions, websub_leases};
 use crate::db::AnyConnection;
 use crate::feeds::parse::WebSubLinks;
-use crate::feeds::store::Feed;
+use crate::feeds::store::{Feed, FeedId};
 use crate::jobs::lease::{self, Queue};
 
 /// No hub named.
@@ -76,7 +76,7 @@ fn followed() -> diesel::dsl::exists<ActiveSubscriptions> {
 #[diesel(table_name = feeds)]
 pub struct Wanted {
     #[diesel(column_name = id)]
-    pub feed_id: String,
+    pub feed_id: FeedId,
     #[diesel(select_expression = feeds::websub_hub.assume_not_null())]
     #[diesel(select_expression_type = diesel::dsl::AssumeNotNull<feeds::websub_hub>)]
     pub hub: String,
@@ -99,7 +99,7 @@ pub fn due(conn: &mut AnyConnection, now: NaiveDateTime, limit: i64) -> QueryRes
 fn due_among(
     conn: &mut AnyConnection,
     now: NaiveDateTime,
-    only: Option<&str>,
+    only: Option<&FeedId>,
     limit: i64,
 ) -> QueryResult<Vec<Wanted>> {
     let renew_before = now + chrono::Duration::days(1);
@@ -140,7 +140,7 @@ pub fn unwanted(conn: &mut AnyConnection, limit: i64) -> QueryResult<Vec<Wanted>
 /// [`unwanted`], of every feed or only of `only`.
 fn unwanted_among(
     conn: &mut AnyConnection,
-    only: Option<&str>,
+    only: Option<&FeedId>,
     limit: i64,
 ) -> QueryResult<Vec<Wanted>> {
     let mut query = feeds::table
@@ -175,7 +175,7 @@ const CLAIM: chrono::Duration = chrono::Duration::minutes(5);
 /// before it let go of the claim, is seen, so a request it has just sent is not sent again.
 pub fn claim_due(
     conn: &mut AnyConnection,
-    feed_id: &str,
+    feed_id: &FeedId,
     at: NaiveDateTime,
 ) -> QueryResult<Option<String>> {
     claim_if(conn, feed_id, at, |conn| {
@@ -186,7 +186,7 @@ pub fn claim_due(
 /// [`claim_due`], for asking the hub to stop: if the feed is still [`unwanted`].
 pub fn claim_unwanted(
     conn: &mut AnyConnection,
-    feed_id: &str,
+    feed_id: &FeedId,
     at: NaiveDateTime,
 ) -> QueryResult<Option<String>> {
     claim_if(conn, feed_id, at, |conn| {
@@ -196,7 +196,7 @@ pub fn claim_unwanted(
 
 fn claim_if(
     conn: &mut AnyConnection,
-    feed_id: &str,
+    feed_id: &FeedId,
     at: NaiveDateTime,
     still_wanted: impl Fn(&mut AnyConnection) -> QueryResult<bool>,
 ) -> QueryResult<Option<String>> {
@@ -221,7 +221,7 @@ fn claim_if(
 /// Ends the claim `token` holds on `feed_id`'s request: `false` when it no longer held
 /// it (it outlived its lease and another replica took the feed), and then the caller
 /// records nothing. Call it in the transaction that records the outcome.
-fn release(conn: &mut AnyConnection, feed_id: &str, token: &str) -> QueryResult<bool> {
+fn release(conn: &mut AnyConnection, feed_id: &FeedId, token: &str) -> QueryResult<bool> {
     lease::release(conn, &QUEUE, feed_id, token)
 }
 
@@ -230,7 +230,7 @@ fn release(conn: &mut AnyConnection, feed_id: &str, token: &str) -> QueryResult<
 /// otherwise); call it in a transaction.
 pub fn mark_leaving(
     conn: &mut AnyConnection,
-    feed_id: &str,
+    feed_id: &FeedId,
     token: &str,
     at: NaiveDateTime,
 ) -> QueryResult<bool> {
@@ -250,7 +250,11 @@ pub fn mark_leaving(
 
 /// The hub's verification of an unsubscription (§5.3), answered yes only while we are
 /// leaving that topic. The feed goes back to "wanted": subscribed again if followed again.
-pub fn confirm_leaving(conn: &mut AnyConnection, feed_id: &str, topic: &str) -> QueryResult<bool> {
+pub fn confirm_leaving(
+    conn: &mut AnyConnection,
+    feed_id: &FeedId,
+    topic: &str,
+) -> QueryResult<bool> {
     let confirmed = diesel::update(
         feeds::table
             .find(feed_id)
@@ -266,7 +270,7 @@ pub fn confirm_leaving(conn: &mut AnyConnection, feed_id: &str, topic: &str) -> 
 /// holding `token` (`false` otherwise); call it in a transaction.
 pub fn mark_requested(
     conn: &mut AnyConnection,
-    feed_id: &str,
+    feed_id: &FeedId,
     token: &str,
     at: NaiveDateTime,
 ) -> QueryResult<bool> {
@@ -294,7 +298,7 @@ pub fn mark_requested(
 /// the claim holding `token` (`false` otherwise); call it in a transaction.
 pub fn mark_failed(
     conn: &mut AnyConnection,
-    feed_id: &str,
+    feed_id: &FeedId,
     token: &str,
     message: &str,
     at: NaiveDateTime,
@@ -316,7 +320,7 @@ pub fn mark_failed(
 /// for, while we want it. Returns whether to echo the challenge.
 pub fn confirm(
     conn: &mut AnyConnection,
-    feed_id: &str,
+    feed_id: &FeedId,
     topic: &str,
     lease_seconds: Option<i64>,
     now: NaiveDateTime,
@@ -343,7 +347,7 @@ pub fn confirm(
 /// The hub refused the subscription (§5.2): keep the reason for the feed's page.
 pub fn denied(
     conn: &mut AnyConnection,
-    feed_id: &str,
+    feed_id: &FeedId,
     topic: &str,
     reason: &str,
     now: NaiveDateTime,
@@ -367,7 +371,7 @@ pub fn denied(
 /// subscription is verified (or being renewed).
 pub fn push_secret(
     conn: &mut AnyConnection,
-    feed_id: &str,
+    feed_id: &FeedId,
 ) -> QueryResult<Option<(String, String)>> {
     feeds::table
         .find(feed_id)

@@ -135,7 +135,7 @@ impl TestApp {
             .await
             .expect("feeds")
             .into_iter()
-            .map(|s| (s.subscription.id, s.subscription.paused_by_plan))
+            .map(|s| (s.subscription.id.0, s.subscription.paused_by_plan))
             .collect()
     }
 

@@ -294,7 +294,7 @@ async fn a_claim_that_outlived_its_lease_records_nothing_over_the_replica_that_t
     app.poll().await;
     let post = post_id(&app, "a").await;
     let claim_at = |at: chrono::NaiveDateTime| {
-        let post = post.clone();
+        let post = captionfeed::feeds::PostId(post.clone());
         app.db
             .run(move |conn| Ok::<_, DbError>(images::claim(conn, &post, at)?))
     };

@@ -184,7 +184,7 @@ pub fn record_not_modified(
 /// statement for the batch.
 pub fn record_many_not_modified(
     conn: &mut AnyConnection,
-    feeds_next: &[(String, NaiveDateTime)],
+    feeds_next: &[(&str, NaiveDateTime)],
     checked: NaiveDateTime,
 ) -> QueryResult<()> {
     match conn {
@@ -192,7 +192,10 @@ pub fn record_many_not_modified(
             if feeds_next.is_empty() {
                 return Ok(());
             }
-            let (ids, next) = feeds_next.iter().cloned().unzip();
+            let (ids, next) = feeds_next
+                .iter()
+                .map(|(id, next)| (id.to_string(), *next))
+                .unzip();
             Prepared(NotModifiedOnPostgres { checked, ids, next }).execute(pg)?;
         }
         AnyConnection::Sqlite(sqlite) => {
@@ -208,7 +211,7 @@ pub fn record_many_not_modified(
 
 /// A feed row of [`record_many_not_modified`] on SQLite.
 struct NotModifiedOnSqlite<'a> {
-    id: &'a String,
+    id: &'a str,
     next: &'a NaiveDateTime,
     checked: NaiveDateTime,
 }

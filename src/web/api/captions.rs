@@ -159,7 +159,7 @@ pub fn stored_caption_out(c: StoredCaption, post: PostOut) -> CaptionOut {
         edited_at: c.edited_at.as_ref().map(rfc3339),
         created_at: rfc3339(&c.created_at),
         id: c.id,
-        feed_id: c.subscription_id,
+        feed_id: c.subscription_id.0,
         post,
         platform: c.platform,
         variant_label: crate::captions::variant_label(&c.variant).into_owned(),

@@ -18,7 +18,7 @@ use crate::db::DbError;
 use crate::desk::regenerate;
 use crate::desk::templates_store::valid_variant;
 use crate::desk::{feed_templates, template_edits};
-use crate::subscriptions::{self, split_list, CaptionSettings, SubscribedFeed};
+use crate::subscriptions::{self, split_list, CaptionSettings, SubscribedFeed, SubscriptionId};
 use crate::web::AppState;
 
 /// How a feed's captions are made.
@@ -259,7 +259,7 @@ pub async fn patch(
     path: web::Path<String>,
     body: web::Json<FeedSettingsPatch>,
 ) -> Result<web::Json<FeedOut>, ApiError> {
-    let subscription_id = path.into_inner();
+    let subscription_id = SubscriptionId(path.into_inner());
     let (id, target) = (user.id(), subscription_id.clone());
     let found = state
         .db
@@ -314,7 +314,7 @@ pub struct FeedTemplateList {
 async fn feed_templates_of(
     state: &AppState,
     user: &ApiUser,
-    subscription_id: String,
+    subscription_id: SubscriptionId,
 ) -> Result<Vec<FeedTemplateOut>, ApiError> {
     let id = user.id();
     let rows = state
@@ -349,7 +349,7 @@ pub async fn list_templates(
     path: web::Path<String>,
 ) -> Result<web::Json<FeedTemplateList>, ApiError> {
     Ok(web::Json(FeedTemplateList {
-        templates: feed_templates_of(&state, &user, path.into_inner()).await?,
+        templates: feed_templates_of(&state, &user, SubscriptionId(path.into_inner())).await?,
     }))
 }
 
@@ -376,6 +376,7 @@ pub async fn put_template(
     body: web::Json<TemplateIn>,
 ) -> Result<HttpResponse, ApiError> {
     let (subscription_id, platform, variant) = path.into_inner();
+    let subscription_id = SubscriptionId(subscription_id);
     let platform: Platform = platform.parse().map_err(|_| ApiError::NotFound)?;
     // A feed's template runs like the account's: one limit for both.
     state.template_limiter.check(user.id().as_str())?;
@@ -423,6 +424,7 @@ pub async fn delete_template(
     path: web::Path<(String, String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (subscription_id, platform, variant) = path.into_inner();
+    let subscription_id = SubscriptionId(subscription_id);
     let platform: Platform = platform.parse().map_err(|_| ApiError::NotFound)?;
     let id = user.id();
     let removed = state

@@ -7,7 +7,7 @@ use super::error::ApiError;
 use super::rfc3339;
 use crate::subscriptions::check_now::CheckNow;
 use crate::subscriptions::follow::{FollowError, SameBlog};
-use crate::subscriptions::{self, SubscribedFeed};
+use crate::subscriptions::{self, SubscribedFeed, SubscriptionId};
 use crate::web::AppState;
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -43,7 +43,7 @@ impl From<SubscribedFeed> for FeedOut {
             .collect();
         let settings = super::feed_settings::FeedSettingsOut::from(&s);
         FeedOut {
-            id: s.subscription.id,
+            id: s.subscription.id.0,
             url: s.feed.url,
             title: s.feed.title,
             site_url: s.feed.site_url,
@@ -153,7 +153,9 @@ pub async fn show(
     user: ApiUser,
     path: web::Path<String>,
 ) -> Result<web::Json<FeedOut>, ApiError> {
-    Ok(web::Json(find(&state, &user, path.into_inner()).await?))
+    Ok(web::Json(
+        find(&state, &user, SubscriptionId(path.into_inner())).await?,
+    ))
 }
 
 #[utoipa::path(delete, path = "/api/v1/feeds/{id}", tag = "feeds",
@@ -166,7 +168,7 @@ pub async fn delete(
     user: ApiUser,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, subscription_id) = (user.id(), path.into_inner());
+    let (id, subscription_id) = (user.id(), SubscriptionId(path.into_inner()));
     let removed = state
         .db
         .run(move |conn| subscriptions::delete(conn, &id, &subscription_id))
@@ -181,7 +183,7 @@ pub async fn delete(
 async fn find(
     state: &AppState,
     user: &ApiUser,
-    subscription_id: String,
+    subscription_id: SubscriptionId,
 ) -> Result<FeedOut, ApiError> {
     let id = user.id();
     state

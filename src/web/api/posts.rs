@@ -9,6 +9,8 @@ use super::error::ApiError;
 use super::paging::{decode_cursor, encode_cursor, page_limit};
 use super::rfc3339;
 use crate::desk::query::{list_posts_page, post_with_captions, AccountPost};
+use crate::feeds::PostId;
+use crate::subscriptions::SubscriptionId;
 use crate::web::AppState;
 
 #[derive(serde::Deserialize, utoipa::IntoParams)]
@@ -61,8 +63,8 @@ fn summary(p: AccountPost) -> PostSummary {
     PostSummary {
         published: p.post.published_at.as_ref().map(rfc3339),
         first_seen_at: rfc3339(&p.post.first_seen_at),
-        id: p.post.id,
-        feed_id: p.subscription_id,
+        id: p.post.id.0,
+        feed_id: p.subscription_id.0,
         title: p.post.title,
         url: p.post.url,
         image_url: p.post.image_url,
@@ -85,7 +87,7 @@ pub async fn list(
     let query = query.into_inner();
     let limit = page_limit(query.limit)?;
     let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
-    let (id, feed) = (user.id(), query.feed);
+    let (id, feed) = (user.id(), query.feed.map(SubscriptionId));
     // One more than asked tells whether another page exists.
     let mut rows = state
         .db
@@ -93,7 +95,7 @@ pub async fn list(
             list_posts_page(
                 conn,
                 &id,
-                feed.as_deref(),
+                feed.as_ref(),
                 after.as_ref(),
                 i64::from(limit) + 1,
             )
@@ -128,7 +130,7 @@ pub async fn show(
     user: ApiUser,
     path: web::Path<String>,
 ) -> Result<web::Json<PostWithCaptions>, ApiError> {
-    let (id, post_id) = (user.id(), path.into_inner());
+    let (id, post_id) = (user.id(), PostId(path.into_inner()));
     let (post, captions) = state
         .db
         .run(move |conn| {

@@ -137,7 +137,7 @@ async fn page(
         feeds: feeds
             .iter()
             .map(|f| KeepRow {
-                id: f.subscription.id.clone(),
+                id: f.subscription.id.0.clone(),
                 title: f
                     .feed
                     .title

@@ -109,7 +109,7 @@ pub fn caption_groups(groups: Vec<PostCaptions>, back: &str) -> Vec<CaptionGroup
                 .into_iter()
                 .map(|c| with_composer(CaptionView::from(c), g.url.as_deref()))
                 .collect(),
-            post_id: g.post_id,
+            post_id: g.post_id.0,
             title: g.title,
             url: g.url,
             published: g.published_at.as_ref().map(format_time),

@@ -16,7 +16,7 @@ use crate::db::DbError;
 use crate::desk::store::latest_posts;
 use crate::desk::templates_store::{self, valid_variant, SaveError};
 use crate::desk::{feed_templates, template_edits};
-use crate::subscriptions;
+use crate::subscriptions::{self, SubscriptionId};
 use crate::web::api::error::ApiError;
 use crate::web::csrf::CheckedForm;
 use crate::web::error::WebError;
@@ -57,7 +57,11 @@ async fn load(
     platform: Platform,
     variant: &str,
 ) -> Result<FeedState, WebError> {
-    let (id, target, v) = (user.id(), subscription_id.to_owned(), variant.to_owned());
+    let (id, target, v) = (
+        user.id(),
+        SubscriptionId::from(subscription_id),
+        variant.to_owned(),
+    );
     state
         .db
         .run(move |conn| {
@@ -214,7 +218,11 @@ pub async fn build(
         return Ok(response);
     }
     let source = builder::to_source(&blocks, platform, feed.language);
-    let (id, target, v) = (user.id(), subscription_id.clone(), variant.clone());
+    let (id, target, v) = (
+        user.id(),
+        SubscriptionId(subscription_id.clone()),
+        variant.clone(),
+    );
     let saved = state
         .db
         .transaction(move |conn| {

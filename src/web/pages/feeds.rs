@@ -20,7 +20,7 @@ use crate::feeds::discover::Candidate;
 use crate::feeds::store::count_feed_posts;
 use crate::subscriptions::check_now::CheckNow;
 use crate::subscriptions::follow::{FollowError, SameBlog};
-use crate::subscriptions::{self, SubscribedFeed};
+use crate::subscriptions::{self, SubscribedFeed, SubscriptionId};
 use crate::web::api::error::ApiError;
 use crate::web::csrf::CheckedForm;
 use crate::web::error::WebError;
@@ -82,7 +82,7 @@ impl From<&SubscribedFeed> for FeedRow {
     fn from(s: &SubscribedFeed) -> Self {
         let feed = &s.feed;
         FeedRow {
-            id: s.subscription.id.clone(),
+            id: s.subscription.id.0.clone(),
             title: feed
                 .title
                 .clone()
@@ -246,7 +246,7 @@ pub async fn create(
                 layout: Layout::new(&req, &state, Some(&user.user)),
                 url: raw.clone(),
                 error: Some(same_blog_sentence(&followed)),
-                existing: Some(followed.subscription.id),
+                existing: Some(followed.subscription.id.0),
                 candidates: Vec::new(),
                 upgrade: false,
                 same_blog: true,
@@ -796,7 +796,9 @@ async fn feed_page_html(
     let found = state
         .db
         .run(move |conn| {
-            let Some(subscribed) = subscriptions::get(conn, &id, &subscription_id)? else {
+            let Some(subscribed) =
+                subscriptions::get(conn, &id, &SubscriptionId::from(subscription_id.as_str()))?
+            else {
                 return Ok(None);
             };
             let posts = count_feed_posts(conn, &subscribed.feed.id)?;
@@ -865,7 +867,7 @@ pub async fn save_settings(
         }
     }
     let id = user.id();
-    let target = subscription_id.clone();
+    let target = SubscriptionId(subscription_id.clone());
     // The settings and the captions they rewrite change together or not at all.
     let changed = state
         .db
@@ -917,7 +919,7 @@ pub async fn save_template(
     };
     let (id, target, variant, source) = (
         user.id(),
-        subscription_id.clone(),
+        SubscriptionId(subscription_id.clone()),
         typed.variant.trim().to_owned(),
         typed.source.clone(),
     );
@@ -989,7 +991,7 @@ pub async fn delete(
     _form: CheckedForm<super::auth::NoFields>,
 ) -> Result<HttpResponse, WebError> {
     let id = user.id();
-    let subscription_id = path.into_inner();
+    let subscription_id = SubscriptionId(path.into_inner());
     let removed = state
         .db
         .run(move |conn| subscriptions::delete(conn, &id, &subscription_id))

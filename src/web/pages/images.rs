@@ -3,6 +3,7 @@
 use actix_web::http::header;
 use actix_web::{get, web, HttpResponse};
 
+use crate::feeds::PostId;
 use crate::images::{extension, image_for_account};
 use crate::web::error::WebError;
 use crate::web::session::CurrentUser;
@@ -22,7 +23,7 @@ pub async fn show(
     path: web::Path<String>,
     query: web::Query<ImageQuery>,
 ) -> Result<HttpResponse, WebError> {
-    let (id, post_id) = (user.id(), path.into_inner());
+    let (id, post_id) = (user.id(), PostId(path.into_inner()));
     let name = post_id.clone();
     let image = state
         .db

@@ -19,6 +19,7 @@ use crate::queue::outcomes;
 use crate::queue::plans::{self, PlanInput, WEEKDAYS};
 use crate::queue::slots::PostingPlan;
 use crate::queue::{timed, Scheduled};
+use crate::subscriptions::SubscriptionId;
 use crate::web::csrf::CheckedForm;
 use crate::web::error::WebError;
 use crate::web::session::CurrentUser;
@@ -363,7 +364,7 @@ pub async fn set_mode(
     path: web::Path<String>,
     form: CheckedForm<ModeForm>,
 ) -> Result<HttpResponse, WebError> {
-    let subscription = path.into_inner();
+    let subscription = SubscriptionId(path.into_inner());
     let mode = QueueMode::parse(&form.0.mode).ok_or(WebError::NotFound)?;
     let id = user.id();
     let found = state

@@ -117,7 +117,7 @@ pub async fn export_csv(
         let c = row.caption;
         out.write_record([
             c.created_at.and_utc().to_rfc3339(),
-            c.subscription_id,
+            c.subscription_id.0,
             spreadsheet_safe(&row.post_title),
             row.post_url.unwrap_or_default(),
             c.platform,
