@@ -23,6 +23,28 @@
 ///     let _ = captionfeed::feeds::store::latest_feed_posts(conn, &post.id, 10);
 /// }
 /// ```
+///
+/// A caption is found by its own id:
+///
+/// ```no_run
+/// use captionfeed::accounts::UserId;
+/// use captionfeed::desk::store::StoredCaption;
+///
+/// fn reread(conn: &mut captionfeed::db::AnyConnection, user: &UserId, caption: &StoredCaption) {
+///     let _ = captionfeed::desk::get(conn, user, &caption.id);
+/// }
+/// ```
+///
+/// and not by its post's:
+///
+/// ```compile_fail
+/// use captionfeed::accounts::UserId;
+/// use captionfeed::desk::store::StoredCaption;
+///
+/// fn reread(conn: &mut captionfeed::db::AnyConnection, user: &UserId, caption: &StoredCaption) {
+///     let _ = captionfeed::desk::get(conn, user, &caption.post_id);
+/// }
+/// ```
 #[macro_export]
 macro_rules! text_id {
     ($(#[$meta:meta])* $vis:vis struct $name:ident;) => {

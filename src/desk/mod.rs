@@ -35,6 +35,7 @@ pub mod store;
 pub mod template_cache;
 pub mod template_edits;
 pub mod templates_store;
+pub use store::CaptionId;
 
 /// Where a caption stands on the desk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -99,7 +100,7 @@ impl IsBusy for EditError {
 pub fn get(
     conn: &mut AnyConnection,
     user: &UserId,
-    caption_id: &str,
+    caption_id: &CaptionId,
 ) -> QueryResult<Option<StoredCaption>> {
     captions::table
         .filter(captions::user_id.eq(user.as_str()))
@@ -114,7 +115,7 @@ pub fn get(
 pub fn set_status(
     conn: &mut AnyConnection,
     user: &UserId,
-    caption_id: &str,
+    caption_id: &CaptionId,
     status: CaptionStatus,
 ) -> QueryResult<Option<StoredCaption>> {
     let Some(caption) = get(conn, user, caption_id)? else {
@@ -192,7 +193,7 @@ pub fn refusal(caption: &StoredCaption, platform: Platform, text: &str) -> Optio
 pub fn edit_text(
     conn: &mut AnyConnection,
     user: &UserId,
-    caption_id: &str,
+    caption_id: &CaptionId,
     text: &str,
 ) -> Result<Option<StoredCaption>, EditError> {
     let Some(caption) = get(conn, user, caption_id)? else {

@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::store::StoredCaption;
+use super::store::{CaptionId, StoredCaption};
 use super::CaptionStatus;
 use crate::accounts::UserId;
 use crate::db::schema::{captions, feeds, posts, subscriptions};
@@ -104,11 +104,7 @@ pub fn serve_captions_page(
     serve: usize,
 ) -> QueryResult<Vec<CaptionWithPost>> {
     let rows = list_captions_page(conn, user, filter, limit)?;
-    let ids: Vec<&str> = rows
-        .iter()
-        .take(serve)
-        .map(|r| r.caption.id.as_str())
-        .collect();
+    let ids: Vec<&CaptionId> = rows.iter().take(serve).map(|r| &r.caption.id).collect();
     super::served::mark(conn, &ids, crate::db::now())?;
     Ok(rows)
 }
@@ -193,7 +189,7 @@ pub fn post_with_captions(
 pub fn caption_with_post(
     conn: &mut AnyConnection,
     user: &UserId,
-    caption_id: &str,
+    caption_id: &CaptionId,
 ) -> QueryResult<Option<CaptionWithPost>> {
     let row: Option<(StoredCaption, String, Option<String>, Option<NaiveDateTime>)> =
         captions::table

@@ -11,7 +11,7 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::dsl::exists;
 use diesel::prelude::*;
 
-use super::store::{post_view, requests};
+use super::store::{post_view, requests, CaptionId};
 use super::template_cache::TemplateCache;
 use super::CaptionStatus;
 use crate::accounts::UserId;
@@ -181,7 +181,7 @@ fn active_subscriptions(
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = captions)]
 struct Existing {
-    id: String,
+    id: CaptionId,
     post_id: PostId,
     platform: String,
     variant: String,
@@ -297,7 +297,7 @@ macro_rules! still_unused {
     };
 }
 
-fn rewrite(conn: &mut AnyConnection, id: &str, caption: &Caption) -> QueryResult<usize> {
+fn rewrite(conn: &mut AnyConnection, id: &CaptionId, caption: &Caption) -> QueryResult<usize> {
     diesel::update(still_unused!(id))
         .set((
             captions::body.eq(&caption.text),
@@ -308,7 +308,7 @@ fn rewrite(conn: &mut AnyConnection, id: &str, caption: &Caption) -> QueryResult
         .execute(conn)
 }
 
-fn remove(conn: &mut AnyConnection, id: &str) -> QueryResult<usize> {
+fn remove(conn: &mut AnyConnection, id: &CaptionId) -> QueryResult<usize> {
     diesel::delete(still_unused!(id)).execute(conn)
 }
 

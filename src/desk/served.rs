@@ -5,13 +5,18 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::store::CaptionId;
 use crate::db::schema::captions;
 use crate::db::AnyConnection;
 
 /// Stamps these captions as served at `at`, leaving earlier stamps as they are. Readers
 /// call it on every listing, so it only writes when something went out for the first
 /// time: on SQLite a write, even one that changes nothing, waits for the database lock.
-pub fn mark(conn: &mut AnyConnection, caption_ids: &[&str], at: NaiveDateTime) -> QueryResult<()> {
+pub fn mark(
+    conn: &mut AnyConnection,
+    caption_ids: &[&CaptionId],
+    at: NaiveDateTime,
+) -> QueryResult<()> {
     // Chunked to stay well under SQLite's bound-parameter limit.
     for chunk in caption_ids.chunks(500) {
         let fresh: Vec<String> = captions::table

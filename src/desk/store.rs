@@ -266,11 +266,16 @@ pub fn requests(subscription: &Subscription, templates: &TemplateSet) -> Vec<(Pl
         .collect()
 }
 
+crate::text_id! {
+    /// The id of a stored caption: one account's text for one post on one platform.
+    pub struct CaptionId;
+}
+
 /// One stored caption as the pages show it.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = captions)]
 pub struct StoredCaption {
-    pub id: String,
+    pub id: CaptionId,
     pub subscription_id: SubscriptionId,
     pub post_id: PostId,
     pub platform: String,

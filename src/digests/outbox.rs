@@ -21,6 +21,7 @@ use crate::db::schema::{
     captions, digest_captions, digest_queue_captions, digest_settings, digests, feeds, posts, users,
 };
 use crate::db::{new_id, AnyConnection};
+use crate::desk::CaptionId;
 use crate::jobs::lease::{self, Queue};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -54,7 +55,7 @@ pub struct DigestCaption {
     pub body: String,
     pub length: i32,
     pub char_limit: i32,
-    pub caption_id: String,
+    pub caption_id: CaptionId,
 }
 
 /// The columns of a [`DigestCaption`], in its order.
@@ -113,7 +114,7 @@ fn pending_captions(
     user_id: &str,
     since: NaiveDateTime,
     platforms: &[Platform],
-) -> QueryResult<Vec<String>> {
+) -> QueryResult<Vec<CaptionId>> {
     let ids: Vec<&str> = platforms.iter().map(|p| p.id()).collect();
     captions::table
         .filter(captions::user_id.eq(user_id))
@@ -132,9 +133,9 @@ fn pending_captions(
 /// What the next digest would carry.
 enum Carried {
     /// New captions, by id.
-    New(Vec<String>),
+    New(Vec<CaptionId>),
     /// Today's queue: caption ids with their times.
-    Queue(Vec<(String, chrono::DateTime<chrono::Utc>)>),
+    Queue(Vec<(CaptionId, chrono::DateTime<chrono::Utc>)>),
 }
 
 impl Carried {
@@ -145,10 +146,10 @@ impl Carried {
         }
     }
 
-    fn ids(&self) -> Vec<&str> {
+    fn ids(&self) -> Vec<&CaptionId> {
         match self {
-            Carried::New(ids) => ids.iter().map(String::as_str).collect(),
-            Carried::Queue(timed) => timed.iter().map(|(id, _)| id.as_str()).collect(),
+            Carried::New(ids) => ids.iter().collect(),
+            Carried::Queue(timed) => timed.iter().map(|(id, _)| id).collect(),
         }
     }
 }
@@ -340,10 +341,10 @@ pub fn queue_contents(
 /// time, in `timed`'s order; a caption deleted since is left out.
 pub fn captions_at(
     conn: &mut AnyConnection,
-    timed: &[(String, chrono::DateTime<chrono::Utc>)],
+    timed: &[(CaptionId, chrono::DateTime<chrono::Utc>)],
 ) -> QueryResult<Vec<(DigestCaption, NaiveDateTime)>> {
-    let ids: Vec<&str> = timed.iter().map(|(id, _)| id.as_str()).collect();
-    let mut found: std::collections::HashMap<String, DigestCaption> = captions::table
+    let ids: Vec<&CaptionId> = timed.iter().map(|(id, _)| id).collect();
+    let mut found: std::collections::HashMap<CaptionId, DigestCaption> = captions::table
         .inner_join(posts::table.inner_join(feeds::table))
         .filter(captions::id.eq_any(ids))
         .select(DIGEST_CAPTION)

@@ -11,11 +11,12 @@ use super::outbox::{Digest, DigestCaption};
 use super::DigestError;
 use crate::captions::composer::{self, ComposerLink};
 use crate::captions::Platform;
+use crate::desk::CaptionId;
 use crate::queue::links::{self as queue_links, LinkAction};
 use chrono_tz::Tz;
 
 pub struct CaptionBlock {
-    pub caption_id: String,
+    pub caption_id: CaptionId,
     /// The desk's order of platforms (unknown ones last).
     pub order: usize,
     pub platform: String,
@@ -467,7 +468,7 @@ mod tests {
             body: body.into(),
             length: i32::try_from(body.chars().count()).unwrap(),
             char_limit: 500,
-            caption_id: format!("{post}-{platform}"),
+            caption_id: CaptionId(format!("{post}-{platform}")),
         };
         let posts = group(vec![
             caption(

@@ -11,6 +11,7 @@ use image::imageops::FilterType;
 use crate::accounts::UserId;
 use crate::db::schema::{captions, feeds, post_images, posts, subscriptions};
 use crate::db::AnyConnection;
+use crate::desk::CaptionId;
 use crate::publish::outgoing::{Image, LinkPreview, Outgoing};
 
 /// Bluesky takes blobs of at most 1,000,000 bytes for a card thumbnail.
@@ -32,7 +33,7 @@ type Row = (
 pub fn outgoing(
     conn: &mut AnyConnection,
     user: &UserId,
-    caption_id: &str,
+    caption_id: &CaptionId,
 ) -> QueryResult<Option<Outgoing>> {
     let row: Option<Row> = captions::table
         .inner_join(posts::table.inner_join(feeds::table))

@@ -28,6 +28,7 @@ use crate::captions::Platform;
 use crate::config::Settings;
 use crate::db::schema::subscriptions;
 use crate::db::{now, AnyConnection, Db, DbError};
+use crate::desk::CaptionId;
 use crate::digests::settings as digest_settings;
 use crate::publish::connections::{self, Connection};
 use crate::publish::outgoing::PublishError;
@@ -257,8 +258,8 @@ impl Publisher {
         Ok(())
     }
 
-    async fn claim(&self, caption_id: &str) -> Result<Option<String>, DbError> {
-        let id = caption_id.to_string();
+    async fn claim(&self, caption_id: &CaptionId) -> Result<Option<String>, DbError> {
+        let id = caption_id.clone();
         self.db
             .run(move |conn| {
                 let at = now();
@@ -269,18 +270,14 @@ impl Publisher {
 
     async fn record_retry(
         &self,
-        caption_id: &str,
+        caption_id: &CaptionId,
         token: &str,
         message: &str,
         retry_after: Option<u64>,
     ) -> Result<(), DbError> {
         let wait = retry_after
             .map(|secs| chrono::Duration::seconds(secs.clamp(1, MAX_RETRY_AFTER_SECS) as i64));
-        let (id, token, message) = (
-            caption_id.to_string(),
-            token.to_string(),
-            message.to_string(),
-        );
+        let (id, token, message) = (caption_id.clone(), token.to_string(), message.to_string());
         self.db
             .run(move |conn| {
                 Ok::<_, DbError>(outcomes::record_retry(

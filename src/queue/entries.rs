@@ -9,6 +9,7 @@ use diesel::prelude::*;
 use crate::accounts::UserId;
 use crate::db::schema::{captions, posts, queue_entries, subscriptions};
 use crate::db::{now, AnyConnection};
+use crate::desk::CaptionId;
 use crate::subscriptions::SubscriptionId;
 
 /// How a feed's new captions reach the queue.
@@ -49,7 +50,7 @@ pub const SNOOZED: &str = "snoozed";
 /// A caption of the queue (or waiting to join it), as the queue page lists it.
 #[derive(Debug, Clone, Queryable)]
 pub struct QueueItem {
-    pub caption_id: String,
+    pub caption_id: CaptionId,
     pub platform: String,
     pub text: String,
     pub post_title: String,
@@ -116,7 +117,7 @@ fn not_yet_queued(
     mode: QueueMode,
 ) -> QueryResult<Vec<(QueueItem, NaiveDateTime)>> {
     let rows: Vec<(
-        String,
+        CaptionId,
         String,
         String,
         String,
@@ -178,7 +179,7 @@ fn rank_of(created: NaiveDateTime) -> i64 {
 fn insert_entry(
     conn: &mut AnyConnection,
     user: &UserId,
-    caption_id: &str,
+    caption_id: &CaptionId,
     platform: &str,
     state: &str,
     rank: i64,
@@ -279,7 +280,7 @@ pub fn queued(conn: &mut AnyConnection, user: &UserId) -> QueryResult<Vec<QueueI
 fn own_caption(
     conn: &mut AnyConnection,
     user: &UserId,
-    caption_id: &str,
+    caption_id: &CaptionId,
 ) -> QueryResult<Option<(String, NaiveDateTime)>> {
     captions::table
         .filter(captions::user_id.eq(user.as_str()))
@@ -292,7 +293,7 @@ fn own_caption(
 fn set_state(
     conn: &mut AnyConnection,
     user: &UserId,
-    caption_id: &str,
+    caption_id: &CaptionId,
     state: &str,
 ) -> QueryResult<bool> {
     set_state_until(conn, user, caption_id, state, None)
@@ -301,7 +302,7 @@ fn set_state(
 fn set_state_until(
     conn: &mut AnyConnection,
     user: &UserId,
-    caption_id: &str,
+    caption_id: &CaptionId,
     state: &str,
     due_at: Option<NaiveDateTime>,
 ) -> QueryResult<bool> {
@@ -331,12 +332,16 @@ fn set_state_until(
 }
 
 /// Puts one of the account's captions in the queue (approved). `false`: not the account's.
-pub fn approve(conn: &mut AnyConnection, user: &UserId, caption_id: &str) -> QueryResult<bool> {
+pub fn approve(
+    conn: &mut AnyConnection,
+    user: &UserId,
+    caption_id: &CaptionId,
+) -> QueryResult<bool> {
     set_state(conn, user, caption_id, QUEUED)
 }
 
 /// Takes one of the account's captions out of the queue; it stays on the desk.
-pub fn skip(conn: &mut AnyConnection, user: &UserId, caption_id: &str) -> QueryResult<bool> {
+pub fn skip(conn: &mut AnyConnection, user: &UserId, caption_id: &CaptionId) -> QueryResult<bool> {
     set_state(conn, user, caption_id, SKIPPED)
 }
 
@@ -344,14 +349,17 @@ pub fn skip(conn: &mut AnyConnection, user: &UserId, caption_id: &str) -> QueryR
 pub fn snooze(
     conn: &mut AnyConnection,
     user: &UserId,
-    caption_id: &str,
+    caption_id: &CaptionId,
     until: NaiveDateTime,
 ) -> QueryResult<bool> {
     set_state_until(conn, user, caption_id, SNOOZED, Some(until))
 }
 
 /// The account a caption belongs to: a signed digest link names only the caption.
-pub fn owner_of_caption(conn: &mut AnyConnection, caption_id: &str) -> QueryResult<Option<UserId>> {
+pub fn owner_of_caption(
+    conn: &mut AnyConnection,
+    caption_id: &CaptionId,
+) -> QueryResult<Option<UserId>> {
     Ok(captions::table
         .filter(captions::id.eq(caption_id))
         .select(captions::user_id)
@@ -365,7 +373,7 @@ pub fn owner_of_caption(conn: &mut AnyConnection, caption_id: &str) -> QueryResu
 pub fn decision(
     conn: &mut AnyConnection,
     user: &UserId,
-    caption_id: &str,
+    caption_id: &CaptionId,
 ) -> QueryResult<Option<&'static str>> {
     let posted: Option<String> = captions::table
         .filter(captions::user_id.eq(user.as_str()))
@@ -395,7 +403,7 @@ pub fn decision(
 pub fn decided_at(
     conn: &mut AnyConnection,
     user: &UserId,
-    caption_id: &str,
+    caption_id: &CaptionId,
 ) -> QueryResult<Option<NaiveDateTime>> {
     Ok(queue_entries::table
         .filter(queue_entries::user_id.eq(user.as_str()))
@@ -407,7 +415,11 @@ pub fn decided_at(
 }
 
 /// Pins a queued caption to now: it goes before every other of its platform.
-pub fn post_now(conn: &mut AnyConnection, user: &UserId, caption_id: &str) -> QueryResult<bool> {
+pub fn post_now(
+    conn: &mut AnyConnection,
+    user: &UserId,
+    caption_id: &CaptionId,
+) -> QueryResult<bool> {
     let changed = diesel::update(
         queue_entries::table
             .filter(queue_entries::user_id.eq(user.as_str()))
@@ -421,7 +433,11 @@ pub fn post_now(conn: &mut AnyConnection, user: &UserId, caption_id: &str) -> Qu
 
 /// Swaps a queued caption with the one before it on its platform. `false`: not a queued
 /// caption of the account; moving the first one up changes nothing.
-pub fn move_up(conn: &mut AnyConnection, user: &UserId, caption_id: &str) -> QueryResult<bool> {
+pub fn move_up(
+    conn: &mut AnyConnection,
+    user: &UserId,
+    caption_id: &CaptionId,
+) -> QueryResult<bool> {
     conn.transaction(|conn| {
         let mine: Option<(String, i64)> = queue_entries::table
             .filter(queue_entries::user_id.eq(user.as_str()))

@@ -4,6 +4,8 @@
 //! into another caption's or another action's. A link is used once: the caption's queue
 //! entry records the decision, and a link for a caption already decided is refused.
 
+use crate::desk::CaptionId;
+
 /// How long a digest's links work.
 pub const VALID_DAYS: i64 = 14;
 
@@ -65,19 +67,23 @@ pub fn parse_segment(value: &str) -> Option<(LinkAction, bool)> {
 /// What a link signs, after its purpose: the caption, the action segment, the expiry.
 const PURPOSE: &str = "queue-link";
 
-pub fn sign(key: &[u8], caption_id: &str, action: LinkAction, expires: i64) -> String {
+pub fn sign(key: &[u8], caption_id: &CaptionId, action: LinkAction, expires: i64) -> String {
     sign_segment(key, caption_id, action.as_str(), expires)
 }
 
-fn sign_segment(key: &[u8], caption_id: &str, segment: &str, expires: i64) -> String {
-    crate::signing::sign(key, PURPOSE, &[caption_id, segment, &expires.to_string()])
+fn sign_segment(key: &[u8], caption_id: &CaptionId, segment: &str, expires: i64) -> String {
+    crate::signing::sign(
+        key,
+        PURPOSE,
+        &[caption_id.as_str(), segment, &expires.to_string()],
+    )
 }
 
 /// Whether `signature` was made for exactly this caption, action and expiry (compared in
 /// constant time). The expiry is checked by the caller, which can then say so.
 pub fn verify(
     key: &[u8],
-    caption_id: &str,
+    caption_id: &CaptionId,
     action: LinkAction,
     expires: i64,
     signature: &str,
@@ -88,7 +94,7 @@ pub fn verify(
 /// As [`verify`], for the action segment as the path has it (see [`segment`]).
 pub fn verify_segment(
     key: &[u8],
-    caption_id: &str,
+    caption_id: &CaptionId,
     segment: &str,
     expires: i64,
     signature: &str,
@@ -96,22 +102,22 @@ pub fn verify_segment(
     crate::signing::verify(
         key,
         PURPOSE,
-        &[caption_id, segment, &expires.to_string()],
+        &[caption_id.as_str(), segment, &expires.to_string()],
         signature,
     )
 }
 
 /// The path of one link, under the service's base address.
-pub fn path(key: &[u8], caption_id: &str, action: LinkAction, expires: i64) -> String {
+pub fn path(key: &[u8], caption_id: &CaptionId, action: LinkAction, expires: i64) -> String {
     path_of(key, caption_id, &segment(action, false), expires)
 }
 
 /// The path of one link of a caption already queued (today's queue).
-pub fn path_queued(key: &[u8], caption_id: &str, action: LinkAction, expires: i64) -> String {
+pub fn path_queued(key: &[u8], caption_id: &CaptionId, action: LinkAction, expires: i64) -> String {
     path_of(key, caption_id, &segment(action, true), expires)
 }
 
-fn path_of(key: &[u8], caption_id: &str, segment: &str, expires: i64) -> String {
+fn path_of(key: &[u8], caption_id: &CaptionId, segment: &str, expires: i64) -> String {
     format!(
         "queue/mail/{caption_id}/{segment}/{expires}/{}",
         sign_segment(key, caption_id, segment, expires)
@@ -124,15 +130,22 @@ mod tests {
 
     const KEY: &[u8] = b"0123456789abcdef0123456789abcdef";
 
+    fn id(caption: &str) -> CaptionId {
+        CaptionId::from(caption)
+    }
+
     #[test]
     fn links_mailed_before_the_shared_signer_still_open() {
         // Made by the hand-written HMAC these links had before they went through
         // crate::signing: the same bytes are signed, so digests already sent keep working.
         let mailed = "Q-lMByLs5uX9NcTQDVFFXyDz0gtqv448-L5fv9jcY3o";
-        assert_eq!(sign(KEY, "c1", LinkAction::Approve, 1_800_000_000), mailed);
+        assert_eq!(
+            sign(KEY, &id("c1"), LinkAction::Approve, 1_800_000_000),
+            mailed
+        );
         assert!(verify(
             KEY,
-            "c1",
+            &id("c1"),
             LinkAction::Approve,
             1_800_000_000,
             mailed
@@ -141,21 +154,39 @@ mod tests {
 
     #[test]
     fn a_link_opens_only_its_own_caption_action_and_expiry() {
-        let s = sign(KEY, "c1", LinkAction::Approve, 1_800_000_000);
-        assert!(verify(KEY, "c1", LinkAction::Approve, 1_800_000_000, &s));
-        assert!(!verify(KEY, "c2", LinkAction::Approve, 1_800_000_000, &s));
-        assert!(!verify(KEY, "c1", LinkAction::Skip, 1_800_000_000, &s));
-        assert!(!verify(KEY, "c1", LinkAction::Approve, 1_800_000_001, &s));
-        assert!(!verify(
-            b"another deployment's key........",
-            "c1",
+        let s = sign(KEY, &id("c1"), LinkAction::Approve, 1_800_000_000);
+        assert!(verify(
+            KEY,
+            &id("c1"),
             LinkAction::Approve,
             1_800_000_000,
             &s
         ));
         assert!(!verify(
             KEY,
-            "c1",
+            &id("c2"),
+            LinkAction::Approve,
+            1_800_000_000,
+            &s
+        ));
+        assert!(!verify(KEY, &id("c1"), LinkAction::Skip, 1_800_000_000, &s));
+        assert!(!verify(
+            KEY,
+            &id("c1"),
+            LinkAction::Approve,
+            1_800_000_001,
+            &s
+        ));
+        assert!(!verify(
+            b"another deployment's key........",
+            &id("c1"),
+            LinkAction::Approve,
+            1_800_000_000,
+            &s
+        ));
+        assert!(!verify(
+            KEY,
+            &id("c1"),
             LinkAction::Approve,
             1_800_000_000,
             "not-base64!"
@@ -164,7 +195,7 @@ mod tests {
         tampered.replace_range(0..1, if s.starts_with('A') { "B" } else { "A" });
         assert!(!verify(
             KEY,
-            "c1",
+            &id("c1"),
             LinkAction::Approve,
             1_800_000_000,
             &tampered
@@ -187,8 +218,8 @@ mod tests {
         }
         assert_eq!(parse_segment("delete-queued"), None);
         // A queued caption's link is not the plain one with a word added: it is signed so.
-        let plain = sign(KEY, "c1", LinkAction::Skip, 5);
-        assert!(!verify_segment(KEY, "c1", "skip-queued", 5, &plain));
-        assert!(path(KEY, "c1", LinkAction::Snooze, 5).starts_with("queue/mail/c1/snooze/5/"));
+        let plain = sign(KEY, &id("c1"), LinkAction::Skip, 5);
+        assert!(!verify_segment(KEY, &id("c1"), "skip-queued", 5, &plain));
+        assert!(path(KEY, &id("c1"), LinkAction::Snooze, 5).starts_with("queue/mail/c1/snooze/5/"));
     }
 }

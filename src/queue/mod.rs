@@ -21,6 +21,7 @@ use diesel::QueryResult;
 use crate::accounts::UserId;
 use crate::captions::Platform;
 use crate::db::AnyConnection;
+use crate::desk::CaptionId;
 use entries::QueueItem;
 use slots::{next_slots, PostingPlan};
 
@@ -67,7 +68,7 @@ pub fn todays_queue(
     platforms: &[Platform],
     zone: Tz,
     now: DateTime<Utc>,
-) -> QueryResult<Vec<(String, DateTime<Utc>)>> {
+) -> QueryResult<Vec<(CaptionId, DateTime<Utc>)>> {
     let queued = entries::queued(conn, user)?;
     let today = now.with_timezone(&zone).date_naive();
     let mut out = Vec::new();
@@ -76,7 +77,7 @@ pub fn todays_queue(
             continue;
         }
         let (_, scheduled) = timed(conn, user, platform, queued.clone(), zone, now)?;
-        let mut day: Vec<(String, DateTime<Utc>)> = scheduled
+        let mut day: Vec<(CaptionId, DateTime<Utc>)> = scheduled
             .into_iter()
             .filter_map(|s| {
                 s.at.filter(|at| at.with_timezone(&zone).date_naive() == today)
@@ -163,7 +164,7 @@ mod tests {
         let got = schedule(&plan, items, &[], utc("2026-12-07T07:00:00Z"));
         let times: Vec<(String, String)> = got
             .iter()
-            .map(|s| (s.item.caption_id.clone(), s.at.unwrap().to_rfc3339()))
+            .map(|s| (s.item.caption_id.0.clone(), s.at.unwrap().to_rfc3339()))
             .collect();
         assert_eq!(
             times,

@@ -14,6 +14,7 @@ use super::entries::QUEUED;
 use crate::accounts::UserId;
 use crate::db::schema::{captions, posts, queue_entries};
 use crate::db::AnyConnection;
+use crate::desk::CaptionId;
 use crate::jobs::lease::{self, Queue};
 
 /// A caption the network refused: out of the queue, shown with the reason.
@@ -30,7 +31,7 @@ const QUEUE: Queue = Queue {
 /// claim holds it. `Some(token)`: this claim won; only it can record the outcome.
 pub fn claim(
     conn: &mut AnyConnection,
-    caption_id: &str,
+    caption_id: &CaptionId,
     at: NaiveDateTime,
     lease_until: NaiveDateTime,
 ) -> QueryResult<Option<String>> {
@@ -53,7 +54,7 @@ fn held<'a>(caption_id: &'a str, token: &'a str) -> Held<'a> {
 /// when the claim was lost (its lease ran out and another took it over): that one records.
 pub fn record_posted(
     conn: &mut AnyConnection,
-    caption_id: &str,
+    caption_id: &CaptionId,
     token: &str,
     uri: &str,
     web_url: &str,
@@ -86,7 +87,7 @@ pub fn record_posted(
 /// entry, so a retry attaches it instead of uploading the image again.
 pub fn keep_media(
     conn: &mut AnyConnection,
-    caption_id: &str,
+    caption_id: &CaptionId,
     token: &str,
     media_id: &str,
 ) -> QueryResult<bool> {
@@ -97,7 +98,7 @@ pub fn keep_media(
 }
 
 /// The image id kept by an earlier try of the caption, if any.
-pub fn kept_media(conn: &mut AnyConnection, caption_id: &str) -> QueryResult<Option<String>> {
+pub fn kept_media(conn: &mut AnyConnection, caption_id: &CaptionId) -> QueryResult<Option<String>> {
     Ok(queue_entries::table
         .filter(queue_entries::caption_id.eq(caption_id))
         .select(queue_entries::media_id)
@@ -110,7 +111,7 @@ pub fn kept_media(conn: &mut AnyConnection, caption_id: &str) -> QueryResult<Opt
 /// network named no time. The caption keeps its place in the queue.
 pub fn record_retry(
     conn: &mut AnyConnection,
-    caption_id: &str,
+    caption_id: &CaptionId,
     token: &str,
     error: &str,
     wait: Option<chrono::Duration>,
@@ -141,7 +142,7 @@ pub fn record_retry(
 /// Takes a caption the network refused out of the queue, keeping the reason to show.
 pub fn record_failed(
     conn: &mut AnyConnection,
-    caption_id: &str,
+    caption_id: &CaptionId,
     token: &str,
     reason: &str,
 ) -> QueryResult<bool> {
@@ -162,7 +163,7 @@ pub fn record_failed(
 pub fn retry(
     conn: &mut AnyConnection,
     user: &UserId,
-    caption_id: &str,
+    caption_id: &CaptionId,
     at: NaiveDateTime,
 ) -> QueryResult<bool> {
     let changed = diesel::update(
@@ -183,7 +184,7 @@ pub fn retry(
 
 /// Gives the claim back untried (the connection broke): the caption waits, its attempts
 /// unchanged, for the subscriber to connect again.
-pub fn release(conn: &mut AnyConnection, caption_id: &str, token: &str) -> QueryResult<bool> {
+pub fn release(conn: &mut AnyConnection, caption_id: &CaptionId, token: &str) -> QueryResult<bool> {
     let changed = diesel::update(held(caption_id, token))
         .set((
             queue_entries::lease_until.eq(None::<NaiveDateTime>),
@@ -218,7 +219,7 @@ pub fn schedule_start(
 /// A queued caption whose last try failed and that waits to be tried again.
 #[derive(Debug, Clone, Queryable)]
 pub struct Waiting {
-    pub caption_id: String,
+    pub caption_id: CaptionId,
     pub error: Option<String>,
     pub next_attempt_at: NaiveDateTime,
 }
@@ -240,7 +241,7 @@ pub fn waiting_again(conn: &mut AnyConnection, user: &UserId) -> QueryResult<Vec
 /// A caption the network refused.
 #[derive(Debug, Clone, Queryable)]
 pub struct Failure {
-    pub caption_id: String,
+    pub caption_id: CaptionId,
     pub platform: String,
     pub text: String,
     pub post_title: String,

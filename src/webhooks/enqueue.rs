@@ -10,12 +10,13 @@ use serde_json::json;
 use super::endpoints::{Endpoint, CAPTION_CREATED};
 use crate::db::schema::{captions, posts, webhook_deliveries, webhook_endpoints};
 use crate::db::{new_id, AnyConnection};
+use crate::desk::CaptionId;
 
 /// Captions taken per endpoint per pass; the rest wait for the next pass.
 const BATCH: i64 = 200;
 
 type CaptionRow = (
-    String,
+    CaptionId,
     String,
     String,
     String,
@@ -99,7 +100,7 @@ fn enqueue_captions(
     };
     let (last_at, last_id) = (last.7, last.0.clone());
     // Their text is in the payloads from now on: a later template change must not rewrite it.
-    let ids: Vec<&str> = rows.iter().map(|row| row.0.as_str()).collect();
+    let ids: Vec<&CaptionId> = rows.iter().map(|row| &row.0).collect();
     crate::desk::served::mark(conn, &ids, at)?;
     let mut added = 0;
     for row in &rows {

@@ -302,7 +302,10 @@ async fn the_digest_reads_well_on_a_phone() {
                     body: c.text,
                     length: i32::try_from(c.length).expect("length"),
                     char_limit: i32::try_from(c.limit).expect("limit"),
-                    caption_id: format!("0193a6f1c2d37e4b8a9c5d6e7f80{:04}", captions.len()),
+                    caption_id: captionfeed::desk::CaptionId(format!(
+                        "0193a6f1c2d37e4b8a9c5d6e7f80{:04}",
+                        captions.len()
+                    )),
                 });
             }
         }

@@ -257,7 +257,7 @@ async fn a_crash_between_sending_and_recording_posts_once(backend: Backend) {
     // A worker claims the caption and sends it with the publisher's own steps, then dies
     // before recording: its result is dropped and its lease left behind.
     let user = user_id(&app, "ann@example.com").await;
-    let (id, who) = (caption.clone(), user.clone());
+    let (id, who) = (captionfeed::desk::CaptionId(caption.clone()), user.clone());
     let (token, outgoing) = app
         .db
         .run(move |conn| {

@@ -413,7 +413,7 @@ async fn a_digests_signed_links_approve_skip_and_snooze_once(backend: Backend) {
         .expect("the caption id");
     let old = captionfeed::queue::links::path(
         &key,
-        caption,
+        &captionfeed::desk::CaptionId::from(caption),
         captionfeed::queue::links::LinkAction::Approve,
         chrono::Utc::now().timestamp() - 60,
     );

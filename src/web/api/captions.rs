@@ -9,7 +9,7 @@ use super::paging::{decode_cursor, encode_cursor, page_limit};
 use super::rfc3339;
 use crate::captions::Platform;
 use crate::desk::query::{serve_captions_page, CaptionFilter, CaptionWithPost};
-use crate::desk::store::StoredCaption;
+use crate::desk::store::{CaptionId, StoredCaption};
 use crate::desk::{self, CaptionStatus, EditError};
 use crate::web::AppState;
 
@@ -158,7 +158,7 @@ pub fn stored_caption_out(c: StoredCaption, post: PostOut) -> CaptionOut {
         edited: c.is_edited(),
         edited_at: c.edited_at.as_ref().map(rfc3339),
         created_at: rfc3339(&c.created_at),
-        id: c.id,
+        id: c.id.0,
         feed_id: c.subscription_id.0,
         post,
         platform: c.platform,
@@ -213,7 +213,7 @@ pub async fn update(
             "nothing to change: send \"text\", \"status\" or both".into(),
         ));
     }
-    let (id, caption_id) = (user.id(), path.into_inner());
+    let (id, caption_id) = (user.id(), CaptionId(path.into_inner()));
     let text = body.text;
     let updated = state
         .db

@@ -9,6 +9,7 @@ use super::error::ApiError;
 use super::paging::{decode_cursor, encode_cursor, page_limit};
 use super::rfc3339;
 use crate::desk::query::{list_posts_page, post_with_captions, AccountPost};
+use crate::desk::CaptionId;
 use crate::feeds::PostId;
 use crate::subscriptions::SubscriptionId;
 use crate::web::AppState;
@@ -136,7 +137,7 @@ pub async fn show(
         .run(move |conn| {
             let found = post_with_captions(conn, &id, &post_id)?;
             if let Some((_, captions)) = &found {
-                let ids: Vec<&str> = captions.iter().map(|c| c.id.as_str()).collect();
+                let ids: Vec<&CaptionId> = captions.iter().map(|c| &c.id).collect();
                 crate::desk::served::mark(conn, &ids, crate::db::now())?;
             }
             Ok::<_, ApiError>(found)

@@ -12,7 +12,7 @@ use super::stored_pages::{self, Rendered};
 use super::{format_time, render, see_other, Layout};
 use crate::captions::Platform;
 use crate::db::DbError;
-use crate::desk::store::{PostCaptions, StoredCaption};
+use crate::desk::store::{CaptionId, PostCaptions, StoredCaption};
 use crate::desk::{self, CaptionStatus, DeskFilter, EditError};
 use crate::web::csrf::CheckedForm;
 use crate::web::error::WebError;
@@ -61,7 +61,7 @@ impl From<StoredCaption> for CaptionView {
             variant: Some(c.variant)
                 .filter(|v| v != crate::captions::DEFAULT_VARIANT)
                 .map(|v| crate::captions::variant_label(&v).into_owned()),
-            id: c.id,
+            id: c.id.0,
             platform: c.platform,
             over: c.length > c.char_limit,
             error: c.error,
@@ -437,7 +437,7 @@ pub async fn set_status(
 ) -> Result<HttpResponse, WebError> {
     let form = form.0;
     let status: CaptionStatus = form.status.parse().map_err(|_| WebError::NotFound)?;
-    let (id, caption_id) = (user.id(), path.into_inner());
+    let (id, caption_id) = (user.id(), CaptionId(path.into_inner()));
     let caption = state
         .db
         .run(move |conn| desk::set_status(conn, &id, &caption_id, status).map_err(DbError::from))
@@ -474,7 +474,7 @@ async fn edit_page(
     req: &HttpRequest,
     state: &AppState,
     user: &CurrentUser,
-    caption_id: String,
+    caption_id: CaptionId,
     back: &str,
     attempt: Option<(String, String)>,
 ) -> Result<HttpResponse, WebError> {
@@ -516,7 +516,8 @@ pub async fn edit_form(
     path: web::Path<String>,
     query: web::Query<BackQuery>,
 ) -> Result<HttpResponse, WebError> {
-    edit_page(&req, &state, &user, path.into_inner(), &query.back, None).await
+    let caption_id = CaptionId(path.into_inner());
+    edit_page(&req, &state, &user, caption_id, &query.back, None).await
 }
 
 #[post("/captions/{id}/text")]
@@ -529,7 +530,7 @@ pub async fn save_text(
     form: CheckedForm<TextForm>,
 ) -> Result<HttpResponse, WebError> {
     let form = form.0;
-    let (id, caption_id, text) = (user.id(), path.into_inner(), form.text.clone());
+    let (id, caption_id, text) = (user.id(), CaptionId(path.into_inner()), form.text.clone());
     let saved = state
         .db
         .transaction(move |conn| desk::edit_text(conn, &id, &caption_id, &text))
@@ -541,7 +542,7 @@ pub async fn save_text(
             Ok(HttpResponse::UnprocessableEntity().json(serde_json::json!({ "error": message })))
         }
         Err(EditError::Refused(message)) => {
-            let caption_id = req.match_info().get("id").unwrap_or_default().to_string();
+            let caption_id = CaptionId::from(req.match_info().get("id").unwrap_or_default());
             edit_page(
                 &req,
                 &state,

@@ -12,6 +12,7 @@ use super::{render, see_other_if_found, Layout};
 use crate::accounts::UserId;
 use crate::captions::Platform;
 use crate::db::AnyConnection;
+use crate::desk::CaptionId;
 use crate::digests::settings as digest_settings;
 use crate::publish::connections;
 use crate::queue::entries::{self, QueueItem, QueueMode};
@@ -152,7 +153,7 @@ fn item_view(item: QueueItem, when: String, pinned: bool) -> ItemView {
     ItemView {
         first_line: first_line(&item.text),
         text: item.text,
-        caption_id: item.caption_id,
+        caption_id: item.caption_id.0,
         when,
         post_title: item.post_title,
         pinned,
@@ -312,7 +313,7 @@ pub async fn show(
             .map(|f| FailureView {
                 network: network_name(&f.platform),
                 first_line: first_line(&f.text),
-                caption_id: f.caption_id,
+                caption_id: f.caption_id.0,
                 post_title: f.post_title,
                 reason: f.reason.unwrap_or_default(),
             })
@@ -334,7 +335,7 @@ pub async fn act(
     _form: CheckedForm<NoFields>,
 ) -> Result<HttpResponse, WebError> {
     let (caption, action) = path.into_inner();
-    let id = user.id();
+    let (id, caption) = (user.id(), CaptionId(caption));
     let found = state
         .db
         .run(move |conn| {

@@ -11,6 +11,7 @@ use chrono::{Duration, Utc};
 
 use super::{render, Layout};
 use crate::db::now;
+use crate::desk::CaptionId;
 use crate::queue::entries;
 use crate::queue::links::{self, LinkAction};
 use crate::web::error::WebError;
@@ -46,12 +47,13 @@ fn page(
 type LinkPath = web::Path<(String, String, i64, String)>;
 
 enum Checked {
-    Ready(crate::accounts::UserId, String, LinkAction),
+    Ready(crate::accounts::UserId, CaptionId, LinkAction),
     Refused(HttpResponse),
 }
 
 async fn check(state: &AppState, path: LinkPath) -> Result<Checked, WebError> {
     let (caption, action, expires, signature) = path.into_inner();
+    let caption = CaptionId(caption);
     let parsed = links::parse_segment(&action);
     let genuine = parsed.is_some()
         && links::verify_segment(&state.signing_key, &caption, &action, expires, &signature);
