@@ -8,6 +8,7 @@ use diesel::prelude::*;
 
 use super::account::{self, is_live, BillingAccount, NewState};
 use super::limits;
+use super::objects::{CheckoutSession, Invoice, Subscription};
 use super::plans::Plans;
 use super::BillingError;
 use crate::accounts::UserId;
@@ -29,6 +30,19 @@ pub struct Event {
 #[derive(Debug, Clone, serde::Deserialize)]
 pub struct EventData {
     pub object: serde_json::Value,
+}
+
+/// An event's object as the type its kind names. An object that does not read (a field of
+/// the wrong kind) is recorded and changes nothing, rather than being guessed at: a status
+/// read as missing would otherwise cancel the account's plan.
+fn read<'a, T: serde::Deserialize<'a>>(
+    event: &Event,
+    object: &'a serde_json::Value,
+) -> Result<T, Outcome> {
+    T::deserialize(object).map_err(|error| {
+        tracing::warn!(event = %event.id, kind = %event.kind, %error, "a Stripe object that does not read");
+        Outcome::Ignored(format!("its object does not read: {error}"))
+    })
 }
 
 /// What handling an event did.
@@ -72,22 +86,26 @@ pub fn handle(
         .naive_utc();
     let object = &event.data.object;
     match event.kind.as_str() {
-        "checkout.session.completed" => checkout_completed(conn, object, plans, now),
+        "checkout.session.completed" => match read::<CheckoutSession>(event, object) {
+            Ok(session) => checkout_completed(conn, &session, plans, now),
+            Err(unreadable) => Ok(unreadable),
+        },
         "customer.subscription.created"
         | "customer.subscription.updated"
         | "customer.subscription.deleted" => {
-            let Some(subscription_id) = text(object, "/id") else {
+            let subscription = match read::<Subscription>(event, object) {
+                Ok(subscription) => subscription,
+                Err(unreadable) => return Ok(unreadable),
+            };
+            let Some(subscription_id) = subscription.id() else {
                 return Ok(Outcome::Ignored("the subscription has no id".into()));
             };
-            let status = text(object, "/status").unwrap_or("canceled");
             let status = if event.kind == "customer.subscription.deleted" {
                 "canceled"
             } else {
-                status
+                subscription.status().unwrap_or("canceled")
             };
-            let price = text(object, "/items/data/0/price/id")
-                .or_else(|| text(object, "/items/data/0/plan/id"))
-                .or_else(|| text(object, "/plan/id"));
+            let price = subscription.price();
             let plan = match price.and_then(|p| plans.by_price(p)) {
                 Some(plan) => plan.id.clone(),
                 None => {
@@ -95,7 +113,7 @@ pub fn handle(
                     plans.free().id.clone()
                 }
             };
-            let Some((user, row)) = account_of(conn, object)? else {
+            let Some((user, row)) = account_of(conn, subscription.customer())? else {
                 return Ok(Outcome::Ignored("no account has this customer".into()));
             };
             let state = NewState {
@@ -107,13 +125,14 @@ pub fn handle(
             apply_state(conn, &user, &row, &state, plans, mail, now)
         }
         "invoice.paid" | "invoice.payment_succeeded" | "invoice.payment_failed" => {
-            // Stripe API versions from 2025-03-31 moved it under `parent`.
-            let subscription = text(object, "/subscription")
-                .or_else(|| text(object, "/parent/subscription_details/subscription"));
-            let Some(subscription_id) = subscription else {
+            let invoice = match read::<Invoice>(event, object) {
+                Ok(invoice) => invoice,
+                Err(unreadable) => return Ok(unreadable),
+            };
+            let Some(subscription_id) = invoice.subscription() else {
                 return Ok(Outcome::Ignored("not a subscription invoice".into()));
             };
-            let Some((user, row)) = account_of(conn, object)? else {
+            let Some((user, row)) = account_of(conn, invoice.customer())? else {
                 return Ok(Outcome::Ignored("no account has this customer".into()));
             };
             if row.stripe_subscription_id.as_deref() != Some(subscription_id) {
@@ -149,12 +168,11 @@ pub fn handle(
 /// made elsewhere on the Stripe account (a payment link, the dashboard) could name any.
 fn checkout_completed(
     conn: &mut AnyConnection,
-    session: &serde_json::Value,
+    session: &CheckoutSession,
     plans: &Plans,
     now: NaiveDateTime,
 ) -> Result<Outcome, BillingError> {
-    let (Some(session_id), Some(customer)) = (text(session, "/id"), text(session, "/customer"))
-    else {
+    let (Some(session_id), Some(customer)) = (session.id(), session.customer()) else {
         return Ok(Outcome::Ignored(
             "the session names no id or customer".into(),
         ));
@@ -181,9 +199,9 @@ fn checkout_completed(
 /// make a subscription on the Stripe account can write it.
 fn account_of(
     conn: &mut AnyConnection,
-    object: &serde_json::Value,
+    customer: Option<&str>,
 ) -> Result<Option<(UserId, BillingAccount)>, BillingError> {
-    let Some(customer) = text(object, "/customer") else {
+    let Some(customer) = customer else {
         return Ok(None);
     };
     Ok(account::find_by_customer(conn, customer)?.map(|row| (UserId(row.user_id.clone()), row)))
@@ -272,11 +290,4 @@ fn user_exists(conn: &mut AnyConnection, user: &UserId) -> QueryResult<bool> {
         .count()
         .get_result::<i64>(conn)?
         > 0)
-}
-
-fn text<'a>(object: &'a serde_json::Value, pointer: &str) -> Option<&'a str> {
-    object
-        .pointer(pointer)
-        .and_then(|v| v.as_str())
-        .filter(|s| !s.is_empty())
 }

@@ -8,6 +8,7 @@ pub mod account;
 pub mod entitlements;
 pub mod events;
 pub mod limits;
+pub mod objects;
 pub mod signature;
 pub mod stripe;
 
