@@ -193,6 +193,9 @@ mod tests {
     #[test]
     fn a_field_of_the_wrong_kind_is_an_error_not_a_guess() {
         let wrong = serde_json::from_value::<Subscription>(json!({ "id": "sub_1", "status": 3 }));
-        assert!(wrong.is_err(), "a numeric status must not read as a missing one");
+        assert!(
+            wrong.is_err(),
+            "a numeric status must not read as a missing one"
+        );
     }
 }

@@ -429,6 +429,51 @@ async fn events_change_only_the_account_linked_to_their_customer(backend: Backen
 }
 on_both_backends!(events_change_only_the_account_linked_to_their_customer);
 
+async fn an_event_whose_object_does_not_read_changes_nothing(backend: Backend) {
+    let app = billing_app(backend, "http://127.0.0.1:1/").await;
+    let user = customer(&app, "typed@example.com", "cus_typed").await;
+    let t = now();
+    // The customer expanded into the object, as Stripe sends it when asked to expand.
+    let mut paid = subscription_event(
+        "evt_t1",
+        "customer.subscription.created",
+        t - 20,
+        "sub_t",
+        "cus_typed",
+        "active",
+        "price_business",
+    );
+    paid["data"]["object"]["customer"] =
+        serde_json::json!({"id": "cus_typed", "object": "customer"});
+    assert_eq!(app.deliver(&paid).await, 200);
+    let row = app.billing_row(&user).await.unwrap();
+    assert_eq!(
+        (row.plan.as_str(), row.status.as_str()),
+        ("business", "active")
+    );
+
+    // A status that is not text is not read as "no status" (which means canceled).
+    let mut garbled = subscription_event(
+        "evt_t2",
+        "customer.subscription.updated",
+        t - 10,
+        "sub_t",
+        "cus_typed",
+        "active",
+        "price_business",
+    );
+    garbled["data"]["object"]["status"] = serde_json::json!(7);
+    assert_eq!(app.deliver(&garbled).await, 200, "recorded, so not retried");
+    let row = app.billing_row(&user).await.unwrap();
+    assert_eq!(
+        (row.plan.as_str(), row.status.as_str()),
+        ("business", "active"),
+        "the plan stays as it was"
+    );
+    assert_eq!(app.count("stripe_events").await, 2);
+}
+on_both_backends!(an_event_whose_object_does_not_read_changes_nothing);
+
 async fn an_older_event_arriving_later_never_rolls_the_state_back(backend: Backend) {
     let app = billing_app(backend, "http://127.0.0.1:1/").await;
     let user = customer(&app, "order@example.com", "cus_order").await;
