@@ -80,6 +80,35 @@ impl StoredPage {
 pub struct DeskCache {
     pages: Mutex<Pages>,
     max_bytes: usize,
+    /// One lock per session and view being rendered: requests that miss together wait for
+    /// the first one's page instead of each rendering it (see [`DeskCache::render_turn`]).
+    renders: Mutex<HashMap<(String, String), Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// The right to render one session's view; the next request waiting for it goes once this
+/// is dropped. Must not be held across anything but the render and storing its page.
+pub struct RenderTurn<'a> {
+    cache: &'a DeskCache,
+    view: (String, String),
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Drop for RenderTurn<'_> {
+    fn drop(&mut self) {
+        let guard = self.guard.take();
+        let Ok(mut renders) = self.cache.renders.lock() else {
+            return;
+        };
+        drop(guard);
+        // Waiters cloned the lock under this same mutex before waiting, so a count of one
+        // (the map's own) means nobody waits: forget it, or the map would keep every view.
+        if renders
+            .get(&self.view)
+            .is_some_and(|lock| Arc::strong_count(lock) == 1)
+        {
+            renders.remove(&self.view);
+        }
+    }
 }
 
 #[derive(Default)]
@@ -100,7 +129,35 @@ impl DeskCache {
         DeskCache {
             pages: Mutex::new(Pages::default()),
             max_bytes,
+            renders: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Waits until no other request of the same session is rendering the same view. After
+    /// a change, or on a cold start, the requests that missed the store together would
+    /// otherwise each render the page: at 64 at once on two cores, a page taking 20 ms
+    /// kept them all waiting over a second. The caller looks in the store again once its
+    /// turn comes, and renders only if the page it wants is still not there.
+    pub async fn render_turn(&self, key: &PageKey) -> RenderTurn<'_> {
+        let view = (key.session.clone(), key.view.clone());
+        let lock = match self.renders.lock() {
+            Ok(mut renders) => Some(renders.entry(view.clone()).or_default().clone()),
+            Err(_) => None,
+        };
+        let guard = match lock {
+            Some(lock) => Some(lock.lock_owned().await),
+            None => None,
+        };
+        RenderTurn {
+            cache: self,
+            view,
+            guard,
+        }
+    }
+
+    /// How many views have a render under way or waited for (tests).
+    pub fn renders_pending(&self) -> usize {
+        self.renders.lock().map(|r| r.len()).unwrap_or_default()
     }
 
     /// The stored page for exactly this key, if any.
@@ -181,6 +238,33 @@ mod tests {
             view: view.into(),
             version,
         }
+    }
+
+    #[tokio::test]
+    async fn a_render_of_the_same_view_waits_for_the_one_under_way() {
+        let cache = DeskCache::default();
+        let first = cache.render_turn(&key("s1", "/feeds", 1)).await;
+        // Another session's render, or another view's, does not wait.
+        let other_session = cache.render_turn(&key("s2", "/feeds", 1)).await;
+        let other_view = cache.render_turn(&key("s1", "/settings", 1)).await;
+        drop((other_session, other_view));
+
+        let same = key("s1", "/feeds", 2);
+        let waiting = cache.render_turn(&same);
+        tokio::pin!(waiting);
+        let waited = tokio::time::timeout(std::time::Duration::from_millis(50), &mut waiting).await;
+        assert!(waited.is_err(), "the same view waits while one renders");
+        drop(first);
+        let second = tokio::time::timeout(std::time::Duration::from_secs(5), waiting)
+            .await
+            .expect("its turn comes once the first is done");
+        assert_eq!(cache.renders_pending(), 1);
+        drop(second);
+        assert_eq!(
+            cache.renders_pending(),
+            0,
+            "nothing is kept once nobody renders"
+        );
     }
 
     fn page(key: PageKey, html: &str) -> Arc<StoredPage> {

@@ -487,3 +487,39 @@ async fn no_account_or_session_gets_anothers_stored_page(backend: Backend) {
     }
 }
 on_both_backends!(no_account_or_session_gets_anothers_stored_page);
+
+/// Requests that miss the store together (a cold start, or just after a change) wait for
+/// one render instead of each rendering the page: under load, 64 renders at once kept every
+/// request waiting over a second.
+async fn requests_missing_together_render_the_page_once(backend: Backend) {
+    let (app, _feeds, _url, page) = with_feed(backend).await;
+    for path in ["/templates?platform=x", page.as_str()] {
+        // A session of its own, which has no page stored yet.
+        let browser = new_browser();
+        let logged_in = app
+            .submit_as(
+                &browser,
+                "/login",
+                "/login",
+                &[
+                    ("email", "ann@example.com"),
+                    ("password", "correct horse battery"),
+                ],
+            )
+            .await;
+        assert_eq!(logged_in.status().as_u16(), 303, "logged in");
+        let answers =
+            futures_util::future::join_all((0..16).map(|_| app.get_as(&browser, path))).await;
+        let sources: Vec<String> = answers
+            .iter()
+            .inspect(|r| assert_eq!(r.status().as_u16(), 200, "{path}"))
+            .map(page_source)
+            .collect();
+        let rendered = sources.iter().filter(|s| *s == "rendered").count();
+        assert_eq!(
+            rendered, 1,
+            "{path}: one render for 16 requests at once: {sources:?}"
+        );
+    }
+}
+on_both_backends!(requests_missing_together_render_the_page_once);

@@ -90,6 +90,17 @@ where
     if let Some(stored) = key.as_ref().and_then(|key| state.desk_pages.get(key)) {
         return stored_response(req, &stored, &timing);
     }
+    // One render per session and view at a time; whoever waited finds the page stored.
+    let _turn = match &key {
+        Some(key) => {
+            let turn = state.desk_pages.render_turn(key).await;
+            if let Some(stored) = state.desk_pages.get(key) {
+                return stored_response(req, &stored, &timing);
+            }
+            Some(turn)
+        }
+        None => None,
+    };
     let started = Instant::now();
     let user = state
         .db
