@@ -19,10 +19,14 @@
 #   BENCH_BACKENDS      "sqlite postgres" (default) or one of them
 #   BENCH_POSTGRES_URL  server to create a scratch database on
 #                       (default postgres://postgres@127.0.0.1:5432/test)
+#   BENCH_DB_PREFIX     the scratch PostgreSQL database's name before the process id
+#                       (default cf_poll_bench), so runs of several people tell theirs apart
 #   BENCH_BIN_DIR       a folder holding `captionfeed` and `seed_feeds` built elsewhere
 #                       (another commit, say); by default this checkout's release build
-#   BENCH_PROFILE       a folder: each cycle's worker is sampled with `perf record -g` into
-#                       BACKEND-CYCLE.perf.data there (read with `perf report -i FILE`)
+#   BENCH_PROFILE       a folder: the whole machine is sampled with `perf record -a -g` during
+#                       each cycle of the worker, into BACKEND-CYCLE.perf.data there (read
+#                       with `perf report -i FILE --sort comm,dso`): the database server's
+#                       share shows beside the worker's, and so does idle time
 set -euo pipefail
 cd "$(dirname "$0")/.."
 feeds=${BENCH_FEEDS:-2000}
@@ -102,7 +106,7 @@ for backend in $backends; do
   if [ "$backend" = sqlite ]; then
     url="sqlite://$work/bench.db"; sql=(sqlite3 -cmd '.timeout 2000' "$work/bench.db")
   else
-    pg_db="cf_poll_bench_$$"
+    pg_db="${BENCH_DB_PREFIX:-cf_poll_bench}_$$"
     psql -q "$pg_base" -c "CREATE DATABASE $pg_db"
     url="${pg_base%/*}/$pg_db"; sql=(psql -qtA "$url" -c)
   fi
@@ -112,7 +116,7 @@ for backend in $backends; do
   if [ "$backend" = postgres ]; then "${sql[@]}" ANALYZE >/dev/null; fi
   rm -f "$work/peer-state.json"
   echo "== $backend"
-  printf '%-10s %14s %14s %7s %16s %12s\n' cycle captionfeed/s peer/s ratio "captionfeed RSS" "peer RSS"
+  printf '%-10s %14s %14s %7s %16s %12s %8s\n' cycle captionfeed/s peer/s ratio "captionfeed RSS" "peer RSS" "cf CPU"
   for cycle in first changed unchanged; do
     [ "$cycle" = changed ] && write_feeds 101
     "${sql[@]}" "UPDATE feeds SET next_check_at = '2000-01-01 00:00:00'" >/dev/null
@@ -121,7 +125,7 @@ for backend in $backends; do
     worker=$!
     if [ -n "${BENCH_PROFILE:-}" ]; then
       mkdir -p "$BENCH_PROFILE"
-      perf record -q -F 999 -g -p "$worker" -o "$BENCH_PROFILE/$backend-$cycle.perf.data" 2>/dev/null &
+      perf record -q -F 999 -g -a -o "$BENCH_PROFILE/$backend-$cycle.perf.data" 2>/dev/null &
       profiler=$!
     fi
     # Done when no feed is left due: each feed's result and its next check are written
@@ -132,6 +136,8 @@ for backend in $backends; do
     done
     took=$(python3 -c "import time; print(time.time() - $start)")
     rss=$(awk '/VmHWM/ { printf "%.0f MiB", $2 / 1024 }' "/proc/$worker/status")
+    # The worker's own CPU time (user + system): beside the wall time, how much it waited.
+    cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$worker/stat")
     if [ -n "$profiler" ]; then kill -INT "$profiler" 2>/dev/null || true; wait "$profiler" || true; profiler=; fi
     kill "$worker"; wait "$worker" 2>/dev/null || true; worker=
     /usr/bin/time -o "$work/peer.time" -f '%e %M' python3 benches/peer/poll.py \
@@ -141,7 +147,7 @@ for backend in $backends; do
     peer_took=${peer% *}; peer_rss=$(( ${peer#* } / 1024 ))
     ours=$(rate "$feeds" "$took"); theirs=$(rate "$feeds" "$peer_took")
     ratio=$(python3 -c "print(f'{$peer_took / $took:.2f}x')")
-    printf '%-10s %14s %14s %7s %16s %12s   (peer: %s)\n' "$cycle" "$ours" "$theirs" "$ratio" "$rss" "$peer_rss MiB" "$(cat "$work/peer.out")"
+    printf '%-10s %14s %14s %7s %16s %12s %7ss   (peer: %s)\n' "$cycle" "$ours" "$theirs" "$ratio" "$rss" "$peer_rss MiB" "$cpu" "$(cat "$work/peer.out")"
   done
   posts=$("${sql[@]}" "SELECT count(*) FROM posts"); captions=$("${sql[@]}" "SELECT count(*) FROM captions")
   echo "captionfeed stored $posts posts and $captions captions"

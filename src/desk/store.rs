@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use super::template_cache;
 use crate::accounts::UserId;
 use crate::captions::{generate_with, Platform, PostView, Settings, TemplateSet};
-use crate::db::dialect::captions::{insert_captions, CaptionRow};
+use crate::db::dialect::captions::{insert_captions, posts_without_captions, CaptionRow};
 use crate::db::schema::{captions, feeds, posts, subscriptions};
 use crate::db::{new_id, now, AnyConnection};
 use crate::feeds::store::{latest_feed_posts, Feed, FeedId, Post, PostId};
@@ -152,7 +152,40 @@ fn posts_without_captions_of(
     if subscription_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows: Vec<(SubscriptionId, Post)> = crate::on_backend!(&mut *conn, |c| {
+    let rows: Vec<(SubscriptionId, Post)> =
+        match posts_without_captions::<Uncaptioned>(conn, subscription_ids)? {
+            Some(rows) => rows
+                .into_iter()
+                .map(|row| (row.subscription_id, row.post))
+                .collect(),
+            None => portable_posts_without_captions(conn, subscription_ids)?,
+        };
+    let mut by_subscription: HashMap<SubscriptionId, Vec<Post>> = HashMap::new();
+    for (subscription, post) in rows {
+        let posts = by_subscription.entry(subscription).or_default();
+        // The rest follow on the next pass, as with one subscription at a time.
+        if posts.len() < POSTS_PER_PASS as usize {
+            posts.push(post);
+        }
+    }
+    Ok(by_subscription)
+}
+
+/// A row of [`posts_without_captions`] on PostgreSQL.
+#[derive(QueryableByName)]
+struct Uncaptioned {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    subscription_id: SubscriptionId,
+    #[diesel(embed)]
+    post: Post,
+}
+
+/// [`posts_without_captions_of`] as one join both backends can run.
+fn portable_posts_without_captions(
+    conn: &mut AnyConnection,
+    subscription_ids: &[&str],
+) -> QueryResult<Vec<(SubscriptionId, Post)>> {
+    crate::on_backend!(&mut *conn, |c| {
         posts::table
             .inner_join(subscriptions::table.on(subscriptions::feed_id.eq(posts::feed_id)))
             .filter(subscriptions::id.eq_any(subscription_ids))
@@ -169,16 +202,7 @@ fn posts_without_captions_of(
             .order((posts::first_seen_at.asc(), posts::id.asc()))
             .select((subscriptions::id, Post::as_select()))
             .load::<(SubscriptionId, Post)>(c)
-    })?;
-    let mut by_subscription: HashMap<SubscriptionId, Vec<Post>> = HashMap::new();
-    for (subscription, post) in rows {
-        let posts = by_subscription.entry(subscription).or_default();
-        // The rest follow on the next pass, as with one subscription at a time.
-        if posts.len() < POSTS_PER_PASS as usize {
-            posts.push(post);
-        }
-    }
-    Ok(by_subscription)
+    })
 }
 
 impl CaptionRow {

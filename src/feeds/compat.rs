@@ -28,17 +28,36 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
 use quick_xml::NsReader;
 
+use super::seen::{Known, RawEntries};
+
 /// The document feed-rs should parse, and how many entries the original holds.
 pub(super) struct Translated<'a> {
     pub bytes: Cow<'a, [u8]>,
     /// `<item>`s and `<entry>`s in the document, whether or not feed-rs can read them.
     pub entries: usize,
+    /// Of those, the entries cut out because the last document held them byte for byte.
+    pub dropped: usize,
+    /// The raw hash ([`RawEntries`]) of every entry, cut out or not.
+    pub raw: Vec<u64>,
 }
 
+#[cfg(test)]
 pub(super) fn translate(doc: &[u8]) -> Translated<'_> {
+    translate_except(doc, None, &Known::default())
+}
+
+/// [`translate`], and the entries whose raw hash is `known` are cut out of the document:
+/// feed-rs, which reads every entry it is given, never sees them.
+pub(super) fn translate_except<'a>(
+    doc: &'a [u8],
+    source_url: Option<&str>,
+    known: &Known,
+) -> Translated<'a> {
     let untouched = |entries| Translated {
         bytes: Cow::Borrowed(doc),
         entries,
+        dropped: 0,
+        raw: Vec::new(),
     };
     if !is_ascii_compatible_xml(doc) {
         return untouched(0);
@@ -50,11 +69,16 @@ pub(super) fn translate(doc: &[u8]) -> Translated<'_> {
         0
     };
     let (mark, body) = doc.split_at(bom);
-    match Rewriter::new(body).run() {
-        Some((edits, entries)) if edits.is_empty() => untouched(entries),
-        Some((edits, entries)) => Translated {
-            bytes: Cow::Owned([mark, &apply(body, edits)].concat()),
-            entries,
+    match Rewriter::new(body, source_url, known).run() {
+        Some(done) if done.edits.is_empty() => Translated {
+            raw: done.raw,
+            ..untouched(done.entries)
+        },
+        Some(done) => Translated {
+            bytes: Cow::Owned([mark, &apply(body, done.edits)].concat()),
+            entries: done.entries,
+            dropped: done.dropped,
+            raw: done.raw,
         },
         None => untouched(0),
     }
@@ -153,6 +177,8 @@ fn is_ascii_compatible_xml(doc: &[u8]) -> bool {
 /// What an entry says about its title and link, gathered until its end tag.
 struct EntryState {
     depth: usize,
+    /// Where its start tag begins in the document.
+    start: usize,
     root: Root,
     /// `rss:` in `<rss:item>`: what is inserted goes into the entry's own namespace.
     prefix: Vec<u8>,
@@ -354,8 +380,22 @@ impl TextKind {
 /// deep, and quick-xml's namespace scopes count to 65535 only.
 const MAX_DEPTH: usize = 10_000;
 
+/// What a [`Rewriter`] found: its edits, the entries, and which it cut out.
+struct Rewritten {
+    edits: Vec<Edit>,
+    entries: usize,
+    dropped: usize,
+    raw: Vec<u64>,
+}
+
 struct Rewriter<'a> {
     doc: &'a [u8],
+    source_url: Option<&'a str>,
+    known: &'a Known,
+    /// Set at the root element, which is part of every entry's setting.
+    raw_entries: Option<RawEntries>,
+    raw: Vec<u64>,
+    dropped: usize,
     reader: NsReader<&'a [u8]>,
     edits: Vec<Edit>,
     root: Option<Root>,
@@ -367,9 +407,14 @@ struct Rewriter<'a> {
 }
 
 impl<'a> Rewriter<'a> {
-    fn new(doc: &'a [u8]) -> Self {
+    fn new(doc: &'a [u8], source_url: Option<&'a str>, known: &'a Known) -> Self {
         Rewriter {
             doc,
+            source_url,
+            known,
+            raw_entries: None,
+            raw: Vec::new(),
+            dropped: 0,
             reader: NsReader::from_reader(doc),
             edits: Vec::new(),
             root: None,
@@ -384,9 +429,9 @@ impl<'a> Rewriter<'a> {
         usize::try_from(self.reader.buffer_position()).unwrap_or(usize::MAX)
     }
 
-    /// The edits and the number of entries; `None` when quick-xml cannot read the document
-    /// or it nests too deep.
-    fn run(mut self) -> Option<(Vec<Edit>, usize)> {
+    /// The edits and the entries; `None` when quick-xml cannot read the document or it
+    /// nests too deep.
+    fn run(mut self) -> Option<Rewritten> {
         loop {
             let before = self.position();
             let (ns, event) = self.reader.read_resolved_event().ok()?;
@@ -408,12 +453,8 @@ impl<'a> Rewriter<'a> {
                         .is_some_and(|e| e.depth == self.open.len())
                     {
                         if let Some(entry) = self.entry.take() {
-                            let with = entry.insertions();
-                            if !with.is_empty() {
-                                self.edits.push(Edit {
-                                    at: before..before,
-                                    with,
-                                });
+                            if self.end_entry(entry, before, after) {
+                                continue;
                             }
                         }
                     }
@@ -429,10 +470,53 @@ impl<'a> Rewriter<'a> {
             }
             if self.root.is_none() && !self.open.is_empty() {
                 // The root is not a feed this module knows: nothing to translate.
-                return Some((Vec::new(), 0));
+                return Some(Rewritten {
+                    edits: Vec::new(),
+                    entries: 0,
+                    dropped: 0,
+                    raw: Vec::new(),
+                });
             }
         }
-        Some((self.edits, self.entries))
+        Some(Rewritten {
+            edits: self.edits,
+            entries: self.entries,
+            dropped: self.dropped,
+            raw: self.raw,
+        })
+    }
+
+    /// At an entry's end tag (`end_tag` ends at `after`): notes its raw hash, and either
+    /// cuts it out whole (the last document held these very bytes: true is returned) or
+    /// inserts what it lacks.
+    fn end_entry(&mut self, entry: EntryState, end_tag: usize, after: usize) -> bool {
+        let raw = self
+            .raw_entries
+            .as_ref()
+            .and_then(|raw| Some(raw.hash(self.doc.get(entry.start..after)?)));
+        if let Some(raw) = raw {
+            self.raw.push(raw);
+            if self.known.contains_raw(raw) {
+                // Edits are in document order: those inside the entry are the last ones.
+                while self.edits.last().is_some_and(|e| e.at.start >= entry.start) {
+                    self.edits.pop();
+                }
+                self.edits.push(Edit {
+                    at: entry.start..after,
+                    with: Vec::new(),
+                });
+                self.dropped += 1;
+                return true;
+            }
+        }
+        let with = entry.insertions();
+        if !with.is_empty() {
+            self.edits.push(Edit {
+                at: end_tag..end_tag,
+                with,
+            });
+        }
+        false
     }
 
     fn element(
@@ -448,6 +532,8 @@ impl<'a> Rewriter<'a> {
         let depth = self.open.len();
         if depth == 0 {
             self.root_element(ns, &local, &mut tag);
+            let start_tag = self.doc.get(before..after).unwrap_or_default();
+            self.raw_entries = Some(RawEntries::new(self.source_url, start_tag));
         }
         tag.modernize_namespaces();
         let Some(root) = self.root else {
@@ -479,6 +565,7 @@ impl<'a> Rewriter<'a> {
                 .unwrap_or_default();
             self.entry = Some(EntryState {
                 depth,
+                start: before,
                 root,
                 prefix,
                 has_title: false,

@@ -95,7 +95,7 @@ pub fn parse_feed_except(
         // entries without one; an empty id tells us to build our own key.
         .id_generator(|_, _, _| String::new())
         .build();
-    let translated = compat::translate(bytes);
+    let translated = compat::translate_except(bytes, source_url.map(Url::as_str), known);
     let translated_bytes: &[u8] = translated.bytes.as_ref();
     let feed = match parser.parse(translated_bytes) {
         Ok(feed) => feed,
@@ -110,7 +110,7 @@ pub fn parse_feed_except(
         }
         Err(e) => return Err(describe(&e, bytes)),
     };
-    if feed.entries.is_empty() && translated.entries > 0 {
+    if feed.entries.is_empty() && translated.entries > translated.dropped {
         return Err(ParseError::Invalid(format!(
             "not a feed: it holds {} but none of them could be read",
             plural(translated.entries, "entry", "entries")
@@ -118,6 +118,9 @@ pub fn parse_feed_except(
     }
     let json = feed.feed_type == FeedType::JSON;
     let mut parsed = convert(feed, source_url, known);
+    for raw in &translated.raw {
+        parsed.seen.push_raw(*raw);
+    }
     if json && parsed.websub.is_none() {
         parsed.websub = json_feed_hub(bytes, source_url);
     }

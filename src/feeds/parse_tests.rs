@@ -350,14 +350,19 @@ fn a_json_feed_names_its_hub_in_hubs() {
 fn entries_the_last_document_held_are_left_unread_but_still_seen() {
     let base = url("https://kitchen.example.com/feed/");
     let first = parse_feed(RSS2, Some(&base)).unwrap();
-    assert_eq!(first.seen.len(), 2);
-    // The next fetch of the same document: nothing to read, every key still seen.
+    assert_eq!(first.seen.len(), 4, "a key and a raw hash for each entry");
+    // The next fetch of the same document: nothing to read, every entry still seen (by
+    // its bytes, which is what the fetch after it looks up first).
     let again = parse_feed_except(RSS2, Some(&base), &first.seen.lookup()).unwrap();
     assert!(again.entries.is_empty());
-    assert_eq!(again.seen, first.seen);
+    assert_eq!(again.seen.len(), 2);
     assert_eq!(again.title, first.title);
+    let third = parse_feed_except(RSS2, Some(&base), &again.seen.lookup()).unwrap();
+    assert!(third.entries.is_empty());
+    assert_eq!(third.seen, again.seen);
 
-    // Only the first entry known: the second is read exactly as a full parse reads it.
+    // Only the first entry's key known (a column written before raw hashes): the second
+    // is read exactly as a full parse reads it.
     let mut one = crate::feeds::seen::SeenKeys::default();
     one.push(&first.entries[0].entry_key);
     let partial = parse_feed_except(RSS2, Some(&base), &one.lookup()).unwrap();
@@ -366,7 +371,7 @@ fn entries_the_last_document_held_are_left_unread_but_still_seen() {
 }
 
 #[test]
-fn entries_keyed_by_their_text_are_always_read() {
+fn entries_keyed_by_their_text_are_read_unless_their_bytes_are_known() {
     let first = parse_feed(NO_GUID, None).unwrap();
     let hashed: Vec<&NewEntry> = first
         .entries
@@ -377,7 +382,67 @@ fn entries_keyed_by_their_text_are_always_read() {
         !hashed.is_empty(),
         "the fixture has entries with neither id nor link"
     );
-    let again = parse_feed_except(NO_GUID, None, &first.seen.lookup()).unwrap();
-    assert_eq!(again.entries.len(), hashed.len());
-    assert_eq!(again.seen, first.seen);
+    let mut keys_only = crate::feeds::seen::SeenKeys::default();
+    for entry in &first.entries {
+        keys_only.push(&entry.entry_key);
+    }
+    let by_key = parse_feed_except(NO_GUID, None, &keys_only.lookup()).unwrap();
+    assert_eq!(by_key.entries.len(), hashed.len());
+    assert_eq!(by_key.seen, first.seen);
+    let by_bytes = parse_feed_except(NO_GUID, None, &first.seen.lookup()).unwrap();
+    assert!(by_bytes.entries.is_empty());
+}
+
+/// An RSS document of these items, newest first.
+fn rss_of(items: &[&str]) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Blog</title><link>https://blog.example/</link><description>A blog</description>{}</channel></rss>"#,
+        items.concat()
+    )
+}
+
+fn rss_item(n: u32, text: &str) -> String {
+    format!(
+        "<item><title>Post {n}</title><link>https://blog.example/posts/{n}</link>\
+         <guid>https://blog.example/posts/{n}</guid>\
+         <description>&lt;p&gt;{text}&lt;/p&gt;</description></item>"
+    )
+}
+
+#[test]
+fn entries_the_last_document_held_byte_for_byte_are_cut_out_before_feed_rs() {
+    let base = url("https://blog.example/feed.xml");
+    let (one, two) = (rss_item(1, "First words."), rss_item(2, "Second words."));
+    let first = parse_feed(rss_of(&[&two, &one]).as_bytes(), Some(&base)).unwrap();
+    assert_eq!(first.entries.len(), 2);
+
+    let three = rss_item(3, "Third words.");
+    let doc = rss_of(&[&three, &two, &one]);
+    let known = first.seen.lookup();
+    let translated = compat::translate_except(doc.as_bytes(), Some(base.as_str()), &known);
+    assert_eq!((translated.entries, translated.dropped), (3, 2));
+    assert_eq!(translated.raw.len(), 3);
+    let left = String::from_utf8_lossy(&translated.bytes);
+    assert!(left.contains("posts/3") && !left.contains("posts/2") && !left.contains("posts/1"));
+
+    let second = parse_feed_except(doc.as_bytes(), Some(&base), &known).unwrap();
+    assert_eq!(second.entries.len(), 1);
+    assert_eq!(second.entries[0].title, "Post 3");
+    // The same document again reads nothing, although two entries were never read by key.
+    let again = parse_feed_except(doc.as_bytes(), Some(&base), &second.seen.lookup()).unwrap();
+    assert!(again.entries.is_empty());
+
+    // An entry whose bytes changed is read again, and known by key when it was read last
+    // time; elsewhere (another address) the same bytes are not taken as known.
+    let edited = rss_of(&[&rss_item(3, "Third words, edited."), &two, &one]);
+    let after_edit =
+        parse_feed_except(edited.as_bytes(), Some(&base), &second.seen.lookup()).unwrap();
+    assert!(after_edit.entries.is_empty(), "{:?}", after_edit.entries);
+    let moved = url("https://blog.example/other.xml");
+    let elsewhere = parse_feed_except(doc.as_bytes(), Some(&moved), &known).unwrap();
+    assert_eq!(
+        elsewhere.entries.len(),
+        1,
+        "known by key only: post 3 is new"
+    );
 }

@@ -14,15 +14,21 @@ const MIN_CHARS_UNSPACED: usize = 12;
 /// Long enough to say something, short enough to carry whole, and none of a byline,
 /// credit, heading (the title), bare link or a fragment cut short.
 pub fn stands_alone(sentence: &str, title: &str) -> bool {
+    // Most sentences of a post are too long to carry whole: that is told by their bytes
+    // alone (a character is at most four), before any character is counted.
+    if sentence.len() > 4 * MAX_CHARS {
+        return false;
+    }
     let chars = sentence.chars().count();
-    let words = sentence.split_whitespace().count();
+    if chars > MAX_CHARS {
+        return false;
+    }
     let long_enough = if is_unspaced(sentence) {
         chars >= MIN_CHARS_UNSPACED
     } else {
-        words >= MIN_WORDS
+        sentence.split_whitespace().nth(MIN_WORDS - 1).is_some()
     };
     long_enough
-        && chars <= MAX_CHARS
         && ends_a_sentence(sentence)
         && !sentence.ends_with('…')
         && !sentence.ends_with("...")
@@ -53,7 +59,9 @@ pub fn is_unspaced_script(c: char) -> bool {
 /// Text that is only a link, an e-mail address or an address-like token (a wallet or a
 /// hash), none of which is a summary.
 pub fn is_link_or_address(text: &str) -> bool {
-    let words: Vec<&str> = text.split_whitespace().collect();
+    // At most three words: a fourth ends the look, however long the text (a whole post's
+    // summary is asked about too).
+    let words: Vec<&str> = text.split_whitespace().take(4).collect();
     !words.is_empty()
         && words.len() <= 3
         && words.iter().any(|w| {
@@ -63,4 +71,34 @@ pub fn is_link_or_address(text: &str) -> bool {
                 || (w.contains('@') && w.contains('.'))
                 || (w.chars().count() >= 24 && w.chars().all(|c| c.is_ascii_alphanumeric()))
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_link_is_at_most_three_words_whatever_follows() {
+        assert!(is_link_or_address("https://blog.example/post"));
+        assert!(is_link_or_address("Read: www.blog.example now"));
+        assert!(!is_link_or_address("Read it at www.blog.example today"));
+        let long = format!("www.blog.example {}", "word ".repeat(10_000));
+        assert!(!is_link_or_address(&long));
+        assert!(!is_link_or_address("   "));
+    }
+
+    #[test]
+    fn a_sentence_stands_alone_between_four_words_and_the_character_limit() {
+        assert!(stands_alone("The poller reads every feed.", "Title"));
+        assert!(!stands_alone("Three words only.", "Title"));
+        let at_limit = format!("{} end.", "word ".repeat((MAX_CHARS - 5) / 5));
+        assert!(at_limit.chars().count() <= MAX_CHARS);
+        assert!(stands_alone(&at_limit, "Title"));
+        let over = format!("{} end.", "word ".repeat(MAX_CHARS / 5 + 1));
+        assert!(!stands_alone(&over, "Title"));
+        // Four bytes a character: counted by characters, not bytes.
+        let wide = format!("{} 𝔞𝔟 𝔠𝔡 𝔢𝔣.", "𝔞".repeat(MAX_CHARS - 12));
+        assert!(wide.len() > MAX_CHARS && wide.chars().count() <= MAX_CHARS);
+        assert!(stands_alone(&wide, "Title"));
+    }
 }

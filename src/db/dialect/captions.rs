@@ -58,6 +58,55 @@ pub fn insert_captions(
     Ok(written)
 }
 
+/// On PostgreSQL, for each of these (backfilled) subscriptions, the posts of its feed first
+/// seen since its backfill that it has no captions for yet, oldest first; each row carries
+/// its subscription's id in a `subscription_id` column beside the posts columns. `None` on
+/// SQLite, where the caller's portable query runs: its planner walks the indexes anyway.
+///
+/// On PostgreSQL the portable join ran as a sequential scan of all posts for every batch
+/// whenever the table's statistics were older than its rows (a new server, or many posts
+/// stored since autovacuum's last ANALYZE): 100 ms a batch of 64 feeds at 44,000 posts,
+/// growing with the table. Here each subscription probes its own feed's posts by index.
+pub fn posts_without_captions<T>(
+    conn: &mut AnyConnection,
+    subscription_ids: &[&str],
+) -> QueryResult<Option<Vec<T>>>
+where
+    T: QueryableByName<Pg> + 'static,
+{
+    match conn {
+        AnyConnection::Postgresql(pg) => Prepared(UncaptionedOnPostgres {
+            subscription_ids: subscription_ids.iter().map(|id| id.to_string()).collect(),
+        })
+        .load(pg)
+        .map(Some),
+        AnyConnection::Sqlite(_) => Ok(None),
+    }
+}
+
+struct UncaptionedOnPostgres {
+    subscription_ids: Vec<String>,
+}
+
+impl PgStatement for UncaptionedOnPostgres {
+    fn walk<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        // OFFSET 0 keeps the subquery a per-subscription index probe: flattened into a
+        // join, it is planned as one over the whole posts table.
+        out.push_sql(
+            "SELECT s.id AS subscription_id, p.* FROM subscriptions s CROSS JOIN LATERAL ( \
+               SELECT p.* FROM posts p \
+               WHERE p.feed_id = s.feed_id AND p.first_seen_at > s.backfilled_at \
+                 AND NOT EXISTS (SELECT 1 FROM captions c \
+                   WHERE c.subscription_id = s.id AND c.post_id = p.id) \
+               OFFSET 0) p \
+             WHERE s.id = ANY(",
+        );
+        out.push_bind_param::<Array<Text>, _>(&self.subscription_ids)?;
+        out.push_sql(") ORDER BY p.first_seen_at, p.id");
+        Ok(())
+    }
+}
+
 #[derive(QueryableByName)]
 struct OfSubscription {
     #[diesel(sql_type = Text)]
