@@ -82,14 +82,17 @@ pub struct DeskCache {
     max_bytes: usize,
     /// One lock per session and view being rendered: requests that miss together wait for
     /// the first one's page instead of each rendering it (see [`DeskCache::render_turn`]).
-    renders: Mutex<HashMap<(String, String), Arc<tokio::sync::Mutex<()>>>>,
+    renders: Mutex<HashMap<SessionView, Arc<tokio::sync::Mutex<()>>>>,
 }
+
+/// A session (its token's hash) and a view's canonical address.
+type SessionView = (String, String);
 
 /// The right to render one session's view; the next request waiting for it goes once this
 /// is dropped. Must not be held across anything but the render and storing its page.
 pub struct RenderTurn<'a> {
     cache: &'a DeskCache,
-    view: (String, String),
+    view: SessionView,
     guard: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
@@ -135,8 +138,8 @@ impl DeskCache {
 
     /// Waits until no other request of the same session is rendering the same view. After
     /// a change, or on a cold start, the requests that missed the store together would
-    /// otherwise each render the page: at 64 at once on two cores, a page taking 20 ms
-    /// kept them all waiting over a second. The caller looks in the store again once its
+    /// otherwise each render the page: 64 renders at once of a page taking 20 ms keep them
+    /// all waiting over half a second on two cores. The caller looks in the store again once its
     /// turn comes, and renders only if the page it wants is still not there.
     pub async fn render_turn(&self, key: &PageKey) -> RenderTurn<'_> {
         let view = (key.session.clone(), key.view.clone());
