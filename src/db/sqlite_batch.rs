@@ -68,15 +68,25 @@ impl<R: SqliteRow> QueryFragment<Sqlite> for InsertOrIgnore<'_, R> {
         out.push_sql("INSERT INTO ");
         out.push_sql(R::INTO);
         out.push_sql(" VALUES ");
-        for (i, row) in self.rows.iter().enumerate() {
-            out.push_sql(if i == 0 { "(" } else { ", (" });
-            row.bind(&mut out)?;
-            out.push_sql(")");
-        }
+        push_tuples(&mut out, self.rows, R::bind)?;
         out.push_sql(" ON CONFLICT DO NOTHING RETURNING ");
         out.push_sql(self.returning);
         Ok(())
     }
+}
+
+/// Each row's values as one tuple of a `VALUES` list: `(…), (…), …`.
+fn push_tuples<'b, T>(
+    out: &mut AstPass<'_, 'b, Sqlite>,
+    rows: &'b [T],
+    bind: impl Fn(&'b T, &mut AstPass<'_, 'b, Sqlite>) -> QueryResult<()>,
+) -> QueryResult<()> {
+    for (i, row) in rows.iter().enumerate() {
+        out.push_sql(if i == 0 { "(" } else { ", (" });
+        bind(row, out)?;
+        out.push_sql(")");
+    }
+    Ok(())
 }
 
 /// The values one row of an [`update_from_values`] is updated with.
@@ -131,11 +141,7 @@ impl<R: SqliteUpdateRow> QueryFragment<Sqlite> for UpdateFromValues<'_, R> {
         out.push_sql("WITH ");
         out.push_sql(R::VALUES);
         out.push_sql(" AS (VALUES ");
-        for (i, row) in self.rows.iter().enumerate() {
-            out.push_sql(if i == 0 { "(" } else { ", (" });
-            row.bind(&mut out)?;
-            out.push_sql(")");
-        }
+        push_tuples(&mut out, self.rows, R::bind)?;
         for _ in self.rows.len()..self.padded {
             out.push_sql(", (NULL");
             for _ in 1..R::COLUMNS {
