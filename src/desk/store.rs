@@ -12,7 +12,7 @@ use crate::captions::{generate_with, Platform, PostView, Settings, TemplateSet};
 use crate::db::dialect::captions::{insert_captions, posts_without_captions, CaptionRow};
 use crate::db::schema::{captions, feeds, posts, subscriptions};
 use crate::db::{new_id, now, AnyConnection};
-use crate::feeds::store::{latest_feed_posts, Feed, FeedId, Post, PostId};
+use crate::feeds::store::{latest_posts_of_feeds, Feed, FeedId, Post, PostId};
 use crate::subscriptions::{mark_backfilled, Subscription, SubscriptionId};
 
 /// How many posts one pass writes captions for per subscription, so that one
@@ -64,10 +64,11 @@ pub fn write_feed_captions_with(
     )
 }
 
-/// [`write_feed_captions`] for a batch of feeds: the feeds, their active subscriptions and
-/// the posts still without captions are read with one statement each whatever the number
-/// of feeds, and on PostgreSQL the captions are stored with one insert. Returns how many
-/// captions each feed got (feeds that got none are left out).
+/// [`write_feed_captions`] for a batch of feeds: the feeds, their active subscriptions, the
+/// posts still without captions and the subscriptions' own templates are read, and the
+/// backfills marked done, with one statement each whatever the number of feeds; on
+/// PostgreSQL the captions are stored with one insert. Returns how many captions each feed
+/// got (feeds that got none are left out).
 pub fn write_captions_for_feeds(
     conn: &mut AnyConnection,
     feed_ids: &[&str],
@@ -98,31 +99,48 @@ pub fn write_captions_for_feeds(
         .map(|s| s.id.as_str())
         .collect();
     let mut uncaptioned = posts_without_captions_of(conn, &backfilled)?;
+    // Until a feed's first fetch succeeds there is nothing to choose its backfill from.
+    let to_backfill: Vec<&str> = subscriptions
+        .iter()
+        .filter(|s| s.backfilled_at.is_none())
+        .filter_map(|s| feeds.get(&s.feed_id))
+        .filter(|feed| feed.last_success_at.is_some())
+        .map(|feed| feed.id.as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let latest = latest_posts_of_feeds(conn, &to_backfill, POSTS_PER_PASS)?;
     let created = now();
-    let mut rows = Vec::new();
+    let mut to_caption = Vec::new();
+    let mut backfilled_now = Vec::new();
     for subscription in &subscriptions {
         let Some(feed) = feeds.get(&subscription.feed_id) else {
             continue;
         };
         let posts = match subscription.backfilled_at {
             Some(_) => uncaptioned.remove(&subscription.id).unwrap_or_default(),
-            // Until the first fetch succeeds there is nothing to choose the backfill from.
             None if feed.last_success_at.is_none() => continue,
             None => {
-                let posts = backfill_posts(conn, feed, subscription.backfill)?;
-                mark_backfilled(conn, &subscription.id, created)?;
-                posts
+                backfilled_now.push(&subscription.id);
+                let latest = latest.get(&feed.id).cloned().unwrap_or_default();
+                backfill_posts(latest, subscription.backfill)
             }
         };
         // Most checks find nothing new: do not compile an account's templates for that.
-        if posts.is_empty() {
-            continue;
+        if !posts.is_empty() {
+            to_caption.push((subscription, feed, posts));
         }
+    }
+    mark_backfilled(conn, &backfilled_now, created)?;
+    let with_posts: Vec<&Subscription> = to_caption.iter().map(|(s, _, _)| *s).collect();
+    compiled.read_ahead(conn, &with_posts)?;
+    let mut rows = Vec::new();
+    for (subscription, feed, posts) in &to_caption {
         let templates = compiled.for_subscription(conn, subscription, feed)?;
         let filter = subscription.keyword_filter();
         let wanted = requests(subscription, templates);
         let settings = subscription.caption_settings(feed);
-        for post in &posts {
+        for post in posts {
             let view = post_view(post, feed);
             if filter.allows(&view) {
                 rows.extend(
@@ -263,10 +281,9 @@ pub fn feeds_wanting_captions(
     Ok(wanting.into_iter().collect())
 }
 
-/// The newest `n` posts: by publication date, undated ones after dated ones, then by the
-/// order the feed listed them in.
-fn backfill_posts(conn: &mut AnyConnection, feed: &Feed, n: i32) -> QueryResult<Vec<Post>> {
-    let mut posts = latest_feed_posts(conn, &feed.id, POSTS_PER_PASS)?;
+/// Of a feed's latest posts, the newest `n`: by publication date, undated ones after dated
+/// ones, then by the order the feed listed them in.
+fn backfill_posts(mut posts: Vec<Post>, n: i32) -> Vec<Post> {
     posts.sort_by(|a, b| {
         b.published_at
             .is_some()
@@ -275,7 +292,7 @@ fn backfill_posts(conn: &mut AnyConnection, feed: &Feed, n: i32) -> QueryResult<
             .then(b.first_seen_at.cmp(&a.first_seen_at))
     });
     posts.truncate(usize::try_from(n).unwrap_or(0));
-    Ok(posts)
+    posts
 }
 
 /// The (platform, variant) pairs a subscription wants that have a template:

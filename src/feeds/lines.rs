@@ -230,7 +230,13 @@ pub fn without_tail(text: &str) -> String {
     // ASCII lowercasing keeps byte offsets, so they index `text` too.
     let lower = text.to_ascii_lowercase();
     for tail in BOILERPLATE_TAILS {
-        if let Some(at) = lower.rfind(tail) {
+        // Only a tail within the last 80 characters can end the paragraph (see below): the
+        // search starts there instead of at the far end of every summary and content.
+        let mut from = lower.len().saturating_sub(tail.len() + 80 * 4);
+        while !lower.is_char_boundary(from) {
+            from -= 1;
+        }
+        if let Some(at) = lower[from..].rfind(tail).map(|at| from + at) {
             // A tail is the last words of the paragraph, after its prose has ended: "I want
             // to read more" is prose.
             let before = text[..at].trim_end();
@@ -353,6 +359,19 @@ mod tests {
         ));
         assert!(is_boilerplate("Share this:"));
         assert!(!is_boilerplate("The post office closed at noon."));
+    }
+
+    #[test]
+    fn a_tail_is_found_at_the_end_of_a_long_paragraph_whatever_its_characters() {
+        // Multi-byte letters put the start of the search inside a character.
+        for letter in ["e", "é", "日", "🦀"] {
+            let prose = format!("{}.", letter.repeat(700));
+            let text = format!("{prose} Continue reading Moving to Rust →");
+            assert_eq!(without_tail(&text), prose, "{letter}");
+            // Followed by more than 80 characters, it is the paragraph's words.
+            let text = format!("{prose} Read more {}", letter.repeat(81));
+            assert_eq!(without_tail(&text), text, "{letter}");
+        }
     }
 
     #[test]

@@ -503,6 +503,34 @@ pub fn latest_feed_posts(
         .load(conn)
 }
 
+/// [`latest_feed_posts`] of each of these feeds, by feed id: one statement on PostgreSQL,
+/// one per feed on SQLite.
+pub fn latest_posts_of_feeds(
+    conn: &mut AnyConnection,
+    feed_ids: &[&str],
+    limit: i64,
+) -> QueryResult<std::collections::HashMap<FeedId, Vec<Post>>> {
+    let mut by_feed: std::collections::HashMap<FeedId, Vec<Post>> = Default::default();
+    if feed_ids.is_empty() {
+        return Ok(by_feed);
+    }
+    match crate::db::dialect::posts::latest_posts_of_feeds::<Post>(conn, feed_ids, limit)? {
+        Some(posts) => {
+            for post in posts {
+                by_feed.entry(post.feed_id.clone()).or_default().push(post);
+            }
+        }
+        None => {
+            for feed_id in feed_ids {
+                let feed_id = FeedId::from(*feed_id);
+                let posts = latest_feed_posts(conn, &feed_id, limit)?;
+                by_feed.insert(feed_id, posts);
+            }
+        }
+    }
+    Ok(by_feed)
+}
+
 /// Posts of a feed first seen after `after`, oldest first.
 pub fn feed_posts_seen_after(
     conn: &mut AnyConnection,

@@ -333,13 +333,17 @@ pub fn active_for_feed(
         .load(conn)
 }
 
-/// Records that a subscription's backfill is done (feed-level: for the poller).
+/// Records that these subscriptions' backfills are done (feed-level: for the poller), with
+/// one statement for a whole batch.
 pub fn mark_backfilled(
     conn: &mut AnyConnection,
-    subscription_id: &SubscriptionId,
+    subscription_ids: &[&SubscriptionId],
     at: NaiveDateTime,
 ) -> QueryResult<()> {
-    diesel::update(subscriptions::table.find(subscription_id))
+    if subscription_ids.is_empty() {
+        return Ok(());
+    }
+    diesel::update(subscriptions::table.filter(subscriptions::id.eq_any(subscription_ids)))
         .set(subscriptions::backfilled_at.eq(at))
         .execute(conn)?;
     Ok(())

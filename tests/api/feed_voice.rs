@@ -1,6 +1,6 @@
 //! A feed's own voice: its hashtag rules, set on the feed's page and used in its captions.
 
-use crate::helpers::{location, spawn_app, Backend, FeedServer, TestApp};
+use crate::helpers::{location, new_browser, rss, spawn_app, Backend, FeedServer, TestApp};
 use crate::on_both_backends;
 
 /// A feed with one post tagged as a company blog tags them: team codes, a placeholder,
@@ -104,7 +104,11 @@ on_both_backends!(hashtags_follow_the_feeds_settings);
 
 /// An API token for Ann, who signed up in the app's own browser.
 async fn ann_token(app: &TestApp) -> String {
-    let email = captionfeed::accounts::validate::Email::parse("ann@example.com").unwrap();
+    token_of(app, "ann@example.com").await
+}
+
+async fn token_of(app: &TestApp, email: &str) -> String {
+    let email = captionfeed::accounts::validate::Email::parse(email).unwrap();
     app.db
         .run(move |conn| {
             let user = captionfeed::accounts::users::find_by_email(conn, &email)?.unwrap();
@@ -353,3 +357,96 @@ async fn the_feed_page_sets_utm_language_and_templates(backend: Backend) {
     );
 }
 on_both_backends!(the_feed_page_sets_utm_language_and_templates);
+
+/// The texts of every caption the account has for one platform, from the JSON API.
+async fn caption_texts(app: &TestApp, token: &str, platform: &str) -> Vec<String> {
+    let (status, page) = api_json(
+        app,
+        token,
+        reqwest::Method::GET,
+        &format!("/api/v1/captions?platform={platform}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    page["captions"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{page}"))
+        .iter()
+        .map(|c| c["text"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// The poller writes a batch of feeds' new captions at once, reading every subscription's
+/// own templates together: each follower of a feed still gets its own, and a feed without
+/// any gets the account's.
+async fn new_posts_of_a_batch_use_each_followers_own_feed_templates(backend: Backend) {
+    let feeds = FeedServer::start().await;
+    let a = feeds.set(
+        "/a.xml",
+        "application/rss+xml",
+        rss("Blog A", &[("a1", "A one")]),
+    );
+    let b = feeds.set(
+        "/b.xml",
+        "application/rss+xml",
+        rss("Blog B", &[("b1", "B one")]),
+    );
+    let app = spawn_app(backend).await;
+    app.sign_up("ann@example.com").await;
+    let feed_a = app.add_feed(&a).await;
+    app.add_feed(&b).await;
+    let bob_browser = new_browser();
+    app.sign_up_as(&bob_browser, "bob@example.com").await;
+    let bobs_a = app.add_feed_as(&bob_browser, &a).await;
+    app.poll().await;
+
+    let (ann, bob) = (
+        ann_token(&app).await,
+        token_of(&app, "bob@example.com").await,
+    );
+    for (token, page, source) in [
+        (&ann, &feed_a, "Ann on A: {{ title }}"),
+        (&bob, &bobs_a, "Bob on A: {{ title }}"),
+    ] {
+        let templates = format!("/api/v1{page}/templates/x/default");
+        let body = serde_json::json!({ "source": source });
+        let (status, saved) =
+            api_json(&app, token, reqwest::Method::PUT, &templates, Some(body)).await;
+        assert_eq!(status, 200, "{saved}");
+    }
+    feeds.set(
+        "/a.xml",
+        "application/rss+xml",
+        rss("Blog A", &[("a2", "A two"), ("a1", "A one")]),
+    );
+    feeds.set(
+        "/b.xml",
+        "application/rss+xml",
+        rss("Blog B", &[("b2", "B two"), ("b1", "B one")]),
+    );
+    app.make_all_due().await;
+    let report = app.poll().await;
+    assert_eq!(
+        (report.feeds_checked, report.new_posts),
+        (2, 2),
+        "{report:?}"
+    );
+
+    let ann_x = caption_texts(&app, &ann, "x").await;
+    let bob_x = caption_texts(&app, &bob, "x").await;
+    assert!(ann_x.iter().any(|t| t == "Ann on A: A two"), "{ann_x:?}");
+    assert!(bob_x.iter().any(|t| t == "Bob on A: A two"), "{bob_x:?}");
+    let b_two: Vec<_> = ann_x.iter().filter(|t| t.contains("B two")).collect();
+    assert_eq!(b_two.len(), 1, "{ann_x:?}");
+    assert!(!b_two[0].contains(" on A:"), "{ann_x:?}");
+    assert!(
+        !ann_x.iter().any(|t| t.starts_with("Bob on A")),
+        "{ann_x:?}"
+    );
+    assert!(
+        !bob_x.iter().any(|t| t.starts_with("Ann on A")),
+        "{bob_x:?}"
+    );
+}
+on_both_backends!(new_posts_of_a_batch_use_each_followers_own_feed_templates);
