@@ -5,6 +5,7 @@
 //! [`dialect`].
 
 pub mod backup;
+mod checkpoint;
 pub mod dialect;
 mod migrate;
 pub mod notifications;
