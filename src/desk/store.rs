@@ -12,7 +12,9 @@ use crate::captions::{generate_with, Platform, PostView, Settings, TemplateSet};
 use crate::db::dialect::captions::{insert_captions, posts_without_captions, CaptionRow};
 use crate::db::schema::{captions, feeds, posts, subscriptions};
 use crate::db::{new_id, now, AnyConnection};
-use crate::feeds::store::{latest_posts_of_feeds, Feed, FeedId, Post, PostId};
+use crate::feeds::store::{
+    latest_post_dates_of_feeds, posts_with_ids, Feed, FeedId, Post, PostDates, PostId,
+};
 use crate::subscriptions::{mark_backfilled, Subscription, SubscriptionId};
 
 /// How many posts one pass writes captions for per subscription, so that one
@@ -109,7 +111,26 @@ pub fn write_captions_for_feeds(
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
-    let latest = latest_posts_of_feeds(conn, &to_backfill, POSTS_PER_PASS)?;
+    let latest = latest_post_dates_of_feeds(conn, &to_backfill, POSTS_PER_PASS)?;
+    // Backfills choose their posts by date; the texts of the chosen ones are read together.
+    let chosen: HashMap<&SubscriptionId, Vec<PostId>> = subscriptions
+        .iter()
+        .filter(|s| s.backfilled_at.is_none())
+        .filter_map(|s| {
+            let dates = latest.get(&s.feed_id)?.clone();
+            Some((&s.id, backfill_choice(dates, s.backfill)))
+        })
+        .collect();
+    let ids: Vec<&PostId> = chosen
+        .values()
+        .flatten()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let texts: HashMap<PostId, Post> = posts_with_ids(conn, &ids)?
+        .into_iter()
+        .map(|post| (post.id.clone(), post))
+        .collect();
     let created = now();
     let mut to_caption = Vec::new();
     let mut backfilled_now = Vec::new();
@@ -122,8 +143,11 @@ pub fn write_captions_for_feeds(
             None if feed.last_success_at.is_none() => continue,
             None => {
                 backfilled_now.push(&subscription.id);
-                let latest = latest.get(&feed.id).cloned().unwrap_or_default();
-                backfill_posts(latest, subscription.backfill)
+                let ids = chosen.get(&subscription.id).map(Vec::as_slice);
+                ids.unwrap_or_default()
+                    .iter()
+                    .filter_map(|id| texts.get(id).cloned())
+                    .collect()
             }
         };
         // Most checks find nothing new: do not compile an account's templates for that.
@@ -283,7 +307,7 @@ pub fn feeds_wanting_captions(
 
 /// Of a feed's latest posts, the newest `n`: by publication date, undated ones after dated
 /// ones, then by the order the feed listed them in.
-fn backfill_posts(mut posts: Vec<Post>, n: i32) -> Vec<Post> {
+fn backfill_choice(mut posts: Vec<PostDates>, n: i32) -> Vec<PostId> {
     posts.sort_by(|a, b| {
         b.published_at
             .is_some()
@@ -292,7 +316,7 @@ fn backfill_posts(mut posts: Vec<Post>, n: i32) -> Vec<Post> {
             .then(b.first_seen_at.cmp(&a.first_seen_at))
     });
     posts.truncate(usize::try_from(n).unwrap_or(0));
-    posts
+    posts.into_iter().map(|post| post.id).collect()
 }
 
 /// The (platform, variant) pairs a subscription wants that have a template:

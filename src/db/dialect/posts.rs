@@ -235,9 +235,10 @@ impl SqliteRow for NewPost<'_> {
     }
 }
 
-/// On PostgreSQL, the newest `limit` posts of each of these feeds by first sight, in one
-/// statement for all of them. `None` on SQLite, where the caller asks feed by feed: each
-/// statement there is an in-process index walk, not a round trip.
+/// On PostgreSQL, the id, feed, publication and first sight of the newest `limit` posts of
+/// each of these feeds by first sight, in one statement for all of them. `None` on SQLite,
+/// where the caller asks feed by feed: each statement there is an in-process index walk,
+/// not a round trip.
 pub fn latest_posts_of_feeds<T>(
     conn: &mut AnyConnection,
     feed_ids: &[&str],
@@ -266,11 +267,12 @@ impl PgStatement for LatestOnPostgres {
     fn walk<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         // A per-feed index probe (posts_feed_seen, walked backwards), as the feed-by-feed
         // query makes: a window over the feeds' posts would read all of them.
-        out.push_sql("SELECT p.* FROM unnest(");
+        out.push_sql("SELECT p.id, p.feed_id, p.published_at, p.first_seen_at FROM unnest(");
         out.push_bind_param::<Array<Text>, _>(&self.feed_ids)?;
         out.push_sql(
             ") AS f(id) CROSS JOIN LATERAL ( \
-               SELECT * FROM posts WHERE posts.feed_id = f.id \
+               SELECT id, feed_id, published_at, first_seen_at FROM posts \
+               WHERE posts.feed_id = f.id \
                ORDER BY posts.first_seen_at DESC LIMIT ",
         );
         out.push_bind_param::<diesel::sql_types::BigInt, _>(&self.limit)?;
