@@ -5,7 +5,6 @@
 //! [`dialect`].
 
 pub mod backup;
-mod checkpoint;
 pub mod dialect;
 mod migrate;
 pub mod notifications;

@@ -47,8 +47,6 @@ impl Conn {
 #[derive(Debug)]
 pub struct Manager {
     url: DatabaseUrl,
-    /// SQLite: a thread of [`super::checkpoint`] checkpoints the WAL, so these never do.
-    checkpointed_aside: bool,
 }
 
 impl ManageConnection for Manager {
@@ -85,10 +83,6 @@ impl Manager {
                     SQLITE_BUSY_TIMEOUT.as_millis()
                 ))
                 .map_err(diesel::r2d2::Error::QueryError)?;
-                if self.checkpointed_aside {
-                    conn.batch_execute("PRAGMA wal_autocheckpoint = 0;")
-                        .map_err(diesel::r2d2::Error::QueryError)?;
-                }
                 Ok(AnyConnection::Sqlite(conn))
             }
             DatabaseUrl::Postgres(url) => {
@@ -131,8 +125,6 @@ pub struct Db {
 impl Db {
     /// Opens the pool and checks that one connection can be made.
     pub fn connect(url: &DatabaseUrl, max_size: u32) -> Result<Self, DbError> {
-        let turns = Arc::new(Semaphore::new(max_size as usize));
-        let mut checkpointed_aside = false;
         if let DatabaseUrl::Sqlite(path) = url {
             if let Some(parent) = std::path::Path::new(path).parent() {
                 if !parent.as_os_str().is_empty() {
@@ -142,15 +134,6 @@ impl Db {
                 }
             }
             use_wal(path)?;
-            // An in-memory database is one connection's own: nothing to checkpoint.
-            if path != ":memory:" {
-                match super::checkpoint::spawn(path, Arc::downgrade(&turns)) {
-                    Ok(()) => checkpointed_aside = true,
-                    Err(error) => {
-                        tracing::warn!(%error, "no checkpointer thread; commits checkpoint the WAL themselves")
-                    }
-                }
-            }
         }
         let pool = Pool::builder()
             .max_size(max_size)
@@ -160,15 +143,12 @@ impl Db {
             // PostgreSQL). Instead `run` checks a connection only after an error, drops it
             // if it is dead and runs the work again on another (see `run`).
             .test_on_check_out(false)
-            .build(Manager {
-                url: url.clone(),
-                checkpointed_aside,
-            })
+            .build(Manager { url: url.clone() })
             .map_err(|e| DbError::Pool(format!("{}: {e}", url.redacted())))?;
         Ok(Db {
             pool,
             url: url.clone(),
-            turns,
+            turns: Arc::new(Semaphore::new(max_size as usize)),
         })
     }
 
