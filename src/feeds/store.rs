@@ -527,8 +527,7 @@ pub fn latest_post_dates_of_feeds(
         return Ok(by_feed);
     }
     let rows =
-        match crate::db::dialect::posts::latest_posts_of_feeds::<PostDates>(conn, feed_ids, limit)?
-        {
+        match crate::db::dialect::posts::latest_post_dates::<PostDates>(conn, feed_ids, limit)? {
             Some(rows) => rows,
             None => {
                 let mut rows = Vec::new();

@@ -239,7 +239,7 @@ impl SqliteRow for NewPost<'_> {
 /// each of these feeds by first sight, in one statement for all of them. `None` on SQLite,
 /// where the caller asks feed by feed: each statement there is an in-process index walk,
 /// not a round trip.
-pub fn latest_posts_of_feeds<T>(
+pub fn latest_post_dates<T>(
     conn: &mut AnyConnection,
     feed_ids: &[&str],
     limit: i64,
