@@ -12,7 +12,7 @@ use diesel::sqlite::{Sqlite, SqliteConnection};
 use diesel::{QueryResult, QueryableByName, RunQueryDsl as _};
 
 /// SQLITE_MAX_VARIABLE_NUMBER before SQLite 3.32; later versions allow 32,766.
-const MAX_VARIABLES: usize = 999;
+pub const MAX_VARIABLES: usize = 999;
 
 /// A row of a table, as the values of one `VALUES` tuple.
 pub trait SqliteRow {

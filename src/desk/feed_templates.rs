@@ -8,7 +8,7 @@ use super::templates_store::StoredTemplate;
 use crate::accounts::UserId;
 use crate::db::schema::feed_templates;
 use crate::db::AnyConnection;
-use crate::subscriptions::SubscriptionId;
+use crate::subscriptions::{Subscription, SubscriptionId};
 
 /// The own templates of each of these subscriptions that has any, by platform then
 /// variant, read with one statement for all of them: a batch of feeds asks once, not once
@@ -16,7 +16,7 @@ use crate::subscriptions::SubscriptionId;
 /// with [`list`].
 pub fn list_of_subscriptions(
     conn: &mut AnyConnection,
-    subscriptions: &[(&UserId, &SubscriptionId)],
+    subscriptions: &[&Subscription],
 ) -> QueryResult<std::collections::HashMap<SubscriptionId, Vec<StoredTemplate>>> {
     let mut own = std::collections::HashMap::new();
     if subscriptions.is_empty() {
@@ -24,7 +24,7 @@ pub fn list_of_subscriptions(
     }
     let owners: std::collections::HashMap<&str, &str> = subscriptions
         .iter()
-        .map(|(user, subscription)| (subscription.as_str(), user.as_str()))
+        .map(|s| (s.id.as_str(), s.user_id.as_str()))
         .collect();
     let ids: Vec<&str> = owners.keys().copied().collect();
     let rows = feed_templates::table

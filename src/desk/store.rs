@@ -101,24 +101,30 @@ pub fn write_captions_for_feeds(
         .map(|s| s.id.as_str())
         .collect();
     let mut uncaptioned = posts_without_captions_of(conn, &backfilled)?;
-    // Until a feed's first fetch succeeds there is nothing to choose its backfill from.
-    let to_backfill: Vec<&str> = subscriptions
+    // New subscriptions get their backfill once their feed's first fetch succeeded (before,
+    // there is nothing to choose it from). It is chosen by the posts' dates; the texts of
+    // the chosen ones are read together.
+    let backfilling: Vec<&Subscription> = subscriptions
         .iter()
         .filter(|s| s.backfilled_at.is_none())
-        .filter_map(|s| feeds.get(&s.feed_id))
-        .filter(|feed| feed.last_success_at.is_some())
-        .map(|feed| feed.id.as_str())
+        .filter(|s| {
+            feeds
+                .get(&s.feed_id)
+                .is_some_and(|f| f.last_success_at.is_some())
+        })
+        .collect();
+    let to_backfill: Vec<&str> = backfilling
+        .iter()
+        .map(|s| s.feed_id.as_str())
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
     let latest = latest_post_dates_of_feeds(conn, &to_backfill, POSTS_PER_PASS)?;
-    // Backfills choose their posts by date; the texts of the chosen ones are read together.
-    let chosen: HashMap<&SubscriptionId, Vec<PostId>> = subscriptions
+    let mut chosen: HashMap<&SubscriptionId, Vec<PostId>> = backfilling
         .iter()
-        .filter(|s| s.backfilled_at.is_none())
-        .filter_map(|s| {
-            let dates = latest.get(&s.feed_id)?.clone();
-            Some((&s.id, backfill_choice(dates, s.backfill)))
+        .map(|s| {
+            let dates = latest.get(&s.feed_id).cloned().unwrap_or_default();
+            (&s.id, backfill_choice(dates, s.backfill))
         })
         .collect();
     let ids: Vec<&PostId> = chosen
@@ -133,28 +139,25 @@ pub fn write_captions_for_feeds(
         .collect();
     let created = now();
     let mut to_caption = Vec::new();
-    let mut backfilled_now = Vec::new();
     for subscription in &subscriptions {
         let Some(feed) = feeds.get(&subscription.feed_id) else {
             continue;
         };
-        let posts = match subscription.backfilled_at {
+        let posts: Vec<Post> = match subscription.backfilled_at {
             Some(_) => uncaptioned.remove(&subscription.id).unwrap_or_default(),
-            None if feed.last_success_at.is_none() => continue,
-            None => {
-                backfilled_now.push(&subscription.id);
-                let ids = chosen.get(&subscription.id).map(Vec::as_slice);
-                ids.unwrap_or_default()
-                    .iter()
-                    .filter_map(|id| texts.get(id).cloned())
-                    .collect()
-            }
+            None => chosen
+                .remove(&subscription.id)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|id| texts.get(id).cloned())
+                .collect(),
         };
         // Most checks find nothing new: do not compile an account's templates for that.
         if !posts.is_empty() {
             to_caption.push((subscription, feed, posts));
         }
     }
+    let backfilled_now: Vec<&SubscriptionId> = backfilling.iter().map(|s| &s.id).collect();
     mark_backfilled(conn, &backfilled_now, created)?;
     let with_posts: Vec<&Subscription> = to_caption.iter().map(|(s, _, _)| *s).collect();
     compiled.read_ahead(conn, &with_posts)?;

@@ -57,16 +57,7 @@ impl TemplateCache {
         conn: &mut AnyConnection,
         subscriptions: &[&Subscription],
     ) -> QueryResult<()> {
-        let users: Vec<UserId> = subscriptions
-            .iter()
-            .map(|s| UserId(s.user_id.clone()))
-            .collect();
-        let owned: Vec<(&UserId, &SubscriptionId)> = users
-            .iter()
-            .zip(subscriptions)
-            .map(|(user, s)| (user, &s.id))
-            .collect();
-        let mut own = super::feed_templates::list_of_subscriptions(conn, &owned)?;
+        let mut own = super::feed_templates::list_of_subscriptions(conn, subscriptions)?;
         for subscription in subscriptions {
             let templates = own.remove(&subscription.id).unwrap_or_default();
             self.own.insert(subscription.id.clone(), templates);

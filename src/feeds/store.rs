@@ -554,7 +554,7 @@ pub fn latest_post_dates_of_feeds(
 pub fn posts_with_ids(conn: &mut AnyConnection, ids: &[&PostId]) -> QueryResult<Vec<Post>> {
     let mut found = Vec::with_capacity(ids.len());
     // Under SQLite's limit of bound values, whatever the number of ids.
-    for chunk in ids.chunks(1000) {
+    for chunk in ids.chunks(crate::db::sqlite_batch::MAX_VARIABLES) {
         found.extend(
             posts::table
                 .filter(posts::id.eq_any(chunk))

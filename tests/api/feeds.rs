@@ -433,3 +433,38 @@ async fn the_feed_page_lists_posts_by_their_dates(backend: Backend) {
     );
 }
 on_both_backends!(the_feed_page_lists_posts_by_their_dates);
+
+/// A batch's backfill reads its chosen posts by id in chunks under SQLite's limit of bound
+/// values: every post comes back, however many more ids than one chunk holds.
+async fn posts_are_read_by_id_past_one_chunk(backend: Backend) {
+    let feeds = FeedServer::start().await;
+    let url = feeds.set("/feed.xml", "application/rss+xml", five_posts());
+    let app = spawn_app(backend).await;
+    app.sign_up("ann@example.com").await;
+    app.add_feed(&url).await;
+    app.sql(
+        "INSERT INTO posts (id, feed_id, entry_key, title, summary, content_text, categories, \
+           first_seen_at) \
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2500) \
+         SELECT 'bulk-' || i, (SELECT id FROM feeds LIMIT 1), 'bulk-' || i, 'Post', '', '', \
+           '[]', '2026-01-01 00:00:00' FROM n",
+    )
+    .await;
+    let found = app
+        .db
+        .run(|conn| {
+            let ids: Vec<captionfeed::feeds::store::PostId> = (1..=2500)
+                .map(|i| captionfeed::feeds::store::PostId(format!("bulk-{i}")))
+                .collect();
+            let ids: Vec<&captionfeed::feeds::store::PostId> = ids.iter().collect();
+            captionfeed::feeds::store::posts_with_ids(conn, &ids)
+                .map_err(captionfeed::db::DbError::from)
+        })
+        .await
+        .expect("posts read");
+    let mut read: Vec<String> = found.iter().map(|p| p.id.0.clone()).collect();
+    read.sort();
+    read.dedup();
+    assert_eq!(read.len(), 2500, "each post once");
+}
+on_both_backends!(posts_are_read_by_id_past_one_chunk);
