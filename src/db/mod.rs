@@ -5,6 +5,7 @@
 //! [`dialect`].
 
 pub mod backup;
+pub mod checkpoint;
 pub mod dialect;
 mod migrate;
 pub mod notifications;

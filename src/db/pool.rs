@@ -79,8 +79,9 @@ impl Manager {
                 // connections, opened together on a fresh file, failed with "database is
                 // locked" (logged as an ERROR by r2d2 on the very first start).
                 conn.batch_execute(&format!(
-                    "PRAGMA busy_timeout = {}; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-                    SQLITE_BUSY_TIMEOUT.as_millis()
+                    "PRAGMA busy_timeout = {}; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; {}",
+                    SQLITE_BUSY_TIMEOUT.as_millis(),
+                    super::checkpoint::sqlite_pragmas(),
                 ))
                 .map_err(diesel::r2d2::Error::QueryError)?;
                 Ok(AnyConnection::Sqlite(conn))

@@ -281,6 +281,9 @@ pub fn feeds_wanting_captions(
     conn: &mut AnyConnection,
     feed_ids: &[&str],
 ) -> QueryResult<std::collections::HashSet<String>> {
+    if feed_ids.is_empty() {
+        return Ok(Default::default());
+    }
     let uncaptioned = posts::table
         .filter(posts::feed_id.eq(subscriptions::feed_id))
         .filter(

@@ -6,6 +6,7 @@
 
 mod hosts;
 pub mod leases;
+mod parsers;
 mod redirects;
 mod refresh;
 pub mod schedule;
@@ -93,6 +94,8 @@ pub struct Poller {
     plans: Option<Arc<crate::billing::Plans>>,
     /// The turn the poller's SQLite writes take (see [`Poller::write_turn`]).
     sqlite_writes: Arc<tokio::sync::Mutex<()>>,
+    /// Where fetched feeds are parsed.
+    parsers: Arc<parsers::Parsers>,
 }
 
 impl Poller {
@@ -106,6 +109,7 @@ impl Poller {
             stopping: Arc::default(),
             plans: None,
             sqlite_writes: Arc::default(),
+            parsers: Arc::new(parsers::Parsers::new()),
         }
     }
 
@@ -311,6 +315,29 @@ impl Poller {
         Ok(refresh::RefreshOutcome::released())
     }
 
+    /// Copies SQLite's write-ahead log back into the database file (see
+    /// [`crate::db::checkpoint`]). A failure only means the log waits for the next pass
+    /// or for a commit past the backstop.
+    async fn tend_wal(&self) {
+        let started = std::time::Instant::now();
+        let tended = self
+            .db
+            .run(|conn| {
+                crate::db::checkpoint::checkpoint_wal(conn).map_err(crate::db::DbError::from)
+            })
+            .await;
+        match tended {
+            Ok(Some(pages)) => tracing::info!(
+                in_log = pages.in_log,
+                copied = pages.copied,
+                took_ms = started.elapsed().as_millis() as u64,
+                "copied the write-ahead log back"
+            ),
+            Ok(None) => {}
+            Err(error) => tracing::warn!(%error, "copying the write-ahead log back failed"),
+        }
+    }
+
     /// Runs passes until `shutdown` resolves. A failed pass is logged and retried on the
     /// next tick: the poller never stops quietly.
     /// On shutdown mid-pass, the pass stops claiming and finishes what it started.
@@ -328,9 +355,10 @@ impl Poller {
                     pass.await
                 }
             };
-            let mut more_due = false;
+            let (mut more_due, mut wrote) = (false, false);
             match result {
                 Ok(report) => {
+                    wrote = report.feeds_checked > 0;
                     if report.feeds_checked > 0 {
                         tracing::info!(
                             checked = report.feeds_checked,
@@ -348,6 +376,11 @@ impl Poller {
                 Err(error) => {
                     tracing::error!(%error, "poll pass failed; retrying on the next tick")
                 }
+            }
+            // Idle from here (or stopping): the time to copy SQLite's log back, which
+            // the batch writer no longer does in the middle of a pass.
+            if wrote && (shutting_down || !more_due) {
+                self.tend_wal().await;
             }
             if shutting_down {
                 break;

@@ -129,10 +129,10 @@ pub(super) async fn fetch_claimed(poller: &Poller, feed: Feed) -> Result<Step, D
             // Parsing is CPU work on untrusted input: keep it off the async executor.
             // Entries the last document held are stored already: only new ones are read.
             let known = SeenKeys::decode(&feed.seen_keys).lookup();
-            let parsed = tokio::task::spawn_blocking(move || {
-                parse_feed_except(&body, Some(&final_url), &known)
-            })
-            .await;
+            let parsed = poller
+                .parsers
+                .run(move || parse_feed_except(&body, Some(&final_url), &known))
+                .await;
             match parsed {
                 Ok(Ok(parsed)) => Fetched::Parsed(parsed, validators),
                 Ok(Err(e)) => {
@@ -141,7 +141,7 @@ pub(super) async fn fetch_claimed(poller: &Poller, feed: Feed) -> Result<Step, D
                 }
                 Err(e) => {
                     metrics().fetches.with_label_values(&["parse_error"]).inc();
-                    Fetched::Failed(format!("the parser crashed: {e}"))
+                    Fetched::Failed(format!("the parser crashed: {}", e.0))
                 }
             }
         }
@@ -340,7 +340,6 @@ fn record_all(
         })
         .collect();
     let ids: Vec<&str> = held.iter().map(|p| p.feed.id.as_str()).collect();
-    let wanting = feeds_wanting_captions(conn, &ids)?;
     let interval = intervals.for_feeds(conn, &ids)?;
     let mut not_modified = Vec::new();
     let mut fetched = Vec::new();
@@ -410,8 +409,16 @@ fn record_all(
         }
     }
     // Captions are written even after a failed fetch: a new subscriber of a feed that is
-    // down still gets captions for the posts already stored.
-    wants_captions.extend(ids.iter().filter(|id| wanting.contains(**id)));
+    // down still gets captions for the posts already stored. Feeds with new posts are
+    // captioned anyway, so only the others are asked about: the question walks every post
+    // seen since a subscription's backfill, more of them every month.
+    let others: Vec<&str> = ids
+        .iter()
+        .copied()
+        .filter(|id| !wants_captions.contains(id))
+        .collect();
+    let wanting = feeds_wanting_captions(conn, &others)?;
+    wants_captions.extend(others.iter().filter(|id| wanting.contains(**id)));
     wants_captions.sort_unstable();
     wants_captions.dedup();
     let captions = write_captions_for_feeds(conn, &wants_captions, &mut CompiledTemplates::new())?;

@@ -460,3 +460,76 @@ async fn a_changed_feed_remembers_its_entries_and_stores_only_the_new_one(backen
     assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM posts").await, 3);
 }
 on_both_backends!(a_changed_feed_remembers_its_entries_and_stores_only_the_new_one);
+
+/// SQLite's log is copied back into the database once a pass is over, not by the batch
+/// writer in the middle of it: the next write then starts the log again from its first
+/// page, instead of adding to what the pass left there.
+#[tokio::test]
+async fn after_a_pass_the_poller_copies_sqlites_log_back() {
+    use diesel::prelude::*;
+    let feeds = FeedServer::start().await;
+    let app = spawn_app(Backend::Sqlite).await;
+    app.sign_up("ann@example.com").await;
+    add_feeds(&app, &feeds, 40).await;
+    app.make_all_due().await;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(app.another_replica().run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    let unchecked = "SELECT COUNT(*) AS n FROM feeds WHERE next_check_at < CURRENT_TIMESTAMP";
+    for _ in 0..500 {
+        if count(&app, unchecked).await == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        count(&app, unchecked).await,
+        0,
+        "the pass checked every feed"
+    );
+    let _ = stop.send(());
+    running.await.expect("the poller stops");
+
+    let after_one_small_write = app
+        .db
+        .run(|conn| {
+            // A write that changes nothing writes no page: this one changes every title.
+            diesel::sql_query("UPDATE feeds SET title = title || '!'").execute(conn)?;
+            captionfeed::db::checkpoint::checkpoint_wal(conn)
+                .map_err(captionfeed::db::DbError::from)
+        })
+        .await
+        .expect("checkpoint")
+        .expect("SQLite has a log");
+    assert!(
+        after_one_small_write.in_log < 20,
+        "the pass's pages were still in the log: {after_one_small_write:?}"
+    );
+}
+
+/// The pool's SQLite connections leave the copying back to the poller's idle time, up to
+/// a backstop that bounds the log's size.
+#[tokio::test]
+async fn sqlite_connections_copy_the_log_back_themselves_only_past_the_backstop() {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Pages {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        wal_autocheckpoint: i32,
+    }
+    let app = spawn_app(Backend::Sqlite).await;
+    let pages = app
+        .db
+        .run(|conn| {
+            diesel::sql_query("PRAGMA wal_autocheckpoint")
+                .get_result::<Pages>(conn)
+                .map_err(captionfeed::db::DbError::from)
+        })
+        .await
+        .expect("pragma");
+    assert_eq!(
+        i64::from(pages.wal_autocheckpoint),
+        i64::from(captionfeed::db::checkpoint::BACKSTOP_PAGES)
+    );
+}
