@@ -157,7 +157,7 @@ for backend in $backends; do
     # timed above: no result waits for it); its own line says how long that took.
     copy=-
     if [ "$backend" = sqlite ]; then
-      for _ in $(seq 1 1500); do
+      for _ in $(seq 1 500); do
         copy=$(awk 'index($0, "copied the write-ahead log back") { sub(/.*took_ms=/, ""); print $1 + 0; exit }' "$log")
         [ -n "$copy" ] && break
         sleep 0.02

@@ -2,12 +2,17 @@
 //!
 //! By default every commit that leaves more than 1,000 pages in the log copies them back
 //! at once, in the committing writer's thread. For the poller's batch writer, which sets
-//! the pace of a pass, that copy (and the sync of the database file after it) was 10-20%
-//! of a pass: with the default, a 2,000-feed pass in which every feed had one new post took
-//! 0.68-0.70 s; with no copy during the pass, 0.57-0.62 s (`/tmp`-built scratch runs of
-//! `benches/poll-vs-python.sh`'s first two cycles). So connections copy back only past
-//! [`BACKSTOP_PAGES`], and the poller copies the log back when it goes idle after a pass
-//! ([`checkpoint_wal`]), off the path of the writes.
+//! the pace of a pass on SQLite, that copy (and the sync of the database file after it)
+//! was 10-20% of a pass: on 2,000 feeds from `benches/poll-vs-python.sh`'s nginx, a pass
+//! in which every feed had one new post took 0.68-0.70 s with the default and 0.57-0.62 s
+//! with no copy during it; a first poll, 2.37-2.54 s and 2.09-2.13 s. So connections copy
+//! back only past [`BACKSTOP_PAGES`], and the poller copies the log back when a pass
+//! leaves it idle ([`checkpoint_wal`]), off the path of the writes.
+//!
+//! The price: with `synchronous = NORMAL`, the log reaches the disk at a checkpoint, so a
+//! power cut (not a crash of the process, which loses nothing) can take back the commits of
+//! the pass under way rather than those of the last thousand pages. The feeds of a batch
+//! taken back are then due again and checked again, as after any lost pass.
 
 use diesel::prelude::*;
 use diesel::sql_types::Integer;

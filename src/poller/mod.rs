@@ -344,6 +344,9 @@ impl Poller {
     pub async fn run_until_stopped(self, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
         let mut shutting_down = false;
+        // Whether a pass checked feeds since SQLite's log was last copied back: a full pass
+        // is followed at once by another, which may find nothing left to do.
+        let mut untended = false;
         loop {
             let pass = self.run_once();
             tokio::pin!(pass);
@@ -355,10 +358,10 @@ impl Poller {
                     pass.await
                 }
             };
-            let (mut more_due, mut wrote) = (false, false);
+            let mut more_due = false;
             match result {
                 Ok(report) => {
-                    wrote = report.feeds_checked > 0;
+                    untended |= report.feeds_checked > 0;
                     if report.feeds_checked > 0 {
                         tracing::info!(
                             checked = report.feeds_checked,
@@ -379,8 +382,9 @@ impl Poller {
             }
             // Idle from here (or stopping): the time to copy SQLite's log back, which
             // the batch writer no longer does in the middle of a pass.
-            if wrote && (shutting_down || !more_due) {
+            if untended && (shutting_down || !more_due) {
                 self.tend_wal().await;
+                untended = false;
             }
             if shutting_down {
                 break;
