@@ -8,7 +8,7 @@
 //! web server, in one process) the core first whenever it has work.
 
 use std::panic::AssertUnwindSafe;
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex, OnceLock};
 
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -19,21 +19,33 @@ type Job = Box<dyn FnOnce() + Send>;
 const NICENESS: i32 = 5;
 
 pub(super) struct Parsers {
-    jobs: Option<mpsc::Sender<Job>>,
+    /// Started by the first parse: a process that never polls (a web-only replica, a
+    /// command) starts none. `None` inside when no thread could be started.
+    jobs: OnceLock<Option<mpsc::Sender<Job>>>,
 }
 
 /// The job panicked; its thread goes on with the next one.
 #[derive(Debug)]
 pub(super) struct Crashed(pub String);
 
+/// One parser thread per core.
+fn threads() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
 impl Parsers {
-    /// As many threads as the machine has cores. They end once the pool is dropped.
+    /// A pool whose threads start with its first parse and end once it is dropped.
     pub fn new() -> Self {
-        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Parsers {
+            jobs: OnceLock::new(),
+        }
+    }
+
+    fn start() -> Option<mpsc::Sender<Job>> {
         let (jobs, queue) = mpsc::channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
         let mut started = 0;
-        for index in 0..threads {
+        for index in 0..threads() {
             let queue = queue.clone();
             let spawned = std::thread::Builder::new()
                 .name(format!("feed-parser-{index}"))
@@ -57,9 +69,7 @@ impl Parsers {
             }
         }
         // Without a thread of its own, parsing falls back to Tokio's blocking pool.
-        Parsers {
-            jobs: (started > 0).then_some(jobs),
-        }
+        (started > 0).then_some(jobs)
     }
 
     /// Runs `work` on a parser thread and waits for its result.
@@ -67,7 +77,7 @@ impl Parsers {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, Crashed> {
-        let Some(jobs) = &self.jobs else {
+        let Some(jobs) = self.jobs.get_or_init(Self::start) else {
             return tokio::task::spawn_blocking(work)
                 .await
                 .map_err(|e| Crashed(e.to_string()));
@@ -112,6 +122,14 @@ mod tests {
     use super::*;
 
     #[tokio::test]
+    async fn a_pool_starts_its_threads_with_its_first_parse() {
+        let parsers = Parsers::new();
+        assert!(parsers.jobs.get().is_none(), "no thread before a parse");
+        assert_eq!(parsers.run(|| 1).await.ok(), Some(1));
+        assert!(matches!(parsers.jobs.get(), Some(Some(_))));
+    }
+
+    #[tokio::test]
     async fn a_parse_comes_back_with_its_result() {
         let parsers = Parsers::new();
         let length = parsers.run(|| "<rss/>".len()).await.ok();
@@ -121,7 +139,7 @@ mod tests {
     #[tokio::test]
     async fn a_panicking_parse_is_an_error_and_the_threads_go_on() {
         let parsers = Parsers::new();
-        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let threads = threads();
         // More panics than threads: had a panic ended its thread, the last ones would hang.
         for _ in 0..threads + 1 {
             let crashed = parsers
@@ -160,7 +178,7 @@ mod tests {
             static ON_EXIT: std::cell::RefCell<Option<SaysWhenItsThreadEnds>> = const { std::cell::RefCell::new(None) };
         }
         let parsers = Parsers::new();
-        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let threads = threads();
         let (ended, ends) = mpsc::channel();
         // Each thread takes one of these jobs: none returns before all have started.
         let all_started = Arc::new(std::sync::Barrier::new(threads));
