@@ -89,11 +89,18 @@ impl Manager {
             DatabaseUrl::Postgres(url) => {
                 let mut conn = diesel::PgConnection::establish(url)
                     .map_err(diesel::r2d2::Error::ConnectionError)?;
-                // diesel prepares every statement once per connection; PostgreSQL would then
-                // keep a generic plan made while the tables were nearly empty (a new database,
-                // before autovacuum's first ANALYZE) and run a join as nested sequential scans
-                // for good: measured 300 ms instead of 8 ms per poll in `cargo bench --bench poll`.
-                conn.batch_execute("SET plan_cache_mode = force_custom_plan")
+                // Each statement is sent unprepared (parsed and planned for its own values in
+                // one round trip): a prepared one would keep a generic plan made while the
+                // tables were nearly empty (a new database, before autovacuum's first ANALYZE)
+                // and run a join as nested sequential scans for good, measured 300 ms instead
+                // of 8 ms per poll in `cargo bench --bench poll`. Forcing custom plans for the
+                // whole session did that too, but also replanned every foreign-key check the
+                // server runs inside an insert: a batch of captions took 2.4 times as long.
+                conn.set_prepared_statement_cache_size(diesel::connection::CacheSize::Disabled);
+                // Compiling a plan to machine code costs 10-40 ms, far more than these short
+                // queries run; the poller's query for posts without captions crossed the
+                // threshold on every batch once a few thousand posts were stored.
+                conn.batch_execute("SET jit = off")
                     .map_err(diesel::r2d2::Error::QueryError)?;
                 Ok(AnyConnection::Postgresql(conn))
             }

@@ -1,10 +1,11 @@
-//! PostgreSQL statements of constant text that each connection prepares once.
+//! PostgreSQL statements of constant text, their values bound as whole columns.
 //!
-//! diesel prepares a raw `sql_query`, an `IN` list or a multi-row insert again at every
-//! run: on PostgreSQL that is a second round trip and a new plan each time. The poller's
-//! batch statements take whole columns as array binds (`unnest($1::text[], ...)`), so
-//! their text never changes; wrapped in [`Prepared`], diesel's statement cache keeps them
-//! prepared on the connection, and each run costs one round trip.
+//! The poller's batch statements take whole columns as array binds (`unnest($1::text[],
+//! ...)`, `= ANY($1)`), so their text never changes whatever the number of rows, and each
+//! run is one round trip. diesel's statement cache is off on PostgreSQL (see `db::pool`):
+//! every statement goes out with its values as one unnamed statement, planned for those
+//! values. [`Prepared`] gives such a statement a static query id and loads its rows by name
+//! (`QueryableByName`), as with `sql_query`.
 
 use diesel::backend::Backend;
 use diesel::pg::Pg;
@@ -20,8 +21,7 @@ pub trait PgStatement: 'static {
     fn walk<'b>(&'b self, out: AstPass<'_, 'b, Pg>) -> QueryResult<()>;
 }
 
-/// Runs a [`PgStatement`] through diesel's prepared-statement cache; rows load by name
-/// (`QueryableByName`), as with `sql_query`.
+/// Runs a [`PgStatement`]; rows load by name (`QueryableByName`), as with `sql_query`.
 pub struct Prepared<S>(pub S);
 
 impl<S: PgStatement> QueryId for Prepared<S> {
