@@ -319,6 +319,10 @@ impl Poller {
     /// [`crate::db::checkpoint`]). A failure only means the log waits for the next pass
     /// or for a commit past the backstop.
     async fn tend_wal(&self) {
+        // PostgreSQL has no such log: no connection or blocking thread taken for nothing.
+        if !self.db.url().is_sqlite() {
+            return;
+        }
         let started = std::time::Instant::now();
         let tended = self
             .db

@@ -153,6 +153,26 @@ mod tests {
         assert_eq!(parsers.run(|| 1 + 1).await.ok(), Some(2));
     }
 
+    #[tokio::test]
+    async fn without_threads_of_its_own_a_pool_parses_on_tokios_blocking_pool() {
+        // As after every thread failed to start.
+        let parsers = Parsers {
+            jobs: OnceLock::from(None),
+        };
+        assert_eq!(parsers.run(|| 1 + 1).await.ok(), Some(2));
+        let crashed = parsers
+            .run(|| -> usize { panic!("a feed the parser chokes on") })
+            .await;
+        assert!(
+            matches!(&crashed, Err(Crashed(message)) if message.contains("chokes")),
+            "{crashed:?}"
+        );
+        assert!(
+            matches!(parsers.jobs.get(), Some(None)),
+            "no thread started later"
+        );
+    }
+
     #[cfg(target_os = "linux")]
     #[tokio::test]
     async fn parses_run_at_a_lower_priority_than_their_caller() {
