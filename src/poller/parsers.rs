@@ -136,19 +136,24 @@ mod tests {
         assert_eq!(length, Some(6));
     }
 
+    /// A parse that panics comes back as [`Crashed`], with the panic's message.
+    async fn crashes_with_its_message(parsers: &Parsers) {
+        let crashed = parsers
+            .run(|| -> usize { panic!("a feed the parser chokes on") })
+            .await;
+        assert!(
+            matches!(&crashed, Err(Crashed(message)) if message.contains("chokes")),
+            "{crashed:?}"
+        );
+    }
+
     #[tokio::test]
     async fn a_panicking_parse_is_an_error_and_the_threads_go_on() {
         let parsers = Parsers::new();
         let threads = threads();
         // More panics than threads: had a panic ended its thread, the last ones would hang.
         for _ in 0..threads + 1 {
-            let crashed = parsers
-                .run(|| -> usize { panic!("a feed the parser chokes on") })
-                .await;
-            assert!(
-                matches!(&crashed, Err(Crashed(message)) if message.contains("chokes")),
-                "{crashed:?}"
-            );
+            crashes_with_its_message(&parsers).await;
         }
         assert_eq!(parsers.run(|| 1 + 1).await.ok(), Some(2));
     }
@@ -160,13 +165,7 @@ mod tests {
             jobs: OnceLock::from(None),
         };
         assert_eq!(parsers.run(|| 1 + 1).await.ok(), Some(2));
-        let crashed = parsers
-            .run(|| -> usize { panic!("a feed the parser chokes on") })
-            .await;
-        assert!(
-            matches!(&crashed, Err(Crashed(message)) if message.contains("chokes")),
-            "{crashed:?}"
-        );
+        crashes_with_its_message(&parsers).await;
         assert!(
             matches!(parsers.jobs.get(), Some(None)),
             "no thread started later"
