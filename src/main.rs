@@ -112,7 +112,6 @@ enum UserCommand {
 }
 
 fn main() -> ExitCode {
-    tune_malloc();
     let cli = Cli::parse();
     let settings = match captionfeed::config::Settings::from_env() {
         Ok(settings) => settings,
@@ -121,6 +120,8 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Neither reading the command line nor the settings starts a thread.
+    tune_malloc(settings.database_url.is_sqlite());
     captionfeed::telemetry::init(&settings.log);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -202,11 +203,19 @@ fn main() -> ExitCode {
 /// allocates its own arena (up to 8 per core) and raises its mmap threshold after each
 /// large free, so the poller's batches (many threads, documents of tens of KB, batch
 /// statements of MBs) leave memory in arenas that is never given back: the first poll of
-/// 2,000 feeds peaked at 86 MiB on SQLite and 159 MiB on PostgreSQL, against 61 and 77 MiB
-/// with two arenas and a fixed 128 KiB threshold, at the same speed (issue 21). An
-/// operator who sets `GLIBC_TUNABLES` keeps their own choice.
+/// 2,000 feeds peaked at 86 MiB on SQLite and 159 MiB on PostgreSQL (issue 21). A fixed
+/// 128 KiB threshold gives the large blocks back.
+///
+/// Arenas: on SQLite the process does all of the database's work itself, on the threads
+/// that allocate most (the batch writer beside Tokio's workers and the feed parsers, one
+/// of each per core), and with two arenas in all they queued for each other's arena locks:
+/// four per core made a first poll of 2,000 feeds on two cores about 20% shorter, for a
+/// peak of 72 MiB against 60 (80 MiB with 10,000 feeds). On PostgreSQL the server does that
+/// work in its own processes: more arenas gained nothing there and raised the first poll's
+/// peak from 80 to 95 MiB, so it keeps two. An operator who sets `GLIBC_TUNABLES` keeps
+/// their own choice.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn tune_malloc() {
+fn tune_malloc(sqlite: bool) {
     if std::env::var_os("GLIBC_TUNABLES").is_some() {
         return;
     }
@@ -216,12 +225,16 @@ fn tune_malloc() {
     extern "C" {
         fn mallopt(param: i32, value: i32) -> i32;
     }
+    let arenas = match sqlite {
+        true => std::thread::available_parallelism().map_or(2, |n| n.get().saturating_mul(4)),
+        false => 2,
+    };
     // SAFETY: mallopt only sets the allocator's parameters, and no other thread exists yet.
     unsafe {
-        mallopt(M_ARENA_MAX, 2);
+        mallopt(M_ARENA_MAX, i32::try_from(arenas).unwrap_or(i32::MAX));
         mallopt(M_MMAP_THRESHOLD, 128 * 1024);
     }
 }
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn tune_malloc() {}
+fn tune_malloc(_sqlite: bool) {}
