@@ -10,9 +10,9 @@ pub mod dialect;
 mod migrate;
 pub mod notifications;
 mod pool;
-pub mod prepared;
 pub mod schema;
 pub mod sqlite_batch;
+pub mod statement;
 mod text_id;
 
 use std::time::Duration;

@@ -10,8 +10,8 @@ use diesel::query_builder::AstPass;
 use diesel::sql_types::{Array, Text, Timestamp};
 
 use crate::db::dialect::claim::{self, Param};
-use crate::db::prepared::{PgStatement, Prepared};
 use crate::db::schema::{feeds, subscriptions};
+use crate::db::statement::{PgQuery, PgStatement};
 use crate::db::AnyConnection;
 use crate::feeds::store::Feed;
 
@@ -58,7 +58,7 @@ pub fn still_held(
     now: NaiveDateTime,
 ) -> QueryResult<std::collections::HashSet<String>> {
     if let AnyConnection::Postgresql(pg) = conn {
-        let held: Vec<FeedId> = Prepared(HeldOnPostgres {
+        let held: Vec<FeedId> = PgQuery(HeldOnPostgres {
             ids: feed_ids.iter().map(|id| id.to_string()).collect(),
             token: token.to_owned(),
             now,
@@ -109,7 +109,7 @@ impl PgStatement for HeldOnPostgres {
 /// [`release_feed`] for a batch of feeds claimed under one token.
 pub fn release_feeds(conn: &mut AnyConnection, feed_ids: &[&str], token: &str) -> QueryResult<()> {
     if let AnyConnection::Postgresql(pg) = conn {
-        Prepared(ReleaseOnPostgres {
+        PgQuery(ReleaseOnPostgres {
             ids: feed_ids.iter().map(|id| id.to_string()).collect(),
             token: token.to_owned(),
         })

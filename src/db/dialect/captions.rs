@@ -10,8 +10,8 @@ use diesel::query_builder::AstPass;
 use diesel::sql_types::{Array, Integer, Nullable, Text, Timestamp};
 use diesel::sqlite::Sqlite;
 
-use crate::db::prepared::{BindList, PgStatement, Prepared};
 use crate::db::sqlite_batch::{insert_or_ignore_returning, SqliteRow};
+use crate::db::statement::{BindList, PgQuery, PgStatement};
 use crate::db::AnyConnection;
 
 /// One generated caption, ready to store.
@@ -42,7 +42,7 @@ pub fn insert_captions(
     }
     match conn {
         AnyConnection::Postgresql(pg) => {
-            let inserted: Vec<OfSubscription> = Prepared(CaptionsOnPostgres::new(rows)).load(pg)?;
+            let inserted: Vec<OfSubscription> = PgQuery(CaptionsOnPostgres::new(rows)).load(pg)?;
             for row in inserted {
                 *written.entry(row.subscription_id).or_default() += 1;
             }
@@ -75,7 +75,7 @@ where
     T: QueryableByName<Pg> + 'static,
 {
     match conn {
-        AnyConnection::Postgresql(pg) => Prepared(UncaptionedOnPostgres {
+        AnyConnection::Postgresql(pg) => PgQuery(UncaptionedOnPostgres {
             subscription_ids: subscription_ids.iter().map(|id| id.to_string()).collect(),
         })
         .load(pg)

@@ -10,9 +10,9 @@ use diesel::query_builder::AstPass;
 use diesel::sql_types::{Array, Integer, Nullable, Text, Timestamp};
 use diesel::sqlite::Sqlite;
 
-use crate::db::prepared::{BindList, PgStatement, Prepared};
 use crate::db::schema::feeds;
 use crate::db::sqlite_batch::{update_from_values, SqliteUpdateRow};
+use crate::db::statement::{BindList, PgQuery, PgStatement};
 use crate::db::AnyConnection;
 
 /// One feed's successful fetch, as its row stores it.
@@ -41,7 +41,7 @@ pub fn record_fetched(
     }
     match conn {
         AnyConnection::Postgresql(pg) => {
-            Prepared(FetchedOnPostgres::new(fetched, checked)).execute(pg)?;
+            PgQuery(FetchedOnPostgres::new(fetched, checked)).execute(pg)?;
         }
         AnyConnection::Sqlite(sqlite) => {
             let rows: Vec<FetchedOnSqlite> = fetched
@@ -196,7 +196,7 @@ pub fn record_many_not_modified(
                 .iter()
                 .map(|(id, next)| (id.to_string(), *next))
                 .unzip();
-            Prepared(NotModifiedOnPostgres { checked, ids, next }).execute(pg)?;
+            PgQuery(NotModifiedOnPostgres { checked, ids, next }).execute(pg)?;
         }
         AnyConnection::Sqlite(sqlite) => {
             let rows: Vec<NotModifiedOnSqlite> = feeds_next
@@ -279,7 +279,7 @@ pub fn raise_page_versions(conn: &mut AnyConnection, feed_ids: &[&str]) -> Query
     }
     match conn {
         AnyConnection::Postgresql(pg) => {
-            Prepared(RaiseOnPostgres {
+            PgQuery(RaiseOnPostgres {
                 feed_ids: feed_ids.iter().map(|id| id.to_string()).collect(),
             })
             .execute(pg)?;

@@ -9,9 +9,9 @@ use diesel::query_builder::AstPass;
 use diesel::sql_types::{Array, Bool, Nullable, Text, Timestamp};
 use diesel::sqlite::Sqlite;
 
-use crate::db::prepared::{BindList, PgStatement, Prepared};
 use crate::db::schema::posts;
 use crate::db::sqlite_batch::{insert_or_ignore_returning, SqliteRow};
+use crate::db::statement::{BindList, PgQuery, PgStatement};
 use crate::db::AnyConnection;
 
 /// A post to store, as its row holds it.
@@ -46,7 +46,7 @@ pub fn insert_posts(conn: &mut AnyConnection, rows: &[NewPost<'_>]) -> QueryResu
             if columns.ids.is_empty() {
                 return Ok(Vec::new());
             }
-            Prepared(columns).load(pg)?
+            PgQuery(columns).load(pg)?
         }
         AnyConnection::Sqlite(sqlite) => insert_or_ignore_returning(sqlite, rows, "feed_id")?,
     };
@@ -67,7 +67,7 @@ pub fn stored_entry_keys(
                 .unzip();
             if !feeds.iter().all(|(_, keys)| keys.is_empty()) {
                 let rows: Vec<StoredKey> =
-                    Prepared(KnownKeysOnPostgres { feed_ids, keys }).load(pg)?;
+                    PgQuery(KnownKeysOnPostgres { feed_ids, keys }).load(pg)?;
                 stored.extend(rows.into_iter().map(|r| (r.feed_id, r.entry_key)));
             }
         }
@@ -248,7 +248,7 @@ where
     T: QueryableByName<Pg> + 'static,
 {
     match conn {
-        AnyConnection::Postgresql(pg) => Prepared(LatestOnPostgres {
+        AnyConnection::Postgresql(pg) => PgQuery(LatestOnPostgres {
             feed_ids: feed_ids.iter().map(|id| id.to_string()).collect(),
             limit,
         })

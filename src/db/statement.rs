@@ -4,8 +4,9 @@
 //! ...)`, `= ANY($1)`), so their text never changes whatever the number of rows, and each
 //! run is one round trip. diesel's statement cache is off on PostgreSQL (see `db::pool`):
 //! every statement goes out with its values as one unnamed statement, planned for those
-//! values. [`Prepared`] gives such a statement a static query id and loads its rows by name
-//! (`QueryableByName`), as with `sql_query`.
+//! values. [`PgQuery`] makes such a statement a diesel query whose rows load by name
+//! (`QueryableByName`), as with `sql_query`. Alongside: [`BindList`] for the columns of a
+//! batch on both backends, and [`on_backend!`](crate::on_backend).
 
 use diesel::backend::Backend;
 use diesel::pg::Pg;
@@ -22,24 +23,24 @@ pub trait PgStatement: 'static {
 }
 
 /// Runs a [`PgStatement`]; rows load by name (`QueryableByName`), as with `sql_query`.
-pub struct Prepared<S>(pub S);
+pub struct PgQuery<S>(pub S);
 
-impl<S: PgStatement> QueryId for Prepared<S> {
+impl<S: PgStatement> QueryId for PgQuery<S> {
     type QueryId = S;
     const HAS_STATIC_QUERY_ID: bool = true;
 }
 
-impl<S: PgStatement> QueryFragment<Pg> for Prepared<S> {
+impl<S: PgStatement> QueryFragment<Pg> for PgQuery<S> {
     fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         self.0.walk(out)
     }
 }
 
-impl<S: PgStatement> Query for Prepared<S> {
+impl<S: PgStatement> Query for PgQuery<S> {
     type SqlType = diesel::sql_types::Untyped;
 }
 
-impl<S, Conn> diesel::RunQueryDsl<Conn> for Prepared<S> {}
+impl<S, Conn> diesel::RunQueryDsl<Conn> for PgQuery<S> {}
 
 /// Binds values one after another, comma-separated: the columns of an `unnest(...)` on
 /// PostgreSQL, or of a `VALUES` row on SQLite.
@@ -69,8 +70,9 @@ impl<'o, 'a, 'b, DB: Backend> BindList<'o, 'a, 'b, DB> {
 
 /// Runs a query built with diesel's DSL on the backend's own connection rather than
 /// through [`super::AnyConnection`]: there, on PostgreSQL, `eq_any` binds one array
-/// (`= ANY($1)`) and the statement stays prepared, where the multi-backend form spells
-/// out one parameter per value and is prepared again at every run.
+/// (`= ANY($1)`), so the text stays the same whatever the number of values, and on SQLite
+/// the statement stays in diesel's cache; the multi-backend form spells out one parameter
+/// per value and is prepared again at every run.
 #[macro_export]
 macro_rules! on_backend {
     ($conn:expr, |$c:ident| $body:expr) => {
@@ -113,7 +115,7 @@ mod tests {
 
     #[test]
     fn a_bind_list_separates_its_binds_with_commas() {
-        let statement = Prepared(Three(vec!["a".into()], vec!["b".into()], vec![1]));
+        let statement = PgQuery(Three(vec!["a".into()], vec!["b".into()], vec![1]));
         let text = diesel::debug_query::<Pg, _>(&statement).to_string();
         assert!(
             text.starts_with("SELECT * FROM unnest($1, $2, $3) -- binds"),
@@ -124,7 +126,7 @@ mod tests {
     #[test]
     fn the_text_does_not_depend_on_the_number_of_values() {
         let text = |n: usize| {
-            diesel::debug_query::<Pg, _>(&Prepared(Echo(vec!["a".into(); n])))
+            diesel::debug_query::<Pg, _>(&PgQuery(Echo(vec!["a".into(); n])))
                 .to_string()
                 .split(" -- binds")
                 .next()
