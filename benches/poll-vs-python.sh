@@ -102,16 +102,24 @@ for _ in $(seq 1 50); do curl -fs -o /dev/null "http://127.0.0.1:$port/f/0.xml" 
 for i in $(seq 0 $((feeds - 1))); do echo "http://127.0.0.$(( i % 64 + 1 )):$port/f/$i.xml"; done >"$work/urls.txt"
 
 rate() { python3 -c "print(f'{$1 / $2:,.0f}')"; }
+# What the awk PROGRAM (and its options) prints from the worker's LOG as the worker (PID)
+# writes it: awk stops at its first answer; nothing once SECONDS pass (0: no limit) or the
+# worker stops. `tail -f` sleeps until the log grows (inotify), so the wait costs the
+# machine nothing: starting awk and sleep every 20 ms instead took about a tenth of its two
+# cores while the worker ran.
+follow_log() {
+  local log=$1 pid=$2 within=$3
+  shift 3
+  awk "$@" < <(exec timeout "$within" tail -n +1 -f --pid="$pid" "$log")
+}
 # Seconds from START (epoch) to the worker's "poll pass" line (in LOG) at which the feeds
-# checked add up to all of them; empty if the worker (PID) stopped first. `tail -f` sleeps
-# until the log grows (inotify), so the wait costs the machine nothing: starting awk and
-# sleep every 20 ms instead took about a tenth of its two cores while the worker ran.
+# checked add up to all of them; fails if the worker (PID) stopped first.
 pass_done() {
   local at
-  at=$(awk -v feeds="$feeds" 'index($0, "poll pass checked=") {
+  at=$(follow_log "$1" "$3" 0 -v feeds="$feeds" 'index($0, "poll pass checked=") {
       checked += substr($0, index($0, "checked=") + 8) + 0
       if (checked >= feeds) { print $1; exit }
-    }' < <(exec tail -n +1 -f --pid="$3" "$1"))
+    }')
   [ -n "$at" ] && python3 -c "import datetime; print(datetime.datetime.fromisoformat('${at%Z}+00:00').timestamp() - $2)"
 }
 
@@ -157,11 +165,9 @@ for backend in $backends; do
     # timed above: no result waits for it); its own line says how long that took.
     copy=-
     if [ "$backend" = sqlite ]; then
-      for _ in $(seq 1 500); do
-        copy=$(awk 'index($0, "copied the write-ahead log back") { sub(/.*took_ms=/, ""); print $1 + 0; exit }' "$log")
-        [ -n "$copy" ] && break
-        sleep 0.02
-      done
+      copy=$(follow_log "$log" "$worker" 10 'index($0, "copied the write-ahead log back") {
+          sub(/.*took_ms=/, ""); print $1 + 0; exit
+        }')
       copy="${copy:-?} ms"
     fi
     rss=$(awk '/VmHWM/ { printf "%.0f MiB", $2 / 1024 }' "/proc/$worker/status")

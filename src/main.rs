@@ -225,9 +225,10 @@ fn tune_malloc(sqlite: bool) {
     extern "C" {
         fn mallopt(param: i32, value: i32) -> i32;
     }
-    let arenas = match sqlite {
-        true => std::thread::available_parallelism().map_or(2, |n| n.get().saturating_mul(4)),
-        false => 2,
+    let arenas = if sqlite {
+        std::thread::available_parallelism().map_or(2, |n| n.get().saturating_mul(4))
+    } else {
+        2
     };
     // SAFETY: mallopt only sets the allocator's parameters, and no other thread exists yet.
     unsafe {
