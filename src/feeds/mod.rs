@@ -29,6 +29,7 @@ pub mod reading;
 pub mod seen;
 pub mod sentences;
 pub mod standalone;
+mod timestamps;
 
 pub use angles::Angles;
 pub use error::FetchError;

@@ -94,6 +94,7 @@ pub fn parse_feed_except(
         // feed-rs would otherwise invent ids (random UUIDs included) for
         // entries without one; an empty id tells us to build our own key.
         .id_generator(|_, _, _| String::new())
+        .timestamp_parser(super::timestamps::parse)
         .build();
     let translated = compat::translate_except(bytes, source_url.map(Url::as_str), known);
     let translated_bytes: &[u8] = translated.bytes.as_ref();
