@@ -148,3 +148,25 @@ fn huge_bodies_are_read_only_up_to_the_caps() {
     let blob = "x".repeat(5 * 1024 * 1024);
     assert!(read_html(&blob).text().chars().count() <= MAX_TEXT_CHARS);
 }
+
+proptest::proptest! {
+    /// Text pushed a word at a time reads exactly as pushed a character at a time: spaces,
+    /// line breaks and other whitespace runs become one space, and the cap on characters
+    /// falls in the same place.
+    #[test]
+    fn text_reads_the_same_pushed_by_words_or_by_characters(
+        pieces in proptest::collection::vec("[a-zé€ .\t\n\u{a0}\u{2003}]{0,40}", 0..8),
+        room in proptest::prop_oneof![proptest::strategy::Just(MAX_TEXT_CHARS), 0..120usize],
+    ) {
+        let used = MAX_TEXT_CHARS - room;
+        let mut by_words = State { chars: used, ..State::default() };
+        let mut by_chars = State { chars: used, ..State::default() };
+        for piece in &pieces {
+            by_words.push_text(piece);
+            by_chars.push_chars(piece);
+        }
+        proptest::prop_assert_eq!(&by_words.text, &by_chars.text);
+        proptest::prop_assert_eq!(by_words.chars, by_chars.chars);
+        proptest::prop_assert_eq!(by_words.space, by_chars.space);
+    }
+}
