@@ -531,15 +531,15 @@ pub fn latest_post_dates_of_feeds(
             Some(rows) => rows,
             None => {
                 let mut rows = Vec::new();
+                // On the backend's own connection, so the statement is prepared once for
+                // all the feeds: through `AnyConnection` SQLite compiled it again for each.
                 for feed_id in feed_ids {
-                    rows.extend(
-                        posts::table
-                            .filter(posts::feed_id.eq(feed_id))
-                            .order(posts::first_seen_at.desc())
-                            .limit(limit)
-                            .select(PostDates::as_select())
-                            .load(conn)?,
-                    );
+                    rows.extend(crate::on_backend!(&mut *conn, |c| posts::table
+                        .filter(posts::feed_id.eq(feed_id))
+                        .order(posts::first_seen_at.desc())
+                        .limit(limit)
+                        .select(PostDates::as_select())
+                        .load(c))?);
                 }
                 rows
             }
