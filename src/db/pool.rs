@@ -78,13 +78,8 @@ impl Manager {
                 // takes an exclusive lock that SQLite does not wait for, so the pool's
                 // connections, opened together on a fresh file, failed with "database is
                 // locked" (logged as an ERROR by r2d2 on the very first start).
-                // An 8 MiB page cache instead of SQLite's 2 MiB holds the pages one poller
-                // batch changes (the posts and captions of 64 feeds and the index pages they
-                // touch): at 2 MiB SQLite wrote pages to the log in the middle of the batch
-                // and read them back, 26,000 writes and 32,000 reads more in a first poll of
-                // 2,000 feeds (`strace -f -c`). It grows only as pages are read.
                 conn.batch_execute(&format!(
-                    "PRAGMA busy_timeout = {}; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -8192; {}",
+                    "PRAGMA busy_timeout = {}; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; {}",
                     SQLITE_BUSY_TIMEOUT.as_millis(),
                     super::checkpoint::sqlite_pragmas(),
                 ))
