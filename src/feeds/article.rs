@@ -227,10 +227,14 @@ impl State {
         // of the parser threads' time on a first poll. Near the limit, the loop below.
         let mut rest = s;
         while let Some(start) = rest.find(|c: char| !c.is_whitespace()) {
-            let word = &rest[start..];
-            let end = word.find(char::is_whitespace).unwrap_or(word.len());
+            let from_word = &rest[start..];
+            let (word, after) = from_word.split_at(
+                from_word
+                    .find(char::is_whitespace)
+                    .unwrap_or(from_word.len()),
+            );
             // Bytes bound characters from above.
-            if self.chars + 1 + end >= MAX_TEXT_CHARS {
+            if self.chars + 1 + word.len() >= MAX_TEXT_CHARS {
                 return self.push_chars(rest);
             }
             self.space |= start > 0;
@@ -239,9 +243,9 @@ impl State {
                 self.chars += 1;
             }
             self.space = false;
-            self.text.push_str(&word[..end]);
-            self.chars += word[..end].chars().count();
-            rest = &word[end..];
+            self.text.push_str(word);
+            self.chars += word.chars().count();
+            rest = after;
         }
         if self.chars < MAX_TEXT_CHARS {
             self.space |= !rest.is_empty();
