@@ -124,7 +124,8 @@ fn main() -> ExitCode {
     // opens a database: malloc and SQLite take their process-wide settings only until then.
     tune_malloc(settings.database_url.is_sqlite());
     captionfeed::telemetry::init(&settings.log);
-    captionfeed::db::configure_sqlite();
+    // A refusal is logged: the service runs as well with the default.
+    let _ = captionfeed::db::configure_sqlite();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -119,8 +119,9 @@ impl Manager {
 const STATEMENT_JOURNAL_IN_MEMORY: i32 = 16 * 1024 * 1024;
 
 /// Process-wide SQLite settings. SQLite takes them only before its first connection, so the
-/// binary calls this at start, before any thread; later calls change nothing.
-pub fn configure_sqlite() {
+/// binary calls this at start, before any thread; a later call changes nothing, says so in
+/// the log and returns false.
+pub fn configure_sqlite() -> bool {
     // SAFETY: no other SQLite call can run at the same time (see above); once the library is
     // initialized, sqlite3_config refuses with SQLITE_MISUSE and has no effect.
     let rc = unsafe {
@@ -129,12 +130,14 @@ pub fn configure_sqlite() {
             STATEMENT_JOURNAL_IN_MEMORY,
         )
     };
-    if rc != libsqlite3_sys::SQLITE_OK {
+    let taken = rc == libsqlite3_sys::SQLITE_OK;
+    if !taken {
         tracing::warn!(
             rc,
             "SQLite was configured too late: statement journals keep the default"
         );
     }
+    taken
 }
 
 /// Puts the SQLite file in WAL mode (kept by the file) before any pooled connection opens,
