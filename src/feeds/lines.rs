@@ -221,17 +221,22 @@ pub fn is_boilerplate(text: &str) -> bool {
 /// `text` without a boilerplate tail ("… Continue reading →", "… The post X appeared first
 /// on Y.") and with an excerpt's "[…]" turned into a plain "…".
 pub fn without_tail(text: &str) -> String {
-    let mut text = text.trim_end().to_owned();
+    let mut text = text.trim_end();
     if let Some(at) = text.find(" appeared first on ") {
         if let Some(post) = text[..at].rfind("The post ") {
-            text.truncate(post);
+            text = &text[..post];
         }
     }
-    // ASCII lowercasing keeps byte offsets, so they index `text` too.
-    let lower = text.to_ascii_lowercase();
+    // Only a tail within the last 80 characters can end the paragraph (see below), so only
+    // that end is lowercased and searched, not the whole of every summary and content.
+    let longest_tail = BOILERPLATE_TAILS.iter().map(|t| t.len()).max().unwrap_or(0);
+    let mut window = text.len().saturating_sub(longest_tail + 80 * 4);
+    while !text.is_char_boundary(window) {
+        window -= 1;
+    }
+    // ASCII lowercasing keeps byte lengths, so `window + offset in lower` indexes `text`.
+    let lower = text[window..].to_ascii_lowercase();
     for tail in BOILERPLATE_TAILS {
-        // Only a tail within the last 80 characters can end the paragraph (see below): the
-        // search starts there instead of at the far end of every summary and content.
         let mut from = lower.len().saturating_sub(tail.len() + 80 * 4);
         while !lower.is_char_boundary(from) {
             from -= 1;
@@ -239,12 +244,12 @@ pub fn without_tail(text: &str) -> String {
         if let Some(at) = lower[from..].rfind(tail).map(|at| from + at) {
             // A tail is the last words of the paragraph, after its prose has ended: "I want
             // to read more" is prose.
-            let before = text[..at].trim_end();
+            let before = text[..window + at].trim_end();
             let after = &lower[at + tail.len()..];
             let prose_ended = before.is_empty()
                 || before.ends_with(['.', '!', '?', '…', ')', ']', '»', '|', '–', '-', ':']);
             if prose_ended && after.chars().count() <= 80 && !after.contains(['.', '!', '?']) {
-                text.truncate(at);
+                text = &text[..window + at];
                 break;
             }
         }
@@ -403,5 +408,57 @@ mod tests {
         ]);
         let texts: Vec<&str> = kept.iter().map(|b| b.text.as_str()).collect();
         assert_eq!(texts, ["The first real paragraph.", "By then it was dark."]);
+    }
+
+    /// The cut as it was before only the paragraph's end was lowercased: the whole text
+    /// lowercased and searched from 80 characters before its end.
+    fn without_tail_lowercasing_everything(text: &str) -> String {
+        let mut text = text.trim_end().to_owned();
+        if let Some(at) = text.find(" appeared first on ") {
+            if let Some(post) = text[..at].rfind("The post ") {
+                text.truncate(post);
+            }
+        }
+        let lower = text.to_ascii_lowercase();
+        for tail in BOILERPLATE_TAILS {
+            let mut from = lower.len().saturating_sub(tail.len() + 80 * 4);
+            while !lower.is_char_boundary(from) {
+                from -= 1;
+            }
+            if let Some(at) = lower[from..].rfind(tail).map(|at| from + at) {
+                let before = text[..at].trim_end();
+                let after = &lower[at + tail.len()..];
+                let prose_ended = before.is_empty()
+                    || before.ends_with(['.', '!', '?', '…', ')', ']', '»', '|', '–', '-', ':']);
+                if prose_ended && after.chars().count() <= 80 && !after.contains(['.', '!', '?']) {
+                    text.truncate(at);
+                    break;
+                }
+            }
+        }
+        let trimmed = text.trim_end();
+        for cut in ["[…]", "[...]", "[&hellip;]", "[&#8230;]", "(…)", "(...)"] {
+            if let Some(head) = trimmed.strip_suffix(cut) {
+                return format!("{}…", head.trim_end());
+            }
+        }
+        trimmed.to_owned()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn cutting_tails_reads_only_the_end_yet_cuts_as_before(
+            pieces in proptest::collection::vec(proptest::prop_oneof![
+                proptest::strategy::Just("Continue reading".to_owned()),
+                proptest::strategy::Just("READ MORE".to_owned()),
+                proptest::strategy::Just("Lire la suite".to_owned()),
+                proptest::strategy::Just("The post X appeared first on Y.".to_owned()),
+                proptest::strategy::Just("[…]".to_owned()),
+                "[a-zé日🦀 .!?:→\\-]{0,90}",
+            ], 0..12),
+        ) {
+            let text = pieces.join(" ");
+            proptest::prop_assert_eq!(without_tail(&text), without_tail_lowercasing_everything(&text));
+        }
     }
 }
