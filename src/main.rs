@@ -120,12 +120,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    // Neither reading the command line, the settings nor starting the log starts a thread or
-    // opens a database: malloc and SQLite take their process-wide settings only until then.
+    // Neither reading the command line nor the settings starts a thread.
     tune_malloc(settings.database_url.is_sqlite());
     captionfeed::telemetry::init(&settings.log);
-    // A refusal is logged: the service runs as well with the default.
-    let _ = captionfeed::db::configure_sqlite();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -18,7 +18,7 @@ mod text_id;
 use std::time::Duration;
 
 pub use migrate::run_migrations;
-pub use pool::{configure_sqlite, Db, IsBusy};
+pub use pool::{Db, IsBusy};
 
 /// A connection to either backend.
 #[derive(diesel::MultiConnection)]

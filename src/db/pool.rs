@@ -108,38 +108,6 @@ impl Manager {
     }
 }
 
-/// Bytes of a statement journal SQLite keeps in memory before moving it to a temporary file.
-///
-/// With foreign keys on, any insert may fail halfway, so SQLite first copies each page a
-/// statement changes into a statement journal. At its default of 64 KiB, the poller's batch
-/// inserts (the posts and captions of 64 feeds, several MiB of pages) wrote that journal to a
-/// temporary file, one write call per 4 KiB page: 105,000 of the 352,000 read and write calls
-/// of a first poll of 2,000 feeds (`strace -f -c`). One statement's journal holds at most the
-/// pages that statement changes, which this bounds.
-const STATEMENT_JOURNAL_IN_MEMORY: i32 = 16 * 1024 * 1024;
-
-/// Process-wide SQLite settings. SQLite takes them only before its first connection, so the
-/// binary calls this at start, before any thread; a later call changes nothing, says so in
-/// the log and returns false.
-pub fn configure_sqlite() -> bool {
-    // SAFETY: no other SQLite call can run at the same time (see above); once the library is
-    // initialized, sqlite3_config refuses with SQLITE_MISUSE and has no effect.
-    let rc = unsafe {
-        libsqlite3_sys::sqlite3_config(
-            libsqlite3_sys::SQLITE_CONFIG_STMTJRNL_SPILL,
-            STATEMENT_JOURNAL_IN_MEMORY,
-        )
-    };
-    let taken = rc == libsqlite3_sys::SQLITE_OK;
-    if !taken {
-        tracing::warn!(
-            rc,
-            "SQLite was configured too late: statement journals keep the default"
-        );
-    }
-    taken
-}
-
 /// Puts the SQLite file in WAL mode (kept by the file) before any pooled connection opens,
 /// from one connection that waits for the lock like the others do.
 fn use_wal(path: &str) -> Result<(), DbError> {
