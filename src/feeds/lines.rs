@@ -454,6 +454,9 @@ mod tests {
                 proptest::strategy::Just("Lire la suite".to_owned()),
                 proptest::strategy::Just("The post X appeared first on Y.".to_owned()),
                 proptest::strategy::Just("[…]".to_owned()),
+                proptest::strategy::Just("Done.".to_owned()),
+                // Up to 80 wide characters after a tail: the end to search is widest then.
+                "[日🦀]{60,80}",
                 "[a-zé日🦀 .!?:→\\-]{0,90}",
             ], 0..12),
         ) {
