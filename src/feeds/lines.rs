@@ -254,13 +254,17 @@ pub fn without_tail(text: &str) -> String {
             }
         }
     }
-    let trimmed = text.trim_end();
+    with_plain_ellipsis(text.trim_end())
+}
+
+/// An excerpt's "[…]" (or "[...]", "(…)" and the like) at the end turned into a plain "…".
+fn with_plain_ellipsis(text: &str) -> String {
     for cut in ["[…]", "[...]", "[&hellip;]", "[&#8230;]", "(…)", "(...)"] {
-        if let Some(head) = trimmed.strip_suffix(cut) {
+        if let Some(head) = text.strip_suffix(cut) {
             return format!("{}…", head.trim_end());
         }
     }
-    trimmed.to_owned()
+    text.to_owned()
 }
 
 /// The blocks a reader reads: boilerplate and credits dropped everywhere, bylines and date
@@ -436,13 +440,7 @@ mod tests {
                 }
             }
         }
-        let trimmed = text.trim_end();
-        for cut in ["[…]", "[...]", "[&hellip;]", "[&#8230;]", "(…)", "(...)"] {
-            if let Some(head) = trimmed.strip_suffix(cut) {
-                return format!("{}…", head.trim_end());
-            }
-        }
-        trimmed.to_owned()
+        with_plain_ellipsis(text.trim_end())
     }
 
     proptest::proptest! {
