@@ -227,6 +227,12 @@ pub fn without_tail(text: &str) -> String {
             text = &text[..post];
         }
     }
+    // What follows a tail holds no full stop (see below), and no tail has one: a paragraph
+    // that ends with one has no tail to cut. That is most prose, and searching its end for
+    // each tail was most of this function's time.
+    if text.ends_with(['.', '!', '?']) {
+        return with_plain_ellipsis(text);
+    }
     // Only a tail within the last 80 characters can end the paragraph (see below), so only
     // that end is lowercased and searched, not the whole of every summary and content.
     let longest_tail = BOILERPLATE_TAILS.iter().map(|t| t.len()).max().unwrap_or(0);
@@ -359,6 +365,14 @@ mod tests {
             "We moved to Rust and it…"
         );
         assert_eq!(without_tail("We moved [...]"), "We moved…");
+        // Only a full stop, "!" or "?" after a tail makes it prose.
+        for end in ["→", ":", "…", "»", ")", " (Moving to Rust)", ""] {
+            assert_eq!(
+                without_tail(&format!("We moved to Rust. Read more{end}")),
+                "We moved to Rust.",
+                "{end}"
+            );
+        }
         assert_eq!(
             without_tail("Read more books, the doctor said."),
             "Read more books, the doctor said."
