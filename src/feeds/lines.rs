@@ -428,8 +428,9 @@ mod tests {
         assert_eq!(texts, ["The first real paragraph.", "By then it was dark."]);
     }
 
-    /// The cut as it was before only the paragraph's end was lowercased: the whole text
-    /// lowercased and searched from 80 characters before its end.
+    /// The cut as it was before only the paragraph's end was lowercased, and before a
+    /// paragraph ending with a full stop was returned at once: the whole text lowercased and
+    /// searched from 80 characters before its end.
     fn without_tail_lowercasing_everything(text: &str) -> String {
         let mut text = text.trim_end().to_owned();
         if let Some(at) = text.find(" appeared first on ") {
